@@ -1,0 +1,42 @@
+# Two commands do all the set-up: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+DATA   ?= data
+
+.PHONY: demo test lint bench install browser js-test clean
+
+# Re-install whenever the project's dependencies change.
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(BIN)/.installed
+
+# Debian's Chromium drives the Playwright suite (Playwright's own browser download does not work here).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+demo: install
+	$(BIN)/planner-bridge demo --data-dir $(DATA)
+
+lint: install
+	$(BIN)/ruff check server tests playwright
+	$(BIN)/ruff format --check server tests playwright
+	$(BIN)/mypy
+
+js-test:
+	node --test web/tests/
+
+test: install browser lint js-test
+	$(BIN)/pytest -p no:cacheprovider
+
+bench: install browser
+	$(BIN)/python -m tests.benchmarks
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

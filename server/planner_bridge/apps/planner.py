@@ -1,0 +1,21 @@
+"""The planner origin as one ASGI app: token service, web services, planner app and SDK."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+
+from ..core import Core
+from ..errors import ProtocolError
+from . import planner_site, token_service, web_services
+from .responses import protocol_error_handler
+
+
+def create_app(core: Core) -> Starlette:
+    routes = [
+        *token_service.routes(core),
+        *web_services.routes(core),
+        *planner_site.routes(core),
+    ]
+    app = Starlette(routes=routes, exception_handlers={ProtocolError: protocol_error_handler})
+    app.state.core = core
+    return app

@@ -1,0 +1,78 @@
+"""The one place that turns core results and `errors.ProtocolError` into HTTP answers."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from ..errors import (
+    InvalidClient,
+    InvalidRequest,
+    InvalidToken,
+    MissingCredentials,
+    PayloadTooLarge,
+    ProtocolError,
+    TooManyRequests,
+)
+
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+MAX_JSON_BODY = 64 * 1024 + 4096  # an asset's 64 KiB document plus its envelope
+
+
+def error_response(exc: ProtocolError) -> Response:
+    headers = dict(NO_STORE)
+    challenge = _challenge(exc)
+    if challenge:
+        headers["WWW-Authenticate"] = challenge
+    if isinstance(exc, TooManyRequests):
+        headers["Retry-After"] = str(exc.retry_after)
+    if isinstance(exc, MissingCredentials):
+        return Response(status_code=exc.status_code, headers=headers)
+    body = {"error": exc.error, "error_description": exc.description or exc.error}
+    return JSONResponse(body, status_code=exc.status_code, headers=headers)
+
+
+def _challenge(exc: ProtocolError) -> str | None:
+    if isinstance(exc, InvalidClient):
+        return exc.scheme if exc.scheme != "Basic" else 'Basic realm="planner-bridge"'
+    if isinstance(exc, MissingCredentials):
+        return 'Bearer realm="planner"'
+    if isinstance(exc, InvalidToken) or exc.error == "insufficient_scope":
+        return f'Bearer realm="planner", error="{exc.error}"'
+    return None
+
+
+async def protocol_error_handler(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ProtocolError)
+    return error_response(exc)
+
+
+def json_response(body: Any, status_code: int = 200, *, no_store: bool = False) -> JSONResponse:
+    return JSONResponse(body, status_code=status_code, headers=NO_STORE if no_store else None)
+
+
+async def read_body(request: Request, limit: int = MAX_JSON_BODY) -> bytes:
+    """The raw body, refused with 413 as soon as it grows past `limit`."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"body is larger than {limit} bytes")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"body is larger than {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def parse_json_object(body: bytes) -> dict[str, Any]:
+    try:
+        value = json.loads(body)
+    except (UnicodeDecodeError, ValueError):
+        raise InvalidRequest("body must be a JSON object") from None
+    if not isinstance(value, dict):
+        raise InvalidRequest("body must be a JSON object")
+    return value

@@ -1,0 +1,52 @@
+"""The `planner-bridge` command: one sub-command per concept, `--json` and `--data-dir` on all.
+
+Bad input exits with status 2 (usage) or 1 (refused) and one clear line on stderr, never a
+traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from ..settings import Settings, SettingsError
+from . import api_tokens, demo, entities, serve
+from .common import CommandError
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> Any:  # one line, not the whole usage text
+        self.exit(2, f"planner-bridge: {message}\n")
+
+
+def common_options() -> argparse.ArgumentParser:
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument("--json", action="store_true", help="machine-readable output")
+    parent.add_argument("--data-dir", help="keys, master key and database (PLANNER_BRIDGE_DATA_DIR)")
+    return parent
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="planner-bridge", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    parent = common_options()
+    for module in (serve, demo, entities, api_tokens):
+        module.register(commands, parent)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.run(args) or 0)
+    except SettingsError as exc:
+        for problem in exc.problems:
+            print(f"planner-bridge: {problem}", file=sys.stderr)
+    except (CommandError, ValueError, LookupError, OSError) as exc:
+        message = exc.args[0] if isinstance(exc, LookupError) and exc.args else exc
+        print(f"planner-bridge: {message}", file=sys.stderr)
+    except KeyboardInterrupt:
+        return 130
+    return 1

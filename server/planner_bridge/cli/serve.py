@@ -1,0 +1,32 @@
+"""`planner-bridge serve`: the planner origin alone, for production behind a proxy."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+from typing import Any
+
+from ..apps.planner import create_app
+from ..core import Core
+from ..serving import bind, make_server, serve_all, url_of
+from .common import settings_from
+
+
+def register(commands: Any, parent: argparse.ArgumentParser) -> None:
+    serve = commands.add_parser("serve", parents=[parent], help="serve the planner origin")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8001)
+    serve.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> None:
+    sock = bind(args.host, args.port)
+    url = url_of(sock)
+    # The issuer defaults to the URL we listen on; PLANNER_BRIDGE_ISSUER overrides it.
+    settings = settings_from(args)
+    if "PLANNER_BRIDGE_ISSUER" not in os.environ:
+        settings = settings.replace(issuer=url)
+    core = Core.open(settings)
+    print(f"planner origin on {url} (issuer {settings.issuer})", flush=True)
+    asyncio.run(serve_all([(make_server(create_app(core)), sock)]))

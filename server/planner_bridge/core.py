@@ -1,0 +1,52 @@
+"""Everything the planner origin's parts share, built once at start-up from the settings."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from .clock import Clock, SystemClock
+from .credentials import SecretDeriver, load_master_key
+from .entities import EntityRegistry
+from .keys import KeyRing
+from .settings import Settings
+from .sqlite_store import open_store
+from .store import Store
+from .tokens import TokenIssuer, TokenVerifier
+
+
+@dataclasses.dataclass
+class Core:
+    settings: Settings
+    clock: Clock
+    store: Store
+    keyring: KeyRing
+    issuer: TokenIssuer
+    verifier: TokenVerifier
+    entities: EntityRegistry
+
+    @classmethod
+    def open(cls, settings: Settings, clock: Clock | None = None) -> Core:
+        clock = clock or SystemClock()
+        settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        store = open_store(settings)
+        deriver = SecretDeriver(load_master_key(settings.data_dir, settings.master_key))
+        keyring = KeyRing(
+            settings.data_dir / "keys", clock, alg=settings.signing_alg,
+            published_for=settings.max_token_ttl + settings.leeway,
+        )
+        return cls(
+            settings=settings,
+            clock=clock,
+            store=store,
+            keyring=keyring,
+            issuer=TokenIssuer(keyring, clock, issuer=settings.issuer),
+            verifier=TokenVerifier(keyring, clock, issuer=settings.issuer, leeway=settings.leeway),
+            entities=EntityRegistry(store, deriver, clock),
+        )
+
+    @property
+    def deriver(self) -> SecretDeriver:
+        return self.entities.deriver
+
+    def close(self) -> None:
+        self.store.close()

@@ -1,0 +1,108 @@
+"""Every error a client can be told about, with its RFC 6749 §5.2 / RFC 6750 §3.1 code.
+
+    ProtocolError                   (error, status_code, description)
+    ├── InvalidRequest              400 invalid_request
+    │   ├── PayloadTooLarge         413 invalid_request
+    │   └── UnprocessableRequest    422 invalid_request (e.g. Idempotency-Key reused with another body)
+    ├── InvalidClient               401 invalid_client    (WWW-Authenticate: Basic or Signature)
+    ├── InvalidGrant                400 invalid_grant
+    ├── UnauthorizedClient          400 unauthorized_client
+    ├── UnsupportedGrantType        400 unsupported_grant_type
+    ├── InvalidScope                403 invalid_scope     (400 at /auth/token, per RFC 6749)
+    ├── InvalidToken                401 invalid_token     (WWW-Authenticate: Bearer)
+    ├── MissingCredentials          401, no error code    (RFC 6750 §3.1: no credentials sent)
+    ├── InsufficientScope           403 insufficient_scope
+    ├── NotFound                    404 not_found
+    └── TooManyRequests             429 too_many_requests (Retry-After)
+
+The core raises these; only `planner_bridge.apps.responses` turns them into HTTP answers.
+Descriptions name the field at fault and never echo a secret or a token.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class ProtocolError(Exception):
+    error: ClassVar[str] = "server_error"
+    status_code: ClassVar[int] = 500
+
+    def __init__(self, description: str = "", *, status_code: int | None = None) -> None:
+        super().__init__(description or self.error)
+        self.description = description
+        if status_code is not None:
+            self.status_code = status_code  # type: ignore[misc]
+
+
+class InvalidRequest(ProtocolError):
+    error = "invalid_request"
+    status_code = 400
+
+
+class PayloadTooLarge(InvalidRequest):
+    status_code = 413
+
+
+class UnprocessableRequest(InvalidRequest):
+    status_code = 422
+
+
+class InvalidClient(ProtocolError):
+    error = "invalid_client"
+    status_code = 401
+
+    def __init__(self, description: str = "", *, scheme: str = "Signature") -> None:
+        super().__init__(description)
+        self.scheme = scheme
+
+
+class InvalidGrant(ProtocolError):
+    error = "invalid_grant"
+    status_code = 400
+
+
+class UnauthorizedClient(ProtocolError):
+    error = "unauthorized_client"
+    status_code = 400
+
+
+class UnsupportedGrantType(ProtocolError):
+    error = "unsupported_grant_type"
+    status_code = 400
+
+
+class InvalidScope(ProtocolError):
+    error = "invalid_scope"
+    status_code = 403
+
+
+class InvalidToken(ProtocolError):
+    error = "invalid_token"
+    status_code = 401
+
+
+class MissingCredentials(ProtocolError):
+    """RFC 6750 §3.1: a request without credentials gets 401 and no error code."""
+
+    error = ""
+    status_code = 401
+
+
+class InsufficientScope(ProtocolError):
+    error = "insufficient_scope"
+    status_code = 403
+
+
+class NotFound(ProtocolError):
+    error = "not_found"
+    status_code = 404
+
+
+class TooManyRequests(ProtocolError):
+    error = "too_many_requests"
+    status_code = 429
+
+    def __init__(self, description: str = "", *, retry_after: int) -> None:
+        super().__init__(description)
+        self.retry_after = retry_after

@@ -1,0 +1,76 @@
+"""Running ASGI apps on real uvicorn servers: in the foreground (serve, demo) or in a thread (tests).
+
+Sockets are bound before the app is built, so a server on port 0 knows its own URL (the token
+service's issuer defaults to it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import uvicorn
+
+
+def bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(128)
+    sock.set_inheritable(True)
+    return sock
+
+
+def url_of(sock: socket.socket, host: str | None = None) -> str:
+    bound_host, port = sock.getsockname()[:2]
+    host = host or bound_host
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def make_server(app: Any, **config: Any) -> uvicorn.Server:
+    config.setdefault("log_level", "warning")
+    config.setdefault("access_log", False)  # an access log would be one more place for secrets
+    server = uvicorn.Server(uvicorn.Config(app, lifespan="off", **config))
+    return server
+
+
+async def serve_all(servers: list[tuple[uvicorn.Server, socket.socket]]) -> None:
+    """Serve until interrupted. Each server chains the signal to the one started before it,
+    so one Ctrl-C stops them all cleanly."""
+    try:
+        await asyncio.gather(*(s.serve(sockets=[sock]) for s, sock in servers))
+    finally:
+        for s, _ in servers:
+            s.should_exit = True
+
+
+class ThreadedServer:
+    """A real uvicorn server on an ephemeral port in a background thread, for tests."""
+
+    def __init__(self, build_app: Callable[[str], Any], host: str = "127.0.0.1",
+                 url_host: str | None = None, **config: Any) -> None:
+        self.sock = bind(host, 0)
+        self.url = url_of(self.sock, url_host)
+        self.app = build_app(self.url)
+        self.server = make_server(self.app, **config)
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        asyncio.run(self.server.serve(sockets=[self.sock]))
+
+    def __enter__(self) -> ThreadedServer:
+        self.thread.start()
+        while not self.server.started:
+            if not self.thread.is_alive():
+                raise RuntimeError("server failed to start")
+            self.thread.join(0.01)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+        self.sock.close()

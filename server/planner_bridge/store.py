@@ -1,0 +1,117 @@
+"""The storage interface: what the token service and the web services keep, and nothing else.
+
+Implementations (SQLite now, PostgreSQL later) must pass the one shared suite in
+`tests/test_store.py`. Records are plain frozen dataclasses; times are epoch seconds.
+No secret and no token string is ever stored: API keys keep only their id (the secret is
+derived from the master key), API tokens only their id and metadata.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Protocol
+
+
+class Conflict(Exception):
+    """A write that would break a uniqueness rule (e.g. a reused signature nonce)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Entity:
+    id: str
+    name: str
+    origins: tuple[str, ...]
+    allow_write: bool
+    created: float
+
+
+@dataclasses.dataclass(frozen=True)
+class ApiKey:
+    key_id: str
+    entity_id: str
+    created: float
+    revoked: float | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.revoked is None
+
+
+@dataclasses.dataclass(frozen=True)
+class ApiTokenRecord:
+    id: str
+    entity_id: str
+    user_id: str
+    user_name: str
+    name: str
+    rights: tuple[str, ...]
+    created: float
+    expires: float | None  # None: never expires, a deliberate choice
+    last_used: float | None = None
+    disabled: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class Asset:
+    id: str
+    entity_id: str
+    owner_id: str | None  # None: the entity's catalog
+    name: str
+    kind: str
+    data: dict[str, Any]
+    created: float
+    updated: float
+    version: int
+
+
+@dataclasses.dataclass(frozen=True)
+class IdempotentAnswer:
+    """The first answer to a write, replayed for the same key and the same request."""
+
+    request_hash: str
+    status: int
+    body: bytes
+    created: float
+
+
+class Store(Protocol):
+    # Legal entities and their API keys.
+    def add_entity(self, entity: Entity) -> None: ...
+    def get_entity(self, entity_id: str) -> Entity | None: ...
+    def list_entities(self) -> list[Entity]: ...
+    def add_api_key(self, key: ApiKey) -> None: ...
+    def get_api_key(self, key_id: str) -> ApiKey | None: ...
+    def list_api_keys(self, entity_id: str) -> list[ApiKey]: ...
+    def revoke_api_key(self, key_id: str, when: float) -> bool: ...
+
+    # Signature nonces: `remember_nonce` raises Conflict when (key_id, nonce) is still held.
+    def remember_nonce(self, key_id: str, nonce: str, expires: float, now: float) -> None: ...
+
+    # API tokens (metadata only).
+    def add_api_token(self, record: ApiTokenRecord) -> None: ...
+    def get_api_token(self, token_id: str) -> ApiTokenRecord | None: ...
+    def list_api_tokens(self, entity_id: str) -> list[ApiTokenRecord]: ...
+    def set_api_token_disabled(self, token_id: str, disabled: bool) -> bool: ...
+    def touch_api_token(self, token_id: str, when: float) -> None: ...
+    def delete_api_token(self, token_id: str) -> bool: ...
+
+    # Assets. `update_asset` writes only over version `asset.version - 1` (optimistic
+    # concurrency); it and `delete_asset` return False when that row is not there.
+    def add_asset(self, asset: Asset) -> None: ...
+    def get_asset(self, asset_id: str) -> Asset | None: ...
+    def list_assets(
+        self, entity_id: str, owner_ids: tuple[str | None, ...], *, after: str = "", limit: int = 50
+    ) -> list[Asset]: ...
+    def update_asset(self, asset: Asset) -> bool: ...
+    def delete_asset(self, asset_id: str) -> bool: ...
+
+    # Idempotency keys, scoped by whoever sent them (entity and subject).
+    # `claim_idempotency_key` returns None when the key is new and now reserved for this
+    # request, else the stored answer (status 0 while the first request is still running).
+    def claim_idempotency_key(
+        self, scope: str, key: str, request_hash: str, now: float, ttl: float
+    ) -> IdempotentAnswer | None: ...
+    def finish_idempotency_key(self, scope: str, key: str, status: int, body: bytes) -> None: ...
+    def release_idempotency_key(self, scope: str, key: str) -> None: ...
+
+    def close(self) -> None: ...
