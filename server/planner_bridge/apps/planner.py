@@ -6,13 +6,14 @@ from starlette.applications import Starlette
 
 from ..core import Core
 from ..errors import ProtocolError
-from . import planner_site, token_service, web_services
+from . import api_tokens, planner_site, token_service, web_services
 from .responses import protocol_error_handler
 
 
 def create_app(core: Core) -> Starlette:
     routes = [
         *token_service.routes(core),
+        *api_tokens.routes(core),
         *web_services.routes(core),
         *planner_site.routes(core),
     ]

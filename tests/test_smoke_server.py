@@ -1,0 +1,7 @@
+import httpx
+
+
+def test_planner_server_starts_on_an_ephemeral_port(planner, shop):
+    response = httpx.get(planner.url + "/nope")
+    assert response.status_code == 404
+    assert planner.core.store.get_entity(shop.entity.id).name == "Demo Store"
