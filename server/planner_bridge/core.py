@@ -31,7 +31,9 @@ class Core:
         store = open_store(settings)
         deriver = SecretDeriver(load_master_key(settings.data_dir, settings.master_key))
         keyring = KeyRing(
-            settings.data_dir / "keys", clock, alg=settings.signing_alg,
+            settings.data_dir / "keys",
+            clock,
+            alg=settings.signing_alg,
             published_for=settings.max_token_ttl + settings.leeway,
         )
         return cls(

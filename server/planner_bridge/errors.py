@@ -3,7 +3,7 @@
     ProtocolError                   (error, status_code, description)
     ├── InvalidRequest              400 invalid_request
     │   ├── PayloadTooLarge         413 invalid_request
-    │   └── UnprocessableRequest    422 invalid_request (e.g. Idempotency-Key reused with another body)
+    │   └── UnprocessableRequest    422 invalid_request (Idempotency-Key reused, other body)
     ├── InvalidClient               401 invalid_client    (WWW-Authenticate: Basic or Signature)
     ├── InvalidGrant                400 invalid_grant
     ├── UnauthorizedClient          400 unauthorized_client

@@ -90,8 +90,11 @@ class KeyRing:
         pem = (self.directory / f"{entry['kid']}.pem").read_bytes()
         private_key = serialization.load_pem_private_key(pem, password=None)
         return SigningKey(
-            kid=entry["kid"], alg=entry["alg"], created=entry["created"],
-            retired=entry.get("retired"), dropped=entry.get("dropped", False),
+            kid=entry["kid"],
+            alg=entry["alg"],
+            created=entry["created"],
+            retired=entry.get("retired"),
+            dropped=entry.get("dropped", False),
             private_key=private_key,
         )
 
@@ -118,9 +121,9 @@ class KeyRing:
         key = self._by_kid.get(kid)
         if key is None or key.dropped:
             return None
-        if access_token and key.retired is not None:
-            if self.clock.now() > key.retired + self.published_for:
-                return None
+        expired = key.retired is not None and self.clock.now() > key.retired + self.published_for
+        if access_token and expired:
+            return None
         return key
 
     def jwks(self) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Running ASGI apps on real uvicorn servers: in the foreground (serve, demo) or in a thread (tests).
+"""Running ASGI apps on real uvicorn servers: in the foreground (serve, demo) or a thread (tests).
 
 Sockets are bound before the app is built, so a server on port 0 knows its own URL (the token
 service's issuer defaults to it).
@@ -51,8 +51,13 @@ async def serve_all(servers: list[tuple[uvicorn.Server, socket.socket]]) -> None
 class ThreadedServer:
     """A real uvicorn server on an ephemeral port in a background thread, for tests."""
 
-    def __init__(self, build_app: Callable[[str], Any], host: str = "127.0.0.1",
-                 url_host: str | None = None, **config: Any) -> None:
+    def __init__(
+        self,
+        build_app: Callable[[str], Any],
+        host: str = "127.0.0.1",
+        url_host: str | None = None,
+        **config: Any,
+    ) -> None:
         self.sock = bind(host, 0)
         self.url = url_of(self.sock, url_host)
         self.app = build_app(self.url)

@@ -64,9 +64,7 @@ class Settings:
         return self.data_dir / "planner-bridge.sqlite3"
 
     @classmethod
-    def from_env(
-        cls, environ: Mapping[str, str] | None = None, **overrides: object
-    ) -> Settings:
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
         """Settings from the environment, then explicit overrides (command-line flags)."""
         environ = os.environ if environ is None else environ
         raw: dict[str, object] = {}

@@ -69,7 +69,8 @@ class SQLiteStore:
                     f"database schema {version} is newer than this program ({SCHEMA_VERSION})"
                 )
             if version < SCHEMA_VERSION:
-                self._db.executescript(f"BEGIN; {SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;")
+                script = f"BEGIN; {SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+                self._db.executescript(script)
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
@@ -105,8 +106,13 @@ class SQLiteStore:
         with self._tx() as db:
             db.execute(
                 "INSERT INTO entities VALUES (?, ?, ?, ?, ?)",
-                (entity.id, entity.name, json.dumps(entity.origins), int(entity.allow_write),
-                 entity.created),
+                (
+                    entity.id,
+                    entity.name,
+                    json.dumps(entity.origins),
+                    int(entity.allow_write),
+                    entity.created,
+                ),
             )
 
     def get_entity(self, entity_id: str) -> Entity | None:
@@ -144,9 +150,7 @@ class SQLiteStore:
             ).fetchone()
             if row and row[0] > now:
                 raise Conflict("nonce already used")
-            db.execute(
-                "INSERT OR REPLACE INTO nonces VALUES (?, ?, ?)", (key_id, nonce, expires)
-            )
+            db.execute("INSERT OR REPLACE INTO nonces VALUES (?, ?, ?)", (key_id, nonce, expires))
 
     def _maybe_sweep(self, db: sqlite3.Connection, now: float) -> None:
         self._inserts += 1
@@ -160,9 +164,18 @@ class SQLiteStore:
         with self._tx() as db:
             db.execute(
                 "INSERT INTO api_tokens VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (record.id, record.entity_id, record.user_id, record.user_name, record.name,
-                 " ".join(record.rights), record.created, record.expires, record.last_used,
-                 int(record.disabled)),
+                (
+                    record.id,
+                    record.entity_id,
+                    record.user_id,
+                    record.user_name,
+                    record.name,
+                    " ".join(record.rights),
+                    record.created,
+                    record.expires,
+                    record.last_used,
+                    int(record.disabled),
+                ),
             )
 
     def get_api_token(self, token_id: str) -> ApiTokenRecord | None:
@@ -192,8 +205,17 @@ class SQLiteStore:
         with self._tx() as db:
             db.execute(
                 "INSERT INTO assets VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (asset.id, asset.entity_id, asset.owner_id, asset.name, asset.kind,
-                 json.dumps(asset.data), asset.created, asset.updated, asset.version),
+                (
+                    asset.id,
+                    asset.entity_id,
+                    asset.owner_id,
+                    asset.name,
+                    asset.kind,
+                    json.dumps(asset.data),
+                    asset.created,
+                    asset.updated,
+                    asset.version,
+                ),
             )
 
     def get_asset(self, asset_id: str) -> Asset | None:
@@ -212,7 +234,8 @@ class SQLiteStore:
         if not clauses:
             return []
         sql = (
-            f"SELECT * FROM assets WHERE entity_id = ? AND id > ? AND ({' OR '.join(clauses)})"
+            # Only fixed clauses and placeholders are joined in; every value is a parameter.
+            f"SELECT * FROM assets WHERE entity_id = ? AND id > ? AND ({' OR '.join(clauses)})"  # noqa: S608
             " ORDER BY id LIMIT ?"
         )
         return [_asset(r) for r in self._all(sql, entity_id, after, *owners, limit)]
@@ -221,8 +244,13 @@ class SQLiteStore:
         return self._changed(
             "UPDATE assets SET name = ?, kind = ?, data = ?, updated = ?, version = ?"
             " WHERE id = ? AND version = ?",
-            asset.name, asset.kind, json.dumps(asset.data), asset.updated, asset.version,
-            asset.id, asset.version - 1,
+            asset.name,
+            asset.kind,
+            json.dumps(asset.data),
+            asset.updated,
+            asset.version,
+            asset.id,
+            asset.version - 1,
         )
 
     def delete_asset(self, asset_id: str) -> bool:
@@ -251,18 +279,25 @@ class SQLiteStore:
     def finish_idempotency_key(self, scope: str, key: str, status: int, body: bytes) -> None:
         self._changed(
             "UPDATE idempotency_keys SET status = ?, body = ? WHERE scope = ? AND key = ?",
-            status, body, scope, key,
+            status,
+            body,
+            scope,
+            key,
         )
 
     def release_idempotency_key(self, scope: str, key: str) -> None:
-        self._changed("DELETE FROM idempotency_keys WHERE scope = ? AND key = ? AND status = 0",
-                      scope, key)
+        self._changed(
+            "DELETE FROM idempotency_keys WHERE scope = ? AND key = ? AND status = 0", scope, key
+        )
 
 
 def _entity(row: sqlite3.Row) -> Entity:
     return Entity(
-        id=row["id"], name=row["name"], origins=tuple(json.loads(row["origins"])),
-        allow_write=bool(row["allow_write"]), created=row["created"],
+        id=row["id"],
+        name=row["name"],
+        origins=tuple(json.loads(row["origins"])),
+        allow_write=bool(row["allow_write"]),
+        created=row["created"],
     )
 
 

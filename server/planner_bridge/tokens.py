@@ -110,23 +110,41 @@ class TokenIssuer:
         now = int(self.clock.now())
         jti = secrets.token_urlsafe(16)
         claims: dict[str, Any] = {
-            "iss": self.issuer, "aud": AUDIENCE, "sub": user_id or entity_id,
-            "entity": entity_id, "kind": "user" if user_id else "legal_entity",
-            "scope": scope_of(rights), "client_id": client_id,
-            "iat": now, "exp": now + lifetime, "jti": jti,
+            "iss": self.issuer,
+            "aud": AUDIENCE,
+            "sub": user_id or entity_id,
+            "entity": entity_id,
+            "kind": "user" if user_id else "legal_entity",
+            "scope": scope_of(rights),
+            "client_id": client_id,
+            "iat": now,
+            "exp": now + lifetime,
+            "jti": jti,
         }
         if user_id:
             claims["name"] = user_name or user_id
         return MintedToken(self._sign(claims, ACCESS_TOKEN_TYP), jti, now, now + lifetime)
 
     def mint_api_token(
-        self, *, token_id: str, entity_id: str, user_id: str, rights: Sequence[str],
-        issued_at: int, expires_at: int | None,
+        self,
+        *,
+        token_id: str,
+        entity_id: str,
+        user_id: str,
+        rights: Sequence[str],
+        issued_at: int,
+        expires_at: int | None,
     ) -> MintedToken:
         exp = expires_at if expires_at is not None else issued_at + NEVER_SECONDS
         claims = {
-            "iss": self.issuer, "aud": self.issuer, "sub": user_id, "entity": entity_id,
-            "scope": scope_of(rights), "iat": issued_at, "exp": exp, "jti": token_id,
+            "iss": self.issuer,
+            "aud": self.issuer,
+            "sub": user_id,
+            "entity": entity_id,
+            "scope": scope_of(rights),
+            "iat": issued_at,
+            "exp": exp,
+            "jti": token_id,
         }
         return MintedToken(self._sign(claims, API_TOKEN_TYP), token_id, issued_at, exp)
 
@@ -135,7 +153,12 @@ class TokenVerifier:
     """Checks tokens against a key source: the local ring, or a remote JWKS (same interface)."""
 
     def __init__(
-        self, keys: KeyRing, clock: Clock, *, issuer: str, leeway: int = 30,
+        self,
+        keys: KeyRing,
+        clock: Clock,
+        *,
+        issuer: str,
+        leeway: int = 30,
         cache_size: int = 10_000,
     ) -> None:
         self.keys = keys
@@ -149,15 +172,25 @@ class TokenVerifier:
         cached = self._cache.get(token)
         if cached is not None and self._still_valid(cached):
             return cached
-        claims = self._decode(token, typ=ACCESS_TOKEN_TYP, audience=AUDIENCE,
-                              required=ACCESS_CLAIMS, access_token=True)
+        claims = self._decode(
+            token,
+            typ=ACCESS_TOKEN_TYP,
+            audience=AUDIENCE,
+            required=ACCESS_CLAIMS,
+            access_token=True,
+        )
         access = _access_claims(claims)
         self._remember(token, access)
         return access
 
     def verify_api_token(self, token: str) -> dict[str, Any]:
-        return self._decode(token, typ=API_TOKEN_TYP, audience=self.issuer,
-                            required=API_TOKEN_CLAIMS, access_token=False)
+        return self._decode(
+            token,
+            typ=API_TOKEN_TYP,
+            audience=self.issuer,
+            required=API_TOKEN_CLAIMS,
+            access_token=False,
+        )
 
     def _check_times(self, claims: dict[str, Any]) -> None:
         now = self.clock.now()
@@ -182,7 +215,12 @@ class TokenVerifier:
             self._cache.popitem(last=False)
 
     def _decode(
-        self, token: str, *, typ: str, audience: str, required: Sequence[str],
+        self,
+        token: str,
+        *,
+        typ: str,
+        audience: str,
+        required: Sequence[str],
         access_token: bool,
     ) -> dict[str, Any]:
         if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_LENGTH:
@@ -194,17 +232,27 @@ class TokenVerifier:
         if header.get("typ") != typ:
             raise InvalidToken("token has the wrong typ")
         kid = header.get("kid")
-        key = self.keys.verification_key(kid, access_token=access_token) if isinstance(
-            kid, str) else None
+        key = (
+            self.keys.verification_key(kid, access_token=access_token)
+            if isinstance(kid, str)
+            else None
+        )
         if key is None:
             raise InvalidToken("token is signed by an unknown key")
         try:
             # Times are checked below against our own clock (injected, frozen in tests).
             claims: dict[str, Any] = jwt.decode(
-                token, key.public_key, algorithms=[key.alg], audience=audience,
+                token,
+                key.public_key,
+                algorithms=[key.alg],
+                audience=audience,
                 issuer=self.issuer,
-                options={"require": list(required), "verify_exp": False,
-                         "verify_iat": False, "verify_nbf": False},
+                options={
+                    "require": list(required),
+                    "verify_exp": False,
+                    "verify_iat": False,
+                    "verify_nbf": False,
+                },
             )
         except jwt.PyJWTError as exc:
             raise InvalidToken(f"token is invalid: {exc}") from None
@@ -223,7 +271,14 @@ def _access_claims(claims: dict[str, Any]) -> AccessClaims:
     ):
         raise InvalidToken("token has malformed claims")
     return AccessClaims(
-        subject=claims["sub"], entity_id=claims["entity"], kind=kind, rights=rights,
-        client_id=claims["client_id"], jti=claims["jti"], issued_at=claims["iat"],
-        expires_at=claims["exp"], kid=claims["_kid"], name=claims.get("name"),
+        subject=claims["sub"],
+        entity_id=claims["entity"],
+        kind=kind,
+        rights=rights,
+        client_id=claims["client_id"],
+        jti=claims["jti"],
+        issued_at=claims["iat"],
+        expires_at=claims["exp"],
+        kid=claims["_kid"],
+        name=claims.get("name"),
     )

@@ -1,1 +1,1 @@
-"""The runnable ASGI apps: the only modules that speak HTTP. The core below knows nothing of them."""
+"""The runnable ASGI apps: the only modules that speak HTTP; the core knows nothing of them."""

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from ..settings import Settings, SettingsError
+from ..settings import SettingsError
 from . import api_tokens, demo, entities, serve
 from .common import CommandError
 
@@ -24,7 +24,7 @@ class _Parser(argparse.ArgumentParser):
 def common_options() -> argparse.ArgumentParser:
     parent = argparse.ArgumentParser(add_help=False)
     parent.add_argument("--json", action="store_true", help="machine-readable output")
-    parent.add_argument("--data-dir", help="keys, master key and database (PLANNER_BRIDGE_DATA_DIR)")
+    parent.add_argument("--data-dir", help="keys, master key, database (PLANNER_BRIDGE_DATA_DIR)")
     return parent
 
 

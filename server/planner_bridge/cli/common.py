@@ -15,7 +15,7 @@ class CommandError(Exception):
 
 
 def settings_from(args: argparse.Namespace, **overrides: object) -> Settings:
-    return Settings.from_env(data_dir=getattr(args, "data_dir", None), **overrides)
+    return Settings.from_env(None, data_dir=getattr(args, "data_dir", None), **overrides)
 
 
 def open_core(args: argparse.Namespace) -> Core:

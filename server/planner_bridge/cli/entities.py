@@ -11,16 +11,23 @@ from .common import emit, open_core
 
 def register(commands: Any, parent: argparse.ArgumentParser) -> None:
     entity = commands.add_parser("entity", help="legal entities (shops)").add_subparsers(
-        dest="action", required=True)
+        dest="action", required=True
+    )
     create = entity.add_parser("create", parents=[parent], help="register a legal entity")
     create.add_argument("name")
-    create.add_argument("--origin", action="append", required=True,
-                        help="a web origin allowed to embed the planner (repeatable)")
-    create.add_argument("--allow-write", action="store_true",
-                        help="let this entity ask for write rights")
+    create.add_argument(
+        "--origin",
+        action="append",
+        required=True,
+        help="a web origin allowed to embed the planner (repeatable)",
+    )
+    create.add_argument(
+        "--allow-write", action="store_true", help="let this entity ask for write rights"
+    )
     create.set_defaults(run=create_entity)
     entity.add_parser("list", parents=[parent], help="list legal entities").set_defaults(
-        run=list_entities)
+        run=list_entities
+    )
 
     key = commands.add_parser("key", help="API keys").add_subparsers(dest="action", required=True)
     key_create = key.add_parser("create", parents=[parent], help="a new key/secret for an entity")
@@ -31,29 +38,42 @@ def register(commands: Any, parent: argparse.ArgumentParser) -> None:
     key_revoke.set_defaults(run=revoke_key)
 
     keys = commands.add_parser("keys", help="token signing keys").add_subparsers(
-        dest="action", required=True)
+        dest="action", required=True
+    )
     rotate = keys.add_parser("rotate", parents=[parent], help="start signing with a new key")
-    rotate.add_argument("--drop-old", action="store_true",
-                        help="stop accepting tokens signed by older keys at once (after a leak)")
+    rotate.add_argument(
+        "--drop-old",
+        action="store_true",
+        help="stop accepting tokens signed by older keys at once (after a leak)",
+    )
     rotate.set_defaults(run=rotate_keys)
 
 
 def _entity_json(entity: Entity) -> dict[str, Any]:
-    return {"id": entity.id, "name": entity.name, "origins": list(entity.origins),
-            "allow_write": entity.allow_write}
+    return {
+        "id": entity.id,
+        "name": entity.name,
+        "origins": list(entity.origins),
+        "allow_write": entity.allow_write,
+    }
 
 
 def create_entity(args: argparse.Namespace) -> None:
     core = open_core(args)
     entity, key = core.entities.create(args.name, args.origin, allow_write=args.allow_write)
     data = {**_entity_json(entity), "api_key": key.key_id, "secret": key.secret}
-    emit(args, data, (
-        f"entity   {entity.id}  {entity.name}\n"
-        f"origins  {' '.join(entity.origins)}\n"
-        f"write    {'allowed' if entity.allow_write else 'not allowed'}\n"
-        f"api key  {key.key_id}\n"
-        f"secret   {key.secret}\n"
-        "The secret is shown only now; keep it on the shop's back-end."))
+    emit(
+        args,
+        data,
+        (
+            f"entity   {entity.id}  {entity.name}\n"
+            f"origins  {' '.join(entity.origins)}\n"
+            f"write    {'allowed' if entity.allow_write else 'not allowed'}\n"
+            f"api key  {key.key_id}\n"
+            f"secret   {key.secret}\n"
+            "The secret is shown only now; keep it on the shop's back-end."
+        ),
+    )
 
 
 def list_entities(args: argparse.Namespace) -> None:
@@ -62,17 +82,24 @@ def list_entities(args: argparse.Namespace) -> None:
     for entity in core.store.list_entities():
         keys = [k.key_id for k in core.store.list_api_keys(entity.id) if k.active]
         rows.append({**_entity_json(entity), "api_keys": keys})
-    text = "\n".join(
-        f"{r['id']}  {r['name']}  {' '.join(r['origins'])}"
-        f"  write={'yes' if r['allow_write'] else 'no'}  keys={','.join(r['api_keys']) or '-'}"
-        for r in rows) or "no entities"
+    text = (
+        "\n".join(
+            f"{r['id']}  {r['name']}  {' '.join(r['origins'])}"
+            f"  write={'yes' if r['allow_write'] else 'no'}  keys={','.join(r['api_keys']) or '-'}"
+            for r in rows
+        )
+        or "no entities"
+    )
     emit(args, rows, text)
 
 
 def create_key(args: argparse.Namespace) -> None:
     key = open_core(args).entities.issue_key(args.entity)
-    emit(args, {"entity": args.entity, "api_key": key.key_id, "secret": key.secret},
-         f"api key  {key.key_id}\nsecret   {key.secret}\nThe secret is shown only now.")
+    emit(
+        args,
+        {"entity": args.entity, "api_key": key.key_id, "secret": key.secret},
+        f"api key  {key.key_id}\nsecret   {key.secret}\nThe secret is shown only now.",
+    )
 
 
 def revoke_key(args: argparse.Namespace) -> None:
@@ -82,5 +109,8 @@ def revoke_key(args: argparse.Namespace) -> None:
 
 def rotate_keys(args: argparse.Namespace) -> None:
     key = open_core(args).keyring.rotate(drop_old=args.drop_old)
-    emit(args, {"kid": key.kid, "alg": key.alg, "dropped_old": args.drop_old},
-         f"now signing with {key.kid} ({key.alg})")
+    emit(
+        args,
+        {"kid": key.kid, "alg": key.alg, "dropped_old": args.drop_old},
+        f"now signing with {key.kid} ({key.alg})",
+    )

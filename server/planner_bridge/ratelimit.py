@@ -1,0 +1,61 @@
+"""Brute-force brakes: failed client authentications counted per key and per client address.
+
+A fixed number of failures within a sliding window, then 429 with `Retry-After` until the
+oldest failure leaves the window. Only failures count, so a well-behaved integrator is never
+slowed. State is in memory, per process: enough to make guessing secrets hopeless from one
+instance; several instances behind a proxy each keep their own count (documented in README).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections import OrderedDict, deque
+
+from .clock import Clock
+from .errors import TooManyRequests
+
+MAX_TRACKED = 100_000  # bounded memory however many addresses or keys an attacker invents
+
+
+class FailureLimiter:
+    def __init__(self, clock: Clock, *, max_failures: int = 10, window: float = 60.0) -> None:
+        if max_failures < 1 or window <= 0:
+            raise ValueError("max_failures must be ≥ 1 and window > 0")
+        self.clock = clock
+        self.max_failures = max_failures
+        self.window = window
+        self._failures: OrderedDict[str, deque[float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def check(self, *subjects: str) -> None:
+        """Raise TooManyRequests if any subject (e.g. "key:…", "addr:…") failed too often."""
+        now = self.clock.now()
+        with self._lock:
+            wait = max((self._wait(s, now) for s in subjects), default=0.0)
+        if wait > 0:
+            raise TooManyRequests(
+                "too many failed attempts; try again later", retry_after=math.ceil(wait)
+            )
+
+    def record_failure(self, *subjects: str) -> None:
+        now = self.clock.now()
+        with self._lock:
+            for subject in subjects:
+                times = self._failures.pop(subject, None) or deque()
+                times.append(now)
+                while len(times) > self.max_failures:
+                    times.popleft()
+                self._failures[subject] = times  # most recently failed last
+            while len(self._failures) > MAX_TRACKED:
+                self._failures.popitem(last=False)
+
+    def _wait(self, subject: str, now: float) -> float:
+        times = self._failures.get(subject)
+        if not times:
+            return 0.0
+        while times and times[0] <= now - self.window:
+            times.popleft()
+        if len(times) < self.max_failures:
+            return 0.0
+        return times[0] + self.window - now
