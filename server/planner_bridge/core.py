@@ -8,7 +8,9 @@ from .clock import Clock, SystemClock
 from .credentials import SecretDeriver, load_master_key
 from .entities import EntityRegistry
 from .keys import KeyRing
+from .ratelimit import FailureLimiter
 from .settings import Settings
+from .signatures import SignatureVerifier
 from .sqlite_store import open_store
 from .store import Store
 from .tokens import TokenIssuer, TokenVerifier
@@ -23,6 +25,10 @@ class Core:
     issuer: TokenIssuer
     verifier: TokenVerifier
     entities: EntityRegistry
+    signatures: SignatureVerifier
+    # Failed client authentications (signatures, Basic) and failed API-token exchanges.
+    client_failures: FailureLimiter
+    exchange_failures: FailureLimiter
 
     @classmethod
     def open(cls, settings: Settings, clock: Clock | None = None) -> Core:
@@ -36,6 +42,7 @@ class Core:
             alg=settings.signing_alg,
             published_for=settings.max_token_ttl + settings.leeway,
         )
+        entities = EntityRegistry(store, deriver, clock)
         return cls(
             settings=settings,
             clock=clock,
@@ -43,7 +50,10 @@ class Core:
             keyring=keyring,
             issuer=TokenIssuer(keyring, clock, issuer=settings.issuer),
             verifier=TokenVerifier(keyring, clock, issuer=settings.issuer, leeway=settings.leeway),
-            entities=EntityRegistry(store, deriver, clock),
+            entities=entities,
+            signatures=SignatureVerifier(entities, store, clock),
+            client_failures=FailureLimiter(clock),
+            exchange_failures=FailureLimiter(clock),
         )
 
     @property
