@@ -16,10 +16,11 @@ $(BIN)/.installed: pyproject.toml
 install: $(BIN)/.installed
 
 # Debian's Chromium drives the Playwright suite (Playwright's own browser download does not work here).
+# Node runs the browser code's unit tests (node --test, no npm packages).
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  echo "installing Debian's chromium"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@command -v chromium >/dev/null 2>&1 && command -v node >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium and nodejs"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium nodejs >/dev/null; }
 
 demo: install
 	$(BIN)/planner-bridge demo --data-dir $(DATA)
@@ -29,7 +30,7 @@ lint: install
 	$(BIN)/ruff format --check server tests playwright
 	$(BIN)/mypy
 
-js-test:
+js-test: browser
 	node --test web/tests/
 
 test: install browser lint js-test
