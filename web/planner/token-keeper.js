@@ -1,0 +1,318 @@
+// @ts-check
+/**
+ * The planner's token keeper: the one current token (in memory only), its lifetime counted from
+ * arrival, and every web-service call made while no valid token is at hand (SPEC.md, "Token
+ * lifetime and queued calls").
+ *
+ * Rules it keeps:
+ * - lifetime = `expiresIn` counted from arrival on a monotonic clock; the token's `exp` is never read;
+ * - proactive ask at min(60 s, 10 % of the lifetime) before expiry;
+ * - calls made without a valid token wait in call order; one ask (AuthenticationRequired before
+ *   any token, TokenExpired after) per episode, however many wait; an episode ends when a token
+ *   arrives or the answer deadline passes (waiting calls then fail with TokenRefreshTimeout, and
+ *   the next call asks again);
+ * - a 401 kills the token; the call is replayed once, with the same request and Idempotency-Key;
+ * - every call is bound to the identity it was made under (the first identity to arrive, for
+ *   calls made before any): when the identity changes (login, logout, user switch) the calls
+ *   still waiting under the old one fail with IdentityChanged and are never sent.
+ * Everything outside (clock, timers, HTTP, the host) is injected, so node tests drive it.
+ */
+import { PlannerBridgeError } from "../sdk/protocol.js";
+
+export const DEFAULT_ANSWER_DEADLINE_MS = 30_000;
+const MAX_EARLY_REFRESH_MS = 60_000;
+const WRITE_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+
+/**
+ * @typedef {{kind: "legal_entity"} | {kind: "user", user: {id: string, name: string}}} Identity
+ * @typedef {{method: string, path: string, body?: unknown, idempotencyKey?: string}} CallRequest
+ * @typedef {{status: number}} Answer
+ * @typedef {{value: string, identity: Identity, key: string, arrivedAt: number,
+ *   lifetimeMs: number, confirmed: boolean, dead: boolean, refreshAsked: boolean}} HeldToken
+ * @typedef {{seq: number, request: CallRequest, identityKey: string | null, replayed: boolean,
+ *   resolve: (a: any) => void, reject: (e: Error) => void}} Call
+ * @typedef {{
+ *   send: (request: CallRequest, token: string) => Promise<Answer>,
+ *   now?: () => number,
+ *   setTimer?: (fn: () => void, ms: number) => unknown,
+ *   clearTimer?: (handle: unknown) => void,
+ *   newKey?: () => string,
+ *   answerDeadlineMs?: number,
+ * }} KeeperOptions
+ */
+
+/** @param {Identity} identity */
+export function identityKey(identity) {
+  return identity.kind === "user" ? `user:${identity.user.id}` : "legal_entity";
+}
+
+export class TokenKeeper {
+  /** @type {HeldToken | null} */ #token = null;
+  /** @type {string | null} */ #identityKey = null;
+  /** @type {string | null} */ #confirmedKey = null;
+  /** @type {Call[]} */ #waiting = [];
+  #seq = 0;
+  #asking = false;
+  /** @type {unknown[]} */ #timers = [];
+  /** @type {unknown} */ #deadline = null;
+  /** @type {Map<string, Set<(detail: any) => void>>} */ #listeners = new Map();
+  /** @type {Array<(token: string) => void>} */ #tokenWaiters = [];
+
+  /** @param {KeeperOptions} options */
+  constructor(options) {
+    this.send = options.send;
+    this.now = options.now ?? (() => performance.now());
+    this.setTimer = options.setTimer ?? ((fn, ms) => setTimeout(fn, ms));
+    this.clearTimer = options.clearTimer ?? ((h) => clearTimeout(/** @type {any} */ (h)));
+    this.newKey = options.newKey ?? (() => crypto.randomUUID());
+    this.answerDeadlineMs = options.answerDeadlineMs ?? DEFAULT_ANSWER_DEADLINE_MS;
+  }
+
+  /** Events: "ask" {event, reason}, "confirmed" {identity}, "rejected" {identity, reason},
+   * "identity" {identity}, "error" PlannerBridgeError, "change" (state). Returns an unsubscribe.
+   * @param {string} name @param {(detail: any) => void} listener */
+  on(name, listener) {
+    if (!this.#listeners.has(name)) this.#listeners.set(name, new Set());
+    this.#listeners.get(name)?.add(listener);
+    return () => this.#listeners.get(name)?.delete(listener);
+  }
+
+  /** @param {string} name @param {unknown} [detail] */
+  #emit(name, detail) {
+    for (const listener of this.#listeners.get(name) ?? []) listener(detail);
+  }
+
+  get state() {
+    return {
+      identity: this.#token?.identity ?? null,
+      waiting: this.#waiting.length,
+      asking: this.#asking,
+      valid: this.#usable(),
+    };
+  }
+
+  /**
+   * Make a web-service call; writes get their Idempotency-Key now, so a replay reuses it.
+   * @param {CallRequest} request
+   * @returns {Promise<Answer>}
+   */
+  call(request) {
+    const sent = { ...request, method: request.method.toUpperCase() };
+    if (WRITE_METHODS.has(sent.method) && !sent.idempotencyKey) sent.idempotencyKey = this.newKey();
+    return new Promise((resolve, reject) => {
+      const call = { seq: ++this.#seq, request: sent, identityKey: this.#identityKey,
+        replayed: false, resolve, reject };
+      this.#route(call);
+    });
+  }
+
+  /**
+   * A token from the host (Authentication, Login, TokenRefreshed, Logout).
+   * @param {{token: string, expiresIn: number, identity: Identity}} delivery
+   */
+  accept({ token, expiresIn, identity }) {
+    const key = identityKey(identity);
+    this.#clearTimers();
+    this.#token = { value: token, identity, key, arrivedAt: this.now(),
+      lifetimeMs: expiresIn * 1000, confirmed: false, dead: false, refreshAsked: false };
+    if (key !== this.#identityKey) this.#switchIdentity(key, identity);
+    this.#endEpisode();
+    this.#armTimers(this.#token);
+    this.#flush();
+    for (const wake of this.#tokenWaiters.splice(0)) wake(token);
+    this.#emit("change", this.state);
+  }
+
+  /** The first ask, at start-up (the host link has just posted Ready). */
+  start() {
+    this.#ask("start");
+  }
+
+  /** The identity of the current token (kept after it expires), or null before any. */
+  get identity() {
+    return this.#token?.identity ?? null;
+  }
+
+  /** Re-check expiry by elapsed monotonic time: timers do not run while a device sleeps. */
+  wake() {
+    const token = this.#token;
+    if (!token) return;
+    if (!token.refreshAsked && this.now() >= this.#refreshAt(token)) this.#refreshDue(token);
+    if (!this.#usable() && this.#waiting.length > 0) this.#ask("expired");
+    this.#emit("change", this.state);
+  }
+
+  /**
+   * A usable token for the live channel; waits for the next one if there is none.
+   * @returns {Promise<string>}
+   */
+  whenToken() {
+    const token = this.#token;
+    if (token && this.#usable()) return Promise.resolve(token.value);
+    return new Promise((resolve) => this.#tokenWaiters.push(resolve));
+  }
+
+  /** The live channel was refused this token (close 4401 / token_expired): same as a 401.
+   * @param {string} value */
+  tokenRejected(value) {
+    const token = this.#token;
+    if (token && token.value === value) this.#kill(token);
+    if (!this.#usable()) this.#ask("invalid_token");
+  }
+
+  /** @param {Call} call */
+  #route(call) {
+    if (call.identityKey !== null && call.identityKey !== this.#identityKey) {
+      call.reject(identityChanged());
+    } else if (this.#usable() && this.#waiting.length === 0) {
+      this.#settle(call, this.#attempt(call));
+    } else {
+      this.#enqueue(call);
+      this.#ask(this.#token?.dead ? "invalid_token" : "expired");
+    }
+  }
+
+  /** @param {Call} call */
+  #enqueue(call) {
+    let at = this.#waiting.length;
+    while (at > 0 && this.#waiting[at - 1].seq > call.seq) at -= 1; // a replay keeps its place
+    this.#waiting.splice(at, 0, call);
+    this.#emit("change", this.state);
+  }
+
+  // Waiting calls go out together, in call order, and settle in call order.
+  #flush() {
+    let previous = Promise.resolve();
+    for (const call of this.#waiting.splice(0)) {
+      const outcome = this.#attempt(call);
+      previous = previous.then(() => this.#settle(call, outcome));
+    }
+  }
+
+  /**
+   * Send once; null means the call went back to waiting (its token was refused).
+   * @param {Call} call
+   * @returns {Promise<{answer?: Answer, error?: Error} | null>}
+   */
+  async #attempt(call) {
+    const token = /** @type {HeldToken} */ (this.#token);
+    try {
+      const answer = await this.send(call.request, token.value);
+      if (answer.status !== 401) {
+        if (answer.status < 500) this.#confirm(token);
+        return { answer };
+      }
+      this.#kill(token);
+      if (call.replayed) return { error: rejectedToken() };
+      call.replayed = true;
+      this.#route(call);
+      return null;
+    } catch (error) {
+      return { error: new PlannerBridgeError("NetworkError", String(error)) };
+    }
+  }
+
+  /** @param {Call} call @param {Promise<{answer?: Answer, error?: Error} | null>} outcome */
+  async #settle(call, outcome) {
+    const result = await outcome;
+    if (result?.error) call.reject(result.error);
+    else if (result) call.resolve(result.answer);
+  }
+
+  #usable() {
+    const token = this.#token;
+    return !!token && !token.dead && this.now() < token.arrivedAt + token.lifetimeMs;
+  }
+
+  /** @param {string} reason */
+  #ask(reason) {
+    if (this.#asking) return;
+    this.#asking = true;
+    this.#deadline = this.setTimer(() => this.#deadlinePassed(), this.answerDeadlineMs);
+    const event = this.#identityKey === null ? "AuthenticationRequired" : "TokenExpired";
+    this.#emit("ask", { event, reason });
+    this.#emit("change", this.state);
+  }
+
+  #deadlinePassed() {
+    this.#deadline = null;
+    this.#asking = false;
+    const error = new PlannerBridgeError("TokenRefreshTimeout",
+      `no token arrived within ${this.answerDeadlineMs} ms`);
+    const failed = this.#waiting.splice(0);
+    for (const call of failed) call.reject(error);
+    if (failed.length > 0) this.#emit("error", error); // an unanswered early ask harms nobody
+    this.#emit("change", this.state);
+  }
+
+  #endEpisode() {
+    if (this.#deadline !== null) this.clearTimer(this.#deadline);
+    this.#deadline = null;
+    this.#asking = false;
+  }
+
+  /** @param {string} key @param {Identity} identity */
+  #switchIdentity(key, identity) {
+    const previousKey = this.#identityKey;
+    this.#identityKey = key;
+    const stale = this.#waiting.filter((c) => c.identityKey !== null && c.identityKey !== key);
+    this.#waiting = this.#waiting.filter((c) => !stale.includes(c));
+    for (const call of this.#waiting) call.identityKey = key;
+    for (const call of stale) call.reject(identityChanged());
+    if (previousKey !== null) this.#emit("identity", { identity });
+  }
+
+  /** @param {HeldToken} token */
+  #confirm(token) {
+    if (token.confirmed) return;
+    token.confirmed = true;
+    if (token.key === this.#confirmedKey) return;
+    this.#confirmedKey = token.key;
+    this.#emit("confirmed", { identity: token.identity });
+  }
+
+  /** @param {HeldToken} token */
+  #kill(token) {
+    if (token.dead) return;
+    token.dead = true;
+    if (token !== this.#token) return; // an older token, already replaced
+    this.#clearTimers();
+    if (!token.confirmed) {
+      this.#confirmedKey = null;
+      this.#emit("rejected", { identity: token.identity, reason: "invalid_token" });
+    }
+  }
+
+  /** @param {HeldToken} token */
+  #refreshAt(token) {
+    return token.arrivedAt + token.lifetimeMs - Math.min(MAX_EARLY_REFRESH_MS, token.lifetimeMs / 10);
+  }
+
+  /** @param {HeldToken} token */
+  #armTimers(token) {
+    const refreshIn = this.#refreshAt(token) - this.now();
+    const expiresIn = token.arrivedAt + token.lifetimeMs - this.now();
+    this.#timers.push(this.setTimer(() => this.#refreshDue(token), Math.max(0, refreshIn)));
+    this.#timers.push(this.setTimer(() => this.wake(), Math.max(0, expiresIn)));
+  }
+
+  /** @param {HeldToken} token */
+  #refreshDue(token) {
+    if (token !== this.#token || token.refreshAsked || token.dead) return;
+    token.refreshAsked = true;
+    this.#ask("expiring");
+  }
+
+  #clearTimers() {
+    for (const handle of this.#timers.splice(0)) this.clearTimer(handle);
+  }
+}
+
+function identityChanged() {
+  return new PlannerBridgeError("IdentityChanged",
+    "the call was made for another identity (login, logout or user switch) and was not sent");
+}
+
+function rejectedToken() {
+  return new PlannerBridgeError("invalid_token", "the new token was refused too", { status: 401 });
+}

@@ -1,0 +1,194 @@
+// The planner's token keeper against SPEC.md "Token lifetime and queued calls", on a fake clock.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { TokenKeeper } from "../planner/token-keeper.js";
+import { FakeClock, FakeServer, settle } from "./fakes.mjs";
+
+const SHOP = { kind: "legal_entity" };
+const ALICE = { kind: "user", user: { id: "alice", name: "Alice" } };
+const BOB = { kind: "user", user: { id: "bob", name: "Bob" } };
+
+function setUp(options = {}) {
+  const clock = new FakeClock();
+  const server = new FakeServer();
+  let keys = 0;
+  const keeper = new TokenKeeper({ send: server.send, now: clock.now, setTimer: clock.setTimer,
+    clearTimer: clock.clearTimer, newKey: () => `key-${++keys}`, ...options });
+  const asks = [];
+  const errors = [];
+  keeper.on("ask", (ask) => asks.push(ask));
+  keeper.on("error", (error) => errors.push(error.code));
+  return { clock, server, keeper, asks, errors };
+}
+
+/** Calls' outcomes in the order they settle. */
+function track(promises) {
+  const order = [];
+  promises.forEach((p, i) => p.then(() => order.push(i), (e) => order.push(`${i}:${e.code}`)));
+  return order;
+}
+
+test("calls before any token wait and one AuthenticationRequired is posted", async () => {
+  const { keeper, server, asks } = setUp();
+  keeper.start();
+  const calls = [keeper.call({ method: "GET", path: "/v1/assets" }),
+    keeper.call({ method: "GET", path: "/v1/assets?x" })];
+  assert.equal(keeper.state.waiting, 2);
+  assert.deepEqual(asks, [{ event: "AuthenticationRequired", reason: "start" }]);
+  keeper.accept({ token: "t1", expiresIn: 60, identity: SHOP });
+  await Promise.all(calls);
+  assert.deepEqual(server.received.map((r) => [r.path, r.token]),
+    [["/v1/assets", "t1"], ["/v1/assets?x", "t1"]]);
+});
+
+test("lifetime counts from arrival; proactive ask at min(60 s, 10 %) before expiry", () => {
+  const { keeper, clock, asks } = setUp();
+  keeper.accept({ token: "t1", expiresIn: 100, identity: SHOP });
+  clock.advance(89_999);
+  assert.equal(asks.length, 0);
+  clock.advance(1);
+  assert.deepEqual(asks, [{ event: "TokenExpired", reason: "expiring" }]);
+  assert.equal(keeper.state.valid, true, "the old token still serves until it expires");
+
+  const long = setUp();
+  long.keeper.accept({ token: "t1", expiresIn: 3600, identity: SHOP });
+  long.clock.advance(3_540_000 - 1);
+  assert.equal(long.asks.length, 0);
+  long.clock.advance(1);
+  assert.equal(long.asks.length, 1);
+});
+
+test("50 calls during expiry: one TokenExpired, all sent once in call order with the new token",
+  async () => {
+    const { keeper, clock, server, asks } = setUp({ answerDeadlineMs: 30_000 });
+    keeper.accept({ token: "t1", expiresIn: 10, identity: ALICE });
+    clock.advance(10_000); // proactive ask at 9 s goes unanswered; the token expires at 10 s
+    asks.length = 0;
+    clock.advance(30_000); // that episode's deadline passes: nothing was waiting
+    const calls = [];
+    for (let i = 0; i < 50; i += 1) {
+      calls.push(keeper.call({ method: "POST", path: "/v1/assets", body: { name: `a${i}` } }));
+    }
+    assert.equal(keeper.state.waiting, 50);
+    assert.deepEqual(asks, [{ event: "TokenExpired", reason: "expired" }]);
+    assert.equal(server.received.length, 0);
+    const order = track(calls);
+    keeper.accept({ token: "t2", expiresIn: 10, identity: ALICE });
+    await Promise.all(calls);
+    assert.deepEqual(server.received.map((r) => r.body.name), calls.map((_, i) => `a${i}`));
+    assert.ok(server.received.every((r) => r.token === "t2"));
+    assert.equal(new Set(server.received.map((r) => r.key)).size, 50);
+    assert.deepEqual(order, [...Array(50).keys()]);
+    assert.equal(asks.length, 1);
+  });
+
+test("a 401 kills the token: one ask, the call replayed once with its Idempotency-Key",
+  async () => {
+    const { keeper, server, asks } = setUp();
+    keeper.accept({ token: "t1", expiresIn: 600, identity: ALICE });
+    await keeper.call({ method: "GET", path: "/v1/assets" }); // t1 confirmed
+    server.refused.add("t1"); // e.g. its signing key was dropped
+    const writes = [1, 2, 3].map((n) =>
+      keeper.call({ method: "PATCH", path: `/v1/assets/${n}`, body: { name: "x" } }));
+    await settle();
+    assert.deepEqual(asks, [{ event: "TokenExpired", reason: "invalid_token" }]);
+    assert.equal(keeper.state.waiting, 3);
+    keeper.accept({ token: "t2", expiresIn: 600, identity: ALICE });
+    await Promise.all(writes);
+    const first = server.received.filter((r) => r.token === "t1" && r.method === "PATCH");
+    const replay = server.received.filter((r) => r.token === "t2");
+    assert.deepEqual(replay.map((r) => r.path), ["/v1/assets/1", "/v1/assets/2", "/v1/assets/3"]);
+    assert.deepEqual(replay.map((r) => r.key), first.map((r) => r.key));
+  });
+
+test("a replayed call refused again fails with invalid_token instead of looping", async () => {
+  const { keeper, server, asks } = setUp();
+  server.answer = () => 401;
+  keeper.accept({ token: "t1", expiresIn: 600, identity: SHOP });
+  const call = keeper.call({ method: "GET", path: "/v1/assets" });
+  await settle();
+  keeper.accept({ token: "t2", expiresIn: 600, identity: SHOP });
+  await assert.rejects(call, { code: "invalid_token" });
+  assert.equal(server.received.length, 2);
+  assert.equal(asks.length, 1);
+});
+
+test("answer deadline: TokenRefreshTimeout, then the next call asks again", async () => {
+  const { keeper, clock, server, asks, errors } = setUp({ answerDeadlineMs: 5000 });
+  keeper.accept({ token: "t1", expiresIn: 60, identity: SHOP });
+  clock.sleep(61_000); // expired, and the refresh timer never ran (the device slept)
+  const waiting = [keeper.call({ method: "GET", path: "/a" }), keeper.call({ method: "GET", path: "/b" })];
+  assert.equal(asks.length, 1);
+  clock.advance(4999);
+  assert.equal(keeper.state.waiting, 2);
+  clock.advance(1);
+  for (const call of waiting) await assert.rejects(call, { code: "TokenRefreshTimeout" });
+  assert.deepEqual(errors, ["TokenRefreshTimeout"]);
+  assert.equal(keeper.state.waiting, 0);
+  const next = keeper.call({ method: "GET", path: "/c" });
+  assert.equal(asks.length, 2, "the next call asks again");
+  keeper.accept({ token: "t2", expiresIn: 60, identity: SHOP });
+  await next;
+  assert.deepEqual(server.received.map((r) => r.path), ["/c"]);
+});
+
+test("logout mid-queue: calls queued for the user fail and are never sent", async () => {
+  const { keeper, clock, server } = setUp();
+  keeper.accept({ token: "alice-1", expiresIn: 60, identity: ALICE });
+  clock.sleep(60_000);
+  const queued = [keeper.call({ method: "POST", path: "/v1/assets", body: {} }),
+    keeper.call({ method: "GET", path: "/v1/assets" })];
+  keeper.accept({ token: "shop-1", expiresIn: 60, identity: SHOP }); // Logout
+  for (const call of queued) await assert.rejects(call, { code: "IdentityChanged" });
+  assert.equal(server.received.length, 0);
+  await keeper.call({ method: "GET", path: "/v1/assets" });
+  assert.deepEqual(server.received.map((r) => r.token), ["shop-1"]);
+});
+
+test("user switch: a 401 call of Alice is not replayed with Bob's token", async () => {
+  const { keeper, server } = setUp();
+  keeper.accept({ token: "alice-1", expiresIn: 60, identity: ALICE });
+  server.refused.add("alice-1");
+  const call = keeper.call({ method: "DELETE", path: "/v1/assets/7" });
+  await settle();
+  keeper.accept({ token: "bob-1", expiresIn: 60, identity: BOB });
+  await assert.rejects(call, { code: "IdentityChanged" });
+  assert.deepEqual(server.received.map((r) => r.token), ["alice-1"]);
+});
+
+test("waking from sleep re-checks expiry by elapsed monotonic time", () => {
+  const { keeper, clock, asks } = setUp();
+  keeper.accept({ token: "t1", expiresIn: 600, identity: SHOP });
+  clock.sleep(700_000);
+  assert.equal(keeper.state.valid, false);
+  keeper.wake();
+  assert.deepEqual(asks.map((a) => a.reason), ["expiring"]);
+});
+
+test("confirmed once per identity; a never-confirmed token refused is reported", async () => {
+  const { keeper, server } = setUp();
+  const seen = [];
+  keeper.on("confirmed", ({ identity }) => seen.push(`ok:${identity.kind}`));
+  keeper.on("rejected", ({ identity }) => seen.push(`no:${identity.kind}`));
+  keeper.accept({ token: "s1", expiresIn: 60, identity: SHOP });
+  await keeper.call({ method: "GET", path: "/" });
+  keeper.accept({ token: "s2", expiresIn: 60, identity: SHOP }); // a refresh: no new success
+  await keeper.call({ method: "GET", path: "/" });
+  server.refused.add("a1");
+  keeper.accept({ token: "a1", expiresIn: 60, identity: ALICE });
+  keeper.call({ method: "GET", path: "/" }).catch(() => {});
+  await settle();
+  assert.deepEqual(seen, ["ok:legal_entity", "no:user"]);
+});
+
+test("the live channel waits for the next token after its token is refused", async () => {
+  const { keeper, asks } = setUp();
+  keeper.accept({ token: "t1", expiresIn: 60, identity: SHOP });
+  assert.equal(await keeper.whenToken(), "t1");
+  keeper.tokenRejected("t1");
+  assert.equal(asks.length, 1);
+  const next = keeper.whenToken();
+  keeper.accept({ token: "t2", expiresIn: 60, identity: SHOP });
+  assert.equal(await next, "t2");
+});
