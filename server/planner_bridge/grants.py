@@ -1,0 +1,209 @@
+"""The token service's grants: who may ask for which token, for how long, and what is answered.
+
+Two ways in, one kind of token out (SPEC "Token service"):
+- `/v1/tokens`: a signed JSON body (`parse_token_request`, `issue_token`); the signature itself
+  is checked by `signatures`, before anything here runs.
+- `/auth/token`: RFC 6749 §4.4 client credentials (`ClientCredentialsGrant`), HTTP Basic only
+  (§2.3.1). `client_secret` in the body is refused with `invalid_request`: a secret in a form
+  body ends up in proxies' and frameworks' request logs far more often than a header does.
+
+No HTTP here: `apps/token_service.py` reads requests and writes the answers built here.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import dataclasses
+from typing import Any
+from urllib.parse import parse_qsl, unquote_plus
+
+from .entities import EntityRegistry
+from .errors import InvalidClient, InvalidRequest, InvalidScope, UnsupportedGrantType
+from .settings import Settings
+from .store import ApiKey, Entity
+from .tokens import RIGHTS, MintedToken, TokenIssuer, parse_rights, scope_of
+
+MAX_USER_FIELD = 200
+MAX_CREDENTIAL = 256  # longer than any key id or secret we issue
+TOKEN_REQUEST_FIELDS = frozenset({"type", "user", "rights", "expires_in"})
+FORM_TYPE = "application/x-www-form-urlencoded"
+
+
+@dataclasses.dataclass(frozen=True)
+class TokenRequest:
+    """What a signed `/v1/tokens` body asks for, checked."""
+
+    kind: str
+    rights: tuple[str, ...]
+    lifetime: int
+    user_id: str | None = None
+    user_name: str | None = None
+
+
+def parse_token_request(body: dict[str, Any], settings: Settings) -> TokenRequest:
+    unknown = set(body) - TOKEN_REQUEST_FIELDS
+    if unknown:
+        raise InvalidRequest(f"unknown field {sorted(unknown)[0]!r}")
+    kind = body.get("type")
+    if kind not in ("legal_entity", "user"):
+        raise InvalidRequest('type must be "legal_entity" or "user"')
+    rights = parse_rights(body.get("rights"))
+    lifetime = token_lifetime(body.get("expires_in"), settings)
+    if kind == "legal_entity":
+        if "user" in body:
+            raise InvalidRequest("user is only for user tokens")
+        return TokenRequest(kind, rights, lifetime)
+    user_id, user_name = _user(body.get("user"))
+    return TokenRequest(kind, rights, lifetime, user_id, user_name)
+
+
+def token_lifetime(value: object, settings: Settings) -> int:
+    """`expires_in` as asked, within the service's bounds; the default when not asked."""
+    if value is None:
+        return settings.default_token_ttl
+    low, high = settings.min_token_ttl, settings.max_token_ttl
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        raise InvalidRequest(f"expires_in must be a whole number of seconds from {low} to {high}")
+    return value
+
+
+def _user(value: object) -> tuple[str, str]:
+    if not isinstance(value, dict):
+        raise InvalidRequest('user tokens need "user": {"id", "name"}')
+    unknown = set(value) - {"id", "name"}
+    if unknown:
+        raise InvalidRequest(f"unknown field 'user.{sorted(unknown)[0]}'")
+    return _user_field(value, "id"), _user_field(value, "name")
+
+
+def _user_field(user: dict[str, Any], name: str) -> str:
+    value = user.get(name)
+    if not isinstance(value, str) or not value.strip() or len(value) > MAX_USER_FIELD:
+        raise InvalidRequest(f"user.{name} must be a string of 1 to {MAX_USER_FIELD} characters")
+    if not value.isprintable():
+        raise InvalidRequest(f"user.{name} must not contain control characters")
+    return value
+
+
+def check_rights_allowed(rights: tuple[str, ...], entity: Entity, *, status: int = 403) -> None:
+    """Write rights only for entities registered with `--allow-write`."""
+    if "write" in rights and not entity.allow_write:
+        raise InvalidScope("this legal entity may not ask for write rights", status_code=status)
+
+
+def issue_token(issuer: TokenIssuer, key: ApiKey, request: TokenRequest) -> dict[str, Any]:
+    """Mint the token a checked `/v1/tokens` request asked for; the 201 answer's body."""
+    minted = issuer.mint_access_token(
+        entity_id=key.entity_id,
+        client_id=key.key_id,
+        rights=request.rights,
+        lifetime=request.lifetime,
+        user_id=request.user_id,
+        user_name=request.user_name,
+    )
+    return {
+        "token": minted.token,
+        "token_type": "Bearer",
+        "type": request.kind,
+        "rights": list(request.rights),
+        "expires_in": minted.expires_in,
+        "expires_at": minted.expires_at,
+    }
+
+
+# -- OAuth2 client credentials (RFC 6749 §4.4) -----------------------------------------------
+
+
+def basic_credentials(authorization: str | None) -> tuple[str, str] | None:
+    """(client id, secret) from `Authorization: Basic ...`, form-decoded (§2.3.1); else None."""
+    if not authorization or authorization[:6].lower() != "basic ":
+        return None
+    try:
+        decoded = base64.b64decode(authorization[6:].strip(), validate=True).decode("utf-8")
+    except (binascii.Error, ValueError):  # ValueError also covers non-ASCII and bad UTF-8
+        return None
+    client_id, colon, secret = decoded.partition(":")
+    if not colon or not client_id:
+        return None
+    return unquote_plus(client_id), unquote_plus(secret)
+
+
+def parse_form(content_type: str | None, body: bytes) -> dict[str, str]:
+    """An `application/x-www-form-urlencoded` body; any parameter sent twice is refused (§3.2)."""
+    media_type = (content_type or "").partition(";")[0].strip().lower()
+    if media_type != FORM_TYPE:
+        raise InvalidRequest(f"the body must be {FORM_TYPE}")
+    try:
+        pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=True)
+    except ValueError:  # also UnicodeDecodeError
+        raise InvalidRequest("the form body is malformed") from None
+    form = dict(pairs)
+    if len(form) != len(pairs):
+        raise InvalidRequest("a parameter was sent more than once")
+    return form
+
+
+class ClientCredentialsGrant:
+    """Client authentication by API key and secret, and the legal-entity token it earns."""
+
+    def __init__(self, entities: EntityRegistry, issuer: TokenIssuer, settings: Settings) -> None:
+        self.entities = entities
+        self.issuer = issuer
+        self.lifetime = settings.default_token_ttl
+
+    def validate_form(self, form: dict[str, str]) -> tuple[str, ...]:
+        """The rights asked for; raises for a form this grant does not take."""
+        if "client_secret" in form:
+            raise InvalidRequest("client_secret in the body is not supported; use HTTP Basic")
+        grant_type = form.get("grant_type")
+        if not grant_type:
+            raise InvalidRequest("grant_type is missing")
+        if grant_type != "client_credentials":
+            raise UnsupportedGrantType("only grant_type=client_credentials is supported")
+        return self._rights(form.get("scope", ""))
+
+    @staticmethod
+    def _rights(scope: str) -> tuple[str, ...]:
+        asked = scope.split()
+        unknown = set(asked) - set(RIGHTS)
+        if unknown:
+            raise InvalidScope(f"unknown scope {sorted(unknown)[0]!r}", status_code=400)
+        return parse_rights(asked or None)
+
+    def authenticate(self, credentials: tuple[str, str] | None) -> tuple[ApiKey, Entity]:
+        """The active key and its entity; unknown key and wrong secret fail identically.
+
+        The secret is derived from the key id, so it is checked first, with no database
+        lookup at all: an unknown key and a wrong secret cost exactly the same work.
+        """
+        client_id, secret = credentials or ("", "")
+        # A missing or overlong credential still pays for one derivation and one comparison.
+        matches = self.entities.deriver.matches(client_id[:MAX_CREDENTIAL], secret)
+        if not matches or len(client_id) > MAX_CREDENTIAL or len(secret) > MAX_CREDENTIAL:
+            raise InvalidClient("client authentication failed", scheme="Basic")
+        found = self.entities.active_key(client_id)
+        if found is None:  # a revoked key, or one whose entity is gone
+            raise InvalidClient("client authentication failed", scheme="Basic")
+        return found
+
+    def issue(
+        self, rights: tuple[str, ...], form: dict[str, str], key: ApiKey, entity: Entity
+    ) -> dict[str, Any]:
+        """The 200 answer for an authenticated client and its validated form."""
+        if form.get("client_id", key.key_id) != key.key_id:
+            raise InvalidRequest("client_id does not match the authenticated client")
+        check_rights_allowed(rights, entity, status=400)  # RFC 6749 §5.2: 400 at this endpoint
+        minted = self.issuer.mint_access_token(
+            entity_id=entity.id, client_id=key.key_id, rights=rights, lifetime=self.lifetime
+        )
+        return token_endpoint_answer(minted, rights)
+
+
+def token_endpoint_answer(minted: MintedToken, rights: tuple[str, ...]) -> dict[str, Any]:
+    return {
+        "access_token": minted.token,
+        "token_type": "Bearer",
+        "expires_in": minted.expires_in,
+        "scope": scope_of(rights),
+    }
