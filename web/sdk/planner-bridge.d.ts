@@ -1,0 +1,99 @@
+// Typings of the host SDK served at /sdk/planner-bridge.js (hand-written; the contract is SPEC.md).
+
+export declare const PROTOCOL_VERSION: 1;
+export declare const DEFAULT_ANSWER_DEADLINE_MS: 30000;
+
+/** Every error the bridge reports, named by a stable code. */
+export declare class PlannerBridgeError extends Error {
+  readonly name: "PlannerBridgeError";
+  /**
+   * "InvalidOption" | "FetchTokenFailed" | "FetchTokenTimeout" | "InvalidTokenResponse" |
+   * "NotLoggedIn" | "StillLoggedIn" | "Destroyed" (host SDK); the planner also shows
+   * "TokenRefreshTimeout", "IdentityChanged", "invalid_token", "insufficient_scope", ...
+   */
+  readonly code: string;
+  /** The HTTP status, when the error came from a web-service answer. */
+  readonly status?: number;
+  constructor(code: string, message?: string, details?: { status?: number });
+}
+
+export interface PlannerUser {
+  id: string;
+  name: string;
+}
+
+/** What `fetchToken` resolves to: exactly the JSON of the demo back-end's POST /planner-token. */
+export type TokenAnswer =
+  | { kind: "legal_entity"; token: string; expiresIn: number }
+  | { kind: "user"; token: string; expiresIn: number; user: PlannerUser };
+
+export interface EmbedOptions {
+  /** The element the iframe is appended to. */
+  container: Element;
+  /** The planner page, with its entity: "https://planner.example/planner/?entity=ID".
+   * Its origin is the only one the SDK posts to and listens to. */
+  plannerUrl: string;
+  /** Asks the integrator's back-end for a token for the current session. Called once for all
+   * planner requests that arrive while it runs. */
+  fetchToken: () => Promise<TokenAnswer>;
+  /** How long the planner waits for a token before failing waiting calls with
+   * TokenRefreshTimeout, and how long the SDK waits for fetchToken (default 30 000 ms).
+   * Passed to the planner as the `answerDeadlineMs` query parameter. */
+  answerDeadlineMs?: number;
+  /** The iframe's accessible title (default "Planner"). */
+  title?: string;
+}
+
+/** Planner → host messages and their content, plus "error" for the SDK's own failures. */
+export interface PlannerEvents {
+  Ready: { version: 1 };
+  AuthenticationRequired: Record<string, never>;
+  AuthenticationSucceeded: { origin: string; entity: string };
+  AuthenticationFailed: { reason: string };
+  TokenExpired: { reason: string };
+  LoginRequired: Record<string, never>;
+  LoginSucceeded: { user: PlannerUser };
+  LoginFailed: { reason: string };
+  CloseApp: Record<string, never>;
+  error: PlannerBridgeError;
+}
+
+export interface EmbeddedPlanner {
+  readonly iframe: HTMLIFrameElement;
+  /** Resolves when the planner first reports AuthenticationSucceeded or LoginSucceeded;
+   * rejects with code "Destroyed" if destroy() comes first. */
+  readonly ready: Promise<void>;
+  /** After your back-end logged the user in: fetches a user token and posts Login.
+   * Rejects with "NotLoggedIn" when fetchToken still answers a legal-entity token. */
+  login(): Promise<PlannerUser>;
+  /** After your back-end logged the user out: fetches a legal-entity token and posts Logout.
+   * Rejects with "StillLoggedIn" when fetchToken still answers a user token. */
+  logout(): Promise<void>;
+  /** Subscribe to a planner message; returns the unsubscribe function. */
+  on<E extends keyof PlannerEvents>(event: E, handler: (content: PlannerEvents[E]) => void): () => void;
+  /** Remove the iframe and stop listening. */
+  destroy(): void;
+}
+
+/** Embed the planner. Throws PlannerBridgeError("InvalidOption") on bad options. */
+export declare function embedPlanner(options: EmbedOptions): EmbeddedPlanner;
+
+/** The bridge's DOM-free logic, exported for tests and custom embeddings. */
+export declare class HostBridge {
+  constructor(options: {
+    plannerOrigin: string;
+    frameWindow: () => { postMessage(message: unknown, targetOrigin: string): void } | null;
+    fetchToken: () => Promise<unknown>;
+    answerDeadlineMs?: number;
+    setTimer?: (fn: () => void, ms: number) => unknown;
+    clearTimer?: (handle: unknown) => void;
+  });
+  readonly plannerOrigin: string;
+  readonly ready: Promise<void>;
+  /** Handle a `message` event; returns whether it was trusted and well-formed. */
+  receive(event: { origin: string; source: unknown; data: unknown }): boolean;
+  login(): Promise<PlannerUser>;
+  logout(): Promise<void>;
+  on<E extends keyof PlannerEvents>(event: E, handler: (content: PlannerEvents[E]) => void): () => void;
+  destroy(): void;
+}

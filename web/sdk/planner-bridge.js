@@ -1,0 +1,301 @@
+// @ts-check
+/**
+ * The host SDK: embeds the planner in an iframe and hands it the tokens the integrator's
+ * back-end mints, over postMessage to the planner's exact origin.
+ *
+ *   import { embedPlanner } from "https://planner.example/sdk/planner-bridge.js";
+ *   const planner = embedPlanner({
+ *     container: document.querySelector("#planner"),
+ *     plannerUrl: "https://planner.example/planner/?entity=ENTITY_ID",
+ *     fetchToken: () => fetch("/planner-token", {method: "POST", headers: {"X-Requested-With":
+ *       "planner-bridge"}}).then((r) => r.json()),   // {kind, token, expiresIn, user?}
+ *   });
+ *   planner.on("LoginRequired", () => showLoginForm());   // then: await planner.login()
+ *
+ * Token requests from the planner (Ready, AuthenticationRequired, TokenExpired) share one
+ * fetchToken() call while it runs (single flight). Tokens stay in memory and are never logged.
+ */
+import {
+  HostEvent,
+  PlannerBridgeError,
+  PlannerEvent,
+  PROTOCOL_VERSION,
+  asPlannerMessage,
+  isUser,
+  message,
+} from "./protocol.js";
+
+export { PlannerBridgeError, PROTOCOL_VERSION };
+
+export const DEFAULT_ANSWER_DEADLINE_MS = 30_000;
+
+/**
+ * @typedef {{kind: "legal_entity" | "user", token: string, expiresIn: number,
+ *   user?: {id: string, name: string}}} TokenAnswer
+ * @typedef {{origin: string, source: unknown, data: unknown}} ReceivedMessage
+ * @typedef {{generation: number, needsFull: boolean, promise: Promise<TokenAnswer>}} Flight
+ */
+
+/** @param {unknown} answer @returns {answer is TokenAnswer} */
+function isTokenAnswer(answer) {
+  if (typeof answer !== "object" || answer === null) return false;
+  const a = /** @type {Record<string, unknown>} */ (answer);
+  const lifetime = typeof a.expiresIn === "number" && Number.isFinite(a.expiresIn) && a.expiresIn > 0;
+  const tokenOk = typeof a.token === "string" && a.token.length > 0 && lifetime;
+  if (a.kind === "user") return tokenOk && isUser(a.user);
+  return a.kind === "legal_entity" && tokenOk;
+}
+
+/** @param {TokenAnswer} answer */
+function identityOf(answer) {
+  return answer.kind === "user" ? `user:${answer.user?.id}` : "legal_entity";
+}
+
+/**
+ * The bridge's logic without the DOM: trusts messages only from `plannerOrigin` and from the
+ * window `frameWindow()` returns, and posts only to that window at that origin.
+ */
+export class HostBridge {
+  /** @type {Flight | null} */ #flight = null;
+  #generation = 0;
+  /** @type {string | null} */ #lastDelivered = null;
+  #destroyed = false;
+  /** @type {Map<string, Set<(content: any) => void>>} */ #handlers = new Map();
+  /** @type {(value: unknown) => void} */ #resolveReady = () => {};
+  /** @type {(error: Error) => void} */ #rejectReady = () => {};
+
+  /**
+   * @param {{plannerOrigin: string, frameWindow: () => any, fetchToken: () => Promise<unknown>,
+   *   answerDeadlineMs?: number, setTimer?: (fn: () => void, ms: number) => unknown,
+   *   clearTimer?: (handle: unknown) => void}} options
+   */
+  constructor(options) {
+    this.plannerOrigin = options.plannerOrigin;
+    this.frameWindow = options.frameWindow;
+    this.fetchToken = options.fetchToken;
+    this.answerDeadlineMs = options.answerDeadlineMs ?? DEFAULT_ANSWER_DEADLINE_MS;
+    this.setTimer = options.setTimer ?? ((fn, ms) => setTimeout(fn, ms));
+    this.clearTimer = options.clearTimer ?? ((h) => clearTimeout(/** @type {any} */ (h)));
+    /** Resolves when the planner reports AuthenticationSucceeded or LoginSucceeded. */
+    this.ready = new Promise((resolve, reject) => {
+      this.#resolveReady = resolve;
+      this.#rejectReady = reject;
+    });
+    this.ready.catch(() => {}); // a destroyed bridge must not raise an unhandled rejection
+  }
+
+  /**
+   * Handle one `message` event. Returns whether it was accepted.
+   * @param {ReceivedMessage} event
+   */
+  receive(event) {
+    if (this.#destroyed || event.origin !== this.plannerOrigin) return false;
+    const frame = this.frameWindow();
+    if (!frame || event.source !== frame) return false;
+    const received = asPlannerMessage(event.data);
+    if (!received) return false;
+    this.#react(received.event);
+    this.#emit(received.event, received.content);
+    return true;
+  }
+
+  /** @param {string} event */
+  #react(event) {
+    if (event === PlannerEvent.Ready) this.#lastDelivered = null; // a (re)loaded page holds nothing
+    if (event === PlannerEvent.Ready || event === PlannerEvent.AuthenticationRequired ||
+        event === PlannerEvent.TokenExpired) {
+      this.#request(event !== PlannerEvent.TokenExpired).catch((error) => this.#fail(error));
+    }
+    if (event === PlannerEvent.AuthenticationSucceeded || event === PlannerEvent.LoginSucceeded) {
+      this.#resolveReady(undefined);
+    }
+  }
+
+  /** After the shop logged the user in: fetch the user token and post Login. */
+  async login() {
+    const answer = await this.#startFlight(true);
+    if (answer.kind !== "user") throw new PlannerBridgeError("NotLoggedIn", "fetchToken gave no user token");
+    return answer.user;
+  }
+
+  /** After the shop logged the user out: fetch the legal-entity token and post Logout. */
+  async logout() {
+    const answer = await this.#startFlight(true);
+    if (answer.kind !== "legal_entity") {
+      throw new PlannerBridgeError("StillLoggedIn", "fetchToken still gives a user token");
+    }
+  }
+
+  /**
+   * Subscribe to a planner message by name (or "error"); returns the unsubscribe function.
+   * @param {string} event @param {(content: any) => void} handler
+   */
+  on(event, handler) {
+    if (typeof handler !== "function") throw new PlannerBridgeError("InvalidOption", "handler must be a function");
+    if (!this.#handlers.has(event)) this.#handlers.set(event, new Set());
+    this.#handlers.get(event)?.add(handler);
+    return () => { this.#handlers.get(event)?.delete(handler); };
+  }
+
+  destroy() {
+    this.#destroyed = true;
+    this.#generation += 1; // a fetch still running will post nothing
+    this.#handlers.clear();
+    this.#rejectReady(new PlannerBridgeError("Destroyed", "the planner was removed"));
+  }
+
+  /** Join the running fetch, or start one. @param {boolean} needsFull */
+  #request(needsFull) {
+    if (this.#flight) {
+      this.#flight.needsFull ||= needsFull;
+      return this.#flight.promise;
+    }
+    return this.#startFlight(needsFull);
+  }
+
+  /** A new fetch; a newer one supersedes it (login/logout must not be undone by a stale answer).
+   * @param {boolean} needsFull */
+  #startFlight(needsFull) {
+    const generation = ++this.#generation;
+    /** @type {Flight} */
+    const flight = { generation, needsFull, promise: Promise.resolve(/** @type {any} */ (null)) };
+    this.#flight = flight;
+    flight.promise = this.#fetchWithDeadline().then(
+      (answer) => {
+        if (generation !== this.#generation) return answer;
+        this.#flight = null;
+        this.#deliver(answer, flight.needsFull);
+        return answer;
+      },
+      (error) => {
+        if (this.#flight === flight) this.#flight = null;
+        throw error;
+      },
+    );
+    return flight.promise;
+  }
+
+  /** @returns {Promise<TokenAnswer>} */
+  async #fetchWithDeadline() {
+    /** @type {unknown} */
+    let timer;
+    const deadline = new Promise((_, reject) => {
+      timer = this.setTimer(() => reject(new PlannerBridgeError("FetchTokenTimeout",
+        `fetchToken did not answer within ${this.answerDeadlineMs} ms`)), this.answerDeadlineMs);
+    });
+    try {
+      const answer = await Promise.race([this.#callFetchToken(), deadline]);
+      if (!isTokenAnswer(answer)) {
+        throw new PlannerBridgeError("InvalidTokenResponse",
+          "fetchToken must resolve to {kind, token, expiresIn, user?}");
+      }
+      return answer;
+    } finally {
+      this.clearTimer(timer);
+    }
+  }
+
+  async #callFetchToken() {
+    try {
+      return await this.fetchToken();
+    } catch (error) {
+      // Only the error's name: an integrator's message might quote a response body.
+      const name = error instanceof Error ? error.name : typeof error;
+      throw new PlannerBridgeError("FetchTokenFailed", `fetchToken failed (${name})`);
+    }
+  }
+
+  /** @param {TokenAnswer} answer @param {boolean} needsFull */
+  #deliver(answer, needsFull) {
+    const key = identityOf(answer);
+    const content = { token: answer.token, expiresIn: answer.expiresIn };
+    let sent;
+    if (!needsFull && key === this.#lastDelivered) sent = message(HostEvent.TokenRefreshed, content);
+    else if (answer.kind === "user") sent = message(HostEvent.Login, { ...content, user: answer.user });
+    else if (this.#lastDelivered?.startsWith("user:")) sent = message(HostEvent.Logout, content);
+    else sent = message(HostEvent.Authentication, content);
+    this.#post(sent);
+    this.#lastDelivered = key;
+  }
+
+  /** @param {{event: string, content: Record<string, unknown>}} sent */
+  #post(sent) {
+    const frame = this.frameWindow();
+    if (!this.#destroyed && frame) frame.postMessage(sent, this.plannerOrigin); // never "*"
+  }
+
+  /** @param {unknown} error */
+  #fail(error) {
+    const failure = error instanceof PlannerBridgeError ? error
+      : new PlannerBridgeError("FetchTokenFailed", "fetchToken failed");
+    if (this.#handlers.get("error")?.size) this.#emit("error", failure);
+    else console.warn(`planner-bridge: ${failure.code}: ${failure.message}`);
+  }
+
+  /** @param {string} event @param {unknown} content */
+  #emit(event, content) {
+    for (const handler of [...(this.#handlers.get(event) ?? [])]) {
+      try {
+        handler(content);
+      } catch (error) {
+        queueMicrotask(() => { throw error; }); // one broken handler must not stop the others
+      }
+    }
+  }
+}
+
+/** @param {unknown} value @param {string} what */
+function invalid(value, what) {
+  if (!value) throw new PlannerBridgeError("InvalidOption", what);
+}
+
+/**
+ * Embed the planner. See planner-bridge.d.ts for the contract.
+ * @param {{container: Element, plannerUrl: string, fetchToken: () => Promise<unknown>,
+ *   answerDeadlineMs?: number, title?: string}} options
+ */
+export function embedPlanner(options) {
+  const { container, plannerUrl, fetchToken, answerDeadlineMs, title } = options ?? {};
+  invalid(container && typeof container.appendChild === "function", "container must be an element");
+  invalid(typeof fetchToken === "function", "fetchToken must be a function");
+  invalid(answerDeadlineMs === undefined || (Number.isInteger(answerDeadlineMs) && answerDeadlineMs > 0),
+    "answerDeadlineMs must be a positive whole number of milliseconds");
+  const url = plannerUrlOf(plannerUrl, answerDeadlineMs);
+  const iframe = document.createElement("iframe");
+  iframe.src = url.href;
+  iframe.title = title ?? "Planner";
+  iframe.referrerPolicy = "origin"; // the planner learns our origin, not our page's path
+  const bridge = new HostBridge({ plannerOrigin: url.origin, frameWindow: () => iframe.contentWindow,
+    fetchToken, answerDeadlineMs });
+  /** @param {MessageEvent} event */
+  const listener = (event) => { bridge.receive(event); };
+  window.addEventListener("message", listener); // before the iframe loads: Ready is never missed
+  container.appendChild(iframe);
+  return {
+    iframe,
+    ready: bridge.ready,
+    login: () => bridge.login(),
+    logout: () => bridge.logout(),
+    /** @param {string} event @param {(content: any) => void} handler */
+    on: (event, handler) => bridge.on(event, handler),
+    destroy() {
+      window.removeEventListener("message", listener);
+      bridge.destroy();
+      iframe.remove();
+    },
+  };
+}
+
+/** @param {unknown} plannerUrl @param {number | undefined} answerDeadlineMs */
+function plannerUrlOf(plannerUrl, answerDeadlineMs) {
+  let url;
+  try {
+    url = new URL(String(plannerUrl), document.baseURI);
+  } catch {
+    throw new PlannerBridgeError("InvalidOption", "plannerUrl must be a URL");
+  }
+  invalid(typeof plannerUrl === "string" && (url.protocol === "https:" || url.protocol === "http:"),
+    "plannerUrl must be an http(s) URL");
+  if (answerDeadlineMs !== undefined) url.searchParams.set("answerDeadlineMs", String(answerDeadlineMs));
+  return url;
+}

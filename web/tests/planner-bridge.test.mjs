@@ -1,0 +1,149 @@
+// The host SDK's bridge logic without a DOM: single flight, which message it posts, and trust.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { HostBridge, PlannerBridgeError } from "../sdk/planner-bridge.js";
+import { settle } from "./fakes.mjs";
+
+const PLANNER = "http://127.0.0.1:8001";
+
+/** A stand-in for the iframe's window: records what is posted to it, and where. */
+class FrameWindow {
+  posted = [];
+  postMessage(data, targetOrigin) {
+    this.posted.push({ event: data.event, content: data.content, targetOrigin });
+  }
+}
+
+function setUp(answers) {
+  const frame = new FrameWindow();
+  const fetches = [];
+  const fetchToken = () => {
+    const answer = answers.shift();
+    let release;
+    const promise = new Promise((resolve, reject) => {
+      release = () => (answer instanceof Error ? reject(answer) : resolve(answer));
+    });
+    fetches.push(release);
+    return promise;
+  };
+  const bridge = new HostBridge({ plannerOrigin: PLANNER, frameWindow: () => frame, fetchToken });
+  const from = (event, content = {}, origin = PLANNER, source = frame) =>
+    bridge.receive({ origin, source, data: { event, content } });
+  return { frame, fetches, bridge, from };
+}
+
+const shopToken = (n = 1) => ({ kind: "legal_entity", token: `shop-${n}`, expiresIn: 60 });
+const aliceToken = (n = 1) => ({ kind: "user", token: `alice-${n}`, expiresIn: 60,
+  user: { id: "alice", name: "Alice" } });
+
+test("Ready, AuthenticationRequired and TokenExpired together: one fetchToken, one post", async () => {
+  const { frame, fetches, from } = setUp([shopToken()]);
+  assert.equal(from("Ready", { version: 1 }), true);
+  from("AuthenticationRequired");
+  from("TokenExpired", { reason: "expired" });
+  assert.equal(fetches.length, 1);
+  fetches[0]();
+  await settle();
+  assert.deepEqual(frame.posted, [{ event: "Authentication",
+    content: { token: "shop-1", expiresIn: 60 }, targetOrigin: PLANNER }]);
+});
+
+test("TokenExpired for the same identity is answered with TokenRefreshed", async () => {
+  const { frame, fetches, from } = setUp([aliceToken(1), aliceToken(2), shopToken(3)]);
+  from("AuthenticationRequired");
+  fetches[0]();
+  await settle();
+  from("TokenExpired", { reason: "expiring" });
+  fetches[1]();
+  await settle();
+  from("TokenExpired", { reason: "expired" }); // the shop logged Alice out meanwhile
+  fetches[2]();
+  await settle();
+  assert.deepEqual(frame.posted.map((p) => p.event), ["Login", "TokenRefreshed", "Logout"]);
+  assert.deepEqual(frame.posted[0].content.user, { id: "alice", name: "Alice" });
+  assert.ok(frame.posted.every((p) => p.targetOrigin === PLANNER));
+});
+
+test("a reloaded planner (new Ready) gets the full handshake again", async () => {
+  const { frame, fetches, from } = setUp([aliceToken(1), aliceToken(2)]);
+  from("Ready", { version: 1 });
+  fetches[0]();
+  await settle();
+  from("Ready", { version: 1 });
+  fetches[1]();
+  await settle();
+  assert.deepEqual(frame.posted.map((p) => p.event), ["Login", "Login"]);
+});
+
+test("forged messages are ignored: wrong origin, wrong source, or a malformed body", async () => {
+  const { frame, fetches, bridge, from } = setUp([shopToken()]);
+  assert.equal(from("TokenExpired", { reason: "x" }, "http://evil.example"), false);
+  assert.equal(from("TokenExpired", { reason: "x" }, PLANNER, new FrameWindow()), false);
+  assert.equal(from("TokenExpired", { reason: "x" }, PLANNER, null), false);
+  assert.equal(from("TokenExpired", {}), false, "TokenExpired needs a reason");
+  assert.equal(from("Ready", { version: 2 }), false);
+  assert.equal(from("Login", { token: "t", expiresIn: 5, user: { id: "u", name: "U" } }), false);
+  assert.equal(bridge.receive({ origin: PLANNER, source: frame, data: "Ready" }), false);
+  await settle();
+  assert.equal(fetches.length, 0);
+  assert.equal(frame.posted.length, 0);
+});
+
+test("login() during a handshake fetch supersedes it: no stale Authentication after Login",
+  async () => {
+    const { frame, fetches, bridge, from } = setUp([shopToken(), aliceToken()]);
+    from("AuthenticationRequired");
+    const login = bridge.login();
+    fetches[1]();
+    assert.deepEqual(await login, { id: "alice", name: "Alice" });
+    fetches[0]();
+    await settle();
+    assert.deepEqual(frame.posted.map((p) => p.event), ["Login"]);
+  });
+
+test("a failing fetchToken is reported as PlannerBridgeError FetchTokenFailed", async () => {
+  const { frame, fetches, bridge, from } = setUp([new Error("secret-bearing body"), shopToken()]);
+  const errors = [];
+  bridge.on("error", (error) => errors.push(error));
+  from("TokenExpired", { reason: "expired" });
+  fetches[0]();
+  await settle();
+  assert.equal(errors.length, 1);
+  assert.ok(errors[0] instanceof PlannerBridgeError);
+  assert.equal(errors[0].code, "FetchTokenFailed");
+  assert.doesNotMatch(errors[0].message, /secret-bearing/);
+  from("TokenExpired", { reason: "expired" }); // the next ask starts a new fetch
+  fetches[1]();
+  await settle();
+  assert.deepEqual(frame.posted.map((p) => p.event), ["Authentication"]);
+});
+
+test("an answer that is not {kind, token, expiresIn} is refused with InvalidTokenResponse",
+  async () => {
+    const { frame, fetches, bridge } = setUp([{ kind: "user", token: "t", expiresIn: 60 }]);
+    const login = bridge.login();
+    fetches[0]();
+    await assert.rejects(login, { code: "InvalidTokenResponse" });
+    assert.equal(frame.posted.length, 0);
+  });
+
+test("ready resolves on AuthenticationSucceeded; on() returns an unsubscribe", async () => {
+  const { bridge, from } = setUp([]);
+  const seen = [];
+  const off = bridge.on("LoginRequired", () => seen.push("login"));
+  from("LoginRequired");
+  off();
+  from("LoginRequired");
+  from("AuthenticationSucceeded", { origin: "http://localhost:8000", entity: "e1" });
+  await bridge.ready;
+  assert.deepEqual(seen, ["login"]);
+});
+
+test("after destroy() nothing is accepted and ready rejects with Destroyed", async () => {
+  const { bridge, from, fetches } = setUp([shopToken()]);
+  bridge.destroy();
+  assert.equal(from("Ready", { version: 1 }), false);
+  assert.equal(fetches.length, 0);
+  await assert.rejects(bridge.ready, { code: "Destroyed" });
+});
