@@ -1,10 +1,157 @@
-"""(stub) `planner-bridge api-token ...`."""
+"""`planner-bridge api-token create | list | disable | enable | delete`.
+
+`--user` takes `ID` or `ID:Display Name` (the id is everything before the first colon).
+`--days N` sets the lifetime (default: PLANNER_BRIDGE_API_TOKEN_DAYS, 30); `--never` makes a
+token that never expires, a choice the command asks to confirm on stdin unless `--yes` is given.
+The token is printed once and never stored; lists show metadata only.
+"""
 
 from __future__ import annotations
 
 import argparse
+import datetime
+import sys
 from typing import Any
+
+from ..api_tokens import ApiTokens, describe, expires_at
+from ..core import Core
+from ..errors import ProtocolError
+from ..store import ApiTokenRecord
+from .common import CommandError, emit, open_core
 
 
 def register(commands: Any, parent: argparse.ArgumentParser) -> None:
-    return None
+    group = commands.add_parser("api-token", help="long-lived API tokens for background jobs")
+    actions = group.add_subparsers(dest="action", required=True)
+    create = actions.add_parser("create", parents=[parent], help="issue a token (shown once)")
+    create.add_argument("--entity", required=True, help="the legal entity's id")
+    create.add_argument("--user", required=True, help='whose rights it carries: "ID" or "ID:Name"')
+    create.add_argument("--name", required=True, help="what the token is for")
+    lifetime = create.add_mutually_exclusive_group()
+    lifetime.add_argument("--days", type=int, help="expire after N days (default 30)")
+    lifetime.add_argument("--never", action="store_true", help="never expire (asks to confirm)")
+    create.add_argument("--rights", default="read", help="read or read,write (default read)")
+    create.add_argument("--yes", action="store_true", help="do not ask to confirm --never")
+    create.set_defaults(run=create_token)
+    listing = actions.add_parser("list", parents=[parent], help="an entity's tokens, no secrets")
+    listing.add_argument("--entity", required=True)
+    listing.set_defaults(run=list_tokens)
+    for action, run, text in (
+        ("disable", disable_token, "refuse its exchanges from now on"),
+        ("enable", enable_token, "accept its exchanges again"),
+        ("delete", delete_token, "delete it for good"),
+    ):
+        sub = actions.add_parser(action, parents=[parent], help=text)
+        sub.add_argument("id")
+        sub.set_defaults(run=run)
+
+
+def _tokens(args: argparse.Namespace) -> tuple[Core, ApiTokens]:
+    core = open_core(args)
+    return core, ApiTokens(core)
+
+
+def _confirm_never() -> None:
+    """A token that never expires must be a deliberate choice: ask, and refuse without a yes."""
+    print(
+        "This API token will never expire. Create it? [y/N] ", end="", file=sys.stderr, flush=True
+    )
+    answer = sys.stdin.readline() if sys.stdin and not sys.stdin.closed else ""
+    if answer.strip().lower() not in ("y", "yes"):
+        raise CommandError("not confirmed: a token that never expires needs a yes (or --yes)")
+
+
+def _when(epoch: float | None, none: str) -> str:
+    if epoch is None:
+        return none
+    moment = datetime.datetime.fromtimestamp(epoch, datetime.UTC)
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _days(args: argparse.Namespace, core: Core) -> int | None:
+    if args.never:
+        return None
+    if args.days is None:
+        return core.settings.api_token_days
+    if args.days < 1:
+        raise CommandError("--days must be at least 1 (or use --never)")
+    return int(args.days)
+
+
+def create_token(args: argparse.Namespace) -> None:
+    user_id, _, user_name = args.user.partition(":")
+    if args.never and not args.yes:
+        _confirm_never()
+    core, tokens = _tokens(args)
+    entity = core.store.get_entity(args.entity)
+    if entity is None:
+        raise CommandError(f"no such entity: {args.entity}")
+    try:
+        issued = tokens.issue(
+            entity,
+            name=args.name,
+            user_id=user_id,
+            user_name=user_name or None,
+            rights=[r.strip() for r in args.rights.split(",") if r.strip()],
+            expires_in_days=_days(args, core),
+        )
+    except ProtocolError as exc:
+        raise CommandError(exc.description) from None
+    record = issued.record
+    data = {
+        "id": record.id,
+        "name": record.name,
+        "token": issued.token,
+        "expires_at": expires_at(record),
+    }
+    emit(args, data, _created_text(record, issued.token))
+
+
+def _created_text(record: ApiTokenRecord, token: str) -> str:
+    return (
+        f"api token  {record.id}  {record.name}\n"
+        f"user       {record.user_id} ({record.user_name})  rights {','.join(record.rights)}\n"
+        f"expires    {_when(record.expires, 'never')}\n"
+        f"token      {token}\n"
+        "The token is shown only now; keep it where the background job runs."
+    )
+
+
+def list_tokens(args: argparse.Namespace) -> None:
+    core, tokens = _tokens(args)
+    if core.store.get_entity(args.entity) is None:
+        raise CommandError(f"no such entity: {args.entity}")
+    records = tokens.of_entity(args.entity)
+    lines = [
+        f"{r.id}  {r.name}  user={r.user_id}  rights={','.join(r.rights)}"
+        f"  expires={_when(r.expires, 'NEVER')}  last-used={_when(r.last_used, '-')}"
+        f"{'  DISABLED' if r.disabled else ''}"
+        for r in records
+    ]
+    emit(args, [describe(r) for r in records], "\n".join(lines) or "no API tokens")
+
+
+def _set_disabled(args: argparse.Namespace, disabled: bool) -> None:
+    _, tokens = _tokens(args)
+    try:
+        record = tokens.set_disabled(args.id, disabled)
+    except ProtocolError as exc:
+        raise CommandError(exc.description) from None
+    emit(args, describe(record), f"{'disabled' if disabled else 'enabled'} {record.id}")
+
+
+def disable_token(args: argparse.Namespace) -> None:
+    _set_disabled(args, True)
+
+
+def enable_token(args: argparse.Namespace) -> None:
+    _set_disabled(args, False)
+
+
+def delete_token(args: argparse.Namespace) -> None:
+    _, tokens = _tokens(args)
+    try:
+        tokens.delete(args.id)
+    except ProtocolError as exc:
+        raise CommandError(exc.description) from None
+    emit(args, {"id": args.id, "deleted": True}, f"deleted {args.id}")

@@ -1,0 +1,194 @@
+"""API tokens for background integrations: issuing, listing, disabling, deleting, exchanging.
+
+An API token is a JWT the token service signs for itself (`typ: pb-api+jwt`, `aud` = issuer),
+so no web service accepts it; it is only ever exchanged for a short-lived user access token.
+Only its id (`jti`) and metadata are stored, never the string: the token is shown once.
+Every exchange looks the record up by `jti`, so disabling or deleting takes effect on the very
+next exchange, and no re-encoded or re-signed copy of a token can escape its record.
+Expiry: `expires_in_days` absent means the default (30 days); `None` means "never expires",
+which callers must ask for explicitly.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+from typing import Any
+
+from .core import Core
+from .errors import InvalidRequest, InvalidScope, InvalidToken, NotFound
+from .store import ApiTokenRecord, Entity
+from .tokens import MintedToken, parse_rights, scope_of
+
+MAX_NAME_LENGTH = 200
+MAX_USER_ID_LENGTH = 200
+MAX_DAYS = 3650
+MAX_EXCHANGE_TTL = 900  # the SPEC's ceiling for an exchanged access token
+DAY = 86400
+
+
+@dataclasses.dataclass(frozen=True)
+class IssuedApiToken:
+    """A new API token: its record and the token string, which is never stored."""
+
+    record: ApiTokenRecord
+    token: str = dataclasses.field(repr=False)
+
+
+def new_token_id() -> str:
+    return "apt_" + secrets.token_urlsafe(12)
+
+
+def expires_at(record: ApiTokenRecord) -> int | None:
+    return int(record.expires) if record.expires is not None else None
+
+
+def describe(record: ApiTokenRecord) -> dict[str, Any]:
+    """A token as lists show it: metadata only, never the token."""
+    return {
+        "id": record.id,
+        "name": record.name,
+        "user": {"id": record.user_id, "name": record.user_name},
+        "rights": list(record.rights),
+        "created": int(record.created),
+        "expires_at": expires_at(record),
+        "never_expires": record.expires is None,
+        "last_used": int(record.last_used) if record.last_used is not None else None,
+        "disabled": record.disabled,
+    }
+
+
+def _text(value: object, field: str, limit: int) -> str:
+    if not isinstance(value, str) or not value.strip() or len(value) > limit:
+        raise InvalidRequest(f"{field} must be a string of 1 to {limit} characters")
+    return value.strip()
+
+
+def _days(value: object) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_DAYS:
+        raise InvalidRequest(
+            f"expires_in_days must be a whole number from 1 to {MAX_DAYS}, or null"
+        )
+    return value
+
+
+class ApiTokens:
+    """The API-token operations, over the core's store, issuer, verifier and clock."""
+
+    def __init__(self, core: Core) -> None:
+        self.core = core
+        self.store = core.store
+
+    def issue(
+        self,
+        entity: Entity,
+        *,
+        name: object,
+        user_id: object,
+        user_name: object = None,
+        rights: object,
+        expires_in_days: object,
+    ) -> IssuedApiToken:
+        """Mint and record a token; `expires_in_days=None` is "never expires", deliberately."""
+        rights = parse_rights(rights)
+        if "write" in rights and not entity.allow_write:
+            raise InvalidScope("this entity may not grant write rights")
+        uid = _text(user_id, "user.id", MAX_USER_ID_LENGTH)
+        uname = uid if user_name is None else _text(user_name, "user.name", MAX_NAME_LENGTH)
+        days = _days(expires_in_days)
+        now = int(self.core.clock.now())
+        record = ApiTokenRecord(
+            id=new_token_id(),
+            entity_id=entity.id,
+            user_id=uid,
+            user_name=uname,
+            name=_text(name, "name", MAX_NAME_LENGTH),
+            rights=rights,
+            created=now,
+            expires=None if days is None else now + days * DAY,
+        )
+        minted = self.core.issuer.mint_api_token(
+            token_id=record.id,
+            entity_id=entity.id,
+            user_id=uid,
+            rights=record.rights,
+            issued_at=now,
+            expires_at=expires_at(record),
+        )
+        self.store.add_api_token(record)
+        return IssuedApiToken(record, minted.token)
+
+    def of_entity(self, entity_id: str) -> list[ApiTokenRecord]:
+        return self.store.list_api_tokens(entity_id)
+
+    def get(self, token_id: str, entity_id: str | None = None) -> ApiTokenRecord:
+        """The record, if it exists and (when `entity_id` is given) belongs to that entity.
+
+        Another entity's token answers exactly as an absent one, so ids cannot be probed.
+        """
+        record = self.store.get_api_token(token_id) if isinstance(token_id, str) else None
+        if record is None or (entity_id is not None and record.entity_id != entity_id):
+            raise NotFound(f"no such API token: {token_id}")
+        return record
+
+    def set_disabled(
+        self, token_id: str, disabled: bool, entity_id: str | None = None
+    ) -> ApiTokenRecord:
+        self.get(token_id, entity_id)
+        if not self.store.set_api_token_disabled(token_id, disabled):
+            raise NotFound(f"no such API token: {token_id}")
+        return self.get(token_id, entity_id)
+
+    def delete(self, token_id: str, entity_id: str | None = None) -> None:
+        self.get(token_id, entity_id)
+        if not self.store.delete_api_token(token_id):
+            raise NotFound(f"no such API token: {token_id}")
+
+    # -- the exchange ------------------------------------------------------------------------
+
+    def exchange(self, token: str) -> MintedToken:
+        """A user access token (≤ 900 s) for a valid API token; InvalidToken otherwise."""
+        claims = self.core.verifier.verify_api_token(token)
+        record = self._live_record(claims)
+        entity = self.store.get_entity(record.entity_id)
+        if entity is None:
+            raise InvalidToken("API token's entity no longer exists")
+        # Never more than the record grants, nor more than the entity may grant today.
+        rights = tuple(r for r in record.rights if r != "write" or entity.allow_write)
+        minted = self.core.issuer.mint_access_token(
+            entity_id=record.entity_id,
+            client_id="api-token:" + record.id,
+            rights=rights,
+            lifetime=min(self.core.settings.exchange_token_ttl, MAX_EXCHANGE_TTL),
+            user_id=record.user_id,
+            user_name=record.user_name,
+        )
+        self.store.touch_api_token(record.id, self.core.clock.now())
+        return minted
+
+    def _live_record(self, claims: dict[str, Any]) -> ApiTokenRecord:
+        """The record named by `jti`: present, enabled, unexpired and agreeing with the claims."""
+        jti = claims.get("jti")
+        record = self.store.get_api_token(jti) if isinstance(jti, str) else None
+        if record is None:
+            raise InvalidToken("API token is unknown or deleted")
+        if record.disabled:
+            raise InvalidToken("API token is disabled")
+        if record.expires is not None and self.core.clock.now() >= record.expires:
+            raise InvalidToken("API token has expired")
+        if not _claims_match(claims, record):
+            raise InvalidToken("API token does not match its record")
+        return record
+
+
+def _claims_match(claims: dict[str, Any], record: ApiTokenRecord) -> bool:
+    """A valid signature makes a mismatch impossible; checking anyway costs nothing."""
+    return (
+        claims.get("entity") == record.entity_id
+        and claims.get("sub") == record.user_id
+        and claims.get("scope") == scope_of(record.rights)
+        and claims.get("iat") == int(record.created)
+        and (record.expires is None or claims.get("exp") == int(record.expires))
+    )
