@@ -7,6 +7,7 @@ import dataclasses
 from .clock import Clock, SystemClock
 from .credentials import SecretDeriver, load_master_key
 from .entities import EntityRegistry
+from .jwks import key_source
 from .keys import KeyRing
 from .ratelimit import FailureLimiter
 from .settings import Settings
@@ -49,7 +50,12 @@ class Core:
             store=store,
             keyring=keyring,
             issuer=TokenIssuer(keyring, clock, issuer=settings.issuer),
-            verifier=TokenVerifier(keyring, clock, issuer=settings.issuer, leeway=settings.leeway),
+            verifier=TokenVerifier(
+                key_source(settings, keyring, clock),
+                clock,
+                issuer=settings.issuer,
+                leeway=settings.leeway,
+            ),
             entities=entities,
             signatures=SignatureVerifier(entities, store, clock),
             client_failures=FailureLimiter(clock),

@@ -14,7 +14,7 @@ import dataclasses
 import secrets
 from collections import OrderedDict
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import jwt
 
@@ -149,12 +149,27 @@ class TokenIssuer:
         return MintedToken(self._sign(claims, API_TOKEN_TYP), token_id, issued_at, exp)
 
 
+class VerificationKey(Protocol):
+    @property
+    def alg(self) -> str: ...
+    @property
+    def public_key(self) -> Any: ...
+
+
+class KeySource(Protocol):
+    """Where verification keys come from: `keys.KeyRing` in-process, `jwks.RemoteJWKS` apart."""
+
+    def verification_key(
+        self, kid: str, *, access_token: bool = True
+    ) -> VerificationKey | None: ...
+
+
 class TokenVerifier:
     """Checks tokens against a key source: the local ring, or a remote JWKS (same interface)."""
 
     def __init__(
         self,
-        keys: KeyRing,
+        keys: KeySource,
         clock: Clock,
         *,
         issuer: str,

@@ -71,7 +71,7 @@ async def read_body(request: Request, limit: int = MAX_JSON_BODY) -> bytes:
 def parse_json_object(body: bytes) -> dict[str, Any]:
     try:
         value = json.loads(body)
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # deep nesting: 400, not 500
         raise InvalidRequest("body must be a JSON object") from None
     if not isinstance(value, dict):
         raise InvalidRequest("body must be a JSON object")

@@ -1,11 +1,142 @@
-"""(stub) routes of the planner origin: web_services."""
+"""The planner web services over HTTP: the assets API and the `/v1/live` WebSocket.
+
+    GET    /v1/assets?limit=50&after=CURSOR   {"assets": [...], "next": CURSOR | null}
+    POST   /v1/assets        {name, kind, data?}   201 asset
+    GET    /v1/assets/{id}                         200 asset
+    PATCH  /v1/assets/{id}   {name?, kind?, data?} 200 asset
+    DELETE /v1/assets/{id}                         204
+    GET    /v1/live          WebSocket, see `apps.live_socket`
+
+Asset answers carry `ETag: "<version>"`; PATCH and DELETE honour `If-Match: "<version>"` (412 when
+the asset moved on). Writes honour `Idempotency-Key` (see `planner_bridge.idempotency`); a replay
+carries `Idempotent-Replayed: true`. Rights are the core's (`planner_bridge.assets`); this module
+only turns requests into calls and results into answers. Every answer is `no-store`.
+"""
 
 from __future__ import annotations
 
-from starlette.routing import BaseRoute
+from collections.abc import Callable
+from functools import partial
+from typing import Any
 
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route, WebSocketRoute
+
+from ..assets import AssetCatalog, asset_json, parse_after, parse_limit
 from ..core import Core
+from ..errors import InvalidRequest
+from ..idempotency import IdempotencyKeys, check_key, fingerprint, key_scope
+from ..live import LiveHub
+from ..store import Asset
+from ..tokens import AccessClaims
+from .bearer import BearerBackend, requires_token
+from .live_socket import LiveSocket
+from .responses import NO_STORE, parse_json_object, read_body
+
+Write = Callable[[], Response]
+
+
+def asset_response(asset: Asset, status_code: int = 200) -> Response:
+    headers = {**NO_STORE, "ETag": f'"{asset.version}"'}
+    return JSONResponse(asset_json(asset), status_code=status_code, headers=headers)
+
+
+def if_match_version(request: Request) -> int | None:
+    value = request.headers.get("if-match")
+    if value is None or value.strip() == "*":
+        return None
+    digits = value.strip().removeprefix("W/").strip('"')
+    if not digits.isdigit() or len(digits) > 18:
+        raise InvalidRequest('If-Match must be an ETag of this API, e.g. "3"')
+    return int(digits)
+
+
+class AssetEndpoints:
+    """Each handler takes the request and the verified claims (see `bearer.requires_token`)."""
+
+    def __init__(self, catalog: AssetCatalog, keys: IdempotencyKeys) -> None:
+        self.catalog = catalog
+        self.keys = keys
+
+    async def list(self, request: Request, claims: AccessClaims) -> Response:
+        query = request.query_params
+        limit, after = parse_limit(query.get("limit")), parse_after(query.get("after"))
+        page = self.catalog.list(claims, limit=limit, after=after)
+        body = {"assets": [asset_json(a) for a in page.assets], "next": page.next}
+        return JSONResponse(body, headers=NO_STORE)
+
+    async def read(self, request: Request, claims: AccessClaims) -> Response:
+        return asset_response(self.catalog.get(claims, request.path_params["asset_id"]))
+
+    async def create(self, request: Request, claims: AccessClaims) -> Response:
+        body = parse_json_object(await read_body(request))
+        return await self._write(
+            request, claims, body, lambda: asset_response(self.catalog.create(claims, body), 201)
+        )
+
+    async def change(self, request: Request, claims: AccessClaims) -> Response:
+        body = parse_json_object(await read_body(request))
+        asset_id, version = request.path_params["asset_id"], if_match_version(request)
+        change = partial(self.catalog.change, claims, asset_id, body, version=version)
+        return await self._write(request, claims, body, lambda: asset_response(change()))
+
+    async def delete(self, request: Request, claims: AccessClaims) -> Response:
+        await read_body(request)  # a DELETE has no body to speak of; refuse a huge one
+        asset_id, version = request.path_params["asset_id"], if_match_version(request)
+        delete = partial(self.catalog.delete, claims, asset_id, version=version)
+        return await self._write(request, claims, None, lambda: _no_content(delete()))
+
+    async def _write(
+        self, request: Request, claims: AccessClaims, body: Any, write: Write
+    ) -> Response:
+        header = request.headers.get("idempotency-key")
+        if header is None:
+            return write()
+        key, scope = check_key(header), key_scope(claims)
+        request_print = fingerprint(
+            request.method, request.url.path, body, request.headers.get("if-match")
+        )
+        earlier = await self.keys.claim_or_wait(scope, key, request_print)
+        if earlier is not None:
+            return _replay(earlier.status, earlier.body)
+        try:
+            response = write()
+        except BaseException:
+            self.keys.release(scope, key)  # nothing was applied: the key may be used again
+            raise
+        self.keys.finish(scope, key, response.status_code, bytes(response.body))
+        return response
+
+
+def _no_content(_: Asset) -> Response:
+    return Response(status_code=204, headers=NO_STORE)
+
+
+def _replay(status: int, body: bytes) -> Response:
+    headers = {**NO_STORE, "Idempotent-Replayed": "true"}
+    if not body:
+        return Response(status_code=status, headers=headers)
+    return Response(body, status_code=status, headers=headers, media_type="application/json")
+
+
+def asset_routes(endpoints: AssetEndpoints, backend: BearerBackend) -> list[BaseRoute]:
+    guard = partial(requires_token, backend)
+    one = "/v1/assets/{asset_id}"
+    return [
+        Route("/v1/assets", guard(endpoints.list), methods=["GET"]),
+        Route("/v1/assets", guard(endpoints.create), methods=["POST"]),
+        Route(one, guard(endpoints.read), methods=["GET"]),
+        Route(one, guard(endpoints.change), methods=["PATCH"]),
+        Route(one, guard(endpoints.delete), methods=["DELETE"]),
+    ]
 
 
 def routes(core: Core) -> list[BaseRoute]:
-    return []
+    # The hub lives as long as these routes: one per app, never a module global.
+    hub = LiveHub()
+    catalog = AssetCatalog(core.store, core.clock, listener=hub.publish)
+    endpoints = AssetEndpoints(catalog, IdempotencyKeys(core.store, core.clock))
+    backend = BearerBackend(core.verifier)
+    socket = LiveSocket(backend, hub, core.clock)
+    return [*asset_routes(endpoints, backend), WebSocketRoute("/v1/live", socket)]

@@ -1,0 +1,128 @@
+"""`GET /v1/live`: the WebSocket that pushes asset changes to the planner.
+
+The conversation (SPEC "Planner web services"; events in `planner_bridge.live`):
+
+    client: {"type": "auth", "token": "<access token>"}       first message, within AUTH_DEADLINE
+    server: {"type": "authenticated", "expires_at": EXP}      the subscription is in place
+    server: {"type": "asset.changed", "asset": {...}}         for what the token may see
+    server: {"type": "token_expired"} then close 4401          at the token's `exp`
+                                                                (no leeway: the planner refreshes)
+
+Close codes: 4401 token invalid or expired (connect again with a fresh token: that resumes the
+pushes), 4408 no auth message within AUTH_DEADLINE, 1008 a first message that is not an auth
+message, 1013 the client fell too far behind the pushes. A refused auth message is answered with
+{"type": "error", "error": CODE, "error_description": TEXT} before the close. Messages after the
+auth message are ignored; the token never travels in the URL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from ..clock import Clock
+from ..errors import InvalidRequest, InvalidToken, ProtocolError
+from ..live import LiveHub, Subscription
+from ..tokens import AccessClaims
+from .bearer import BearerBackend
+
+AUTH_DEADLINE = 5.0
+EXPIRY_CHECK = 1.0  # at most this long between checks of the token's exp against the clock
+MAX_AUTH_MESSAGE = 8192
+TOKEN_INVALID, AUTH_TIMEOUT, NOT_AUTH, TOO_SLOW = 4401, 4408, 1008, 1013
+
+
+class LiveSocket:
+    def __init__(self, backend: BearerBackend, hub: LiveHub, clock: Clock) -> None:
+        self.backend = backend
+        self.hub = hub
+        self.clock = clock
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        websocket = WebSocket(scope, receive, send)
+        await websocket.accept()
+        try:
+            token, claims = await asyncio.wait_for(self._authenticate(websocket), AUTH_DEADLINE)
+        except TimeoutError:
+            await websocket.close(AUTH_TIMEOUT, "no auth message in time")
+            return
+        except ProtocolError as exc:
+            await self._refuse(websocket, exc)
+            return
+        except WebSocketDisconnect:
+            return
+        subscription = self.hub.subscribe(claims)
+        try:
+            await websocket.send_json({"type": "authenticated", "expires_at": claims.expires_at})
+            await self._push(websocket, subscription, token)
+        except WebSocketDisconnect:
+            pass  # the client left between two pushes
+        finally:
+            self.hub.unsubscribe(subscription)
+
+    async def _authenticate(self, websocket: WebSocket) -> tuple[str, AccessClaims]:
+        message = await websocket.receive()
+        if message["type"] == "websocket.disconnect":
+            raise WebSocketDisconnect(message.get("code", 1000))
+        text = message.get("text")
+        if not isinstance(text, str) or len(text) > MAX_AUTH_MESSAGE:
+            raise InvalidRequest("the first message must be a JSON auth message")
+        try:
+            auth = json.loads(text)
+        except (ValueError, RecursionError):
+            raise InvalidRequest("the first message must be a JSON auth message") from None
+        if not isinstance(auth, dict) or auth.get("type") != "auth":
+            raise InvalidRequest('the first message must be {"type": "auth", "token": ...}')
+        token = auth.get("token")
+        if not isinstance(token, str):
+            raise InvalidToken("the auth message carries no token")
+        return token, self.backend.verify(token)
+
+    async def _refuse(self, websocket: WebSocket, exc: ProtocolError) -> None:
+        error = {"type": "error", "error": exc.error, "error_description": exc.description}
+        await websocket.send_json(error)
+        code = TOKEN_INVALID if isinstance(exc, InvalidToken) else NOT_AUTH
+        await websocket.close(code, exc.error)
+
+    async def _push(self, websocket: WebSocket, subscription: Subscription, token: str) -> None:
+        """Send events until the token expires or the client leaves."""
+        listener = asyncio.create_task(_until_disconnect(websocket))
+        try:
+            while not listener.done():
+                left = self._seconds_left(token)
+                if left <= 0:
+                    await websocket.send_json({"type": "token_expired"})
+                    await websocket.close(TOKEN_INVALID, "token expired")
+                    return
+                if not await self._forward(websocket, subscription, min(left, EXPIRY_CHECK)):
+                    return
+        finally:
+            listener.cancel()
+
+    def _seconds_left(self, token: str) -> float:
+        """Until `exp`; 0 when the token no longer verifies (e.g. its key was dropped)."""
+        try:
+            claims = self.backend.verify(token)
+        except InvalidToken:
+            return 0.0
+        return claims.expires_at - self.clock.now()
+
+    async def _forward(self, websocket: WebSocket, subscription: Subscription, wait: float) -> bool:
+        """Send the next event if one comes within `wait`; False when the socket is done."""
+        try:
+            event = await asyncio.wait_for(subscription.next(), wait)
+        except TimeoutError:
+            return True
+        if event is None:
+            await websocket.close(TOO_SLOW, "fell too far behind")
+            return False
+        await websocket.send_json(event)
+        return True
+
+
+async def _until_disconnect(websocket: WebSocket) -> None:
+    while (await websocket.receive())["type"] != "websocket.disconnect":
+        pass  # messages after the auth message carry nothing for us

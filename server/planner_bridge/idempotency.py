@@ -1,0 +1,100 @@
+"""Idempotency keys for writes: a replayed write is applied once and answers as the first did.
+
+A key is scoped to whoever sent it (entity, token kind, subject), so two users cannot collide or
+read each other's answers. Each key is bound to a fingerprint of the request it first came with
+(method, path, canonical JSON body, If-Match); the same key with another request is a 422.
+
+The life of a key, in the store:
+
+    claim  -> reserved (status 0) -> finish(status, body)   the answer, replayed for 24 h
+                                  -> release                 the write failed, nothing changed:
+                                                             the key is free to be used again
+
+Only applied writes are remembered. A write refused with a coded error changed nothing, so the
+key is released and a retry is judged afresh (e.g. after the planner fetched a fresh token).
+
+Two requests with the same key at once: the second finds the key reserved and waits for the
+first's answer (polling the store, so this holds across server instances), up to
+`IN_FLIGHT_WAIT` seconds; if the first is still running then, it gets a 409 and may retry.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import re
+from typing import Any
+
+from .clock import Clock
+from .errors import InvalidRequest, UnprocessableRequest
+from .store import IdempotentAnswer, Store
+from .tokens import AccessClaims
+
+KEY_TTL = 24 * 3600.0
+KEY_PATTERN = re.compile(r"[\x21-\x7e]{1,255}")  # visible ASCII, as Stripe and the IETF draft
+IN_FLIGHT_WAIT = 5.0
+IN_FLIGHT_POLL = 0.02
+
+
+def check_key(value: str) -> str:
+    if not KEY_PATTERN.fullmatch(value):
+        raise InvalidRequest("Idempotency-Key must be 1 to 255 visible ASCII characters")
+    return value
+
+
+def key_scope(claims: AccessClaims) -> str:
+    return f"{claims.entity_id}/{claims.kind}/{claims.subject}"
+
+
+def fingerprint(method: str, path: str, body: Any, precondition: str | None) -> str:
+    """The same request in any JSON spelling (spacing, key order) has the same fingerprint."""
+    canonical = json.dumps(
+        [method, path, body, precondition], sort_keys=True, separators=(",", ":")
+    )
+    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+class IdempotencyKeys:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        *,
+        ttl: float = KEY_TTL,
+        in_flight_wait: float = IN_FLIGHT_WAIT,
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.ttl = ttl
+        self.in_flight_wait = in_flight_wait
+
+    def claim(self, scope: str, key: str, request: str) -> IdempotentAnswer | None:
+        """None: the key is now reserved for this request. Else the earlier answer (status 0
+        while the earlier request runs). Raises 422 when the key came with another request."""
+        earlier = self.store.claim_idempotency_key(scope, key, request, self.clock.now(), self.ttl)
+        if earlier is not None and not hmac.compare_digest(earlier.request_hash, request):
+            raise UnprocessableRequest("Idempotency-Key was already used with another request")
+        return earlier
+
+    async def claim_or_wait(self, scope: str, key: str, request: str) -> IdempotentAnswer | None:
+        """`claim`, but an earlier request still running is waited for (then 409)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.in_flight_wait
+        earlier = self.claim(scope, key, request)
+        while earlier is not None and earlier.status == 0:
+            if loop.time() >= deadline:
+                raise InvalidRequest(
+                    "a request with this Idempotency-Key is still in progress; retry",
+                    status_code=409,
+                )
+            await asyncio.sleep(IN_FLIGHT_POLL)
+            earlier = self.claim(scope, key, request)
+        return earlier
+
+    def finish(self, scope: str, key: str, status: int, body: bytes) -> None:
+        self.store.finish_idempotency_key(scope, key, status, body)
+
+    def release(self, scope: str, key: str) -> None:
+        self.store.release_idempotency_key(scope, key)

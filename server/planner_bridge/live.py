@@ -1,0 +1,86 @@
+"""The live channel's hub: every asset change fanned out to the subscribers whose token may see it.
+
+Events, as sent on `GET /v1/live`:
+
+    {"type": "asset.changed", "asset": {...asset JSON..., "deleted": false}}   created or changed
+    {"type": "asset.changed", "asset": {...last state...,  "deleted": true}}   deleted
+
+Each subscriber has its own queue. A subscriber that falls `QUEUE_LIMIT` events behind is cut
+off (its queue is emptied and `next()` answers None) rather than holding memory without bound;
+the connection closes and the planner reconnects and re-lists. The hub is in-process: with
+several server instances, each pushes the changes made through it.
+
+`publish` may be called from any thread; events are handed to each subscriber's event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from .assets import asset_json, can_see
+from .store import Asset
+from .tokens import AccessClaims
+
+QUEUE_LIMIT = 256
+
+Event = dict[str, Any]
+
+
+def change_event(asset: Asset, *, deleted: bool) -> Event:
+    return {"type": "asset.changed", "asset": {**asset_json(asset), "deleted": deleted}}
+
+
+class Subscription:
+    def __init__(self, claims: AccessClaims, loop: asyncio.AbstractEventLoop) -> None:
+        self.claims = claims
+        self.loop = loop
+        self.cut_off = False
+        self._queue: asyncio.Queue[Event | None] = asyncio.Queue()
+
+    async def next(self) -> Event | None:
+        """The next event, or None once this subscriber has been cut off for falling behind."""
+        return await self._queue.get()
+
+    def deliver(self, event: Event) -> None:
+        if self.cut_off:
+            return
+        if self._queue.qsize() >= QUEUE_LIMIT:
+            self.cut_off = True
+            while not self._queue.empty():
+                self._queue.get_nowait()
+            self._queue.put_nowait(None)
+            return
+        self._queue.put_nowait(event)
+
+
+class LiveHub:
+    def __init__(self) -> None:
+        self._subscriptions: set[Subscription] = set()
+
+    def subscribe(self, claims: AccessClaims) -> Subscription:
+        subscription = Subscription(claims, asyncio.get_running_loop())
+        self._subscriptions.add(subscription)
+        return subscription
+
+    def unsubscribe(self, subscription: Subscription) -> None:
+        self._subscriptions.discard(subscription)
+
+    def __len__(self) -> int:
+        return len(self._subscriptions)
+
+    def publish(self, asset: Asset, deleted: bool = False) -> None:
+        event = change_event(asset, deleted=deleted)
+        try:
+            here: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            here = None
+        for subscription in list(self._subscriptions):
+            if not can_see(subscription.claims, asset):
+                continue
+            if subscription.loop is here:
+                subscription.deliver(event)
+            elif subscription.loop.is_closed():
+                self.unsubscribe(subscription)
+            else:
+                subscription.loop.call_soon_threadsafe(subscription.deliver, event)
