@@ -52,12 +52,17 @@ def _tokens(args: argparse.Namespace) -> tuple[Core, ApiTokens]:
 
 
 def _confirm_never() -> None:
-    """A token that never expires must be a deliberate choice: ask, and refuse without a yes."""
-    print(
-        "This API token will never expire. Create it? [y/N] ", end="", file=sys.stderr, flush=True
-    )
-    answer = sys.stdin.readline() if sys.stdin and not sys.stdin.closed else ""
-    if answer.strip().lower() not in ("y", "yes"):
+    """A token that never expires must be a deliberate choice: ask, and refuse without a yes.
+
+    The question goes to stderr and only to a terminal; piped input may still answer it.
+    """
+    stdin = sys.stdin
+    if stdin is None or stdin.closed:
+        raise CommandError("not confirmed: a token that never expires needs a yes (or --yes)")
+    if stdin.isatty():
+        print("This API token will never expire. Create it? [y/N] ", end="", file=sys.stderr)
+        sys.stderr.flush()
+    if stdin.readline().strip().lower() not in ("y", "yes"):
         raise CommandError("not confirmed: a token that never expires needs a yes (or --yes)")
 
 

@@ -1,0 +1,513 @@
+"""API tokens over a real planner origin: issue, list, disable/enable, delete, exchange, expiry,
+forgeries and altered copies, the exchange brake, and the README's background-job example."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import secrets
+import textwrap
+from typing import Any
+
+import httpx
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from planner_bridge.api_tokens import DAY, ApiTokens
+from planner_bridge.clock import FrozenClock
+from planner_bridge.core import Core
+from planner_bridge.errors import InvalidToken
+from planner_bridge.store import Asset
+
+P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def b64url_decode(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def signed(planner, shop, method: str, path: str, payload: Any = None) -> httpx.Response:
+    """A request signed with the shop's API key/secret (RFC 9421), body sent byte for byte."""
+    from planner_bridge.signatures import sign_request
+
+    url = planner.url + path
+    body = b"" if payload is None else json.dumps(payload).encode()
+    headers = sign_request(
+        method=method, url=url, body=body, key_id=shop.key_id, secret=shop.secret
+    )
+    if payload is not None:
+        headers["Content-Type"] = "application/json"
+    return httpx.request(method, url, content=body, headers=headers)
+
+
+def create_token(planner, shop, **fields: Any) -> dict[str, Any]:
+    payload = {"name": "nightly sync", "user": {"id": "alice", "name": "Alice"}, **fields}
+    response = signed(planner, shop, "POST", "/v1/api-tokens", payload)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def exchange(planner, token: str) -> httpx.Response:
+    return httpx.post(
+        planner.url + "/v1/api-tokens/exchange", headers={"Authorization": f"Bearer {token}"}
+    )
+
+
+def assert_invalid_token(response: httpx.Response) -> None:
+    assert response.status_code == 401, response.text
+    assert response.json()["error"] == "invalid_token"
+    assert 'error="invalid_token"' in response.headers["www-authenticate"]
+    assert response.headers["www-authenticate"].startswith("Bearer")
+
+
+def listed(planner, shop) -> dict[str, dict[str, Any]]:
+    response = signed(planner, shop, "GET", "/v1/api-tokens")
+    assert response.status_code == 200, response.text
+    return {t["id"]: t for t in response.json()["api_tokens"]}
+
+
+def add_asset(core: Core, entity_id: str, owner: str | None, name: str) -> str:
+    asset_id = "ast_" + secrets.token_hex(12)
+    now = core.clock.now()
+    core.store.add_asset(Asset(asset_id, entity_id, owner, name, "room", {}, now, now, 1))
+    return asset_id
+
+
+def get_assets(planner, access_token: str, path: str = "/v1/assets") -> httpx.Response:
+    return httpx.get(planner.url + path, headers={"Authorization": f"Bearer {access_token}"})
+
+
+def split(token: str) -> tuple[dict[str, Any], dict[str, Any], str]:
+    header, payload, signature = token.split(".")
+    return json.loads(b64url_decode(header)), json.loads(b64url_decode(payload)), signature
+
+
+def encode(header: dict[str, Any], payload: dict[str, Any], *, spaced: bool = False) -> str:
+    """JSON as another encoder might write it: keys reversed, optionally with whitespace."""
+    separators = (", ", ": ") if spaced else (",", ":")
+
+    def dump(value: dict[str, Any]) -> str:
+        reordered = dict(reversed(list(value.items())))
+        return b64url(json.dumps(reordered, separators=separators).encode())
+
+    return f"{dump(header)}.{dump(payload)}"
+
+
+def server_signed(core: Core, header: dict[str, Any], payload: dict[str, Any]) -> str:
+    """Re-encoded claims signed with the planner's own key: a valid token, another string."""
+    key = core.keyring.current
+    body = json.dumps(dict(reversed(list(payload.items()))), indent=1).encode()
+    return jwt.api_jws.encode(
+        body, key.private_key, algorithm=key.alg, headers={"kid": key.kid, "typ": header["typ"]}
+    )
+
+
+def high_s_copy(token: str) -> str:
+    """The same JWS with ECDSA's (r, n - s): another valid signature, made without the key."""
+    head, payload, signature = token.split(".")
+    raw = b64url_decode(signature)
+    r, s = raw[:32], int.from_bytes(raw[32:], "big")
+    return f"{head}.{payload}.{b64url(r + (P256_ORDER - s).to_bytes(32, 'big'))}"
+
+
+# -- issuing and listing ---------------------------------------------------------------------
+
+
+def test_create_shows_the_token_once_and_lists_only_metadata(planner, shop):
+    response = signed(
+        planner,
+        shop,
+        "POST",
+        "/v1/api-tokens",
+        {"name": "sync", "user": {"id": "alice", "name": "Alice"}, "rights": ["read", "write"]},
+    )
+    assert response.status_code == 201
+    assert response.headers["cache-control"] == "no-store"
+    created = response.json()
+    assert set(created) == {"id", "name", "token", "expires_at"}
+    header, claims, _ = split(created["token"])
+    assert header["typ"] == "pb-api+jwt"
+    assert claims["aud"] == planner.url and claims["jti"] == created["id"]
+    assert created["expires_at"] == claims["iat"] + 30 * DAY  # the default: 30 days
+
+    forever = create_token(planner, shop, name="gateway", expires_in_days=None)
+    assert forever["expires_at"] is None
+
+    listing = signed(planner, shop, "GET", "/v1/api-tokens")
+    assert listing.headers["cache-control"] == "no-store"
+    assert created["token"] not in listing.text and forever["token"] not in listing.text
+    rows = {t["id"]: t for t in listing.json()["api_tokens"]}
+    assert rows[created["id"]] == {
+        "id": created["id"],
+        "name": "sync",
+        "user": {"id": "alice", "name": "Alice"},
+        "rights": ["read", "write"],
+        "created": claims["iat"],
+        "expires_at": created["expires_at"],
+        "never_expires": False,
+        "last_used": None,
+        "disabled": False,
+    }
+    assert rows[forever["id"]]["never_expires"] is True
+    assert rows[forever["id"]]["expires_at"] is None
+
+
+def test_write_rights_need_an_entity_allowed_to_write(planner, readonly_shop):
+    payload = {"name": "sync", "user": {"id": "alice"}, "rights": ["read", "write"]}
+    response = signed(planner, readonly_shop, "POST", "/v1/api-tokens", payload)
+    assert response.status_code == 403
+    assert response.json()["error"] == "invalid_scope"
+    assert listed(planner, readonly_shop) == {}
+    read_only = create_token(planner, readonly_shop, rights=["read"])
+    assert split(read_only["token"])[1]["scope"] == "read"
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"user": {"id": "alice"}},
+        {"name": "", "user": {"id": "alice"}},
+        {"name": "sync"},
+        {"name": "sync", "user": "alice"},
+        {"name": "sync", "user": {"id": ""}},
+        {"name": "sync", "user": {"id": "alice"}, "expires_in_days": 0},
+        {"name": "sync", "user": {"id": "alice"}, "expires_in_days": "30"},
+        {"name": "sync", "user": {"id": "alice"}, "expires_in_days": True},
+        {"name": "sync", "user": {"id": "alice"}, "expires_in_days": 99999},
+        {"name": "sync", "user": {"id": "alice"}, "rights": ["admin"]},
+        {"name": "sync", "user": {"id": "alice"}, "rights": "read"},
+        ["not", "an", "object"],
+    ],
+)
+def test_bad_create_requests_are_refused_with_a_named_field(planner, shop, payload):
+    response = signed(planner, shop, "POST", "/v1/api-tokens", payload)
+    assert response.status_code == 400, response.text
+    assert response.json()["error"] == "invalid_request"
+    assert listed(planner, shop) == {}
+
+
+def test_unsigned_or_wrongly_signed_management_calls_are_refused(planner, shop):
+    body = json.dumps({"name": "sync", "user": {"id": "alice"}}).encode()
+    assert httpx.post(planner.url + "/v1/api-tokens", content=body).status_code == 401
+    assert httpx.get(planner.url + "/v1/api-tokens").json()["error"] == "invalid_client"
+    from planner_bridge.signatures import sign_request
+
+    url = planner.url + "/v1/api-tokens"
+    headers = sign_request(method="GET", url=url, body=b"", key_id=shop.key_id, secret="wrong")
+    assert httpx.get(url, headers=headers).status_code == 401
+
+
+def test_an_entity_sees_and_changes_only_its_own_tokens(planner, shop, readonly_shop):
+    mine = create_token(planner, shop)
+    assert mine["id"] not in listed(planner, readonly_shop)
+    for method, payload in (("PATCH", {"disabled": True}), ("DELETE", None)):
+        response = signed(planner, readonly_shop, method, f"/v1/api-tokens/{mine['id']}", payload)
+        assert response.status_code == 404
+        assert response.json()["error"] == "not_found"
+    assert (
+        signed(planner, shop, "PATCH", "/v1/api-tokens/apt_nope", {"disabled": True}).status_code
+        == 404
+    )
+    assert listed(planner, shop)[mine["id"]]["disabled"] is False
+    assert exchange(planner, mine["token"]).status_code == 200
+
+
+def test_patch_takes_only_a_boolean(planner, shop):
+    token_id = create_token(planner, shop)["id"]
+    for payload in ({"disabled": "yes"}, {}, {"disabled": 1}):
+        response = signed(planner, shop, "PATCH", f"/v1/api-tokens/{token_id}", payload)
+        assert response.status_code == 400
+    assert listed(planner, shop)[token_id]["disabled"] is False
+
+
+# -- the lifecycle ---------------------------------------------------------------------------
+
+
+def test_lifecycle_create_exchange_disable_enable_delete(planner, shop):
+    core = planner.core
+    catalog = add_asset(core, shop.entity.id, None, "catalog sofa")
+    alices = add_asset(core, shop.entity.id, "alice", "alice's kitchen")
+    bobs = add_asset(core, shop.entity.id, "bob", "bob's kitchen")
+    created = create_token(planner, shop, rights=["read"])
+    path = f"/v1/api-tokens/{created['id']}"
+
+    first = exchange(planner, created["token"])
+    assert first.status_code == 200 and first.headers["cache-control"] == "no-store"
+    access = first.json()["access_token"]
+    seen = get_assets(planner, access)
+    assert seen.status_code == 200, seen.text
+    ids = {a["id"] for a in seen.json()["assets"]}
+    assert {catalog, alices} <= ids and bobs not in ids
+    assert get_assets(planner, access, f"/v1/assets/{bobs}").status_code == 404
+    assert listed(planner, shop)[created["id"]]["last_used"] is not None
+
+    assert signed(planner, shop, "PATCH", path, {"disabled": True}).json()["disabled"] is True
+    assert_invalid_token(exchange(planner, created["token"]))
+    assert signed(planner, shop, "PATCH", path, {"disabled": False}).json()["disabled"] is False
+    assert exchange(planner, created["token"]).status_code == 200
+
+    assert signed(planner, shop, "DELETE", path).status_code == 204
+    assert_invalid_token(exchange(planner, created["token"]))
+    assert signed(planner, shop, "PATCH", path, {"disabled": False}).status_code == 404
+    assert_invalid_token(exchange(planner, created["token"]))
+    assert created["id"] not in listed(planner, shop)
+
+
+def test_exchanged_access_token_is_a_short_user_token_with_no_more_rights(start_planner):
+    planner = start_planner(exchange_token_ttl=300)
+    from conftest import register_shop
+
+    shop = register_shop(planner.core)
+    created = create_token(planner, shop, rights=["read"], user={"id": "u-7", "name": "Job"})
+    answer = exchange(planner, created["token"]).json()
+    assert answer["token_type"] == "Bearer" and answer["expires_in"] == 300
+    header, claims, _ = split(answer["access_token"])
+    assert header["typ"] == "at+jwt"
+    assert claims["aud"] == "planner" and claims["iss"] == planner.url
+    assert claims["exp"] - claims["iat"] == 300
+    assert claims["jti"] != created["id"]
+    assert claims["scope"] == "read"
+    assert claims["kind"] == "user" and claims["sub"] == "u-7" and claims["name"] == "Job"
+    assert claims["entity"] == shop.entity.id
+    assert claims["client_id"] == "api-token:" + created["id"]
+    verified = planner.core.verifier.verify_access_token(answer["access_token"])
+    assert verified.rights == ("read",)
+    second = exchange(planner, created["token"]).json()["access_token"]
+    assert split(second)[1]["jti"] != claims["jti"]
+
+
+def test_exchange_never_grants_more_than_900_seconds(planner, shop):
+    # The default exchange lifetime is the SPEC's ceiling; nothing lets it grow past it.
+    token = create_token(planner, shop, rights=["read", "write"])["token"]
+    answer = exchange(planner, token).json()
+    _, claims, _ = split(answer["access_token"])
+    assert answer["expires_in"] == claims["exp"] - claims["iat"] <= 900
+    assert claims["scope"] == "read write"
+
+
+# -- expiry ----------------------------------------------------------------------------------
+
+
+def past_core(make_settings, planner, seconds_ago: float) -> Core:
+    """A second core on the planner's data dir and issuer, its clock set in the past."""
+    clock = FrozenClock(planner.core.clock.now() - seconds_ago)
+    return Core.open(make_settings(issuer=planner.url), clock=clock)
+
+
+def test_an_expired_api_token_is_refused_by_the_server(planner, shop, make_settings):
+    earlier = past_core(make_settings, planner, 2 * DAY)
+    try:
+        issued = ApiTokens(earlier).issue(
+            shop.entity, name="old", user_id="alice", rights=["read"], expires_in_days=1
+        )
+    finally:
+        earlier.close()
+    assert issued.record.expires < planner.core.clock.now()
+    response = exchange(planner, issued.token)
+    assert_invalid_token(response)
+    assert "expired" in response.json()["error_description"]
+
+
+def test_the_record_expires_on_our_clock_even_within_the_jwt_leeway(make_settings):
+    clock = FrozenClock()
+    core = Core.open(make_settings(), clock=clock)
+    try:
+        entity, _ = core.entities.create("Shop", ["http://localhost:8000"])
+        tokens = ApiTokens(core)
+        issued = tokens.issue(entity, name="n", user_id="alice", rights=None, expires_in_days=1)
+        clock.advance(DAY - 1)
+        assert tokens.exchange(issued.token).expires_in == 900
+        clock.advance(2)  # past expiry, still inside the verifier's 30 s leeway
+        with pytest.raises(InvalidToken, match="expired"):
+            tokens.exchange(issued.token)
+        forever = tokens.issue(entity, name="f", user_id="alice", rights=None, expires_in_days=None)
+        clock.advance(20 * 365 * DAY)
+        assert tokens.exchange(forever.token).expires_in == 900
+    finally:
+        core.close()
+
+
+# -- wrong tokens in the wrong places --------------------------------------------------------
+
+
+def test_an_api_token_is_refused_by_the_planner_web_services(planner, shop):
+    add_asset(planner.core, shop.entity.id, None, "catalog sofa")
+    token = create_token(planner, shop)["token"]
+    assert_invalid_token(get_assets(planner, token))
+
+
+def test_an_access_token_presented_to_the_exchange_is_refused(planner, shop):
+    api_token = create_token(planner, shop)["token"]
+    access = exchange(planner, api_token).json()["access_token"]
+    assert_invalid_token(exchange(planner, access))
+    entity_token = planner.core.issuer.mint_access_token(
+        entity_id=shop.entity.id, client_id=shop.key_id, rights=["read"], lifetime=60
+    )
+    assert_invalid_token(exchange(planner, entity_token.token))
+
+
+def test_missing_or_malformed_credentials_at_the_exchange(planner):
+    bare = httpx.post(planner.url + "/v1/api-tokens/exchange")
+    assert bare.status_code == 401 and bare.headers["www-authenticate"].startswith("Bearer")
+    for header in ("Basic YTpi", "Bearer", "Bearer not-a-jwt", "Bearer " + "a" * 5000):
+        response = httpx.post(
+            planner.url + "/v1/api-tokens/exchange", headers={"Authorization": header}
+        )
+        assert_invalid_token(response)
+
+
+def test_an_altered_copy_of_a_disabled_token_is_refused(planner, shop):
+    created = create_token(planner, shop)
+    token = created["token"]
+    header, claims, signature = split(token)
+    reencoded = f"{encode(header, claims, spaced=True)}.{signature}"
+    valid_copy = server_signed(planner.core, header, claims)
+    malleated = high_s_copy(token)
+    foreign = jwt.encode(
+        claims, ec.generate_private_key(ec.SECP256R1()), algorithm="ES256", headers=header
+    )
+    # The copies that carry a valid signature are accepted while the token is enabled:
+    # they are different strings for the same jti, which is why revocation keys on jti.
+    assert len({token, valid_copy, malleated}) == 3
+    assert exchange(planner, valid_copy).status_code == 200
+    assert exchange(planner, malleated).status_code == 200
+
+    path = f"/v1/api-tokens/{created['id']}"
+    assert signed(planner, shop, "PATCH", path, {"disabled": True}).status_code == 200
+    for copy in (token, reencoded, valid_copy, malleated, foreign):
+        assert_invalid_token(exchange(planner, copy))
+    assert "disabled" in exchange(planner, valid_copy).json()["error_description"]
+
+
+def test_forged_api_tokens_are_refused(planner, shop):
+    token = create_token(planner, shop, rights=["read"])["token"]
+    header, claims, signature = split(token)
+    head = token.split(".")[0]
+    public_pem = planner.core.keyring.current.public_key.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+    def with_payload(changes: dict[str, Any]) -> str:
+        return f"{head}.{b64url(json.dumps({**claims, **changes}).encode())}.{signature}"
+
+    none_header = b64url(json.dumps({**header, "alg": "none"}).encode())
+    hs_header = b64url(json.dumps({**header, "alg": "HS256"}).encode())
+    hs_input = f"{hs_header}.{token.split('.')[1]}"
+    hs_signature = b64url(hmac.new(public_pem, hs_input.encode(), hashlib.sha256).digest())
+    forgeries = {
+        "alg none": f"{none_header}.{token.split('.')[1]}.",
+        "HS256 keyed with the public key": f"{hs_input}.{hs_signature}",
+        "foreign key": jwt.encode(
+            claims, ec.generate_private_key(ec.SECP256R1()), algorithm="ES256", headers=header
+        ),
+        "unknown kid": jwt.encode(
+            claims,
+            ec.generate_private_key(ec.SECP256R1()),
+            algorithm="ES256",
+            headers={**header, "kid": "nope"},
+        ),
+        "raised exp": with_payload({"exp": claims["exp"] + 3650 * DAY}),
+        "raised rights": with_payload({"scope": "read write"}),
+        "other user": with_payload({"sub": "bob"}),
+    }
+    for name, forged in forgeries.items():
+        response = exchange(planner, forged)
+        assert response.status_code == 401, name
+        assert response.json()["error"] == "invalid_token", name
+    assert exchange(planner, token).status_code == 200  # the genuine one still works
+
+
+def test_failed_exchanges_are_braked_per_client_address(planner, shop):
+    token = create_token(planner, shop)["token"]
+    for _ in range(planner.core.exchange_failures.max_failures):
+        assert_invalid_token(exchange(planner, "not-a-token"))
+    braked = exchange(planner, "not-a-token")
+    assert braked.status_code == 429
+    assert braked.json()["error"] == "too_many_requests"
+    assert 0 < int(braked.headers["retry-after"]) <= 60
+    assert exchange(planner, token).status_code == 429  # even a good token waits
+    # Issuing (signed, a different brake) is not affected.
+    assert signed(planner, shop, "GET", "/v1/api-tokens").status_code == 200
+
+
+# -- storage ---------------------------------------------------------------------------------
+
+
+def test_the_store_holds_no_token_string(planner, shop):
+    created = create_token(planner, shop, rights=["read", "write"])
+    forever = create_token(planner, shop, name="forever", expires_in_days=None)
+    assert exchange(planner, created["token"]).status_code == 200
+    path = planner.core.settings.sqlite_path
+    files = [p for p in (path, path.with_name(path.name + "-wal")) if p.exists()]
+    stored = b"".join(p.read_bytes() for p in files)
+    assert created["id"].encode() in stored  # the search does find what is there
+    for token in (created["token"], forever["token"]):
+        _, payload, signature = token.split(".")
+        for needle in (token, payload, signature, signature[:24]):
+            assert needle.encode() not in stored
+
+
+# -- the README example ----------------------------------------------------------------------
+
+README_EXAMPLE = textwrap.dedent(
+    '''\
+    import os, httpx
+
+    class ApiTokenAuth(httpx.Auth):
+        """Trades the long-lived API token for a short-lived access token; again on 401."""
+        requires_response_body = True
+        def __init__(self, api_token): self.api_token, self.access_token = api_token, None
+        def auth_flow(self, request):
+            for retry in (False, True):
+                if retry or not self.access_token:
+                    exchange = httpx.Request("POST", request.url.join("/v1/api-tokens/exchange"),
+                                             headers={"Authorization": f"Bearer {self.api_token}"})
+                    self.access_token = (yield exchange).raise_for_status().json()["access_token"]
+                request.headers["Authorization"] = f"Bearer {self.access_token}"
+                if (yield request).status_code != 401: return
+
+    auth = ApiTokenAuth(os.environ["PLANNER_API_TOKEN"])
+    with httpx.Client(base_url=os.environ["PLANNER_URL"], auth=auth) as planner:
+        print(planner.get("/v1/assets").raise_for_status().json())
+    '''
+)
+
+
+def test_readme_background_job_example_runs_and_refreshes_on_401(
+    planner, shop, make_settings, monkeypatch, capsys
+):
+    catalog = add_asset(planner.core, shop.entity.id, None, "catalog sofa")
+    monkeypatch.setenv("PLANNER_URL", planner.url)
+    monkeypatch.setenv("PLANNER_API_TOKEN", create_token(planner, shop)["token"])
+    namespace: dict[str, Any] = {}
+    exec(compile(README_EXAMPLE, "README example", "exec"), namespace)
+    assert catalog in capsys.readouterr().out
+    first = namespace["auth"].access_token
+
+    # An access token that really expired (minted on a clock an hour back) gets 401; the
+    # example exchanges again and the same call succeeds.
+    earlier = past_core(make_settings, planner, 3600)
+    try:
+        stale = earlier.issuer.mint_access_token(
+            entity_id=shop.entity.id, client_id="x", rights=["read"], lifetime=60, user_id="alice"
+        ).token
+    finally:
+        earlier.close()
+    auth = namespace["auth"]
+    auth.access_token = stale
+    with httpx.Client(base_url=planner.url, auth=auth) as client:
+        response = client.get("/v1/assets")
+    assert response.status_code == 200
+    assert catalog in {a["id"] for a in response.json()["assets"]}
+    assert auth.access_token not in (stale, first)
