@@ -1,11 +1,146 @@
-"""(stub) routes of the planner origin: planner_site."""
+"""The planner app's page and the public browser code of the planner origin.
+
+    GET /planner/?entity=ID   the planner page, framable only by the entity's registered origins
+    GET /planner/*.js|.css    the planner's modules and style (same origin only)
+    GET /sdk/*.js|.d.ts       the host SDK and the protocol module, public: any origin may import
+
+The page has no inline script, so its CSP can say `script-src 'self'`; what the scripts need
+(entity, registered origins, live URL) is JSON in a non-executable <script type="application/json">,
+escaped here so no value can close the tag.
+"""
 
 from __future__ import annotations
 
-from starlette.routing import BaseRoute
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from markupsafe import Markup
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+from starlette.types import Scope
 
 from ..core import Core
+from ..errors import InvalidRequest, NotFound
+from ..store import Entity
+
+MAX_ENTITY_ID = 128
+# A Host header is the browser's, but it still goes into a header: accept only host[:port].
+HOST_PATTERN = re.compile(r"^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$")
+JSON_ESCAPES = {
+    "<": "\\u003c",
+    ">": "\\u003e",
+    "&": "\\u0026",
+    "\u2028": "\\u2028",
+    "\u2029": "\\u2029",
+}
+JS_TYPE = "text/javascript; charset=utf-8"
+
+
+def web_dir() -> Path:
+    """The one place that knows where the browser code lives: <repo>/web."""
+    return Path(__file__).resolve().parents[3] / "web"
+
+
+def json_for_html(value: Any) -> Markup:
+    """JSON safe inside a <script> element: no `</script>`, no `<!--`, no JS line separators."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    escaped = "".join(JSON_ESCAPES.get(c, c) for c in text)
+    # Safe by construction: every character that could end the element is escaped just above.
+    return Markup(escaped)  # noqa: S704
+
+
+def page_headers(entity: Entity, live_origin: str) -> dict[str, str]:
+    ancestors = " ".join(entity.origins) or "'none'"
+    policy = "; ".join(
+        [
+            f"frame-ancestors {ancestors}",
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self' data:",
+            f"connect-src 'self' {live_origin}",
+            "base-uri 'none'",
+            "form-action 'none'",
+            "object-src 'none'",
+        ]
+    )
+    return {
+        "Content-Security-Policy": policy,
+        "Referrer-Policy": "no-referrer",
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "no-store",
+    }
+
+
+class PlannerPage:
+    def __init__(self, core: Core, templates: Jinja2Templates) -> None:
+        self.core = core
+        self.templates = templates
+
+    async def render(self, request: Request) -> Response:
+        entity = self._entity(request.query_params.get("entity", ""))
+        origin = self._origin(request)
+        live_origin = origin.replace("http", "ws", 1)
+        config = {
+            "entity": entity.id,
+            "entityName": entity.name,
+            "origins": list(entity.origins),
+            "plannerOrigin": origin,
+            "liveUrl": f"{live_origin}/v1/live",
+        }
+        context = {"config": json_for_html(config), "entity_name": entity.name}
+        headers = page_headers(entity, live_origin)
+        return self.templates.TemplateResponse(request, "index.html", context, headers=headers)
+
+    def _entity(self, entity_id: str) -> Entity:
+        if not entity_id:
+            raise InvalidRequest("entity: the query parameter is required (?entity=ID)")
+        entity = None if len(entity_id) > MAX_ENTITY_ID else self.core.store.get_entity(entity_id)
+        if entity is None:
+            raise NotFound("entity: no legal entity is registered with this id")
+        return entity
+
+    def _origin(self, request: Request) -> str:
+        host = request.headers.get("host", "")
+        if not HOST_PATTERN.match(host):
+            return self.core.settings.issuer.rstrip("/")
+        scheme = "https" if request.url.scheme in ("https", "wss") else "http"
+        return f"{scheme}://{host}"
+
+
+class PublicFiles(StaticFiles):
+    """Static files limited to some suffixes, with explicit types and, for the SDK, CORS."""
+
+    TYPES = {".js": JS_TYPE, ".css": "text/css; charset=utf-8", ".ts": "text/plain; charset=utf-8"}
+
+    def __init__(self, directory: Path, suffixes: tuple[str, ...], cors: bool = False) -> None:
+        super().__init__(directory=directory)
+        self.suffixes = suffixes
+        self.cors = cors
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        if not path.endswith(self.suffixes) or "/" in path.strip("/"):
+            return Response("Not Found", status_code=404, media_type="text/plain")
+        response = await super().get_response(path, scope)
+        if response.status_code in (200, 304):
+            response.headers["Content-Type"] = self.TYPES[Path(path).suffix]
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Cache-Control"] = "no-cache"  # revalidate: a new release shows at once
+        if self.cors:
+            response.headers["Access-Control-Allow-Origin"] = "*"  # public code, no credentials
+        return response
 
 
 def routes(core: Core) -> list[BaseRoute]:
-    return []
+    web = web_dir()
+    templates = Jinja2Templates(directory=web / "planner")
+    return [
+        Route("/planner/", PlannerPage(core, templates).render, methods=["GET"]),
+        Mount("/planner", PublicFiles(web / "planner", (".js", ".css"))),
+        Mount("/sdk", PublicFiles(web / "sdk", (".js", ".d.ts"), cors=True)),
+    ]

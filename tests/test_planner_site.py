@@ -1,0 +1,128 @@
+"""The planner page and the browser code, served by a real planner origin."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import httpx
+
+from conftest import HOST_ORIGIN
+from planner_bridge.apps.planner_site import json_for_html, web_dir
+
+
+def page(planner, entity_id: str, **params) -> httpx.Response:
+    return httpx.get(planner.url + "/planner/", params={"entity": entity_id, **params})
+
+
+def csp_directives(response: httpx.Response) -> dict[str, list[str]]:
+    policy = response.headers["content-security-policy"]
+    directives = [d.split() for d in policy.split(";") if d.strip()]
+    return {d[0]: d[1:] for d in directives}
+
+
+def config_of(html: str) -> dict:
+    found = re.search(
+        r'<script type="application/json" id="planner-config">(.*?)</script>', html, re.S
+    )
+    assert found, "the page carries its config"
+    return json.loads(found.group(1))
+
+
+def test_frame_ancestors_lists_exactly_the_entitys_origins(planner):
+    entity, _ = planner.core.entities.create(
+        "Two Shops", [HOST_ORIGIN, "https://shop.example"], allow_write=False
+    )
+    response = page(planner, entity.id)
+    assert response.status_code == 200
+    directives = csp_directives(response)
+    assert directives["frame-ancestors"] == [HOST_ORIGIN, "https://shop.example"]
+    assert directives["script-src"] == ["'self'"]
+    assert "ws://" + planner.url.removeprefix("http://") in directives["connect-src"]
+    assert response.headers["cache-control"] == "no-store"
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["referrer-policy"] == "no-referrer"
+
+
+def test_the_page_config_names_the_entity_its_origins_and_the_live_url(planner, shop):
+    config = config_of(page(planner, shop.entity.id).text)
+    assert config == {
+        "entity": shop.entity.id,
+        "entityName": "Demo Store",
+        "origins": [HOST_ORIGIN],
+        "plannerOrigin": planner.url,
+        "liveUrl": planner.url.replace("http", "ws", 1) + "/v1/live",
+    }
+
+
+def test_an_unknown_or_missing_entity_is_refused(planner, shop):
+    unknown = page(planner, "no-such-entity")
+    assert unknown.status_code == 404
+    assert unknown.json()["error"] == "not_found"
+    assert "content-security-policy" not in unknown.headers
+    missing = httpx.get(planner.url + "/planner/")
+    assert missing.status_code == 400
+    assert missing.json()["error"] == "invalid_request"
+    assert "entity" in missing.json()["error_description"]
+
+
+def test_the_page_has_no_inline_script(planner, shop):
+    html = page(planner, shop.entity.id).text
+    scripts = re.findall(r"<script([^>]*)>(.*?)</script>", html, re.S)
+    assert scripts, "the page loads its app"
+    for attributes, body in scripts:
+        if body.strip():
+            assert 'type="application/json"' in attributes, "only data may be inline"
+        else:
+            assert 'src="/planner/app.js"' in attributes
+    assert not re.search(r"\son[a-z]+=", html), "no inline event handlers"
+
+
+def test_the_config_json_cannot_close_its_script_tag(planner):
+    name = "</script><script>alert(1)</script> & <!-- a\u2028b\u2029c"
+    entity, _ = planner.core.entities.create(name, [HOST_ORIGIN], allow_write=False)
+    html = page(planner, entity.id).text
+    start = html.index('id="planner-config">')
+    data = html[start : html.index("</script>", start)]
+    for raw in ("<", ">", "&", "\u2028", "\u2029"):
+        assert raw not in data.removeprefix('id="planner-config">')
+    assert config_of(html)["entityName"] == name
+    assert "<title>Planner · &lt;/script&gt;" in html, "the title is HTML-escaped"
+
+
+def test_json_for_html_escapes_the_five_dangerous_characters():
+    assert str(json_for_html({"a": "<>&\u2028\u2029"})) == (
+        '{"a":"\\u003c\\u003e\\u0026\\u2028\\u2029"}'
+    )
+
+
+def test_the_sdk_is_served_as_a_public_javascript_module(planner):
+    for name in ("planner-bridge.js", "protocol.js"):
+        response = httpx.get(planner.url + "/sdk/" + name, headers={"Origin": HOST_ORIGIN})
+        assert response.status_code == 200
+        assert response.headers["content-type"] == "text/javascript; charset=utf-8"
+        assert response.headers["access-control-allow-origin"] == "*"
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.text == (web_dir() / "sdk" / name).read_text()
+    typings = httpx.get(planner.url + "/sdk/planner-bridge.d.ts")
+    assert typings.status_code == 200
+    assert "export declare function embedPlanner" in typings.text
+
+
+def test_planner_modules_are_served_same_origin_only(planner):
+    response = httpx.get(planner.url + "/planner/app.js")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/javascript; charset=utf-8"
+    assert "access-control-allow-origin" not in response.headers
+    css = httpx.get(planner.url + "/planner/planner.css")
+    assert css.headers["content-type"] == "text/css; charset=utf-8"
+
+
+def test_only_browser_code_is_served_from_the_web_directory(planner):
+    for path in (
+        "/planner/index.html",
+        "/sdk/../planner/index.html",
+        "/planner/missing.js",
+        "/sdk/nothing.d.ts",
+    ):
+        assert httpx.get(planner.url + path).status_code == 404, path

@@ -1,0 +1,103 @@
+// @ts-check
+/**
+ * The planner's side of the bridge: which window and origin it talks to, what it accepts from
+ * there, and which messages it posts when the token keeper asks for or confirms a token.
+ *
+ * Trust: a message counts only if it comes from `window.parent` AND from one of the entity's
+ * registered origins (the page's config) AND passes the protocol guard. The parent's origin is
+ * taken from `location.ancestorOrigins` (Chromium) or `document.referrer`; when neither says,
+ * messages are posted to each registered origin, which is still safe: the browser delivers a
+ * message only if the target origin matches. The first trusted message pins the origin.
+ *
+ * AuthenticationSucceeded / LoginSucceeded are posted when a call made with the new identity's
+ * token succeeds (the token keeper's "confirmed"), not on mere receipt; AuthenticationFailed /
+ * LoginFailed when the service refuses such a token before it ever worked.
+ */
+import { HostEvent, PlannerEvent, PROTOCOL_VERSION, asHostMessage, message } from "../sdk/protocol.js";
+
+/**
+ * The parent's origin if it is registered, else null.
+ * @param {{registered: string[], ancestorOrigins?: ArrayLike<string> | null, referrer?: string}} where
+ */
+export function pickParentOrigin({ registered, ancestorOrigins, referrer }) {
+  let origin = ancestorOrigins && ancestorOrigins.length > 0 ? ancestorOrigins[0] : null;
+  if (!origin && referrer) {
+    try {
+      origin = new URL(referrer).origin;
+    } catch {
+      origin = null;
+    }
+  }
+  return origin && registered.includes(origin) ? origin : null;
+}
+
+export class HostLink {
+  /**
+   * @param {{parent: {postMessage: (m: unknown, origin: string) => void}, registered: string[],
+   *   parentOrigin: string | null, entity: string,
+   *   keeper: import("./token-keeper.js").TokenKeeper,
+   *   onRefused?: (reason: string) => void}} options
+   */
+  constructor({ parent, registered, parentOrigin, entity, keeper, onRefused }) {
+    this.parent = parent;
+    this.registered = registered;
+    this.parentOrigin = parentOrigin;
+    this.entity = entity;
+    this.keeper = keeper;
+    this.onRefused = onRefused ?? (() => {});
+    keeper.on("ask", ({ event, reason }) =>
+      this.post(event, event === PlannerEvent.TokenExpired ? { reason } : {}));
+    keeper.on("confirmed", ({ identity }) => this.#confirmed(identity));
+    keeper.on("rejected", ({ identity, reason }) =>
+      this.post(identity.kind === "user" ? PlannerEvent.LoginFailed : PlannerEvent.AuthenticationFailed,
+        { reason }));
+  }
+
+  /** The handshake, on every page load (so also after the iframe reloads). */
+  start() {
+    this.post(PlannerEvent.Ready, { version: PROTOCOL_VERSION });
+    this.keeper.start(); // posts AuthenticationRequired
+  }
+
+  /**
+   * Handle one `message` event; returns whether it was trusted and well-formed.
+   * @param {{origin: string, source: unknown, data: unknown}} event
+   */
+  receive(event) {
+    if (event.source !== this.parent || !this.registered.includes(event.origin)) return false;
+    if (this.parentOrigin !== null && event.origin !== this.parentOrigin) return false;
+    const received = asHostMessage(event.data);
+    if (!received) return false;
+    this.parentOrigin = event.origin;
+    return this.#deliver(received.event, /** @type {any} */ (received.content));
+  }
+
+  /** @param {string} event @param {{token: string, expiresIn: number, user?: any}} content */
+  #deliver(event, { token, expiresIn, user }) {
+    /** @type {import("./token-keeper.js").Identity | null} */
+    let identity = { kind: "legal_entity" };
+    if (event === HostEvent.Login) identity = { kind: "user", user: { id: user.id, name: user.name } };
+    if (event === HostEvent.TokenRefreshed) identity = this.keeper.identity;
+    if (!identity) {
+      this.onRefused("TokenRefreshed came before any Authentication or Login");
+      return false;
+    }
+    this.keeper.accept({ token, expiresIn, identity });
+    return true;
+  }
+
+  /** @param {import("./token-keeper.js").Identity} identity */
+  #confirmed(identity) {
+    if (identity.kind === "user") this.post(PlannerEvent.LoginSucceeded, { user: identity.user });
+    else this.post(PlannerEvent.AuthenticationSucceeded,
+      { origin: this.parentOrigin ?? this.registered[0], entity: this.entity });
+  }
+
+  /** @param {string} event @param {Record<string, unknown>} [content] */
+  post(event, content = {}) {
+    const sent = message(event, content);
+    for (const origin of this.parentOrigin ? [this.parentOrigin] : this.registered) {
+      this.parent.postMessage(sent, origin); // never "*"
+    }
+  }
+}
