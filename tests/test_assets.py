@@ -1,0 +1,220 @@
+"""The assets API over a real server: shapes, pagination, validation and RFC 6750 header errors."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+
+from asset_helpers import READ, WRITE, bearer, mint, seed_asset
+
+SHAPE = {"id", "entity", "owner", "name", "kind", "data", "created", "updated", "version"}
+
+
+@pytest.fixture
+def alice(planner, shop):
+    """An httpx client with alice's write token on the planner origin."""
+    token = mint(planner.core, shop.entity.id, rights=WRITE, user="alice")
+    with httpx.Client(base_url=planner.url, headers=bearer(token)) as client:
+        yield client
+
+
+def create(client, name="Sofa", **extra) -> dict:
+    response = client.post("/v1/assets", json={"name": name, "kind": "furniture", **extra})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def test_create_then_read_back_in_the_documented_shape(alice, shop):
+    created = create(alice, data={"width": 2.5, "tags": ["a"]})
+
+    assert set(created) == SHAPE
+    assert created["id"].startswith("ast_") and created["owner"] == "alice"
+    assert created["entity"] == shop.entity.id and created["version"] == 1
+    assert created["created"] == created["updated"]
+    read = alice.get(f"/v1/assets/{created['id']}")
+    assert read.json() == created
+    assert read.headers["etag"] == '"1"' and read.headers["cache-control"] == "no-store"
+
+
+def test_data_defaults_to_an_empty_object(alice):
+    assert create(alice)["data"] == {}
+
+
+def test_patch_changes_only_the_given_fields(alice):
+    created = create(alice, data={"width": 2})
+
+    patched = alice.patch(f"/v1/assets/{created['id']}", json={"name": "Couch"}).json()
+
+    assert patched["name"] == "Couch" and patched["kind"] == "furniture"
+    assert patched["data"] == {"width": 2} and patched["version"] == 2
+    assert patched["created"] == created["created"] and patched["updated"] >= created["updated"]
+
+
+def test_if_match_guards_patch_and_delete(alice, planner):
+    asset = create(alice)
+    url = f"/v1/assets/{asset['id']}"
+
+    stale = alice.patch(url, json={"name": "B"}, headers={"If-Match": '"7"'})
+    fresh = alice.patch(url, json={"name": "B"}, headers={"If-Match": '"1"'})
+    stale_delete = alice.delete(url, headers={"If-Match": '"1"'})
+    bad = alice.patch(url, json={"name": "C"}, headers={"If-Match": "soon"})
+
+    assert stale.status_code == 412 and fresh.status_code == 200
+    assert stale_delete.status_code == 412 and bad.status_code == 400
+    assert planner.core.store.get_asset(asset["id"]).version == 2
+    assert alice.delete(url, headers={"If-Match": '"2"'}).status_code == 204
+
+
+def test_delete_then_the_asset_is_gone(alice, planner):
+    asset = create(alice)
+
+    assert alice.delete(f"/v1/assets/{asset['id']}").status_code == 204
+    assert alice.get(f"/v1/assets/{asset['id']}").status_code == 404
+    assert alice.delete(f"/v1/assets/{asset['id']}").status_code == 404
+    assert planner.core.store.get_asset(asset["id"]) is None
+
+
+def test_list_pages_in_creation_order(alice):
+    ids = [create(alice, name=f"A{i}")["id"] for i in range(7)]
+
+    seen, after, pages = [], "", 0
+    while after is not None:
+        page = alice.get("/v1/assets", params={"limit": 3, "after": after}).json()
+        seen += [a["id"] for a in page["assets"]]
+        after, pages = page["next"], pages + 1
+
+    assert seen == ids and ids == sorted(ids) and pages == 3
+
+
+def test_list_default_limit_is_fifty(planner, shop):
+    for i in range(52):
+        seed_asset(planner.core, shop.entity.id, None, name=f"C{i}")
+    token = mint(planner.core, shop.entity.id)
+
+    page = httpx.get(f"{planner.url}/v1/assets", headers=bearer(token)).json()
+
+    assert len(page["assets"]) == 50 and page["next"] == page["assets"][-1]["id"]
+
+
+@pytest.mark.parametrize(
+    "query", ["limit=0", "limit=201", "limit=abc", "limit=-1", "after=nope", "after=ast_zz"]
+)
+def test_bad_list_parameters_are_400(alice, query):
+    response = alice.get(f"/v1/assets?{query}")
+    assert response.status_code == 400 and response.json()["error"] == "invalid_request"
+
+
+def test_unknown_or_malformed_ids_are_404(alice):
+    for asset_id in ("ast_000000000000000000000000", "nope", "ast_" + "f" * 40, "%27%20OR%201"):
+        assert alice.get(f"/v1/assets/{asset_id}").status_code == 404
+
+
+BAD_BODIES = [
+    (b"not json", 400),
+    (b"[1, 2]", 400),
+    (b'"text"', 400),
+    (b"\xff\xfe", 400),
+    (b"[" * 100_000, 413),
+    (b"[" * 60_000, 400),
+    (json.dumps({"kind": "furniture"}).encode(), 400),
+    (json.dumps({"name": "A"}).encode(), 400),
+    (json.dumps({"name": 5, "kind": "furniture"}).encode(), 400),
+    (json.dumps({"name": "", "kind": "furniture"}).encode(), 400),
+    (json.dumps({"name": "A" * 201, "kind": "furniture"}).encode(), 400),
+    (json.dumps({"name": "A\u0000", "kind": "furniture"}).encode(), 400),
+    (json.dumps({"name": "A", "kind": ["x"]}).encode(), 400),
+    (json.dumps({"name": "A", "kind": "k", "data": [1]}).encode(), 400),
+    (json.dumps({"name": "A", "kind": "k", "data": "x"}).encode(), 400),
+    (json.dumps({"name": "A", "kind": "k", "owner": "bob"}).encode(), 400),
+    (json.dumps({"name": "A", "kind": "k", "id": "ast_1"}).encode(), 400),
+    (b'{"name": "A", "kind": "k", "data": {"x": NaN}}', 400),
+    (b'{"name": "A", "kind": "k", "data": {"x": Infinity}}', 400),
+    (b'{"name": "\\ud800", "kind": "k"}', 400),
+    (b'{"name": "A", "kind": "k", "data": {"x": "\\udfff"}}', 400),
+    (b'{"name": "A", "kind": "k", "data": {"n": 1' + b"1" * 5000 + b"}}", 400),
+    (b'{"name": "A", "kind": "k", "data": ' + b'{"a":' * 3000 + b"1" + b"}" * 3001, 400),
+    (json.dumps({"name": "A", "kind": "k", "data": {"x": "y" * 65_536}}).encode(), 413),
+    (json.dumps({"name": "A", "kind": "k", "data": {"x": "y" * 80_000}}).encode(), 413),
+]
+
+
+@pytest.mark.parametrize(("body", "status"), BAD_BODIES, ids=range(len(BAD_BODIES)))
+def test_bad_create_bodies_are_clear_errors(alice, planner, shop, body, status):
+    response = alice.post("/v1/assets", content=body, headers={"Content-Type": "application/json"})
+
+    assert response.status_code == status, response.text
+    assert response.json()["error"] == "invalid_request"
+    assert planner.core.store.list_assets(shop.entity.id, (None, "alice")) == []
+
+
+def test_data_of_exactly_the_limit_is_accepted(alice):
+    filler = 64 * 1024 - len(json.dumps({"x": ""}, separators=(",", ":")))
+    assert len(create(alice, data={"x": "y" * filler})["data"]["x"]) == filler
+
+
+@pytest.mark.parametrize("body", [b"{}", b'{"data": null}', b'{"version": 3}', b"nope"])
+def test_bad_patch_bodies_change_nothing(alice, planner, body):
+    asset = create(alice)
+    response = alice.patch(f"/v1/assets/{asset['id']}", content=body)
+
+    assert response.status_code == 400
+    assert planner.core.store.get_asset(asset["id"]).version == 1
+
+
+def test_no_credentials_is_401_without_error_code(planner, shop):
+    asset = seed_asset(planner.core, shop.entity.id, None)
+    for headers in ({}, {"Authorization": "Basic YTpi"}):
+        response = httpx.get(f"{planner.url}/v1/assets/{asset.id}", headers=headers)
+        assert response.status_code == 401
+        assert response.headers["www-authenticate"].startswith("Bearer")
+        assert "error=" not in response.headers["www-authenticate"]
+        assert response.content == b""
+
+
+@pytest.mark.parametrize(
+    "value", ["Bearer", "Bearer a b", "Bearer  abc", "Bearer ab,c", "Bearer \u00e9t"]
+)
+def test_malformed_authorization_header_is_400(planner, value):
+    response = httpx.get(
+        f"{planner.url}/v1/assets", headers=[("Authorization", value.encode("utf-8"))]
+    )
+    assert response.status_code == 400 and response.json()["error"] == "invalid_request"
+
+
+def test_two_authorization_headers_are_400(planner, shop):
+    token = mint(planner.core, shop.entity.id)
+    headers = [("Authorization", f"Bearer {token}"), ("Authorization", f"Bearer {token}")]
+    response = httpx.get(f"{planner.url}/v1/assets", headers=headers)
+    assert response.status_code == 400
+
+
+def test_token_in_the_url_is_refused(planner, shop):
+    token = mint(planner.core, shop.entity.id)
+    response = httpx.get(f"{planner.url}/v1/assets", params={"access_token": token})
+    assert response.status_code == 400 and "URL" in response.json()["error_description"]
+
+
+def test_bearer_scheme_is_case_insensitive(planner, shop):
+    token = mint(planner.core, shop.entity.id, rights=READ)
+    response = httpx.get(f"{planner.url}/v1/assets", headers={"Authorization": f"bEaReR {token}"})
+    assert response.status_code == 200
+
+
+def test_read_token_write_is_403_insufficient_scope(planner, shop):
+    token = mint(planner.core, shop.entity.id, rights=READ, user="alice")
+    response = httpx.post(
+        f"{planner.url}/v1/assets", json={"name": "A", "kind": "k"}, headers=bearer(token)
+    )
+    assert response.status_code == 403
+    assert response.headers["www-authenticate"] == (
+        'Bearer realm="planner", error="insufficient_scope"'
+    )
+
+
+def test_oversized_delete_body_is_413(alice):
+    asset = create(alice)
+    response = alice.request("DELETE", f"/v1/assets/{asset['id']}", content=b"x" * 200_000)
+    assert response.status_code == 413
+    assert alice.get(f"/v1/assets/{asset['id']}").status_code == 200
