@@ -187,6 +187,10 @@ def test_write_rights_need_an_entity_allowed_to_write(planner, readonly_shop):
         {"name": "sync", "user": {"id": "alice"}, "expires_in_days": 99999},
         {"name": "sync", "user": {"id": "alice"}, "rights": ["admin"]},
         {"name": "sync", "user": {"id": "alice"}, "rights": "read"},
+        {"name": "sync", "user": {"id": "alice"}, "expires_in": 3600},
+        {"name": "sync", "user": {"id": "alice", "email": "a@example.com"}},
+        {"name": "sync\nid=apt_forged", "user": {"id": "alice"}},
+        {"name": "sync", "user": {"id": "alice", "name": "Al\u0007ice"}},
         ["not", "an", "object"],
     ],
 )
@@ -194,6 +198,20 @@ def test_bad_create_requests_are_refused_with_a_named_field(planner, shop, paylo
     response = signed(planner, shop, "POST", "/v1/api-tokens", payload)
     assert response.status_code == 400, response.text
     assert response.json()["error"] == "invalid_request"
+    assert listed(planner, shop) == {}
+
+
+def test_signed_bodies_must_be_json(planner, shop):
+    from planner_bridge.signatures import sign_request
+
+    url = planner.url + "/v1/api-tokens"
+    body = json.dumps({"name": "sync", "user": {"id": "alice"}}).encode()
+    headers = sign_request(
+        method="POST", url=url, body=body, key_id=shop.key_id, secret=shop.secret
+    )
+    response = httpx.post(url, content=body, headers={**headers, "Content-Type": "text/plain"})
+    assert response.status_code == 400
+    assert "application/json" in response.json()["error_description"]
     assert listed(planner, shop) == {}
 
 

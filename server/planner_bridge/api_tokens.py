@@ -12,6 +12,7 @@ which callers must ask for explicitly.
 from __future__ import annotations
 
 import dataclasses
+import re
 import secrets
 from typing import Any
 
@@ -25,6 +26,7 @@ MAX_USER_ID_LENGTH = 200
 MAX_DAYS = 3650
 MAX_EXCHANGE_TTL = 900  # the SPEC's ceiling for an exchanged access token
 DAY = 86400
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,6 +63,9 @@ def describe(record: ApiTokenRecord) -> dict[str, Any]:
 def _text(value: object, field: str, limit: int) -> str:
     if not isinstance(value, str) or not value.strip() or len(value) > limit:
         raise InvalidRequest(f"{field} must be a string of 1 to {limit} characters")
+    if CONTROL_CHARACTERS.search(value):
+        # Names end up in terminals and logs; a newline could forge a line of `api-token list`.
+        raise InvalidRequest(f"{field} must not contain control characters")
     return value.strip()
 
 
@@ -74,6 +79,34 @@ def _days(value: object) -> int | None:
     return value
 
 
+def new_record(
+    entity: Entity,
+    *,
+    now: int,
+    name: object,
+    user_id: object,
+    rights: object,
+    expires_in_days: object,
+    user_name: object = None,
+) -> ApiTokenRecord:
+    """A checked record; `expires_in_days=None` means "never expires", so callers must pass it."""
+    checked_rights = parse_rights(rights)
+    if "write" in checked_rights and not entity.allow_write:
+        raise InvalidScope("this entity may not grant write rights")
+    uid = _text(user_id, "user.id", MAX_USER_ID_LENGTH)
+    days = _days(expires_in_days)
+    return ApiTokenRecord(
+        id=new_token_id(),
+        entity_id=entity.id,
+        user_id=uid,
+        user_name=uid if user_name is None else _text(user_name, "user.name", MAX_NAME_LENGTH),
+        name=_text(name, "name", MAX_NAME_LENGTH),
+        rights=checked_rights,
+        created=now,
+        expires=None if days is None else now + days * DAY,
+    )
+
+
 class ApiTokens:
     """The API-token operations, over the core's store, issuer, verifier and clock."""
 
@@ -81,40 +114,15 @@ class ApiTokens:
         self.core = core
         self.store = core.store
 
-    def issue(
-        self,
-        entity: Entity,
-        *,
-        name: object,
-        user_id: object,
-        user_name: object = None,
-        rights: object,
-        expires_in_days: object,
-    ) -> IssuedApiToken:
-        """Mint and record a token; `expires_in_days=None` is "never expires", deliberately."""
-        rights = parse_rights(rights)
-        if "write" in rights and not entity.allow_write:
-            raise InvalidScope("this entity may not grant write rights")
-        uid = _text(user_id, "user.id", MAX_USER_ID_LENGTH)
-        uname = uid if user_name is None else _text(user_name, "user.name", MAX_NAME_LENGTH)
-        days = _days(expires_in_days)
-        now = int(self.core.clock.now())
-        record = ApiTokenRecord(
-            id=new_token_id(),
-            entity_id=entity.id,
-            user_id=uid,
-            user_name=uname,
-            name=_text(name, "name", MAX_NAME_LENGTH),
-            rights=rights,
-            created=now,
-            expires=None if days is None else now + days * DAY,
-        )
+    def issue(self, entity: Entity, **fields: object) -> IssuedApiToken:
+        """Check, mint and record a token; the fields are those of `new_record`."""
+        record = new_record(entity, now=int(self.core.clock.now()), **fields)
         minted = self.core.issuer.mint_api_token(
             token_id=record.id,
-            entity_id=entity.id,
-            user_id=uid,
+            entity_id=record.entity_id,
+            user_id=record.user_id,
             rights=record.rights,
-            issued_at=now,
+            issued_at=int(record.created),
             expires_at=expires_at(record),
         )
         self.store.add_api_token(record)
@@ -130,7 +138,7 @@ class ApiTokens:
         """
         record = self.store.get_api_token(token_id) if isinstance(token_id, str) else None
         if record is None or (entity_id is not None and record.entity_id != entity_id):
-            raise NotFound(f"no such API token: {token_id}")
+            raise NotFound(f"no such API token: {token_id[:64]}")
         return record
 
     def set_disabled(
@@ -138,13 +146,13 @@ class ApiTokens:
     ) -> ApiTokenRecord:
         self.get(token_id, entity_id)
         if not self.store.set_api_token_disabled(token_id, disabled):
-            raise NotFound(f"no such API token: {token_id}")
+            raise NotFound(f"no such API token: {token_id[:64]}")
         return self.get(token_id, entity_id)
 
     def delete(self, token_id: str, entity_id: str | None = None) -> None:
         self.get(token_id, entity_id)
         if not self.store.delete_api_token(token_id):
-            raise NotFound(f"no such API token: {token_id}")
+            raise NotFound(f"no such API token: {token_id[:64]}")
 
     # -- the exchange ------------------------------------------------------------------------
 

@@ -1,7 +1,8 @@
 """The API-token routes of the token service: issue, list, disable/enable, delete (signed with the
 entity's API key, RFC 9421) and exchange (`Authorization: Bearer <API token>`).
 
-An entity sees and changes only its own tokens; another entity's token id answers 404.
+The rules live in `planner_bridge.api_tokens`; this module only reads requests and writes
+answers. An entity sees and changes only its own tokens (another entity's id answers 404).
 Failed exchanges are counted per client address and braked with 429 + `Retry-After`.
 """
 
@@ -16,17 +17,12 @@ from starlette.routing import BaseRoute, Route
 from ..api_tokens import ApiTokens, describe, expires_at
 from ..core import Core
 from ..errors import InvalidRequest, InvalidToken, MissingCredentials
-from .responses import json_response, parse_json_object
+from .responses import NO_STORE, json_response, parse_json_object
 from .signed import authenticate_signed, client_address
 
+CREATE_FIELDS = frozenset({"name", "user", "expires_in_days", "rights"})
+USER_FIELDS = frozenset({"id", "name"})
 MAX_BEARER_LENGTH = 4096
-
-
-def _user(body: dict[str, Any]) -> dict[str, Any]:
-    user = body.get("user")
-    if not isinstance(user, dict):
-        raise InvalidRequest('user must be an object {"id", "name"}')
-    return user
 
 
 def bearer_token(request: Request) -> str:
@@ -41,69 +37,90 @@ def bearer_token(request: Request) -> str:
     return token
 
 
-def routes(core: Core) -> list[BaseRoute]:
-    tokens = ApiTokens(core)
+def json_body(request: Request, body: bytes, fields: frozenset[str]) -> dict[str, Any]:
+    """The signed body as a JSON object with only known fields (a typo must not pass silently)."""
+    media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if media_type != "application/json":
+        raise InvalidRequest("the body must be application/json")
+    data = parse_json_object(body)
+    _only(data, fields, "")
+    return data
 
-    async def create(request: Request) -> Response:
-        caller, body = await authenticate_signed(request, core)
-        data = parse_json_object(body)
+
+def _only(data: dict[str, Any], fields: frozenset[str], prefix: str) -> None:
+    unknown = set(data) - fields
+    if unknown:
+        raise InvalidRequest(f"unknown field {prefix + sorted(unknown)[0]!r}")
+
+
+def _user(data: dict[str, Any]) -> dict[str, Any]:
+    user = data.get("user")
+    if not isinstance(user, dict):
+        raise InvalidRequest('user must be an object {"id", "name"}')
+    _only(user, USER_FIELDS, "user.")
+    return user
+
+
+class ApiTokenRoutes:
+    def __init__(self, core: Core) -> None:
+        self.core = core
+        self.tokens = ApiTokens(core)
+
+    async def create(self, request: Request) -> Response:
+        caller, body = await authenticate_signed(request, self.core)
+        data = json_body(request, body, CREATE_FIELDS)
         user = _user(data)
-        issued = tokens.issue(
+        issued = self.tokens.issue(
             caller.entity,
             name=data.get("name"),
             user_id=user.get("id"),
             user_name=user.get("name"),
             rights=data.get("rights"),
             # Absent: the default lifetime; an explicit null: never expires (a deliberate choice).
-            expires_in_days=data.get("expires_in_days", core.settings.api_token_days),
+            expires_in_days=data.get("expires_in_days", self.core.settings.api_token_days),
         )
         record = issued.record
-        answer = {
-            "id": record.id,
-            "name": record.name,
-            "token": issued.token,
-            "expires_at": expires_at(record),
-        }
-        return json_response(answer, 201, no_store=True)
+        answer = {"id": record.id, "name": record.name, "token": issued.token}
+        return json_response({**answer, "expires_at": expires_at(record)}, 201, no_store=True)
 
-    async def list_tokens(request: Request) -> Response:
-        caller, _ = await authenticate_signed(request, core)
-        records = tokens.of_entity(caller.entity.id)
+    async def list(self, request: Request) -> Response:
+        caller, _ = await authenticate_signed(request, self.core)
+        records = self.tokens.of_entity(caller.entity.id)
         return json_response({"api_tokens": [describe(r) for r in records]}, no_store=True)
 
-    async def change(request: Request) -> Response:
-        caller, body = await authenticate_signed(request, core)
-        disabled = parse_json_object(body).get("disabled")
+    async def change(self, request: Request) -> Response:
+        caller, body = await authenticate_signed(request, self.core)
+        disabled = json_body(request, body, frozenset({"disabled"})).get("disabled")
         if not isinstance(disabled, bool):
             raise InvalidRequest("disabled must be true or false")
         token_id = request.path_params["token_id"]
-        record = tokens.set_disabled(token_id, disabled, caller.entity.id)
+        record = self.tokens.set_disabled(token_id, disabled, caller.entity.id)
         return json_response(describe(record), no_store=True)
 
-    async def delete(request: Request) -> Response:
-        caller, _ = await authenticate_signed(request, core)
-        tokens.delete(request.path_params["token_id"], caller.entity.id)
-        return Response(status_code=204, headers={"Cache-Control": "no-store"})
+    async def delete(self, request: Request) -> Response:
+        caller, _ = await authenticate_signed(request, self.core)
+        self.tokens.delete(request.path_params["token_id"], caller.entity.id)
+        return Response(status_code=204, headers=NO_STORE)
 
-    async def exchange(request: Request) -> Response:
+    async def exchange(self, request: Request) -> Response:
         address = f"addr:{client_address(request)}"
-        core.exchange_failures.check(address)
+        self.core.exchange_failures.check(address)
         try:
-            minted = tokens.exchange(bearer_token(request))
+            minted = self.tokens.exchange(bearer_token(request))
         except InvalidToken:
-            core.exchange_failures.record_failure(address)
+            self.core.exchange_failures.record_failure(address)
             raise
-        answer = {
-            "access_token": minted.token,
-            "token_type": "Bearer",
-            "expires_in": minted.expires_in,
-        }
-        return json_response(answer, no_store=True)
+        answer = {"access_token": minted.token, "token_type": "Bearer"}
+        return json_response({**answer, "expires_in": minted.expires_in}, no_store=True)
 
+
+def routes(core: Core) -> list[BaseRoute]:
+    api = ApiTokenRoutes(core)
     return [
-        Route("/v1/api-tokens/exchange", exchange, methods=["POST"]),
-        Route("/v1/api-tokens", create, methods=["POST"]),
-        Route("/v1/api-tokens", list_tokens, methods=["GET"]),
-        Route("/v1/api-tokens/{token_id}", change, methods=["PATCH"]),
-        Route("/v1/api-tokens/{token_id}", delete, methods=["DELETE"]),
+        # Before `{token_id}`, so "exchange" is never taken for an id.
+        Route("/v1/api-tokens/exchange", api.exchange, methods=["POST"]),
+        Route("/v1/api-tokens", api.create, methods=["POST"]),
+        Route("/v1/api-tokens", api.list, methods=["GET"]),
+        Route("/v1/api-tokens/{token_id}", api.change, methods=["PATCH"]),
+        Route("/v1/api-tokens/{token_id}", api.delete, methods=["DELETE"]),
     ]
