@@ -3,7 +3,9 @@
 `--user` takes `ID` or `ID:Display Name` (the id is everything before the first colon).
 `--days N` sets the lifetime (default: PLANNER_BRIDGE_API_TOKEN_DAYS, 30); `--never` makes a
 token that never expires, a choice the command asks to confirm on stdin unless `--yes` is given.
-The token is printed once and never stored; lists show metadata only.
+The token is printed once and never stored; lists show metadata only. A token names its issuer
+(`iss`, `aud`), so run this with the server's PLANNER_BRIDGE_ISSUER when `serve` listens anywhere
+but the default http://127.0.0.1:8001; the server refuses tokens made for another issuer.
 """
 
 from __future__ import annotations
