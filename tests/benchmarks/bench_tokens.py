@@ -1,0 +1,306 @@
+"""Token service throughput on one uvicorn worker, as ratios to a no-op JSON endpoint.
+
+The server (httptools + uvloop, one worker) runs in a child process; the load generator is a
+small raw-socket HTTP/1.1 keep-alive client in this process, so the two never share a core's
+event loop. All three endpoints are measured in the same run against the same server:
+`GET /bench/noop` (mounted by this benchmark only), `POST /auth/token` and `POST /v1/tokens`
+(each request freshly signed beforehand, so each spends a nonce: one SQLite write).
+Then PyJWT's own mint and verify rates per algorithm. Numbers only; nothing is asserted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import dataclasses
+import json
+import multiprocessing
+import os
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import jwt
+import uvloop
+
+from planner_bridge.keys import generate_private_key
+from planner_bridge.signatures import sign_request
+
+SECONDS = float(os.environ.get("BENCH_SECONDS", "2"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+WARMUP = 0.5
+CONNECTIONS = 32
+HOST = "127.0.0.1"
+
+
+# -- the server, in its own process ------------------------------------------------------------
+
+
+def _serve(data_dir: str, urls: Any) -> None:
+    import uvicorn
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    from planner_bridge.apps.planner import create_app
+    from planner_bridge.core import Core
+    from planner_bridge.serving import bind, url_of
+    from planner_bridge.settings import Settings
+
+    async def noop(request: Any) -> JSONResponse:
+        return JSONResponse({"ok": True})
+
+    sock = bind(HOST, 0)
+    url = url_of(sock)
+    app = create_app(Core.open(Settings(data_dir=Path(data_dir), issuer=url)))
+    app.router.routes.insert(0, Route("/bench/noop", noop))  # first: the cheapest route match
+    config = uvicorn.Config(
+        app, http="httptools", loop="uvloop", log_level="warning", access_log=False, lifespan="off"
+    )
+    urls.put(url)
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+def _register_shop(data_dir: Path) -> tuple[str, str]:
+    from planner_bridge.core import Core
+    from planner_bridge.settings import Settings
+
+    core = Core.open(Settings(data_dir=data_dir))
+    try:
+        _, key = core.entities.create("Bench Store", ["http://localhost:8000"])
+        return key.key_id, key.secret
+    finally:
+        core.close()
+
+
+# -- the load generator -------------------------------------------------------------------------
+
+
+class _Connection(asyncio.Protocol):
+    """One keep-alive connection: send a request, read the whole answer, send the next."""
+
+    def __init__(self, load: _Load) -> None:
+        self.load = load
+        self.buffer = bytearray()
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: Any) -> None:
+        self.transport = transport
+        self._send()
+
+    def _send(self) -> None:
+        request = self.load.next_request()
+        assert self.transport is not None
+        if request is None:
+            self.transport.close()
+        else:
+            self.transport.write(request)
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        while (end := self.buffer.find(b"\r\n\r\n")) >= 0:
+            head = bytes(self.buffer[:end]).lower()
+            start = head.find(b"content-length:") + 15
+            length = int(head[start : head.find(b"\r\n", start)].strip() or b"0")
+            if len(self.buffer) < end + 4 + length:
+                return
+            self.load.answered(head[9:12])
+            del self.buffer[: end + 4 + length]
+            self._send()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.load.closed()
+
+
+class _Load:
+    def __init__(self, requests: Iterator[bytes], seconds: float) -> None:
+        self.requests = requests
+        self.seconds = seconds
+        self.ok = self.failed = self.answers = 0
+        self.counting_since = 0.0
+        self.stop_at = 0.0
+        self.finished_at = 0.0
+        self.open = 0
+        self.done = asyncio.get_running_loop().create_future()
+
+    def next_request(self) -> bytes | None:
+        now = time.perf_counter()
+        if not self.counting_since and now >= self.stop_at - self.seconds:
+            self.counting_since, self.ok, self.failed = now, 0, 0
+        if now >= self.stop_at:
+            return None
+        return next(self.requests, None)
+
+    def answered(self, status: bytes) -> None:
+        self.answers += 1
+        if status.startswith(b"2"):
+            self.ok += 1
+        else:
+            self.failed += 1
+
+    def closed(self) -> None:
+        self.open -= 1
+        self.finished_at = self.finished_at or time.perf_counter()
+        if not self.open and not self.done.done():
+            self.done.set_result(None)
+
+
+@dataclasses.dataclass
+class _Result:
+    rate: float  # answers per second of wall-clock time
+    cpu_us: float  # server CPU time per answer: what contention with other processes hides
+    failed: int
+
+
+async def _drive(port: int, requests: Iterator[bytes], seconds: float) -> _Load:
+    load = _Load(requests, seconds)
+    load.stop_at = time.perf_counter() + WARMUP + seconds
+    loop = asyncio.get_running_loop()
+    for _ in range(CONNECTIONS):
+        load.open += 1
+        await loop.create_connection(lambda: _Connection(load), HOST, port)
+    await load.done
+    return load
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def _measure(pid: int, port: int, requests: Iterator[bytes]) -> _Result:
+    cpu = _cpu_seconds(pid)
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        load = runner.run(_drive(port, requests, SECONDS))
+    cpu = _cpu_seconds(pid) - cpu
+    rate = load.ok / (load.finished_at - load.counting_since)
+    return _Result(rate, cpu / max(load.answers, 1) * 1e6, load.failed)
+
+
+# -- the requests -------------------------------------------------------------------------------
+
+
+def _http(method: str, path: str, port: int, headers: dict[str, str], body: bytes = b"") -> bytes:
+    lines = [f"{method} {path} HTTP/1.1", f"host: {HOST}:{port}", f"content-length: {len(body)}"]
+    lines += [f"{name}: {value}" for name, value in headers.items()]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+
+
+def _repeat(request: bytes) -> Iterator[bytes]:
+    while True:
+        yield request
+
+
+def _signed_token_requests(url: str, port: int, key_id: str, secret: str, n: int) -> list[bytes]:
+    body = json.dumps({"type": "legal_entity", "rights": ["read"]}).encode()
+    requests = []
+    for _ in range(n):
+        headers = sign_request(
+            method="POST", url=url + "/v1/tokens", body=body, key_id=key_id, secret=secret
+        )
+        headers["content-type"] = "application/json"
+        requests.append(_http("POST", "/v1/tokens", port, headers, body))
+    return requests
+
+
+def _wait_until_up(url: str) -> None:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(url + "/bench/noop").status_code == 200:
+                return
+        except httpx.TransportError:
+            if time.monotonic() > deadline:
+                raise
+        time.sleep(0.05)  # a benchmark, not a test: polling a child process coming up
+
+
+# -- PyJWT alone ----------------------------------------------------------------------------------
+
+
+def _rate(action: Callable[[], object], seconds: float = 0.5) -> float:
+    count, started = 0, time.perf_counter()
+    while (elapsed := time.perf_counter() - started) < seconds:
+        for _ in range(50):
+            action()
+        count += 50
+    return count / elapsed
+
+
+def pyjwt_rates() -> list[str]:
+    now = int(time.time())
+    claims = {"iss": "http://127.0.0.1:8001", "aud": "planner", "sub": "ent_x", "entity": "ent_x"}
+    claims.update(kind="legal_entity", scope="read", client_id="pbk_x", iat=now, exp=now + 3600)
+    lines = []
+    for alg in ("ES256", "EdDSA", "RS256"):
+        private = generate_private_key(alg)
+        public = private.public_key()
+        token = jwt.encode(claims, private, algorithm=alg, headers={"typ": "at+jwt"})
+        mint = _rate(lambda p=private, a=alg: jwt.encode(claims, p, algorithm=a))
+        verify = _rate(
+            lambda p=public, a=alg: jwt.decode(token, p, algorithms=[a], audience="planner")
+        )
+        lines.append(f"   PyJWT {alg:<6} mint {mint:>9,.0f}/s   verify {verify:>9,.0f}/s")
+    return lines
+
+
+# -- the run --------------------------------------------------------------------------------------
+
+
+def run() -> list[str]:
+    context = multiprocessing.get_context("spawn")
+    with tempfile.TemporaryDirectory(prefix="pb-bench-") as tmp:
+        data_dir = Path(tmp) / "data"
+        key_id, secret = _register_shop(data_dir)
+        urls = context.Queue()
+        server = context.Process(target=_serve, args=(str(data_dir), urls), daemon=True)
+        server.start()
+        try:
+            url = urls.get(timeout=30)
+            _wait_until_up(url)
+            lines = _endpoints(server.pid, url, key_id, secret)
+        finally:
+            server.terminate()
+            server.join(10)
+    return lines + pyjwt_rates()
+
+
+def _endpoints(pid: int, url: str, key_id: str, secret: str) -> list[str]:
+    """Rounds interleave the three endpoints; each keeps its best round (other processes on a
+    shared machine only ever slow a round down)."""
+    port = int(url.rsplit(":", 1)[1])
+    basic = base64.b64encode(f"{key_id}:{secret}".encode()).decode()
+    form_headers = {
+        "authorization": f"Basic {basic}",
+        "content-type": "application/x-www-form-urlencoded",
+    }
+    noop = _http("GET", "/bench/noop", port, {})
+    client_credentials = _http(
+        "POST", "/auth/token", port, form_headers, b"grant_type=client_credentials"
+    )
+    best: dict[str, _Result] = {}
+    for _ in range(ROUNDS):
+        pool = _signed_token_requests(url, port, key_id, secret, int(4000 * (SECONDS + WARMUP)))
+        for name, requests in (
+            ("GET  /bench/noop (no-op JSON)", _repeat(noop)),
+            ("POST /auth/token", _repeat(client_credentials)),
+            ("POST /v1/tokens", iter(pool)),
+        ):
+            result = _measure(pid, port, requests)
+            if name not in best or result.rate > best[name].rate:
+                best[name] = result
+    base = best["GET  /bench/noop (no-op JSON)"]
+    lines = [
+        f"   one uvicorn worker (httptools, uvloop), {CONNECTIONS} keep-alive connections;"
+        f" best of {ROUNDS} interleaved rounds of {SECONDS:g} s; load from another process",
+        "   endpoint                          req/s   ratio   server CPU/req   CPU ratio",
+    ]
+    for name, r in best.items():
+        errors = f"   ({r.failed} non-2xx!)" if r.failed else ""
+        lines.append(
+            f"   {name:<30} {r.rate:>8,.0f}   {r.rate / base.rate:.2f}x"
+            f"   {r.cpu_us:>8.0f} us       {base.cpu_us / r.cpu_us:.2f}x{errors}"
+        )
+    return lines
