@@ -277,8 +277,8 @@ export class TokenKeeper {
     token.dead = true;
     if (token !== this.#token) return; // an older token, already replaced
     this.#clearTimers();
-    if (!token.confirmed) {
-      this.#confirmedKey = null;
+    // A refused refresh of an identity that already worked is an expiry, not a failed login.
+    if (!token.confirmed && token.key !== this.#confirmedKey) {
       this.#emit("rejected", { identity: token.identity, reason: "invalid_token" });
     }
   }

@@ -192,3 +192,21 @@ test("the live channel waits for the next token after its token is refused", asy
   keeper.accept({ token: "t2", expiresIn: 60, identity: SHOP });
   assert.equal(await next, "t2");
 });
+
+test("a refreshed token of a working identity refused (e.g. expired) is no failed login",
+  async () => {
+    const { keeper, server, asks } = setUp();
+    const seen = [];
+    keeper.on("confirmed", () => seen.push("ok"));
+    keeper.on("rejected", () => seen.push("no"));
+    keeper.accept({ token: "a1", expiresIn: 60, identity: ALICE });
+    await keeper.call({ method: "GET", path: "/" });
+    keeper.accept({ token: "a2", expiresIn: 60, identity: ALICE }); // TokenRefreshed, never used
+    keeper.tokenRejected("a2"); // the live channel's close 4401
+    assert.deepEqual(seen, ["ok"]);
+    assert.deepEqual(asks.map((a) => a.reason), ["invalid_token"]);
+    keeper.accept({ token: "a3", expiresIn: 60, identity: ALICE });
+    await keeper.call({ method: "GET", path: "/" });
+    assert.deepEqual(seen, ["ok"], "no second LoginSucceeded for the same identity");
+    assert.equal(server.received.at(-1).token, "a3");
+  });
