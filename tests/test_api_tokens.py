@@ -16,6 +16,8 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect
 
 from planner_bridge.api_tokens import DAY, ApiTokens
 from planner_bridge.clock import FrozenClock
@@ -359,10 +361,36 @@ def test_the_record_expires_on_our_clock_even_within_the_jwt_leeway(make_setting
 # -- wrong tokens in the wrong places --------------------------------------------------------
 
 
+def live_answer(planner, token: str) -> tuple[dict[str, Any], int | None]:
+    """The first answer of `/v1/live` to an auth message, and the close code if it closed."""
+    url = planner.url.replace("http://", "ws://") + "/v1/live"
+    with connect(url, open_timeout=10) as ws:
+        ws.send(json.dumps({"type": "auth", "token": token}))
+        answer = json.loads(ws.recv(timeout=10))
+        if answer.get("type") == "authenticated":
+            return answer, None
+        with pytest.raises(ConnectionClosed) as closed:
+            ws.recv(timeout=10)
+        return answer, closed.value.rcvd.code if closed.value.rcvd else None
+
+
 def test_an_api_token_is_refused_by_the_planner_web_services(planner, shop):
-    add_asset(planner.core, shop.entity.id, None, "catalog sofa")
-    token = create_token(planner, shop)["token"]
+    catalog = add_asset(planner.core, shop.entity.id, None, "catalog sofa")
+    token = create_token(planner, shop, rights=["read", "write"])["token"]
     assert_invalid_token(get_assets(planner, token))
+    assert_invalid_token(get_assets(planner, token, f"/v1/assets/{catalog}"))
+    created = httpx.post(
+        planner.url + "/v1/assets",
+        json={"name": "sneaked in", "kind": "room", "data": {}},
+        headers={"Authorization": f"Bearer {token}", "Idempotency-Key": "k1"},
+    )
+    assert_invalid_token(created)
+    answer, code = live_answer(planner, token)
+    assert answer["error"] == "invalid_token" and code == 4401
+    # The same token, exchanged, is welcome everywhere it was refused.
+    access = exchange(planner, token).json()["access_token"]
+    assert get_assets(planner, access).status_code == 200
+    assert live_answer(planner, access)[0]["type"] == "authenticated"
 
 
 def test_an_access_token_presented_to_the_exchange_is_refused(planner, shop):
