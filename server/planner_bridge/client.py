@@ -1,0 +1,224 @@
+"""The integrators' Python client for the token service: signed `/v1/tokens` requests, cached.
+
+    async with TokenClient("https://planner.example", api_key, secret) as tokens:
+        token = await tokens.user_token("u-42", "Alice", rights=("read", "write"))
+        # hand token.token and token.remaining(now) to the planner (Login / TokenRefreshed)
+
+Each request is signed afresh (RFC 9421, new nonce). Tokens are cached per identity (kind,
+user, rights, asked lifetime) and reused while more than min(lifetime / 2, 300 s) remains, so
+a planner that asks again shortly before expiry (SPEC: min(60 s, 10 %)) always gets a new one;
+`fresh=True` skips the cache (the planner said the token was refused). However many callers
+ask at once, one request per identity is in flight and they all get its answer.
+Expiry is counted on this side's clock from the moment the request was sent, never from the
+server's `expires_at`, so clock skew between the two machines does not matter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+from typing import Any
+
+import httpx
+
+from .clock import Clock, SystemClock
+from .signatures import sign_request
+
+CACHE_MARGIN_CAP = 300
+
+
+class TokenServiceError(Exception):
+    """The token service refused, or could not be reached (`status` 0, `code` "unavailable")."""
+
+    def __init__(self, code: str, description: str = "", status: int = 0) -> None:
+        super().__init__(f"{code}: {description}" if description else code)
+        self.code = code
+        self.description = description
+        self.status = status
+
+
+class InvalidClientError(TokenServiceError):
+    """Wrong key or secret, a revoked key, or a refused signature (401)."""
+
+
+class InvalidScopeError(TokenServiceError):
+    """Write rights asked for by an entity registered without `--allow-write` (403)."""
+
+
+class InvalidRequestError(TokenServiceError):
+    """The request itself was wrong (400): a bug on this side, not worth retrying."""
+
+
+class RateLimitedError(TokenServiceError):
+    """Too many failed attempts (429); `retry_after` seconds until the next try may pass."""
+
+    def __init__(self, code: str, description: str = "", status: int = 429) -> None:
+        super().__init__(code, description, status)
+        self.retry_after = 0
+
+
+class TokenServiceUnavailable(TokenServiceError):
+    """Network failure, a 5xx, or an answer that is not a token service answer."""
+
+
+ERRORS: dict[str, type[TokenServiceError]] = {
+    "invalid_client": InvalidClientError,
+    "invalid_scope": InvalidScopeError,
+    "invalid_request": InvalidRequestError,
+    "too_many_requests": RateLimitedError,
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class IssuedToken:
+    token: str = dataclasses.field(repr=False)
+    kind: str
+    rights: tuple[str, ...]
+    expires_in: int
+    expires_at: float  # epoch seconds on this side's clock
+
+    def remaining(self, now: float) -> int:
+        """Whole seconds left at `now` (never negative)."""
+        return max(0, int(self.expires_at - now))
+
+
+Identity = tuple[str, str | None, str | None, tuple[str, ...], int | None]
+
+
+class TokenClient:
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        secret: str,
+        *,
+        http: httpx.AsyncClient | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.api_key = api_key
+        self._secret = secret
+        self._owns_http = http is None
+        self._http = http or httpx.AsyncClient(timeout=10.0)
+        self.clock = clock or SystemClock()
+        self._cache: dict[Identity, IssuedToken] = {}
+        self._flights: dict[Identity, asyncio.Future[IssuedToken]] = {}
+
+    def __repr__(self) -> str:
+        return f"TokenClient({self.base_url!r}, api_key={self.api_key!r})"
+
+    async def __aenter__(self) -> TokenClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def legal_entity_token(
+        self, *, rights: Any = ("read",), expires_in: int | None = None, fresh: bool = False
+    ) -> IssuedToken:
+        identity: Identity = ("legal_entity", None, None, _rights(rights), expires_in)
+        return await self._token(identity, fresh)
+
+    async def user_token(
+        self,
+        user_id: str,
+        user_name: str,
+        *,
+        rights: Any = ("read",),
+        expires_in: int | None = None,
+        fresh: bool = False,
+    ) -> IssuedToken:
+        identity: Identity = ("user", user_id, user_name, _rights(rights), expires_in)
+        return await self._token(identity, fresh)
+
+    # -- cache and single flight ---------------------------------------------------------------
+
+    async def _token(self, identity: Identity, fresh: bool) -> IssuedToken:
+        cached = self._cache.get(identity)
+        if cached is not None and not fresh and self._still_good(cached):
+            return cached
+        # Whoever asks while a request flies shares its answer, `fresh` callers too: the
+        # answer is a token minted after they asked.
+        flight = self._flights.get(identity)
+        if flight is None:
+            flight = asyncio.ensure_future(self._fetch(identity))
+            self._flights[identity] = flight
+            flight.add_done_callback(lambda done: self._landed(identity, done))
+        # shield: one caller giving up (cancelled) must not cancel the others' request
+        return await asyncio.shield(flight)
+
+    def _landed(self, identity: Identity, flight: asyncio.Future[IssuedToken]) -> None:
+        if self._flights.get(identity) is flight:
+            del self._flights[identity]
+        if not flight.cancelled() and flight.exception() is None:
+            self._cache[identity] = flight.result()
+
+    def _still_good(self, token: IssuedToken) -> bool:
+        margin = min(token.expires_in / 2, CACHE_MARGIN_CAP)
+        return token.expires_at - self.clock.now() > margin
+
+    # -- the request -----------------------------------------------------------------------------
+
+    async def _fetch(self, identity: Identity) -> IssuedToken:
+        kind, user_id, user_name, rights, expires_in = identity
+        asked: dict[str, Any] = {"type": kind, "rights": list(rights)}
+        if kind == "user":
+            asked["user"] = {"id": user_id, "name": user_name}
+        if expires_in is not None:
+            asked["expires_in"] = expires_in
+        sent_at = self.clock.now()
+        answer = await self._post("/v1/tokens", json.dumps(asked).encode())
+        return _issued(answer, sent_at)
+
+    async def _post(self, path: str, body: bytes) -> dict[str, Any]:
+        url = self.base_url + path
+        headers = sign_request(
+            method="POST", url=url, body=body, key_id=self.api_key, secret=self._secret
+        )
+        headers["Content-Type"] = "application/json"
+        try:
+            response = await self._http.post(url, content=body, headers=headers)
+        except httpx.HTTPError as exc:
+            raise TokenServiceUnavailable("unavailable", type(exc).__name__) from None
+        return _answer(response)
+
+
+def _rights(rights: Any) -> tuple[str, ...]:
+    if isinstance(rights, str):
+        raise TypeError('rights must be a sequence such as ("read", "write"), not a string')
+    return tuple(sorted(set(rights)))
+
+
+def _answer(response: httpx.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        raise TokenServiceUnavailable("unavailable", "not a JSON answer", response.status_code)
+    if response.status_code == 201:
+        return body
+    code = str(body.get("error") or "unavailable")
+    error = ERRORS.get(code, TokenServiceUnavailable)(
+        code, str(body.get("error_description", "")), response.status_code
+    )
+    if isinstance(error, RateLimitedError):
+        retry_after = response.headers.get("retry-after", "")
+        error.retry_after = int(retry_after) if retry_after.isdigit() else 1
+    raise error
+
+
+def _issued(body: dict[str, Any], sent_at: float) -> IssuedToken:
+    try:
+        token, kind, expires_in = body["token"], body["type"], body["expires_in"]
+        rights = tuple(body["rights"])
+    except (KeyError, TypeError):
+        raise TokenServiceUnavailable("unavailable", "malformed token answer", 201) from None
+    if not isinstance(token, str) or not isinstance(expires_in, int):
+        raise TokenServiceUnavailable("unavailable", "malformed token answer", 201)
+    return IssuedToken(token, kind, rights, expires_in, sent_at + expires_in)
