@@ -1,0 +1,237 @@
+"""RFC 9421 request signatures: what `sign_request` produces, and every way a signature is refused.
+
+The refusals are checked end to end on `/v1/tokens` (real server): 401 `invalid_client`, a
+`Signature` challenge, and no token in the answer. Window edges are checked on a frozen clock.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from types import SimpleNamespace
+from typing import Any
+
+import httpx
+import pytest
+from http_message_signatures import HTTPMessageSigner, algorithms
+from http_message_signatures.resolvers import HTTPSignatureKeyResolver
+
+from conftest import PlannerServer, Shop, register_shop
+from planner_bridge.clock import FrozenClock
+from planner_bridge.errors import InvalidClient
+from planner_bridge.signatures import SignatureVerifier, sign_request
+
+BODY = json.dumps({"type": "legal_entity"}).encode()
+
+
+def signed(planner: PlannerServer, shop: Shop, body: bytes = BODY, **kwargs: Any) -> dict[str, str]:
+    options: dict[str, Any] = {"key_id": shop.key_id, "secret": shop.secret}
+    options.update(kwargs)
+    path = options.pop("path", "/v1/tokens")
+    method = options.pop("method", "POST")
+    return sign_request(method=method, url=planner.url + path, body=body, **options)
+
+
+def send(planner: PlannerServer, headers: dict[str, str], body: bytes = BODY) -> httpx.Response:
+    headers = {**headers, "Content-Type": "application/json"}
+    return httpx.post(planner.url + "/v1/tokens", content=body, headers=headers)
+
+
+def assert_refused(response: httpx.Response) -> None:
+    assert response.status_code == 401, response.text
+    assert response.json()["error"] == "invalid_client"
+    assert response.headers["www-authenticate"].startswith("Signature")
+    assert "token" not in response.json()
+
+
+class _Secret(HTTPSignatureKeyResolver):
+    def __init__(self, secret: str) -> None:
+        self.secret = secret.encode()
+
+    def resolve_private_key(self, key_id: str) -> bytes:
+        return self.secret
+
+    def resolve_public_key(self, key_id: str) -> bytes:
+        return self.secret
+
+
+def library_signed(planner: PlannerServer, shop: Shop, **sign: Any) -> dict[str, str]:
+    """Headers made by the library's own signer with non-default options."""
+    message = SimpleNamespace(method="POST", url=planner.url + "/v1/tokens", headers={})
+    signer = HTTPMessageSigner(
+        signature_algorithm=algorithms.HMAC_SHA256, key_resolver=_Secret(shop.secret)
+    )
+    signer.sign(message, key_id=shop.key_id, label="sig", **sign)
+    return dict(message.headers)
+
+
+# -- what a signature looks like ------------------------------------------------------------
+
+
+def test_sign_request_covers_method_path_and_content_digest(planner, shop):
+    headers = signed(planner, shop, nonce="n-0123456789", created=1_800_000_000)
+    assert headers["Content-Digest"].startswith("sha-256=:")
+    signature_input = headers["Signature-Input"]
+    assert signature_input.startswith('sig=("@method" "@path" "content-digest")')
+    for parameter in (
+        "created=1800000000",
+        f'keyid="{shop.key_id}"',
+        'alg="hmac-sha256"',
+        'nonce="n-0123456789"',
+    ):
+        assert parameter in signature_input
+    assert headers["Signature"].startswith("sig=:")
+
+
+def test_sign_request_uses_a_fresh_nonce_each_time(planner, shop):
+    first, second = signed(planner, shop), signed(planner, shop)
+    assert first["Signature-Input"] != second["Signature-Input"]
+
+
+def test_a_good_signature_is_accepted_under_any_label(planner, shop):
+    for label in ("sig", "pyhms", "backend-1"):
+        assert send(planner, signed(planner, shop, label=label)).status_code == 201
+
+
+# -- every refusal, end to end -----------------------------------------------------------------
+
+
+def test_stale_signature_is_refused(planner, shop):
+    assert_refused(send(planner, signed(planner, shop, created=int(time.time()) - 301)))
+    assert send(planner, signed(planner, shop, created=int(time.time()) - 280)).status_code == 201
+
+
+def test_signature_dated_in_the_future_is_refused(planner, shop):
+    assert_refused(send(planner, signed(planner, shop, created=int(time.time()) + 45)))
+    assert send(planner, signed(planner, shop, created=int(time.time()) + 10)).status_code == 201
+
+
+def test_reused_nonce_is_refused(planner, shop):
+    headers = signed(planner, shop)
+    assert send(planner, headers).status_code == 201
+    assert_refused(send(planner, headers))
+
+
+def test_reused_nonce_is_refused_even_in_a_new_signature(planner, shop):
+    assert send(planner, signed(planner, shop, nonce="same-nonce-1")).status_code == 201
+    other = json.dumps({"type": "legal_entity", "expires_in": 60}).encode()
+    assert_refused(send(planner, signed(planner, shop, other, nonce="same-nonce-1"), other))
+
+
+def test_nonces_are_per_key(planner, shop):
+    other_shop = register_shop(planner.core, name="Other Store")
+    assert send(planner, signed(planner, shop, nonce="shared-nonce")).status_code == 201
+    assert send(planner, signed(planner, other_shop, nonce="shared-nonce")).status_code == 201
+
+
+def test_body_changed_after_signing_is_refused(planner, shop):
+    headers = signed(planner, shop)
+    changed = json.dumps({"type": "legal_entity", "rights": ["read", "write"]}).encode()
+    assert_refused(send(planner, headers, changed))
+
+
+def test_body_and_digest_changed_after_signing_is_refused(planner, shop):
+    changed = json.dumps({"type": "legal_entity", "rights": ["read", "write"]}).encode()
+    headers = signed(planner, shop)
+    headers["Content-Digest"] = signed(planner, shop, changed)["Content-Digest"]
+    assert_refused(send(planner, headers, changed))
+
+
+def test_path_changed_after_signing_is_refused(planner, shop):
+    assert_refused(send(planner, signed(planner, shop, path="/v1/api-tokens")))
+
+
+def test_method_changed_after_signing_is_refused(planner, shop):
+    assert_refused(send(planner, signed(planner, shop, method="PUT")))
+
+
+def test_unknown_key_is_refused(planner, shop):
+    assert_refused(send(planner, signed(planner, shop, key_id="pbk_nobody")))
+
+
+def test_revoked_key_is_refused(planner, shop):
+    planner.core.entities.revoke_key(shop.key_id)
+    assert_refused(send(planner, signed(planner, shop)))
+
+
+def test_wrong_secret_is_refused(planner, shop):
+    assert_refused(send(planner, signed(planner, shop, secret=shop.secret[:-1] + "x")))
+
+
+def test_unknown_key_and_wrong_secret_answer_alike(planner, shop):
+    unknown = send(planner, signed(planner, shop, key_id="pbk_nobody"))
+    wrong = send(planner, signed(planner, shop, secret="wrong"))
+    assert (unknown.status_code, unknown.content) == (wrong.status_code, wrong.content)
+
+
+def test_two_signatures_are_refused(planner, shop):
+    first = signed(planner, shop, label="one")
+    second = signed(planner, shop, label="two")
+    headers = {
+        "Content-Digest": first["Content-Digest"],
+        "Signature-Input": f"{first['Signature-Input']}, {second['Signature-Input']}",
+        "Signature": f"{first['Signature']}, {second['Signature']}",
+    }
+    assert_refused(send(planner, headers))
+
+
+def test_signature_not_covering_content_digest_is_refused(planner, shop):
+    headers = library_signed(
+        planner, shop, covered_component_ids=("@method", "@path"), nonce="n" * 16
+    )
+    headers["Content-Digest"] = signed(planner, shop)["Content-Digest"]
+    assert_refused(send(planner, headers))
+
+
+def test_signature_without_nonce_is_refused(planner, shop):
+    headers = library_signed(planner, shop, body=BODY, covered_component_ids=("@method", "@path"))
+    assert "nonce" not in headers["Signature-Input"]
+    assert_refused(send(planner, headers))
+
+
+def test_short_nonce_is_refused(planner, shop):
+    assert_refused(send(planner, signed(planner, shop, nonce="abc")))
+
+
+def test_unsigned_request_is_refused(planner):
+    assert_refused(send(planner, {}))
+
+
+@pytest.mark.parametrize(
+    "signature_input",
+    ['sig=("@method"', "sig=garbage", 'sig=("@method" "@path" "content-digest");created="x"'],
+)
+def test_malformed_signature_headers_are_refused(planner, shop, signature_input):
+    headers = signed(planner, shop)
+    headers["Signature-Input"] = signature_input
+    assert_refused(send(planner, headers))
+
+
+def test_a_refused_signature_does_not_spend_its_nonce(planner, shop):
+    assert_refused(send(planner, signed(planner, shop, secret="wrong", nonce="kept-nonce-1")))
+    assert send(planner, signed(planner, shop, nonce="kept-nonce-1")).status_code == 201
+
+
+# -- the window's edges, on a frozen clock ---------------------------------------------------------
+
+
+def verify_at(core: Any, shop: Shop, *, created: int, now: float) -> None:
+    verifier = SignatureVerifier(core.entities, core.store, FrozenClock(now))
+    url = "http://127.0.0.1:8001/v1/tokens"
+    headers = sign_request(
+        method="POST", url=url, body=BODY, key_id=shop.key_id, secret=shop.secret, created=created
+    )
+    verifier.verify(method="POST", url=url, headers=list(headers.items()), body=BODY)
+
+
+@pytest.mark.parametrize("offset", [-300, 0, 30])
+def test_signatures_within_the_window_verify(core, offset):
+    shop = register_shop(core)
+    verify_at(core, shop, created=1_800_000_000 + offset, now=1_800_000_000)
+
+
+@pytest.mark.parametrize("offset", [-301, 31])
+def test_signatures_outside_the_window_do_not(core, offset):
+    shop = register_shop(core)
+    with pytest.raises(InvalidClient):
+        verify_at(core, shop, created=1_800_000_000 + offset, now=1_800_000_000)
