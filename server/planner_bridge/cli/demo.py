@@ -1,10 +1,69 @@
-"""(stub) `planner-bridge demo`."""
+"""`planner-bridge demo`: the planner origin and the demo shop (host origin) in one process.
+
+Two real uvicorn servers: the planner on http://127.0.0.1:<planner-port> (also the issuer) and
+the shop on http://localhost:<host-port>. Two host names on purpose, so that every message
+crosses a real origin boundary. First runs seed the data dir (see `planner_bridge.demo`).
+"""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import os
 from typing import Any
+
+from .. import demo
+from ..apps import integrator, planner
+from ..core import Core
+from ..serving import bind, make_server, serve_all, url_of
+from .common import settings_from
 
 
 def register(commands: Any, parent: argparse.ArgumentParser) -> None:
-    return None
+    command = commands.add_parser(
+        "demo", parents=[parent], help="run the planner origin and a demo shop embedding it"
+    )
+    command.add_argument("--host-port", type=int, default=8000, help="the shop (localhost)")
+    command.add_argument("--planner-port", type=int, default=8001, help="the planner (127.0.0.1)")
+    command.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> None:
+    # Bind both first: a port in use fails here, before anything is written to the data dir.
+    planner_sock = bind("127.0.0.1", args.planner_port)
+    host_sock = bind("127.0.0.1", args.host_port)
+    planner_url = url_of(planner_sock)
+    host_url = url_of(host_sock, "localhost")
+    settings = settings_from(args)
+    if "PLANNER_BRIDGE_ISSUER" not in os.environ:
+        settings = settings.replace(issuer=planner_url)
+    core = Core.open(settings)
+    try:
+        setup = demo.prepare(core, host_url=host_url, planner_url=planner_url)
+        announce(setup, planner_url)
+        servers = [
+            (make_server(planner.create_app(core)), planner_sock),
+            (make_server(integrator.create_app(setup.host)), host_sock),
+        ]
+        asyncio.run(serve_all(servers))
+    finally:
+        core.close()
+
+
+def announce(setup: demo.DemoSetup, planner_url: str) -> None:
+    host = setup.host
+    if setup.generated_password:
+        password = f"{setup.generated_password}   (generated now and shown only this once)"
+    elif setup.password_from_env:
+        password = "from PLANNER_BRIDGE_DEMO_PASSWORD"
+    else:
+        password = "as printed on the first run (set PLANNER_BRIDGE_DEMO_PASSWORD to change it)"
+    lines = [
+        f"shop (host origin):  {host.host_url}/",
+        f"planner origin:      {planner_url}  (token service, web services, planner, SDK)",
+        f"legal entity:        {demo.ENTITY_NAME} {host.entity_id}"
+        + ("  (registered now)" if setup.new_entity else ""),
+        f"demo logins:         {', '.join(demo.DEMO_USERS)}; password {password}",
+        "Ctrl-C stops both servers.",
+    ]
+    print("\n".join(lines), flush=True)

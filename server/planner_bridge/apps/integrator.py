@@ -1,0 +1,280 @@
+"""The integrator demo's back-end (the "host"): shop page, login session, POST /planner-token.
+
+It holds the shop's API key/secret and gets every token from the token service over HTTP with
+`TokenClient`. The browser sees a token only in the answer to POST /planner-token, which the
+host page hands straight to the planner over postMessage; the session cookie (signed, HttpOnly)
+holds the user's id and name, never a token. Passwords are kept only as scrypt hashes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import hmac
+import json
+import secrets
+from pathlib import Path
+from typing import Any
+
+import httpx
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+
+from ..client import IssuedToken, TokenClient, TokenServiceError
+from ..clock import Clock, SystemClock
+from ..errors import InvalidGrant, InvalidRequest, ProtocolError
+from ..ratelimit import FailureLimiter
+from .responses import (
+    error_response,
+    json_response,
+    parse_json_object,
+    protocol_error_handler,
+    read_body,
+)
+from .signed import client_address
+
+WEB_DIR = Path(__file__).resolve().parents[3] / "web"
+# Same-origin proof for fetch() calls: a cross-site form or <img> cannot set a custom header,
+# and a cross-origin fetch() that sets one needs a CORS preflight we never grant.
+REQUEST_HEADER = "X-Requested-With"
+REQUEST_HEADER_VALUE = "planner-bridge"
+# Reasons the planner gives in TokenExpired when the token service must mint a new token
+# instead of answering from TokenClient's cache (the cached token itself was refused).
+REJECTED_REASONS = frozenset({"invalid_token"})
+SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+
+
+@dataclasses.dataclass(frozen=True)
+class HostConfig:
+    """Everything the shop's back-end needs; `planner-bridge demo` builds it from the data dir."""
+
+    host_url: str  # this site's origin, as browsers send it in `Origin`
+    planner_url: str  # the planner origin: token service, planner app, SDK
+    entity_id: str
+    api_key: str
+    secret_file: Path  # JSON with the API secret under "secret", mode 0600
+    users_file: Path  # {"users": {username: {"name", "hash"}}}
+    session_key: str  # signs the session cookie
+    allow_write: bool = True  # users then get ["read", "write"]; anonymous always ["read"]
+    token_ttl: int = 3600  # the lifetime asked for (settings.demo_token_ttl)
+    answer_deadline_ms: int | None = None  # embedPlanner's answerDeadlineMs; None: its default
+    clock: Clock = dataclasses.field(default_factory=SystemClock)
+
+    @property
+    def user_rights(self) -> tuple[str, ...]:
+        return ("read", "write") if self.allow_write else ("read",)
+
+
+# -- passwords ---------------------------------------------------------------------------------
+
+
+def hash_password(password: str, salt: bytes | None = None) -> str:
+    salt = salt or secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, dklen=32, **SCRYPT)
+    return f"scrypt${SCRYPT['n']}${SCRYPT['r']}${SCRYPT['p']}${salt.hex()}${digest.hex()}"
+
+
+def verify_password(password: str, encoded: str) -> bool:
+    try:
+        scheme, n, r, p, salt, digest = encoded.split("$")
+        expected = bytes.fromhex(digest)
+        got = hashlib.scrypt(
+            password.encode(), salt=bytes.fromhex(salt), n=int(n), r=int(r), p=int(p), dklen=32
+        )
+    except ValueError:
+        return False
+    return scheme == "scrypt" and hmac.compare_digest(got, expected)
+
+
+class UserBook:
+    """The shop's accounts, read once from the users file."""
+
+    def __init__(self, path: Path) -> None:
+        self.users: dict[str, dict[str, str]] = json.loads(path.read_text())["users"]
+        # Unknown names are checked against a throw-away hash so they take as long as known ones.
+        self._decoy = hash_password(secrets.token_urlsafe(16))
+
+    def check(self, username: str, password: str) -> dict[str, str] | None:
+        """The user `{"id", "name"}` if the password is right, else None."""
+        record = self.users.get(username)
+        ok = verify_password(password, record["hash"] if record else self._decoy)
+        return {"id": username, "name": record["name"]} if ok and record else None
+
+
+# -- the app -------------------------------------------------------------------------------------
+
+
+class Host:
+    """The routes, with what they share: config, accounts, token client, templates."""
+
+    def __init__(self, config: HostConfig, http: httpx.AsyncClient | None = None) -> None:
+        self.config = config
+        self.users = UserBook(config.users_file)
+        secret = json.loads(config.secret_file.read_text())["secret"]
+        self.tokens = TokenClient(
+            config.planner_url, config.api_key, secret, http=http, clock=config.clock
+        )
+        self.login_failures = FailureLimiter(config.clock, max_failures=5, window=60)
+        self.templates = Jinja2Templates(directory=str(WEB_DIR / "templates"))
+
+    def page_config(self, request: Request) -> dict[str, Any]:
+        """What the host page's script needs; rendered into the page with |tojson only."""
+        return {
+            "plannerUrl": self.config.planner_url,
+            "entityId": self.config.entity_id,
+            "user": request.session.get("user"),
+            "answerDeadlineMs": self.config.answer_deadline_ms,
+        }
+
+    async def shop_page(self, request: Request) -> Response:
+        return self.render(request, status_code=200)
+
+    def render(self, request: Request, status_code: int, login_error: str = "") -> Response:
+        context = {"config": self.page_config(request), "login_error": login_error}
+        response = self.templates.TemplateResponse(
+            request, "shop.html", context, status_code=status_code
+        )
+        response.headers["Content-Security-Policy"] = content_security_policy(self.config)
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    async def login(self, request: Request) -> Response:
+        require_same_origin(request, self.config.host_url, header=False)
+        form = await request.form()
+        username, password = str(form.get("username", "")), str(form.get("password", ""))
+        subjects = (f"addr:{client_address(request)}", f"user:{username}")
+        self.login_failures.check(*subjects)
+        user = self.users.check(username, password)
+        if user is None:
+            self.login_failures.record_failure(*subjects)
+            return self.login_refused(request)
+        request.session.clear()  # a new login never inherits the previous session's state
+        request.session["user"] = user
+        if wants_json(request):
+            return json_response({"user": user}, no_store=True)
+        return RedirectResponse("/", status_code=303)
+
+    def login_refused(self, request: Request) -> Response:
+        refusal = InvalidGrant("wrong username or password")
+        if wants_json(request):
+            return error_response(refusal)
+        return self.render(request, refusal.status_code, login_error=refusal.description)
+
+    async def logout(self, request: Request) -> Response:
+        require_same_origin(request, self.config.host_url, header=False)
+        request.session.clear()
+        if wants_json(request):
+            return json_response({"user": None}, no_store=True)
+        return RedirectResponse("/", status_code=303)
+
+    async def planner_token(self, request: Request) -> Response:
+        require_same_origin(request, self.config.host_url, header=True)
+        fresh = await _reason(request) in REJECTED_REASONS
+        user = request.session.get("user")
+        try:
+            token = await self.issue(user, fresh=fresh)
+        except (TokenServiceError, httpx.HTTPError) as exc:
+            return token_service_failure(exc)
+        answer: dict[str, Any] = {
+            "kind": token.kind,
+            "token": token.token,
+            # What is left of it: TokenClient may answer from its cache.
+            "expiresIn": token.remaining(self.config.clock.now()),
+        }
+        if user:
+            answer["user"] = user
+        return json_response(answer, no_store=True)
+
+    async def issue(self, user: dict[str, str] | None, *, fresh: bool) -> IssuedToken:
+        ttl = self.config.token_ttl
+        if user is None:
+            return await self.tokens.legal_entity_token(
+                rights=("read",), expires_in=ttl, fresh=fresh
+            )
+        return await self.tokens.user_token(
+            user["id"], user["name"], rights=self.config.user_rights, expires_in=ttl, fresh=fresh
+        )
+
+
+def require_same_origin(request: Request, host_url: str, *, header: bool) -> None:
+    """Refuse anything not sent by our own pages: `Origin` must be ours (browsers always send
+    it on POST), and fetch() calls must carry the custom header as well."""
+    if request.headers.get("origin") != host_url:
+        raise InvalidRequest("cross-origin request refused", status_code=403)
+    if header and request.headers.get(REQUEST_HEADER) != REQUEST_HEADER_VALUE:
+        raise InvalidRequest(f"the {REQUEST_HEADER} header is missing", status_code=403)
+
+
+def wants_json(request: Request) -> bool:
+    return request.headers.get(REQUEST_HEADER) == REQUEST_HEADER_VALUE
+
+
+async def _reason(request: Request) -> str:
+    """The planner's TokenExpired reason the page passed on, if any (the body is optional)."""
+    body = await read_body(request, limit=4096)
+    if not body:
+        return ""
+    reason = parse_json_object(body).get("reason", "")
+    if not isinstance(reason, str):
+        raise InvalidRequest("reason must be a string")
+    return reason
+
+
+def token_service_failure(exc: Exception) -> Response:
+    code = exc.code if isinstance(exc, TokenServiceError) else "unreachable"
+    body = {"error": "token_service_error", "error_description": f"token service: {code}"}
+    return json_response(body, status_code=502, no_store=True)
+
+
+def content_security_policy(config: HostConfig) -> str:
+    planner = config.planner_url
+    return "; ".join(
+        (
+            "default-src 'self'",
+            f"script-src 'self' {planner}",
+            f"frame-src {planner}",
+            "connect-src 'self'",
+            "img-src 'self' data:",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        )
+    )
+
+
+def create_app(config: HostConfig, *, http: httpx.AsyncClient | None = None) -> Starlette:
+    host = Host(config, http=http or _token_service_http())
+    routes = [
+        Route("/", host.shop_page, methods=["GET"]),
+        Route("/login", host.login, methods=["POST"]),
+        Route("/logout", host.logout, methods=["POST"]),
+        Route("/planner-token", host.planner_token, methods=["POST"]),
+        Mount("/static", StaticFiles(directory=str(WEB_DIR / "host")), name="static"),
+    ]
+    session = Middleware(
+        SessionMiddleware,
+        secret_key=config.session_key,
+        session_cookie="shop_session",
+        same_site="lax",
+        https_only=config.host_url.startswith("https://"),
+    )
+    app = Starlette(
+        routes=routes,
+        middleware=[session],
+        exception_handlers={ProtocolError: protocol_error_handler},
+    )
+    app.state.host = host
+    return app
+
+
+def _token_service_http() -> httpx.AsyncClient:
+    # No idle keep-alive connections: the servers run without a lifespan, so nothing would
+    # close a pooled socket at shutdown; a loopback connect per mint costs well under 1 ms.
+    return httpx.AsyncClient(timeout=10.0, limits=httpx.Limits(max_keepalive_connections=0))

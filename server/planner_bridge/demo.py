@@ -1,0 +1,130 @@
+"""The demo's first-run seeding in the data dir, reused on later runs.
+
+What it keeps, besides the core's own files (signing keys, master key, database):
+
+    <data_dir>/host/credentials.json   the "Demo Store" entity id, API key and secret (mode 0600),
+                                       handed to the demo host back-end and nothing else
+    <data_dir>/host/users.json         alice and bob, with scrypt hashes only (mode 0600)
+    <data_dir>/host/session.key        signs the host's session cookie (mode 0600)
+
+The entity is registered for the host origin; if the demo later runs on another host port, a
+new entity is registered for that origin (an entity's origins are fixed once registered).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from .apps.integrator import HostConfig, hash_password, verify_password
+from .assets import AssetCatalog
+from .core import Core
+from .credentials import write_private_file
+from .store import Asset
+
+ENTITY_NAME = "Demo Store"
+DEMO_USERS = {"alice": "Alice", "bob": "Bob"}
+CATALOG = (
+    ("Base cabinet 60", "cabinet", {"width": 600, "depth": 560, "height": 720, "price": 129}),
+    ("Wall cabinet 40", "cabinet", {"width": 400, "depth": 350, "height": 720, "price": 89}),
+    ("Oak worktop 186", "worktop", {"width": 1860, "depth": 635, "height": 38, "price": 249}),
+    ("Sink unit 80", "sink", {"width": 800, "depth": 560, "height": 720, "price": 319}),
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class DemoSetup:
+    host: HostConfig
+    # Set only when it was generated on this run: the one time it is shown.
+    generated_password: str | None = dataclasses.field(repr=False)
+    password_from_env: bool
+    new_entity: bool
+
+
+def prepare(core: Core, *, host_url: str, planner_url: str) -> DemoSetup:
+    """Seed what is missing, reuse what is there; the host back-end's config comes out."""
+    host_dir = core.settings.data_dir / "host"
+    host_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    credentials, new_entity = _shop_credentials(core, host_dir / "credentials.json", host_url)
+    generated = _seed_users(host_dir / "users.json", core.settings.demo_password)
+    config = HostConfig(
+        host_url=host_url,
+        planner_url=planner_url,
+        entity_id=credentials["entity_id"],
+        api_key=credentials["api_key"],
+        secret_file=host_dir / "credentials.json",
+        users_file=host_dir / "users.json",
+        session_key=_session_key(host_dir / "session.key"),
+        allow_write=credentials["allow_write"],
+        token_ttl=core.settings.demo_token_ttl,
+        clock=core.clock,
+    )
+    return DemoSetup(config, generated, bool(core.settings.demo_password), new_entity)
+
+
+def _shop_credentials(core: Core, path: Path, host_url: str) -> tuple[dict[str, Any], bool]:
+    if path.exists():
+        credentials: dict[str, Any] = json.loads(path.read_text())
+        if _still_usable(core, credentials, host_url):
+            return credentials, False
+    entity, key = core.entities.create(ENTITY_NAME, [host_url], allow_write=True)
+    credentials = {
+        "entity_id": entity.id,
+        "name": entity.name,
+        "origin": entity.origins[0],
+        "allow_write": entity.allow_write,
+        "api_key": key.key_id,
+        "secret": key.secret,
+    }
+    _replace_private_file(path, json.dumps(credentials, indent=2).encode())
+    seed_catalog(core, entity.id)
+    return credentials, True
+
+
+def _still_usable(core: Core, credentials: dict[str, Any], host_url: str) -> bool:
+    found = core.entities.active_key(credentials.get("api_key", ""))
+    if found is None:
+        return False
+    _, entity = found
+    return entity.id == credentials.get("entity_id") and host_url in entity.origins
+
+
+def seed_catalog(core: Core, entity_id: str) -> None:
+    catalog = AssetCatalog(core.store, core.clock)
+    now = core.clock.now()
+    for name, kind, data in CATALOG:
+        asset = Asset(catalog.new_id(), entity_id, None, name, kind, data, now, now, 1)
+        core.store.add_asset(asset)
+
+
+def _seed_users(path: Path, configured: str) -> str | None:
+    """Write the users file if it is missing, or if PLANNER_BRIDGE_DEMO_PASSWORD changed.
+    Returns the password only when it was generated now."""
+    if path.exists():
+        users = json.loads(path.read_text())["users"]
+        if not configured or all(verify_password(configured, u["hash"]) for u in users.values()):
+            return None
+    password = configured or secrets.token_urlsafe(12)
+    users = {
+        name: {"name": shown, "hash": hash_password(password)} for name, shown in DEMO_USERS.items()
+    }
+    _replace_private_file(path, json.dumps({"users": users}, indent=2).encode())
+    return None if configured else password
+
+
+def _session_key(path: Path) -> str:
+    if not path.exists():
+        write_private_file(path, secrets.token_urlsafe(32).encode())
+    return path.read_text().strip()
+
+
+def _replace_private_file(path: Path, data: bytes) -> None:
+    """Owner-only from the first byte, and swapped in whole so a reader never sees half."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.unlink(missing_ok=True)
+    write_private_file(tmp, data)
+    os.replace(tmp, path)

@@ -1,0 +1,129 @@
+"""`planner-bridge demo`: first-run seeding, reuse on later runs, and the command itself."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import re
+import signal
+import stat
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import httpx
+import pytest
+
+from planner_bridge import demo
+from planner_bridge.apps.integrator import verify_password
+from planner_bridge.core import Core
+
+HOST_URL = "http://localhost:8000"
+PLANNER_URL = "http://127.0.0.1:8001"
+
+
+def prepare(make_settings, **overrides) -> tuple[Core, demo.DemoSetup]:
+    core = Core.open(make_settings(**overrides))
+    return core, demo.prepare(core, host_url=HOST_URL, planner_url=PLANNER_URL)
+
+
+def owner_only(path: Path) -> bool:
+    return stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_first_run_seeds_the_shop_its_users_and_a_catalog(make_settings):
+    core, setup = prepare(make_settings)
+    host_dir = core.settings.data_dir / "host"
+    credentials = json.loads((host_dir / "credentials.json").read_text())
+    entity = core.store.get_entity(setup.host.entity_id)
+    assert entity.name == "Demo Store" and entity.origins == (HOST_URL,) and entity.allow_write
+    assert credentials["api_key"] == setup.host.api_key
+    assert core.deriver.matches(setup.host.api_key, credentials["secret"])
+    users = json.loads((host_dir / "users.json").read_text())["users"]
+    assert set(users) == {"alice", "bob"}
+    assert setup.generated_password and setup.generated_password not in json.dumps(users)
+    assert all(verify_password(setup.generated_password, u["hash"]) for u in users.values())
+    assert all(owner_only(host_dir / f) for f in ("credentials.json", "users.json", "session.key"))
+    catalog = core.store.list_assets(entity.id, (None,))
+    assert [a.name for a in catalog] == [name for name, _, _ in demo.CATALOG]
+    assert (core.settings.data_dir / "keys" / "ring.json").exists()
+    core.close()
+
+
+def test_second_run_reuses_everything_and_shows_no_password(make_settings):
+    first_core, first = prepare(make_settings)
+    first_core.close()
+    core, second = prepare(make_settings)
+    assert second.host.entity_id == first.host.entity_id
+    assert second.host.api_key == first.host.api_key
+    assert second.host.session_key == first.host.session_key
+    assert second.generated_password is None and not second.new_entity
+    assert len(core.store.list_entities()) == 1
+    assert len(core.store.list_assets(second.host.entity_id, (None,))) == len(demo.CATALOG)
+    core.close()
+
+
+def test_the_password_comes_from_the_environment_when_set(make_settings):
+    core, setup = prepare(make_settings, demo_password="correct horse")
+    users = json.loads(setup.host.users_file.read_text())["users"]
+    assert setup.generated_password is None and setup.password_from_env
+    assert verify_password("correct horse", users["bob"]["hash"])
+    assert "correct horse" not in setup.host.users_file.read_text()
+    core.close()
+
+
+def test_another_host_port_gets_an_entity_registered_for_that_origin(make_settings):
+    core, first = prepare(make_settings)
+    other = demo.prepare(core, host_url="http://localhost:9000", planner_url=PLANNER_URL)
+    assert other.new_entity and other.host.entity_id != first.host.entity_id
+    assert core.store.get_entity(other.host.entity_id).origins == ("http://localhost:9000",)
+    assert other.generated_password is None  # the users file is reused
+    core.close()
+
+
+def read_lines(stream, lines: queue.Queue) -> None:
+    for line in stream:
+        lines.put(line)
+
+
+def wait_for_line(lines: queue.Queue, pattern: str) -> re.Match:
+    seen = []
+    while True:
+        try:
+            line = lines.get(timeout=60)
+        except queue.Empty:
+            pytest.fail(f"no line matching {pattern!r}; got {seen}")
+        seen.append(line)
+        if match := re.search(pattern, line):
+            return match
+
+
+def test_demo_command_serves_both_origins_and_stops_on_ctrl_c(tmp_path):
+    env = {**os.environ, "PLANNER_BRIDGE_DEMO_PASSWORD": "demo-pass-123"}
+    command = [str(Path(sys.executable).parent / "planner-bridge"), "demo", "--host-port", "0"]
+    command += ["--planner-port", "0", "--data-dir", str(tmp_path / "data")]
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    lines: queue.Queue = queue.Queue()
+    threading.Thread(target=read_lines, args=(process.stdout, lines), daemon=True).start()
+    try:
+        host = wait_for_line(lines, r"shop \(host origin\):\s+(http://localhost:\d+)/").group(1)
+        planner = wait_for_line(lines, r"planner origin:\s+(http://127\.0\.0\.1:\d+)").group(1)
+        logins = wait_for_line(lines, r"demo logins:\s+(.*)").group(1)
+        assert "alice" in logins and "bob" in logins and "demo-pass-123" not in logins
+        page = httpx.get(host + "/")
+        assert page.status_code == 200 and "Fjord" in page.text
+        headers = {"Origin": host, "X-Requested-With": "planner-bridge"}
+        token = httpx.post(host + "/planner-token", headers=headers)
+        assert token.status_code == 200, token.text
+        assert token.json()["kind"] == "legal_entity"
+        jwks = httpx.get(planner + "/.well-known/jwks.json")
+        assert jwks.status_code == 200 and jwks.json()["keys"]
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=30)
+    assert process.returncode in (0, 130)
+    assert "Traceback" not in stderr

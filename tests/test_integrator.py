@@ -1,0 +1,240 @@
+"""The demo shop's back-end against a real planner origin: page, session, POST /planner-token."""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from planner_bridge.apps.integrator import HostConfig, create_app, hash_password
+from planner_bridge.clock import FrozenClock
+from planner_bridge.serving import ThreadedServer
+
+PASSWORDS = {"alice": "alice-pw-1", "bob": "bob-pw-2"}
+NAMES = {"alice": "Alice", "bob": "Bob </script><script>alert(1)</script>"}
+TOKEN_HEADERS = {"X-Requested-With": "planner-bridge"}
+
+
+@dataclasses.dataclass
+class HostServer:
+    url: str
+    config: HostConfig
+    http: httpx.Client
+
+    def token(self, json_body: Any = None, **headers: str) -> httpx.Response:
+        sent = {"Origin": self.url, **TOKEN_HEADERS, **headers}
+        return self.http.post("/planner-token", headers=sent, json=json_body)
+
+    def login(self, username: str, password: str, **headers: str) -> httpx.Response:
+        sent = {"Origin": self.url, **TOKEN_HEADERS, **headers}
+        form = {"username": username, "password": password}
+        return self.http.post("/login", headers=sent, data=form)
+
+
+def write_host_files(directory: Path, secret: str) -> tuple[Path, Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    secret_file = directory / "credentials.json"
+    secret_file.write_text(json.dumps({"secret": secret}))
+    users = {u: {"name": NAMES[u], "hash": hash_password(p)} for u, p in PASSWORDS.items()}
+    users_file = directory / "users.json"
+    users_file.write_text(json.dumps({"users": users}))
+    return secret_file, users_file
+
+
+@pytest.fixture
+def start_host(planner, tmp_path) -> Iterator[Callable[..., HostServer]]:
+    """Start the shop back-end for a new entity registered on `planner` for the shop's origin."""
+    started: list[tuple[ThreadedServer, httpx.Client]] = []
+
+    def start(*, allow_write=True, secret=None, host_url=None, **config: Any) -> HostServer:
+        configs: list[HostConfig] = []
+
+        def build(url: str) -> Any:
+            origin = host_url or url
+            entity, key = planner.core.entities.create("Shop", [origin], allow_write=allow_write)
+            files = write_host_files(tmp_path / entity.id, secret or key.secret)
+            configs.append(
+                HostConfig(
+                    origin,
+                    planner.url,
+                    entity.id,
+                    key.key_id,
+                    *files,
+                    session_key="k" * 32,
+                    allow_write=allow_write,
+                    **config,
+                )
+            )
+            return create_app(configs[0])
+
+        server = ThreadedServer(build, url_host="localhost").__enter__()
+        client = httpx.Client(base_url=server.url)
+        started.append((server, client))
+        return HostServer(configs[0].host_url, configs[0], client)
+
+    yield start
+    for server, client in reversed(started):
+        client.close()
+        server.__exit__(None, None, None)
+
+
+@pytest.fixture
+def host(start_host) -> HostServer:
+    return start_host()
+
+
+def session_of(response: httpx.Response) -> tuple[dict[str, Any], str]:
+    """The session cookie's payload (itsdangerous: base64 JSON, then the signature) and its
+    Set-Cookie attributes."""
+    header = next(h for h in response.headers.get_list("set-cookie") if "shop_session=" in h)
+    value = header.split(";", 1)[0].split("=", 1)[1]
+    payload = value.split(".", 1)[0]
+    return json.loads(base64.b64decode(payload + "=" * (-len(payload) % 4))), header.lower()
+
+
+def test_the_shop_page_loads_the_sdk_from_the_planner_origin_under_a_strict_csp(host):
+    page = host.http.get("/")
+    csp = page.headers["content-security-policy"]
+    assert page.status_code == 200
+    assert f"script-src 'self' {host.config.planner_url}" in csp
+    assert f"frame-src {host.config.planner_url}" in csp and "frame-ancestors 'none'" in csp
+    assert '<script type="module" src="/static/shop.js"></script>' in page.text
+    assert "<script>" not in page.text.replace('<script type="application/json"', "")
+    script = host.http.get("/static/shop.js")
+    assert script.status_code == 200 and "/sdk/planner-bridge.js" in script.text
+
+
+def test_json_reaches_the_page_only_escaped(host):
+    host.login("bob", PASSWORDS["bob"])
+    page = host.http.get("/").text
+    config_json = page.split('id="shop-config">', 1)[1].split("</script>", 1)[0]
+    assert "<script>alert(1)" not in page
+    assert json.loads(config_json)["user"] == {"id": "bob", "name": NAMES["bob"]}
+
+
+def test_an_anonymous_visitor_gets_a_read_only_legal_entity_token(host, planner):
+    answer = host.token()
+    body = answer.json()
+    assert answer.status_code == 200 and answer.headers["cache-control"].startswith("no-store")
+    assert body["kind"] == "legal_entity" and "user" not in body
+    assert 0 < body["expiresIn"] <= 3600
+    claims = planner.core.verifier.verify_access_token(body["token"])
+    assert claims.entity_id == host.config.entity_id and claims.rights == ("read",)
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Origin": "http://evil.example"},
+        {"Origin": "null"},
+        {"X-Requested-With": "XMLHttpRequest"},
+        {"X-Requested-With": ""},
+    ],
+)
+def test_planner_token_refuses_anything_but_our_own_pages(host, headers):
+    answer = host.token(**headers)
+    assert answer.status_code == 403
+    assert answer.json()["error"] == "invalid_request" and "token" not in answer.json()
+
+
+def test_planner_token_refuses_a_request_without_origin(host):
+    answer = host.http.post("/planner-token", headers=TOKEN_HEADERS)
+    assert answer.status_code == 403
+
+
+def test_login_keeps_only_the_user_in_a_signed_httponly_cookie(host, planner):
+    login = host.login("alice", PASSWORDS["alice"])
+    session, attributes = session_of(login)
+    assert login.status_code == 200 and login.json() == {"user": {"id": "alice", "name": "Alice"}}
+    assert session == {"user": {"id": "alice", "name": "Alice"}}
+    assert "httponly" in attributes and "samesite=lax" in attributes and "secure" not in attributes
+    body = host.token().json()
+    assert body["kind"] == "user" and body["user"] == {"id": "alice", "name": "Alice"}
+    assert body["token"] not in json.dumps(session)
+    claims = planner.core.verifier.verify_access_token(body["token"])
+    assert claims.user_id == "alice" and claims.rights == ("read", "write")
+
+
+def test_users_of_a_read_only_shop_get_read_rights(start_host, planner):
+    host = start_host(allow_write=False)
+    host.login("alice", PASSWORDS["alice"])
+    token = host.token().json()["token"]
+    assert planner.core.verifier.verify_access_token(token).rights == ("read",)
+
+
+def test_the_session_cookie_is_secure_under_https(start_host):
+    host = start_host(host_url="https://shop.example")
+    login = host.login("alice", PASSWORDS["alice"])
+    assert login.status_code == 200 and "secure" in session_of(login)[1]
+
+
+@pytest.mark.parametrize("username", ["alice", "mallory"])
+def test_a_wrong_password_and_an_unknown_user_are_refused_alike(host, username):
+    answer = host.login(username, "not-the-password")
+    assert answer.status_code == 400 and answer.json()["error"] == "invalid_grant"
+    assert "shop_session=" not in answer.headers.get("set-cookie", "")
+    assert host.token().json()["kind"] == "legal_entity"
+
+
+def test_repeated_login_failures_are_braked(host):
+    statuses = [host.login("alice", "wrong").status_code for _ in range(6)]
+    assert statuses == [400] * 5 + [429]
+    assert host.login("alice", PASSWORDS["alice"]).status_code == 429
+
+
+def test_a_cross_site_login_form_is_refused(host):
+    answer = host.login("alice", PASSWORDS["alice"], Origin="http://evil.example")
+    assert answer.status_code == 403 and "shop_session=" not in answer.headers.get("set-cookie", "")
+
+
+def test_the_login_form_works_without_javascript(host):
+    form = {"username": "alice", "password": PASSWORDS["alice"]}
+    answer = host.http.post("/login", data=form, headers={"Origin": host.url})
+    assert answer.status_code == 303 and answer.headers["location"] == "/"
+    assert "Signed in as" in host.http.get("/").text and "Alice" in host.http.get("/").text
+    failed = host.http.post("/login", data={**form, "password": "x"}, headers={"Origin": host.url})
+    assert failed.status_code == 400 and "wrong username or password" in failed.text
+
+
+def test_logout_goes_back_to_the_legal_entity_token(host):
+    host.login("alice", PASSWORDS["alice"])
+    assert host.token().json()["kind"] == "user"
+    answer = host.http.post("/logout", headers={"Origin": host.url, **TOKEN_HEADERS})
+    assert answer.status_code == 200 and answer.json() == {"user": None}
+    assert host.token().json()["kind"] == "legal_entity"
+
+
+def test_a_cached_token_is_answered_with_its_remaining_lifetime(start_host, planner):
+    clock = FrozenClock(planner.core.clock.now())
+    host = start_host(clock=clock)
+    first = host.token().json()
+    clock.advance(1000)
+    second = host.token().json()
+    assert second["token"] == first["token"]
+    assert first["expiresIn"] - 1001 <= second["expiresIn"] <= first["expiresIn"] - 999
+
+
+def test_a_rejected_token_reason_gets_a_freshly_minted_token(host):
+    first = host.token().json()["token"]
+    assert host.token({"reason": "expired"}).json()["token"] == first
+    assert host.token({"reason": "invalid_token"}).json()["token"] != first
+
+
+@pytest.mark.parametrize("body", [b"[1]", b"{", b'{"reason": 7}'])
+def test_a_malformed_body_is_a_clear_error(host, body):
+    headers = {"Origin": host.url, **TOKEN_HEADERS, "Content-Type": "application/json"}
+    answer = host.http.post("/planner-token", headers=headers, content=body)
+    assert answer.status_code == 400 and answer.json()["error"] == "invalid_request"
+
+
+def test_a_token_service_refusal_is_a_502_that_names_no_secret(start_host):
+    host = start_host(secret="not-the-real-secret")
+    answer = host.token()
+    assert answer.status_code == 502 and answer.json()["error"] == "token_service_error"
+    assert "not-the-real-secret" not in answer.text
