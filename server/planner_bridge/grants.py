@@ -135,7 +135,9 @@ def parse_form(content_type: str | None, body: bytes) -> dict[str, str]:
     if media_type != FORM_TYPE:
         raise InvalidRequest(f"the body must be {FORM_TYPE}")
     try:
-        pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=True)
+        pairs = parse_qsl(
+            body.decode("utf-8"), keep_blank_values=True, strict_parsing=True, errors="strict"
+        )
     except ValueError:  # also UnicodeDecodeError
         raise InvalidRequest("the form body is malformed") from None
     form = dict(pairs)

@@ -1,0 +1,274 @@
+"""POST /auth/token (RFC 6749 §4.4 client credentials), real server: success, every §5.2 error."""
+
+from __future__ import annotations
+
+import base64
+import time
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import jwt
+import pytest
+
+from conftest import PlannerServer, Shop
+
+FORM = "application/x-www-form-urlencoded"
+GRANT = "grant_type=client_credentials"
+
+
+def basic(key_id: str, secret: str) -> str:
+    return "Basic " + base64.b64encode(f"{key_id}:{secret}".encode()).decode()
+
+
+def token_request(
+    planner: PlannerServer,
+    body: str | bytes = GRANT,
+    *,
+    authorization: str | None = None,
+    content_type: str | None = FORM,
+) -> httpx.Response:
+    headers = {}
+    if authorization is not None:
+        headers["Authorization"] = authorization
+    if content_type is not None:
+        headers["Content-Type"] = content_type
+    content = body.encode() if isinstance(body, str) else body
+    return httpx.post(planner.url + "/auth/token", content=content, headers=headers)
+
+
+def as_shop(planner: PlannerServer, shop: Shop, body: str | bytes = GRANT, **kw: Any):
+    return token_request(planner, body, authorization=basic(shop.key_id, shop.secret), **kw)
+
+
+def assert_error(response: httpx.Response, status: int, error: str) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"error", "error_description"} and body["error"] == error
+    assert response.headers["cache-control"] == "no-store"
+    assert response.headers["pragma"] == "no-cache"
+    return body
+
+
+def assert_invalid_client(response: httpx.Response) -> None:
+    assert_error(response, 401, "invalid_client")
+    assert response.headers["www-authenticate"].startswith("Basic")
+
+
+# -- success ----------------------------------------------------------------------------------
+
+
+def test_client_credentials_gets_a_legal_entity_token(planner, shop):
+    response = as_shop(planner, shop)
+    assert response.status_code == 200
+    assert response.headers["cache-control"] == "no-store"
+    assert response.headers["pragma"] == "no-cache"
+    answer = response.json()
+    assert set(answer) == {"access_token", "token_type", "expires_in", "scope"}
+    assert (answer["token_type"], answer["expires_in"], answer["scope"]) == ("Bearer", 3600, "read")
+
+    token = answer["access_token"]
+    header = jwt.get_unverified_header(token)
+    assert (header["typ"], header["kid"]) == ("at+jwt", planner.core.keyring.current.kid)
+    key = planner.core.keyring.verification_key(header["kid"])
+    claims = jwt.decode(
+        token, key.public_key, algorithms=["ES256"], audience="planner", issuer=planner.url
+    )
+    assert claims["sub"] == claims["entity"] == shop.entity.id
+    assert (claims["kind"], claims["scope"], claims["client_id"]) == (
+        "legal_entity",
+        "read",
+        shop.key_id,
+    )
+    assert claims["exp"] - claims["iat"] == 3600
+    assert abs(claims["iat"] - time.time()) < 5
+
+
+def test_scope_read_write_for_an_entity_allowed_to_write(planner, shop):
+    answer = as_shop(planner, shop, GRANT + "&scope=read+write").json()
+    assert answer["scope"] == "read write"
+    assert planner.core.verifier.verify_access_token(answer["access_token"]).may("write")
+
+
+def test_scope_write_alone_implies_read(planner, shop):
+    assert as_shop(planner, shop, GRANT + "&scope=write").json()["scope"] == "read write"
+
+
+def test_lifetime_follows_the_default_token_ttl_setting(start_planner):
+    from conftest import register_shop
+
+    planner = start_planner(default_token_ttl=600)
+    shop = register_shop(planner.core)
+    assert as_shop(planner, shop).json()["expires_in"] == 600
+
+
+def test_form_content_type_with_charset_is_accepted(planner, shop):
+    response = as_shop(planner, shop, content_type=FORM + "; charset=UTF-8")
+    assert response.status_code == 200
+
+
+def test_credentials_are_form_decoded_as_rfc_6749_2_3_1_says(planner, shop):
+    every_char_escaped = "".join(f"%{b:02X}" for b in shop.secret.encode())
+    response = token_request(planner, authorization=basic(quote(shop.key_id), every_char_escaped))
+    assert response.status_code == 200
+
+
+def test_a_matching_client_id_in_the_body_is_accepted(planner, shop):
+    assert as_shop(planner, shop, f"{GRANT}&client_id={shop.key_id}").status_code == 200
+
+
+def test_unknown_parameters_are_ignored(planner, shop):
+    assert as_shop(planner, shop, GRANT + "&audience=planner").status_code == 200
+
+
+# -- invalid_client (401, WWW-Authenticate: Basic) -------------------------------------------------
+
+
+def test_unknown_client_is_refused(planner, shop):
+    assert_invalid_client(token_request(planner, authorization=basic("pbk_nobody", shop.secret)))
+
+
+def test_wrong_secret_is_refused(planner, shop):
+    assert_invalid_client(token_request(planner, authorization=basic(shop.key_id, "wrong")))
+
+
+def test_unknown_client_and_wrong_secret_answer_byte_for_byte_alike(planner, shop):
+    unknown = token_request(planner, authorization=basic("pbk_nobody", shop.secret))
+    wrong = token_request(planner, authorization=basic(shop.key_id, shop.secret + "x"))
+    assert unknown.status_code == wrong.status_code == 401
+    assert unknown.content == wrong.content
+    assert unknown.headers["www-authenticate"] == wrong.headers["www-authenticate"]
+
+
+def test_revoked_key_is_refused(planner, shop):
+    assert as_shop(planner, shop).status_code == 200
+    planner.core.entities.revoke_key(shop.key_id)
+    assert_invalid_client(as_shop(planner, shop))
+
+
+def test_another_key_of_the_same_entity_still_works_after_a_revocation(planner, shop):
+    spare = planner.core.entities.issue_key(shop.entity.id)
+    planner.core.entities.revoke_key(shop.key_id)
+    response = token_request(planner, authorization=basic(spare.key_id, spare.secret))
+    assert response.status_code == 200
+
+
+def test_missing_authorization_is_refused(planner):
+    assert_invalid_client(token_request(planner))
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        "Basic",
+        "Basic ====",
+        "Basic !!!not-base64!!!",
+        "Basic " + base64.b64encode(b"no-colon-here").decode(),
+        "Basic " + base64.b64encode(b":secret-without-id").decode(),
+        "Basic " + base64.b64encode(b"\xff\xfe:\xff").decode(),
+        "Basic " + base64.b64encode(("pbk_" + "x" * 5000 + ":s").encode()).decode(),
+        "Bearer some-token",
+        "Digest username=x",
+    ],
+    ids=[
+        "no credentials",
+        "empty credentials",
+        "bad base64",
+        "no colon",
+        "empty client id",
+        "not utf-8",
+        "overlong client id",
+        "bearer scheme",
+        "digest scheme",
+    ],
+)
+def test_malformed_authorization_is_refused(planner, authorization):
+    assert_invalid_client(token_request(planner, authorization=authorization))
+
+
+def test_non_ascii_authorization_header_is_refused(planner):
+    headers = [
+        (b"authorization", "Basic Zm9vOmJhcg==é".encode("latin-1")),
+        (b"content-type", FORM.encode()),
+    ]
+    response = httpx.post(planner.url + "/auth/token", content=GRANT.encode(), headers=headers)
+    assert_invalid_client(response)
+
+
+# -- invalid_request, unsupported_grant_type, invalid_scope (400) ---------------------------------
+
+
+def test_missing_grant_type_is_invalid_request(planner, shop):
+    assert_error(as_shop(planner, shop, "scope=read"), 400, "invalid_request")
+
+
+def test_empty_body_is_invalid_request(planner, shop):
+    assert_error(as_shop(planner, shop, ""), 400, "invalid_request")
+
+
+@pytest.mark.parametrize("grant_type", ["password", "authorization_code", "refresh_token", "x"])
+def test_other_grant_types_are_unsupported(planner, shop, grant_type):
+    response = as_shop(planner, shop, f"grant_type={grant_type}")
+    assert_error(response, 400, "unsupported_grant_type")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [GRANT + "&" + GRANT, GRANT + "&scope=read&scope=write", GRANT + "&grant_type=password"],
+    ids=["grant_type twice", "scope twice", "conflicting grant_type"],
+)
+def test_duplicated_parameters_are_refused(planner, shop, body):
+    body = assert_error(as_shop(planner, shop, body), 400, "invalid_request")
+    assert "more than once" in body["error_description"]
+
+
+@pytest.mark.parametrize(
+    "content_type", [None, "application/json", "multipart/form-data; boundary=x", "text/plain"]
+)
+def test_only_form_encoded_bodies_are_accepted(planner, shop, content_type):
+    response = as_shop(planner, shop, content_type=content_type)
+    assert_error(response, 400, "invalid_request")
+
+
+def test_json_body_is_refused(planner, shop):
+    body = b'{"grant_type": "client_credentials"}'
+    response = as_shop(planner, shop, body, content_type="application/json")
+    assert_error(response, 400, "invalid_request")
+
+
+@pytest.mark.parametrize(
+    "body", [b"grant_type=client_credentials&&", b"=x", b"grant_type=%ff%fe", b"\xff=\xfe"]
+)
+def test_malformed_forms_are_invalid_request(planner, shop, body):
+    assert_error(as_shop(planner, shop, body), 400, "invalid_request")
+
+
+def test_client_secret_in_the_body_is_not_supported(planner, shop):
+    body = f"{GRANT}&client_id={shop.key_id}&client_secret={shop.secret}"
+    described = assert_error(token_request(planner, body), 400, "invalid_request")
+    assert "HTTP Basic" in described["error_description"]
+    assert shop.secret not in described["error_description"]
+
+
+def test_client_id_in_the_body_must_match_the_authenticated_client(planner, shop):
+    response = as_shop(planner, shop, f"{GRANT}&client_id=pbk_someone_else")
+    assert_error(response, 400, "invalid_request")
+
+
+def test_unknown_scope_is_invalid_scope(planner, shop):
+    body = assert_error(as_shop(planner, shop, GRANT + "&scope=read+admin"), 400, "invalid_scope")
+    assert "admin" in body["error_description"]
+
+
+def test_write_scope_for_an_entity_without_allow_write_is_invalid_scope(planner, readonly_shop):
+    response = as_shop(planner, readonly_shop, GRANT + "&scope=read+write")
+    assert_error(response, 400, "invalid_scope")
+
+
+def test_huge_body_is_refused(planner, shop):
+    response = as_shop(planner, shop, GRANT + "&pad=" + "x" * 100_000)
+    assert_error(response, 413, "invalid_request")
+
+
+def test_only_post_is_allowed(planner):
+    assert httpx.get(planner.url + "/auth/token").status_code == 405
