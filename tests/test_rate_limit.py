@@ -1,0 +1,164 @@
+"""Brute-force brakes: failed client authentication limited per key and per client address.
+
+Requests come from distinct loopback source addresses (127.0.0.x all reach the server on
+127.0.0.1 under Linux), so "per address" and "per key" are told apart on a real server.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import httpx
+import pytest
+
+from conftest import PlannerServer, Shop, register_shop
+from planner_bridge.clock import FrozenClock
+from planner_bridge.errors import TooManyRequests
+from planner_bridge.ratelimit import FailureLimiter
+from planner_bridge.signatures import sign_request
+
+GRANT = b"grant_type=client_credentials"
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+LIMIT = 10  # the core's limiter: 10 failures per 60 s
+
+
+def from_address(address: str) -> httpx.Client:
+    return httpx.Client(transport=httpx.HTTPTransport(local_address=address))
+
+
+def basic(key_id: str, secret: str) -> dict[str, str]:
+    credentials = base64.b64encode(f"{key_id}:{secret}".encode()).decode()
+    return {"Authorization": f"Basic {credentials}", **FORM}
+
+
+def client_credentials(planner: PlannerServer, key_id: str, secret: str, address: str):
+    with from_address(address) as http:
+        return http.post(planner.url + "/auth/token", content=GRANT, headers=basic(key_id, secret))
+
+
+def signed_token(planner: PlannerServer, shop: Shop, address: str, secret: str | None = None):
+    body = json.dumps({"type": "legal_entity"}).encode()
+    url = planner.url + "/v1/tokens"
+    headers = sign_request(
+        method="POST", url=url, body=body, key_id=shop.key_id, secret=secret or shop.secret
+    )
+    with from_address(address) as http:
+        return http.post(url, content=body, headers={**headers, "Content-Type": "application/json"})
+
+
+def assert_braked(response: httpx.Response) -> None:
+    assert response.status_code == 429, response.text
+    assert 1 <= int(response.headers["retry-after"]) <= 60
+    assert response.json()["error"] == "too_many_requests"
+    assert response.headers["cache-control"] == "no-store"
+    assert "access_token" not in response.json() and "token" not in response.json()
+
+
+def test_failures_for_one_key_lock_that_key_from_every_address(planner, shop):
+    for i in range(LIMIT):  # each from its own address, so no address reaches the limit
+        response = client_credentials(planner, shop.key_id, "wrong", f"127.0.0.{10 + i}")
+        assert response.status_code == 401
+    # Locked out: even the right secret learns nothing now.
+    assert_braked(client_credentials(planner, shop.key_id, shop.secret, "127.0.0.50"))
+
+
+def test_a_locked_key_does_not_slow_another_key(planner, shop):
+    other = register_shop(planner.core, name="Other Store")
+    for i in range(LIMIT):
+        client_credentials(planner, shop.key_id, "wrong", f"127.0.0.{10 + i}")
+    assert_braked(client_credentials(planner, shop.key_id, shop.secret, "127.0.0.50"))
+    response = client_credentials(planner, other.key_id, other.secret, "127.0.0.50")
+    assert response.status_code == 200
+
+
+def test_failures_from_one_address_lock_that_address_for_every_key(planner, shop):
+    for i in range(LIMIT):  # a different (unknown) key each time
+        response = client_credentials(planner, f"pbk_guess{i}", "wrong", "127.0.0.2")
+        assert response.status_code == 401
+    assert_braked(client_credentials(planner, shop.key_id, shop.secret, "127.0.0.2"))
+    assert client_credentials(planner, shop.key_id, shop.secret, "127.0.0.3").status_code == 200
+
+
+def test_the_limit_is_not_reached_below_it(planner, shop):
+    for _ in range(LIMIT - 1):
+        assert client_credentials(planner, shop.key_id, "wrong", "127.0.0.2").status_code == 401
+    assert client_credentials(planner, shop.key_id, shop.secret, "127.0.0.2").status_code == 200
+
+
+def test_successes_never_count(planner, shop):
+    for _ in range(3 * LIMIT):
+        assert client_credentials(planner, shop.key_id, shop.secret, "127.0.0.2").status_code == 200
+
+
+def test_malformed_authorization_counts_as_a_failure(planner, shop):
+    with from_address("127.0.0.2") as http:
+        for _ in range(LIMIT):
+            headers = {"Authorization": "Basic !!!", **FORM}
+            assert http.post(planner.url + "/auth/token", content=GRANT, headers=headers).is_error
+    assert_braked(client_credentials(planner, shop.key_id, shop.secret, "127.0.0.2"))
+
+
+def test_signed_requests_are_braked_per_key(planner, shop):
+    for i in range(LIMIT):
+        assert signed_token(planner, shop, f"127.0.0.{10 + i}", secret="wrong").status_code == 401
+    assert_braked(signed_token(planner, shop, "127.0.0.50"))
+
+
+def test_signed_requests_are_braked_per_address(planner, shop):
+    other = register_shop(planner.core, name="Other Store")
+    for _ in range(LIMIT):
+        assert signed_token(planner, shop, "127.0.0.2", secret="wrong").status_code == 401
+    assert_braked(signed_token(planner, other, "127.0.0.2"))
+    assert signed_token(planner, other, "127.0.0.3").status_code == 201
+
+
+# -- the limiter itself, on a frozen clock ------------------------------------------------------
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock()
+
+
+def test_limiter_brakes_after_max_failures_until_the_oldest_leaves_the_window(clock):
+    limiter = FailureLimiter(clock, max_failures=3, window=60)
+    for _ in range(3):
+        limiter.check("key:a")
+        limiter.record_failure("key:a")
+        clock.advance(10)
+    with pytest.raises(TooManyRequests) as caught:
+        limiter.check("key:a")
+    assert caught.value.retry_after == 30  # the first failure, 30 s ago, leaves at 60 s
+    clock.advance(29)
+    with pytest.raises(TooManyRequests):
+        limiter.check("key:a")
+    clock.advance(1)
+    limiter.check("key:a")  # one failure has left the window
+
+
+def test_limiter_subjects_are_independent(clock):
+    limiter = FailureLimiter(clock, max_failures=2, window=60)
+    limiter.record_failure("addr:1", "key:a")
+    limiter.record_failure("addr:2", "key:a")
+    with pytest.raises(TooManyRequests):
+        limiter.check("addr:3", "key:a")
+    limiter.check("addr:1", "key:b")
+
+
+def test_limiter_checks_do_not_extend_a_lockout(clock):
+    limiter = FailureLimiter(clock, max_failures=1, window=60)
+    limiter.record_failure("key:a")
+    for _ in range(5):
+        with pytest.raises(TooManyRequests):
+            limiter.check("key:a")
+        clock.advance(10)
+    clock.advance(11)
+    limiter.check("key:a")
+
+
+def test_limiter_refuses_nonsense_settings(clock):
+    with pytest.raises(ValueError):
+        FailureLimiter(clock, max_failures=0)
+    with pytest.raises(ValueError):
+        FailureLimiter(clock, window=0)
