@@ -6,9 +6,19 @@ import json
 import re
 
 import httpx
+import pytest
+from playwright.sync_api import expect, sync_playwright
 
 from conftest import HOST_ORIGIN
 from planner_bridge.apps.planner_site import json_for_html, web_dir
+
+CHROMIUM = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def page(planner, entity_id: str, **params) -> httpx.Response:
@@ -126,3 +136,23 @@ def test_only_browser_code_is_served_from_the_web_directory(planner):
         "/sdk/nothing.d.ts",
     ):
         assert httpx.get(planner.url + path).status_code == 404, path
+
+
+@pytest.mark.browser
+def test_the_page_loads_its_modules_under_its_own_csp(planner, shop):
+    """Opened on its own (not framed), the planner loads every module under `script-src 'self'`,
+    reads its config, and says by name that it needs a shop's page."""
+    problems: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM)
+        try:
+            page = browser.new_page()
+            page.on("console", lambda m: m.type == "error" and problems.append(m.text))
+            page.on("pageerror", lambda e: problems.append(str(e)))
+            page.goto(f"{planner.url}/planner/?entity={shop.entity.id}")
+            expect(page.get_by_test_id("error")).to_have_text("NotEmbedded")
+            expect(page.get_by_test_id("identity")).to_have_attribute("data-kind", "none")
+            assert page.evaluate("typeof window.planner.api.create") == "function"
+        finally:
+            browser.close()
+    assert problems == []
