@@ -1,0 +1,359 @@
+"""The shared Store suite: every implementation (SQLite now, PostgreSQL later) must pass it.
+
+To add one, add its name to `IMPLEMENTATIONS` and a branch in `open_implementation`; nothing
+else here may know which store it is talking to.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sqlite3
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from planner_bridge.sqlite_store import SQLiteStore
+from planner_bridge.store import (
+    ApiKey,
+    ApiTokenRecord,
+    Asset,
+    Conflict,
+    Entity,
+    Store,
+)
+
+IMPLEMENTATIONS = ["sqlite"]
+NOW = 1_800_000_000.0
+
+
+def open_implementation(name: str, tmp_path: Path) -> Store:
+    if name == "sqlite":
+        return SQLiteStore(tmp_path / "store.sqlite3")
+    raise AssertionError(f"unknown store {name}")
+
+
+@pytest.fixture(params=IMPLEMENTATIONS)
+def store(request, tmp_path) -> Iterator[Store]:
+    opened = open_implementation(request.param, tmp_path)
+    yield opened
+    opened.close()
+
+
+def entity(entity_id: str = "ent_1", **changes) -> Entity:
+    values = dict(id=entity_id, name="Demo Store", origins=("http://localhost:8000",))
+    values.update(allow_write=True, created=NOW)
+    values.update(changes)
+    return Entity(**values)
+
+
+def asset(asset_id: str, owner: str | None = None, entity_id: str = "ent_1", **changes) -> Asset:
+    values = dict(id=asset_id, entity_id=entity_id, owner_id=owner, name=f"asset {asset_id}")
+    values.update(kind="sofa", data={"w": 200, "tags": ["a", "ü"]}, created=NOW, updated=NOW)
+    values.update(version=1)
+    values.update(changes)
+    return Asset(**values)
+
+
+def api_token(token_id: str = "tok_1", **changes) -> ApiTokenRecord:
+    values = dict(id=token_id, entity_id="ent_1", user_id="alice", user_name="Alice")
+    values.update(name="nightly sync", rights=("read", "write"), created=NOW, expires=NOW + 86400)
+    values.update(changes)
+    return ApiTokenRecord(**values)
+
+
+@pytest.fixture
+def with_entity(store: Store) -> Store:
+    store.add_entity(entity())
+    return store
+
+
+# -- legal entities and API keys ------------------------------------------------------------------
+
+
+def test_entity_round_trip(store):
+    added = entity(origins=("http://localhost:8000", "https://shop.example"), allow_write=False)
+    store.add_entity(added)
+    assert store.get_entity("ent_1") == added
+
+
+def test_unknown_entity_is_none(store):
+    assert store.get_entity("ent_nope") is None
+
+
+def test_entities_are_listed_oldest_first(store):
+    store.add_entity(entity("ent_b", created=NOW + 1))
+    store.add_entity(entity("ent_a", created=NOW + 2))
+    store.add_entity(entity("ent_c", created=NOW))
+    assert [e.id for e in store.list_entities()] == ["ent_c", "ent_b", "ent_a"]
+
+
+def test_entity_ids_are_unique(store):
+    store.add_entity(entity())
+    with pytest.raises(Exception):
+        store.add_entity(entity(name="Another"))
+    assert store.get_entity("ent_1").name == "Demo Store"
+
+
+def test_api_key_round_trip_and_listing(with_entity):
+    store = with_entity
+    first = ApiKey("pbk_1", "ent_1", created=NOW)
+    second = ApiKey("pbk_2", "ent_1", created=NOW + 5)
+    store.add_api_key(second)
+    store.add_api_key(first)
+    assert store.get_api_key("pbk_1") == first and first.active
+    assert store.list_api_keys("ent_1") == [first, second]
+    assert store.list_api_keys("ent_other") == []
+    assert store.get_api_key("pbk_nope") is None
+
+
+def test_revoking_a_key_keeps_it_but_marks_it(with_entity):
+    store = with_entity
+    store.add_api_key(ApiKey("pbk_1", "ent_1", created=NOW))
+    assert store.revoke_api_key("pbk_1", NOW + 10) is True
+    revoked = store.get_api_key("pbk_1")
+    assert revoked.revoked == NOW + 10 and not revoked.active
+
+
+def test_revoking_twice_or_an_unknown_key_changes_nothing(with_entity):
+    store = with_entity
+    store.add_api_key(ApiKey("pbk_1", "ent_1", created=NOW))
+    store.revoke_api_key("pbk_1", NOW + 10)
+    assert store.revoke_api_key("pbk_1", NOW + 20) is False
+    assert store.get_api_key("pbk_1").revoked == NOW + 10  # the first revocation time stays
+    assert store.revoke_api_key("pbk_nope", NOW) is False
+
+
+# -- signature nonces -----------------------------------------------------------------------------
+
+
+def test_a_nonce_is_accepted_once(store):
+    store.remember_nonce("pbk_1", "nonce-1", NOW + 330, NOW)
+    with pytest.raises(Conflict):
+        store.remember_nonce("pbk_1", "nonce-1", NOW + 340, NOW + 10)
+
+
+def test_nonces_are_scoped_by_key(store):
+    store.remember_nonce("pbk_1", "nonce-1", NOW + 330, NOW)
+    store.remember_nonce("pbk_2", "nonce-1", NOW + 330, NOW)
+
+
+def test_an_expired_nonce_may_be_used_again(store):
+    store.remember_nonce("pbk_1", "nonce-1", NOW + 330, NOW)
+    store.remember_nonce("pbk_1", "nonce-1", NOW + 1000, NOW + 331)
+    with pytest.raises(Conflict):  # and it is held again from then on
+        store.remember_nonce("pbk_1", "nonce-1", NOW + 1000, NOW + 332)
+
+
+def test_many_nonces_survive_the_sweeps(store):
+    for i in range(600):  # past several sweeps of expired entries
+        store.remember_nonce("pbk_1", f"nonce-{i}", NOW + 330, NOW + i / 1000)
+    for i in (0, 299, 599):
+        with pytest.raises(Conflict):
+            store.remember_nonce("pbk_1", f"nonce-{i}", NOW + 330, NOW + 1)
+
+
+def test_concurrent_uses_of_one_nonce_let_exactly_one_through(store):
+    outcomes: list[str] = []
+
+    def spend() -> None:
+        try:
+            store.remember_nonce("pbk_1", "contested", NOW + 330, NOW)
+            outcomes.append("ok")
+        except Conflict:
+            outcomes.append("conflict")
+
+    threads = [threading.Thread(target=spend) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["conflict"] * 15 + ["ok"]
+
+
+# -- API tokens ----------------------------------------------------------------------------------
+
+
+def test_api_token_round_trip(with_entity):
+    store = with_entity
+    record = api_token()
+    store.add_api_token(record)
+    assert store.get_api_token("tok_1") == record
+    assert store.get_api_token("tok_nope") is None
+
+
+def test_api_token_that_never_expires(with_entity):
+    store = with_entity
+    store.add_api_token(api_token(expires=None, rights=("read",)))
+    assert store.get_api_token("tok_1").expires is None
+    assert store.get_api_token("tok_1").rights == ("read",)
+
+
+def test_api_tokens_are_listed_per_entity_oldest_first(with_entity):
+    store = with_entity
+    store.add_entity(entity("ent_2"))
+    store.add_api_token(api_token("tok_b", created=NOW + 2))
+    store.add_api_token(api_token("tok_a", created=NOW + 1))
+    store.add_api_token(api_token("tok_other", entity_id="ent_2"))
+    assert [t.id for t in store.list_api_tokens("ent_1")] == ["tok_a", "tok_b"]
+
+
+def test_api_token_disable_enable_touch_delete(with_entity):
+    store = with_entity
+    store.add_api_token(api_token())
+    assert store.set_api_token_disabled("tok_1", True) is True
+    assert store.get_api_token("tok_1").disabled
+    assert store.set_api_token_disabled("tok_1", False) is True
+    assert not store.get_api_token("tok_1").disabled
+    store.touch_api_token("tok_1", NOW + 60)
+    assert store.get_api_token("tok_1").last_used == NOW + 60
+    assert store.delete_api_token("tok_1") is True
+    assert store.get_api_token("tok_1") is None
+    assert store.delete_api_token("tok_1") is False
+    assert store.set_api_token_disabled("tok_1", True) is False
+
+
+# -- assets ------------------------------------------------------------------------------------
+
+
+def test_asset_round_trip_keeps_the_document(store):
+    added = asset("a1", owner="alice", data={"nested": {"list": [1, 2.5, None, "ü"]}})
+    store.add_asset(added)
+    assert store.get_asset("a1") == added
+    assert store.get_asset("nope") is None
+
+
+def test_optimistic_update_needs_the_previous_version(store):
+    store.add_asset(asset("a1"))
+    second = dataclasses.replace(asset("a1"), name="renamed", version=2, updated=NOW + 1)
+    assert store.update_asset(second) is True
+    assert store.get_asset("a1") == second
+    stale = dataclasses.replace(asset("a1"), name="lost update", version=2)
+    assert store.update_asset(stale) is False  # version 1 is gone
+    assert store.get_asset("a1").name == "renamed"
+    skipping = dataclasses.replace(asset("a1"), name="skips", version=4)
+    assert store.update_asset(skipping) is False
+    assert store.update_asset(dataclasses.replace(asset("missing"), version=2)) is False
+
+
+def test_update_changes_only_the_mutable_fields(store):
+    store.add_asset(asset("a1", owner="alice"))
+    changed = dataclasses.replace(
+        asset("a1", owner="alice"), kind="table", data={"w": 1}, version=2, updated=NOW + 9
+    )
+    store.update_asset(changed)
+    stored = store.get_asset("a1")
+    assert (stored.kind, stored.data, stored.updated, stored.created) == (
+        "table",
+        {"w": 1},
+        NOW + 9,
+        NOW,
+    )
+
+
+def test_delete_asset(store):
+    store.add_asset(asset("a1"))
+    assert store.delete_asset("a1") is True
+    assert store.get_asset("a1") is None
+    assert store.delete_asset("a1") is False
+
+
+def test_list_assets_by_owner(store):
+    for asset_id, owner in [("a1", None), ("a2", "alice"), ("a3", "bob"), ("a4", None)]:
+        store.add_asset(asset(asset_id, owner))
+    store.add_asset(asset("b1", None, entity_id="ent_2"))
+    ids = lambda owners: [a.id for a in store.list_assets("ent_1", owners)]  # noqa: E731
+    assert ids((None,)) == ["a1", "a4"]  # the entity's catalog only
+    assert ids((None, "alice")) == ["a1", "a2", "a4"]
+    assert ids(("bob",)) == ["a3"]
+    assert ids(()) == []
+    assert [a.id for a in store.list_assets("ent_2", (None,))] == ["b1"]
+
+
+def test_list_assets_pages_in_id_order(store):
+    for i in range(7):
+        store.add_asset(asset(f"a{i}", None))
+    pages, after = [], ""
+    while page := store.list_assets("ent_1", (None,), after=after, limit=3):
+        pages.append([a.id for a in page])
+        after = page[-1].id
+    assert pages == [["a0", "a1", "a2"], ["a3", "a4", "a5"], ["a6"]]
+
+
+# -- idempotency keys --------------------------------------------------------------------------
+
+
+def test_idempotency_claim_then_finish_then_replay(store):
+    assert store.claim_idempotency_key("ent_1:alice", "k1", "hash-1", NOW, 86400) is None
+    in_flight = store.claim_idempotency_key("ent_1:alice", "k1", "hash-1", NOW + 1, 86400)
+    assert in_flight is not None and in_flight.status == 0  # the first is still running
+    store.finish_idempotency_key("ent_1:alice", "k1", 201, b'{"id": "a1"}')
+    replay = store.claim_idempotency_key("ent_1:alice", "k1", "hash-1", NOW + 2, 86400)
+    assert (replay.request_hash, replay.status, replay.body, replay.created) == (
+        "hash-1",
+        201,
+        b'{"id": "a1"}',
+        NOW,
+    )
+
+
+def test_idempotency_answer_tells_a_different_request_apart(store):
+    store.claim_idempotency_key("s", "k1", "hash-1", NOW, 86400)
+    store.finish_idempotency_key("s", "k1", 200, b"{}")
+    other = store.claim_idempotency_key("s", "k1", "hash-2", NOW + 1, 86400)
+    assert other.request_hash == "hash-1"  # the caller compares and refuses (422)
+
+
+def test_idempotency_keys_are_scoped(store):
+    assert store.claim_idempotency_key("ent_1:alice", "k1", "h", NOW, 86400) is None
+    assert store.claim_idempotency_key("ent_1:bob", "k1", "h", NOW, 86400) is None
+
+
+def test_idempotency_release_frees_an_unfinished_claim_only(store):
+    store.claim_idempotency_key("s", "k1", "h", NOW, 86400)
+    store.release_idempotency_key("s", "k1")
+    assert store.claim_idempotency_key("s", "k1", "h", NOW, 86400) is None
+    store.finish_idempotency_key("s", "k1", 201, b"done")
+    store.release_idempotency_key("s", "k1")  # a finished answer is kept
+    assert store.claim_idempotency_key("s", "k1", "h", NOW, 86400).body == b"done"
+
+
+def test_idempotency_keys_expire(store):
+    store.claim_idempotency_key("s", "k1", "h", NOW, 60)
+    store.finish_idempotency_key("s", "k1", 201, b"old")
+    assert store.claim_idempotency_key("s", "k1", "h", NOW + 61, 60) is None
+
+
+# -- SQLite specifics -----------------------------------------------------------------------------
+
+
+def test_sqlite_schema_is_versioned_and_reopens(tmp_path):
+    path = tmp_path / "store.sqlite3"
+    SQLiteStore(path).close()
+    reopened = SQLiteStore(path)
+    reopened.add_entity(entity())
+    reopened.close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] >= 1
+    again = SQLiteStore(path)
+    assert again.get_entity("ent_1") is not None
+    again.close()
+
+
+def test_sqlite_refuses_a_newer_schema(tmp_path):
+    path = tmp_path / "store.sqlite3"
+    SQLiteStore(path).close()
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA user_version = 999")
+    with pytest.raises(RuntimeError, match="newer"):
+        SQLiteStore(path)
+
+
+def test_sqlite_stores_no_secret_columns(tmp_path):
+    store = SQLiteStore(tmp_path / "store.sqlite3")
+    store.close()
+    with sqlite3.connect(tmp_path / "store.sqlite3") as db:
+        columns = {row[1] for row in db.execute("PRAGMA table_info(api_keys)")}
+        columns |= {row[1] for row in db.execute("PRAGMA table_info(api_tokens)")}
+    assert not {c for c in columns if "secret" in c or "token" in c or "hash" in c}
