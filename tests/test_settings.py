@@ -1,0 +1,101 @@
+"""Settings: every PLANNER_BRIDGE_* variable read, overrides applied, all mistakes told at once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from planner_bridge.settings import Settings, SettingsError
+
+
+def test_defaults_match_the_spec():
+    settings = Settings.from_env({})
+    assert settings.data_dir == Path("data")
+    assert settings.signing_alg == "ES256"
+    assert (settings.min_token_ttl, settings.max_token_ttl) == (60, 86400)
+    assert (settings.default_token_ttl, settings.demo_token_ttl) == (3600, 3600)
+    assert settings.exchange_token_ttl == 900
+    assert settings.sqlite_path == Path("data") / "planner-bridge.sqlite3"
+
+
+def test_every_variable_is_read():
+    environ = {
+        "PLANNER_BRIDGE_DATA_DIR": "/srv/pb",
+        "PLANNER_BRIDGE_ISSUER": "https://planner.example",
+        "PLANNER_BRIDGE_SIGNING_ALG": "EdDSA",
+        "PLANNER_BRIDGE_MIN_TOKEN_TTL": "5",
+        "PLANNER_BRIDGE_MAX_TOKEN_TTL": "7200",
+        "PLANNER_BRIDGE_DEFAULT_TOKEN_TTL": "600",
+        "PLANNER_BRIDGE_EXCHANGE_TOKEN_TTL": "300",
+        "PLANNER_BRIDGE_API_TOKEN_DAYS": "7",
+        "PLANNER_BRIDGE_LEEWAY": "10",
+        "PLANNER_BRIDGE_DEMO_TOKEN_TTL": "90",
+        "PLANNER_BRIDGE_DATABASE_URL": "sqlite:////srv/pb/other.sqlite3",
+    }
+    settings = Settings.from_env(environ)
+    assert settings.data_dir == Path("/srv/pb")
+    assert settings.issuer == "https://planner.example"
+    assert settings.signing_alg == "EdDSA"
+    assert (settings.min_token_ttl, settings.max_token_ttl, settings.default_token_ttl) == (
+        5,
+        7200,
+        600,
+    )
+    assert (settings.exchange_token_ttl, settings.api_token_days, settings.leeway) == (300, 7, 10)
+    assert settings.demo_token_ttl == 90
+    assert settings.sqlite_path == Path("/srv/pb/other.sqlite3")
+
+
+def test_other_environment_variables_are_ignored():
+    assert Settings.from_env({"PATH": "/bin", "PLANNER_BRIDGE": "x"}) == Settings()
+
+
+def test_flags_override_the_environment_and_none_means_not_given():
+    environ = {"PLANNER_BRIDGE_DATA_DIR": "/from/env", "PLANNER_BRIDGE_LEEWAY": "5"}
+    settings = Settings.from_env(environ, data_dir="/from/flag", leeway=None)
+    assert settings.data_dir == Path("/from/flag") and settings.leeway == 5
+
+
+def test_min_token_ttl_lowers_the_floor():
+    assert Settings.from_env({"PLANNER_BRIDGE_MIN_TOKEN_TTL": "1"}).min_token_ttl == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "mentions"),
+    [
+        ("MIN_TOKEN_TTL", "soon", "MIN_TOKEN_TTL must be a whole number"),
+        ("MIN_TOKEN_TTL", "0", "MIN_TOKEN_TTL"),
+        ("MIN_TOKEN_TTL", "90000", "MIN_TOKEN_TTL"),
+        ("DEFAULT_TOKEN_TTL", "30", "DEFAULT_TOKEN_TTL"),
+        ("EXCHANGE_TOKEN_TTL", "901", "EXCHANGE_TOKEN_TTL"),
+        ("LEEWAY", "61", "LEEWAY"),
+        ("API_TOKEN_DAYS", "0", "API_TOKEN_DAYS"),
+        ("SIGNING_ALG", "HS256", "SIGNING_ALG must be one of"),
+        ("ISSUER", "planner.example", "ISSUER must be an http(s) URL"),
+        ("DATABASE_URL", "mysql://x", "DATABASE_URL"),
+    ],
+)
+def test_each_mistake_is_named(name, value, mentions):
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env({f"PLANNER_BRIDGE_{name}": value})
+    assert any(mentions in problem for problem in caught.value.problems)
+    assert all("\n" not in problem for problem in caught.value.problems)
+
+
+def test_all_mistakes_are_told_at_once():
+    environ = {"PLANNER_BRIDGE_SIGNING_ALG": "none", "PLANNER_BRIDGE_LEEWAY": "600"}
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env(environ)
+    assert len(caught.value.problems) == 2
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env({"PLANNER_BRIDGE_LEEWAY": "x", "PLANNER_BRIDGE_MAX_TOKEN_TTL": "y"})
+    assert len(caught.value.problems) == 2
+
+
+def test_settings_are_immutable_and_replace_makes_a_copy():
+    settings = Settings()
+    changed = settings.replace(issuer="https://other.example")
+    assert settings.issuer != changed.issuer == "https://other.example"
+    with pytest.raises(AttributeError):
+        settings.issuer = "x"  # type: ignore[misc]
