@@ -1,0 +1,155 @@
+"""The signing key ring: files on disk, rotation, retirement windows, JWKS, other processes."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import stat
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+
+from planner_bridge.clock import FrozenClock
+from planner_bridge.credentials import b64url
+from planner_bridge.errors import InvalidToken
+from planner_bridge.keys import RELOAD_INTERVAL, KeyRing, generate_private_key
+from planner_bridge.tokens import TokenIssuer, TokenVerifier
+
+PUBLISHED_FOR = 86400 + 30  # longest token + leeway, as the core configures it
+ISSUER = "http://127.0.0.1:8001"
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock()
+
+
+def ring(tmp_path, clock, alg="ES256") -> KeyRing:
+    return KeyRing(tmp_path / "keys", clock, alg=alg, published_for=PUBLISHED_FOR)
+
+
+def mint(keyring: KeyRing, clock: FrozenClock, lifetime: int = 3600) -> str:
+    issuer = TokenIssuer(keyring, clock, issuer=ISSUER)
+    return issuer.mint_access_token(
+        entity_id="ent_1", client_id="pbk_1", rights=("read",), lifetime=lifetime
+    ).token
+
+
+def verifier(keyring: KeyRing, clock: FrozenClock) -> TokenVerifier:
+    return TokenVerifier(keyring, clock, issuer=ISSUER, leeway=30)
+
+
+def test_a_new_ring_makes_one_private_key_readable_only_by_its_owner(tmp_path, clock):
+    keyring = ring(tmp_path, clock)
+    key = keyring.current
+    pem = tmp_path / "keys" / f"{key.kid}.pem"
+    assert stat.S_IMODE(pem.stat().st_mode) == 0o600
+    assert pem.read_bytes().startswith(b"-----BEGIN PRIVATE KEY-----")
+    entries = json.loads((tmp_path / "keys" / "ring.json").read_text())["keys"]
+    assert [e["kid"] for e in entries] == [key.kid] and key.alg == "ES256"
+    assert "PRIVATE" not in (tmp_path / "keys" / "ring.json").read_text()
+
+
+def test_reopening_a_ring_keeps_its_keys(tmp_path, clock):
+    kid = ring(tmp_path, clock).current.kid
+    assert ring(tmp_path, clock).current.kid == kid
+
+
+def test_jwks_holds_public_parts_only(tmp_path, clock):
+    (jwk,) = ring(tmp_path, clock).jwks()["keys"]
+    assert set(jwk) == {"kty", "crv", "x", "y", "kid", "alg", "use"}
+
+
+def test_rotation_signs_with_the_new_key_and_keeps_the_old_one_verifying(tmp_path, clock):
+    keyring = ring(tmp_path, clock)
+    old_token = mint(keyring, clock)
+    old_kid = keyring.current.kid
+    new_kid = keyring.rotate().kid
+    new_token = mint(keyring, clock)
+    assert jwt.get_unverified_header(new_token)["kid"] == new_kid != old_kid
+    assert [k["kid"] for k in keyring.jwks()["keys"]] == [new_kid, old_kid]
+    check = verifier(keyring, clock)
+    assert check.verify_access_token(old_token).kid == old_kid
+    assert check.verify_access_token(new_token).kid == new_kid
+
+
+def test_old_tokens_verify_until_they_expire(tmp_path, clock):
+    keyring = ring(tmp_path, clock)
+    old_token = mint(keyring, clock, lifetime=600)
+    keyring.rotate()
+    clock.advance(600 + 30)  # exp plus leeway: still good
+    assert verifier(keyring, clock).verify_access_token(old_token)
+    clock.advance(1)
+    with pytest.raises(InvalidToken, match="expired"):
+        verifier(keyring, clock).verify_access_token(old_token)
+
+
+def test_a_retired_key_leaves_the_jwks_once_its_tokens_have_all_expired(tmp_path, clock):
+    keyring = ring(tmp_path, clock)
+    old_kid = keyring.current.kid
+    keyring.rotate()
+    clock.advance(PUBLISHED_FOR)
+    assert old_kid in [k["kid"] for k in keyring.jwks()["keys"]]
+    clock.advance(1)
+    assert old_kid not in [k["kid"] for k in keyring.jwks()["keys"]]
+    assert keyring.verification_key(old_kid) is None
+    # API tokens outlive access tokens: their key still checks them.
+    assert keyring.verification_key(old_kid, access_token=False) is not None
+
+
+def test_drop_old_stops_every_older_key_at_once(tmp_path, clock):
+    keyring = ring(tmp_path, clock)
+    old_token = mint(keyring, clock)
+    old_kid = keyring.current.kid
+    new = keyring.rotate(drop_old=True)
+    assert [k["kid"] for k in keyring.jwks()["keys"]] == [new.kid]
+    assert keyring.verification_key(old_kid) is None
+    assert keyring.verification_key(old_kid, access_token=False) is None
+    with pytest.raises(InvalidToken):
+        verifier(keyring, clock).verify_access_token(old_token)
+
+
+def test_a_rotation_by_another_process_is_picked_up_within_a_second(tmp_path, clock):
+    server_ring = ring(tmp_path, clock)
+    old_kid = server_ring.current.kid
+    new_kid = ring(tmp_path, clock).rotate().kid  # e.g. `planner-bridge keys rotate`
+    assert server_ring.current.kid in (old_kid, new_kid)
+    clock.advance(RELOAD_INTERVAL)
+    assert server_ring.current.kid == new_kid
+    assert server_ring.verification_key(old_kid) is not None
+
+
+@pytest.mark.parametrize(("alg", "kty"), [("ES256", "EC"), ("EdDSA", "OKP"), ("RS256", "RSA")])
+def test_every_supported_algorithm_mints_verifiable_tokens(tmp_path, clock, alg, kty):
+    keyring = ring(tmp_path, clock, alg)
+    token = mint(keyring, clock)
+    header = jwt.get_unverified_header(token)
+    assert (header["alg"], header["typ"], header["kid"]) == (alg, "at+jwt", keyring.current.kid)
+    assert keyring.jwks()["keys"][0]["kty"] == kty
+    assert verifier(keyring, clock).verify_access_token(token).entity_id == "ent_1"
+    jwk = jwt.PyJWK(keyring.jwks()["keys"][0])
+    frozen_time = {"verify_exp": False, "verify_iat": False}  # the test clock is not real time
+    claims = jwt.decode(token, jwk.key, algorithms=[alg], audience="planner", options=frozen_time)
+    assert claims["sub"] == "ent_1"
+
+
+def test_a_token_cannot_choose_its_algorithm(tmp_path, clock):
+    keyring = ring(tmp_path, clock)
+    public_pem = keyring.current.public_key.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    # The classic forgery: HS256 "signed" with the public key, which a verifier that takes
+    # the algorithm from the token would accept.
+    header = {"alg": "HS256", "kid": keyring.current.kid, "typ": "at+jwt"}
+    claims = {"iss": ISSUER, "aud": "planner", "sub": "x", "iat": 1, "exp": 2**40}
+    signing_input = f"{b64url(json.dumps(header).encode())}.{b64url(json.dumps(claims).encode())}"
+    mac = hmac.new(public_pem, signing_input.encode(), hashlib.sha256).digest()
+    with pytest.raises(InvalidToken):
+        verifier(keyring, clock).verify_access_token(f"{signing_input}.{b64url(mac)}")
+
+
+def test_unsupported_algorithms_are_refused():
+    with pytest.raises(ValueError):
+        generate_private_key("HS256")
