@@ -69,10 +69,11 @@ function main() {
   const draw = () => view.assets({ ...state, signedIn: user() !== null });
   const report = (/** @type {unknown} */ error) => view.showError(named(error));
 
-  /** Run a person's action; its error is shown by name, its success clears the last error. */
-  const act = (/** @type {() => Promise<unknown>} */ action) =>
-    action().then(() => view.showError(null), report);
+  /** Run a person's action; its error is shown by name, its success clears the last error.
+   * @param {() => Promise<unknown>} action @returns {Promise<void>} */
+  const act = (action) => action().then(() => view.showError(null), report);
 
+  /** @type {PlannerView} */
   const view = new PlannerView({
     add: (fields) => act(async () => { await api.create({ ...fields, data: {} }); await refresh(); }),
     rename: (asset, name) => act(async () => { await api.rename(asset.id, name); await refresh(); }),
