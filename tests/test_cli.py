@@ -1,0 +1,284 @@
+"""The real `planner-bridge` console script: entity, key, keys and serve, and how it refuses."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import selectors
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+SCRIPT = str(Path(sys.executable).with_name("planner-bridge"))
+ORIGIN = "http://localhost:8000"
+
+
+def environment(**extra: str) -> dict[str, str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("PLANNER_BRIDGE_")}
+    return {**clean, **extra}
+
+
+def cli(data_dir: Path, *args: str, env: dict[str, str] | None = None):
+    return subprocess.run(
+        [SCRIPT, *args, "--data-dir", str(data_dir)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env or environment(),
+    )
+
+
+def cli_json(data_dir: Path, *args: str) -> Any:
+    done = cli(data_dir, *args, "--json")
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def assert_one_line_refusal(done: subprocess.CompletedProcess, status: int, mentions: str) -> None:
+    assert done.returncode == status, (done.stdout, done.stderr)
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("planner-bridge: "), done.stderr
+    assert mentions in lines[0]
+    assert "Traceback" not in done.stderr + done.stdout
+
+
+def basic(key: str, secret: str) -> dict[str, str]:
+    credentials = base64.b64encode(f"{key}:{secret}".encode()).decode()
+    return {
+        "Authorization": f"Basic {credentials}",
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "data"
+
+
+# -- entity, key, keys --------------------------------------------------------------------------
+
+
+def test_entity_create_prints_the_spec_json_once(data_dir):
+    created = cli_json(
+        data_dir, "entity", "create", "Demo Store", "--origin", ORIGIN, "--allow-write"
+    )
+    assert set(created) == {"id", "name", "origins", "allow_write", "api_key", "secret"}
+    assert (created["name"], created["origins"], created["allow_write"]) == (
+        "Demo Store",
+        [ORIGIN],
+        True,
+    )
+    database = (data_dir / "planner-bridge.sqlite3").read_bytes()
+    assert created["secret"].encode() not in database  # never stored in clear
+    assert created["api_key"].encode() in database
+
+
+def test_entity_create_human_output_shows_the_secret_once(data_dir):
+    done = cli(data_dir, "entity", "create", "Shop", "--origin", ORIGIN, "--origin", ORIGIN + "/")
+    assert done.returncode == 0, done.stderr
+    assert "secret" in done.stdout and "pbk_" in done.stdout
+    (listed,) = cli_json(data_dir, "entity", "list")
+    assert listed["origins"] == [ORIGIN]  # normalised and deduplicated
+    assert "secret" not in json.dumps(listed)
+
+
+def test_entity_list(data_dir):
+    assert cli_json(data_dir, "entity", "list") == []
+    first = cli_json(data_dir, "entity", "create", "One", "--origin", ORIGIN)
+    second = cli_json(data_dir, "entity", "create", "Two", "--origin", "https://two.example")
+    listed = cli_json(data_dir, "entity", "list")
+    assert [e["id"] for e in listed] == [first["id"], second["id"]]
+    assert listed[0]["api_keys"] == [first["api_key"]]
+    assert listed[1]["allow_write"] is False
+    assert "no entities" not in cli(data_dir, "entity", "list").stdout
+
+
+def test_key_create_and_revoke(data_dir):
+    created = cli_json(data_dir, "entity", "create", "Shop", "--origin", ORIGIN)
+    spare = cli_json(data_dir, "key", "create", created["id"])
+    assert spare["entity"] == created["id"] and spare["api_key"] != created["api_key"]
+    assert spare["secret"]
+    revoked = cli_json(data_dir, "key", "revoke", created["api_key"])
+    assert revoked == {"api_key": created["api_key"], "revoked": True}
+    (listed,) = cli_json(data_dir, "entity", "list")
+    assert listed["api_keys"] == [spare["api_key"]]
+
+
+def test_keys_rotate(data_dir):
+    cli_json(data_dir, "entity", "list")  # first start: makes the first key
+    rotated = cli_json(data_dir, "keys", "rotate")
+    assert rotated["alg"] == "ES256" and rotated["dropped_old"] is False
+    ring = json.loads((data_dir / "keys" / "ring.json").read_text())["keys"]
+    assert [k["kid"] for k in ring][-1] == rotated["kid"] and len(ring) == 2
+    dropped = cli_json(data_dir, "keys", "rotate", "--drop-old")
+    ring = json.loads((data_dir / "keys" / "ring.json").read_text())["keys"]
+    assert all(k.get("dropped") for k in ring if k["kid"] != dropped["kid"])
+
+
+def test_signing_algorithm_from_the_environment(data_dir):
+    env = environment(PLANNER_BRIDGE_SIGNING_ALG="EdDSA")
+    done = cli(data_dir, "keys", "rotate", "--json", env=env)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["alg"] == "EdDSA"
+
+
+# -- bad input: non-zero, one line, no traceback --------------------------------------------------
+
+
+def test_missing_origin_is_a_usage_error(data_dir):
+    assert_one_line_refusal(cli(data_dir, "entity", "create", "Shop"), 2, "--origin")
+
+
+@pytest.mark.parametrize("origin", ["localhost:8000", "ftp://x", "http://x/path", "http://u@x"])
+def test_bad_origin_is_refused(data_dir, origin):
+    done = cli(data_dir, "entity", "create", "Shop", "--origin", origin)
+    assert_one_line_refusal(done, 1, "not an origin")
+
+
+def test_empty_entity_name_is_refused(data_dir):
+    done = cli(data_dir, "entity", "create", "  ", "--origin", ORIGIN)
+    assert_one_line_refusal(done, 1, "name")
+
+
+def test_key_for_an_unknown_entity_is_refused(data_dir):
+    assert_one_line_refusal(cli(data_dir, "key", "create", "ent_nope"), 1, "ent_nope")
+
+
+def test_revoking_an_unknown_or_revoked_key_is_refused(data_dir):
+    created = cli_json(data_dir, "entity", "create", "Shop", "--origin", ORIGIN)
+    cli_json(data_dir, "key", "revoke", created["api_key"])
+    assert_one_line_refusal(cli(data_dir, "key", "revoke", created["api_key"]), 1, "no such")
+    assert_one_line_refusal(cli(data_dir, "key", "revoke", "pbk_nope"), 1, "pbk_nope")
+
+
+def test_unknown_command_is_a_usage_error(data_dir):
+    assert_one_line_refusal(cli(data_dir, "entity", "destroy"), 2, "invalid choice")
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "mentions"),
+    [
+        ("PLANNER_BRIDGE_LEEWAY", "soon", "PLANNER_BRIDGE_LEEWAY"),
+        ("PLANNER_BRIDGE_SIGNING_ALG", "none", "PLANNER_BRIDGE_SIGNING_ALG"),
+        ("PLANNER_BRIDGE_DATABASE_URL", "postgres://nowhere", "DATABASE_URL"),
+        ("PLANNER_BRIDGE_MASTER_KEY", "dG9vLXNob3J0", "MASTER_KEY"),
+    ],
+)
+def test_bad_configuration_is_one_line(data_dir, variable, value, mentions):
+    done = cli(data_dir, "entity", "list", env=environment(**{variable: value}))
+    assert_one_line_refusal(done, 1, mentions)
+
+
+def test_unwritable_data_dir_is_one_line(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    done = cli(blocker / "data", "entity", "list")
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+# -- serve ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def served(data_dir) -> Iterator[tuple[str, subprocess.Popen]]:
+    """`planner-bridge serve --port 0` as a real process; yields its URL once it listens."""
+    process = subprocess.Popen(
+        [SCRIPT, "serve", "--port", "0", "--data-dir", str(data_dir)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=environment(),
+    )
+    try:
+        yield _first_line_url(process), process
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            process.wait(10)
+        process.stdout.close()
+        process.stderr.close()
+
+
+def _first_line_url(process: subprocess.Popen) -> str:
+    with selectors.DefaultSelector() as selector:
+        selector.register(process.stdout, selectors.EVENT_READ)
+        assert selector.select(timeout=30), "serve printed nothing"
+    line = process.stdout.readline()
+    assert line.startswith("planner origin on http://127.0.0.1:"), line
+    return line.split()[3]
+
+
+def wait_for(condition, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.05)
+
+
+def test_serve_answers_on_its_url_and_uses_it_as_issuer(served, data_dir):
+    url, _ = served
+    metadata = httpx.get(url + "/.well-known/oauth-authorization-server").json()
+    assert metadata["issuer"] == url
+    created = cli_json(data_dir, "entity", "create", "Shop", "--origin", ORIGIN)
+    response = httpx.post(
+        url + "/auth/token",
+        content=b"grant_type=client_credentials",
+        headers=basic(created["api_key"], created["secret"]),
+    )
+    assert response.status_code == 200, response.text
+
+
+def test_a_key_revoked_by_the_cli_is_refused_by_a_running_server_at_once(served, data_dir):
+    url, _ = served
+    created = cli_json(data_dir, "entity", "create", "Shop", "--origin", ORIGIN)
+    headers = basic(created["api_key"], created["secret"])
+    form = b"grant_type=client_credentials"
+    assert httpx.post(url + "/auth/token", content=form, headers=headers).status_code == 200
+    cli_json(data_dir, "key", "revoke", created["api_key"])
+    assert httpx.post(url + "/auth/token", content=form, headers=headers).status_code == 401
+
+
+def test_a_rotation_by_the_cli_reaches_a_running_server(served, data_dir):
+    url, _ = served
+    before = [k["kid"] for k in httpx.get(url + "/.well-known/jwks.json").json()["keys"]]
+    rotated = cli_json(data_dir, "keys", "rotate")
+
+    def published() -> list[str]:
+        return [k["kid"] for k in httpx.get(url + "/.well-known/jwks.json").json()["keys"]]
+
+    wait_for(lambda: published()[0] == rotated["kid"])
+    assert published() == [rotated["kid"], *before]  # the old key still verifies
+    cli_json(data_dir, "keys", "rotate", "--drop-old")
+    wait_for(lambda: len(published()) == 1)
+
+
+def test_serve_stops_cleanly_on_ctrl_c(served):
+    url, process = served
+    assert httpx.get(url + "/.well-known/jwks.json").status_code == 200
+    process.send_signal(signal.SIGINT)
+    process.wait(10)
+    assert process.returncode in (0, 130)
+    assert "Traceback" not in process.stderr.read()
+
+
+def test_serve_on_a_busy_port_is_one_line(served, data_dir, tmp_path):
+    url, _ = served
+    port = url.rsplit(":", 1)[1]
+    done = subprocess.run(
+        [SCRIPT, "serve", "--port", port, "--data-dir", str(tmp_path / "other")],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env=environment(),
+    )
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
