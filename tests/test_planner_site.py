@@ -9,9 +9,10 @@ import httpx
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from conftest import HOST_ORIGIN
 from planner_bridge.apps.planner_site import json_for_html, web_dir
 
+# Not imported from conftest: tests/ and playwright/ both have one, and a full run sees only one.
+HOST_ORIGIN = "http://localhost:8000"
 CHROMIUM = [
     "--no-sandbox",
     "--disable-gpu",
@@ -59,7 +60,7 @@ def test_the_page_config_names_the_entity_its_origins_and_the_live_url(planner, 
     assert config == {
         "entity": shop.entity.id,
         "entityName": "Demo Store",
-        "origins": [HOST_ORIGIN],
+        "origins": list(shop.entity.origins),
         "plannerOrigin": planner.url,
         "liveUrl": planner.url.replace("http", "ws", 1) + "/v1/live",
     }
