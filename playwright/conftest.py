@@ -329,3 +329,32 @@ def log_in(page: Page, username: str) -> None:
     page.get_by_test_id("login-password").fill(PASSWORDS[username])
     page.get_by_test_id("login-button").click()
     expect(page.get_by_test_id("shop-user")).to_have_text(NAMES[username])
+
+
+# Fire `n` real asset creations in the planner at once; note how each settles, in order.
+BURST = """(n) => {
+  window.burstDone = [];
+  window.burstFailed = [];
+  for (let i = 0; i < n; i += 1) {
+    window.planner.api.create({ name: `burst ${i}`, kind: "design" })
+      .then(() => window.burstDone.push(i), (e) => window.burstFailed.push(`${i}: ${e.code}`));
+  }
+}"""
+
+
+def fire_burst(frame: Frame, n: int) -> None:
+    frame.evaluate(BURST, n)
+
+
+def wait_for_burst(frame: Frame, n: int) -> tuple[list[int], list[str]]:
+    frame.wait_for_function("n => window.burstDone.length + window.burstFailed.length === n", arg=n)
+    return frame.evaluate("window.burstDone"), frame.evaluate("window.burstFailed")
+
+
+def wait_until(page: Page, condition: Callable[[], bool], what: str) -> None:
+    """Poll a Python-side condition while Playwright keeps delivering events."""
+    for _ in range(WAIT_MS // 50):
+        if condition():
+            return
+        page.wait_for_timeout(50)
+    raise AssertionError(f"timed out waiting for {what}")
