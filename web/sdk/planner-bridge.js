@@ -21,6 +21,7 @@ import {
   PlannerEvent,
   PROTOCOL_VERSION,
   asPlannerMessage,
+  isTokenContent,
   isUser,
   message,
 } from "./protocol.js";
@@ -40,10 +41,8 @@ export const DEFAULT_ANSWER_DEADLINE_MS = 30_000;
 function isTokenAnswer(answer) {
   if (typeof answer !== "object" || answer === null) return false;
   const a = /** @type {Record<string, unknown>} */ (answer);
-  const lifetime = typeof a.expiresIn === "number" && Number.isFinite(a.expiresIn) && a.expiresIn > 0;
-  const tokenOk = typeof a.token === "string" && a.token.length > 0 && lifetime;
-  if (a.kind === "user") return tokenOk && isUser(a.user);
-  return a.kind === "legal_entity" && tokenOk;
+  if (a.kind === "user") return isTokenContent(a) && isUser(a.user);
+  return a.kind === "legal_entity" && isTokenContent(a);
 }
 
 /** @param {TokenAnswer} answer */

@@ -81,8 +81,9 @@ export function isUser(value) {
     value.name.length <= MAX_TEXT_LENGTH;
 }
 
-/** @param {Record<string, unknown>} c */
-function isTokenContent(c) {
+/** A token and its lifetime as every host message carries them.
+ * @param {Record<string, unknown>} c */
+export function isTokenContent(c) {
   return isText(c.token, MAX_TOKEN_LENGTH) && isLifetime(c.expiresIn);
 }
 

@@ -121,10 +121,15 @@ test("a failing fetchToken is reported as PlannerBridgeError FetchTokenFailed", 
 
 test("an answer that is not {kind, token, expiresIn} is refused with InvalidTokenResponse",
   async () => {
-    const { frame, fetches, bridge } = setUp([{ kind: "user", token: "t", expiresIn: 60 }]);
-    const login = bridge.login();
-    fetches[0]();
-    await assert.rejects(login, { code: "InvalidTokenResponse" });
+    const bad = [{ kind: "user", token: "t", expiresIn: 60 }, { kind: "legal_entity", token: "t" },
+      { kind: "legal_entity", token: "t", expiresIn: 0 }, { kind: "admin", token: "t", expiresIn: 60 },
+      { kind: "legal_entity", token: "t", expiresIn: 10 ** 9 }, null];
+    const { frame, fetches, bridge } = setUp([...bad]);
+    for (let i = 0; i < bad.length; i += 1) {
+      const login = bridge.login();
+      fetches[i]();
+      await assert.rejects(login, { code: "InvalidTokenResponse" });
+    }
     assert.equal(frame.posted.length, 0);
   });
 
