@@ -12,6 +12,10 @@ import jwt
 import pytest
 
 from conftest import PlannerServer, Shop
+from planner_bridge.clock import FrozenClock
+from planner_bridge.entities import EntityRegistry
+from planner_bridge.errors import InvalidClient
+from planner_bridge.grants import ClientCredentialsGrant
 
 FORM = "application/x-www-form-urlencoded"
 GRANT = "grant_type=client_credentials"
@@ -141,9 +145,32 @@ def test_unknown_client_and_wrong_secret_answer_byte_for_byte_alike(planner, sho
 
 
 def test_revoked_key_is_refused(planner, shop):
-    assert as_shop(planner, shop).status_code == 200
     planner.core.entities.revoke_key(shop.key_id)
     assert_invalid_client(as_shop(planner, shop))
+
+
+def test_a_key_revoked_while_in_use_is_refused_within_a_second(planner, shop):
+    assert as_shop(planner, shop).status_code == 200  # now remembered by the hot path
+    planner.core.entities.revoke_key(shop.key_id)
+    deadline = time.monotonic() + 10
+    while (response := as_shop(planner, shop)).status_code == 200:
+        assert time.monotonic() < deadline, "a revoked key kept working"
+        time.sleep(0.05)
+    assert_invalid_client(response)
+
+
+def test_the_hot_path_remembers_a_key_for_one_second_only(core):
+    clock = FrozenClock(time.time())
+    entities = EntityRegistry(core.store, core.deriver, clock)
+    grant = ClientCredentialsGrant(entities, core.issuer, core.settings)
+    entity, key = entities.create("Shop", ["http://localhost:8000"])
+    assert grant.authenticate((key.key_id, key.secret))[1] == entity
+    entities.revoke_key(key.key_id)
+    clock.advance(0.9)
+    assert grant.authenticate((key.key_id, key.secret))[1] == entity  # still remembered
+    clock.advance(0.1)
+    with pytest.raises(InvalidClient):
+        grant.authenticate((key.key_id, key.secret))
 
 
 def test_another_key_of_the_same_entity_still_works_after_a_revocation(planner, shop):
