@@ -8,6 +8,8 @@ import httpx
 import pytest
 
 from asset_helpers import READ, WRITE, bearer, mint, seed_asset
+from planner_bridge.assets import ASSET_ID, AssetCatalog
+from planner_bridge.clock import FrozenClock
 
 SHAPE = {"id", "entity", "owner", "name", "kind", "data", "created", "updated", "version"}
 
@@ -218,3 +220,16 @@ def test_oversized_delete_body_is_413(alice):
     response = alice.request("DELETE", f"/v1/assets/{asset['id']}", content=b"x" * 200_000)
     assert response.status_code == 413
     assert alice.get(f"/v1/assets/{asset['id']}").status_code == 200
+
+
+def test_ids_stay_in_creation_order_when_the_clock_stalls_or_steps_back(core):
+    clock = FrozenClock()
+    catalog = AssetCatalog(core.store, clock)
+
+    ids = []
+    for step in [0] * 300 + [-5] * 10 + [0.001] * 10:
+        clock.advance(step)
+        ids.append(catalog.new_id())
+
+    assert ids == sorted(ids) and len(set(ids)) == len(ids)
+    assert all(ASSET_ID.fullmatch(i) for i in ids)

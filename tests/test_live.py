@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
+import threading
 from collections.abc import Iterator
 
 import httpx
@@ -13,6 +15,7 @@ from websockets.sync.client import ClientConnection, connect
 
 from asset_helpers import READ, WRITE, bearer, mint, seed_asset, wait_until
 from planner_bridge.apps import live_socket
+from planner_bridge.live import QUEUE_LIMIT, LiveHub
 
 RECV_TIMEOUT = 10
 
@@ -195,3 +198,43 @@ def test_a_seeded_catalog_change_made_over_http_reaches_a_legal_entity(planner, 
         )
         event = receive(ws)
     assert event["asset"]["id"] == asset.id and event["asset"]["data"] == {"x": 1}
+
+
+# The hub itself, without a server.
+
+
+def _claims(core, entity_id, user=None):
+    return core.verifier.verify_access_token(mint(core, entity_id, user=user))
+
+
+def test_a_subscriber_that_falls_behind_is_cut_off(core):
+    entity, _ = core.entities.create("S", ["http://localhost:8000"], allow_write=True)
+    asset = seed_asset(core, entity.id, None)
+
+    async def scenario():
+        hub = LiveHub()
+        subscription = hub.subscribe(_claims(core, entity.id))
+        for _ in range(QUEUE_LIMIT + 1):
+            hub.publish(asset)
+        return await subscription.next(), subscription.cut_off
+
+    assert asyncio.run(scenario()) == (None, True)
+
+
+def test_publish_from_another_thread_reaches_the_subscriber(core):
+    entity, _ = core.entities.create("S", ["http://localhost:8000"], allow_write=True)
+    asset = seed_asset(core, entity.id, "alice")
+
+    async def scenario():
+        hub = LiveHub()
+        alice = hub.subscribe(_claims(core, entity.id, user="alice"))
+        bob = hub.subscribe(_claims(core, entity.id, user="bob"))
+        thread = threading.Thread(target=hub.publish, args=(asset, True))
+        thread.start()
+        event = await asyncio.wait_for(alice.next(), RECV_TIMEOUT)
+        thread.join()
+        return event, bob
+
+    event, bob = asyncio.run(scenario())
+    assert event["asset"]["id"] == asset.id and event["asset"]["deleted"] is True
+    assert bob._queue.empty()

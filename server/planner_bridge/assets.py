@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import re
 import secrets
 import threading
@@ -243,5 +244,11 @@ class AssetCatalog:
         return current
 
     def _tell(self, asset: Asset, *, deleted: bool) -> None:
-        if self.listener is not None:
+        if self.listener is None:
+            return
+        try:
             self.listener(asset, deleted)
+        except Exception:
+            # The write is already applied: a failed notification must not make it look failed
+            # (its Idempotency-Key would be released and a replay would apply it twice).
+            logging.getLogger(__name__).exception("asset change listener failed")
