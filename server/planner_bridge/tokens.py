@@ -201,8 +201,10 @@ class TokenVerifier:
 
     def verify_access_token(self, token: str) -> AccessClaims:
         cached = self._cache.get(token)
-        if cached is not None and self._still_valid(cached):
-            return cached
+        if cached is not None:
+            if self._still_valid(cached):
+                return cached
+            self._cache.pop(token, None)  # expired or its key dropped: never a hit again
         claims = self._decode(
             token,
             typ=ACCESS_TOKEN_TYP,
