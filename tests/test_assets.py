@@ -137,6 +137,8 @@ BAD_BODIES = [
     (b'{"name": "A", "kind": "k", "data": {"x": "\\udfff"}}', 400),
     (b'{"name": "A", "kind": "k", "data": {"n": 1' + b"1" * 5000 + b"}}", 400),
     (b'{"name": "A", "kind": "k", "data": ' + b'{"a":' * 3000 + b"1" + b"}" * 3001, 400),
+    (b'{"name": "A", "kind": "k", "data": ' + b'{"a":' * 900 + b"1" + b"}" * 901, 400),
+    (b'{"name": "A", "kind": "k", "data": ' + b'{"a":[' * 17 + b"1" + b"]}" * 17 + b"}", 400),
     (json.dumps({"name": "A", "kind": "k", "data": {"x": "y" * 65_536}}).encode(), 413),
     (json.dumps({"name": "A", "kind": "k", "data": {"x": "y" * 80_000}}).encode(), 413),
 ]
@@ -149,6 +151,11 @@ def test_bad_create_bodies_are_clear_errors(alice, planner, shop, body, status):
     assert response.status_code == status, response.text
     assert response.json()["error"] == "invalid_request"
     assert planner.core.store.list_assets(shop.entity.id, (None, "alice")) == []
+
+
+def test_data_nested_32_levels_is_accepted(alice):
+    data = json.loads('{"a":' * 31 + "1" + "}" * 31)
+    assert create(alice, data=data)["data"] == data
 
 
 def test_data_of_exactly_the_limit_is_accepted(alice):

@@ -39,6 +39,7 @@ DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 FIELDS = {"name", "kind", "data"}
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+MAX_DATA_DEPTH = 32  # far below any JSON codec's recursion limit, wherever it runs
 CHANGE_ATTEMPTS = 3  # optimistic retries when another write lands between our read and write
 
 AssetListener = Callable[[Asset, bool], None]  # (asset, deleted)
@@ -125,6 +126,8 @@ def _text(value: object, field: str, limit: int) -> str:
 def _document(value: object) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise InvalidRequest("data must be a JSON object")
+    if _depth_exceeds(value, MAX_DATA_DEPTH):
+        raise InvalidRequest(f"data must not nest deeper than {MAX_DATA_DEPTH} levels")
     try:
         size = len(json.dumps(value, allow_nan=False, separators=(",", ":")).encode())
     except (ValueError, RecursionError):
@@ -133,6 +136,18 @@ def _document(value: object) -> dict[str, Any]:
         raise PayloadTooLarge(f"data is larger than {MAX_DATA_BYTES} bytes")
     _encodable(json.dumps(value, ensure_ascii=False), "data")
     return value
+
+
+def _depth_exceeds(document: dict[str, Any], limit: int) -> bool:
+    """Iterative, so a hostile document cannot exhaust the stack while being measured."""
+    stack: list[tuple[Any, int]] = [(document, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = item.values() if isinstance(item, dict) else item
+        stack.extend((c, depth + 1) for c in children if isinstance(c, dict | list))
+    return False
 
 
 def _encodable(text: str, field: str) -> None:

@@ -50,9 +50,12 @@ def key_scope(claims: AccessClaims) -> str:
 
 def fingerprint(method: str, path: str, body: Any, precondition: str | None) -> str:
     """The same request in any JSON spelling (spacing, key order) has the same fingerprint."""
-    canonical = json.dumps(
-        [method, path, body, precondition], sort_keys=True, separators=(",", ":")
-    )
+    try:
+        canonical = json.dumps(
+            [method, path, body, precondition], sort_keys=True, separators=(",", ":")
+        )
+    except (ValueError, RecursionError):
+        raise InvalidRequest("body must be plain JSON") from None
     return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
 
 
