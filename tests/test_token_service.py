@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import random
 import time
 from typing import Any
 
@@ -258,3 +260,30 @@ def test_rotation_with_drop_old_stops_the_old_key_at_once(planner, shop):
         planner.core.verifier.verify_access_token(old)
     new = ask(planner, shop, {"type": "legal_entity"}).json()["token"]
     assert jwt.get_unverified_header(new)["kid"] == new_key.kid
+
+
+def test_garbage_never_gets_a_server_error(planner, shop):
+    """Seeded random bodies, content types and credentials on both token endpoints."""
+    rng = random.Random(20261125)
+    content_types = ["application/json", "application/x-www-form-urlencoded", "text/plain", ""]
+    with httpx.Client(base_url=planner.url) as http:
+        for _ in range(120):
+            body = rng.randbytes(rng.choice([0, 1, 17, 300, 5000]))
+            if rng.random() < 0.3:
+                body = b"grant_type=client_credentials&" + body
+            headers = {"Content-Type": rng.choice(content_types)}
+            if rng.random() < 0.5:
+                headers["Authorization"] = "Basic " + base64.b64encode(rng.randbytes(40)).decode()
+            if rng.random() < 0.3:
+                signed = sign_request(
+                    method="POST",
+                    url=planner.url + "/v1/tokens",
+                    body=body,
+                    key_id=shop.key_id,
+                    secret=shop.secret,
+                )
+                headers.update(signed)
+            path = rng.choice(["/v1/tokens", "/auth/token"])
+            response = http.post(path, content=body, headers=headers)
+            assert response.status_code < 500, (path, body[:40], response.text)
+            assert response.json()["error"]
