@@ -47,6 +47,8 @@ def published_claims(planner: PlannerServer, token: str) -> tuple[dict[str, Any]
         algorithms=["ES256"],
         audience="planner",
         issuer=planner.url,
+        # Leeway: a 1-second token may expire between minting and this check under CI load.
+        leeway=30,
         options={"require": ["exp", "iat", "iss", "aud", "sub", "jti"]},
     )
     return header, claims
