@@ -25,10 +25,11 @@ browser:
 demo: install
 	$(BIN)/planner-bridge demo --data-dir $(DATA)
 
-lint: install
+lint: install browser
 	$(BIN)/ruff check server tests playwright
 	$(BIN)/ruff format --check server tests playwright
 	$(BIN)/mypy
+	npx --yes --package typescript@5 tsc -p web
 
 js-test: browser
 	node --test web/tests/
