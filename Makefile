@@ -16,11 +16,14 @@ $(BIN)/.installed: pyproject.toml
 install: $(BIN)/.installed
 
 # Debian's Chromium drives the Playwright suite (Playwright's own browser download does not work here).
-# Node runs the browser code's unit tests (node --test, no npm packages).
+# Node runs the browser code's unit tests (node --test) and tsc (fetched by npx) in `make lint`.
 browser:
-	@command -v chromium >/dev/null 2>&1 && command -v node >/dev/null 2>&1 || { \
-	  echo "installing Debian's chromium and nodejs"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium nodejs >/dev/null; }
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@command -v node >/dev/null 2>&1 && command -v npx >/dev/null 2>&1 || { \
+	  echo "installing Debian's nodejs and npm"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; }
 
 demo: install
 	$(BIN)/planner-bridge demo --data-dir $(DATA)
