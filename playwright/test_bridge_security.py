@@ -11,7 +11,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from conftest import (
+from bridge_e2e import (
     bridge_events,
     log_in,
     open_shop,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from conftest import (
+from bridge_e2e import (
     TokenGate,
     fire_burst,
     log_in,

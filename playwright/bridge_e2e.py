@@ -1,0 +1,239 @@
+"""What the end-to-end tests share besides fixtures: the recording middleware, the two-origin
+bridge under test, and the page-side steps (open the shop, log in, hold token requests, fire
+bursts of calls). Fixtures are in conftest.py.
+
+Not in conftest.py because pytest imports every conftest.py under the one module name
+"conftest", and modules in tests/ import helpers from theirs.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import json
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import Frame, FrameLocator, Page, Route, expect
+
+from planner_bridge.apps.integrator import hash_password
+from planner_bridge.core import Core
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PASSWORDS = {"alice": "alice-password-1", "bob": "bob-password-2"}
+NAMES = {"alice": "Alice", "bob": "Bob"}
+# In every document of a test's context (shop, planner, third origin): note each message that
+# arrives, with its sender's origin and whether it carries a token (never the token itself).
+RECORD_MESSAGES = """
+(() => {
+  const received = [];
+  Object.defineProperty(window, "__bridgeReceived", { value: received });
+  window.addEventListener("message", (event) => {
+    const data = event.data && typeof event.data === "object" ? event.data : {};
+    const content = data.content && typeof data.content === "object" ? data.content : {};
+    received.push({ at: Date.now(), origin: event.origin, event: String(data.event),
+      hasToken: typeof content.token === "string", user: content.user?.id ?? null,
+      reason: content.reason ?? null });
+  }, true);
+})();
+"""
+# Generous: CI machines have two cores and run Chromium beside three servers.
+WAIT_MS = 20_000
+
+
+@dataclasses.dataclass(frozen=True)
+class Request:
+    method: str
+    path: str
+    status: int
+    idempotency_key: str | None
+    # Who the bearer token says it acts for ("legal_entity", "user:alice"), read without
+    # verification: the test only wants to know which identity a call was sent under.
+    acting_for: str | None
+
+
+def acting_for(authorization: bytes | None) -> str | None:
+    if not authorization or not authorization.startswith(b"Bearer "):
+        return None
+    try:
+        payload = authorization.split(b".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + b"=" * (-len(payload) % 4)))
+    except (IndexError, ValueError):
+        return "unreadable"
+    return f"user:{claims.get('sub')}" if claims.get("kind") == "user" else claims.get("kind")
+
+
+class Recorder:
+    """ASGI middleware that notes every HTTP request that reached the app and how it ended."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.requests: list[Request] = []
+        self._lock = threading.Lock()
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        headers = dict(scope["headers"])
+        status = 0
+
+        async def noting_send(message: dict) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, noting_send)
+        finally:
+            key = headers.get(b"idempotency-key")
+            identity = acting_for(headers.get(b"authorization"))
+            request = Request(
+                scope["method"], scope["path"], status, key and key.decode(), identity
+            )
+            with self._lock:
+                self.requests.append(request)
+
+    def matching(self, method: str | None = None, path_prefix: str = "") -> list[Request]:
+        with self._lock:
+            return [
+                r
+                for r in self.requests
+                if (method is None or r.method == method) and r.path.startswith(path_prefix)
+            ]
+
+
+@dataclasses.dataclass
+class Bridge:
+    """Both origins of one test, with what their servers recorded."""
+
+    planner_url: str
+    host_url: str
+    core: Core
+    entity_id: str
+    planner_log: Recorder
+    host_log: Recorder
+
+    @property
+    def planner_page_url(self) -> str:
+        return f"{self.planner_url}/planner/?entity={self.entity_id}"
+
+    def writes(self) -> list[Request]:
+        return [r for r in self.planner_log.matching(path_prefix="/v1/assets") if r.method != "GET"]
+
+    def token_requests(self) -> list[Request]:
+        return self.host_log.matching("POST", "/planner-token")
+
+    def assets(self, owner_id: str | None) -> list[Any]:
+        return self.core.store.list_assets(self.entity_id, (owner_id,), limit=1000)
+
+
+def write_host_files(directory: Path, secret: str) -> tuple[Path, Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    secret_file = directory / "credentials.json"
+    secret_file.write_text(json.dumps({"secret": secret}))
+    users = {u: {"name": NAMES[u], "hash": hash_password(p)} for u, p in PASSWORDS.items()}
+    users_file = directory / "users.json"
+    users_file.write_text(json.dumps({"users": users}))
+    return secret_file, users_file
+
+
+def planner_frame(page: Page, bridge: Bridge) -> Frame:
+    """The planner's iframe (as a Frame, to evaluate in it); call after open_shop."""
+    frames = [f for f in page.frames if f.url.startswith(bridge.planner_url + "/planner/")]
+    assert len(frames) == 1, [f.url for f in page.frames]
+    return frames[0]
+
+
+def received(frame: Frame | Page) -> list[dict[str, Any]]:
+    """The messages that arrived in this document (see RECORD_MESSAGES)."""
+    return frame.evaluate("window.__bridgeReceived")
+
+
+class TokenGate:
+    """Holds the shop page's POST /planner-token requests until the test opens the gate."""
+
+    def __init__(self, page: Page) -> None:
+        self.held: list[Route] = []
+        self.is_open = False
+        page.route("**/planner-token", self._arrived)
+
+    def _arrived(self, route: Route) -> None:
+        if self.is_open:
+            route.continue_()
+        else:
+            self.held.append(route)
+
+    def open(self) -> None:
+        self.is_open = True
+        for route in self.held:
+            route.continue_()
+
+
+expect.set_options(timeout=WAIT_MS)
+
+
+def open_shop(page: Page, bridge: Bridge) -> FrameLocator:
+    """Load the shop page and wait until the planner acts for someone."""
+    page.goto(bridge.host_url + "/")
+    planner = page.frame_locator("[data-testid=planner-container] iframe")
+    expect(planner.get_by_test_id("identity")).not_to_have_attribute("data-kind", "none")
+    return planner
+
+
+def bridge_events(page: Page) -> list[str]:
+    """The event names the shop page logged, in order."""
+    return page.locator("[data-testid=bridge-log] li").evaluate_all(
+        "items => items.map(item => item.dataset.event)"
+    )
+
+
+def log_in(page: Page, username: str) -> None:
+    page.get_by_test_id("login-username").fill(username)
+    page.get_by_test_id("login-password").fill(PASSWORDS[username])
+    page.get_by_test_id("login-button").click()
+    expect(page.get_by_test_id("shop-user")).to_have_text(NAMES[username])
+
+
+# Fire `n` real asset creations in the planner at once, through its token keeper (the queue
+# under test), and note how each settles, in order. (Through `planner.api` the order of
+# settling also depends on when each answer's body has been read, which is not the queue's.)
+BURST = """(n) => {
+  window.burstDone = [];
+  window.burstFailed = [];
+  for (let i = 0; i < n; i += 1) {
+    const body = { name: `burst ${i}`, kind: "design", data: {} };
+    window.planner.keeper.call({ method: "POST", path: "/v1/assets", body }).then(
+      (answer) => answer.status === 201 ? window.burstDone.push(i)
+        : window.burstFailed.push(`${i}: ${answer.status}`),
+      (e) => window.burstFailed.push(`${i}: ${e.code}`));
+  }
+}"""
+
+
+def fire_burst(frame: Frame, n: int) -> None:
+    frame.evaluate(BURST, n)
+
+
+def wait_for_burst(frame: Frame, n: int) -> tuple[list[int], list[str]]:
+    frame.wait_for_function("n => window.burstDone.length + window.burstFailed.length === n", arg=n)
+    return frame.evaluate("window.burstDone"), frame.evaluate("window.burstFailed")
+
+
+def wait_until(page: Page, condition: Callable[[], bool], what: str) -> None:
+    """Poll a Python-side condition while Playwright keeps delivering events."""
+    for _ in range(WAIT_MS // 50):
+        if condition():
+            return
+        page.wait_for_timeout(50)
+    raise AssertionError(f"timed out waiting for {what}")
