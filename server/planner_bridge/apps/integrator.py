@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
@@ -150,7 +151,8 @@ class Host:
         username, password = str(form.get("username", "")), str(form.get("password", ""))
         subjects = (f"addr:{client_address(request)}", f"user:{username}")
         self.login_failures.check(*subjects)
-        user = self.users.check(username, password)
+        # scrypt takes tens of milliseconds on purpose: not on the event loop.
+        user = await run_in_threadpool(self.users.check, username, password)
         if user is None:
             self.login_failures.record_failure(*subjects)
             return self.login_refused(request)
@@ -179,6 +181,8 @@ class Host:
         user = request.session.get("user")
         try:
             token = await self.issue(user, fresh=fresh)
+            if token.remaining(self.config.clock.now()) < 1:  # the planner needs expiresIn ≥ 1
+                token = await self.issue(user, fresh=True)
         except (TokenServiceError, httpx.HTTPError) as exc:
             return token_service_failure(exc)
         answer: dict[str, Any] = {
