@@ -104,9 +104,13 @@ function wireAccountForms(planner) {
   });
   byId("logout-form").addEventListener("submit", async (event) => {
     event.preventDefault();
-    await postToShop("/logout", {});
-    showAccount(null);
-    await planner.logout();
+    try {
+      await postToShop("/logout", {});
+      showAccount(null);
+      await planner.logout();
+    } catch (error) {
+      setStatus(`logout: ${error instanceof Error ? error.name : "failed"}`);
+    }
   });
 }
 
