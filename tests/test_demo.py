@@ -7,6 +7,7 @@ import os
 import queue
 import re
 import signal
+import socket
 import stat
 import subprocess
 import sys
@@ -88,16 +89,21 @@ def read_lines(stream, lines: queue.Queue) -> None:
         lines.put(line)
 
 
-def wait_for_line(lines: queue.Queue, pattern: str) -> re.Match:
-    seen = []
-    while True:
+def read_until(lines: queue.Queue, pattern: str) -> list[str]:
+    """The lines printed up to and including the first that matches `pattern`."""
+    seen: list[str] = []
+    while not seen or not re.search(pattern, seen[-1]):
         try:
-            line = lines.get(timeout=60)
+            seen.append(lines.get(timeout=60))
         except queue.Empty:
             pytest.fail(f"no line matching {pattern!r}; got {seen}")
-        seen.append(line)
-        if match := re.search(pattern, line):
-            return match
+    return seen
+
+
+def wait_for_line(lines: queue.Queue, pattern: str) -> re.Match:
+    match = re.search(pattern, read_until(lines, pattern)[-1])
+    assert match
+    return match
 
 
 def test_demo_command_serves_both_origins_and_stops_on_ctrl_c(tmp_path):
@@ -127,3 +133,38 @@ def test_demo_command_serves_both_origins_and_stops_on_ctrl_c(tmp_path):
         _, stderr = process.communicate(timeout=30)
     assert process.returncode in (0, 130)
     assert "Traceback" not in stderr
+
+
+def test_demo_command_prints_json_and_refuses_a_busy_port_in_one_line(tmp_path):
+    command = [str(Path(sys.executable).parent / "planner-bridge"), "demo", "--json"]
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = str(busy.getsockname()[1])
+        refused = subprocess.run(
+            [*command, "--planner-port", port, "--data-dir", str(tmp_path / "data")],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert refused.returncode == 1 and refused.stdout == ""
+    assert refused.stderr.startswith("planner-bridge: ") and refused.stderr.count("\n") == 1
+    assert not (tmp_path / "data").exists()  # nothing written before the ports were had
+
+
+def test_demo_command_json_output_names_both_origins(tmp_path):
+    command = [str(Path(sys.executable).parent / "planner-bridge"), "demo", "--json"]
+    command += ["--host-port", "0", "--planner-port", "0", "--data-dir", str(tmp_path / "data")]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lines: queue.Queue = queue.Queue()
+    threading.Thread(target=read_lines, args=(process.stdout, lines), daemon=True).start()
+    try:
+        printed = json.loads("".join(read_until(lines, r"^\}")))
+        assert printed["host_url"].startswith("http://localhost:")
+        assert printed["planner_url"].startswith("http://127.0.0.1:")
+        assert printed["users"] == ["alice", "bob"] and len(printed["password"]) >= 12
+        assert httpx.get(printed["host_url"] + "/").status_code == 200
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=30)
+    assert process.returncode in (0, 130)

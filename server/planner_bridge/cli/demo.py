@@ -10,13 +10,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import sys
 from typing import Any
 
 from .. import demo
 from ..apps import integrator, planner
 from ..core import Core
 from ..serving import bind, make_server, serve_all, url_of
-from .common import settings_from
+from .common import emit, settings_from
 
 
 def register(commands: Any, parent: argparse.ArgumentParser) -> None:
@@ -40,7 +41,7 @@ def run(args: argparse.Namespace) -> None:
     core = Core.open(settings)
     try:
         setup = demo.prepare(core, host_url=host_url, planner_url=planner_url)
-        announce(setup, planner_url)
+        announce(args, setup, planner_url)
         servers = [
             (make_server(planner.create_app(core)), planner_sock),
             (make_server(integrator.create_app(setup.host)), host_sock),
@@ -50,8 +51,15 @@ def run(args: argparse.Namespace) -> None:
         core.close()
 
 
-def announce(setup: demo.DemoSetup, planner_url: str) -> None:
+def announce(args: argparse.Namespace, setup: demo.DemoSetup, planner_url: str) -> None:
     host = setup.host
+    data = {
+        "host_url": host.host_url,
+        "planner_url": planner_url,
+        "entity_id": host.entity_id,
+        "users": list(demo.DEMO_USERS),
+        "password": setup.generated_password,  # null unless generated on this run
+    }
     if setup.generated_password:
         password = f"{setup.generated_password}   (generated now and shown only this once)"
     elif setup.password_from_env:
@@ -66,4 +74,5 @@ def announce(setup: demo.DemoSetup, planner_url: str) -> None:
         f"demo logins:         {', '.join(demo.DEMO_USERS)}; password {password}",
         "Ctrl-C stops both servers.",
     ]
-    print("\n".join(lines), flush=True)
+    emit(args, data, "\n".join(lines))
+    sys.stdout.flush()
