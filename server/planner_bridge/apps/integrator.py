@@ -31,6 +31,7 @@ from ..client import IssuedToken, TokenClient, TokenServiceError
 from ..clock import Clock, SystemClock
 from ..errors import InvalidGrant, InvalidRequest, ProtocolError
 from ..ratelimit import FailureLimiter
+from .planner_site import web_dir
 from .responses import (
     error_response,
     json_response,
@@ -40,7 +41,6 @@ from .responses import (
 )
 from .signed import client_address
 
-WEB_DIR = Path(__file__).resolve().parents[3] / "web"
 # Same-origin proof for fetch() calls: a cross-site form or <img> cannot set a custom header,
 # and a cross-origin fetch() that sets one needs a CORS preflight we never grant.
 REQUEST_HEADER = "X-Requested-With"
@@ -122,7 +122,7 @@ class Host:
             config.planner_url, config.api_key, secret, http=http, clock=config.clock
         )
         self.login_failures = FailureLimiter(config.clock, max_failures=5, window=60)
-        self.templates = Jinja2Templates(directory=str(WEB_DIR / "templates"))
+        self.templates = Jinja2Templates(directory=str(web_dir() / "templates"))
 
     def page_config(self, request: Request) -> dict[str, Any]:
         """What the host page's script needs; rendered into the page with |tojson only."""
@@ -260,7 +260,7 @@ def create_app(config: HostConfig, *, http: httpx.AsyncClient | None = None) -> 
         Route("/login", host.login, methods=["POST"]),
         Route("/logout", host.logout, methods=["POST"]),
         Route("/planner-token", host.planner_token, methods=["POST"]),
-        Mount("/static", StaticFiles(directory=str(WEB_DIR / "host")), name="static"),
+        Mount("/static", StaticFiles(directory=str(web_dir() / "host")), name="static"),
     ]
     session = Middleware(
         SessionMiddleware,
