@@ -3,6 +3,10 @@
  * The planner web services' assets API as the planner uses it. Every call goes through the
  * token keeper (which adds the bearer token, queues and replays); this module only shapes
  * requests and turns error answers into PlannerBridgeError named by the service's error code.
+ *
+ * The sender reads the whole answer, body included, before the keeper sees it: the keeper
+ * settles waiting calls in call order, and that order must cover the call up to its parsed
+ * result, or a slow body would let later calls complete first.
  */
 import { PlannerBridgeError } from "../sdk/protocol.js";
 
@@ -13,49 +17,67 @@ const MAX_PAGES = 25; // 5 000 assets are plenty for one screen; more means some
  * @typedef {{id: string, entity: string, owner: string | null, name: string, kind: string,
  *   data: Record<string, unknown>, created: number, updated: number, version: number}} Asset
  * @typedef {import("./token-keeper.js").CallRequest} CallRequest
+ * @typedef {{status: number, body: unknown}} ReadAnswer  body: the parsed JSON; null for 204;
+ *   undefined when the body was not JSON or could not be read
+ * @typedef {{status: number, json: () => Promise<unknown>}} HttpAnswer  what `fetch` gives
  */
 
 /**
- * The keeper's `send`: one HTTP request with the token, never with cookies, never cached.
- * @param {{fetch: typeof fetch, base: string}} options
- * @returns {(request: CallRequest, token: string) => Promise<Response>}
+ * The keeper's `send`: one HTTP request with the token, never with cookies, never cached;
+ * resolves once the answer's body is read, so the keeper's call order covers the whole call.
+ * @param {{fetch: (url: string, init: RequestInit) => Promise<HttpAnswer>, base: string}} options
+ * @returns {(request: CallRequest, token: string) => Promise<ReadAnswer>}
  */
 export function httpSender({ fetch, base }) {
-  return (request, token) => {
-    /** @type {Record<string, string>} */
-    const headers = { Authorization: `Bearer ${token}`, Accept: "application/json" };
-    if (request.idempotencyKey) headers["Idempotency-Key"] = request.idempotencyKey;
-    if (request.body !== undefined) headers["Content-Type"] = "application/json";
-    return fetch(base + request.path, {
-      method: request.method,
-      headers,
-      body: request.body === undefined ? undefined : JSON.stringify(request.body),
-      credentials: "omit",
-      cache: "no-store",
-      referrerPolicy: "no-referrer",
-    });
+  return async (request, token) => readAnswer(await fetch(base + request.path,
+    requestInit(request, token)));
+}
+
+/** @param {CallRequest} request @param {string} token @returns {RequestInit} */
+function requestInit(request, token) {
+  /** @type {Record<string, string>} */
+  const headers = { Authorization: `Bearer ${token}`, Accept: "application/json" };
+  if (request.idempotencyKey) headers["Idempotency-Key"] = request.idempotencyKey;
+  if (request.body !== undefined) headers["Content-Type"] = "application/json";
+  return {
+    method: request.method,
+    headers,
+    body: request.body === undefined ? undefined : JSON.stringify(request.body),
+    credentials: "omit",
+    cache: "no-store",
+    referrerPolicy: "no-referrer",
   };
+}
+
+/**
+ * The status and parsed body. An unreadable body is not thrown here: the status still tells
+ * the keeper whether the token worked (a 401 must be replayed whatever its body says).
+ * @param {HttpAnswer} answer @returns {Promise<ReadAnswer>}
+ */
+async function readAnswer(answer) {
+  if (answer.status === 204) return { status: 204, body: null };
+  try {
+    return { status: answer.status, body: await answer.json() };
+  } catch {
+    return { status: answer.status, body: undefined };
+  }
 }
 
 /**
  * A PlannerBridgeError from an error answer: the code is the service's `error`
  * (e.g. "insufficient_scope", "not_found"), else "http_<status>".
- * @param {{status: number, json?: () => Promise<any>}} answer
+ * @param {ReadAnswer} answer
  */
-export async function errorOf(answer) {
-  let body = null;
-  try {
-    body = answer.json ? await answer.json() : null;
-  } catch {
-    body = null;
-  }
-  const code = typeof body?.error === "string" ? body.error : `http_${answer.status}`;
-  const text = typeof body?.error_description === "string" ? body.error_description : code;
-  return new PlannerBridgeError(code, `${text} (${answer.status})`, { status: answer.status });
+export function errorOf({ status, body }) {
+  const fields = /** @type {{error?: unknown, error_description?: unknown}} */ (
+    typeof body === "object" && body !== null ? body : {});
+  const code = typeof fields.error === "string" ? fields.error : `http_${status}`;
+  const text = typeof fields.error_description === "string" ? fields.error_description : code;
+  return new PlannerBridgeError(code, `${text} (${status})`, { status });
 }
 
 export class AssetsApi {
-  /** @param {{call: (request: CallRequest) => Promise<any>}} keeper */
+  /** @param {{call: (request: CallRequest) => Promise<any>}} keeper  its `send` is httpSender's */
   constructor(keeper) {
     this.keeper = keeper;
   }
@@ -104,10 +126,19 @@ export class AssetsApi {
     return this.#json({ method: "DELETE", path: `/v1/assets/${encodeURIComponent(id)}` });
   }
 
-  /** @param {CallRequest} request */
+  /**
+   * The answer's body, or its error. Nothing is awaited after the keeper's answer: each call
+   * completes in the order the keeper settles it.
+   * @param {CallRequest} request
+   */
   async #json(request) {
+    /** @type {ReadAnswer} */
     const answer = await this.keeper.call(request);
-    if (answer.status < 200 || answer.status >= 300) throw await errorOf(answer);
-    return answer.status === 204 ? null : answer.json();
+    if (answer.status < 200 || answer.status >= 300) throw errorOf(answer);
+    if (answer.body === undefined) {
+      throw new PlannerBridgeError("MalformedAnswer", `the answer was not JSON (${answer.status})`,
+        { status: answer.status });
+    }
+    return /** @type {any} */ (answer.body);
   }
 }

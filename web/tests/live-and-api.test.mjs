@@ -97,8 +97,9 @@ test("api: requests carry the bearer token and Idempotency-Key, never cookies", 
     seen.push({ url, ...init });
     return { status: 201, json: async () => ({ id: "a1", name: "Kitchen" }) };
   };
+  const clock = new FakeClock(); // real timers would keep node running for the token's lifetime
   const keeper = new TokenKeeper({ send: httpSender({ fetch, base: "http://planner" }),
-    newKey: () => "key-1" });
+    newKey: () => "key-1", now: clock.now, setTimer: clock.setTimer, clearTimer: clock.clearTimer });
   keeper.accept({ token: "t1", expiresIn: 60, identity: { kind: "legal_entity" } });
   const api = new AssetsApi(keeper);
   assert.deepEqual(await api.create({ name: "Kitchen", kind: "design" }), { id: "a1", name: "Kitchen" });
@@ -110,10 +111,70 @@ test("api: requests carry the bearer token and Idempotency-Key, never cookies", 
 });
 
 test("api: an error answer becomes a PlannerBridgeError named by the service's code", async () => {
-  const forbidden = await errorOf({ status: 403,
-    json: async () => ({ error: "insufficient_scope", error_description: "no write right" }) });
+  const forbidden = errorOf({ status: 403,
+    body: { error: "insufficient_scope", error_description: "no write right" } });
   assert.equal(forbidden.code, "insufficient_scope");
   assert.equal(forbidden.status, 403);
-  const broken = await errorOf({ status: 502, json: async () => { throw new Error("html"); } });
+  const broken = errorOf({ status: 502, body: undefined });
   assert.equal(broken.code, "http_502");
+});
+
+/** A fetch whose answers come at once but whose bodies wait until the test releases them. */
+function slowBodyFetch(statusOf) {
+  const bodies = [];
+  const fetch = async (url, init) => {
+    const request = { method: init.method, body: init.body && JSON.parse(init.body) };
+    let release;
+    const body = new Promise((resolve, reject) => {
+      release = (value) => (value instanceof Error ? reject(value) : resolve(value));
+    });
+    bodies.push(release);
+    return { status: statusOf(request), json: () => body };
+  };
+  return { fetch, bodies };
+}
+
+function queuedApi(fetch) {
+  const clock = new FakeClock();
+  const keeper = new TokenKeeper({ send: httpSender({ fetch, base: "http://planner" }),
+    now: clock.now, setTimer: clock.setTimer, clearTimer: clock.clearTimer });
+  return { keeper, api: new AssetsApi(keeper) };
+}
+
+test("api: waiting calls complete in call order even when their bodies arrive in reverse",
+  async () => {
+    const { fetch, bodies } = slowBodyFetch((r) => (r.body.name === "a2" ? 403 : 201));
+    const { keeper, api } = queuedApi(fetch);
+    const done = [];
+    for (let i = 0; i < 5; i += 1) {
+      api.create({ name: `a${i}`, kind: "design" }).then((asset) => done.push(asset.name),
+        (error) => done.push(`a${i}: ${error.code}`));
+    }
+    keeper.accept({ token: "t1", expiresIn: 60, identity: { kind: "legal_entity" } });
+    await settle();
+    assert.equal(bodies.length, 5, "all waiting calls went out together");
+    for (let i = 4; i >= 0; i -= 1) {
+      bodies[i](i === 2 ? { error: "insufficient_scope" } : { name: `a${i}` });
+      await settle();
+    }
+    assert.deepEqual(done, ["a0", "a1", "a2: insufficient_scope", "a3", "a4"]);
+  });
+
+test("api: a success whose body is not JSON fails with MalformedAnswer, not a later crash",
+  async () => {
+    const { fetch, bodies } = slowBodyFetch(() => 200);
+    const { keeper, api } = queuedApi(fetch);
+    keeper.accept({ token: "t1", expiresIn: 60, identity: { kind: "legal_entity" } });
+    const listing = api.list();
+    await settle();
+    bodies[0](new SyntaxError("<html>"));
+    await assert.rejects(listing, { code: "MalformedAnswer", status: 200 });
+  });
+
+test("api: a 204 answer resolves to null without reading a body", async () => {
+  const { fetch, bodies } = slowBodyFetch(() => 204);
+  const { keeper, api } = queuedApi(fetch);
+  keeper.accept({ token: "t1", expiresIn: 60, identity: { kind: "legal_entity" } });
+  assert.equal(await api.remove("a1"), null);
+  assert.equal(bodies.length, 1);
 });
