@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import time
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote
 
 import httpx
 import jwt
@@ -13,9 +15,10 @@ import pytest
 
 from conftest import PlannerServer, Shop
 from planner_bridge.clock import FrozenClock
+from planner_bridge.credentials import SecretDeriver, b64url
 from planner_bridge.entities import EntityRegistry
 from planner_bridge.errors import InvalidClient
-from planner_bridge.grants import ClientCredentialsGrant
+from planner_bridge.grants import COMMON_FORM, ClientCredentialsGrant, parse_form
 
 FORM = "application/x-www-form-urlencoded"
 GRANT = "grant_type=client_credentials"
@@ -299,3 +302,45 @@ def test_huge_body_is_refused(planner, shop):
 
 def test_only_post_is_allowed(planner):
     assert httpx.get(planner.url + "/auth/token").status_code == 405
+
+
+# -- the bare ASGI endpoint reads bodies and answers as Starlette would -----------------------
+
+
+def test_the_answer_is_declared_json(planner, shop):
+    response = as_shop(planner, shop)
+    assert response.headers["content-type"] == "application/json"
+    assert int(response.headers["content-length"]) == len(response.content)
+
+
+def test_a_body_sent_in_chunks_is_read_whole(planner, shop):
+    chunks = [b"grant_type=client", b"_credentials&scope=", b"read+write"]
+    headers = {"Authorization": basic(shop.key_id, shop.secret), "Content-Type": FORM}
+    response = httpx.post(planner.url + "/auth/token", content=iter(chunks), headers=headers)
+    assert response.status_code == 200, response.text
+    assert response.json()["scope"] == "read write"
+
+
+def test_a_chunked_body_growing_too_large_is_refused(planner, shop):
+    chunks = [GRANT.encode()] + [b"&pad=" + b"x" * 1000] * 10  # no Content-Length to go by
+    headers = {"Authorization": basic(shop.key_id, shop.secret), "Content-Type": FORM}
+    response = httpx.post(planner.url + "/auth/token", content=iter(chunks), headers=headers)
+    assert_error(response, 413, "invalid_request")
+
+
+def test_the_common_form_is_parsed_exactly_as_the_parser_would():
+    assert parse_form(FORM, COMMON_FORM) == dict(parse_qsl(COMMON_FORM.decode()))
+    assert parse_form(FORM, COMMON_FORM + b"&scope=read") == {
+        "grant_type": "client_credentials",
+        "scope": "read",
+    }
+
+
+def test_the_secret_is_the_documented_derivation_every_time():
+    master = b"m" * 32
+    deriver = SecretDeriver(master)
+    expected = hmac.new(master, b"api-secret/v1/pbk_abc", hashlib.sha256).digest()
+    assert deriver.secret_for("pbk_abc") == deriver.secret_for("pbk_abc") == b64url(expected)
+    assert deriver.secret_for("pbk_abd") != deriver.secret_for("pbk_abc")
+    assert deriver.matches("pbk_abc", b64url(expected))
+    assert not deriver.matches("pbk_abc", b64url(expected)[:-1] + "x")

@@ -10,12 +10,15 @@ import stat
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+from jwt.utils import der_to_raw_signature
 
 from planner_bridge.clock import FrozenClock
-from planner_bridge.credentials import b64url
+from planner_bridge.credentials import b64url, b64url_decode
 from planner_bridge.errors import InvalidToken
 from planner_bridge.keys import RELOAD_INTERVAL, KeyRing, generate_private_key
-from planner_bridge.tokens import TokenIssuer, TokenVerifier
+from planner_bridge.tokens import TokenIssuer, TokenVerifier, raw_ecdsa_signature
 
 PUBLISHED_FOR = 86400 + 30  # longest token + leeway, as the core configures it
 ISSUER = "http://127.0.0.1:8001"
@@ -153,3 +156,53 @@ def test_a_token_cannot_choose_its_algorithm(tmp_path, clock):
 def test_unsupported_algorithms_are_refused():
     with pytest.raises(ValueError):
         generate_private_key("HS256")
+
+
+@pytest.mark.parametrize(("r", "s"), [(1, 2), (2**255 + 7, 3), (5, 2**256 - 1), (2**200, 2**248)])
+def test_es256_signatures_keep_r_and_s_at_32_bytes_each(r, s):
+    # The issuer converts cryptography's DER signature itself; short r or s must be padded
+    # exactly as PyJWT pads them, or about one token in 128 would not verify.
+    der = encode_dss_signature(r, s)
+    assert raw_ecdsa_signature(der, 32) == der_to_raw_signature(der, ec.SECP256R1())
+
+
+def test_many_es256_tokens_all_verify_with_pyjwt(tmp_path, clock):
+    keyring = ring(tmp_path, clock)
+    issuer = TokenIssuer(keyring, clock, issuer=ISSUER)
+    public = keyring.current.public_key
+    for _ in range(300):  # short r or s (one signature in 128) happen on the way
+        token = issuer.mint_access_token(
+            entity_id="ent_1", client_id="pbk_1", rights=("read",), lifetime=60
+        ).token
+        assert len(b64url_decode(token.rsplit(".", 1)[1])) == 64
+        options = {"verify_exp": False, "verify_iat": False}
+        jwt.decode(token, public, algorithms=["ES256"], audience="planner", options=options)
+
+
+def test_claims_are_exactly_what_was_asked_whatever_the_characters(tmp_path, clock):
+    keyring = ring(tmp_path, clock)
+    issuer = TokenIssuer(keyring, clock, issuer=ISSUER)
+    name = 'Zoë "the \\ one" </script>\u2028'
+    for rights in [("read",), ("read", "write"), ("read",)]:  # the fixed part, made then reused
+        minted = issuer.mint_access_token(
+            entity_id="ent_1",
+            client_id="pbk_1",
+            rights=rights,
+            lifetime=600,
+            user_id="user-1",
+            user_name=name,
+        )
+        payload = json.loads(b64url_decode(minted.token.split(".")[1]))
+        assert payload == {
+            "iss": ISSUER,
+            "aud": "planner",
+            "sub": "user-1",
+            "entity": "ent_1",
+            "kind": "user",
+            "scope": " ".join(rights),
+            "client_id": "pbk_1",
+            "name": name,
+            "iat": minted.issued_at,
+            "exp": minted.issued_at + 600,
+            "jti": minted.jti,
+        }

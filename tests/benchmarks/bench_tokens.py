@@ -104,7 +104,7 @@ class _Connection(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         self.buffer += data
         while (end := self.buffer.find(b"\r\n\r\n")) >= 0:
-            head = bytes(self.buffer[:end]).lower()
+            head = bytes(self.buffer[: end + 2]).lower()  # each header line ends in CRLF
             start = head.find(b"content-length:") + 15
             length = int(head[start : head.find(b"\r\n", start)].strip() or b"0")
             if len(self.buffer) < end + 4 + length:
