@@ -357,3 +357,21 @@ def test_sqlite_stores_no_secret_columns(tmp_path):
         columns = {row[1] for row in db.execute("PRAGMA table_info(api_keys)")}
         columns |= {row[1] for row in db.execute("PRAGMA table_info(api_tokens)")}
     assert not {c for c in columns if "secret" in c or "token" in c or "hash" in c}
+
+
+def test_sqlite_only_nonces_skip_waiting_for_the_disk(tmp_path):
+    store = SQLiteStore(tmp_path / "store.sqlite3")
+    statements: list[str] = []
+    store._db.set_trace_callback(statements.append)  # the one connection every write uses
+    store.add_entity(entity())
+    store.remember_nonce("pbk_1", "nonce-1", NOW + 330, NOW)
+    with pytest.raises(Conflict):
+        store.remember_nonce("pbk_1", "nonce-1", NOW + 330, NOW)  # refused: still restored
+    store.add_entity(entity("ent_2"))
+    synchronous = [s for s in statements if "synchronous" in s]
+    assert synchronous == ["PRAGMA synchronous = NORMAL", "PRAGMA synchronous = FULL"] * 2
+    last_commit = len(statements) - 1 - statements[::-1].index("COMMIT")  # ent_2's
+    before = [s for s in statements[:last_commit] if "synchronous" in s]
+    assert before[-1] == "PRAGMA synchronous = FULL"
+    assert store._db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL for the rest
+    store.close()
