@@ -37,8 +37,11 @@ lint: install browser
 js-test: browser
 	node --test web/tests/
 
+# pytest exits 5 when it collected no test: that proves nothing, so it fails loudly too.
 test: install browser lint js-test
-	$(BIN)/pytest -p no:cacheprovider
+	@$(BIN)/pytest -p no:cacheprovider; status=$$?; \
+	  if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests" >&2; fi; \
+	  exit $$status
 
 bench: install browser
 	$(BIN)/python -m tests.benchmarks
