@@ -69,6 +69,31 @@ def test_if_match_guards_patch_and_delete(alice, planner):
     assert alice.delete(url, headers={"If-Match": '"2"'}).status_code == 204
 
 
+@pytest.mark.parametrize("value", ['"\u00b2"', '"1\u00b9"', "\u00b3", '"' + "1" * 5000 + '"'])
+def test_if_match_with_non_ascii_digits_is_400(alice, planner, value):
+    # Header bytes arrive as Latin-1, where \xb2 is "²": a digit to str.isdigit(), not to int().
+    asset = create(alice)
+    url = f"/v1/assets/{asset['id']}"
+    header = [("If-Match", value.encode("latin-1"))]
+
+    response = alice.patch(url, json={"name": "B"}, headers=header)
+
+    assert response.status_code == 400 and response.json()["error"] == "invalid_request"
+    assert planner.core.store.get_asset(asset["id"]).version == 1
+
+
+def test_if_match_compares_strongly_so_a_weak_etag_never_matches(alice, planner):
+    # RFC 9110 §13.1.1: If-Match uses the strong comparison; W/"1" is not "1".
+    asset = create(alice)
+    url = f"/v1/assets/{asset['id']}"
+
+    weak = alice.patch(url, json={"name": "B"}, headers={"If-Match": 'W/"1"'})
+    weak_delete = alice.delete(url, headers={"If-Match": 'W/"1"'})
+
+    assert weak.status_code == 412 and weak_delete.status_code == 412
+    assert planner.core.store.get_asset(asset["id"]).version == 1
+
+
 def test_delete_then_the_asset_is_gone(alice, planner):
     asset = create(alice)
 
@@ -101,7 +126,18 @@ def test_list_default_limit_is_fifty(planner, shop):
 
 
 @pytest.mark.parametrize(
-    "query", ["limit=0", "limit=201", "limit=abc", "limit=-1", "after=nope", "after=ast_zz"]
+    "query",
+    [
+        "limit=0",
+        "limit=201",
+        "limit=abc",
+        "limit=-1",
+        "limit=%C2%B2",  # superscript two: str.isdigit() says yes, int() says no
+        "limit=%D9%A3",  # Arabic-Indic three: int() takes it, the API does not
+        "limit=" + "1" * 5000,  # longer than int() converts
+        "after=nope",
+        "after=ast_zz",
+    ],
 )
 def test_bad_list_parameters_are_400(alice, query):
     response = alice.get(f"/v1/assets?{query}")

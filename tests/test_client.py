@@ -19,6 +19,7 @@ from planner_bridge.client import (
     InvalidRequestError,
     InvalidScopeError,
     IssuedToken,
+    RateLimitedError,
     TokenClient,
     TokenServiceUnavailable,
 )
@@ -235,6 +236,29 @@ async def test_a_non_token_service_answer_raises_unavailable(planner, shop):
         with pytest.raises(TokenServiceUnavailable) as caught:
             await tokens.legal_entity_token()
     assert caught.value.status == 404
+
+
+def braking_app(retry_after: bytes) -> Any:
+    """A service that answers every request 429 with the given raw Retry-After value."""
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        body = b'{"error": "too_many_requests", "error_description": "slow down"}'
+        headers = [(b"content-type", b"application/json"), (b"retry-after", retry_after)]
+        await send({"type": "http.response.start", "status": 429, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    return app
+
+
+@pytest.mark.parametrize("value", [b"\xb2", b"1\xb9", b"soon", b"-3", b"1" * 5000, b"7", b"0"])
+async def test_a_garbage_retry_after_still_raises_rate_limited(value):
+    # b"\xb2" is "\u00b2" once decoded: str.isdigit() takes it, int() does not.
+    with ThreadedServer(lambda url: braking_app(value)) as server:
+        async with TokenClient(server.url, "pbk_x", "s") as tokens:
+            with pytest.raises(RateLimitedError) as caught:
+                await tokens.legal_entity_token()
+    assert caught.value.status == 429
+    assert caught.value.retry_after == {b"7": 7, b"0": 0}.get(value, 1)
 
 
 async def test_repr_shows_no_secret_and_no_token(planner, shop):

@@ -30,6 +30,7 @@ from .clock import Clock
 from .errors import InsufficientScope, InvalidRequest, NotFound, PayloadTooLarge
 from .store import Asset, Store
 from .tokens import AccessClaims
+from .validation import ascii_number
 
 ASSET_ID = re.compile(r"ast_[0-9a-f]{24}")
 MAX_DATA_BYTES = 64 * 1024
@@ -80,9 +81,10 @@ class AssetPage:
 def parse_limit(value: str | None) -> int:
     if value is None:
         return DEFAULT_LIMIT
-    if not value.isdigit() or not 1 <= int(value) <= MAX_LIMIT:
+    limit = ascii_number(value)
+    if limit is None or not 1 <= limit <= MAX_LIMIT:
         raise InvalidRequest(f"limit must be a whole number from 1 to {MAX_LIMIT}")
-    return int(value)
+    return limit
 
 
 def parse_after(value: str | None) -> str:

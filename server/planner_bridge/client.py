@@ -24,6 +24,7 @@ import httpx
 
 from .clock import Clock, SystemClock
 from .signatures import sign_request
+from .validation import ascii_number
 
 CACHE_MARGIN_CAP = 300
 
@@ -208,8 +209,9 @@ def _answer(response: httpx.Response) -> dict[str, Any]:
         code, str(body.get("error_description", "")), response.status_code
     )
     if isinstance(error, RateLimitedError):
-        retry_after = response.headers.get("retry-after", "")
-        error.retry_after = int(retry_after) if retry_after.isdigit() else 1
+        # Delay-seconds only; an HTTP date or anything else means "soon": try again in 1 s.
+        seconds = ascii_number(response.headers.get("retry-after", ""))
+        error.retry_after = 1 if seconds is None else seconds
     raise error
 
 

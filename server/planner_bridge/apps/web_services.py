@@ -30,11 +30,13 @@ from ..idempotency import IdempotencyKeys, check_key, fingerprint, key_scope
 from ..live import LiveHub
 from ..store import Asset
 from ..tokens import AccessClaims
+from ..validation import ascii_number
 from .bearer import BearerBackend, requires_token
 from .live_socket import LiveSocket
 from .responses import NO_STORE, parse_json_object, read_body
 
 Write = Callable[[], Response]
+NO_VERSION = 0  # versions start at 1
 
 
 def asset_response(asset: Asset, status_code: int = 200) -> Response:
@@ -43,13 +45,20 @@ def asset_response(asset: Asset, status_code: int = 200) -> Response:
 
 
 def if_match_version(request: Request) -> int | None:
+    """The version an `If-Match` asks for; None for no header or `*`.
+
+    RFC 9110 §13.1.1: If-Match compares strongly and this API's ETags are all strong, so a weak
+    ETag (`W/"3"`) matches no version: it asks for `NO_VERSION`, and the write answers 412."""
     value = request.headers.get("if-match")
     if value is None or value.strip() == "*":
         return None
-    digits = value.strip().removeprefix("W/").strip('"')
-    if not digits.isdigit() or len(digits) > 18:
+    tag = value.strip()
+    opaque = tag.removeprefix("W/")
+    quoted = len(opaque) >= 2 and opaque[0] == opaque[-1] == '"'
+    version = ascii_number(opaque[1:-1]) if quoted else None
+    if version is None:
         raise InvalidRequest('If-Match must be an ETag of this API, e.g. "3"')
-    return int(digits)
+    return NO_VERSION if tag.startswith("W/") else version
 
 
 class AssetEndpoints:
