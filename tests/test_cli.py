@@ -7,6 +7,7 @@ import json
 import os
 import selectors
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -183,6 +184,51 @@ def test_unwritable_data_dir_is_one_line(tmp_path):
     done = cli(blocker / "data", "entity", "list")
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("serve", "--port", "99999"),
+        ("serve", "--port", "-1"),
+        ("serve", "--port", "http"),
+        ("demo", "--host-port", "99999"),
+        ("demo", "--planner-port", "65536"),
+    ],
+)
+def test_a_port_out_of_range_is_a_usage_error(data_dir, args):
+    done = cli(data_dir, *args)
+    assert_one_line_refusal(done, 2, "0 to 65535")
+    assert not data_dir.exists()  # refused before anything was written
+
+
+def test_a_corrupt_database_is_one_line_naming_the_file(data_dir):
+    cli_json(data_dir, "entity", "list")
+    database = data_dir / "planner-bridge.sqlite3"
+    database.write_bytes(b"this is not an SQLite file" * 100)
+    done = cli(data_dir, "entity", "list")
+    assert_one_line_refusal(done, 1, str(database))
+    assert "not a database" in done.stderr
+
+
+def test_a_database_newer_than_the_program_is_one_line_naming_the_file(data_dir):
+    cli_json(data_dir, "entity", "list")
+    database = data_dir / "planner-bridge.sqlite3"
+    with sqlite3.connect(database) as db:
+        db.execute("PRAGMA user_version = 99")
+    db.close()
+    done = cli(data_dir, "entity", "list")
+    assert_one_line_refusal(done, 1, str(database))
+    assert "newer than this program" in done.stderr
+
+
+@pytest.mark.parametrize("ring", ["{}", "not json", '{"keys": [{"alg": "ES256"}]}', "[]"])
+def test_a_malformed_key_ring_is_one_line_naming_the_file(data_dir, ring):
+    cli_json(data_dir, "entity", "list")
+    ring_file = data_dir / "keys" / "ring.json"
+    ring_file.write_text(ring)
+    done = cli(data_dir, "entity", "list")
+    assert_one_line_refusal(done, 1, str(ring_file))
 
 
 # -- serve ------------------------------------------------------------------------------------

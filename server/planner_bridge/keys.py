@@ -81,9 +81,16 @@ class KeyRing:
     # -- reading ---------------------------------------------------------------------------
 
     def _load(self) -> None:
+        """Read the ring; ValueError naming `ring.json` if it is not one (OSError if unreadable)."""
         mtime = self._ring_file.stat().st_mtime_ns
-        entries = json.loads(self._ring_file.read_text())["keys"]
-        keys = tuple(self._read_key(e) for e in entries)
+        try:
+            entries = json.loads(self._ring_file.read_text())["keys"]
+            keys = tuple(self._read_key(e) for e in entries)
+        except (ValueError, KeyError, TypeError) as exc:
+            reason = f"missing {exc}" if isinstance(exc, KeyError) else str(exc).splitlines()[0]
+            raise ValueError(f"{self._ring_file}: not a valid key ring ({reason})") from None
+        if not keys:
+            raise ValueError(f"{self._ring_file}: not a valid key ring (no keys)")
         self._keys, self._by_kid, self._mtime = keys, {k.kid: k for k in keys}, mtime
 
     def _read_key(self, entry: dict[str, Any]) -> SigningKey:

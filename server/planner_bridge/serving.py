@@ -14,8 +14,12 @@ from typing import Any
 
 import uvicorn
 
+MAX_PORT = 65535
+
 
 def bind(host: str, port: int) -> socket.socket:
+    if not 0 <= port <= MAX_PORT:  # socket.bind would raise OverflowError, not an OSError
+        raise ValueError(f"port {port} is not a port number (0 to {MAX_PORT})")
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # IPPROTO_TCP, not 0: asyncio and uvloop only set TCP_NODELAY on accepted sockets whose
     # proto says TCP; without it every answer written in two parts waits ~40 ms (Nagle).

@@ -7,13 +7,14 @@ traceback.
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import sys
 from collections.abc import Sequence
 from typing import Any
 
 from ..settings import SettingsError
 from . import api_tokens, demo, entities, serve
-from .common import CommandError
+from .common import CommandError, settings_from
 
 
 class _Parser(argparse.ArgumentParser):
@@ -37,6 +38,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def database_of(args: argparse.Namespace) -> str:
+    try:
+        return str(settings_from(args).sqlite_path)
+    except SettingsError:
+        return "(unknown)"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -47,6 +55,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (CommandError, ValueError, LookupError, OSError) as exc:
         message = exc.args[0] if isinstance(exc, LookupError) and exc.args else exc
         print(f"planner-bridge: {message}", file=sys.stderr)
+    except (sqlite3.Error, RuntimeError) as exc:
+        # A corrupt file (sqlite3.DatabaseError) or a schema newer than this program (the
+        # store's RuntimeError, the only one a command can meet): say which file.
+        print(f"planner-bridge: database {database_of(args)}: {exc}", file=sys.stderr)
     except KeyboardInterrupt:
         return 130
     return 1

@@ -18,14 +18,17 @@ from ..apps import integrator, planner
 from ..core import Core
 from ..serving import bind, make_server, serve_all, url_of
 from .common import emit, settings_from
+from .serve import port_number
 
 
 def register(commands: Any, parent: argparse.ArgumentParser) -> None:
     command = commands.add_parser(
         "demo", parents=[parent], help="run the planner origin and a demo shop embedding it"
     )
-    command.add_argument("--host-port", type=int, default=8000, help="the shop (localhost)")
-    command.add_argument("--planner-port", type=int, default=8001, help="the planner (127.0.0.1)")
+    command.add_argument("--host-port", type=port_number, default=8000, help="the shop (localhost)")
+    command.add_argument(
+        "--planner-port", type=port_number, default=8001, help="the planner (127.0.0.1)"
+    )
     command.set_defaults(run=run)
 
 

@@ -9,14 +9,23 @@ from typing import Any
 
 from ..apps.planner import create_app
 from ..core import Core
-from ..serving import bind, make_server, serve_all, url_of
+from ..serving import MAX_PORT, bind, make_server, serve_all, url_of
+from ..validation import ascii_number
 from .common import settings_from
+
+
+def port_number(text: str) -> int:
+    """An argparse type: a TCP port, 0 (any free port) to 65535."""
+    port = ascii_number(text, max_digits=5)
+    if port is None or port > MAX_PORT:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (0 to {MAX_PORT})")
+    return port
 
 
 def register(commands: Any, parent: argparse.ArgumentParser) -> None:
     serve = commands.add_parser("serve", parents=[parent], help="serve the planner origin")
     serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8001)
+    serve.add_argument("--port", type=port_number, default=8001)
     serve.set_defaults(run=run)
 
 
