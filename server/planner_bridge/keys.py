@@ -87,7 +87,8 @@ class KeyRing:
             entries = json.loads(self._ring_file.read_text())["keys"]
             keys = tuple(self._read_key(e) for e in entries)
         except (ValueError, KeyError, TypeError) as exc:
-            reason = f"missing {exc}" if isinstance(exc, KeyError) else str(exc).splitlines()[0]
+            lines = str(exc).splitlines() or [type(exc).__name__]
+            reason = f"missing {exc}" if isinstance(exc, KeyError) else lines[0]
             raise ValueError(f"{self._ring_file}: not a valid key ring ({reason})") from None
         if not keys:
             raise ValueError(f"{self._ring_file}: not a valid key ring (no keys)")
