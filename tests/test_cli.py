@@ -138,10 +138,22 @@ def test_missing_origin_is_a_usage_error(data_dir):
     assert_one_line_refusal(cli(data_dir, "entity", "create", "Shop"), 2, "--origin")
 
 
-@pytest.mark.parametrize("origin", ["localhost:8000", "ftp://x", "http://x/path", "http://u@x"])
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "localhost:8000",
+        "ftp://x",
+        "http://x/path",
+        "http://u@x",
+        "http://:pw@host",
+        "http://shop.example;script-src *",
+        "http://a b.example",
+    ],
+)
 def test_bad_origin_is_refused(data_dir, origin):
     done = cli(data_dir, "entity", "create", "Shop", "--origin", origin)
     assert_one_line_refusal(done, 1, "not an origin")
+    assert cli_json(data_dir, "entity", "list") == []  # nothing half-registered
 
 
 def test_empty_entity_name_is_refused(data_dir):

@@ -3,15 +3,28 @@
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
+import re
 import secrets
 from collections.abc import Sequence
-from urllib.parse import urlsplit
+from typing import TypeVar
 
 from .clock import Clock
 from .credentials import SecretDeriver, new_key_id
 from .store import ApiKey, Entity, Store
+from .validation import ascii_number
 
 MAX_NAME_LENGTH = 200
+# Only the characters an origin may hold; each part is then checked on its own.
+ORIGIN = re.compile(
+    r"(?P<scheme>https?)://(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::(?P<port>[0-9]+))?/?",
+    re.IGNORECASE,
+)
+LDH_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+MAX_HOST_LENGTH = 253
+MAX_PORT = 65535
+DEFAULT_PORTS = {"http": 80, "https": 443}
+IPAddress = TypeVar("IPAddress", ipaddress.IPv4Address, ipaddress.IPv6Address)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -23,13 +36,53 @@ class IssuedKey:
 
 
 def normalize_origin(origin: str) -> str:
-    """`scheme://host[:port]`, as browsers send it in `Origin`; anything else is refused."""
-    parts = urlsplit(origin.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    """`scheme://host[:port]` rebuilt from checked parts, as browsers send it in `Origin`.
+
+    Registered origins go into the planner page's CSP header, so nothing but a real origin may
+    pass: an LDH host name (ASCII; xn-- for others), a dotted-quad IPv4 or a bracketed IPv6,
+    an explicit port of 1-65535 (dropped when it is the scheme's default); no credentials,
+    path, query, whitespace or separators (`;`, `,`) that could add a CSP directive or source.
+    """
+    found = ORIGIN.fullmatch(origin)
+    if found is None:
         raise ValueError(f"not an origin: {origin!r} (expected scheme://host[:port])")
-    if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username:
-        raise ValueError(f"not an origin: {origin!r} (no path, query or credentials)")
-    return f"{parts.scheme}://{parts.netloc.lower()}"
+    scheme, host, port = found["scheme"].lower(), _host(found["host"].lower()), _port(found["port"])
+    if host is None or port is None:
+        raise ValueError(f"not an origin: {origin!r} (bad host name or port)")
+    if port in (0, DEFAULT_PORTS[scheme]):
+        return f"{scheme}://{host}"
+    return f"{scheme}://{host}:{port}"
+
+
+def _host(host: str) -> str | None:
+    """The host in its canonical form, or None: bracketed IPv6, dotted-quad IPv4, LDH name.
+    (ORIGIN already limited it to hex digits, `:` and `.` in brackets, else letters, digits,
+    `.` and `-`.)"""
+    if host.startswith("["):
+        ipv6 = _ip_address(host[1:-1], ipaddress.IPv6Address)
+        return None if ipv6 is None else f"[{ipv6.compressed}]"
+    labels = host.split(".")
+    if labels[-1].isdigit():  # browsers read such a host as IPv4, so it must be a canonical one
+        ipv4 = _ip_address(host, ipaddress.IPv4Address)
+        return host if ipv4 is not None and str(ipv4) == host else None
+    if len(host) > MAX_HOST_LENGTH or not all(LDH_LABEL.fullmatch(label) for label in labels):
+        return None
+    return host
+
+
+def _ip_address(text: str, kind: type[IPAddress]) -> IPAddress | None:
+    try:
+        return kind(text)
+    except ValueError:
+        return None
+
+
+def _port(text: str | None) -> int | None:
+    """The port, 0 for none given, None for an invalid one."""
+    if text is None:
+        return 0
+    port = ascii_number(text, max_digits=5)
+    return port if port is not None and 1 <= port <= MAX_PORT else None
 
 
 class EntityRegistry:
