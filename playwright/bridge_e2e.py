@@ -8,6 +8,7 @@ Not in conftest.py because pytest imports every conftest.py under the one module
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import dataclasses
 import json
@@ -73,12 +74,55 @@ def acting_for(authorization: bytes | None) -> str | None:
     return f"user:{claims.get('sub')}" if claims.get("kind") == "user" else claims.get("kind")
 
 
+class SlowBody:
+    """Holds the body of the first answer to METHOD PATH (its status and headers go out at once)
+    until `others` later such answers have been sent whole: the browser then has that first
+    answer's status long before its body, and every other answer complete before it."""
+
+    def __init__(self, method: str, path: str, others: int) -> None:
+        self.method, self.path, self.others = method, path, others
+        self.held: Request | None = None  # set once the held answer has been sent whole
+        self._first: dict | None = None
+        self._sent = 0
+        self._released: asyncio.Event | None = None
+
+    def matches(self, scope: dict) -> bool:
+        return scope["method"] == self.method and scope["path"] == self.path
+
+    def wrap(self, scope: dict, send: Callable) -> Callable:
+        """The `send` the app gets for this request: the first match's body waits."""
+        if self._first is None:
+            self._first = scope
+            self._released = asyncio.Event()  # created on the server's event loop
+        if scope is not self._first:
+            return send
+        released = self._released
+        assert released is not None
+
+        async def holding_send(message: dict) -> None:
+            if message["type"] == "http.response.body":
+                await released.wait()
+            await send(message)
+
+        return holding_send
+
+    def finished(self, scope: dict, request: Request) -> None:
+        if scope is self._first:
+            self.held = request
+            return
+        self._sent += 1
+        if self._sent >= self.others and self._released is not None:
+            self._released.set()
+
+
 class Recorder:
-    """ASGI middleware that notes every HTTP request that reached the app and how it ended."""
+    """ASGI middleware that notes every HTTP request that reached the app and how it ended;
+    `slow_body` (set by a test) delays one answer's body, see SlowBody."""
 
     def __init__(self, app: Any) -> None:
         self.app = app
         self.requests: list[Request] = []
+        self.slow_body: SlowBody | None = None
         self._lock = threading.Lock()
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
@@ -86,6 +130,8 @@ class Recorder:
             return await self.app(scope, receive, send)
         headers = dict(scope["headers"])
         status = 0
+        slow = self.slow_body if self.slow_body and self.slow_body.matches(scope) else None
+        send = slow.wrap(scope, send) if slow else send
 
         async def noting_send(message: dict) -> None:
             nonlocal status
@@ -103,6 +149,8 @@ class Recorder:
             )
             with self._lock:
                 self.requests.append(request)
+            if slow:
+                slow.finished(scope, request)
 
     def matching(self, method: str | None = None, path_prefix: str = "") -> list[Request]:
         with self._lock:
@@ -205,17 +253,16 @@ def log_in(page: Page, username: str) -> None:
     expect(page.get_by_test_id("shop-user")).to_have_text(NAMES[username])
 
 
-# Fire `n` real asset creations in the planner at once, through its token keeper (the queue
-# under test), and note how each settles, in order. (Through `planner.api` the order of
-# settling also depends on when each answer's body has been read, which is not the queue's.)
+# Fire `n` real asset creations in the planner at once, through `window.planner.api` (the client
+# a shopper's clicks use, so its queue, replay and body reading are all under test), and note
+# how each completes, in order.
 BURST = """(n) => {
   window.burstDone = [];
   window.burstFailed = [];
   for (let i = 0; i < n; i += 1) {
-    const body = { name: `burst ${i}`, kind: "design", data: {} };
-    window.planner.keeper.call({ method: "POST", path: "/v1/assets", body }).then(
-      (answer) => answer.status === 201 ? window.burstDone.push(i)
-        : window.burstFailed.push(`${i}: ${answer.status}`),
+    window.planner.api.create({ name: `burst ${i}`, kind: "design", data: {} }).then(
+      (asset) => asset.name === `burst ${i}` ? window.burstDone.push(i)
+        : window.burstFailed.push(`${i}: answered ${asset.name}`),
       (e) => window.burstFailed.push(`${i}: ${e.code}`));
   }
 }"""

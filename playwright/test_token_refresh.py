@@ -6,6 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from bridge_e2e import (
+    SlowBody,
     TokenGate,
     fire_burst,
     log_in,
@@ -39,7 +40,9 @@ def test_a_burst_of_50_calls_during_expiry_asks_once_and_completes_in_call_order
     episode_start = page.evaluate("Date.now()")
     gate = TokenGate(page)
     frame.wait_for_function("() => !window.planner.keeper.state.valid")  # really expired
-    fire_burst(frame, 50)
+    # The first answer's body comes last: completing in call order must not depend on bodies.
+    slow = bridge.planner_log.slow_body = SlowBody("POST", "/v1/assets", others=49)
+    fire_burst(frame, 50)  # through window.planner.api, the client the shopper's clicks use
     expect(planner.get_by_test_id("queue-count")).to_have_text("50")
     wait_until(page, lambda: len(gate.held) == 1, "the planner's one token request")
     assert bridge.writes() == []
@@ -47,6 +50,7 @@ def test_a_burst_of_50_calls_during_expiry_asks_once_and_completes_in_call_order
 
     done, failed = wait_for_burst(frame, 50)
     assert failed == [] and done == list(range(50))
+    assert slow.held is not None and slow.held.status == 201  # the slow body really happened
     refreshed = [m for m in received(frame) if m["event"] == "TokenRefreshed"]
     episode_end = next(m["at"] for m in refreshed if m["at"] >= episode_start)
     expired = [

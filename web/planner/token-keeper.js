@@ -12,6 +12,12 @@
  *   arrives or the answer deadline passes (waiting calls then fail with TokenRefreshTimeout, and
  *   the next call asks again);
  * - a 401 kills the token; the call is replayed once, with the same request and Idempotency-Key;
+ * - calls complete (their promises settle) in the order they were made, whatever order their
+ *   answers come in: a call whose 401 comes back after the new token arrived, and is replayed
+ *   after later calls went out, still completes before them. Sending stays concurrent; only
+ *   completion waits for the earlier calls' outcomes (the sender reads whole answers, bodies
+ *   included, so the order covers the caller's result too). The price: an answer that never
+ *   comes holds back the calls made after it, as it always did within a batch of waiting calls;
  * - every call is bound to the identity it was made under (the first identity to arrive, for
  *   calls made before any): when the identity changes (login, logout, user switch) the calls
  *   still waiting under the old one fail with IdentityChanged and are never sent.
@@ -29,8 +35,9 @@ const WRITE_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
  * @typedef {{status: number}} Answer
  * @typedef {{value: string, identity: Identity, key: string, arrivedAt: number,
  *   lifetimeMs: number, confirmed: boolean, dead: boolean, refreshAsked: boolean}} HeldToken
+ * @typedef {{answer?: Answer, error?: Error}} Outcome
  * @typedef {{seq: number, request: CallRequest, identityKey: string | null, replayed: boolean,
- *   resolve: (a: any) => void, reject: (e: Error) => void}} Call
+ *   finish: (outcome: Outcome) => void}} Call
  * @typedef {{
  *   send: (request: CallRequest, token: string) => Promise<Answer>,
  *   now?: () => number,
@@ -51,6 +58,8 @@ export class TokenKeeper {
   /** @type {string | null} */ #identityKey = null;
   /** @type {string | null} */ #confirmedKey = null;
   /** @type {Call[]} */ #waiting = [];
+  /** Settles when the last call made so far has its outcome: the next call completes after it. */
+  /** @type {Promise<unknown>} */ #completed = Promise.resolve();
   #seq = 0;
   #asking = false;
   /** @type {unknown[]} */ #timers = [];
@@ -99,10 +108,26 @@ export class TokenKeeper {
   call(request) {
     const sent = { ...request, method: request.method.toUpperCase() };
     if (WRITE_METHODS.has(sent.method) && !sent.idempotencyKey) sent.idempotencyKey = this.newKey();
-    return new Promise((resolve, reject) => {
-      const call = { seq: ++this.#seq, request: sent, identityKey: this.#identityKey,
-        replayed: false, resolve, reject };
-      this.#route(call);
+    /** @type {(outcome: Outcome) => void} */
+    let finish = () => {};
+    /** @type {Promise<Outcome>} */
+    const outcome = new Promise((resolve) => { finish = resolve; });
+    const completion = this.#afterEarlierCalls(outcome);
+    this.#route({ seq: ++this.#seq, request: sent, identityKey: this.#identityKey,
+      replayed: false, finish });
+    return completion;
+  }
+
+  /**
+   * The call's answer (or error), once every earlier call has completed.
+   * @param {Promise<Outcome>} outcome @returns {Promise<Answer>}
+   */
+  #afterEarlierCalls(outcome) {
+    const turn = this.#completed.then(() => outcome);
+    this.#completed = turn;
+    return turn.then(({ answer, error }) => {
+      if (error) throw error; // thrown, not a rejected promise: that would settle two ticks late
+      return /** @type {Answer} */ (answer);
     });
   }
 
@@ -163,7 +188,7 @@ export class TokenKeeper {
   /** @param {Call} call */
   #route(call) {
     if (call.identityKey !== null && call.identityKey !== this.#identityKey) {
-      call.reject(identityChanged());
+      call.finish({ error: identityChanged() });
     } else if (this.#usable() && this.#waiting.length === 0) {
       this.#settle(call, this.#attempt(call));
     } else {
@@ -180,19 +205,15 @@ export class TokenKeeper {
     this.#emit("change", this.state);
   }
 
-  // Waiting calls go out together, in call order, and settle in call order.
+  // Waiting calls go out together, in call order; call() makes them complete in call order.
   #flush() {
-    let previous = Promise.resolve();
-    for (const call of this.#waiting.splice(0)) {
-      const outcome = this.#attempt(call);
-      previous = previous.then(() => this.#settle(call, outcome));
-    }
+    for (const call of this.#waiting.splice(0)) this.#settle(call, this.#attempt(call));
   }
 
   /**
    * Send once; null means the call went back to waiting (its token was refused).
    * @param {Call} call
-   * @returns {Promise<{answer?: Answer, error?: Error} | null>}
+   * @returns {Promise<Outcome | null>}
    */
   async #attempt(call) {
     const token = /** @type {HeldToken} */ (this.#token);
@@ -212,11 +233,10 @@ export class TokenKeeper {
     }
   }
 
-  /** @param {Call} call @param {Promise<{answer?: Answer, error?: Error} | null>} outcome */
+  /** @param {Call} call @param {Promise<Outcome | null>} outcome */
   async #settle(call, outcome) {
     const result = await outcome;
-    if (result?.error) call.reject(result.error);
-    else if (result) call.resolve(result.answer);
+    if (result) call.finish(result);
   }
 
   #usable() {
@@ -240,7 +260,7 @@ export class TokenKeeper {
     const error = new PlannerBridgeError("TokenRefreshTimeout",
       `no token arrived within ${this.answerDeadlineMs} ms`);
     const failed = this.#waiting.splice(0);
-    for (const call of failed) call.reject(error);
+    for (const call of failed) call.finish({ error });
     if (failed.length > 0) this.#emit("error", error); // an unanswered early ask harms nobody
     this.#emit("change", this.state);
   }
@@ -258,7 +278,7 @@ export class TokenKeeper {
     const stale = this.#waiting.filter((c) => c.identityKey !== null && c.identityKey !== key);
     this.#waiting = this.#waiting.filter((c) => !stale.includes(c));
     for (const call of this.#waiting) call.identityKey = key;
-    for (const call of stale) call.reject(identityChanged());
+    for (const call of stale) call.finish({ error: identityChanged() });
     if (previousKey !== null) this.#emit("identity", { identity });
   }
 

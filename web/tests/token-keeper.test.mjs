@@ -210,3 +210,55 @@ test("a refreshed token of a working identity refused (e.g. expired) is no faile
     assert.deepEqual(seen, ["ok"], "no second LoginSucceeded for the same identity");
     assert.equal(server.received.at(-1).token, "a3");
   });
+
+/** A web service whose answers to `held` tokens wait until the test releases them one by one. */
+function heldServer(held) {
+  const server = new FakeServer();
+  const waiting = [];
+  const send = server.send;
+  server.send = async (request, token) => {
+    if (!held.has(token)) return send(request, token);
+    server.received.push({ method: request.method, path: request.path, token,
+      key: request.idempotencyKey });
+    return new Promise((resolve) => waiting.push({ path: request.path, resolve }));
+  };
+  const release = (path, answer) => waiting.find((w) => w.path === path).resolve(answer);
+  return { server, release };
+}
+
+test("a 401 that comes back after the new token is replayed once and completes in call order",
+  async () => {
+    const { server, release } = heldServer(new Set(["t1"]));
+    const { keeper, asks } = setUp({ send: (r, t) => server.send(r, t) });
+    keeper.accept({ token: "t1", expiresIn: 600, identity: ALICE });
+    const calls = [0, 1, 2, 3].map((n) => keeper.call({ method: "PUT", path: `/v1/assets/${n}` }));
+    const order = track(calls);
+    for (const n of [0, 1, 3]) release(`/v1/assets/${n}`, { status: 401 });
+    await settle();
+    keeper.accept({ token: "t2", expiresIn: 600, identity: ALICE }); // /2 is still out with t1
+    await settle();
+    assert.deepEqual(order, [0, 1], "3 has its answer but waits for 2");
+    release("/v1/assets/2", { status: 401 });
+    await Promise.all(calls);
+    assert.deepEqual(order, [0, 1, 2, 3]);
+    const replays = server.received.filter((r) => r.token === "t2");
+    assert.deepEqual(replays.map((r) => r.path).sort(), calls.map((_, n) => `/v1/assets/${n}`));
+    assert.equal(asks.length, 1);
+  });
+
+test("calls complete in call order even when later answers, and failures, come first",
+  async () => {
+    const { server, release } = heldServer(new Set(["t1"]));
+    const send = (request, token) => (request.path === "/broken"
+      ? Promise.reject(new TypeError("Failed to fetch")) : server.send(request, token));
+    const { keeper } = setUp({ send });
+    keeper.accept({ token: "t1", expiresIn: 600, identity: SHOP });
+    const calls = ["/slow", "/broken", "/fast"].map((path) => keeper.call({ method: "GET", path }));
+    const order = track(calls);
+    release("/fast", { status: 200 });
+    await settle();
+    assert.deepEqual(order, []);
+    release("/slow", { status: 200 });
+    await settle();
+    assert.deepEqual(order, [0, "1:NetworkError", 2]);
+  });
