@@ -9,7 +9,10 @@ import httpx
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
+from planner_bridge.apps.planner import create_app
 from planner_bridge.apps.planner_site import json_for_html, web_dir
+from planner_bridge.core import Core
+from planner_bridge.serving import ThreadedServer
 
 # Not imported from conftest: tests/ and playwright/ both have one, and a full run sees only one.
 HOST_ORIGIN = "http://localhost:8000"
@@ -64,6 +67,34 @@ def test_the_page_config_names_the_entity_its_origins_and_the_live_url(planner, 
         "plannerOrigin": planner.url,
         "liveUrl": planner.url.replace("http", "ws", 1) + "/v1/live",
     }
+
+
+def test_a_forged_host_header_never_reaches_the_policy_or_the_config(planner, shop):
+    for host in ("evil.example", "evil.example:8001", "127.0.0.1:1", "[::1]:9"):
+        response = httpx.get(
+            planner.url + "/planner/", params={"entity": shop.entity.id}, headers={"Host": host}
+        )
+        assert response.status_code == 200
+        live = planner.url.replace("http", "ws", 1)
+        assert csp_directives(response)["connect-src"] == ["'self'", live]
+        config = config_of(response.text)
+        assert config["plannerOrigin"] == planner.url
+        assert config["liveUrl"] == live + "/v1/live"
+        assert host not in response.headers["content-security-policy"]
+
+
+def test_an_https_issuer_gives_a_wss_live_url(make_settings):
+    core = Core.open(make_settings(issuer="https://Planner.Example/"))
+    try:
+        with ThreadedServer(lambda url: create_app(core)) as server:
+            entity, _ = core.entities.create("Shop", [HOST_ORIGIN])
+            response = httpx.get(server.url + "/planner/", params={"entity": entity.id})
+    finally:
+        core.close()
+    assert csp_directives(response)["connect-src"] == ["'self'", "wss://planner.example"]
+    config = config_of(response.text)
+    assert config["plannerOrigin"] == "https://planner.example"
+    assert config["liveUrl"] == "wss://planner.example/v1/live"
 
 
 def test_an_unknown_or_missing_entity_is_refused(planner, shop):

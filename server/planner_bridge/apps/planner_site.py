@@ -12,9 +12,9 @@ escaped here so no value can close the tag.
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from markupsafe import Markup
 from starlette.requests import Request
@@ -25,12 +25,11 @@ from starlette.templating import Jinja2Templates
 from starlette.types import Scope
 
 from ..core import Core
+from ..entities import normalize_origin
 from ..errors import InvalidRequest, NotFound
 from ..store import Entity
 
 MAX_ENTITY_ID = 128
-# A Host header is the browser's, but it still goes into a header: accept only host[:port].
-HOST_PATTERN = re.compile(r"^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$")
 JSON_ESCAPES = {
     "<": "\\u003c",
     ">": "\\u003e",
@@ -77,24 +76,34 @@ def page_headers(entity: Entity, live_origin: str) -> dict[str, str]:
     }
 
 
+def planner_origins(issuer: str) -> tuple[str, str]:
+    """The planner origin and its WebSocket origin (http→ws, https→wss), from the issuer.
+
+    Never from the request's Host header: that is the client's word, and it would go into the
+    page's CSP and the live URL the planner connects to."""
+    parts = urlsplit(issuer)
+    origin = normalize_origin(f"{parts.scheme}://{parts.netloc}")
+    return origin, "ws" + origin.removeprefix("http")
+
+
 class PlannerPage:
     def __init__(self, core: Core, templates: Jinja2Templates) -> None:
         self.core = core
         self.templates = templates
+        # Once, at start-up: an issuer that has no origin fails here, not on every page.
+        self.origin, self.live_origin = planner_origins(core.settings.issuer)
 
     async def render(self, request: Request) -> Response:
         entity = self._entity(request.query_params.get("entity", ""))
-        origin = self._origin(request)
-        live_origin = origin.replace("http", "ws", 1)
         config = {
             "entity": entity.id,
             "entityName": entity.name,
             "origins": list(entity.origins),
-            "plannerOrigin": origin,
-            "liveUrl": f"{live_origin}/v1/live",
+            "plannerOrigin": self.origin,
+            "liveUrl": f"{self.live_origin}/v1/live",
         }
         context = {"config": json_for_html(config), "entity_name": entity.name}
-        headers = page_headers(entity, live_origin)
+        headers = page_headers(entity, self.live_origin)
         return self.templates.TemplateResponse(request, "index.html", context, headers=headers)
 
     def _entity(self, entity_id: str) -> Entity:
@@ -104,13 +113,6 @@ class PlannerPage:
         if entity is None:
             raise NotFound("entity: no legal entity is registered with this id")
         return entity
-
-    def _origin(self, request: Request) -> str:
-        host = request.headers.get("host", "")
-        if not HOST_PATTERN.match(host):
-            return self.core.settings.issuer.rstrip("/")
-        scheme = "https" if request.url.scheme in ("https", "wss") else "http"
-        return f"{scheme}://{host}"
 
 
 class PublicFiles(StaticFiles):
