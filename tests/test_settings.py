@@ -83,6 +83,30 @@ def test_each_mistake_is_named(name, value, mentions):
     assert all("\n" not in problem for problem in caught.value.problems)
 
 
+@pytest.mark.parametrize(
+    "environ",
+    [
+        {"PLANNER_BRIDGE_DEMO_TOKEN_TTL": "5"},  # below the default MIN_TOKEN_TTL of 60
+        {"PLANNER_BRIDGE_DEMO_TOKEN_TTL": "-3"},
+        {"PLANNER_BRIDGE_DEMO_TOKEN_TTL": "0", "PLANNER_BRIDGE_MIN_TOKEN_TTL": "1"},
+        {"PLANNER_BRIDGE_DEMO_TOKEN_TTL": "90000"},
+        {"PLANNER_BRIDGE_MAX_TOKEN_TTL": "1800", "PLANNER_BRIDGE_DEFAULT_TOKEN_TTL": "600"},
+    ],
+)
+def test_a_demo_token_ttl_the_token_service_would_refuse_is_named(environ):
+    # Otherwise every /planner-token of the demo shop answers 502.
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env(environ)
+    [problem] = caught.value.problems
+    assert "PLANNER_BRIDGE_DEMO_TOKEN_TTL" in problem
+    assert "lower PLANNER_BRIDGE_MIN_TOKEN_TTL" in problem
+
+
+def test_a_short_demo_token_ttl_is_fine_once_the_floor_is_lowered():
+    environ = {"PLANNER_BRIDGE_DEMO_TOKEN_TTL": "5", "PLANNER_BRIDGE_MIN_TOKEN_TTL": "1"}
+    assert Settings.from_env(environ).demo_token_ttl == 5
+
+
 def test_all_mistakes_are_told_at_once():
     environ = {"PLANNER_BRIDGE_SIGNING_ALG": "none", "PLANNER_BRIDGE_LEEWAY": "600"}
     with pytest.raises(SettingsError) as caught:

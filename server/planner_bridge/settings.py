@@ -14,6 +14,7 @@ Every option, its variable and its default:
     leeway              PLANNER_BRIDGE_LEEWAY          30           clock skew allowed (≤ 60 s)
     jwks_url            PLANNER_BRIDGE_JWKS_URL        (none)       verify against a remote JWKS
     demo_token_ttl      PLANNER_BRIDGE_DEMO_TOKEN_TTL  3600         lifetime the demo host asks for
+                                                                    (within MIN..MAX_TOKEN_TTL)
     demo_password       PLANNER_BRIDGE_DEMO_PASSWORD   (generated)  password of alice and bob
     master_key          PLANNER_BRIDGE_MASTER_KEY      (file)       base64url, 32 bytes; else
                                                                     <data_dir>/master.key
@@ -105,6 +106,14 @@ class Settings:
             problems.append(f"{PREFIX}MIN_TOKEN_TTL must be between 1 and MAX_TOKEN_TTL")
         if not self.min_token_ttl <= self.default_token_ttl <= self.max_token_ttl:
             problems.append(f"{PREFIX}DEFAULT_TOKEN_TTL must lie between MIN and MAX_TOKEN_TTL")
+        if not self.min_token_ttl <= self.demo_token_ttl <= self.max_token_ttl:
+            # The demo shop asks for exactly this lifetime: out of bounds, every token it asks
+            # for would be refused and its /planner-token would answer 502.
+            problems.append(
+                f"{PREFIX}DEMO_TOKEN_TTL must lie between MIN and MAX_TOKEN_TTL"
+                f" ({self.min_token_ttl} to {self.max_token_ttl} s); for expiry demos,"
+                f" lower {PREFIX}MIN_TOKEN_TTL as well"
+            )
         if not 1 <= self.exchange_token_ttl <= 900:
             problems.append(f"{PREFIX}EXCHANGE_TOKEN_TTL must be between 1 and 900")
         if not 0 <= self.leeway <= 60:
