@@ -149,6 +149,30 @@ async def test_long_tokens_are_renewed_300_s_before_expiry(counted, shop_on_coun
         assert (await tokens.legal_entity_token()).token != first.token
 
 
+async def test_tokens_past_use_are_dropped_from_the_cache(counted, shop_on_counted):
+    planner, _ = counted
+    clock = FrozenClock(start=time.time())
+    async with client_for(planner, shop_on_counted, clock=clock) as tokens:
+        for i in range(20):
+            await tokens.user_token(f"u{i}", f"User {i}", expires_in=120)
+        assert len(tokens._cache) == 20
+        clock.advance(121)  # every one of them has expired
+        kept = await tokens.user_token("late", "Late", expires_in=120)
+        assert list(tokens._cache.values()) == [kept]
+
+
+async def test_the_cache_is_bounded_oldest_out(counted, shop_on_counted):
+    planner, app = counted
+    async with client_for(planner, shop_on_counted, max_cached=3) as tokens:
+        first = [await tokens.user_token(f"u{i}", f"User {i}") for i in range(5)]
+        assert len(tokens._cache) == 3
+        assert (await tokens.user_token("u4", "User 4")).token == first[4].token  # kept
+        assert app.seen[("POST", "/v1/tokens")] == 5
+        assert (await tokens.user_token("u0", "User 0")).token != first[0].token  # evicted
+        assert app.seen[("POST", "/v1/tokens")] == 6
+        assert len(tokens._cache) == 3
+
+
 async def test_fresh_bypasses_the_cache(counted, shop_on_counted):
     planner, app = counted
     async with client_for(planner, shop_on_counted) as tokens:

@@ -7,6 +7,7 @@
 Each request is signed afresh (RFC 9421, new nonce). Tokens are cached per identity (kind,
 user, rights, asked lifetime) and reused while more than min(lifetime / 2, 300 s) remains, so
 a planner that asks again shortly before expiry (SPEC: min(60 s, 10 %)) always gets a new one;
+tokens past that point are swept out, and at most `max_cached` (10,000) are kept, oldest out;
 `fresh=True` skips the cache (the planner said the token was refused). However many callers
 ask at once, one request per identity is in flight and they all get its answer.
 Expiry is counted on this side's clock from the moment the request was sent, never from the
@@ -27,6 +28,8 @@ from .signatures import sign_request
 from .validation import ascii_number
 
 CACHE_MARGIN_CAP = 300
+MAX_CACHED = 10_000  # identities; beyond it the oldest token is dropped
+CACHE_SWEEP_INTERVAL = 60.0  # seconds between sweeps of tokens past use
 
 
 class TokenServiceError(Exception):
@@ -96,6 +99,7 @@ class TokenClient:
         *,
         http: httpx.AsyncClient | None = None,
         clock: Clock | None = None,
+        max_cached: int = MAX_CACHED,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.api_key = api_key
@@ -103,7 +107,11 @@ class TokenClient:
         self._owns_http = http is None
         self._http = http or httpx.AsyncClient(timeout=10.0)
         self.clock = clock or SystemClock()
-        self._cache: dict[Identity, IssuedToken] = {}
+        if max_cached < 0:
+            raise ValueError("max_cached must be 0 (no cache) or more")
+        self.max_cached = max_cached
+        self._cache: dict[Identity, IssuedToken] = {}  # oldest first
+        self._next_sweep = 0.0
         self._flights: dict[Identity, asyncio.Future[IssuedToken]] = {}
 
     def __repr__(self) -> str:
@@ -157,7 +165,20 @@ class TokenClient:
         if self._flights.get(identity) is flight:
             del self._flights[identity]
         if not flight.cancelled() and flight.exception() is None:
-            self._cache[identity] = flight.result()
+            self._remember(identity, flight.result())
+
+    def _remember(self, identity: Identity, token: IssuedToken) -> None:
+        """Cache `token`, newest last; sweep out tokens past use, then the oldest beyond the
+        bound, so a service with many users never holds every user's token for good."""
+        self._cache.pop(identity, None)
+        self._cache[identity] = token
+        now = self.clock.now()
+        if now >= self._next_sweep or len(self._cache) > self.max_cached:
+            self._next_sweep = now + CACHE_SWEEP_INTERVAL
+            for old in [i for i, t in self._cache.items() if not self._still_good(t)]:
+                del self._cache[old]
+        while len(self._cache) > self.max_cached:
+            del self._cache[next(iter(self._cache))]
 
     def _still_good(self, token: IssuedToken) -> bool:
         margin = min(token.expires_in / 2, CACHE_MARGIN_CAP)
