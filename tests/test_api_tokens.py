@@ -405,13 +405,29 @@ def test_an_access_token_presented_to_the_exchange_is_refused(planner, shop):
 
 
 def test_missing_or_malformed_credentials_at_the_exchange(planner):
-    bare = httpx.post(planner.url + "/v1/api-tokens/exchange")
-    assert bare.status_code == 401 and bare.headers["www-authenticate"].startswith("Bearer")
-    for header in ("Basic YTpi", "Bearer", "Bearer not-a-jwt", "Bearer " + "a" * 5000):
-        response = httpx.post(
-            planner.url + "/v1/api-tokens/exchange", headers={"Authorization": header}
-        )
-        assert_invalid_token(response)
+    # The same Bearer parser as the web services (apps.bearer), so the same answers.
+    url = planner.url + "/v1/api-tokens/exchange"
+    for headers in ({}, {"Authorization": "Basic YTpi"}):  # no Bearer credentials at all
+        bare = httpx.post(url, headers=headers)
+        assert bare.status_code == 401 and bare.content == b""
+        challenge = bare.headers["www-authenticate"]
+        assert challenge.startswith("Bearer") and "error=" not in challenge
+    for header in ("Bearer", "Bearer a b", "Bearer  abc", "Bearer ab,c"):
+        response = httpx.post(url, headers={"Authorization": header})
+        assert response.status_code == 400 and response.json()["error"] == "invalid_request"
+    for header in ("Bearer not-a-jwt", "Bearer " + "a" * 5000):
+        assert_invalid_token(httpx.post(url, headers={"Authorization": header}))
+
+
+def test_an_api_token_in_the_url_is_refused_at_the_exchange(planner, shop):
+    token = create_token(planner, shop)["token"]
+    response = httpx.post(
+        planner.url + "/v1/api-tokens/exchange",
+        params={"access_token": token},
+        headers={"Authorization": f"bEaReR {token}"},
+    )
+    assert response.status_code == 400 and "URL" in response.json()["error_description"]
+    assert exchange(planner, token).status_code == 200  # the header alone is welcome
 
 
 def test_an_altered_copy_of_a_disabled_token_is_refused(planner, shop):

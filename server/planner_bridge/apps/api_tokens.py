@@ -3,6 +3,9 @@ entity's API key, RFC 9421) and exchange (`Authorization: Bearer <API token>`).
 
 The rules live in `planner_bridge.api_tokens`; this module only reads requests and writes
 answers. An entity sees and changes only its own tokens (another entity's id answers 404).
+The exchange reads `Authorization: Bearer` with `apps.bearer.bearer_token`, so it answers as the
+web services do: no Bearer credentials 401 without an error code, a malformed header or a token
+in the URL 400 `invalid_request`, a refused API token 401 `invalid_token`.
 Failed exchanges are counted per client address and braked with 429 + `Retry-After`.
 """
 
@@ -17,24 +20,12 @@ from starlette.routing import BaseRoute, Route
 from ..api_tokens import ApiTokens, describe, expires_at
 from ..core import Core
 from ..errors import InvalidRequest, InvalidToken, MissingCredentials
+from .bearer import bearer_token
 from .responses import NO_STORE, json_response, parse_json_object
 from .signed import authenticate_signed, client_address
 
 CREATE_FIELDS = frozenset({"name", "user", "expires_in_days", "rights"})
 USER_FIELDS = frozenset({"id", "name"})
-MAX_BEARER_LENGTH = 4096
-
-
-def bearer_token(request: Request) -> str:
-    """The token of `Authorization: Bearer <token>`; none at all is RFC 6750's bare 401."""
-    header = request.headers.get("authorization")
-    if not header:
-        raise MissingCredentials()
-    scheme, _, token = header.partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token or len(token) > MAX_BEARER_LENGTH:
-        raise InvalidToken("expected Authorization: Bearer <API token>")
-    return token
 
 
 def json_body(request: Request, body: bytes, fields: frozenset[str]) -> dict[str, Any]:
@@ -105,8 +96,11 @@ class ApiTokenRoutes:
     async def exchange(self, request: Request) -> Response:
         address = f"addr:{client_address(request)}"
         self.core.exchange_failures.check(address)
+        token = bearer_token(request)  # the web services' parser, so the same answers
+        if token is None:
+            raise MissingCredentials()  # RFC 6750 §3.1: no Bearer credentials, no error code
         try:
-            minted = self.tokens.exchange(bearer_token(request))
+            minted = self.tokens.exchange(token)
         except InvalidToken:
             self.core.exchange_failures.record_failure(address)
             raise

@@ -4,7 +4,8 @@
 `starlette.middleware.authentication`): `authenticate(conn)` answers None when no bearer
 credentials were sent, the credentials when the token verifies, and raises `BearerError`
 (an `AuthenticationError` carrying the RFC 6750 error) otherwise. The WebSocket, whose token
-comes in its first message, calls `verify(token)` on the same backend.
+comes in its first message, calls `verify(token)` on the same backend. `bearer_token` is the one
+parser of `Authorization: Bearer`: the token service's API-token exchange reads it too.
 
     no Authorization header, or another scheme   401, no error code, WWW-Authenticate: Bearer
     malformed header, token in the URL           400 invalid_request
