@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from playwright.sync_api import expect
 
@@ -68,6 +70,10 @@ def test_a_burst_of_50_calls_during_expiry_asks_once_and_completes_in_call_order
 def test_a_refused_token_is_replaced_and_each_call_replayed_once(page, bridge):
     planner, frame = logged_in_planner(page, bridge)
     asked_before = len(bridge.token_requests())
+    sent: list[str | None] = []  # what the shop page sent its back-end: the SDK's reason
+    page.on(
+        "request", lambda r: sent.append(r.post_data) if r.url.endswith("/planner-token") else None
+    )
     bridge.core.keyring.rotate(drop_old=True)  # every token out there is now refused
     fire_burst(frame, 5)
 
@@ -83,6 +89,7 @@ def test_a_refused_token_is_replaced_and_each_call_replayed_once(page, bridge):
     reasons = [m["reason"] for m in received(page) if m["event"] == "TokenExpired"]
     assert reasons == ["invalid_token"]
     assert len(bridge.token_requests()) == asked_before + 1
+    assert [json.loads(body or "{}").get("reason") for body in sent] == ["invalid_token"]
     expect(planner.get_by_test_id("identity")).to_have_text("Alice")
 
 

@@ -66,25 +66,13 @@ async function postToShop(path, init) {
 }
 
 /**
- * The planner said why it needs a token (TokenExpired {reason}); our back-end mints a new one,
- * rather than answering from its cache, when the planner's token was refused ("invalid_token").
+ * The SDK's fetchToken: the SDK passes the planner's TokenExpired reason, and our back-end mints a
+ * new token, rather than answering from its cache, when it is "invalid_token" (a refused token).
+ * @param {{reason?: string}} request
  */
-function tokenSource() {
-  /** @type {string} */
-  let reason = "";
-  return {
-    /** @param {{reason?: string}} content */
-    noteExpiry(content) {
-      reason = content.reason || "";
-    },
-    /** @param {{reason?: string}} [request] */
-    async fetchToken(request) {
-      await null; // let the TokenExpired handler (run right after this call starts) note its reason
-      const body = JSON.stringify({ reason: request?.reason || reason });
-      reason = "";
-      return postToShop("/planner-token", { body, headers: { "Content-Type": "application/json" } });
-    },
-  };
+function fetchToken({ reason } = {}) {
+  const body = JSON.stringify({ reason: reason || "" });
+  return postToShop("/planner-token", { body, headers: { "Content-Type": "application/json" } });
 }
 
 /** @param {any} planner */
@@ -119,17 +107,15 @@ async function main() {
   showAccount(config.user);
   const plannerOrigin = new URL(config.plannerUrl).origin;
   const { embedPlanner } = await import(`${plannerOrigin}/sdk/planner-bridge.js`);
-  const source = tokenSource();
   const planner = embedPlanner({
     container: byId("planner"),
     plannerUrl: `${plannerOrigin}/planner/?entity=${encodeURIComponent(config.entityId)}`,
-    fetchToken: source.fetchToken,
+    fetchToken,
     ...(config.answerDeadlineMs ? { answerDeadlineMs: config.answerDeadlineMs } : {}),
   });
   for (const name of LOGGED_EVENTS) {
     planner.on(name, (/** @type {any} */ content) => logEvent(name, content?.reason || ""));
   }
-  planner.on("TokenExpired", source.noteExpiry);
   planner.on("LoginRequired", () => {
     byId("login-hint").hidden = false;
     /** @type {HTMLInputElement} */ (byId("login-form").querySelector("input")).focus();

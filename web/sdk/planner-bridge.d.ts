@@ -27,6 +27,14 @@ export type TokenAnswer =
   | { kind: "legal_entity"; token: string; expiresIn: number }
   | { kind: "user"; token: string; expiresIn: number; user: PlannerUser };
 
+/** What `fetchToken` is called with. */
+export interface TokenRequest {
+  /** The planner's TokenExpired reason: "expiring", "expired" or "invalid_token"; absent for
+   * Ready, AuthenticationRequired, login() and logout(). "invalid_token" means the planner's
+   * token was refused: mint a new one, never answer from a cache. */
+  reason?: string;
+}
+
 export interface EmbedOptions {
   /** The element the iframe is appended to. */
   container: Element;
@@ -34,8 +42,12 @@ export interface EmbedOptions {
    * Its origin is the only one the SDK posts to and listens to. */
   plannerUrl: string;
   /** Asks the integrator's back-end for a token for the current session. Called once for all
-   * planner requests that arrive while it runs. */
-  fetchToken: () => Promise<TokenAnswer>;
+   * planner requests that arrive while it runs (single flight), except that a request with
+   * reason "invalid_token" never joins a call that started without it (that call might bring
+   * back the refused token): it makes a new call with that reason, which supersedes the running
+   * one (whose answer is then not posted), and later requests join the new call. login() and
+   * logout() always make a new call; it keeps "invalid_token" if the call it supersedes had it. */
+  fetchToken: (request: TokenRequest) => Promise<TokenAnswer>;
   /** How long the planner waits for a token before failing waiting calls with
    * TokenRefreshTimeout, and how long the SDK waits for fetchToken (default 30 000 ms).
    * Passed to the planner as the `answerDeadlineMs` query parameter. */
@@ -83,7 +95,7 @@ export declare class HostBridge {
   constructor(options: {
     plannerOrigin: string;
     frameWindow: () => { postMessage(message: unknown, targetOrigin: string): void } | null;
-    fetchToken: () => Promise<unknown>;
+    fetchToken: (request: TokenRequest) => Promise<unknown>;
     answerDeadlineMs?: number;
     setTimer?: (fn: () => void, ms: number) => unknown;
     clearTimer?: (handle: unknown) => void;

@@ -7,13 +7,23 @@
  *   const planner = embedPlanner({
  *     container: document.querySelector("#planner"),
  *     plannerUrl: "https://planner.example/planner/?entity=ENTITY_ID",
- *     fetchToken: () => fetch("/planner-token", {method: "POST", headers: {"X-Requested-With":
- *       "planner-bridge"}}).then((r) => r.json()),   // {kind, token, expiresIn, user?}
+ *     fetchToken: ({reason}) => fetch("/planner-token", {method: "POST",
+ *       headers: {"X-Requested-With": "planner-bridge", "Content-Type": "application/json"},
+ *       body: JSON.stringify({reason})}).then((r) => r.json()),   // {kind, token, expiresIn, user?}
  *   });
  *   planner.on("LoginRequired", () => showLoginForm());   // then: await planner.login()
  *
+ * fetchToken gets `{reason}`: the planner's TokenExpired reason ("expiring", "expired",
+ * "invalid_token"), undefined for Ready, AuthenticationRequired, login() and logout().
+ * "invalid_token" means the planner's token was refused: the back-end must mint a new one, not
+ * answer from a cache.
+ *
  * Token requests from the planner (Ready, AuthenticationRequired, TokenExpired) share one
- * fetchToken() call while it runs (single flight). Tokens stay in memory and are never logged.
+ * fetchToken() call while it runs (single flight), with one exception: a refused token
+ * ("invalid_token") is never answered by a fetch that started without that reason, since that
+ * fetch may bring back the very token that was refused. Such a request starts a new fetch with
+ * reason "invalid_token" that supersedes the running one (whose answer is then not posted), and
+ * later requests join it. Tokens stay in memory and are never logged.
  */
 import {
   HostEvent,
@@ -29,12 +39,17 @@ import {
 export { PlannerBridgeError, PROTOCOL_VERSION };
 
 export const DEFAULT_ANSWER_DEADLINE_MS = 30_000;
+/** The TokenExpired reason for a token the planner web services refused. */
+const REFUSED = "invalid_token";
 
 /**
  * @typedef {{kind: "legal_entity" | "user", token: string, expiresIn: number,
  *   user?: {id: string, name: string}}} TokenAnswer
  * @typedef {{origin: string, source: unknown, data: unknown}} ReceivedMessage
- * @typedef {{generation: number, needsFull: boolean, promise: Promise<TokenAnswer>}} Flight
+ * @typedef {{reason?: string}} TokenRequest  what fetchToken is called with
+ * @typedef {(request: TokenRequest) => Promise<unknown>} FetchToken
+ * @typedef {{generation: number, needsFull: boolean, reason: string | undefined,
+ *   promise: Promise<TokenAnswer>}} Flight
  */
 
 /** @param {unknown} answer @returns {answer is TokenAnswer} */
@@ -64,7 +79,7 @@ export class HostBridge {
   /** @type {(error: Error) => void} */ #rejectReady = () => {};
 
   /**
-   * @param {{plannerOrigin: string, frameWindow: () => any, fetchToken: () => Promise<unknown>,
+   * @param {{plannerOrigin: string, frameWindow: () => any, fetchToken: FetchToken,
    *   answerDeadlineMs?: number, setTimer?: (fn: () => void, ms: number) => unknown,
    *   clearTimer?: (handle: unknown) => void}} options
    */
@@ -93,17 +108,19 @@ export class HostBridge {
     if (!frame || event.source !== frame) return false;
     const received = asPlannerMessage(event.data);
     if (!received) return false;
-    this.#react(received.event);
+    this.#react(received.event, received.content);
     this.#emit(received.event, received.content);
     return true;
   }
 
-  /** @param {string} event */
-  #react(event) {
+  /** @param {string} event @param {Record<string, unknown>} content */
+  #react(event, content) {
     if (event === PlannerEvent.Ready) this.#lastDelivered = null; // a (re)loaded page holds nothing
-    if (event === PlannerEvent.Ready || event === PlannerEvent.AuthenticationRequired ||
-        event === PlannerEvent.TokenExpired) {
-      this.#request(event !== PlannerEvent.TokenExpired).catch((error) => this.#fail(error));
+    if (event === PlannerEvent.Ready || event === PlannerEvent.AuthenticationRequired) {
+      this.#request(true, undefined).catch((error) => this.#fail(error));
+    }
+    if (event === PlannerEvent.TokenExpired) {
+      this.#request(false, String(content.reason)).catch((error) => this.#fail(error));
     }
     if (event === PlannerEvent.AuthenticationSucceeded || event === PlannerEvent.LoginSucceeded) {
       this.#resolveReady(undefined);
@@ -112,14 +129,14 @@ export class HostBridge {
 
   /** After the shop logged the user in: fetch the user token and post Login. */
   async login() {
-    const answer = await this.#startFlight(true);
+    const answer = await this.#startFlight(true, this.#inheritedReason());
     if (answer.kind !== "user") throw new PlannerBridgeError("NotLoggedIn", "fetchToken gave no user token");
     return answer.user;
   }
 
   /** After the shop logged the user out: fetch the legal-entity token and post Logout. */
   async logout() {
-    const answer = await this.#startFlight(true);
+    const answer = await this.#startFlight(true, this.#inheritedReason());
     if (answer.kind !== "legal_entity") {
       throw new PlannerBridgeError("StillLoggedIn", "fetchToken still gives a user token");
     }
@@ -143,23 +160,34 @@ export class HostBridge {
     this.#rejectReady(new PlannerBridgeError("Destroyed", "the planner was removed"));
   }
 
-  /** Join the running fetch, or start one. @param {boolean} needsFull */
-  #request(needsFull) {
-    if (this.#flight) {
-      this.#flight.needsFull ||= needsFull;
-      return this.#flight.promise;
+  /**
+   * Join the running fetch, or start one; a refused token never joins a fetch started without
+   * "invalid_token" (see the module's comment).
+   * @param {boolean} needsFull @param {string | undefined} reason
+   */
+  #request(needsFull, reason) {
+    const running = this.#flight;
+    if (running && (reason !== REFUSED || running.reason === REFUSED)) {
+      running.needsFull ||= needsFull;
+      return running.promise;
     }
-    return this.#startFlight(needsFull);
+    return this.#startFlight(needsFull || Boolean(running?.needsFull), reason);
   }
 
-  /** A new fetch; a newer one supersedes it (login/logout must not be undone by a stale answer).
-   * @param {boolean} needsFull */
-  #startFlight(needsFull) {
+  /** login()/logout() supersede a running fetch; if that one was for a refused token, so is theirs. */
+  #inheritedReason() {
+    return this.#flight?.reason === REFUSED ? REFUSED : undefined;
+  }
+
+  /** A new fetch; a newer one supersedes it (login/logout must not be undone by a stale answer,
+   * a refused token must not be answered by a fetch that may bring it back).
+   * @param {boolean} needsFull @param {string | undefined} reason */
+  #startFlight(needsFull, reason) {
     const generation = ++this.#generation;
     /** @type {Flight} */
-    const flight = { generation, needsFull, promise: Promise.resolve(/** @type {any} */ (null)) };
+    const flight = { generation, needsFull, reason, promise: Promise.resolve(/** @type {any} */ (null)) };
     this.#flight = flight;
-    flight.promise = this.#fetchWithDeadline().then(
+    flight.promise = this.#fetchWithDeadline(reason).then(
       (answer) => {
         if (generation !== this.#generation) return answer;
         this.#flight = null;
@@ -174,8 +202,8 @@ export class HostBridge {
     return flight.promise;
   }
 
-  /** @returns {Promise<TokenAnswer>} */
-  async #fetchWithDeadline() {
+  /** @param {string | undefined} reason @returns {Promise<TokenAnswer>} */
+  async #fetchWithDeadline(reason) {
     /** @type {unknown} */
     let timer;
     const deadline = new Promise((_, reject) => {
@@ -183,7 +211,7 @@ export class HostBridge {
         `fetchToken did not answer within ${this.answerDeadlineMs} ms`)), this.answerDeadlineMs);
     });
     try {
-      const answer = await Promise.race([this.#callFetchToken(), deadline]);
+      const answer = await Promise.race([this.#callFetchToken(reason), deadline]);
       if (!isTokenAnswer(answer)) {
         throw new PlannerBridgeError("InvalidTokenResponse",
           "fetchToken must resolve to {kind, token, expiresIn, user?}");
@@ -194,9 +222,10 @@ export class HostBridge {
     }
   }
 
-  async #callFetchToken() {
+  /** @param {string | undefined} reason */
+  async #callFetchToken(reason) {
     try {
-      return await this.fetchToken();
+      return await this.fetchToken(reason === undefined ? {} : { reason });
     } catch (error) {
       // Only the error's name: an integrator's message might quote a response body.
       const name = error instanceof Error ? error.name : typeof error;
@@ -250,7 +279,7 @@ function invalid(value, what) {
 
 /**
  * Embed the planner. See planner-bridge.d.ts for the contract.
- * @param {{container: Element, plannerUrl: string, fetchToken: () => Promise<unknown>,
+ * @param {{container: Element, plannerUrl: string, fetchToken: FetchToken,
  *   answerDeadlineMs?: number, title?: string}} options
  */
 export function embedPlanner(options) {

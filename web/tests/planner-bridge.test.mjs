@@ -18,7 +18,9 @@ class FrameWindow {
 function setUp(answers) {
   const frame = new FrameWindow();
   const fetches = [];
-  const fetchToken = () => {
+  const requests = []; // what each fetchToken call was given
+  const fetchToken = (...args) => {
+    requests.push(args);
     const answer = answers.shift();
     let release;
     const promise = new Promise((resolve, reject) => {
@@ -30,7 +32,7 @@ function setUp(answers) {
   const bridge = new HostBridge({ plannerOrigin: PLANNER, frameWindow: () => frame, fetchToken });
   const from = (event, content = {}, origin = PLANNER, source = frame) =>
     bridge.receive({ origin, source, data: { event, content } });
-  return { frame, fetches, bridge, from };
+  return { frame, fetches, requests, bridge, from };
 }
 
 const shopToken = (n = 1) => ({ kind: "legal_entity", token: `shop-${n}`, expiresIn: 60 });
@@ -151,4 +153,76 @@ test("after destroy() nothing is accepted and ready rejects with Destroyed", asy
   assert.equal(from("Ready", { version: 1 }), false);
   assert.equal(fetches.length, 0);
   await assert.rejects(bridge.ready, { code: "Destroyed" });
+});
+
+test("fetchToken gets the TokenExpired reason; Ready, AuthenticationRequired, login() none",
+  async () => {
+    const { fetches, requests, bridge, from } = setUp([shopToken(1), shopToken(2),
+      aliceToken(3), aliceToken(4), shopToken(5)]);
+    from("Ready", { version: 1 });
+    fetches[0]();
+    await settle();
+    from("TokenExpired", { reason: "expiring" });
+    fetches[1]();
+    await settle();
+    const login = bridge.login();
+    fetches[2]();
+    await login;
+    from("AuthenticationRequired");
+    fetches[3]();
+    await settle();
+    const logout = bridge.logout();
+    fetches[4]();
+    await logout;
+    assert.deepEqual(requests, [[{}], [{ reason: "expiring" }], [{}], [{}], [{}]]);
+  });
+
+test("a refused token never joins a fetch started without invalid_token; later asks join its own",
+  async () => {
+    const { frame, fetches, requests, from } = setUp([shopToken(1), shopToken(2)]);
+    from("Ready", { version: 1 });
+    from("TokenExpired", { reason: "invalid_token" }); // e.g. the page's old token, refused
+    from("TokenExpired", { reason: "expired" });
+    from("TokenExpired", { reason: "invalid_token" });
+    assert.deepEqual(requests, [[{}], [{ reason: "invalid_token" }]]);
+    fetches[0](); // the superseded fetch answers first: it might be the refused token
+    await settle();
+    assert.deepEqual(frame.posted, []);
+    fetches[1]();
+    await settle();
+    assert.deepEqual(frame.posted.map((p) => [p.event, p.content.token]),
+      [["Authentication", "shop-2"]], "the full handshake the Ready asked for, once");
+  });
+
+test("an invalid_token fetch supersedes a running expiry fetch; its own answer is a refresh",
+  async () => {
+    const { frame, fetches, requests, from } = setUp([aliceToken(1), aliceToken(2), aliceToken(3)]);
+    from("AuthenticationRequired");
+    fetches[0]();
+    await settle();
+    from("TokenExpired", { reason: "expiring" });
+    from("TokenExpired", { reason: "invalid_token" });
+    assert.deepEqual(requests.slice(1), [[{ reason: "expiring" }], [{ reason: "invalid_token" }]]);
+    fetches[2]();
+    await settle();
+    fetches[1]();
+    await settle();
+    assert.deepEqual(frame.posted.map((p) => [p.event, p.content.token]),
+      [["Login", "alice-1"], ["TokenRefreshed", "alice-3"]]);
+  });
+
+test("login() during an invalid_token fetch supersedes it and keeps the reason", async () => {
+  const { frame, fetches, requests, bridge, from } = setUp([shopToken(1), shopToken(2),
+    aliceToken(3)]);
+  from("Ready", { version: 1 });
+  fetches[0]();
+  await settle();
+  from("TokenExpired", { reason: "invalid_token" });
+  const login = bridge.login();
+  assert.deepEqual(requests.slice(1), [[{ reason: "invalid_token" }], [{ reason: "invalid_token" }]]);
+  fetches[2]();
+  assert.deepEqual(await login, { id: "alice", name: "Alice" });
+  fetches[1]();
+  await settle();
+  assert.deepEqual(frame.posted.map((p) => p.event), ["Authentication", "Login"]);
 });
