@@ -194,6 +194,8 @@ def test_write_rights_need_an_entity_allowed_to_write(planner, readonly_shop):
         {"name": "sync", "user": {"id": "alice", "email": "a@example.com"}},
         {"name": "sync\nid=apt_forged", "user": {"id": "alice"}},
         {"name": "sync", "user": {"id": "alice", "name": "Al\u0007ice"}},
+        {"name": "sync\ud800", "user": {"id": "alice"}},  # a lone surrogate: not UTF-8
+        {"name": "sync", "user": {"id": "\udcff"}},
         ["not", "an", "object"],
     ],
 )

@@ -12,7 +12,6 @@ which callers must ask for explicitly.
 from __future__ import annotations
 
 import dataclasses
-import re
 import secrets
 from typing import Any
 
@@ -20,13 +19,13 @@ from .core import Core
 from .errors import InvalidRequest, InvalidScope, InvalidToken, NotFound
 from .store import ApiTokenRecord, Entity
 from .tokens import MintedToken, parse_rights, scope_of
+from .validation import one_line_text
 
 MAX_NAME_LENGTH = 200
 MAX_USER_ID_LENGTH = 200
 MAX_DAYS = 3650
 MAX_EXCHANGE_TTL = 900  # the SPEC's ceiling for an exchanged access token
 DAY = 86400
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,13 +59,9 @@ def describe(record: ApiTokenRecord) -> dict[str, Any]:
     }
 
 
-def _text(value: object, field: str, limit: int) -> str:
-    if not isinstance(value, str) or not value.strip() or len(value) > limit:
-        raise InvalidRequest(f"{field} must be a string of 1 to {limit} characters")
-    if CONTROL_CHARACTERS.search(value):
-        # Names end up in terminals and logs; a newline could forge a line of `api-token list`.
-        raise InvalidRequest(f"{field} must not contain control characters")
-    return value.strip()
+def _stripped(value: object, field: str, limit: int = MAX_NAME_LENGTH) -> str:
+    """Checked one-line text (see `validation`) without its surrounding blanks."""
+    return one_line_text(value, field, limit).strip()
 
 
 def _days(value: object) -> int | None:
@@ -93,14 +88,14 @@ def new_record(
     checked_rights = parse_rights(rights)
     if "write" in checked_rights and not entity.allow_write:
         raise InvalidScope("this entity may not grant write rights")
-    uid = _text(user_id, "user.id", MAX_USER_ID_LENGTH)
+    uid = _stripped(user_id, "user.id", MAX_USER_ID_LENGTH)
     days = _days(expires_in_days)
     return ApiTokenRecord(
         id=new_token_id(),
         entity_id=entity.id,
         user_id=uid,
-        user_name=uid if user_name is None else _text(user_name, "user.name", MAX_NAME_LENGTH),
-        name=_text(name, "name", MAX_NAME_LENGTH),
+        user_name=uid if user_name is None else _stripped(user_name, "user.name"),
+        name=_stripped(name, "name"),
         rights=checked_rights,
         created=now,
         expires=None if days is None else now + days * DAY,

@@ -30,7 +30,7 @@ from .clock import Clock
 from .errors import InsufficientScope, InvalidRequest, NotFound, PayloadTooLarge
 from .store import Asset, Store
 from .tokens import AccessClaims
-from .validation import ascii_number
+from .validation import ascii_number, is_utf8_encodable, one_line_text
 
 ASSET_ID = re.compile(r"ast_[0-9a-f]{24}")
 MAX_DATA_BYTES = 64 * 1024
@@ -39,7 +39,6 @@ MAX_KIND_LENGTH = 64
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 FIELDS = {"name", "kind", "data"}
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 MAX_DATA_DEPTH = 32  # far below any JSON codec's recursion limit, wherever it runs
 CHANGE_ATTEMPTS = 3  # optimistic retries when another write lands between our read and write
 
@@ -107,22 +106,13 @@ def checked_fields(body: dict[str, Any], *, creating: bool) -> dict[str, Any]:
         raise InvalidRequest("nothing to change: give name, kind or data")
     fields = dict(body)
     if "name" in body:
-        fields["name"] = _text(body["name"], "name", MAX_NAME_LENGTH)
+        fields["name"] = one_line_text(body["name"], "name", MAX_NAME_LENGTH)
     if "kind" in body:
-        fields["kind"] = _text(body["kind"], "kind", MAX_KIND_LENGTH)
+        fields["kind"] = one_line_text(body["kind"], "kind", MAX_KIND_LENGTH)
     fields["data"] = _document(body.get("data", {}))
     if not creating and "data" not in body:
         del fields["data"]
     return fields
-
-
-def _text(value: object, field: str, limit: int) -> str:
-    if not isinstance(value, str) or not value.strip() or len(value) > limit:
-        raise InvalidRequest(f"{field} must be a non-empty string of at most {limit} characters")
-    if CONTROL_CHARACTERS.search(value):
-        raise InvalidRequest(f"{field} must not contain control characters")
-    _encodable(value, field)
-    return value
 
 
 def _document(value: object) -> dict[str, Any]:
@@ -136,7 +126,8 @@ def _document(value: object) -> dict[str, Any]:
         raise InvalidRequest("data must be plain JSON (no NaN or Infinity, not too deep)") from None
     if size > MAX_DATA_BYTES:
         raise PayloadTooLarge(f"data is larger than {MAX_DATA_BYTES} bytes")
-    _encodable(json.dumps(value, ensure_ascii=False), "data")
+    if not is_utf8_encodable(json.dumps(value, ensure_ascii=False)):
+        raise InvalidRequest("data holds text that is not valid UTF-8")
     return value
 
 
@@ -150,13 +141,6 @@ def _depth_exceeds(document: dict[str, Any], limit: int) -> bool:
         children = item.values() if isinstance(item, dict) else item
         stack.extend((c, depth + 1) for c in children if isinstance(c, dict | list))
     return False
-
-
-def _encodable(text: str, field: str) -> None:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        raise InvalidRequest(f"{field} holds text that is not valid UTF-8") from None
 
 
 def require_write(claims: AccessClaims) -> None:
