@@ -6,7 +6,6 @@
     │   └── UnprocessableRequest    422 invalid_request (Idempotency-Key reused, other body)
     ├── InvalidClient               401 invalid_client    (WWW-Authenticate: Basic or Signature)
     ├── InvalidGrant                400 invalid_grant
-    ├── UnauthorizedClient          400 unauthorized_client
     ├── UnsupportedGrantType        400 unsupported_grant_type
     ├── InvalidScope                403 invalid_scope     (400 at /auth/token, per RFC 6749)
     ├── InvalidToken                401 invalid_token     (WWW-Authenticate: Bearer)
@@ -59,11 +58,6 @@ class InvalidClient(ProtocolError):
 
 class InvalidGrant(ProtocolError):
     error = "invalid_grant"
-    status_code = 400
-
-
-class UnauthorizedClient(ProtocolError):
-    error = "unauthorized_client"
     status_code = 400
 
 

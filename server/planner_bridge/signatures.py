@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
 from http_message_signatures import HTTPMessageSigner, HTTPMessageVerifier, algorithms
@@ -172,7 +172,3 @@ class _HeaderPairs:
         if not values:
             raise KeyError(name)
         return ", ".join(values)
-
-
-def header_pairs(raw: Mapping[str, str] | Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
-    return list(raw.items()) if isinstance(raw, Mapping) else list(raw)
