@@ -47,6 +47,13 @@ def test_every_variable_is_read():
     assert settings.sqlite_path == Path("/srv/pb/other.sqlite3")
 
 
+@pytest.mark.parametrize(
+    "issuer", ["https://planner.example/base", "http://[::1]:8001", "http://0.0.0.0:8001"]
+)
+def test_an_issuer_with_a_path_or_an_ip_host_is_fine(issuer):
+    assert Settings.from_env({"PLANNER_BRIDGE_ISSUER": issuer}).issuer == issuer
+
+
 def test_other_environment_variables_are_ignored():
     assert Settings.from_env({"PATH": "/bin", "PLANNER_BRIDGE": "x"}) == Settings()
 
@@ -73,6 +80,11 @@ def test_min_token_ttl_lowers_the_floor():
         ("API_TOKEN_DAYS", "0", "API_TOKEN_DAYS"),
         ("SIGNING_ALG", "HS256", "SIGNING_ALG must be one of"),
         ("ISSUER", "planner.example", "ISSUER must be an http(s) URL"),
+        ("ISSUER", "http://planner_bad.example", "ISSUER must be an http(s) URL"),
+        ("ISSUER", "https://planner.example;x", "ISSUER must be an http(s) URL"),
+        ("ISSUER", "https://user:pw@planner.example", "ISSUER must be an http(s) URL"),
+        ("ISSUER", "http://[::1", "ISSUER must be an http(s) URL"),
+        ("ISSUER", "http://planner.example:99999", "ISSUER must be an http(s) URL"),
         ("DATABASE_URL", "mysql://x", "DATABASE_URL"),
     ],
 )

@@ -8,6 +8,7 @@ import re
 import secrets
 from collections.abc import Sequence
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 from .clock import Clock
 from .credentials import SecretDeriver, new_key_id
@@ -52,6 +53,12 @@ def normalize_origin(origin: str) -> str:
     if port in (0, DEFAULT_PORTS[scheme]):
         return f"{scheme}://{host}"
     return f"{scheme}://{host}:{port}"
+
+
+def origin_of(url: str) -> str:
+    """The origin of an http(s) URL (such as the issuer), normalized; ValueError if none."""
+    parts = urlsplit(url)  # raises ValueError itself for some malformed URLs ("http://[::1")
+    return normalize_origin(f"{parts.scheme}://{parts.netloc}")
 
 
 def _host(host: str) -> str | None:

@@ -29,6 +29,8 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from .entities import origin_of
+
 PREFIX = "PLANNER_BRIDGE_"
 SIGNING_ALGORITHMS = ("ES256", "EdDSA", "RS256")
 
@@ -124,8 +126,20 @@ class Settings:
             problems.append(
                 f"{PREFIX}DATABASE_URL: only sqlite:///PATH is supported in this version"
             )
-        if not self.issuer.startswith(("http://", "https://")):
-            problems.append(f"{PREFIX}ISSUER must be an http(s) URL")
+        if not _has_origin(self.issuer):
+            # The planner page takes its origin and live URL from the issuer (never from Host).
+            problems.append(
+                f"{PREFIX}ISSUER must be an http(s) URL with a valid host name and port,"
+                " e.g. https://planner.example"
+            )
 
     def replace(self, **changes: object) -> Settings:
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+
+
+def _has_origin(url: str) -> bool:
+    try:
+        origin_of(url)
+    except ValueError:
+        return False
+    return True

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from markupsafe import Markup
 from starlette.requests import Request
@@ -25,7 +24,7 @@ from starlette.templating import Jinja2Templates
 from starlette.types import Scope
 
 from ..core import Core
-from ..entities import normalize_origin
+from ..entities import origin_of
 from ..errors import InvalidRequest, NotFound
 from ..store import Entity
 
@@ -81,8 +80,7 @@ def planner_origins(issuer: str) -> tuple[str, str]:
 
     Never from the request's Host header: that is the client's word, and it would go into the
     page's CSP and the live URL the planner connects to."""
-    parts = urlsplit(issuer)
-    origin = normalize_origin(f"{parts.scheme}://{parts.netloc}")
+    origin = origin_of(issuer)
     return origin, "ws" + origin.removeprefix("http")
 
 
