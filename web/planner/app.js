@@ -20,11 +20,11 @@
  *                 {identity, waiting, asking, valid}. No token is reachable from it.
  *   query         /planner/?entity=ID[&answerDeadlineMs=N] (N from 100 to 600000; default 30000).
  */
-import { PlannerEvent } from "../sdk/protocol.js";
+import { DEFAULT_ANSWER_DEADLINE_MS, PlannerEvent, isAnswerDeadline } from "../sdk/protocol.js";
 import { AssetsApi, httpSender } from "./api.js";
 import { HostLink, pickParentOrigin } from "./host-link.js";
 import { LiveChannel } from "./live.js";
-import { DEFAULT_ANSWER_DEADLINE_MS, TokenKeeper } from "./token-keeper.js";
+import { TokenKeeper } from "./token-keeper.js";
 import { PlannerView } from "./view.js";
 
 /** @typedef {import("./api.js").Asset} Asset */
@@ -37,7 +37,7 @@ function readConfig() {
 /** @param {string} search */
 function answerDeadlineOf(search) {
   const value = Number(new URLSearchParams(search).get("answerDeadlineMs"));
-  return Number.isInteger(value) && value >= 100 && value <= 600_000 ? value : DEFAULT_ANSWER_DEADLINE_MS;
+  return isAnswerDeadline(value) ? value : DEFAULT_ANSWER_DEADLINE_MS;
 }
 
 /** @param {unknown} error */

@@ -23,9 +23,8 @@
  *   still waiting under the old one fail with IdentityChanged and are never sent.
  * Everything outside (clock, timers, HTTP, the host) is injected, so node tests drive it.
  */
-import { PlannerBridgeError } from "../sdk/protocol.js";
+import { DEFAULT_ANSWER_DEADLINE_MS, PlannerBridgeError } from "../sdk/protocol.js";
 
-export const DEFAULT_ANSWER_DEADLINE_MS = 30_000;
 const MAX_EARLY_REFRESH_MS = 60_000;
 const WRITE_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 

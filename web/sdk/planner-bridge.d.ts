@@ -49,7 +49,8 @@ export interface EmbedOptions {
    * logout() always make a new call; it keeps "invalid_token" if the call it supersedes had it. */
   fetchToken: (request: TokenRequest) => Promise<TokenAnswer>;
   /** How long the planner waits for a token before failing waiting calls with
-   * TokenRefreshTimeout, and how long the SDK waits for fetchToken (default 30 000 ms).
+   * TokenRefreshTimeout, and how long the SDK waits for fetchToken (default 30 000 ms; a whole
+   * number from 100 to 600 000, else InvalidOption: the planner accepts no other).
    * Passed to the planner as the `answerDeadlineMs` query parameter. */
   answerDeadlineMs?: number;
   /** The iframe's accessible title (default "Planner"). */

@@ -26,19 +26,21 @@
  * later requests join it. Tokens stay in memory and are never logged.
  */
 import {
+  DEFAULT_ANSWER_DEADLINE_MS,
   HostEvent,
+  MAX_ANSWER_DEADLINE_MS,
+  MIN_ANSWER_DEADLINE_MS,
   PlannerBridgeError,
   PlannerEvent,
   PROTOCOL_VERSION,
   asPlannerMessage,
+  isAnswerDeadline,
   isTokenContent,
   isUser,
   message,
 } from "./protocol.js";
 
-export { PlannerBridgeError, PROTOCOL_VERSION };
-
-export const DEFAULT_ANSWER_DEADLINE_MS = 30_000;
+export { DEFAULT_ANSWER_DEADLINE_MS, PlannerBridgeError, PROTOCOL_VERSION };
 /** The TokenExpired reason for a token the planner web services refused. */
 const REFUSED = "invalid_token";
 
@@ -286,8 +288,10 @@ export function embedPlanner(options) {
   const { container, plannerUrl, fetchToken, answerDeadlineMs, title } = options ?? {};
   invalid(container && typeof container.appendChild === "function", "container must be an element");
   invalid(typeof fetchToken === "function", "fetchToken must be a function");
-  invalid(answerDeadlineMs === undefined || (Number.isInteger(answerDeadlineMs) && answerDeadlineMs > 0),
-    "answerDeadlineMs must be a positive whole number of milliseconds");
+  // The planner accepts the same range (protocol.js): outside it, it would silently use its default.
+  invalid(answerDeadlineMs === undefined || isAnswerDeadline(answerDeadlineMs),
+    `answerDeadlineMs must be a whole number of milliseconds from ${MIN_ANSWER_DEADLINE_MS} to ${
+      MAX_ANSWER_DEADLINE_MS}`);
   const url = plannerUrlOf(plannerUrl, answerDeadlineMs);
   const iframe = document.createElement("iframe");
   iframe.src = url.href;

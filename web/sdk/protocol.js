@@ -1,7 +1,8 @@
 // @ts-check
 /**
  * The bridge's wire contract, the one file both the host SDK and the planner import:
- * the protocol version, every message name, one guard per message, and PlannerBridgeError.
+ * the protocol version, every message name, one guard per message, PlannerBridgeError, and the
+ * defaults both sides must agree on (the answer deadline and its bounds).
  *
  * A message is `{event: NAME, content: {...}}`, posted to an explicit origin (never "*").
  * Guards check shape and types only; who may send a message (origin, source) is the
@@ -9,6 +10,19 @@
  */
 
 export const PROTOCOL_VERSION = 1;
+
+/** How long the planner waits for a token and the SDK for fetchToken (SPEC: default 30 s). */
+export const DEFAULT_ANSWER_DEADLINE_MS = 30_000;
+/** The deadlines both accept: the SDK refuses others (InvalidOption) rather than let the planner
+ * fall back to the default while the SDK keeps the asked value. */
+export const MIN_ANSWER_DEADLINE_MS = 100;
+export const MAX_ANSWER_DEADLINE_MS = 600_000;
+
+/** @param {unknown} ms @returns {ms is number} */
+export function isAnswerDeadline(ms) {
+  return Number.isInteger(ms) && /** @type {number} */ (ms) >= MIN_ANSWER_DEADLINE_MS &&
+    /** @type {number} */ (ms) <= MAX_ANSWER_DEADLINE_MS;
+}
 
 /** Host → planner. */
 export const HostEvent = Object.freeze({

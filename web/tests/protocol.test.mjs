@@ -39,3 +39,35 @@ test("PlannerBridgeError carries a code and a status", () => {
   assert.equal(error.name, "PlannerBridgeError");
   assert.deepEqual([error.code, error.status, error.message], ["insufficient_scope", 403, "no"]);
 });
+
+test("protocol defaults are defined once, in protocol.js, and used by the SDK and the planner",
+  async () => {
+    const { readdir, readFile } = await import("node:fs/promises");
+    const { TokenKeeper } = await import("../planner/token-keeper.js");
+    const sdk = await import("../sdk/planner-bridge.js");
+    assert.equal(protocol.DEFAULT_ANSWER_DEADLINE_MS, 30_000);
+    assert.equal(sdk.DEFAULT_ANSWER_DEADLINE_MS, protocol.DEFAULT_ANSWER_DEADLINE_MS);
+    assert.equal(new TokenKeeper({ send: async () => ({ status: 200 }) }).answerDeadlineMs,
+      protocol.DEFAULT_ANSWER_DEADLINE_MS);
+    const defining = [];
+    for (const dir of ["sdk", "planner"]) {
+      const url = new URL(`../${dir}/`, import.meta.url);
+      for (const name of (await readdir(url)).filter((n) => n.endsWith(".js"))) {
+        const text = await readFile(new URL(name, url), "utf8");
+        if (/DEFAULT_ANSWER_DEADLINE_MS\s*=/.test(text)) defining.push(`${dir}/${name}`);
+      }
+    }
+    assert.deepEqual(defining, ["sdk/protocol.js"]);
+  });
+
+test("the SDK refuses an answer deadline the planner would not accept", async () => {
+  const { embedPlanner } = await import("../sdk/planner-bridge.js");
+  const options = { container: { appendChild() {} }, plannerUrl: "http://planner/planner/",
+    fetchToken: async () => null };
+  for (const answerDeadlineMs of [50, 99, 600_001, 1.5, 0]) {
+    assert.throws(() => embedPlanner({ ...options, answerDeadlineMs }), { code: "InvalidOption" },
+      String(answerDeadlineMs));
+  }
+  assert.equal(protocol.isAnswerDeadline(100), true);
+  assert.equal(protocol.isAnswerDeadline(600_000), true);
+});
