@@ -57,7 +57,8 @@ export interface EmbedOptions {
   title?: string;
 }
 
-/** Planner → host messages and their content, plus "error" for the SDK's own failures. */
+/** Planner → host messages and their content, plus "error" for the SDK's own failures (a failed
+ * or timed-out fetchToken; never one whose fetch a newer fetch had already superseded). */
 export interface PlannerEvents {
   Ready: { version: 1 };
   AuthenticationRequired: Record<string, never>;

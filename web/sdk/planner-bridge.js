@@ -23,7 +23,8 @@
  * ("invalid_token") is never answered by a fetch that started without that reason, since that
  * fetch may bring back the very token that was refused. Such a request starts a new fetch with
  * reason "invalid_token" that supersedes the running one (whose answer is then not posted), and
- * later requests join it. Tokens stay in memory and are never logged.
+ * later requests join it. A superseded fetch never reports an `error` (the newer one answers
+ * for it). Tokens stay in memory and are never logged.
  */
 import {
   DEFAULT_ANSWER_DEADLINE_MS,
@@ -119,11 +120,9 @@ export class HostBridge {
   #react(event, content) {
     if (event === PlannerEvent.Ready) this.#lastDelivered = null; // a (re)loaded page holds nothing
     if (event === PlannerEvent.Ready || event === PlannerEvent.AuthenticationRequired) {
-      this.#request(true, undefined).catch((error) => this.#fail(error));
+      this.#report(this.#request(true, undefined));
     }
-    if (event === PlannerEvent.TokenExpired) {
-      this.#request(false, String(content.reason)).catch((error) => this.#fail(error));
-    }
+    if (event === PlannerEvent.TokenExpired) this.#report(this.#request(false, String(content.reason)));
     if (event === PlannerEvent.AuthenticationSucceeded || event === PlannerEvent.LoginSucceeded) {
       this.#resolveReady(undefined);
     }
@@ -131,14 +130,14 @@ export class HostBridge {
 
   /** After the shop logged the user in: fetch the user token and post Login. */
   async login() {
-    const answer = await this.#startFlight(true, this.#inheritedReason());
+    const answer = await this.#startFlight(true, this.#inheritedReason()).promise;
     if (answer.kind !== "user") throw new PlannerBridgeError("NotLoggedIn", "fetchToken gave no user token");
     return answer.user;
   }
 
   /** After the shop logged the user out: fetch the legal-entity token and post Logout. */
   async logout() {
-    const answer = await this.#startFlight(true, this.#inheritedReason());
+    const answer = await this.#startFlight(true, this.#inheritedReason()).promise;
     if (answer.kind !== "legal_entity") {
       throw new PlannerBridgeError("StillLoggedIn", "fetchToken still gives a user token");
     }
@@ -165,13 +164,13 @@ export class HostBridge {
   /**
    * Join the running fetch, or start one; a refused token never joins a fetch started without
    * "invalid_token" (see the module's comment).
-   * @param {boolean} needsFull @param {string | undefined} reason
+   * @param {boolean} needsFull @param {string | undefined} reason @returns {Flight}
    */
   #request(needsFull, reason) {
     const running = this.#flight;
     if (running && (reason !== REFUSED || running.reason === REFUSED)) {
       running.needsFull ||= needsFull;
-      return running.promise;
+      return running;
     }
     return this.#startFlight(needsFull || Boolean(running?.needsFull), reason);
   }
@@ -183,7 +182,7 @@ export class HostBridge {
 
   /** A new fetch; a newer one supersedes it (login/logout must not be undone by a stale answer,
    * a refused token must not be answered by a fetch that may bring it back).
-   * @param {boolean} needsFull @param {string | undefined} reason */
+   * @param {boolean} needsFull @param {string | undefined} reason @returns {Flight} */
   #startFlight(needsFull, reason) {
     const generation = ++this.#generation;
     /** @type {Flight} */
@@ -201,7 +200,19 @@ export class HostBridge {
         throw error;
       },
     );
-    return flight.promise;
+    return flight;
+  }
+
+  /**
+   * A planner request's fetch failed: report it, unless a newer fetch superseded it (that one
+   * answers the request; its failure, if any, is reported instead). A late FetchTokenTimeout of
+   * a superseded fetch would otherwise show after the new token already worked.
+   * @param {Flight} flight
+   */
+  #report(flight) {
+    flight.promise.catch((error) => {
+      if (flight.generation === this.#generation) this.#fail(error);
+    });
   }
 
   /** @param {string | undefined} reason @returns {Promise<TokenAnswer>} */

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { HostBridge, PlannerBridgeError } from "../sdk/planner-bridge.js";
-import { settle } from "./fakes.mjs";
+import { FakeClock, settle } from "./fakes.mjs";
 
 const PLANNER = "http://127.0.0.1:8001";
 
@@ -225,4 +225,37 @@ test("login() during an invalid_token fetch supersedes it and keeps the reason",
   fetches[1]();
   await settle();
   assert.deepEqual(frame.posted.map((p) => p.event), ["Authentication", "Login"]);
+});
+
+test("a superseded fetch that later fails or times out reports no error", async () => {
+  const clock = new FakeClock();
+  const frame = new FrameWindow();
+  const fetches = []; // each fetchToken call's {resolve, reject}
+  const bridge = new HostBridge({ plannerOrigin: PLANNER, frameWindow: () => frame,
+    fetchToken: () => new Promise((resolve, reject) => fetches.push({ resolve, reject })),
+    setTimer: clock.setTimer, clearTimer: clock.clearTimer });
+  const errors = [];
+  bridge.on("error", (error) => errors.push(error.code));
+  const from = (event, content = {}) => bridge.receive({ origin: PLANNER, source: frame,
+    data: { event, content } });
+  from("Ready", { version: 1 });
+  from("TokenExpired", { reason: "invalid_token" }); // supersedes the Ready's fetch
+  fetches[1].resolve(shopToken(2));
+  await settle();
+  clock.advance(30_000); // the first fetch never answers: its deadline passes
+  await settle();
+  const login = bridge.login();
+  from("TokenExpired", { reason: "invalid_token" }); // supersedes the login's fetch
+  fetches[3].resolve(shopToken(4));
+  await settle();
+  fetches[2].reject(new Error("the shop's back-end fell over"));
+  await assert.rejects(login, { code: "FetchTokenFailed" }); // login()'s own caller still learns
+  await settle();
+  assert.deepEqual(errors, []);
+  assert.deepEqual(frame.posted.map((p) => [p.event, p.content.token]),
+    [["Authentication", "shop-2"], ["Authentication", "shop-4"]]);
+  from("TokenExpired", { reason: "expired" }); // a fetch nobody superseded still reports
+  clock.advance(30_000);
+  await settle();
+  assert.deepEqual(errors, ["FetchTokenTimeout"]);
 });
