@@ -5,7 +5,12 @@
  * lifetime and queued calls").
  *
  * Rules it keeps:
- * - lifetime = `expiresIn` counted from arrival on a monotonic clock; the token's `exp` is never read;
+ * - lifetime = `expiresIn` counted from arrival; the token's `exp` is never read. Elapsed time is
+ *   the larger of two counts since arrival: the monotonic clock's (performance.now(), immune to
+ *   wall-clock changes, but in Chromium on Linux/macOS it may stop while the system is
+ *   suspended) and the wall clock's (Date.now(), which runs on through suspend). Taking the
+ *   larger errs towards asking early: a wall clock set back changes nothing, one set forward
+ *   costs at most an early TokenExpired, while a missed suspend would send an expired token;
  * - proactive ask at min(60 s, 10 % of the lifetime) before expiry;
  * - calls made without a valid token wait in call order; one ask (AuthenticationRequired before
  *   any token, TokenExpired after) per episode, however many wait; an episode ends when a token
@@ -33,13 +38,15 @@ const WRITE_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
  * @typedef {{method: string, path: string, body?: unknown, idempotencyKey?: string}} CallRequest
  * @typedef {{status: number}} Answer
  * @typedef {{value: string, identity: Identity, key: string, arrivedAt: number,
- *   lifetimeMs: number, confirmed: boolean, dead: boolean, refreshAsked: boolean}} HeldToken
+ *   arrivedAtWall: number, lifetimeMs: number, confirmed: boolean, dead: boolean,
+ *   refreshAsked: boolean}} HeldToken
  * @typedef {{answer?: Answer, error?: Error}} Outcome
  * @typedef {{seq: number, request: CallRequest, identityKey: string | null, replayed: boolean,
  *   finish: (outcome: Outcome) => void}} Call
  * @typedef {{
  *   send: (request: CallRequest, token: string) => Promise<Answer>,
  *   now?: () => number,
+ *   wallNow?: () => number,
  *   setTimer?: (fn: () => void, ms: number) => unknown,
  *   clearTimer?: (handle: unknown) => void,
  *   newKey?: () => string,
@@ -69,7 +76,8 @@ export class TokenKeeper {
   /** @param {KeeperOptions} options */
   constructor(options) {
     this.send = options.send;
-    this.now = options.now ?? (() => performance.now());
+    this.now = options.now ?? (() => performance.now()); // monotonic; may pause in suspend
+    this.wallNow = options.wallNow ?? (() => Date.now()); // runs through suspend; may jump
     this.setTimer = options.setTimer ?? ((fn, ms) => setTimeout(fn, ms));
     this.clearTimer = options.clearTimer ?? ((h) => clearTimeout(/** @type {any} */ (h)));
     this.newKey = options.newKey ?? (() => crypto.randomUUID());
@@ -137,7 +145,7 @@ export class TokenKeeper {
   accept({ token, expiresIn, identity }) {
     const key = identityKey(identity);
     this.#clearTimers();
-    this.#token = { value: token, identity, key, arrivedAt: this.now(),
+    this.#token = { value: token, identity, key, arrivedAt: this.now(), arrivedAtWall: this.wallNow(),
       lifetimeMs: expiresIn * 1000, confirmed: false, dead: false, refreshAsked: false };
     if (key !== this.#identityKey) this.#switchIdentity(key, identity);
     this.#endEpisode();
@@ -157,11 +165,11 @@ export class TokenKeeper {
     return this.#token?.identity ?? null;
   }
 
-  /** Re-check expiry by elapsed monotonic time: timers do not run while a device sleeps. */
+  /** Re-check expiry by elapsed time: timers do not run while a device sleeps. */
   wake() {
     const token = this.#token;
     if (!token) return;
-    if (!token.refreshAsked && this.now() >= this.#refreshAt(token)) this.#refreshDue(token);
+    if (!token.refreshAsked && this.#elapsed(token) >= this.#refreshAfter(token)) this.#refreshDue(token);
     if (!this.#usable() && this.#waiting.length > 0) this.#ask("expired");
     this.#emit("change", this.state);
   }
@@ -240,7 +248,13 @@ export class TokenKeeper {
 
   #usable() {
     const token = this.#token;
-    return !!token && !token.dead && this.now() < token.arrivedAt + token.lifetimeMs;
+    return !!token && !token.dead && this.#elapsed(token) < token.lifetimeMs;
+  }
+
+  /** Time since the token arrived: the larger of the two clocks' counts (module comment).
+   * @param {HeldToken} token */
+  #elapsed(token) {
+    return Math.max(this.now() - token.arrivedAt, this.wallNow() - token.arrivedAtWall);
   }
 
   /** @param {string} reason */
@@ -302,15 +316,16 @@ export class TokenKeeper {
     }
   }
 
-  /** @param {HeldToken} token */
-  #refreshAt(token) {
-    return token.arrivedAt + token.lifetimeMs - Math.min(MAX_EARLY_REFRESH_MS, token.lifetimeMs / 10);
+  /** How long after arrival to ask for the next token.
+   * @param {HeldToken} token */
+  #refreshAfter(token) {
+    return token.lifetimeMs - Math.min(MAX_EARLY_REFRESH_MS, token.lifetimeMs / 10);
   }
 
   /** @param {HeldToken} token */
   #armTimers(token) {
-    const refreshIn = this.#refreshAt(token) - this.now();
-    const expiresIn = token.arrivedAt + token.lifetimeMs - this.now();
+    const refreshIn = this.#refreshAfter(token) - this.#elapsed(token);
+    const expiresIn = token.lifetimeMs - this.#elapsed(token);
     this.#timers.push(this.setTimer(() => this.#refreshDue(token), Math.max(0, refreshIn)));
     this.#timers.push(this.setTimer(() => this.wake(), Math.max(0, expiresIn)));
   }
@@ -319,7 +334,7 @@ export class TokenKeeper {
   #refreshDue(token) {
     if (token !== this.#token || token.refreshAsked || token.dead) return;
     token.refreshAsked = true;
-    this.#ask("expiring");
+    this.#ask(this.#usable() ? "expiring" : "expired"); // late (the device slept): say so
   }
 
   #clearTimers() {

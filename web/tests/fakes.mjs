@@ -1,13 +1,18 @@
 // Test doubles shared by the node tests: a manual clock with timers, and a recording server.
 
-/** A monotonic clock whose timers run only when the test advances it. */
+/**
+ * A monotonic clock (`now`, like performance.now()) whose timers run only when the test advances
+ * it, and a wall clock (`wallNow`, like Date.now()) that moves with it unless the test says not.
+ */
 export class FakeClock {
   time = 1000;
+  wall = 1_764_000_000_000;
   /** @type {Map<number, {at: number, fn: () => void}>} */
   timers = new Map();
   #next = 1;
 
   now = () => this.time;
+  wallNow = () => this.wall;
   setTimer = (fn, ms) => {
     const handle = this.#next++;
     this.timers.set(handle, { at: this.time + ms, fn });
@@ -26,15 +31,30 @@ export class FakeClock {
         .sort((a, b) => a[1].at - b[1].at || a[0] - b[0])[0];
       if (!due) break;
       this.timers.delete(due[0]);
-      this.time = Math.max(this.time, due[1].at);
+      const at = Math.max(this.time, due[1].at);
+      this.wall += at - this.time;
+      this.time = at;
       due[1].fn();
     }
+    this.wall += end - this.time;
     this.time = end;
   }
 
   /** Jump forward without running timers: a device waking from sleep. */
   sleep(ms) {
     this.time += ms;
+    this.wall += ms;
+  }
+
+  /** A system suspend as Chromium on Linux/macOS may see it: performance.now() stands still,
+   * the wall clock jumps, no timer runs. */
+  suspend(ms) {
+    this.wall += ms;
+  }
+
+  /** The wall clock alone is set (NTP, the user): back for negative `ms`. */
+  setWall(ms) {
+    this.wall += ms;
   }
 }
 

@@ -13,8 +13,8 @@ function setUp(options = {}) {
   const clock = new FakeClock();
   const server = new FakeServer();
   let keys = 0;
-  const keeper = new TokenKeeper({ send: server.send, now: clock.now, setTimer: clock.setTimer,
-    clearTimer: clock.clearTimer, newKey: () => `key-${++keys}`, ...options });
+  const keeper = new TokenKeeper({ send: server.send, now: clock.now, wallNow: clock.wallNow,
+    setTimer: clock.setTimer, clearTimer: clock.clearTimer, newKey: () => `key-${++keys}`, ...options });
   const asks = [];
   const errors = [];
   keeper.on("ask", (ask) => asks.push(ask));
@@ -157,14 +157,51 @@ test("user switch: a 401 call of Alice is not replayed with Bob's token", async 
   assert.deepEqual(server.received.map((r) => r.token), ["alice-1"]);
 });
 
-test("waking from sleep re-checks expiry by elapsed monotonic time", () => {
+test("waking from sleep re-checks expiry by elapsed time; a missed expiry is said so", () => {
   const { keeper, clock, asks } = setUp();
   keeper.accept({ token: "t1", expiresIn: 600, identity: SHOP });
-  clock.sleep(700_000);
-  assert.equal(keeper.state.valid, false);
+  clock.sleep(545_000); // past the refresh point, not the expiry
   keeper.wake();
   assert.deepEqual(asks.map((a) => a.reason), ["expiring"]);
+  const late = setUp();
+  late.keeper.accept({ token: "t1", expiresIn: 600, identity: SHOP });
+  late.clock.sleep(700_000);
+  assert.equal(late.keeper.state.valid, false);
+  late.keeper.wake();
+  assert.deepEqual(late.asks.map((a) => a.reason), ["expired"]);
 });
+
+test("a suspend that stops the monotonic clock still expires the token: one TokenExpired",
+  async () => {
+    for (const how of ["call", "wake"]) {
+      const { keeper, clock, server, asks } = setUp();
+      keeper.accept({ token: "t1", expiresIn: 3600, identity: ALICE });
+      await keeper.call({ method: "GET", path: "/v1/assets" });
+      clock.suspend(2 * 3600_000); // performance.now() paused, the wall clock 2 h on
+      assert.equal(keeper.state.valid, false, how);
+      if (how === "wake") keeper.wake(); // visibilitychange
+      const calls = [keeper.call({ method: "GET", path: "/v1/assets" }),
+        keeper.call({ method: "PATCH", path: "/v1/assets/1", body: { name: "x" } })];
+      keeper.wake();
+      assert.deepEqual(asks, [{ event: "TokenExpired", reason: "expired" }], how);
+      assert.equal(server.received.length, 1, "nothing went out with the expired token");
+      keeper.accept({ token: "t2", expiresIn: 3600, identity: ALICE });
+      await Promise.all(calls);
+      assert.deepEqual(server.received.slice(1).map((r) => r.token), ["t2", "t2"], how);
+      assert.equal(asks.length, 1, how);
+    }
+  });
+
+test("a wall clock set back does not stretch the token: the monotonic count still expires it",
+  () => {
+    const { keeper, clock, asks } = setUp();
+    keeper.accept({ token: "t1", expiresIn: 600, identity: SHOP });
+    clock.setWall(-3600_000);
+    clock.advance(540_000);
+    assert.deepEqual(asks.map((a) => a.reason), ["expiring"]);
+    clock.advance(60_000);
+    assert.equal(keeper.state.valid, false);
+  });
 
 test("confirmed once per identity; a never-confirmed token refused is reported", async () => {
   const { keeper, server } = setUp();
