@@ -295,6 +295,28 @@ def test_serve_answers_on_its_url_and_uses_it_as_issuer(served, data_dir):
     assert response.status_code == 200, response.text
 
 
+def test_an_api_token_made_beside_a_running_server_names_that_server(served, data_dir):
+    """No PLANNER_BRIDGE_ISSUER anywhere: the CLI mints for the issuer `serve` remembered."""
+    url, _ = served
+    created = cli_json(data_dir, "entity", "create", "Shop", "--origin", ORIGIN)
+    token = cli_json(
+        data_dir,
+        "api-token",
+        "create",
+        "--entity",
+        created["id"],
+        "--user",
+        "alice",
+        "--name",
+        "sync",
+    )["token"]
+    exchanged = httpx.post(
+        url + "/v1/api-tokens/exchange", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert exchanged.status_code == 200, exchanged.text
+    assert (data_dir / "issuer").read_text().strip() == url
+
+
 def test_a_key_revoked_by_the_cli_is_refused_by_a_running_server(served, data_dir):
     url, _ = served
     created = cli_json(data_dir, "entity", "create", "Shop", "--origin", ORIGIN)

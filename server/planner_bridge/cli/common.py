@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from typing import Any
 
 from ..core import Core
@@ -14,8 +15,31 @@ class CommandError(Exception):
     """A refusal worth one line on stderr (exit status 1)."""
 
 
+ISSUER_VARIABLE = "PLANNER_BRIDGE_ISSUER"
+# The issuer a server last served as, remembered in its data dir: tokens name their issuer, so
+# an `api-token create` run beside `serve --port 9000` must mint for that server, not the default.
+ISSUER_FILE = "issuer"
+
+
 def settings_from(args: argparse.Namespace, **overrides: object) -> Settings:
-    return Settings.from_env(None, data_dir=getattr(args, "data_dir", None), **overrides)
+    settings = Settings.from_env(None, data_dir=getattr(args, "data_dir", None), **overrides)
+    remembered = settings.data_dir / ISSUER_FILE
+    if ISSUER_VARIABLE not in os.environ and "issuer" not in overrides and remembered.exists():
+        settings = Settings.from_env(
+            None, data_dir=settings.data_dir, issuer=remembered.read_text().strip(), **overrides
+        )
+    return settings
+
+
+def serving_settings(args: argparse.Namespace, url: str) -> Settings:
+    """Settings for a server listening on `url`: the issuer defaults to that URL (the
+    environment's wins), and is remembered for the commands run beside it."""
+    settings = settings_from(args)
+    if ISSUER_VARIABLE not in os.environ:
+        settings = settings.replace(issuer=url)
+    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    (settings.data_dir / ISSUER_FILE).write_text(settings.issuer + "\n")
+    return settings
 
 
 def open_core(args: argparse.Namespace) -> Core:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 from typing import Any
 
@@ -17,7 +16,7 @@ from .. import demo
 from ..apps import integrator, planner
 from ..core import Core
 from ..serving import bind, make_server, serve_all, url_of
-from .common import emit, settings_from
+from .common import emit, serving_settings
 from .serve import port_number
 
 
@@ -38,9 +37,7 @@ def run(args: argparse.Namespace) -> None:
     host_sock = bind("127.0.0.1", args.host_port)
     planner_url = url_of(planner_sock)
     host_url = url_of(host_sock, "localhost")
-    settings = settings_from(args)
-    if "PLANNER_BRIDGE_ISSUER" not in os.environ:
-        settings = settings.replace(issuer=planner_url)
+    settings = serving_settings(args, planner_url)
     core = Core.open(settings)
     try:
         setup = demo.prepare(core, host_url=host_url, planner_url=planner_url)

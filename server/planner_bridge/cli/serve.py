@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 from typing import Any
 
 from ..apps.planner import create_app
 from ..core import Core
 from ..serving import MAX_PORT, bind, make_server, serve_all, url_of
 from ..validation import ascii_number
-from .common import settings_from
+from .common import serving_settings
 
 
 def port_number(text: str) -> int:
@@ -32,10 +31,7 @@ def register(commands: Any, parent: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> None:
     sock = bind(args.host, args.port)
     url = url_of(sock)
-    # The issuer defaults to the URL we listen on; PLANNER_BRIDGE_ISSUER overrides it.
-    settings = settings_from(args)
-    if "PLANNER_BRIDGE_ISSUER" not in os.environ:
-        settings = settings.replace(issuer=url)
+    settings = serving_settings(args, url)
     core = Core.open(settings)
     print(f"planner origin on {url} (issuer {settings.issuer})", flush=True)
     asyncio.run(serve_all([(make_server(create_app(core)), sock)]))
