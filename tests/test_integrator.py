@@ -154,6 +154,7 @@ def test_login_keeps_only_the_user_in_a_signed_httponly_cookie(host, planner):
     assert login.status_code == 200 and login.json() == {"user": {"id": "alice", "name": "Alice"}}
     assert session == {"user": {"id": "alice", "name": "Alice"}}
     assert "httponly" in attributes and "samesite=lax" in attributes and "secure" not in attributes
+    assert "max-age=28800" in attributes  # 8 hours, not Starlette's default fortnight
     body = host.token().json()
     assert body["kind"] == "user" and body["user"] == {"id": "alice", "name": "Alice"}
     assert body["token"] not in json.dumps(session)

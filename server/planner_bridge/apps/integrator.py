@@ -49,6 +49,7 @@ REQUEST_HEADER_VALUE = "planner-bridge"
 # instead of answering from TokenClient's cache (the cached token itself was refused).
 REJECTED_REASONS = frozenset({"invalid_token"})
 SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+SESSION_SECONDS = 8 * 3600
 
 
 @dataclasses.dataclass(frozen=True)
@@ -268,6 +269,8 @@ def create_app(config: HostConfig, *, http: httpx.AsyncClient | None = None) -> 
         session_cookie="shop_session",
         same_site="lax",
         https_only=config.host_url.startswith("https://"),
+        # A signed cookie cannot be revoked server-side, so it should not outlive a shopping day.
+        max_age=SESSION_SECONDS,
     )
     app = Starlette(
         routes=routes,
