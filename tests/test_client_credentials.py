@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -14,11 +15,13 @@ import jwt
 import pytest
 
 from conftest import PlannerServer, Shop
+from planner_bridge.apps.token_service import SigningBatch
 from planner_bridge.clock import FrozenClock
 from planner_bridge.credentials import SecretDeriver, b64url
 from planner_bridge.entities import EntityRegistry
 from planner_bridge.errors import InvalidClient
 from planner_bridge.grants import COMMON_FORM, ClientCredentialsGrant, parse_form
+from planner_bridge.tokens import UnsignedToken
 
 FORM = "application/x-www-form-urlencoded"
 GRANT = "grant_type=client_credentials"
@@ -344,3 +347,68 @@ def test_the_secret_is_the_documented_derivation_every_time():
     assert deriver.secret_for("pbk_abd") != deriver.secret_for("pbk_abc")
     assert deriver.matches("pbk_abc", b64url(expected))
     assert not deriver.matches("pbk_abc", b64url(expected)[:-1] + "x")
+
+
+# -- signatures made in batches, once per event-loop turn --------------------------------------
+
+
+def test_concurrent_requests_each_get_their_own_valid_token(planner, shop):
+    async def ask_many() -> list[httpx.Response]:
+        headers = {"Authorization": basic(shop.key_id, shop.secret), "Content-Type": FORM}
+        async with httpx.AsyncClient(base_url=planner.url, headers=headers) as client:
+            return await asyncio.gather(
+                *(client.post("/auth/token", content=GRANT) for _ in range(40))
+            )
+
+    responses = asyncio.run(ask_many())
+    assert all(r.status_code == 200 for r in responses)
+    tokens = [r.json()["access_token"] for r in responses]
+    claims = [planner.core.verifier.verify_access_token(t) for t in tokens]
+    assert len({c.jti for c in claims}) == 40
+    assert all(c.entity_id == shop.entity.id for c in claims)
+
+
+def unsigned(sign) -> UnsignedToken:
+    return UnsignedToken(b"header.payload", sign, "jti", 1, 2)
+
+
+def test_a_batch_signs_every_token_it_was_given():
+    batch = SigningBatch()
+
+    async def sign_together() -> list[bytes]:
+        return await asyncio.gather(
+            *(batch.sign(unsigned(lambda d, i=i: d + b"%d" % i)) for i in range(5))
+        )
+
+    assert asyncio.run(sign_together()) == [b"header.payload%d" % i for i in range(5)]
+
+
+def test_a_failed_signature_reaches_its_own_request_only():
+    batch = SigningBatch()
+
+    def broken(data: bytes) -> bytes:
+        raise ValueError("no key")
+
+    async def sign_together() -> list[object]:
+        good, bad = batch.sign(unsigned(lambda d: b"sig")), batch.sign(unsigned(broken))
+        return await asyncio.gather(good, bad, return_exceptions=True)
+
+    good, bad = asyncio.run(sign_together())
+    assert good == b"sig" and isinstance(bad, ValueError)
+
+
+def test_a_request_gone_before_its_turn_is_skipped():
+    batch = SigningBatch()
+    signed: list[bytes] = []
+
+    def record(data: bytes) -> bytes:
+        signed.append(data)
+        return b"sig"
+
+    async def cancel_one() -> bytes:
+        gone = asyncio.ensure_future(batch.sign(unsigned(lambda d: pytest.fail("signed"))))
+        await asyncio.sleep(0)  # queued
+        gone.cancel()
+        return await batch.sign(unsigned(record))
+
+    assert asyncio.run(cancel_one()) == b"sig" and signed == [b"header.payload"]

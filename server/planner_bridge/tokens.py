@@ -122,6 +122,21 @@ def raw_ecdsa_signature(der: bytes, size: int) -> bytes:
     return r.to_bytes(size, "big") + s.to_bytes(size, "big")
 
 
+@dataclasses.dataclass(frozen=True)
+class UnsignedToken:
+    """A token's signing input and the function that signs it with the key its header names."""
+
+    signing_input: bytes
+    sign: Callable[[bytes], bytes]
+    jti: str
+    issued_at: int
+    expires_at: int
+
+    def signed(self, signature: bytes) -> MintedToken:
+        token = (self.signing_input + b"." + _b64url(signature)).decode("ascii")
+        return MintedToken(token, self.jti, self.issued_at, self.expires_at)
+
+
 # sub, entity, kind, scope, client_id, name: what stays the same from one token to the next
 FixedClaims = tuple[str, str, str, str, str, str | None]
 
@@ -167,13 +182,35 @@ class TokenIssuer:
         user_name: str | None = None,
     ) -> MintedToken:
         """A legal-entity token when `user_id` is None, else a user token."""
+        unsigned = self.prepare_access_token(
+            entity_id=entity_id,
+            client_id=client_id,
+            rights=rights,
+            lifetime=lifetime,
+            user_id=user_id,
+            user_name=user_name,
+        )
+        return unsigned.signed(unsigned.sign(unsigned.signing_input))
+
+    def prepare_access_token(
+        self,
+        *,
+        entity_id: str,
+        client_id: str,
+        rights: Sequence[str],
+        lifetime: int,
+        user_id: str | None = None,
+        user_name: str | None = None,
+    ) -> UnsignedToken:
+        """Everything of an access token but its signature, for callers that sign later."""
         now = int(self.clock.now())
         jti = secrets.token_urlsafe(16)
         sub, kind = (user_id, "user") if user_id else (entity_id, "legal_entity")
         name = (user_name or user_id) if user_id else None
         fixed: FixedClaims = (sub, entity_id, kind, scope_of(rights), client_id, name)
         payload = self._access_claims(fixed, now, now + lifetime, jti)
-        return MintedToken(self._sign(payload, ACCESS_TOKEN_TYP), jti, now, now + lifetime)
+        header, sign = self._signing_parts(self.keyring.current, ACCESS_TOKEN_TYP)
+        return UnsignedToken(header + _b64url(payload), sign, jti, now, now + lifetime)
 
     def _access_claims(self, fixed: FixedClaims, iat: int, exp: int, jti: str) -> bytes:
         """The claims as JSON. Only iat, exp and jti change from one token to the next, so the

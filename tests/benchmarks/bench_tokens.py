@@ -5,8 +5,9 @@ small raw-socket HTTP/1.1 keep-alive client in this process, so the two never sh
 event loop. All endpoints are measured in the same run against the same server, over the same
 connections, one request in flight per connection: `GET /bench/noop` (mounted by this
 benchmark only), `POST /auth/token`, `POST /v1/tokens` (each request freshly signed beforehand,
-so each spends a nonce: one SQLite write), and `POST /bench/sign`, the ceiling for
-`/auth/token` here: one ES256 signature and a token-sized answer from a bare ASGI endpoint.
+so each spends a nonce: one SQLite write), and `POST /bench/sign`, a reference for what one
+signature costs here: a bare ASGI endpoint that signs each request on its own (no batching,
+no authentication) and sends a token-sized answer.
 Each endpoint keeps its best of several interleaved rounds; "server CPU/req" is the server
 process's user + system time per answer (from /proc), which other processes on a shared machine
 disturb less than they disturb req/s. Then PyJWT's own mint and verify rates per algorithm.
@@ -73,9 +74,9 @@ def _serve(data_dir: str, urls: Any) -> None:
 
 
 class _SignOnly:
-    """The ceiling for `/auth/token` on this machine, measured the same way: a bare ASGI
-    endpoint that reads the body, makes one ES256 signature and sends a token-sized answer
-    with the same headers. No authentication, no claims: nothing a real endpoint could skip."""
+    """One ES256 signature per request, made on its own, measured the same way as the others:
+    a bare ASGI endpoint that reads the body, signs and sends a token-sized answer with the
+    same headers. `/auth/token` does more per request but signs in batches (`SigningBatch`)."""
 
     def __init__(self, private_key: Any) -> None:
         from cryptography.hazmat.primitives import hashes
@@ -316,7 +317,7 @@ def _endpoints(pid: int, url: str, key_id: str, secret: str) -> list[str]:
         "POST", "/auth/token", port, form_headers, b"grant_type=client_credentials"
     )
     ceiling = _http("POST", "/bench/sign", port, form_headers, b"grant_type=client_credentials")
-    names = [NOOP, "POST /auth/token", "POST /v1/tokens", "POST /bench/sign (1 ES256 only)"]
+    names = [NOOP, "POST /auth/token", "POST /v1/tokens", "POST /bench/sign (1 ES256 alone)"]
     best: dict[str, _Result] = {}
     for round_ in range(ROUNDS):
         pool = _signed_token_requests(url, port, key_id, secret, int(4000 * (SECONDS + WARMUP)))

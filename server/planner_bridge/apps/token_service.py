@@ -6,6 +6,7 @@ is the hot path: see `ClientCredentialsEndpoint` for why it is a bare ASGI app.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterable
 from typing import Any
@@ -24,6 +25,7 @@ from ..grants import (
     issue_token,
     parse_form,
     parse_token_request,
+    token_endpoint_answer,
 )
 from ..metadata import (
     JWKS_PATH,
@@ -32,6 +34,7 @@ from ..metadata import (
     TOKEN_PATH,
     authorization_server_metadata,
 )
+from ..tokens import UnsignedToken
 from .responses import NO_STORE, error_response, parse_json_object
 from .signed import authenticate_signed
 
@@ -78,13 +81,15 @@ class ClientCredentialsEndpoint:
     answer takes in-process (measured on this same code as a function endpoint). So it takes
     its three headers straight from the scope, the body from `receive`, and sends its answer
     itself. Every refusal is still rendered by `responses.error_response`, the one error
-    renderer, exactly as the app's exception handler would render it.
+    renderer, exactly as the app's exception handler would render it. Signatures go through a
+    `SigningBatch`: the ones asked for in the same turn of the event loop are made together.
     """
 
     def __init__(self, core: Core, grant: ClientCredentialsGrant) -> None:
         self.grant = grant
         self.failures = core.client_failures
         self._tails: dict[tuple[Any, ...], bytes] = {}
+        self.signatures = SigningBatch()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
@@ -113,7 +118,9 @@ class ClientCredentialsEndpoint:
         except InvalidClient:
             self.failures.record_failure(*subjects)
             raise
-        return self._render(self.grant.issue(rights, form, key, entity))
+        unsigned = self.grant.prepare(rights, form, key, entity)
+        minted = unsigned.signed(await self.signatures.sign(unsigned))
+        return self._render(token_endpoint_answer(minted, rights))
 
     def _render(self, answer: dict[str, Any]) -> bytes:
         """The answer as `JSONResponse` would render it. The token is a compact JWS (base64url
@@ -128,6 +135,41 @@ class ClientCredentialsEndpoint:
                 self._tails.clear()
             self._tails[rest] = tail
         return b'{"access_token":"%s",%s' % (token.encode(), tail)
+
+
+class SigningBatch:
+    """Signatures made back to back, once per turn of the event loop.
+
+    Why: an ES256 signature that costs ~22 µs in a tight loop costs ~35 µs between other
+    requests' work here, its tables having left the CPU caches. So the tokens of requests that
+    arrived together are signed together (measured: ~13 µs less server CPU per answer);
+    a lone request waits one loop turn, nothing more.
+    """
+
+    def __init__(self) -> None:
+        self._queue: list[tuple[UnsignedToken, asyncio.Future[bytes]]] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    async def sign(self, unsigned: UnsignedToken) -> bytes:
+        loop = asyncio.get_running_loop()
+        if self._queue and loop is not self._loop:  # another loop's batch: never mix them
+            return unsigned.sign(unsigned.signing_input)
+        future: asyncio.Future[bytes] = loop.create_future()
+        if not self._queue:
+            self._loop = loop
+            loop.call_soon(self._sign_all)
+        self._queue.append((unsigned, future))
+        return await future
+
+    def _sign_all(self) -> None:
+        queue, self._queue = self._queue, []
+        for unsigned, future in queue:
+            if future.cancelled():
+                continue
+            try:
+                future.set_result(unsigned.sign(unsigned.signing_input))
+            except Exception as exc:  # reaches its own request only, as if signed there
+                future.set_exception(exc)
 
 
 def _token_headers(
