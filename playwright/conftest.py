@@ -11,6 +11,8 @@ One Chromium per session (Debian's /usr/bin/chromium, headless), a fresh context
 from __future__ import annotations
 
 import html
+import logging
+import re
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -140,13 +142,46 @@ def browser() -> Iterator[Browser]:
         launched.close()
 
 
+# A compact JWS: what a token looks like wherever it might leak.
+JWT = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.")
+
+
+class LogRecorder(logging.Handler):
+    """Every server-side log record (uvicorn, starlette, ours) during one test."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
 @pytest.fixture
 def context(browser: Browser) -> Iterator[BrowserContext]:
+    """A fresh browser context; afterwards, no token may have reached a browser console (any
+    page or frame) or a server log during the test."""
     opened = browser.new_context()
     opened.set_default_timeout(WAIT_MS)
     opened.add_init_script(RECORD_MESSAGES)
-    yield opened
-    opened.close()
+    console: list[str] = []
+    opened.on("console", lambda message: console.append(message.text))
+    opened.on("weberror", lambda error: console.append(str(error.error)))
+    server_log = LogRecorder()
+    # uvicorn's own loggers do not propagate to the root logger: listen to them directly.
+    loggers = [
+        logging.getLogger(name) for name in ("", "uvicorn", "uvicorn.error", "uvicorn.access")
+    ]
+    for logger in loggers:
+        logger.addHandler(server_log)
+    try:
+        yield opened
+    finally:
+        for logger in loggers:
+            logger.removeHandler(server_log)
+        opened.close()
+    leaked = [line for line in console + server_log.lines if JWT.search(line)]
+    assert not leaked, f"a token reached a console or log: {leaked[0][:80]}..."
 
 
 @pytest.fixture
