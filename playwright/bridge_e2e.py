@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import dataclasses
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -115,14 +116,60 @@ class SlowBody:
             self._released.set()
 
 
+class _Hold:
+    """One request held by Overtake: `claimed` once a later one takes its turn, `done` after."""
+
+    def __init__(self) -> None:
+        self.claimed = asyncio.Event()
+        self.done = asyncio.Event()
+
+
+class Overtake:
+    """Lets a later METHOD PATH request overtake an earlier one still at the server, as a real
+    server (several workers, several instances) may: each matching request waits, before the app
+    sees it, until the next matching request arrives, which is then handled first; or until
+    `patience` seconds pass, when it goes on alone. Two writes of one resource sent together are
+    then applied in reverse order; a client that sends the second only after the first's answer
+    is never reordered and only pays the wait, so the test's outcome does not depend on timing."""
+
+    def __init__(self, method: str, path: str, patience: float = 1.0) -> None:
+        self.method, self.path, self.patience = method, path, patience
+        self.overtaken = 0  # how many requests were handled after a later one
+        self._held: _Hold | None = None
+
+    def matches(self, scope: dict) -> bool:
+        return scope["method"] == self.method and scope["path"] == self.path
+
+    async def run(self, handle: Callable[[], Awaitable[None]]) -> None:
+        earlier, self._held = self._held, None
+        if earlier is not None:  # overtake it: handled first, then it goes on
+            earlier.claimed.set()
+            try:
+                await handle()
+            finally:
+                earlier.done.set()
+            return
+        mine = self._held = _Hold()
+        with contextlib.suppress(TimeoutError):  # nobody came: go on alone
+            await asyncio.wait_for(mine.claimed.wait(), self.patience)
+        if self._held is mine:
+            self._held = None
+        if mine.claimed.is_set():
+            self.overtaken += 1
+            await mine.done.wait()
+        await handle()
+
+
 class Recorder:
     """ASGI middleware that notes every HTTP request that reached the app and how it ended;
-    `slow_body` (set by a test) delays one answer's body, see SlowBody."""
+    `slow_body` (set by a test) delays one answer's body, see SlowBody; `overtake` lets later
+    requests overtake earlier ones, see Overtake."""
 
     def __init__(self, app: Any) -> None:
         self.app = app
         self.requests: list[Request] = []
         self.slow_body: SlowBody | None = None
+        self.overtake: Overtake | None = None
         self._lock = threading.Lock()
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
@@ -139,8 +186,12 @@ class Recorder:
                 status = message["status"]
             await send(message)
 
+        overtake = self.overtake if self.overtake and self.overtake.matches(scope) else None
         try:
-            await self.app(scope, receive, noting_send)
+            if overtake:
+                await overtake.run(lambda: self.app(scope, receive, noting_send))
+            else:
+                await self.app(scope, receive, noting_send)
         finally:
             key = headers.get(b"idempotency-key")
             identity = acting_for(headers.get(b"authorization"))

@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from bridge_e2e import (
+    Overtake,
     SlowBody,
     TokenGate,
     fire_burst,
@@ -23,6 +24,12 @@ pytestmark = pytest.mark.browser
 
 OWN_ROWS = "[data-testid=my-assets] [data-testid=asset]"
 SETTLED = "() => { const s = window.planner.keeper.state; return s.valid && !s.asking; }"
+CREATE = """async (name) =>
+  (await window.planner.api.create({ name, kind: "design", data: {} })).id"""
+RENAME_TWICE = """(id) => {
+  window.renamed = Promise.all(["A", "B"].map((name) =>
+    window.planner.api.rename(id, name).then((asset) => asset.name, (e) => e.code)));
+}"""
 
 
 def logged_in_planner(page, bridge, user="alice"):
@@ -69,6 +76,9 @@ def test_a_burst_of_50_calls_during_expiry_asks_once_and_completes_in_call_order
 
 def test_a_refused_token_is_replaced_and_each_call_replayed_once(page, bridge):
     planner, frame = logged_in_planner(page, bridge)
+    asset_id = frame.evaluate(CREATE, "to rename")
+    # Two renames of it sent together would be applied in reverse: it must never come to that.
+    overtake = bridge.planner_log.overtake = Overtake("PATCH", f"/v1/assets/{asset_id}")
     asked_before = len(bridge.token_requests())
     sent: list[str | None] = []  # what the shop page sent its back-end: the SDK's reason
     page.on(
@@ -76,16 +86,24 @@ def test_a_refused_token_is_replaced_and_each_call_replayed_once(page, bridge):
     )
     bridge.core.keyring.rotate(drop_old=True)  # every token out there is now refused
     fire_burst(frame, 5)
+    frame.evaluate(RENAME_TWICE, asset_id)  # "A" then "B": the server must apply them in order
 
     done, failed = wait_for_burst(frame, 5)
     assert failed == [] and done == [0, 1, 2, 3, 4]
+    assert frame.evaluate("window.renamed") == ["A", "B"]
     by_key: dict[str, list[int]] = {}
     for request in bridge.writes():
-        by_key.setdefault(request.idempotency_key, []).append(request.status)
-    assert len(by_key) == 5
+        if request.method == "POST":
+            by_key.setdefault(request.idempotency_key, []).append(request.status)
+    assert len(by_key) == 6  # the asset to rename, then the burst
     assert all(statuses[-1] == 201 and statuses.count(201) == 1 for statuses in by_key.values())
     assert any(statuses == [401, 201] for statuses in by_key.values())
-    assert sorted(a.name for a in bridge.assets("alice")) == [f"burst {i}" for i in range(5)]
+    names = sorted(a.name for a in bridge.assets("alice"))
+    assert names == ["B"] + [f"burst {i}" for i in range(5)]  # the renames applied in call order
+    # ...because the second was sent only after the first had its final answer (its replay if
+    # refused): no rename of the asset ever reached the server while another was there.
+    patches = [r.status for r in bridge.writes() if r.method == "PATCH"]
+    assert overtake.overtaken == 0 and patches.count(200) == 2, patches
     reasons = [m["reason"] for m in received(page) if m["event"] == "TokenExpired"]
     assert reasons == ["invalid_token"]
     assert len(bridge.token_requests()) == asked_before + 1

@@ -17,7 +17,8 @@
  *   window.planner  { api, keeper, refresh, state }: `api` is the queued AssetsApi (list, listAll,
  *                 create, rename, update, remove), so page.evaluate in the iframe can fire real
  *                 calls, e.g. 50 `api.create(...)` during expiry; `keeper.state` is
- *                 {identity, waiting, asking, valid}. No token is reachable from it.
+ *                 {identity, waiting, held, asking, valid} (held: writes not yet sent because an
+ *                 earlier call to the same asset has no answer yet). No token is reachable from it.
  *   query         /planner/?entity=ID[&answerDeadlineMs=N] (N from 100 to 600000; default 30000).
  */
 import { DEFAULT_ANSWER_DEADLINE_MS, PlannerEvent, isAnswerDeadline } from "../sdk/protocol.js";

@@ -17,18 +17,26 @@
  *   arrives or the answer deadline passes (waiting calls then fail with TokenRefreshTimeout, and
  *   the next call asks again);
  * - a 401 kills the token; the call is replayed once, with the same request and Idempotency-Key;
+ * - a PUT/PATCH/DELETE is held (not sent, not yet routed) until every earlier call to its path
+ *   has its final outcome, so the server applies one resource's changes in call order; other
+ *   calls (reads, creates, other assets) go out at once (resource-order.js says why). A held
+ *   call is routed when released: sent, or queued for a token. One held behind a call that
+ *   failed with TokenRefreshTimeout fails with it while there is still no token: it waited
+ *   through the same unanswered episode, and routing it would open another;
  * - calls complete (their promises settle) in the order they were made, whatever order their
  *   answers come in: a call whose 401 comes back after the new token arrived, and is replayed
- *   after later calls went out, still completes before them. Sending stays concurrent; only
- *   completion waits for the earlier calls' outcomes (the sender reads whole answers, bodies
- *   included, so the order covers the caller's result too). The price: an answer that never
- *   comes holds back the calls made after it, as it always did within a batch of waiting calls;
+ *   after later calls went out, still completes before them. Sending stays concurrent (but for
+ *   the same-resource writes above); completion waits for the earlier calls' outcomes (the
+ *   sender reads whole answers, bodies included, so the order covers the caller's result too).
+ *   The price: an answer that never comes holds back the calls made after it, as it always did
+ *   within a batch of waiting calls (and, for a write, the later writes of its asset: never sent);
  * - every call is bound to the identity it was made under (the first identity to arrive, for
  *   calls made before any): when the identity changes (login, logout, user switch) the calls
  *   still waiting under the old one fail with IdentityChanged and are never sent.
  * Everything outside (clock, timers, HTTP, the host) is injected, so node tests drive it.
  */
 import { DEFAULT_ANSWER_DEADLINE_MS, PlannerBridgeError } from "../sdk/protocol.js";
+import { ResourceOrder } from "./resource-order.js";
 
 const MAX_EARLY_REFRESH_MS = 60_000;
 const WRITE_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
@@ -64,6 +72,9 @@ export class TokenKeeper {
   /** @type {string | null} */ #identityKey = null;
   /** @type {string | null} */ #confirmedKey = null;
   /** @type {Call[]} */ #waiting = [];
+  /** Calls held behind earlier calls to the same resource (see the module's comment). */
+  /** @type {Set<Call>} */ #held = new Set();
+  /** @type {ResourceOrder<Outcome>} */ #order = new ResourceOrder();
   /** Settles when the last call made so far has its outcome: the next call completes after it. */
   /** @type {Promise<unknown>} */ #completed = Promise.resolve();
   #seq = 0;
@@ -102,6 +113,7 @@ export class TokenKeeper {
     return {
       identity: this.#token?.identity ?? null,
       waiting: this.#waiting.length,
+      held: this.#held.size,
       asking: this.#asking,
       valid: this.#usable(),
     };
@@ -120,9 +132,30 @@ export class TokenKeeper {
     /** @type {Promise<Outcome>} */
     const outcome = new Promise((resolve) => { finish = resolve; });
     const completion = this.#afterEarlierCalls(outcome);
-    this.#route({ seq: ++this.#seq, request: sent, identityKey: this.#identityKey,
-      replayed: false, finish });
+    /** @type {Call} */
+    const call = { seq: ++this.#seq, request: sent, identityKey: this.#identityKey,
+      replayed: false, finish };
+    const earlier = this.#order.enter(sent, outcome);
+    if (earlier.length === 0) this.#route(call);
+    else this.#hold(call, earlier);
     return completion;
+  }
+
+  /** @param {Call} call @param {Promise<Outcome>[]} earlier */
+  #hold(call, earlier) {
+    this.#held.add(call);
+    void Promise.all(earlier).then((outcomes) => this.#release(call, outcomes));
+    this.#emit("change", this.state);
+  }
+
+  /** @param {Call} call @param {Outcome[]} outcomes  the earlier calls' */
+  #release(call, outcomes) {
+    if (!this.#held.delete(call)) return; // already failed: its identity went
+    const timedOut = outcomes.map((o) => o.error)
+      .find((e) => e instanceof PlannerBridgeError && e.code === "TokenRefreshTimeout");
+    if (timedOut && !this.#usable()) call.finish({ error: timedOut });
+    else this.#route(call);
+    this.#emit("change", this.state);
   }
 
   /**
@@ -291,6 +324,11 @@ export class TokenKeeper {
     const stale = this.#waiting.filter((c) => c.identityKey !== null && c.identityKey !== key);
     this.#waiting = this.#waiting.filter((c) => !stale.includes(c));
     for (const call of this.#waiting) call.identityKey = key;
+    for (const call of this.#held) {
+      if (call.identityKey !== null && call.identityKey !== key) stale.push(call);
+      else call.identityKey = key;
+    }
+    for (const call of stale) this.#held.delete(call);
     for (const call of stale) call.finish({ error: identityChanged() });
     if (previousKey !== null) this.#emit("identity", { identity });
   }

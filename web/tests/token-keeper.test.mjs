@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
+import { ResourceOrder } from "../planner/resource-order.js";
 import { TokenKeeper } from "../planner/token-keeper.js";
 import { FakeClock, FakeServer, settle } from "./fakes.mjs";
 
@@ -259,7 +260,10 @@ function heldServer(held) {
       key: request.idempotencyKey });
     return new Promise((resolve) => waiting.push({ path: request.path, resolve }));
   };
-  const release = (path, answer) => waiting.find((w) => w.path === path).resolve(answer);
+  const release = (path, answer) => {
+    const at = waiting.findIndex((w) => w.path === path);
+    waiting.splice(at, 1)[0].resolve(answer);
+  };
   return { server, release };
 }
 
@@ -299,3 +303,117 @@ test("calls complete in call order even when later answers, and failures, come f
     await settle();
     assert.deepEqual(order, [0, "1:NetworkError", 2]);
   });
+
+test("two queued PATCHes of one asset: the second is sent only once the first completes",
+  async () => {
+    const { server, release } = heldServer(new Set(["t2"]));
+    const { keeper, clock, asks } = setUp({ send: (r, t) => server.send(r, t) });
+    keeper.accept({ token: "t1", expiresIn: 60, identity: ALICE });
+    clock.sleep(61_000);
+    const calls = [
+      keeper.call({ method: "PATCH", path: "/v1/assets/7", body: { name: "A" } }), // key-1
+      keeper.call({ method: "PATCH", path: "/v1/assets/7", body: { name: "B" } }), // key-2
+      keeper.call({ method: "PATCH", path: "/v1/assets/8", body: { name: "C" } }),
+      keeper.call({ method: "GET", path: "/v1/assets?limit=200" }),
+      keeper.call({ method: "POST", path: "/v1/assets", body: { name: "D" } }),
+      keeper.call({ method: "POST", path: "/v1/assets", body: { name: "E" } }),
+    ];
+    const order = track(calls);
+    assert.deepEqual([keeper.state.waiting, keeper.state.held], [5, 1]);
+    assert.deepEqual(asks, [{ event: "TokenExpired", reason: "expired" }]);
+    keeper.accept({ token: "t2", expiresIn: 60, identity: ALICE });
+    await settle();
+    const sent = () => server.received.map((r) => `${r.method} ${r.path} ${r.key ?? ""}`.trim());
+    assert.deepEqual(sent(), ["PATCH /v1/assets/7 key-1", "PATCH /v1/assets/8 key-3",
+      "GET /v1/assets?limit=200", "POST /v1/assets key-4", "POST /v1/assets key-5"],
+      "the independent calls all went out; the second PATCH of 7 did not");
+    for (const path of ["/v1/assets/8", "/v1/assets?limit=200", "/v1/assets", "/v1/assets"]) {
+      release(path, { status: 200 });
+    }
+    await settle();
+    assert.equal(sent().length, 5, "still held: the first PATCH of 7 has no answer yet");
+    assert.deepEqual(order, []);
+    release("/v1/assets/7", { status: 200 });
+    await settle();
+    assert.deepEqual(sent().slice(5), ["PATCH /v1/assets/7 key-2"]);
+    assert.equal(server.received[5].token, "t2");
+    release("/v1/assets/7", { status: 200 });
+    await Promise.all(calls);
+    assert.deepEqual(order, [0, 1, 2, 3, 4, 5]);
+    assert.equal(asks.length, 1);
+  });
+
+test("a PATCH behind a refused PATCH of the same asset waits for its replay", async () => {
+  const { keeper, server, asks } = setUp();
+  keeper.accept({ token: "t1", expiresIn: 600, identity: ALICE });
+  await keeper.call({ method: "GET", path: "/v1/assets" });
+  server.refused.add("t1");
+  const writes = ["A", "B"].map((name) =>
+    keeper.call({ method: "PATCH", path: "/v1/assets/7", body: { name } }));
+  await settle();
+  assert.deepEqual(asks.map((a) => a.reason), ["invalid_token"]);
+  keeper.accept({ token: "t2", expiresIn: 600, identity: ALICE });
+  await Promise.all(writes);
+  const patches = server.received.filter((r) => r.method === "PATCH");
+  assert.deepEqual(patches.map((r) => [r.body.name, r.token]), [["A", "t1"], ["A", "t2"], ["B", "t2"]]);
+});
+
+test("ordinary operation: a second write of one asset waits for the first; reads do not",
+  async () => {
+    const { server, release } = heldServer(new Set(["t1"]));
+    const { keeper } = setUp({ send: (r, t) => server.send(r, t) });
+    keeper.accept({ token: "t1", expiresIn: 600, identity: SHOP });
+    const calls = [keeper.call({ method: "GET", path: "/v1/assets/7" }),
+      keeper.call({ method: "DELETE", path: "/v1/assets/7" }),
+      keeper.call({ method: "GET", path: "/v1/assets/7" })];
+    await settle();
+    assert.deepEqual(server.received.map((r) => r.method), ["GET", "GET"],
+      "the DELETE waits for the read made before it; the later read does not wait");
+    release("/v1/assets/7", { status: 200 });
+    await settle();
+    assert.deepEqual(server.received.map((r) => r.method), ["GET", "GET", "DELETE"]);
+    release("/v1/assets/7", { status: 200 });
+    release("/v1/assets/7", { status: 204 });
+    await Promise.all(calls);
+  });
+
+test("writes held behind a call that times out fail with it, with no second ask", async () => {
+  const { keeper, clock, server, asks, errors } = setUp({ answerDeadlineMs: 5000 });
+  keeper.accept({ token: "t1", expiresIn: 60, identity: SHOP });
+  clock.sleep(61_000);
+  const calls = ["A", "B", "C"].map((name) =>
+    keeper.call({ method: "PATCH", path: "/v1/assets/7", body: { name } }));
+  clock.advance(5000);
+  for (const call of calls) await assert.rejects(call, { code: "TokenRefreshTimeout" });
+  assert.equal(asks.length, 1);
+  assert.deepEqual(errors, ["TokenRefreshTimeout"]);
+  assert.deepEqual([server.received.length, keeper.state.waiting, keeper.state.held], [0, 0, 0]);
+});
+
+test("writes held for the old identity fail with IdentityChanged and are never sent", async () => {
+  const { keeper, clock, server } = setUp();
+  keeper.accept({ token: "alice-1", expiresIn: 60, identity: ALICE });
+  clock.sleep(61_000);
+  const calls = ["A", "B"].map((name) =>
+    keeper.call({ method: "PATCH", path: "/v1/assets/7", body: { name } }));
+  keeper.accept({ token: "bob-1", expiresIn: 60, identity: BOB });
+  for (const call of calls) await assert.rejects(call, { code: "IdentityChanged" });
+  assert.equal(server.received.length, 0);
+  assert.equal(keeper.state.held, 0);
+});
+
+test("resource order forgets a resource once its calls are done", async () => {
+  const order = new ResourceOrder();
+  const finish = [];
+  const done = () => new Promise((resolve) => finish.push(resolve));
+  const [read, create, write] = [done(), done(), done()];
+  assert.deepEqual(order.enter({ method: "GET", path: "/v1/assets/1?x=1" }, read), []);
+  assert.deepEqual(order.enter({ method: "POST", path: "/v1/assets/1" }, create), []);
+  assert.deepEqual(order.enter({ method: "PATCH", path: "/v1/assets/1#f" }, write), [read, create],
+    "a write waits for every unfinished call to its path, query and fragment aside");
+  assert.deepEqual(order.enter({ method: "DELETE", path: "/v1/assets/2" }, done()), []);
+  assert.equal(order.size, 2);
+  for (const resolve of finish) resolve({});
+  await settle();
+  assert.equal(order.size, 0);
+});
