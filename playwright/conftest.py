@@ -13,7 +13,6 @@ from __future__ import annotations
 import html
 import logging
 import re
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -38,16 +37,6 @@ from planner_bridge.core import Core
 from planner_bridge.demo import seed_catalog
 from planner_bridge.serving import ThreadedServer
 from planner_bridge.settings import Settings
-
-TESTS_CONFTEST = Path(__file__).resolve().parents[1] / "tests" / "conftest.py"
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    """pytest imports every conftest.py as the module "conftest", the last loaded winning; when
-    tests/ runs in the same session, give it its own back for its `from conftest import ...`."""
-    for plugin in config.pluginmanager.get_plugins():
-        if Path(getattr(plugin, "__file__", None) or ".").resolve() == TESTS_CONFTEST:
-            sys.modules["conftest"] = plugin
 
 
 @pytest.fixture

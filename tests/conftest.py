@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -13,24 +12,7 @@ from planner_bridge.apps.planner import create_app
 from planner_bridge.core import Core
 from planner_bridge.serving import ThreadedServer
 from planner_bridge.settings import Settings
-from planner_bridge.store import Entity
-
-HOST_ORIGIN = "http://localhost:8000"
-
-
-@dataclasses.dataclass
-class PlannerServer:
-    url: str
-    core: Core
-
-
-@dataclasses.dataclass
-class Shop:
-    """A registered legal entity and its API key/secret, as its back-end would hold them."""
-
-    entity: Entity
-    key_id: str
-    secret: str
+from support import PlannerServer, Shop, register_shop
 
 
 @pytest.fixture
@@ -79,11 +61,6 @@ def start_planner(
 def planner(start_planner: Callable[..., PlannerServer]) -> PlannerServer:
     """The planner origin with default settings (shortest token lifetime lowered to 1 s)."""
     return start_planner()
-
-
-def register_shop(core: Core, *, allow_write: bool = True, name: str = "Demo Store") -> Shop:
-    entity, key = core.entities.create(name, [HOST_ORIGIN], allow_write=allow_write)
-    return Shop(entity, key.key_id, key.secret)
 
 
 @pytest.fixture

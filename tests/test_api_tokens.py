@@ -289,7 +289,7 @@ def test_lifecycle_create_exchange_disable_enable_delete(planner, shop):
 
 def test_exchanged_access_token_is_a_short_user_token_with_no_more_rights(start_planner):
     planner = start_planner(exchange_token_ttl=300)
-    from conftest import register_shop
+    from support import register_shop
 
     shop = register_shop(planner.core)
     created = create_token(planner, shop, rights=["read"], user={"id": "u-7", "name": "Job"})

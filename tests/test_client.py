@@ -12,7 +12,6 @@ from typing import Any
 import jwt
 import pytest
 
-from conftest import PlannerServer, Shop, register_shop
 from planner_bridge.apps.planner import create_app
 from planner_bridge.client import (
     InvalidClientError,
@@ -26,6 +25,7 @@ from planner_bridge.client import (
 from planner_bridge.clock import FrozenClock
 from planner_bridge.core import Core
 from planner_bridge.serving import ThreadedServer
+from support import PlannerServer, Shop, register_shop
 
 pytestmark = pytest.mark.anyio
 

@@ -14,7 +14,6 @@ import httpx
 import jwt
 import pytest
 
-from conftest import PlannerServer, Shop
 from planner_bridge.apps.token_service import SigningBatch
 from planner_bridge.clock import FrozenClock
 from planner_bridge.credentials import SecretDeriver, b64url
@@ -22,6 +21,7 @@ from planner_bridge.entities import EntityRegistry
 from planner_bridge.errors import InvalidClient
 from planner_bridge.grants import COMMON_FORM, ClientCredentialsGrant, parse_form
 from planner_bridge.tokens import UnsignedToken
+from support import PlannerServer, Shop
 
 FORM = "application/x-www-form-urlencoded"
 GRANT = "grant_type=client_credentials"
@@ -105,7 +105,7 @@ def test_scope_write_alone_implies_read(planner, shop):
 
 
 def test_lifetime_follows_the_default_token_ttl_setting(start_planner):
-    from conftest import register_shop
+    from support import register_shop
 
     planner = start_planner(default_token_ttl=600)
     shop = register_shop(planner.core)

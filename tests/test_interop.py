@@ -17,7 +17,7 @@ from authlib.integrations.base_client.errors import OAuthError
 from http_message_signatures import HTTPMessageSigner, algorithms
 from http_message_signatures.resolvers import HTTPSignatureKeyResolver
 
-from conftest import PlannerServer, Shop, register_shop
+from support import PlannerServer, Shop, register_shop
 
 with warnings.catch_warnings():
     # Authlib now nudges towards httpx2 at import; httpx is what this project and its

@@ -12,11 +12,11 @@ import json
 import httpx
 import pytest
 
-from conftest import PlannerServer, Shop, register_shop
 from planner_bridge.clock import FrozenClock
 from planner_bridge.errors import TooManyRequests
 from planner_bridge.ratelimit import FailureLimiter
 from planner_bridge.signatures import sign_request
+from support import PlannerServer, Shop, register_shop
 
 GRANT = b"grant_type=client_credentials"
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}

@@ -16,10 +16,10 @@ import pytest
 from http_message_signatures import HTTPMessageSigner, algorithms
 from http_message_signatures.resolvers import HTTPSignatureKeyResolver
 
-from conftest import PlannerServer, Shop, register_shop
 from planner_bridge.clock import FrozenClock
 from planner_bridge.errors import InvalidClient
 from planner_bridge.signatures import SignatureVerifier, sign_request
+from support import PlannerServer, Shop, register_shop
 
 BODY = json.dumps({"type": "legal_entity"}).encode()
 
