@@ -4,16 +4,26 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 import threading
 
 import httpx
 import pytest
 
 from asset_helpers import WRITE, bearer, mint, seed_asset, wait_until
+from planner_bridge.assets import AssetCatalog
 from planner_bridge.clock import FrozenClock
 from planner_bridge.errors import InvalidRequest, UnprocessableRequest
-from planner_bridge.idempotency import KEY_TTL, IdempotencyKeys, fingerprint, key_scope
+from planner_bridge.idempotency import (
+    KEY_TTL,
+    RESERVATION_LEASE,
+    IdempotencyKeys,
+    fingerprint,
+    key_scope,
+)
 from planner_bridge.sqlite_store import SQLiteStore
+from planner_bridge.store import Conflict, Entity
+from planner_bridge.tokens import AccessClaims
 
 
 @pytest.fixture
@@ -145,7 +155,9 @@ def test_a_request_waits_for_the_first_with_its_key_then_gets_its_answer(planner
     scope, request = key_scope(claims), fingerprint("POST", "/v1/assets", body, None)
     keys = IdempotencyKeys(planner.core.store, planner.core.clock)
     assert keys.claim(scope, "busy", request) is None  # reserved, as if in flight
-    answer = {"id": "ast_from_the_first_request"}
+    first = seed_asset(planner.core, shop.entity.id, "alice", name="Elsewhere")
+    first_answer = keys.answer(scope, "busy", 201, json.dumps({"id": first.id}).encode())
+    planner.core.store.delete_asset(first.id)  # written again below, as the first request
     claims_made = planner.core.store._inserts  # every claim counts one; a waiter claims again
     answers: list[httpx.Response] = []
 
@@ -156,15 +168,18 @@ def test_a_request_waits_for_the_first_with_its_key_then_gets_its_answer(planner
     sender = threading.Thread(target=send)
     sender.start()
     wait_until(lambda: planner.core.store._inserts >= claims_made + 2)  # it is waiting
-    keys.finish(scope, "busy", 201, json.dumps(answer).encode())
+    planner.core.store.add_asset(first, first_answer)  # the first request's write + answer
     sender.join(10)
     response = answers[0]
 
-    assert response.status_code == 201 and response.json() == answer
-    assert owned(planner, shop) == []
+    assert response.status_code == 201 and response.json() == {"id": first.id}
+    assert owned(planner, shop) == [first]  # the waiter wrote nothing of its own
 
 
 # The key store itself, on a real SQLite file and a frozen clock.
+
+CLAIMS = AccessClaims("alice", "ent_1", "user", ("read", "write"), "c", "j", 0, 0, "kid")
+WRITER = CLAIMS.entity_id
 
 
 @pytest.fixture
@@ -174,13 +189,74 @@ def keys(tmp_path):
     store.close()
 
 
-def test_keys_are_remembered_for_24_hours(keys):
+@pytest.fixture
+def catalog(keys):
+    keys.store.add_entity(Entity(WRITER, "Shop", ("http://localhost",), True, 0.0))
+    return AssetCatalog(keys.store, keys.clock)
+
+
+def kept_with(keys, scope, key, status=201, body=b"{}"):
+    return lambda asset: keys.answer(scope, key, status, body)
+
+
+def test_keys_are_remembered_for_24_hours(keys, catalog):
     assert keys.claim("s", "k", "req") is None
-    keys.finish("s", "k", 201, b"{}")
+    catalog.create(CLAIMS, {"name": "A", "kind": "k"}, answer=kept_with(keys, "s", "k"))
     keys.clock.advance(KEY_TTL - 1)
     assert keys.claim("s", "k", "req").status == 201
     keys.clock.advance(2)
     assert keys.claim("s", "k", "other request") is None  # forgotten: a new reservation
+
+
+def test_a_reservation_whose_request_died_frees_itself_after_its_lease(keys):
+    assert keys.claim("s", "k", "req") is None  # ... and the request dies before writing
+    keys.clock.advance(RESERVATION_LEASE - 1)
+    assert keys.claim("s", "k", "req").status == 0  # still in progress, as far as we know
+    keys.clock.advance(2)
+    assert keys.claim("s", "k", "req") is None  # the lease lapsed: reserved for this retry
+
+
+def test_a_write_whose_answer_cannot_be_kept_is_not_applied(keys, catalog, tmp_path):
+    """The crash window: recording the answer fails after the asset row was written, in the
+    same transaction. Neither is kept, and the key is still only reserved (then lapses)."""
+    assert keys.claim("s", "k", "req") is None
+    with sqlite3.connect(tmp_path / "keys.sqlite3") as db:
+        db.execute(
+            "CREATE TRIGGER answer_lost BEFORE UPDATE ON idempotency_keys"
+            " BEGIN SELECT RAISE(ABORT, 'power cut'); END"
+        )
+    with pytest.raises(sqlite3.DatabaseError, match="power cut"):
+        catalog.create(CLAIMS, {"name": "A", "kind": "k"}, answer=kept_with(keys, "s", "k"))
+
+    assert keys.store.list_assets(WRITER, ("alice",)) == []
+    assert keys.claim("s", "k", "req").status == 0
+
+
+def test_an_answer_is_never_kept_for_a_write_that_failed(keys, catalog, tmp_path):
+    seeded = catalog.create(CLAIMS, {"name": "A", "kind": "k"})
+    assert keys.claim("s", "k", "req") is None
+    with sqlite3.connect(tmp_path / "keys.sqlite3") as db:
+        db.execute(
+            "CREATE TRIGGER write_lost BEFORE UPDATE ON assets"
+            " BEGIN SELECT RAISE(ABORT, 'power cut'); END"
+        )
+    with pytest.raises(sqlite3.DatabaseError, match="power cut"):
+        catalog.change(CLAIMS, seeded.id, {"name": "B"}, answer=kept_with(keys, "s", "k"))
+
+    assert keys.store.get_asset(seeded.id) == seeded
+    assert keys.claim("s", "k", "req").status == 0  # no answer for a write that did not happen
+
+
+def test_a_write_after_its_reservation_was_taken_over_is_not_applied_twice(keys, catalog):
+    assert keys.claim("s", "k", "req") is None  # the first request stalls past its lease
+    keys.clock.advance(RESERVATION_LEASE + 1)
+    assert keys.claim("s", "k", "req") is None  # a retry takes the key over and writes
+    created = catalog.create(CLAIMS, {"name": "A", "kind": "k"}, answer=kept_with(keys, "s", "k"))
+
+    with pytest.raises(Conflict):  # the stalled one wakes up
+        catalog.change(CLAIMS, created.id, {"name": "B"}, answer=kept_with(keys, "s", "k"))
+
+    assert keys.store.get_asset(created.id) == created
 
 
 def test_a_key_still_in_flight_after_the_wait_is_409(keys):

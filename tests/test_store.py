@@ -16,6 +16,7 @@ import pytest
 
 from planner_bridge.sqlite_store import SQLiteStore
 from planner_bridge.store import (
+    AnswerRecord,
     ApiKey,
     ApiTokenRecord,
     Asset,
@@ -284,45 +285,94 @@ def test_list_assets_pages_in_id_order(store):
 # -- idempotency keys --------------------------------------------------------------------------
 
 
-def test_idempotency_claim_then_finish_then_replay(store):
-    assert store.claim_idempotency_key("ent_1:alice", "k1", "hash-1", NOW, 86400) is None
-    in_flight = store.claim_idempotency_key("ent_1:alice", "k1", "hash-1", NOW + 1, 86400)
+def answer(scope="s", key="k1", status=201, body=b'{"id": "a1"}', expires=NOW + 86400):
+    return AnswerRecord(scope, key, status, body, expires)
+
+
+def test_idempotency_claim_then_answer_with_the_write_then_replay(store):
+    assert store.claim_idempotency_key("ent_1:alice", "k1", "hash-1", NOW, 60) is None
+    in_flight = store.claim_idempotency_key("ent_1:alice", "k1", "hash-1", NOW + 1, 60)
     assert in_flight is not None and in_flight.status == 0  # the first is still running
-    store.finish_idempotency_key("ent_1:alice", "k1", 201, b'{"id": "a1"}')
-    replay = store.claim_idempotency_key("ent_1:alice", "k1", "hash-1", NOW + 2, 86400)
+    store.add_asset(asset("a1"), answer("ent_1:alice"))
+    replay = store.claim_idempotency_key("ent_1:alice", "k1", "hash-1", NOW + 2, 60)
     assert (replay.request_hash, replay.status, replay.body, replay.created) == (
         "hash-1",
         201,
         b'{"id": "a1"}',
         NOW,
     )
+    assert store.get_asset("a1") == asset("a1")
+
+
+def test_update_and_delete_keep_their_answer_too(store):
+    store.add_asset(asset("a1"))
+    store.claim_idempotency_key("s", "patch", "h", NOW, 60)
+    store.claim_idempotency_key("s", "delete", "h", NOW, 60)
+    renamed = dataclasses.replace(asset("a1"), name="renamed", version=2)
+    assert store.update_asset(renamed, answer(key="patch", status=200, body=b"v2")) is True
+    assert store.delete_asset("a1", answer(key="delete", status=204, body=b"")) is True
+    assert store.claim_idempotency_key("s", "patch", "h", NOW + 1, 60).body == b"v2"
+    assert store.claim_idempotency_key("s", "delete", "h", NOW + 1, 60).status == 204
+
+
+def test_a_write_whose_key_holds_no_reservation_is_not_applied(store):
+    """The write and its answer are one transaction: no answer kept, no write either."""
+    with pytest.raises(Conflict):
+        store.add_asset(asset("a1"), answer())  # never claimed
+    assert store.get_asset("a1") is None
+    store.add_asset(asset("a2"))
+    store.claim_idempotency_key("s", "k1", "h", NOW, 60)
+    store.add_asset(asset("a3"), answer())  # answers k1
+    renamed = dataclasses.replace(asset("a2"), name="twice?", version=2)
+    with pytest.raises(Conflict):
+        store.update_asset(renamed, answer())  # k1 is answered already: not applied twice
+    with pytest.raises(Conflict):
+        store.delete_asset("a2", answer())
+    assert store.get_asset("a2") == asset("a2")
+    assert store.claim_idempotency_key("s", "k1", "h", NOW + 1, 60).body == b'{"id": "a1"}'
+
+
+def test_a_write_that_does_not_apply_keeps_no_answer(store):
+    store.add_asset(asset("a1"))
+    store.claim_idempotency_key("s", "k1", "h", NOW, 60)
+    stale = dataclasses.replace(asset("a1"), name="stale", version=5)
+    assert store.update_asset(stale, answer()) is False
+    assert store.delete_asset("gone", answer()) is False
+    assert store.claim_idempotency_key("s", "k1", "h", NOW + 1, 60).status == 0  # still reserved
 
 
 def test_idempotency_answer_tells_a_different_request_apart(store):
-    store.claim_idempotency_key("s", "k1", "hash-1", NOW, 86400)
-    store.finish_idempotency_key("s", "k1", 200, b"{}")
-    other = store.claim_idempotency_key("s", "k1", "hash-2", NOW + 1, 86400)
+    store.claim_idempotency_key("s", "k1", "hash-1", NOW, 60)
+    store.add_asset(asset("a1"), answer(status=200, body=b"{}"))
+    other = store.claim_idempotency_key("s", "k1", "hash-2", NOW + 1, 60)
     assert other.request_hash == "hash-1"  # the caller compares and refuses (422)
 
 
 def test_idempotency_keys_are_scoped(store):
-    assert store.claim_idempotency_key("ent_1:alice", "k1", "h", NOW, 86400) is None
-    assert store.claim_idempotency_key("ent_1:bob", "k1", "h", NOW, 86400) is None
+    assert store.claim_idempotency_key("ent_1:alice", "k1", "h", NOW, 60) is None
+    assert store.claim_idempotency_key("ent_1:bob", "k1", "h", NOW, 60) is None
 
 
 def test_idempotency_release_frees_an_unfinished_claim_only(store):
-    store.claim_idempotency_key("s", "k1", "h", NOW, 86400)
-    store.release_idempotency_key("s", "k1")
-    assert store.claim_idempotency_key("s", "k1", "h", NOW, 86400) is None
-    store.finish_idempotency_key("s", "k1", 201, b"done")
-    store.release_idempotency_key("s", "k1")  # a finished answer is kept
-    assert store.claim_idempotency_key("s", "k1", "h", NOW, 86400).body == b"done"
-
-
-def test_idempotency_keys_expire(store):
     store.claim_idempotency_key("s", "k1", "h", NOW, 60)
-    store.finish_idempotency_key("s", "k1", 201, b"old")
-    assert store.claim_idempotency_key("s", "k1", "h", NOW + 61, 60) is None
+    store.release_idempotency_key("s", "k1")
+    assert store.claim_idempotency_key("s", "k1", "h", NOW, 60) is None
+    store.add_asset(asset("a1"), answer(body=b"done"))
+    store.release_idempotency_key("s", "k1")  # a finished answer is kept
+    assert store.claim_idempotency_key("s", "k1", "h", NOW, 60).body == b"done"
+
+
+def test_a_reservation_lapses_after_its_lease(store):
+    assert store.claim_idempotency_key("s", "k1", "h", NOW, 60) is None
+    assert store.claim_idempotency_key("s", "k1", "h", NOW + 59, 60).status == 0
+    assert store.claim_idempotency_key("s", "k1", "h", NOW + 61, 60) is None  # reserved anew
+
+
+def test_answers_expire_when_the_record_says(store):
+    store.claim_idempotency_key("s", "k1", "h", NOW, 60)
+    store.add_asset(asset("a1"), answer(body=b"old", expires=NOW + 600))
+    assert store.claim_idempotency_key("s", "k1", "h", NOW + 599, 60).body == b"old"
+    assert store.claim_idempotency_key("s", "k1", "h", NOW + 601, 60) is None
 
 
 # -- SQLite specifics -----------------------------------------------------------------------------

@@ -28,7 +28,7 @@ from typing import Any
 
 from .clock import Clock
 from .errors import InsufficientScope, InvalidRequest, NotFound, PayloadTooLarge
-from .store import Asset, Store
+from .store import AnswerRecord, Asset, Store
 from .tokens import AccessClaims
 from .validation import ascii_number, is_utf8_encodable, one_line_text
 
@@ -43,6 +43,9 @@ MAX_DATA_DEPTH = 32  # far below any JSON codec's recursion limit, wherever it r
 CHANGE_ATTEMPTS = 3  # optimistic retries when another write lands between our read and write
 
 AssetListener = Callable[[Asset, bool], None]  # (asset, deleted)
+# The idempotency answer for a write, given the asset it is about to store: kept by the store
+# in the same transaction as the write (see `planner_bridge.idempotency`).
+AnswerFor = Callable[[Asset], AnswerRecord]
 
 
 def can_see(claims: AccessClaims, asset: Asset) -> bool:
@@ -181,7 +184,9 @@ class AssetCatalog:
             raise NotFound("no such asset")
         return asset
 
-    def create(self, claims: AccessClaims, body: dict[str, Any]) -> Asset:
+    def create(
+        self, claims: AccessClaims, body: dict[str, Any], *, answer: AnswerFor | None = None
+    ) -> Asset:
         self._require_writer(claims)
         fields = checked_fields(body, creating=True)
         now = self.clock.now()
@@ -194,7 +199,7 @@ class AssetCatalog:
             version=1,
             **fields,
         )
-        self.store.add_asset(asset)
+        self.store.add_asset(asset, answer(asset) if answer else None)
         self._tell(asset, deleted=False)
         return asset
 
@@ -205,6 +210,7 @@ class AssetCatalog:
         body: dict[str, Any],
         *,
         version: int | None = None,
+        answer: AnswerFor | None = None,
     ) -> Asset:
         """Apply a partial change; `version` (from If-Match) must be the current one if given."""
         self._require_writer(claims)
@@ -214,15 +220,22 @@ class AssetCatalog:
             changed = dataclasses.replace(
                 current, updated=self.clock.now(), version=current.version + 1, **fields
             )
-            if self.store.update_asset(changed):
+            if self.store.update_asset(changed, answer(changed) if answer else None):
                 self._tell(changed, deleted=False)
                 return changed
         raise InvalidRequest("the asset is being changed by others; try again", status_code=409)
 
-    def delete(self, claims: AccessClaims, asset_id: str, *, version: int | None = None) -> Asset:
+    def delete(
+        self,
+        claims: AccessClaims,
+        asset_id: str,
+        *,
+        version: int | None = None,
+        answer: AnswerFor | None = None,
+    ) -> Asset:
         self._require_writer(claims)
         current = self._changeable(claims, asset_id, version)
-        if not self.store.delete_asset(current.id):
+        if not self.store.delete_asset(current.id, answer(current) if answer else None):
             raise NotFound("no such asset")
         self._tell(current, deleted=True)
         return current

@@ -6,9 +6,18 @@ read each other's answers. Each key is bound to a fingerprint of the request it 
 
 The life of a key, in the store:
 
-    claim  -> reserved (status 0) -> finish(status, body)   the answer, replayed for 24 h
+    claim  -> reserved (status 0) -> write + answer          one transaction: the answer is
+                                                             replayed for 24 h
                                   -> release                 the write failed, nothing changed:
                                                              the key is free to be used again
+                                  -> (60 s pass)             the request died before writing:
+                                                             the reservation lapses
+
+The answer is stored by the asset write itself (`Store.add_asset(asset, answer)` ...), so a
+process that dies never leaves an applied write whose key still says "in progress", nor an
+answer for a write that did not happen. A reservation is only a short lease (`RESERVATION_LEASE`)
+so that one whose request died frees itself; a write whose reservation was taken over meanwhile
+is refused (409) rather than applied twice.
 
 Only applied writes are remembered. A write refused with a coded error changed nothing, so the
 key is released and a retry is judged afresh (e.g. after the planner fetched a fresh token).
@@ -29,10 +38,11 @@ from typing import Any
 
 from .clock import Clock
 from .errors import InvalidRequest, UnprocessableRequest
-from .store import IdempotentAnswer, Store
+from .store import AnswerRecord, IdempotentAnswer, Store
 from .tokens import AccessClaims
 
 KEY_TTL = 24 * 3600.0
+RESERVATION_LEASE = 60.0  # far longer than any write takes; a dead request's key frees itself
 KEY_PATTERN = re.compile(r"[\x21-\x7e]{1,255}")  # visible ASCII, as Stripe and the IETF draft
 IN_FLIGHT_WAIT = 5.0
 IN_FLIGHT_POLL = 0.02
@@ -66,17 +76,20 @@ class IdempotencyKeys:
         clock: Clock,
         *,
         ttl: float = KEY_TTL,
+        lease: float = RESERVATION_LEASE,
         in_flight_wait: float = IN_FLIGHT_WAIT,
     ) -> None:
         self.store = store
         self.clock = clock
         self.ttl = ttl
+        self.lease = lease
         self.in_flight_wait = in_flight_wait
 
     def claim(self, scope: str, key: str, request: str) -> IdempotentAnswer | None:
         """None: the key is now reserved for this request. Else the earlier answer (status 0
         while the earlier request runs). Raises 422 when the key came with another request."""
-        earlier = self.store.claim_idempotency_key(scope, key, request, self.clock.now(), self.ttl)
+        now = self.clock.now()
+        earlier = self.store.claim_idempotency_key(scope, key, request, now, self.lease)
         if earlier is not None and not hmac.compare_digest(earlier.request_hash, request):
             raise UnprocessableRequest("Idempotency-Key was already used with another request")
         return earlier
@@ -96,8 +109,9 @@ class IdempotencyKeys:
             earlier = self.claim(scope, key, request)
         return earlier
 
-    def finish(self, scope: str, key: str, status: int, body: bytes) -> None:
-        self.store.finish_idempotency_key(scope, key, status, body)
+    def answer(self, scope: str, key: str, status: int, body: bytes) -> AnswerRecord:
+        """The answer to hand to the store write it answers; kept for `ttl` from now."""
+        return AnswerRecord(scope, key, status, body, self.clock.now() + self.ttl)
 
     def release(self, scope: str, key: str) -> None:
         self.store.release_idempotency_key(scope, key)

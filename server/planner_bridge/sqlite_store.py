@@ -15,7 +15,15 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from .store import ApiKey, ApiTokenRecord, Asset, Conflict, Entity, IdempotentAnswer
+from .store import (
+    AnswerRecord,
+    ApiKey,
+    ApiTokenRecord,
+    Asset,
+    Conflict,
+    Entity,
+    IdempotentAnswer,
+)
 
 SCHEMA_VERSION = 1
 
@@ -216,7 +224,7 @@ class SQLiteStore:
 
     # -- assets --------------------------------------------------------------------------------
 
-    def add_asset(self, asset: Asset) -> None:
+    def add_asset(self, asset: Asset, answer: AnswerRecord | None = None) -> None:
         with self._tx() as db:
             db.execute(
                 "INSERT INTO assets VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -232,6 +240,7 @@ class SQLiteStore:
                     asset.version,
                 ),
             )
+            _keep_answer(db, answer)
 
     def get_asset(self, asset_id: str) -> Asset | None:
         row = self._one("SELECT * FROM assets WHERE id = ?", asset_id)
@@ -255,26 +264,36 @@ class SQLiteStore:
         )
         return [_asset(r) for r in self._all(sql, entity_id, after, *owners, limit)]
 
-    def update_asset(self, asset: Asset) -> bool:
-        return self._changed(
-            "UPDATE assets SET name = ?, kind = ?, data = ?, updated = ?, version = ?"
-            " WHERE id = ? AND version = ?",
-            asset.name,
-            asset.kind,
-            json.dumps(asset.data),
-            asset.updated,
-            asset.version,
-            asset.id,
-            asset.version - 1,
-        )
+    def update_asset(self, asset: Asset, answer: AnswerRecord | None = None) -> bool:
+        with self._tx() as db:
+            changed = db.execute(
+                "UPDATE assets SET name = ?, kind = ?, data = ?, updated = ?, version = ?"
+                " WHERE id = ? AND version = ?",
+                (
+                    asset.name,
+                    asset.kind,
+                    json.dumps(asset.data),
+                    asset.updated,
+                    asset.version,
+                    asset.id,
+                    asset.version - 1,
+                ),
+            ).rowcount
+            if changed:
+                _keep_answer(db, answer)
+            return changed > 0
 
-    def delete_asset(self, asset_id: str) -> bool:
-        return self._changed("DELETE FROM assets WHERE id = ?", asset_id)
+    def delete_asset(self, asset_id: str, answer: AnswerRecord | None = None) -> bool:
+        with self._tx() as db:
+            deleted = db.execute("DELETE FROM assets WHERE id = ?", (asset_id,)).rowcount
+            if deleted:
+                _keep_answer(db, answer)
+            return deleted > 0
 
     # -- idempotency keys ----------------------------------------------------------------------
 
     def claim_idempotency_key(
-        self, scope: str, key: str, request_hash: str, now: float, ttl: float
+        self, scope: str, key: str, request_hash: str, now: float, lease: float
     ) -> IdempotentAnswer | None:
         with self._tx() as db:
             self._maybe_sweep(db, now)
@@ -287,23 +306,31 @@ class SQLiteStore:
                 return IdempotentAnswer(row[0], row[1], bytes(row[2]), row[3])
             db.execute(
                 "INSERT OR REPLACE INTO idempotency_keys VALUES (?, ?, ?, 0, ?, ?, ?)",
-                (scope, key, request_hash, b"", now, now + ttl),
+                (scope, key, request_hash, b"", now, now + lease),
             )
             return None
-
-    def finish_idempotency_key(self, scope: str, key: str, status: int, body: bytes) -> None:
-        self._changed(
-            "UPDATE idempotency_keys SET status = ?, body = ? WHERE scope = ? AND key = ?",
-            status,
-            body,
-            scope,
-            key,
-        )
 
     def release_idempotency_key(self, scope: str, key: str) -> None:
         self._changed(
             "DELETE FROM idempotency_keys WHERE scope = ? AND key = ? AND status = 0", scope, key
         )
+
+
+def _keep_answer(db: sqlite3.Connection, answer: AnswerRecord | None) -> None:
+    """Turn the key's reservation into its answer, inside the caller's write transaction.
+
+    Only a reservation (status 0) is turned: if the key was answered meanwhile (a request that
+    took over a lapsed reservation got there first) or swept, the write must not apply twice,
+    so the whole transaction is rolled back."""
+    if answer is None:
+        return
+    kept = db.execute(
+        "UPDATE idempotency_keys SET status = ?, body = ?, expires = ?"
+        " WHERE scope = ? AND key = ? AND status = 0",
+        (answer.status, answer.body, answer.expires, answer.scope, answer.key),
+    ).rowcount
+    if not kept:
+        raise Conflict("the idempotency key is no longer reserved for this write")
 
 
 def _entity(row: sqlite3.Row) -> Entity:

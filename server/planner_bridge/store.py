@@ -74,6 +74,19 @@ class IdempotentAnswer:
     created: float
 
 
+@dataclasses.dataclass(frozen=True)
+class AnswerRecord:
+    """The answer to keep for an idempotency key, written in the same transaction as the write
+    it answers: either both are stored or neither (a crash between them cannot leave an applied
+    write whose key still says "in progress")."""
+
+    scope: str
+    key: str
+    status: int
+    body: bytes
+    expires: float
+
+
 class Store(Protocol):
     # Legal entities and their API keys.
     def add_entity(self, entity: Entity) -> None: ...
@@ -97,21 +110,25 @@ class Store(Protocol):
 
     # Assets. `update_asset` writes only over version `asset.version - 1` (optimistic
     # concurrency); it and `delete_asset` return False when that row is not there.
-    def add_asset(self, asset: Asset) -> None: ...
+    # A write given an `answer` also turns that idempotency key's reservation (status 0) into
+    # the answer, atomically; when the key holds no reservation it raises Conflict and nothing
+    # is written. A write that returns False records no answer.
+    def add_asset(self, asset: Asset, answer: AnswerRecord | None = None) -> None: ...
     def get_asset(self, asset_id: str) -> Asset | None: ...
     def list_assets(
         self, entity_id: str, owner_ids: tuple[str | None, ...], *, after: str = "", limit: int = 50
     ) -> list[Asset]: ...
-    def update_asset(self, asset: Asset) -> bool: ...
-    def delete_asset(self, asset_id: str) -> bool: ...
+    def update_asset(self, asset: Asset, answer: AnswerRecord | None = None) -> bool: ...
+    def delete_asset(self, asset_id: str, answer: AnswerRecord | None = None) -> bool: ...
 
     # Idempotency keys, scoped by whoever sent them (entity and subject).
-    # `claim_idempotency_key` returns None when the key is new and now reserved for this
-    # request, else the stored answer (status 0 while the first request is still running).
+    # `claim_idempotency_key` returns None when the key is new (or its reservation lapsed) and
+    # is now reserved for this request for `lease` seconds, else the stored answer (status 0
+    # while the first request is still running). The answer itself is written by the asset
+    # write it answers (see above); `release` frees a reservation whose write failed.
     def claim_idempotency_key(
-        self, scope: str, key: str, request_hash: str, now: float, ttl: float
+        self, scope: str, key: str, request_hash: str, now: float, lease: float
     ) -> IdempotentAnswer | None: ...
-    def finish_idempotency_key(self, scope: str, key: str, status: int, body: bytes) -> None: ...
     def release_idempotency_key(self, scope: str, key: str) -> None: ...
 
     def close(self) -> None: ...

@@ -23,19 +23,21 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 
-from ..assets import AssetCatalog, asset_json, parse_after, parse_limit
+from ..assets import AnswerFor, AssetCatalog, asset_json, parse_after, parse_limit
 from ..core import Core
 from ..errors import InvalidRequest
 from ..idempotency import IdempotencyKeys, check_key, fingerprint, key_scope
 from ..live import LiveHub
-from ..store import Asset
+from ..store import AnswerRecord, Asset, Conflict
 from ..tokens import AccessClaims
 from ..validation import ascii_number
 from .bearer import BearerBackend, requires_token
 from .live_socket import LiveSocket
 from .responses import NO_STORE, parse_json_object, read_body
 
-Write = Callable[[], Response]
+# Applies a write; given an `AnswerFor`, the store keeps the idempotency answer with it.
+Write = Callable[[AnswerFor | None], Asset]
+Render = Callable[[Asset], Response]
 NO_VERSION = 0  # versions start at 1
 
 
@@ -80,28 +82,30 @@ class AssetEndpoints:
 
     async def create(self, request: Request, claims: AccessClaims) -> Response:
         body = parse_json_object(await read_body(request))
-        return await self._write(
-            request, claims, body, lambda: asset_response(self.catalog.create(claims, body), 201)
-        )
+        create = partial(self.catalog.create, claims, body)
+        created = partial(asset_response, status_code=201)
+        return await self._write(request, claims, body, lambda a: create(answer=a), created)
 
     async def change(self, request: Request, claims: AccessClaims) -> Response:
         body = parse_json_object(await read_body(request))
         asset_id, version = request.path_params["asset_id"], if_match_version(request)
         change = partial(self.catalog.change, claims, asset_id, body, version=version)
-        return await self._write(request, claims, body, lambda: asset_response(change()))
+        return await self._write(request, claims, body, lambda a: change(answer=a), asset_response)
 
     async def delete(self, request: Request, claims: AccessClaims) -> Response:
         await read_body(request)  # a DELETE has no body to speak of; refuse a huge one
         asset_id, version = request.path_params["asset_id"], if_match_version(request)
         delete = partial(self.catalog.delete, claims, asset_id, version=version)
-        return await self._write(request, claims, None, lambda: _no_content(delete()))
+        return await self._write(request, claims, None, lambda a: delete(answer=a), _no_content)
 
     async def _write(
-        self, request: Request, claims: AccessClaims, body: Any, write: Write
+        self, request: Request, claims: AccessClaims, body: Any, write: Write, render: Render
     ) -> Response:
+        """Apply `write` and answer with `render` of its asset; with an Idempotency-Key, the
+        rendered answer is stored in the write's own transaction (computed before it commits)."""
         header = request.headers.get("idempotency-key")
         if header is None:
-            return write()
+            return render(write(None))
         key, scope = check_key(header), key_scope(claims)
         request_print = fingerprint(
             request.method, request.url.path, body, request.headers.get("if-match")
@@ -109,13 +113,22 @@ class AssetEndpoints:
         earlier = await self.keys.claim_or_wait(scope, key, request_print)
         if earlier is not None:
             return _replay(earlier.status, earlier.body)
+
+        def answer(asset: Asset) -> AnswerRecord:
+            response = render(asset)
+            return self.keys.answer(scope, key, response.status_code, bytes(response.body))
+
         try:
-            response = write()
+            return render(write(answer))
+        except Conflict:
+            # Our reservation lapsed and another request answered the key: nothing applied.
+            raise InvalidRequest(
+                "a request with this Idempotency-Key was answered meanwhile; retry",
+                status_code=409,
+            ) from None
         except BaseException:
             self.keys.release(scope, key)  # nothing was applied: the key may be used again
             raise
-        self.keys.finish(scope, key, response.status_code, bytes(response.body))
-        return response
 
 
 def _no_content(_: Asset) -> Response:
