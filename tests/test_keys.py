@@ -5,7 +5,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import multiprocessing
 import stat
+from pathlib import Path
+from typing import Any
 
 import jwt
 import pytest
@@ -14,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from jwt.utils import der_to_raw_signature
 
-from planner_bridge.clock import FrozenClock
+from planner_bridge.clock import FrozenClock, SystemClock
 from planner_bridge.credentials import b64url, b64url_decode
 from planner_bridge.errors import InvalidToken
 from planner_bridge.keys import RELOAD_INTERVAL, KeyRing, generate_private_key
@@ -206,3 +209,27 @@ def test_claims_are_exactly_what_was_asked_whatever_the_characters(tmp_path, clo
             "exp": minted.issued_at + 600,
             "jti": minted.jti,
         }
+
+
+def _rotate_many(directory: str, times: int, start: Any) -> list[str]:
+    """One process's share: open the ring (maybe creating it) and rotate `times` times."""
+    start.wait()  # both processes begin together, first start included
+    keyring = KeyRing(Path(directory), SystemClock(), alg="ES256", published_for=PUBLISHED_FOR)
+    return [keyring.rotate().kid for _ in range(times)]
+
+
+def test_rotations_from_two_processes_at_once_lose_no_key(tmp_path):
+    directory = tmp_path / "keys"
+    context = multiprocessing.get_context("spawn")
+    with context.Manager() as manager, context.Pool(2) as pool:
+        start = manager.Barrier(2)
+        shares = [pool.apply_async(_rotate_many, (str(directory), 20, start)) for _ in range(2)]
+        made = [kid for share in shares for kid in share.get(timeout=120)]
+
+    entries = json.loads((directory / "ring.json").read_text())["keys"]
+    kids = [e["kid"] for e in entries]
+    assert set(made) <= set(kids) and len(kids) == len(set(kids)) == len(made) + 1
+    assert {p.stem for p in directory.glob("*.pem")} == set(kids)  # each with its PEM file
+    assert [e["kid"] for e in entries if e["retired"] is None] == [kids[-1]]
+    reopened = KeyRing(directory, SystemClock(), alg="ES256", published_for=PUBLISHED_FOR)
+    assert reopened.current.kid == kids[-1]

@@ -11,10 +11,13 @@ A running server notices a rotation done by the CLI: it re-reads the ring at mos
 from __future__ import annotations
 
 import dataclasses
+import fcntl
 import json
 import os
 import secrets
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +26,6 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from .clock import Clock
-from .credentials import write_private_file
 
 RELOAD_INTERVAL = 1.0
 
@@ -71,7 +73,7 @@ class KeyRing:
         self._mtime = -1
         self._next_check = 0.0
         if not self._ring_file.exists():
-            self.rotate()
+            self._create()
         self._load()
 
     @property
@@ -140,30 +142,52 @@ class KeyRing:
         return {"keys": [k.public_jwk() for k in reversed(keys)]}
 
     # -- writing ---------------------------------------------------------------------------
+    # Every change is a read-modify-write of ring.json under an OS lock on `ring.lock`, so a
+    # server's first start, a CLI rotation and another CLI rotation never lose each other's
+    # keys; and every file is fsynced (then its directory) so a power cut leaves the old ring
+    # or the new one, each with all its PEM files, never an empty or dangling ring.
 
     def rotate(self, *, drop_old: bool = False) -> SigningKey:
         """Make a new current key; retire (or drop) the others. Safe across processes."""
-        with self._lock:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            now = self.clock.now()
-            entries = self._entries()
-            for entry in entries:
-                entry.setdefault("retired", None)
-                entry["retired"] = entry["retired"] or now
-                if drop_old:
-                    entry["dropped"] = True
-            kid = f"{int(now)}-{secrets.token_hex(4)}"
-            private_key = generate_private_key(self.alg)
-            pem = private_key.private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            )
-            write_private_file(self.directory / f"{kid}.pem", pem)
-            entries.append({"kid": kid, "alg": self.alg, "created": now, "retired": None})
-            self._write_entries(entries)
-            self._load()
-            return self._keys[-1]
+        with self._ring_lock():
+            return self._rotate(drop_old)
+
+    def _create(self) -> None:
+        with self._ring_lock():
+            if not self._ring_file.exists():  # another process may have made it meanwhile
+                self._rotate(drop_old=False)
+
+    @contextmanager
+    def _ring_lock(self) -> Iterator[None]:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.directory / "ring.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            with self._lock:
+                fcntl.flock(fd, fcntl.LOCK_EX)  # released when the descriptor is closed
+                yield
+        finally:
+            os.close(fd)
+
+    def _rotate(self, drop_old: bool) -> SigningKey:
+        now = self.clock.now()
+        entries = self._entries()
+        for entry in entries:
+            entry.setdefault("retired", None)
+            entry["retired"] = entry["retired"] or now
+            if drop_old:
+                entry["dropped"] = True
+        kid = f"{int(now)}-{secrets.token_hex(4)}"
+        private_key = generate_private_key(self.alg)
+        pem = private_key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        _write_synced(self.directory / f"{kid}.pem", pem, exclusive=True)
+        entries.append({"kid": kid, "alg": self.alg, "created": now, "retired": None})
+        self._write_entries(entries)
+        self._load()
+        return self._keys[-1]
 
     def _entries(self) -> list[dict[str, Any]]:
         if not self._ring_file.exists():
@@ -172,7 +196,29 @@ class KeyRing:
         return entries
 
     def _write_entries(self, entries: list[dict[str, Any]]) -> None:
-        # Write then rename, so a reader never sees half a ring.
+        # Write then rename, so a reader never sees half a ring; the PEM files it names are
+        # already on disk (fsynced, with their directory entries) before it can be read.
         tmp = self.directory / f".ring.{os.getpid()}.tmp"
-        tmp.write_text(json.dumps({"keys": entries}, indent=2))
+        _write_synced(tmp, json.dumps({"keys": entries}, indent=2).encode(), exclusive=False)
         os.replace(tmp, self._ring_file)
+        _sync_directory(self.directory)
+
+
+def _write_synced(path: Path, data: bytes, *, exclusive: bool) -> None:
+    """Write `path` (mode 0600, never briefly world-readable) and wait for the disk."""
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_EXCL if exclusive else os.O_TRUNC)
+    fd = os.open(path, flags, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    _sync_directory(path.parent)
+
+
+def _sync_directory(directory: Path) -> None:
+    """Make a created or renamed entry in `directory` survive a power cut."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
