@@ -8,6 +8,7 @@ import queue
 import re
 import signal
 import socket
+import sqlite3
 import stat
 import subprocess
 import sys
@@ -82,6 +83,30 @@ def test_another_host_port_gets_an_entity_registered_for_that_origin(make_settin
     assert core.store.get_entity(other.host.entity_id).origins == ("http://localhost:9000",)
     assert other.generated_password is None  # the users file is reused
     core.close()
+
+
+def test_a_run_that_dies_while_seeding_the_catalog_is_seeded_again(make_settings):
+    core = Core.open(make_settings())
+    with sqlite3.connect(core.store.path) as db:  # the process "dies" at the third asset
+        db.execute(
+            "CREATE TRIGGER crash BEFORE INSERT ON assets WHEN NEW.name = 'Oak worktop 186'"
+            " BEGIN SELECT RAISE(ABORT, 'process killed'); END"
+        )
+    with pytest.raises(sqlite3.DatabaseError, match="process killed"):
+        demo.prepare(core, host_url=HOST_URL, planner_url=PLANNER_URL)
+    core.close()
+    assert not (core.settings.data_dir / "host" / "credentials.json").exists()
+    with sqlite3.connect(core.store.path) as db:
+        db.execute("DROP TRIGGER crash")
+
+    again, setup = prepare(make_settings)
+
+    assert setup.new_entity
+    catalog = again.store.list_assets(setup.host.entity_id, (None,))
+    assert [a.name for a in catalog] == [name for name, _, _ in demo.CATALOG]
+    reused = demo.prepare(again, host_url=HOST_URL, planner_url=PLANNER_URL)
+    assert reused.host.entity_id == setup.host.entity_id and not reused.new_entity
+    again.close()
 
 
 def read_lines(stream, lines: queue.Queue) -> None:

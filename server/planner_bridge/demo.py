@@ -80,8 +80,11 @@ def _shop_credentials(core: Core, path: Path, host_url: str) -> tuple[dict[str, 
         "api_key": key.key_id,
         "secret": key.secret,
     }
-    _replace_private_file(path, json.dumps(credentials, indent=2).encode())
+    # The credentials file is the "seeded" marker, so it is written last: a run that dies
+    # before it leaves it missing, and the next run seeds a whole new shop (a half-seeded
+    # entity is left unused) instead of reusing one whose catalog never arrived.
     seed_catalog(core, entity.id)
+    _replace_private_file(path, json.dumps(credentials, indent=2).encode())
     return credentials, True
 
 
