@@ -239,3 +239,27 @@ def test_a_token_service_refusal_is_a_502_that_names_no_secret(start_host):
     answer = host.token()
     assert answer.status_code == 502 and answer.json()["error"] == "token_service_error"
     assert "not-the-real-secret" not in answer.text
+
+
+def host_config(tmp_path: Path, **changes: Any) -> HostConfig:
+    files = write_host_files(tmp_path, "not-a-real-secret")
+    return HostConfig(
+        "http://localhost:8000",
+        "http://127.0.0.1:8001",
+        "ent_1",
+        "pbk_1",
+        *files,
+        session_key="k" * 32,
+        **changes,
+    )
+
+
+@pytest.mark.parametrize("deadline", [None, 100, 30_000, 600_000])
+def test_an_answer_deadline_the_sdk_accepts_is_kept(tmp_path, deadline):
+    assert host_config(tmp_path, answer_deadline_ms=deadline).answer_deadline_ms == deadline
+
+
+@pytest.mark.parametrize("deadline", [0, 99, 600_001, -5, 1500.5, True, "30000"])
+def test_an_answer_deadline_the_sdk_would_refuse_is_a_value_error(tmp_path, deadline):
+    with pytest.raises(ValueError, match="answer_deadline_ms must be a whole number from 100"):
+        host_config(tmp_path, answer_deadline_ms=deadline)

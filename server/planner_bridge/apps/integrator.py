@@ -52,6 +52,12 @@ SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 SESSION_SECONDS = 8 * 3600
 
 
+# The answer deadlines embedPlanner accepts (web/sdk/protocol.js isAnswerDeadline, the wire
+# contract); any other value makes the SDK refuse with InvalidOption and the shop page break.
+MIN_ANSWER_DEADLINE_MS = 100
+MAX_ANSWER_DEADLINE_MS = 600_000
+
+
 @dataclasses.dataclass(frozen=True)
 class HostConfig:
     """Everything the shop's back-end needs; `planner-bridge demo` builds it from the data dir."""
@@ -67,6 +73,17 @@ class HostConfig:
     token_ttl: int = 3600  # the lifetime asked for (settings.demo_token_ttl)
     answer_deadline_ms: int | None = None  # embedPlanner's answerDeadlineMs; None: its default
     clock: Clock = dataclasses.field(default_factory=SystemClock)
+
+    def __post_init__(self) -> None:
+        deadline = self.answer_deadline_ms
+        if deadline is None:
+            return
+        whole = isinstance(deadline, int) and not isinstance(deadline, bool)
+        if not whole or not MIN_ANSWER_DEADLINE_MS <= deadline <= MAX_ANSWER_DEADLINE_MS:
+            raise ValueError(
+                f"answer_deadline_ms must be a whole number from {MIN_ANSWER_DEADLINE_MS}"
+                f" to {MAX_ANSWER_DEADLINE_MS}, not {deadline!r}"
+            )
 
     @property
     def user_rights(self) -> tuple[str, ...]:
