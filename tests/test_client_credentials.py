@@ -14,13 +14,12 @@ import httpx
 import jwt
 import pytest
 
-from planner_bridge.apps.token_service import SigningBatch
 from planner_bridge.clock import FrozenClock
 from planner_bridge.credentials import SecretDeriver, b64url
 from planner_bridge.entities import EntityRegistry
 from planner_bridge.errors import InvalidClient
 from planner_bridge.grants import COMMON_FORM, ClientCredentialsGrant, parse_form
-from planner_bridge.tokens import UnsignedToken
+from planner_bridge.signing import SigningBatch, UnsignedToken
 from support import PlannerServer, Shop
 
 FORM = "application/x-www-form-urlencoded"

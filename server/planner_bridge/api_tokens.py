@@ -17,8 +17,9 @@ from typing import Any
 
 from .core import Core
 from .errors import InvalidRequest, InvalidScope, InvalidToken, NotFound
+from .signing import MintedToken
 from .store import ApiTokenRecord, Entity
-from .tokens import MintedToken, parse_rights, scope_of
+from .tokens import parse_rights, scope_of
 from .validation import one_line_text
 
 MAX_NAME_LENGTH = 200

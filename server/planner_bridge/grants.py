@@ -21,15 +21,9 @@ from urllib.parse import parse_qsl, unquote_plus
 from .entities import EntityRegistry
 from .errors import InvalidClient, InvalidRequest, InvalidScope, UnsupportedGrantType
 from .settings import Settings
+from .signing import MintedToken, UnsignedToken
 from .store import ApiKey, Entity
-from .tokens import (
-    RIGHTS,
-    MintedToken,
-    TokenIssuer,
-    UnsignedToken,
-    parse_rights,
-    scope_of,
-)
+from .tokens import RIGHTS, TokenIssuer, parse_rights, scope_of
 
 MAX_USER_FIELD = 200
 MAX_CREDENTIAL = 256  # longer than any key id or secret we issue

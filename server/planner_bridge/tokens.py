@@ -5,28 +5,24 @@ accept. API tokens have their own `typ` and the token service as audience, so no
 ever accepts one. Algorithms are pinned to the key named by `kid`; nothing in a token chooses
 how it is checked. Verified access tokens are cached by their exact string so the web services
 pay for a signature check once per token, not once per call; `exp` and the key are re-checked
-on every hit.
+on every hit. How the signature itself is made (fast, per key) is `signing`'s business.
 """
 
 from __future__ import annotations
 
-import binascii
 import dataclasses
-import functools
 import json
 import secrets
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 import jwt
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 from .clock import Clock
-from .credentials import b64url
 from .errors import InvalidRequest, InvalidToken
-from .keys import KeyRing, SigningKey
+from .keys import KeyRing
+from .signing import CompactSigner, MintedToken, UnsignedToken
 
 ACCESS_TOKEN_TYP = "at+jwt"
 API_TOKEN_TYP = "pb-api+jwt"
@@ -36,11 +32,8 @@ RIGHTS = ("read", "write")
 MAX_TOKEN_LENGTH = 4096
 ACCESS_CLAIMS = ("iss", "aud", "sub", "entity", "kind", "scope", "client_id", "iat", "exp", "jti")
 API_TOKEN_CLAIMS = ("iss", "aud", "sub", "entity", "scope", "iat", "exp", "jti")
-NEVER_SECONDS = 100 * 365 * 86400
+NEVER_SECONDS = 100 * 365 * 86400  # "never expires" still carries an exp: exp is always required
 CLAIM_HEADS_SIZE = 10_000  # encoded fixed claims kept per (subject, entity, scope, client)
-URLSAFE = bytes.maketrans(
-    b"+/", b"-_"
-)  # "never expires" still carries an exp: exp is always required
 
 
 def parse_rights(value: object) -> tuple[str, ...]:
@@ -57,18 +50,6 @@ def parse_rights(value: object) -> tuple[str, ...]:
 
 def scope_of(rights: Sequence[str]) -> str:
     return " ".join([r for r in RIGHTS if r in rights])  # a list: twice as fast as a generator
-
-
-@dataclasses.dataclass(frozen=True)
-class MintedToken:
-    token: str
-    jti: str
-    issued_at: int
-    expires_at: int
-
-    @property
-    def expires_in(self) -> int:
-        return self.expires_at - self.issued_at
 
 
 @dataclasses.dataclass(frozen=True)
@@ -94,49 +75,6 @@ class AccessClaims:
         return right in self.rights
 
 
-def _signer(algorithm: Any, private_key: Any) -> Callable[[bytes], bytes]:
-    """PyJWT's `algorithm.sign`, bound to one key.
-
-    For ECDSA it takes PyJWT's own two steps (cryptography's DER signature, then r || s at the
-    curve's size, RFC 7518 §3.4) with the hash, ECDSA and curve objects made once rather than
-    on every call: that per-call setup cost a third as much again as the signature itself.
-    """
-    if not isinstance(private_key, ec.EllipticCurvePrivateKey):
-        return functools.partial(algorithm.sign, key=private_key)
-    ecdsa = ec.ECDSA(algorithm.hash_alg())
-    size = (private_key.curve.key_size + 7) // 8
-
-    def sign(signing_input: bytes) -> bytes:
-        return raw_ecdsa_signature(private_key.sign(signing_input, ecdsa), size)
-
-    return sign
-
-
-def _b64url(data: bytes) -> bytes:
-    return binascii.b2a_base64(data, newline=False).translate(URLSAFE).rstrip(b"=")
-
-
-def raw_ecdsa_signature(der: bytes, size: int) -> bytes:
-    """A DER ECDSA signature as JWS wants it: r and s, each big-endian in `size` bytes."""
-    r, s = decode_dss_signature(der)
-    return r.to_bytes(size, "big") + s.to_bytes(size, "big")
-
-
-@dataclasses.dataclass(frozen=True)
-class UnsignedToken:
-    """A token's signing input and the function that signs it with the key its header names."""
-
-    signing_input: bytes
-    sign: Callable[[bytes], bytes]
-    jti: str
-    issued_at: int
-    expires_at: int
-
-    def signed(self, signature: bytes) -> MintedToken:
-        token = (self.signing_input + b"." + _b64url(signature)).decode("ascii")
-        return MintedToken(token, self.jti, self.issued_at, self.expires_at)
-
-
 # sub, entity, kind, scope, client_id, name: what stays the same from one token to the next
 FixedClaims = tuple[str, str, str, str, str, str | None]
 
@@ -148,28 +86,8 @@ class TokenIssuer:
         self.issuer = issuer
         # One encoder, made once: `json.dumps` with options builds a new one on every call.
         self._claims_encoder = json.JSONEncoder(separators=(",", ":"))
-        self._parts: dict[tuple[str, str], tuple[bytes, Callable[[bytes], bytes]]] = {}
+        self._signer = CompactSigner()
         self._claim_heads: dict[FixedClaims, bytes] = {}
-
-    def _sign(self, payload: bytes, typ: str) -> str:
-        """A compact JWS of the JSON `payload`, as `jwt.encode` makes it, minus its per-call
-        work: the encoded header and the signing function are made once per key (the token
-        endpoint's hot path; PyJWT's generic encode costs about as much again as signing)."""
-        key = self.keyring.current
-        header, sign = self._signing_parts(key, typ)
-        signing_input = header + _b64url(payload)
-        return (signing_input + b"." + _b64url(sign(signing_input))).decode("ascii")
-
-    def _signing_parts(self, key: SigningKey, typ: str) -> tuple[bytes, Callable[[bytes], bytes]]:
-        """The encoded header with its trailing dot, and the signing function, for one key."""
-        parts = self._parts.get((key.kid, typ))
-        if parts is None:
-            header = {"alg": key.alg, "kid": key.kid, "typ": typ}
-            encoded = b64url(json.dumps(header, separators=(",", ":")).encode()).encode()
-            algorithm = jwt.get_algorithm_by_name(key.alg)
-            parts = (encoded + b".", _signer(algorithm, key.private_key))
-            self._parts[(key.kid, typ)] = parts
-        return parts
 
     def mint_access_token(
         self,
@@ -208,11 +126,12 @@ class TokenIssuer:
         sub, kind = (user_id, "user") if user_id else (entity_id, "legal_entity")
         name = (user_name or user_id) if user_id else None
         fixed: FixedClaims = (sub, entity_id, kind, scope_of(rights), client_id, name)
-        payload = self._access_claims(fixed, now, now + lifetime, jti)
-        header, sign = self._signing_parts(self.keyring.current, ACCESS_TOKEN_TYP)
-        return UnsignedToken(header + _b64url(payload), sign, jti, now, now + lifetime)
+        payload = self._encode_access_claims(fixed, now, now + lifetime, jti)
+        key = self.keyring.current
+        signing_input, sign = self._signer.signing_input(key, ACCESS_TOKEN_TYP, payload)
+        return UnsignedToken(signing_input, sign, jti, now, now + lifetime)
 
-    def _access_claims(self, fixed: FixedClaims, iat: int, exp: int, jti: str) -> bytes:
+    def _encode_access_claims(self, fixed: FixedClaims, iat: int, exp: int, jti: str) -> bytes:
         """The claims as JSON. Only iat, exp and jti change from one token to the next, so the
         rest is encoded once per distinct set and those three appended: two integers and a
         `token_urlsafe` jti, whose characters JSON never escapes."""
@@ -255,7 +174,8 @@ class TokenIssuer:
             "jti": token_id,
         }
         payload = self._claims_encoder.encode(claims).encode()
-        return MintedToken(self._sign(payload, API_TOKEN_TYP), token_id, issued_at, exp)
+        token = self._signer.sign(self.keyring.current, API_TOKEN_TYP, payload)
+        return MintedToken(token, token_id, issued_at, exp)
 
 
 class VerificationKey(Protocol):

@@ -1,0 +1,149 @@
+"""How a compact JWS is produced with one of our keys, fast: the per-key signing functions
+(ES256 signatures converted to JWS's r || s), the encoded header kept per key, and the
+`SigningBatch` that `/auth/token` signs through.
+
+What goes into a token (its claims, its `typ`) is `tokens`' business; this module only turns a
+header and a JSON payload into `header.payload.signature`, exactly as `jwt.encode` would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import binascii
+import dataclasses
+import functools
+import json
+from collections.abc import Callable
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+
+from .keys import SigningKey
+
+URLSAFE = bytes.maketrans(b"+/", b"-_")
+
+Sign = Callable[[bytes], bytes]
+
+
+@dataclasses.dataclass(frozen=True)
+class MintedToken:
+    token: str
+    jti: str
+    issued_at: int
+    expires_at: int
+
+    @property
+    def expires_in(self) -> int:
+        return self.expires_at - self.issued_at
+
+
+@dataclasses.dataclass(frozen=True)
+class UnsignedToken:
+    """A token's signing input and the function that signs it with the key its header names."""
+
+    signing_input: bytes
+    sign: Sign
+    jti: str
+    issued_at: int
+    expires_at: int
+
+    def signed(self, signature: bytes) -> MintedToken:
+        token = (self.signing_input + b"." + b64url_segment(signature)).decode("ascii")
+        return MintedToken(token, self.jti, self.issued_at, self.expires_at)
+
+
+class CompactSigner:
+    """Compact JWS for the JSON payloads it is given, as `jwt.encode` makes them, minus its
+    per-call work: the encoded header and the signing function are made once per key and
+    `typ` (the token endpoint's hot path; PyJWT's generic encode costs about as much again as
+    signing)."""
+
+    def __init__(self) -> None:
+        self._parts: dict[tuple[str, str], tuple[bytes, Sign]] = {}
+
+    def sign(self, key: SigningKey, typ: str, payload: bytes) -> str:
+        signing_input, sign = self.signing_input(key, typ, payload)
+        return (signing_input + b"." + b64url_segment(sign(signing_input))).decode("ascii")
+
+    def signing_input(self, key: SigningKey, typ: str, payload: bytes) -> tuple[bytes, Sign]:
+        """`header.payload`, and the function that signs it."""
+        header, sign = self._signing_parts(key, typ)
+        return header + b64url_segment(payload), sign
+
+    def _signing_parts(self, key: SigningKey, typ: str) -> tuple[bytes, Sign]:
+        """The encoded header with its trailing dot, and the signing function, for one key."""
+        parts = self._parts.get((key.kid, typ))
+        if parts is None:
+            header = {"alg": key.alg, "kid": key.kid, "typ": typ}
+            encoded = b64url_segment(json.dumps(header, separators=(",", ":")).encode())
+            algorithm = jwt.get_algorithm_by_name(key.alg)
+            parts = (encoded + b".", key_signer(algorithm, key.private_key))
+            self._parts[(key.kid, typ)] = parts
+        return parts
+
+
+def key_signer(algorithm: Any, private_key: Any) -> Sign:
+    """PyJWT's `algorithm.sign`, bound to one key.
+
+    For ECDSA it takes PyJWT's own two steps (cryptography's DER signature, then r || s at the
+    curve's size, RFC 7518 §3.4) with the hash, ECDSA and curve objects made once rather than
+    on every call: that per-call setup cost a third as much again as the signature itself.
+    """
+    if not isinstance(private_key, ec.EllipticCurvePrivateKey):
+        return functools.partial(algorithm.sign, key=private_key)
+    ecdsa = ec.ECDSA(algorithm.hash_alg())
+    size = (private_key.curve.key_size + 7) // 8
+
+    def sign(signing_input: bytes) -> bytes:
+        return raw_ecdsa_signature(private_key.sign(signing_input, ecdsa), size)
+
+    return sign
+
+
+def raw_ecdsa_signature(der: bytes, size: int) -> bytes:
+    """A DER ECDSA signature as JWS wants it: r and s, each big-endian in `size` bytes."""
+    r, s = decode_dss_signature(der)
+    return r.to_bytes(size, "big") + s.to_bytes(size, "big")
+
+
+def b64url_segment(data: bytes) -> bytes:
+    """Unpadded base64url as bytes: `credentials.b64url` without the detour through str and
+    the `base64` module's wrappers, for the hot path."""
+    return binascii.b2a_base64(data, newline=False).translate(URLSAFE).rstrip(b"=")
+
+
+class SigningBatch:
+    """Signatures made back to back, once per turn of the event loop.
+
+    Why: an ES256 signature that costs ~22 µs in a tight loop costs ~35 µs between other
+    requests' work here, its tables having left the CPU caches. So the tokens of requests that
+    arrived together are signed together (measured: ~13 µs less server CPU per answer);
+    a lone request waits one loop turn, nothing more.
+    """
+
+    def __init__(self) -> None:
+        self._queue: list[tuple[UnsignedToken, asyncio.Future[bytes]]] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    async def sign(self, unsigned: UnsignedToken) -> bytes:
+        loop = asyncio.get_running_loop()
+        if self._queue and loop is not self._loop:  # another loop's batch: never mix them
+            return unsigned.sign(unsigned.signing_input)
+        future: asyncio.Future[bytes] = loop.create_future()
+        if not self._queue:
+            self._loop = loop
+            loop.call_soon(self._sign_all)
+        self._queue.append((unsigned, future))
+        return await future
+
+    def _sign_all(self) -> None:
+        queue, self._queue = self._queue, []
+        for unsigned, future in queue:
+            if future.cancelled():
+                continue
+            try:
+                future.set_result(unsigned.sign(unsigned.signing_input))
+            except Exception as exc:  # reaches its own request only, as if signed there
+                future.set_exception(exc)
