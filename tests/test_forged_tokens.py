@@ -23,6 +23,7 @@ from starlette.routing import Route
 
 from asset_helpers import READ, WRITE, assert_invalid_token, bearer, mint, seed_asset
 from planner_bridge.clock import FrozenClock
+from planner_bridge.errors import InvalidToken
 from planner_bridge.keys import KeyRing, generate_private_key
 from planner_bridge.serving import ThreadedServer
 from planner_bridge.tokens import TokenIssuer
@@ -321,3 +322,27 @@ def test_garbage(target, token):
 def test_stripped_signature(target):
     header, claims, _ = parts(target[2])
     refused(target, encode(header, claims))
+
+
+@pytest.mark.parametrize("token", ["\ud800", "\ud800.e30.e30", "é.e30.e30", "a.b.c\n", "a b.c.d"])
+def test_a_token_outside_the_compact_jws_charset_is_refused_before_decoding(planner, token):
+    """A lone surrogate once reached PyJWT, which raised UnicodeEncodeError (not a PyJWTError)."""
+    for verify in (
+        planner.core.verifier.verify_access_token,
+        planner.core.verifier.verify_api_token,
+    ):
+        with pytest.raises(InvalidToken, match="not a compact JWS"):
+            verify(token)
+
+
+def test_non_ascii_bearer_bytes_are_a_clear_400_over_http(target):
+    planner, asset, _ = target
+    for raw in (b"Bearer \xed\xa0\x80.e30.e30", b"Bearer \xc3\xa9.e30.e30"):
+        answer = httpx.get(url_of(planner, asset), headers={"Authorization": raw})
+        assert answer.status_code == 400, answer.text
+        assert answer.json()["error"] == "invalid_request"
+
+
+@pytest.mark.parametrize("token", ["a+b.c/d.e", "a~b.c.d", "a.b.c==", "a.b.c.d"])
+def test_a_b64token_that_is_not_a_compact_jws_is_invalid_token_over_http(target, token):
+    refused(target, token)

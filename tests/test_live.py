@@ -157,6 +157,17 @@ def test_invalid_token_is_refused_with_4401(planner, token):
         assert close_code(ws) == 4401
 
 
+@pytest.mark.parametrize("token", ["\ud800", "\udfff.e30.e30", "\u00e9.e30.e30"])
+def test_a_token_with_a_lone_surrogate_or_non_ascii_is_refused_with_4401(planner, token):
+    """Sent as JSON escapes (`json.dumps` keeps to ASCII), as a browser would send a lone
+    surrogate: the text frame itself is valid UTF-8."""
+    with connect(ws_url(planner)) as ws:
+        ws.send(json.dumps({"type": "auth", "token": token}))
+        refusal = receive(ws)
+        assert (refusal["type"], refusal["error"]) == ("error", "invalid_token")
+        assert close_code(ws) == 4401
+
+
 @pytest.mark.parametrize(
     "first", ["hello", json.dumps({"type": "subscribe"}), json.dumps(["auth"]), "[" * 5000]
 )

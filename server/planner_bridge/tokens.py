@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import secrets
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -33,6 +34,9 @@ MAX_TOKEN_LENGTH = 4096
 ACCESS_CLAIMS = ("iss", "aud", "sub", "entity", "kind", "scope", "client_id", "iat", "exp", "jti")
 API_TOKEN_CLAIMS = ("iss", "aud", "sub", "entity", "scope", "iat", "exp", "jti")
 NEVER_SECONDS = 100 * 365 * 86400  # "never expires" still carries an exp: exp is always required
+# Three base64url segments, nothing else: checked before PyJWT sees the token, which would
+# otherwise raise UnicodeEncodeError (not a PyJWTError) on a lone surrogate from a JSON message.
+COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 CLAIM_HEADS_SIZE = 10_000  # encoded fixed claims kept per (subject, entity, scope, client)
 
 
@@ -271,6 +275,8 @@ class TokenVerifier:
     ) -> dict[str, Any]:
         if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_LENGTH:
             raise InvalidToken("token is missing or too long")
+        if COMPACT_JWS.fullmatch(token) is None:
+            raise InvalidToken("token is not a compact JWS")
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
