@@ -6,7 +6,9 @@ The refusals are checked end to end on `/v1/tokens` (real server): 401 `invalid_
 
 from __future__ import annotations
 
+import datetime
 import json
+import secrets
 import time
 from types import SimpleNamespace
 from typing import Any
@@ -18,10 +20,11 @@ from http_message_signatures.resolvers import HTTPSignatureKeyResolver
 
 from planner_bridge.clock import FrozenClock
 from planner_bridge.errors import InvalidClient
-from planner_bridge.signatures import SignatureVerifier, sign_request
+from planner_bridge.signatures import COVERED, SignatureVerifier, sign_request
 from support import PlannerServer, Shop, register_shop
 
 BODY = json.dumps({"type": "legal_entity"}).encode()
+HOUR = datetime.timedelta(hours=1)
 
 
 def signed(planner: PlannerServer, shop: Shop, body: bytes = BODY, **kwargs: Any) -> dict[str, str]:
@@ -104,6 +107,33 @@ def test_stale_signature_is_refused(planner, shop):
 def test_signature_dated_in_the_future_is_refused(planner, shop):
     assert_refused(send(planner, signed(planner, shop, created=int(time.time()) + 45)))
     assert send(planner, signed(planner, shop, created=int(time.time()) + 10)).status_code == 201
+
+
+def test_signature_past_its_expires_is_refused(planner, shop):
+    now = int(time.time())
+    assert_refused(send(planner, signed(planner, shop, created=now - 20, expires=now - 10)))
+    assert send(planner, signed(planner, shop, expires=now + 60)).status_code == 201
+
+
+def test_library_signature_past_its_expires_is_refused(planner, shop):
+    now = datetime.datetime.now(datetime.UTC)
+    for expires, status in ((now - datetime.timedelta(seconds=5), 401), (now + HOUR, 201)):
+        headers = library_signed(
+            planner,
+            shop,
+            created=now,
+            expires=expires,
+            nonce=secrets.token_urlsafe(16),
+            body=BODY,
+            covered_component_ids=COVERED,
+        )
+        assert "expires=" in headers["Signature-Input"]
+        assert send(planner, headers).status_code == status
+
+
+def test_expires_before_created_is_refused(planner, shop):
+    now = int(time.time())
+    assert_refused(send(planner, signed(planner, shop, created=now + 20, expires=now + 10)))
 
 
 def test_reused_nonce_is_refused(planner, shop):
@@ -215,12 +245,13 @@ def test_a_refused_signature_does_not_spend_its_nonce(planner, shop):
 # -- the window's edges, on a frozen clock ---------------------------------------------------------
 
 
-def verify_at(core: Any, shop: Shop, *, created: int, now: float) -> None:
+def verify_at(
+    core: Any, shop: Shop, *, created: int, now: float, expires: int | None = None
+) -> None:
     verifier = SignatureVerifier(core.entities, core.store, FrozenClock(now))
     url = "http://127.0.0.1:8001/v1/tokens"
-    headers = sign_request(
-        method="POST", url=url, body=BODY, key_id=shop.key_id, secret=shop.secret, created=created
-    )
+    sign = {"key_id": shop.key_id, "secret": shop.secret, "created": created, "expires": expires}
+    headers = sign_request(method="POST", url=url, body=BODY, **sign)
     verifier.verify(method="POST", url=url, headers=list(headers.items()), body=BODY)
 
 
@@ -235,3 +266,11 @@ def test_signatures_outside_the_window_do_not(core, offset):
     shop = register_shop(core)
     with pytest.raises(InvalidClient):
         verify_at(core, shop, created=1_800_000_000 + offset, now=1_800_000_000)
+
+
+def test_expires_is_honoured_to_the_second_with_no_leeway(core):
+    shop = register_shop(core)
+    now = 1_800_000_000
+    verify_at(core, shop, created=now - 10, expires=now, now=now)
+    with pytest.raises(InvalidClient, match="expired"):
+        verify_at(core, shop, created=now - 10, expires=now - 1, now=now)

@@ -1,11 +1,12 @@
 """RFC 9421 HTTP message signatures for requests from an integrator's back-end (SPEC: /v1/tokens).
 
 Algorithm `hmac-sha256`, `keyid` = API key, covered `"@method" "@path" "content-digest"`
-(RFC 9530, sha-256), parameters `created` and `nonce`, the HMAC key being the secret's UTF-8
-bytes; exactly one signature per request. Parsing, signature bases and digests are the
-`http-message-signatures` library's; this module adds our policy: the clock window (300 s old,
-30 s ahead, on the injected clock), single-use nonces, and who the key belongs to. Unknown key
-and wrong secret fail alike, so a caller cannot probe which keys exist.
+(RFC 9530, sha-256), parameters `created` and `nonce` (and optionally `expires`), the HMAC key
+being the secret's UTF-8 bytes; exactly one signature per request. Parsing, signature bases and
+digests are the `http-message-signatures` library's; this module adds our policy: the clock
+window (300 s old, 30 s ahead, on the injected clock), `expires` honoured with no leeway,
+single-use nonces, and who the key belongs to. Unknown key and wrong secret fail alike, so a
+caller cannot probe which keys exist.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import dataclasses
 import datetime
 import secrets
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TypeGuard
 
 from http_message_signatures import HTTPMessageSigner, HTTPMessageVerifier, algorithms
 from http_message_signatures.exceptions import HTTPMessageSignaturesException
@@ -58,7 +59,7 @@ class _SecretResolver(HTTPSignatureKeyResolver):
 
 class _Verifier(HTTPMessageVerifier):
     def validate_created_and_expires(self, sig_input: Any, max_age: Any = None) -> None:
-        """Time is checked by `SignatureVerifier` on the injected clock instead."""
+        """Both are checked by `SignatureVerifier._check_window`, on the injected clock."""
 
 
 def sign_request(
@@ -69,26 +70,32 @@ def sign_request(
     key_id: str,
     secret: str,
     created: int | None = None,
+    expires: int | None = None,
     nonce: str | None = None,
     label: str = "sig",
 ) -> dict[str, str]:
-    """The headers (Content-Digest, Signature-Input, Signature) that sign this request."""
+    """The headers (Content-Digest, Signature-Input, Signature) that sign this request;
+    `created` defaults to now, and there is no `expires` unless one is given."""
     message = _Message(method.upper(), url, {})
     signer = HTTPMessageSigner(
         signature_algorithm=algorithms.HMAC_SHA256,
         key_resolver=_SecretResolver(lambda k: secret if k == key_id else None),
     )
-    when = datetime.datetime.fromtimestamp(created, datetime.UTC) if created else None
     signer.sign(
         message,
         key_id=key_id,
-        created=when,
+        created=_datetime(created),
+        expires=_datetime(expires),
         nonce=nonce or secrets.token_urlsafe(16),
         label=label,
         covered_component_ids=COVERED,
         body=body,
     )
     return dict(message.headers)
+
+
+def _datetime(timestamp: int | None) -> datetime.datetime | None:
+    return None if timestamp is None else datetime.datetime.fromtimestamp(timestamp, datetime.UTC)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -124,7 +131,7 @@ class SignatureVerifier:
         except (HTTPMessageSignaturesException, ValueError):
             raise InvalidClient("request signature is invalid", scheme=CHALLENGE) from None
         params = result.parameters
-        self._check_window(params.get("created"))
+        self._check_window(params.get("created"), params.get("expires"))
         key_id = str(params["keyid"])
         self._spend_nonce(key_id, params.get("nonce"))
         found = self.entities.active_key(key_id)
@@ -132,14 +139,28 @@ class SignatureVerifier:
             raise InvalidClient("request signature is invalid", scheme=CHALLENGE)
         return SignedCaller(*found)
 
-    def _check_window(self, created: object) -> None:
+    def _check_window(self, created: object, expires: object) -> None:
         now = self.clock.now()
-        if not isinstance(created, int) or isinstance(created, bool):
+        if not _is_integer(created):
             raise InvalidClient("signature needs a created parameter", scheme=CHALLENGE)
         if created < now - MAX_AGE:
             raise InvalidClient("signature is too old", scheme=CHALLENGE)
         if created > now + MAX_AHEAD:
             raise InvalidClient("signature is dated in the future", scheme=CHALLENGE)
+        if expires is not None:
+            self._check_expires(created, expires, now)
+
+    def _check_expires(self, created: int, expires: object, now: float) -> None:
+        """RFC 9421 §2.3: past `expires`, the signature is refused. No leeway (unlike
+        `created`'s MAX_AHEAD): a signer whose clock runs fast only sets a later expiry, and one
+        whose clock runs slow chose an expiry that has passed on ours. (The library already
+        refuses a non-integer; the check here keeps our policy whole without it.)"""
+        if not _is_integer(expires):
+            raise InvalidClient("signature expires must be an integer", scheme=CHALLENGE)
+        if expires < created:
+            raise InvalidClient("signature expires before it was created", scheme=CHALLENGE)
+        if expires < now:
+            raise InvalidClient("signature has expired", scheme=CHALLENGE)
 
     def _spend_nonce(self, key_id: str, nonce: object) -> None:
         if not isinstance(nonce, str) or not 8 <= len(nonce) <= MAX_NONCE_LENGTH:
@@ -150,6 +171,10 @@ class SignatureVerifier:
             self.store.remember_nonce(key_id, nonce, now + MAX_AGE + MAX_AHEAD, now)
         except Conflict:
             raise InvalidClient("signature nonce was already used", scheme=CHALLENGE) from None
+
+
+def _is_integer(value: object) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 class _HeaderPairs:
