@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-from typing import Any
-
 import httpx
 
 from planner_bridge.assets import AssetCatalog
@@ -63,14 +59,3 @@ def assert_invalid_token(response: httpx.Response) -> None:
     assert 'error="invalid_token"' in response.headers["www-authenticate"]
     assert response.headers["www-authenticate"].startswith("Bearer")
     assert response.json()["error"] == "invalid_token"
-
-
-def wait_until(condition: Callable[[], Any], timeout: float = 10.0) -> Any:
-    """Poll `condition` until it is truthy; fail after `timeout` seconds (no fixed sleeps)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError("condition not met before the deadline")

@@ -10,13 +10,14 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+
+from support import wait_until
 
 SCRIPT = str(Path(sys.executable).with_name("planner-bridge"))
 ORIGIN = "http://localhost:8000"
@@ -275,13 +276,6 @@ def _first_line_url(process: subprocess.Popen) -> str:
     return line.split()[3]
 
 
-def wait_for(condition, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.05)
-
-
 def test_serve_answers_on_its_url_and_uses_it_as_issuer(served, data_dir):
     url, _ = served
     metadata = httpx.get(url + "/.well-known/oauth-authorization-server").json()
@@ -328,7 +322,7 @@ def test_a_key_revoked_by_the_cli_is_refused_by_a_running_server(served, data_di
 
     assert status() == 200
     cli_json(data_dir, "key", "revoke", created["api_key"])
-    wait_for(lambda: status() == 401)  # within a second: the hot path remembers keys 1 s
+    wait_until(lambda: status() == 401)  # within a second: the hot path remembers keys 1 s
 
 
 def test_a_rotation_by_the_cli_reaches_a_running_server(served, data_dir):
@@ -339,10 +333,10 @@ def test_a_rotation_by_the_cli_reaches_a_running_server(served, data_dir):
     def published() -> list[str]:
         return [k["kid"] for k in httpx.get(url + "/.well-known/jwks.json").json()["keys"]]
 
-    wait_for(lambda: published()[0] == rotated["kid"])
+    wait_until(lambda: published()[0] == rotated["kid"])
     assert published() == [rotated["kid"], *before]  # the old key still verifies
     cli_json(data_dir, "keys", "rotate", "--drop-old")
-    wait_for(lambda: len(published()) == 1)
+    wait_until(lambda: len(published()) == 1)
 
 
 def test_serve_stops_cleanly_on_ctrl_c(served):

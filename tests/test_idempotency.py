@@ -10,7 +10,7 @@ import threading
 import httpx
 import pytest
 
-from asset_helpers import WRITE, bearer, mint, seed_asset, wait_until
+from asset_helpers import WRITE, bearer, mint, seed_asset
 from planner_bridge.assets import AssetCatalog
 from planner_bridge.clock import FrozenClock
 from planner_bridge.errors import InvalidRequest, UnprocessableRequest
@@ -24,6 +24,7 @@ from planner_bridge.idempotency import (
 from planner_bridge.sqlite_store import SQLiteStore
 from planner_bridge.store import Conflict, Entity
 from planner_bridge.tokens import AccessClaims
+from support import wait_until
 
 
 @pytest.fixture

@@ -13,9 +13,10 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
-from asset_helpers import READ, WRITE, bearer, mint, seed_asset, wait_until
+from asset_helpers import READ, WRITE, bearer, mint, seed_asset
 from planner_bridge.apps import live_socket
 from planner_bridge.live import QUEUE_LIMIT, LiveHub
+from support import wait_until
 
 RECV_TIMEOUT = 10
 
