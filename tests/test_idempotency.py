@@ -23,7 +23,7 @@ from planner_bridge.idempotency import (
 )
 from planner_bridge.sqlite_store import SQLiteStore
 from planner_bridge.store import Conflict, Entity
-from planner_bridge.tokens import AccessClaims
+from planner_bridge.verification import AccessClaims
 from support import wait_until
 
 

@@ -22,7 +22,8 @@ from planner_bridge.errors import InvalidToken
 from planner_bridge.jwks import MIN_REFRESH_INTERVAL, RemoteJWKS
 from planner_bridge.keys import KeyRing
 from planner_bridge.serving import ThreadedServer
-from planner_bridge.tokens import TokenIssuer, TokenVerifier
+from planner_bridge.tokens import TokenIssuer
+from planner_bridge.verification import TokenVerifier
 
 ISSUER = "http://token-service.test"
 

@@ -22,7 +22,8 @@ from planner_bridge.credentials import b64url, b64url_decode
 from planner_bridge.errors import InvalidToken
 from planner_bridge.keys import RELOAD_INTERVAL, KeyRing, generate_private_key
 from planner_bridge.signing import raw_ecdsa_signature
-from planner_bridge.tokens import TokenIssuer, TokenVerifier
+from planner_bridge.tokens import TokenIssuer
+from planner_bridge.verification import TokenVerifier
 
 PUBLISHED_FOR = 86400 + 30  # longest token + leeway, as the core configures it
 ISSUER = "http://127.0.0.1:8001"

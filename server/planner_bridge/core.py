@@ -14,7 +14,8 @@ from .settings import Settings
 from .signatures import SignatureVerifier
 from .sqlite_store import open_store
 from .store import Store
-from .tokens import TokenIssuer, TokenVerifier
+from .tokens import TokenIssuer
+from .verification import TokenVerifier
 
 
 @dataclasses.dataclass

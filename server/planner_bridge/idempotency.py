@@ -39,7 +39,7 @@ from typing import Any
 from .clock import Clock
 from .errors import InvalidRequest, UnprocessableRequest
 from .store import AnswerRecord, IdempotentAnswer, Store
-from .tokens import AccessClaims
+from .verification import AccessClaims
 
 KEY_TTL = 24 * 3600.0
 RESERVATION_LEASE = 60.0  # far longer than any write takes; a dead request's key frees itself

@@ -27,7 +27,7 @@ import jwt
 from .clock import Clock
 from .keys import KeyRing
 from .settings import SIGNING_ALGORITHMS, Settings
-from .tokens import KeySource
+from .verification import KeySource
 
 MAX_AGE = 300.0
 MIN_REFRESH_INTERVAL = 10.0

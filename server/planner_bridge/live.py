@@ -20,7 +20,7 @@ from typing import Any
 
 from .assets import asset_json, can_see
 from .store import Asset
-from .tokens import AccessClaims
+from .verification import AccessClaims
 
 QUEUE_LIMIT = 256
 

@@ -26,7 +26,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from ..clock import Clock
 from ..errors import InvalidRequest, InvalidToken, ProtocolError
 from ..live import LiveHub, Subscription
-from ..tokens import AccessClaims
+from ..verification import AccessClaims
 from .bearer import BearerBackend
 
 AUTH_DEADLINE = 5.0

@@ -29,8 +29,8 @@ from ..errors import InvalidRequest
 from ..idempotency import IdempotencyKeys, check_key, fingerprint, key_scope
 from ..live import LiveHub
 from ..store import AnswerRecord, Asset, Conflict
-from ..tokens import AccessClaims
 from ..validation import ascii_number
+from ..verification import AccessClaims
 from .bearer import BearerBackend, requires_token
 from .live_socket import LiveSocket
 from .responses import NO_STORE, parse_json_object, read_body
