@@ -311,6 +311,28 @@ def test_an_api_token_made_beside_a_running_server_names_that_server(served, dat
     assert (data_dir / "issuer").read_text().strip() == url
 
 
+@pytest.mark.parametrize("content", ["", "not a url\n", "http://bad host\n", "\xff"])
+def test_an_odd_remembered_issuer_is_not_used(data_dir, content):
+    """A damaged `<data dir>/issuer` never stops a command: it falls back to the default."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    (data_dir / "issuer").write_text(content, encoding="latin-1")
+    assert cli(data_dir, "entity", "list").returncode == 0
+    created = cli_json(data_dir, "entity", "create", "Shop", "--origin", ORIGIN)
+    token = cli_json(
+        data_dir,
+        "api-token",
+        "create",
+        "--entity",
+        created["id"],
+        "--user",
+        "alice",
+        "--name",
+        "sync",
+    )["token"]
+    claims = json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))
+    assert claims["iss"] == "http://127.0.0.1:8001"
+
+
 def test_a_key_revoked_by_the_cli_is_refused_by_a_running_server(served, data_dir):
     url, _ = served
     created = cli_json(data_dir, "entity", "create", "Shop", "--origin", ORIGIN)

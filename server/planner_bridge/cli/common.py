@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 from typing import Any
 
 from ..core import Core
-from ..settings import Settings
+from ..settings import Settings, SettingsError
 
 
 class CommandError(Exception):
@@ -23,22 +24,36 @@ ISSUER_FILE = "issuer"
 
 def settings_from(args: argparse.Namespace, **overrides: object) -> Settings:
     settings = Settings.from_env(None, data_dir=getattr(args, "data_dir", None), **overrides)
-    remembered = settings.data_dir / ISSUER_FILE
-    if ISSUER_VARIABLE not in os.environ and "issuer" not in overrides and remembered.exists():
-        settings = Settings.from_env(
-            None, data_dir=settings.data_dir, issuer=remembered.read_text().strip(), **overrides
-        )
+    remembered = _remembered_issuer(settings)
+    if ISSUER_VARIABLE not in os.environ and "issuer" not in overrides and remembered:
+        # A remembered issuer that no longer validates is simply not used.
+        with contextlib.suppress(SettingsError):
+            settings = Settings.from_env(
+                None, data_dir=settings.data_dir, issuer=remembered, **overrides
+            )
     return settings
+
+
+def _remembered_issuer(settings: Settings) -> str:
+    """The issuer `serve` last recorded here; an unreadable or odd file is simply not used."""
+    try:
+        text = (settings.data_dir / ISSUER_FILE).read_text().strip()
+    except (OSError, UnicodeDecodeError):
+        return ""
+    return text if text.startswith(("http://", "https://")) and len(text) < 2048 else ""
 
 
 def serving_settings(args: argparse.Namespace, url: str) -> Settings:
     """Settings for a server listening on `url`: the issuer defaults to that URL (the
     environment's wins), and is remembered for the commands run beside it."""
-    settings = settings_from(args)
+    settings = Settings.from_env(None, data_dir=getattr(args, "data_dir", None))
     if ISSUER_VARIABLE not in os.environ:
         settings = settings.replace(issuer=url)
     settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    (settings.data_dir / ISSUER_FILE).write_text(settings.issuer + "\n")
+    # Write then rename: a crash never leaves an empty file behind.
+    partial = settings.data_dir / f".{ISSUER_FILE}.{os.getpid()}.tmp"
+    partial.write_text(settings.issuer + "\n")
+    os.replace(partial, settings.data_dir / ISSUER_FILE)
     return settings
 
 
