@@ -289,3 +289,29 @@ def test_garbage_never_gets_a_server_error(planner, shop):
             response = http.post(path, content=body, headers=headers)
             assert response.status_code < 500, (path, body[:40], response.text)
             assert response.json()["error"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/auth/token"),
+        ("PUT", "/auth/token"),
+        ("GET", "/v1/tokens"),
+        ("DELETE", "/v1/tokens"),
+    ],
+)
+def test_a_wrong_method_is_a_coded_json_error_not_plain_text(planner, method, path):
+    response = httpx.request(method, planner.url + path)
+    assert response.status_code == 405
+    assert response.headers["allow"] == "POST"
+    assert response.headers["cache-control"] == "no-store"
+    assert response.json() == {
+        "error": "invalid_request",
+        "error_description": "method not allowed",
+    }
+
+
+def test_an_unknown_path_is_a_coded_json_error(planner):
+    response = httpx.get(planner.url + "/v1/nothing-here")
+    assert response.status_code == 404
+    assert response.json()["error"] == "not_found"

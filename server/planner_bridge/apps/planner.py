@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 
 from ..core import Core
 from ..errors import ProtocolError
 from . import api_tokens, planner_site, token_service, web_services
-from .responses import protocol_error_handler
+from .responses import http_error_handler, protocol_error_handler
 
 
 def create_app(core: Core) -> Starlette:
@@ -17,6 +18,7 @@ def create_app(core: Core) -> Starlette:
         *web_services.routes(core),
         *planner_site.routes(core),
     ]
-    app = Starlette(routes=routes, exception_handlers={ProtocolError: protocol_error_handler})
+    handlers = {ProtocolError: protocol_error_handler, HTTPException: http_error_handler}
+    app = Starlette(routes=routes, exception_handlers=handlers)
     app.state.core = core
     return app

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -48,6 +49,16 @@ def _challenge(exc: ProtocolError) -> str | None:
 async def protocol_error_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ProtocolError)
     return error_response(exc)
+
+
+async def http_error_handler(request: Request, exc: Exception) -> Response:
+    """Starlette's own refusals (unknown path, method not allowed) in the same JSON shape, so a
+    client of the planner origin never has to parse a text/plain error."""
+    assert isinstance(exc, HTTPException)
+    code = "not_found" if exc.status_code == 404 else "invalid_request"
+    body = {"error": code, "error_description": str(exc.detail).lower()}
+    headers = {**NO_STORE, **(exc.headers or {})}
+    return JSONResponse(body, status_code=exc.status_code, headers=headers)
 
 
 def json_response(body: Any, status_code: int = 200, *, no_store: bool = False) -> JSONResponse:
