@@ -20,7 +20,7 @@ from typing import Any
 
 from playwright.sync_api import Frame, FrameLocator, Page, Route, expect
 
-from planner_bridge.apps.integrator import hash_password
+from planner_bridge.accounts import hash_password
 from planner_bridge.core import Core
 
 CHROMIUM_ARGS = [

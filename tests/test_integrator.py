@@ -12,7 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
-from planner_bridge.apps.integrator import HostConfig, create_app, hash_password
+from planner_bridge.accounts import hash_password
+from planner_bridge.apps.integrator import HostConfig, create_app
 from planner_bridge.clock import FrozenClock
 from planner_bridge.serving import ThreadedServer
 

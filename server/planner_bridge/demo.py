@@ -20,7 +20,8 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from .apps.integrator import HostConfig, hash_password, verify_password
+from .accounts import hash_password, verify_password
+from .apps.integrator import HostConfig
 from .assets import AssetCatalog
 from .core import Core
 from .credentials import write_private_file

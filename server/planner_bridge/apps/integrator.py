@@ -9,10 +9,7 @@ holds the user's id and name, never a token. Passwords are kept only as scrypt h
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import hmac
 import json
-import secrets
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +24,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
+from ..accounts import UserBook
 from ..client import IssuedToken, TokenClient, TokenServiceError
 from ..clock import Clock, SystemClock
 from ..errors import InvalidGrant, InvalidRequest, ProtocolError
@@ -48,7 +46,6 @@ REQUEST_HEADER_VALUE = "planner-bridge"
 # Reasons the planner gives in TokenExpired when the token service must mint a new token
 # instead of answering from TokenClient's cache (the cached token itself was refused).
 REJECTED_REASONS = frozenset({"invalid_token"})
-SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 SESSION_SECONDS = 8 * 3600
 
 
@@ -88,42 +85,6 @@ class HostConfig:
     @property
     def user_rights(self) -> tuple[str, ...]:
         return ("read", "write") if self.allow_write else ("read",)
-
-
-# -- passwords ---------------------------------------------------------------------------------
-
-
-def hash_password(password: str, salt: bytes | None = None) -> str:
-    salt = salt or secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode(), salt=salt, dklen=32, **SCRYPT)
-    return f"scrypt${SCRYPT['n']}${SCRYPT['r']}${SCRYPT['p']}${salt.hex()}${digest.hex()}"
-
-
-def verify_password(password: str, encoded: str) -> bool:
-    try:
-        scheme, n, r, p, salt, digest = encoded.split("$")
-        expected = bytes.fromhex(digest)
-        got = hashlib.scrypt(
-            password.encode(), salt=bytes.fromhex(salt), n=int(n), r=int(r), p=int(p), dklen=32
-        )
-    except ValueError:
-        return False
-    return scheme == "scrypt" and hmac.compare_digest(got, expected)
-
-
-class UserBook:
-    """The shop's accounts, read once from the users file."""
-
-    def __init__(self, path: Path) -> None:
-        self.users: dict[str, dict[str, str]] = json.loads(path.read_text())["users"]
-        # Unknown names are checked against a throw-away hash so they take as long as known ones.
-        self._decoy = hash_password(secrets.token_urlsafe(16))
-
-    def check(self, username: str, password: str) -> dict[str, str] | None:
-        """The user `{"id", "name"}` if the password is right, else None."""
-        record = self.users.get(username)
-        ok = verify_password(password, record["hash"] if record else self._decoy)
-        return {"id": username, "name": record["name"]} if ok and record else None
 
 
 # -- the app -------------------------------------------------------------------------------------
