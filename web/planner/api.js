@@ -25,16 +25,19 @@ const MAX_PAGES = 25; // 5 000 assets are plenty for one screen; more means some
 /**
  * The keeper's `send`: one HTTP request with the token, never with cookies, never cached;
  * resolves once the answer's body is read, so the keeper's call order covers the whole call.
+ * `signal` is the keeper's deadline for the request (request-timeout.js): aborting it drops the
+ * connection and stops reading the body, so a stalled request holds nothing once it timed out.
  * @param {{fetch: (url: string, init: RequestInit) => Promise<HttpAnswer>, base: string}} options
- * @returns {(request: CallRequest, token: string) => Promise<ReadAnswer>}
+ * @returns {(request: CallRequest, token: string, signal: AbortSignal) => Promise<ReadAnswer>}
  */
 export function httpSender({ fetch, base }) {
-  return async (request, token) => readAnswer(await fetch(base + request.path,
-    requestInit(request, token)));
+  return async (request, token, signal) => readAnswer(await fetch(base + request.path,
+    requestInit(request, token, signal)));
 }
 
-/** @param {CallRequest} request @param {string} token @returns {RequestInit} */
-function requestInit(request, token) {
+/** @param {CallRequest} request @param {string} token @param {AbortSignal} signal
+ * @returns {RequestInit} */
+function requestInit(request, token, signal) {
   /** @type {Record<string, string>} */
   const headers = { Authorization: `Bearer ${token}`, Accept: "application/json" };
   if (request.idempotencyKey) headers["Idempotency-Key"] = request.idempotencyKey;
@@ -46,6 +49,7 @@ function requestInit(request, token) {
     credentials: "omit",
     cache: "no-store",
     referrerPolicy: "no-referrer",
+    signal,
   };
 }
 

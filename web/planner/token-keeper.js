@@ -28,14 +28,16 @@
  *   after later calls went out, still completes before them. Sending stays concurrent (but for
  *   the same-resource writes above); completion waits for the earlier calls' outcomes (the
  *   sender reads whole answers, bodies included, so the order covers the caller's result too).
- *   The price: an answer that never comes holds back the calls made after it, as it always did
- *   within a batch of waiting calls (and, for a write, the later writes of its asset: never sent);
+ *   The price: a slow answer holds back the calls made after it (and, for a write, the later
+ *   writes of its asset). So every request has a deadline (`requestTimeoutMs`, 30 s): then it
+ *   is aborted and fails with NetworkTimeout, and the calls behind it go on (request-timeout.js);
  * - every call is bound to the identity it was made under (the first identity to arrive, for
  *   calls made before any): when the identity changes (login, logout, user switch) the calls
  *   still waiting under the old one fail with IdentityChanged and are never sent.
  * Everything outside (clock, timers, HTTP, the host) is injected, so node tests drive it.
  */
 import { DEFAULT_ANSWER_DEADLINE_MS, PlannerBridgeError } from "../sdk/protocol.js";
+import { DEFAULT_REQUEST_TIMEOUT_MS, timedSender } from "./request-timeout.js";
 import { ResourceOrder } from "./resource-order.js";
 
 const MAX_EARLY_REFRESH_MS = 60_000;
@@ -52,13 +54,14 @@ const WRITE_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
  * @typedef {{seq: number, request: CallRequest, identityKey: string | null, replayed: boolean,
  *   finish: (outcome: Outcome) => void}} Call
  * @typedef {{
- *   send: (request: CallRequest, token: string) => Promise<Answer>,
+ *   send: (request: CallRequest, token: string, signal: AbortSignal) => Promise<Answer>,
  *   now?: () => number,
  *   wallNow?: () => number,
  *   setTimer?: (fn: () => void, ms: number) => unknown,
  *   clearTimer?: (handle: unknown) => void,
  *   newKey?: () => string,
  *   answerDeadlineMs?: number,
+ *   requestTimeoutMs?: number,
  * }} KeeperOptions
  */
 
@@ -86,13 +89,15 @@ export class TokenKeeper {
 
   /** @param {KeeperOptions} options */
   constructor(options) {
-    this.send = options.send;
     this.now = options.now ?? (() => performance.now()); // monotonic; may pause in suspend
     this.wallNow = options.wallNow ?? (() => Date.now()); // runs through suspend; may jump
     this.setTimer = options.setTimer ?? ((fn, ms) => setTimeout(fn, ms));
     this.clearTimer = options.clearTimer ?? ((h) => clearTimeout(/** @type {any} */ (h)));
     this.newKey = options.newKey ?? (() => crypto.randomUUID());
     this.answerDeadlineMs = options.answerDeadlineMs ?? DEFAULT_ANSWER_DEADLINE_MS;
+    this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    this.send = timedSender({ send: options.send, timeoutMs: this.requestTimeoutMs,
+      setTimer: this.setTimer, clearTimer: this.clearTimer });
   }
 
   /** Events: "ask" {event, reason}, "confirmed" {identity}, "rejected" {identity, reason},
@@ -269,6 +274,7 @@ export class TokenKeeper {
       this.#route(call);
       return null;
     } catch (error) {
+      if (error instanceof PlannerBridgeError) return { error }; // NetworkTimeout
       return { error: new PlannerBridgeError("NetworkError", String(error)) };
     }
   }
