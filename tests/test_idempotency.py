@@ -13,7 +13,7 @@ import pytest
 from asset_helpers import WRITE, bearer, mint, seed_asset
 from planner_bridge.assets import AssetCatalog
 from planner_bridge.clock import FrozenClock
-from planner_bridge.errors import InvalidRequest, UnprocessableRequest
+from planner_bridge.errors import InvalidRequest, NotFound, UnprocessableRequest
 from planner_bridge.idempotency import (
     KEY_TTL,
     RESERVATION_LEASE,
@@ -22,7 +22,7 @@ from planner_bridge.idempotency import (
     key_scope,
 )
 from planner_bridge.sqlite_store import SQLiteStore
-from planner_bridge.store import Conflict, Entity
+from planner_bridge.store import Conflict, Entity, IdempotentAnswer, Reservation
 from planner_bridge.verification import AccessClaims
 from support import wait_until
 
@@ -126,6 +126,59 @@ def test_a_refused_write_does_not_use_up_its_key(alice, planner, shop):
     assert stale.status_code == 412 and retried.status_code == 200
 
 
+# Headers every answer gets from the server itself, not from the application.
+PER_RESPONSE = {"date", "server", "idempotent-replayed"}
+
+
+def same_headers(first: httpx.Response, replay: httpx.Response) -> None:
+    def kept(response: httpx.Response) -> list[tuple[str, str]]:
+        return [(k, v) for k, v in response.headers.multi_items() if k not in PER_RESPONSE]
+
+    assert kept(replay) == kept(first)
+    assert replay.headers["idempotent-replayed"] == "true"
+
+
+def test_a_replay_answers_with_the_first_answers_headers(alice, planner, shop):
+    """The ETag (and every other header) of the first answer comes back with its replay."""
+    asset = seed_asset(planner.core, shop.entity.id, "alice")
+    url, body = f"/v1/assets/{asset.id}", json.dumps({"name": "Sofa", "kind": "furniture"})
+    patch = {"Idempotency-Key": "patch-etag", "If-Match": '"1"'}
+    delete = {"Idempotency-Key": "delete-etag"}
+
+    created = [post(alice, body, key="post-etag") for _ in range(2)]
+    patched = [alice.patch(url, json={"name": "Renamed"}, headers=patch) for _ in range(2)]
+    deleted = [alice.delete(url, headers=delete) for _ in range(2)]
+
+    assert [r.status_code for r in created + patched + deleted] == [201] * 2 + [200] * 2 + [204] * 2
+    assert created[1].headers["etag"] == '"1"' and patched[1].headers["etag"] == '"2"'
+    for first, replay in (created, patched, deleted):
+        same_headers(first, replay)
+        assert replay.content == first.content
+
+
+def test_a_stalled_write_cannot_take_back_its_key_over_http(alice, planner, shop):
+    """A (on another instance, say) claims a key and stalls past its lease; B, with another
+    body, takes the key over and answers. A's late write is refused and its release frees
+    nothing: B's retry gets B's own answer, ETag included."""
+    claims = planner.core.verifier.verify_access_token(alice.headers["authorization"][7:])
+    scope, body_a = key_scope(claims), {"name": "A", "kind": "k"}
+    then = FrozenClock(planner.core.clock.now() - 2 * RESERVATION_LEASE)
+    stalled_keys = IdempotencyKeys(planner.core.store, then)
+    stalled = reserved(stalled_keys, scope, "K", fingerprint("POST", "/v1/assets", body_a, None))
+
+    first_b = post(alice, json.dumps({"name": "B", "kind": "k"}), key="K")
+    catalog = AssetCatalog(planner.core.store, planner.core.clock)
+    with pytest.raises(Conflict):  # A wakes up and writes (the server answers 409)
+        catalog.create(claims, body_a, answer=kept_with(stalled_keys, stalled, body=b"A"))
+    stalled_keys.release(stalled)
+    retry_b = post(alice, json.dumps({"name": "B", "kind": "k"}), key="K")
+
+    assert first_b.status_code == retry_b.status_code == 201
+    assert retry_b.content == first_b.content and retry_b.json()["name"] == "B"
+    same_headers(first_b, retry_b)
+    assert [a.name for a in owned(planner, shop)] == ["B"]
+
+
 @pytest.mark.parametrize("key", ["", "x" * 256, "has space", "caf\u00e9"])
 def test_malformed_keys_are_400(alice, planner, shop, key):
     response = post(alice, b'{"name": "A", "kind": "k"}', key=key.encode("utf-8"))
@@ -155,9 +208,9 @@ def test_a_request_waits_for_the_first_with_its_key_then_gets_its_answer(planner
     body = {"name": "Elsewhere", "kind": "k"}
     scope, request = key_scope(claims), fingerprint("POST", "/v1/assets", body, None)
     keys = IdempotencyKeys(planner.core.store, planner.core.clock)
-    assert keys.claim(scope, "busy", request) is None  # reserved, as if in flight
+    held = reserved(keys, scope, "busy", request)  # as if in flight
     first = seed_asset(planner.core, shop.entity.id, "alice", name="Elsewhere")
-    first_answer = keys.answer(scope, "busy", 201, json.dumps({"id": first.id}).encode())
+    first_answer = keys.answer(held, 201, json.dumps({"id": first.id}).encode())
     planner.core.store.delete_asset(first.id)  # written again below, as the first request
     claims_made = planner.core.store._inserts  # every claim counts one; a waiter claims again
     answers: list[httpx.Response] = []
@@ -196,72 +249,84 @@ def catalog(keys):
     return AssetCatalog(keys.store, keys.clock)
 
 
-def kept_with(keys, scope, key, status=201, body=b"{}"):
-    return lambda asset: keys.answer(scope, key, status, body)
+def kept_with(keys, held, status=201, body=b"{}"):
+    return lambda asset: keys.answer(held, status, body)
+
+
+def reserved(keys, scope="s", key="k", request="req") -> Reservation:
+    held = keys.claim(scope, key, request)
+    assert isinstance(held, Reservation) and (held.scope, held.key) == (scope, key), held
+    return held
+
+
+def earlier(keys, scope="s", key="k", request="req") -> IdempotentAnswer:
+    found = keys.claim(scope, key, request)
+    assert isinstance(found, IdempotentAnswer), found
+    return found
 
 
 def test_keys_are_remembered_for_24_hours(keys, catalog):
-    assert keys.claim("s", "k", "req") is None
-    catalog.create(CLAIMS, {"name": "A", "kind": "k"}, answer=kept_with(keys, "s", "k"))
+    held = reserved(keys)
+    catalog.create(CLAIMS, {"name": "A", "kind": "k"}, answer=kept_with(keys, held))
     keys.clock.advance(KEY_TTL - 1)
-    assert keys.claim("s", "k", "req").status == 201
+    assert earlier(keys).status == 201
     keys.clock.advance(2)
-    assert keys.claim("s", "k", "other request") is None  # forgotten: a new reservation
+    reserved(keys, request="other request")  # forgotten: a new reservation
 
 
 def test_a_reservation_whose_request_died_frees_itself_after_its_lease(keys):
-    assert keys.claim("s", "k", "req") is None  # ... and the request dies before writing
+    reserved(keys)  # ... and the request dies before writing
     keys.clock.advance(RESERVATION_LEASE - 1)
-    assert keys.claim("s", "k", "req").status == 0  # still in progress, as far as we know
+    assert earlier(keys).status == 0  # still in progress, as far as we know
     keys.clock.advance(2)
-    assert keys.claim("s", "k", "req") is None  # the lease lapsed: reserved for this retry
+    reserved(keys)  # the lease lapsed: reserved for this retry
 
 
 def test_a_write_whose_answer_cannot_be_kept_is_not_applied(keys, catalog, tmp_path):
     """The crash window: recording the answer fails after the asset row was written, in the
     same transaction. Neither is kept, and the key is still only reserved (then lapses)."""
-    assert keys.claim("s", "k", "req") is None
+    held = reserved(keys)
     with sqlite3.connect(tmp_path / "keys.sqlite3") as db:
         db.execute(
             "CREATE TRIGGER answer_lost BEFORE UPDATE ON idempotency_keys"
             " BEGIN SELECT RAISE(ABORT, 'power cut'); END"
         )
     with pytest.raises(sqlite3.DatabaseError, match="power cut"):
-        catalog.create(CLAIMS, {"name": "A", "kind": "k"}, answer=kept_with(keys, "s", "k"))
+        catalog.create(CLAIMS, {"name": "A", "kind": "k"}, answer=kept_with(keys, held))
 
     assert keys.store.list_assets(WRITER, ("alice",)) == []
-    assert keys.claim("s", "k", "req").status == 0
+    assert earlier(keys).status == 0
 
 
 def test_an_answer_is_never_kept_for_a_write_that_failed(keys, catalog, tmp_path):
     seeded = catalog.create(CLAIMS, {"name": "A", "kind": "k"})
-    assert keys.claim("s", "k", "req") is None
+    held = reserved(keys)
     with sqlite3.connect(tmp_path / "keys.sqlite3") as db:
         db.execute(
             "CREATE TRIGGER write_lost BEFORE UPDATE ON assets"
             " BEGIN SELECT RAISE(ABORT, 'power cut'); END"
         )
     with pytest.raises(sqlite3.DatabaseError, match="power cut"):
-        catalog.change(CLAIMS, seeded.id, {"name": "B"}, answer=kept_with(keys, "s", "k"))
+        catalog.change(CLAIMS, seeded.id, {"name": "B"}, answer=kept_with(keys, held))
 
     assert keys.store.get_asset(seeded.id) == seeded
-    assert keys.claim("s", "k", "req").status == 0  # no answer for a write that did not happen
+    assert earlier(keys).status == 0  # no answer for a write that did not happen
 
 
 def test_a_write_after_its_reservation_was_taken_over_is_not_applied_twice(keys, catalog):
-    assert keys.claim("s", "k", "req") is None  # the first request stalls past its lease
+    stalled = reserved(keys)  # the first request stalls past its lease
     keys.clock.advance(RESERVATION_LEASE + 1)
-    assert keys.claim("s", "k", "req") is None  # a retry takes the key over and writes
-    created = catalog.create(CLAIMS, {"name": "A", "kind": "k"}, answer=kept_with(keys, "s", "k"))
+    retry = reserved(keys)  # a retry takes the key over and writes
+    created = catalog.create(CLAIMS, {"name": "A", "kind": "k"}, answer=kept_with(keys, retry))
 
     with pytest.raises(Conflict):  # the stalled one wakes up
-        catalog.change(CLAIMS, created.id, {"name": "B"}, answer=kept_with(keys, "s", "k"))
+        catalog.change(CLAIMS, created.id, {"name": "B"}, answer=kept_with(keys, stalled))
 
     assert keys.store.get_asset(created.id) == created
 
 
 def test_a_key_still_in_flight_after_the_wait_is_409(keys):
-    assert keys.claim("s", "k", "req") is None
+    reserved(keys)
 
     with pytest.raises(InvalidRequest) as caught:
         asyncio.run(keys.claim_or_wait("s", "k", "req"))
@@ -270,12 +335,38 @@ def test_a_key_still_in_flight_after_the_wait_is_409(keys):
 
 
 def test_in_flight_with_another_request_is_422_at_once(keys):
-    keys.claim("s", "k", "req")
+    reserved(keys)
     with pytest.raises(UnprocessableRequest):
         asyncio.run(keys.claim_or_wait("s", "k", "another"))
 
 
 def test_a_released_key_can_be_claimed_again(keys):
-    keys.claim("s", "k", "req")
-    keys.release("s", "k")
-    assert keys.claim("s", "k", "another") is None
+    keys.release(reserved(keys))
+    reserved(keys, request="another")
+
+
+def test_a_stalled_request_cannot_answer_for_nor_free_the_one_that_took_its_key_over(keys, catalog):
+    """The reviewer's scenario, on a frozen clock: A claims K and stalls past the lease; B
+    (another body) takes K over and is still running when A writes. A's write is refused and
+    not applied; A's refused PATCH (404) releases nothing of B's; B answers, and its retry
+    gets B's answer under B's fingerprint."""
+    a_print = fingerprint("POST", "/v1/assets", {"name": "A", "kind": "k"}, None)
+    b_print = fingerprint("POST", "/v1/assets", {"name": "B", "kind": "k"}, None)
+    stalled = reserved(keys, "s", "K", a_print)
+    keys.clock.advance(RESERVATION_LEASE + 1)
+    took_over = reserved(keys, "s", "K", b_print)
+    assert took_over.owner != stalled.owner
+
+    with pytest.raises(Conflict):  # A's write: 409, not applied
+        catalog.create(CLAIMS, {"name": "A", "kind": "k"}, answer=kept_with(keys, stalled))
+    with pytest.raises(NotFound):  # A's PATCH of a missing asset is refused ...
+        catalog.change(CLAIMS, "a_missing", {"name": "X"}, answer=kept_with(keys, stalled))
+    keys.release(stalled)  # ... and its key released, as the write path does
+    assert earlier(keys, "s", "K", b_print).status == 0  # B's reservation still holds
+    catalog.create(CLAIMS, {"name": "B", "kind": "k"}, answer=kept_with(keys, took_over, 201, b"B"))
+
+    replay = earlier(keys, "s", "K", b_print)
+    assert (replay.request_hash, replay.status, replay.body) == (b_print, 201, b"B")
+    assert [a.name for a in keys.store.list_assets(WRITER, ("alice",))] == ["B"]
+    with pytest.raises(UnprocessableRequest):
+        keys.claim("s", "K", a_print)  # A's retry: the key belongs to another request

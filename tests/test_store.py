@@ -22,6 +22,8 @@ from planner_bridge.store import (
     Asset,
     Conflict,
     Entity,
+    IdempotentAnswer,
+    Reservation,
     Store,
 )
 
@@ -285,16 +287,28 @@ def test_list_assets_pages_in_id_order(store):
 # -- idempotency keys --------------------------------------------------------------------------
 
 
-def answer(scope="s", key="k1", status=201, body=b'{"id": "a1"}', expires=NOW + 86400):
-    return AnswerRecord(scope, key, status, body, expires)
+def claim(store, key="k1", request_hash="h", when=NOW, scope="s") -> Reservation:
+    held = store.claim_idempotency_key(scope, key, request_hash, when, 60)
+    assert isinstance(held, Reservation), held
+    return held
+
+
+def answer(held, status=201, body=b'{"id": "a1"}', expires=NOW + 86400, headers=()):
+    return AnswerRecord(held.scope, held.key, held.owner, status, body, expires, headers)
+
+
+def replayed(store, key="k1", request_hash="h", when=NOW + 1, scope="s") -> IdempotentAnswer:
+    earlier = store.claim_idempotency_key(scope, key, request_hash, when, 60)
+    assert isinstance(earlier, IdempotentAnswer), earlier
+    return earlier
 
 
 def test_idempotency_claim_then_answer_with_the_write_then_replay(store):
-    assert store.claim_idempotency_key("ent_1:alice", "k1", "hash-1", NOW, 60) is None
-    in_flight = store.claim_idempotency_key("ent_1:alice", "k1", "hash-1", NOW + 1, 60)
-    assert in_flight is not None and in_flight.status == 0  # the first is still running
-    store.add_asset(asset("a1"), answer("ent_1:alice"))
-    replay = store.claim_idempotency_key("ent_1:alice", "k1", "hash-1", NOW + 2, 60)
+    held = claim(store, "k1", "hash-1", scope="ent_1:alice")
+    in_flight = replayed(store, "k1", "hash-1", NOW + 1, scope="ent_1:alice")
+    assert in_flight.status == 0  # the first is still running
+    store.add_asset(asset("a1"), answer(held))
+    replay = replayed(store, "k1", "hash-1", NOW + 2, scope="ent_1:alice")
     assert (replay.request_hash, replay.status, replay.body, replay.created) == (
         "hash-1",
         201,
@@ -304,75 +318,119 @@ def test_idempotency_claim_then_answer_with_the_write_then_replay(store):
     assert store.get_asset("a1") == asset("a1")
 
 
+def test_each_claim_draws_its_own_owner(store):
+    first = claim(store, "k1")
+    other_key = claim(store, "k2")
+    taken_over = claim(store, "k1", when=NOW + 61)  # the first one's lease lapsed
+    assert (first.scope, first.key) == ("s", "k1")
+    assert len({first.owner, other_key.owner, taken_over.owner}) == 3
+    assert all(len(r.owner) >= 16 for r in (first, other_key, taken_over))
+
+
+def test_an_answer_keeps_its_headers(store):
+    held = claim(store)
+    headers = (("etag", '"1"'), ("cache-control", "no-store"), ("x-twice", "a"), ("x-twice", "b"))
+    store.add_asset(asset("a1"), answer(held, headers=headers))
+    assert replayed(store).headers == headers
+
+
 def test_update_and_delete_keep_their_answer_too(store):
     store.add_asset(asset("a1"))
-    store.claim_idempotency_key("s", "patch", "h", NOW, 60)
-    store.claim_idempotency_key("s", "delete", "h", NOW, 60)
+    patch, delete = claim(store, "patch"), claim(store, "delete")
     renamed = dataclasses.replace(asset("a1"), name="renamed", version=2)
-    assert store.update_asset(renamed, answer(key="patch", status=200, body=b"v2")) is True
-    assert store.delete_asset("a1", answer(key="delete", status=204, body=b"")) is True
-    assert store.claim_idempotency_key("s", "patch", "h", NOW + 1, 60).body == b"v2"
-    assert store.claim_idempotency_key("s", "delete", "h", NOW + 1, 60).status == 204
+    assert store.update_asset(renamed, answer(patch, status=200, body=b"v2")) is True
+    assert store.delete_asset("a1", answer(delete, status=204, body=b"")) is True
+    assert replayed(store, "patch").body == b"v2"
+    assert replayed(store, "delete").status == 204
 
 
 def test_a_write_whose_key_holds_no_reservation_is_not_applied(store):
     """The write and its answer are one transaction: no answer kept, no write either."""
+    never_claimed = Reservation("s", "k1", "nobody")
     with pytest.raises(Conflict):
-        store.add_asset(asset("a1"), answer())  # never claimed
+        store.add_asset(asset("a1"), answer(never_claimed))
     assert store.get_asset("a1") is None
     store.add_asset(asset("a2"))
-    store.claim_idempotency_key("s", "k1", "h", NOW, 60)
-    store.add_asset(asset("a3"), answer())  # answers k1
+    held = claim(store)
+    store.add_asset(asset("a3"), answer(held))  # answers k1
     renamed = dataclasses.replace(asset("a2"), name="twice?", version=2)
     with pytest.raises(Conflict):
-        store.update_asset(renamed, answer())  # k1 is answered already: not applied twice
+        store.update_asset(renamed, answer(held))  # k1 is answered already: not applied twice
     with pytest.raises(Conflict):
-        store.delete_asset("a2", answer())
+        store.delete_asset("a2", answer(held))
     assert store.get_asset("a2") == asset("a2")
-    assert store.claim_idempotency_key("s", "k1", "h", NOW + 1, 60).body == b'{"id": "a1"}'
+    assert replayed(store).body == b'{"id": "a1"}'
+
+
+def test_a_reservation_taken_over_cannot_be_answered_by_its_first_owner(store):
+    """A stalls past its lease, B (another request) takes the key over; A's write is refused
+    whether or not B has answered yet, and B's answer is B's alone."""
+    store.add_asset(asset("a0"))
+    stalled = claim(store, request_hash="hash-A")
+    took_over = claim(store, request_hash="hash-B", when=NOW + 61)
+    with pytest.raises(Conflict):
+        store.add_asset(asset("a1"), answer(stalled, body=b"A"))
+    renamed = dataclasses.replace(asset("a0"), name="by A", version=2)
+    with pytest.raises(Conflict):
+        store.update_asset(renamed, answer(stalled, body=b"A"))
+    with pytest.raises(Conflict):
+        store.delete_asset("a0", answer(stalled, body=b"A"))
+    assert store.get_asset("a1") is None and store.get_asset("a0") == asset("a0")
+    assert replayed(store, request_hash="hash-B", when=NOW + 62).status == 0  # B still runs
+    store.add_asset(asset("a2"), answer(took_over, body=b"B"))
+    replay = replayed(store, request_hash="hash-B", when=NOW + 63)
+    assert (replay.request_hash, replay.status, replay.body) == ("hash-B", 201, b"B")
 
 
 def test_a_write_that_does_not_apply_keeps_no_answer(store):
     store.add_asset(asset("a1"))
-    store.claim_idempotency_key("s", "k1", "h", NOW, 60)
+    held = claim(store)
     stale = dataclasses.replace(asset("a1"), name="stale", version=5)
-    assert store.update_asset(stale, answer()) is False
-    assert store.delete_asset("gone", answer()) is False
-    assert store.claim_idempotency_key("s", "k1", "h", NOW + 1, 60).status == 0  # still reserved
+    assert store.update_asset(stale, answer(held)) is False
+    assert store.delete_asset("gone", answer(held)) is False
+    assert replayed(store).status == 0  # still reserved
 
 
 def test_idempotency_answer_tells_a_different_request_apart(store):
-    store.claim_idempotency_key("s", "k1", "hash-1", NOW, 60)
-    store.add_asset(asset("a1"), answer(status=200, body=b"{}"))
-    other = store.claim_idempotency_key("s", "k1", "hash-2", NOW + 1, 60)
+    held = claim(store, request_hash="hash-1")
+    store.add_asset(asset("a1"), answer(held, status=200, body=b"{}"))
+    other = replayed(store, request_hash="hash-2")
     assert other.request_hash == "hash-1"  # the caller compares and refuses (422)
 
 
 def test_idempotency_keys_are_scoped(store):
-    assert store.claim_idempotency_key("ent_1:alice", "k1", "h", NOW, 60) is None
-    assert store.claim_idempotency_key("ent_1:bob", "k1", "h", NOW, 60) is None
+    claim(store, scope="ent_1:alice")
+    claim(store, scope="ent_1:bob")
 
 
 def test_idempotency_release_frees_an_unfinished_claim_only(store):
-    store.claim_idempotency_key("s", "k1", "h", NOW, 60)
-    store.release_idempotency_key("s", "k1")
-    assert store.claim_idempotency_key("s", "k1", "h", NOW, 60) is None
-    store.add_asset(asset("a1"), answer(body=b"done"))
-    store.release_idempotency_key("s", "k1")  # a finished answer is kept
-    assert store.claim_idempotency_key("s", "k1", "h", NOW, 60).body == b"done"
+    store.release_idempotency_key(claim(store))
+    held = claim(store)
+    store.add_asset(asset("a1"), answer(held, body=b"done"))
+    store.release_idempotency_key(held)  # a finished answer is kept
+    assert replayed(store, when=NOW).body == b"done"
+
+
+def test_idempotency_release_frees_only_its_own_reservation(store):
+    stalled = claim(store, request_hash="hash-A")
+    took_over = claim(store, request_hash="hash-B", when=NOW + 61)
+    store.release_idempotency_key(stalled)  # A's write failed late: B's key stays reserved
+    assert replayed(store, request_hash="hash-B", when=NOW + 62).status == 0
+    store.add_asset(asset("a1"), answer(took_over, body=b"B"))
+    assert replayed(store, request_hash="hash-B", when=NOW + 63).body == b"B"
 
 
 def test_a_reservation_lapses_after_its_lease(store):
-    assert store.claim_idempotency_key("s", "k1", "h", NOW, 60) is None
-    assert store.claim_idempotency_key("s", "k1", "h", NOW + 59, 60).status == 0
-    assert store.claim_idempotency_key("s", "k1", "h", NOW + 61, 60) is None  # reserved anew
+    claim(store)
+    assert replayed(store, when=NOW + 59).status == 0
+    claim(store, when=NOW + 61)  # reserved anew
 
 
 def test_answers_expire_when_the_record_says(store):
-    store.claim_idempotency_key("s", "k1", "h", NOW, 60)
-    store.add_asset(asset("a1"), answer(body=b"old", expires=NOW + 600))
-    assert store.claim_idempotency_key("s", "k1", "h", NOW + 599, 60).body == b"old"
-    assert store.claim_idempotency_key("s", "k1", "h", NOW + 601, 60) is None
+    held = claim(store)
+    store.add_asset(asset("a1"), answer(held, body=b"old", expires=NOW + 600))
+    assert replayed(store, when=NOW + 599).body == b"old"
+    claim(store, when=NOW + 601)
 
 
 # -- SQLite specifics -----------------------------------------------------------------------------
@@ -425,3 +483,65 @@ def test_sqlite_only_nonces_skip_waiting_for_the_disk(tmp_path):
     assert before[-1] == "PRAGMA synchronous = FULL"
     assert store._db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL for the rest
     store.close()
+
+
+# The schema as version 1 of this program made it (before reservations had owners and answers
+# their headers): data dirs made by it exist and must open with their rows.
+SCHEMA_1 = """
+CREATE TABLE IF NOT EXISTS entities (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, origins TEXT NOT NULL,
+    allow_write INTEGER NOT NULL, created REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS api_keys (
+    key_id TEXT PRIMARY KEY, entity_id TEXT NOT NULL REFERENCES entities(id),
+    created REAL NOT NULL, revoked REAL);
+CREATE TABLE IF NOT EXISTS nonces (
+    key_id TEXT NOT NULL, nonce TEXT NOT NULL, expires REAL NOT NULL,
+    PRIMARY KEY (key_id, nonce));
+CREATE TABLE IF NOT EXISTS api_tokens (
+    id TEXT PRIMARY KEY, entity_id TEXT NOT NULL REFERENCES entities(id),
+    user_id TEXT NOT NULL, user_name TEXT NOT NULL, name TEXT NOT NULL, rights TEXT NOT NULL,
+    created REAL NOT NULL, expires REAL, last_used REAL, disabled INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS assets (
+    id TEXT PRIMARY KEY, entity_id TEXT NOT NULL, owner_id TEXT, name TEXT NOT NULL,
+    kind TEXT NOT NULL, data TEXT NOT NULL, created REAL NOT NULL, updated REAL NOT NULL,
+    version INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS assets_by_owner ON assets (entity_id, owner_id, id);
+CREATE TABLE IF NOT EXISTS idempotency_keys (
+    scope TEXT NOT NULL, key TEXT NOT NULL, request_hash TEXT NOT NULL,
+    status INTEGER NOT NULL, body BLOB NOT NULL, created REAL NOT NULL, expires REAL NOT NULL,
+    PRIMARY KEY (scope, key));
+PRAGMA user_version = 1;
+"""
+
+
+def test_sqlite_opens_a_version_1_database_and_keeps_its_rows(tmp_path):
+    path = tmp_path / "store.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.executescript(SCHEMA_1)
+        db.execute("INSERT INTO entities VALUES ('ent_1', 'Old', '[]', 1, ?)", (NOW,))
+        db.execute(
+            "INSERT INTO idempotency_keys VALUES ('s', 'old', 'h', 201, ?, ?, ?)",
+            (b'{"id": "a0"}', NOW, NOW + 86400),
+        )
+        db.execute(
+            "INSERT INTO idempotency_keys VALUES ('s', 'running', 'h', 0, ?, ?, ?)",
+            (b"", NOW, NOW + 60),
+        )
+    db.close()
+
+    store = SQLiteStore(path)
+
+    assert store.get_entity("ent_1").name == "Old"
+    kept = replayed(store, "old")
+    assert (kept.status, kept.body, kept.headers) == (201, b'{"id": "a0"}', ())
+    assert replayed(store, "running").status == 0  # a v1 reservation still holds its lease...
+    with pytest.raises(Conflict):  # ... but no request of this version owns it
+        store.add_asset(asset("a1"), answer(Reservation("s", "running", "any-owner")))
+    claim(store, "running", when=NOW + 61)  # then it lapses as any other
+    held = claim(store, "new")
+    store.add_asset(asset("a2"), answer(held, headers=(("etag", '"1"'),)))
+    assert replayed(store, "new").headers == (("etag", '"1"'),)
+    store.close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+    db.close()

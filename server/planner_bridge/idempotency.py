@@ -16,8 +16,14 @@ The life of a key, in the store:
 The answer is stored by the asset write itself (`Store.add_asset(asset, answer)` ...), so a
 process that dies never leaves an applied write whose key still says "in progress", nor an
 answer for a write that did not happen. A reservation is only a short lease (`RESERVATION_LEASE`)
-so that one whose request died frees itself; a write whose reservation was taken over meanwhile
-is refused (409) rather than applied twice.
+so that one whose request died frees itself. Each reservation carries a random owner drawn by
+the claim, and only that owner may answer or release the key: a request that stalled past its
+lease while another took the key over is refused (409, its write not applied) rather than
+applied twice or answered under the other request's fingerprint, and its failure cannot free
+the other's reservation.
+
+The answer kept is the whole first response (status, headers such as the ETag, body), so a
+replay answers exactly as the first did, plus `Idempotent-Replayed: true`.
 
 Only applied writes are remembered. A write refused with a coded error changed nothing, so the
 key is released and a retry is judged afresh (e.g. after the planner fetched a fresh token).
@@ -38,7 +44,7 @@ from typing import Any
 
 from .clock import Clock
 from .errors import InvalidRequest, UnprocessableRequest
-from .store import AnswerRecord, IdempotentAnswer, Store
+from .store import AnswerRecord, Headers, IdempotentAnswer, Reservation, Store
 from .verification import AccessClaims
 
 KEY_TTL = 24 * 3600.0
@@ -85,21 +91,25 @@ class IdempotencyKeys:
         self.lease = lease
         self.in_flight_wait = in_flight_wait
 
-    def claim(self, scope: str, key: str, request: str) -> IdempotentAnswer | None:
-        """None: the key is now reserved for this request. Else the earlier answer (status 0
-        while the earlier request runs). Raises 422 when the key came with another request."""
+    def claim(self, scope: str, key: str, request: str) -> IdempotentAnswer | Reservation:
+        """A Reservation: the key is now reserved for this request. Else the earlier answer
+        (status 0 while the earlier request runs). 422 when the key came with another request."""
         now = self.clock.now()
         earlier = self.store.claim_idempotency_key(scope, key, request, now, self.lease)
-        if earlier is not None and not hmac.compare_digest(earlier.request_hash, request):
+        if isinstance(earlier, Reservation):
+            return earlier
+        if not hmac.compare_digest(earlier.request_hash, request):
             raise UnprocessableRequest("Idempotency-Key was already used with another request")
         return earlier
 
-    async def claim_or_wait(self, scope: str, key: str, request: str) -> IdempotentAnswer | None:
+    async def claim_or_wait(
+        self, scope: str, key: str, request: str
+    ) -> IdempotentAnswer | Reservation:
         """`claim`, but an earlier request still running is waited for (then 409)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.in_flight_wait
         earlier = self.claim(scope, key, request)
-        while earlier is not None and earlier.status == 0:
+        while isinstance(earlier, IdempotentAnswer) and earlier.status == 0:
             if loop.time() >= deadline:
                 raise InvalidRequest(
                     "a request with this Idempotency-Key is still in progress; retry",
@@ -109,9 +119,14 @@ class IdempotencyKeys:
             earlier = self.claim(scope, key, request)
         return earlier
 
-    def answer(self, scope: str, key: str, status: int, body: bytes) -> AnswerRecord:
+    def answer(
+        self, reservation: Reservation, status: int, body: bytes, headers: Headers = ()
+    ) -> AnswerRecord:
         """The answer to hand to the store write it answers; kept for `ttl` from now."""
-        return AnswerRecord(scope, key, status, body, self.clock.now() + self.ttl)
+        scope, key, owner = reservation.scope, reservation.key, reservation.owner
+        expires = self.clock.now() + self.ttl
+        return AnswerRecord(scope, key, owner, status, body, expires, headers)
 
-    def release(self, scope: str, key: str) -> None:
-        self.store.release_idempotency_key(scope, key)
+    def release(self, reservation: Reservation) -> None:
+        """Free the key for a retry, if this reservation still holds it."""
+        self.store.release_idempotency_key(reservation)

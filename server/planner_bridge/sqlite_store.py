@@ -8,6 +8,7 @@ The CLI may write to the same file while a server runs; `busy_timeout` covers th
 from __future__ import annotations
 
 import json
+import secrets
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -22,10 +23,12 @@ from .store import (
     Asset,
     Conflict,
     Entity,
+    Headers,
     IdempotentAnswer,
+    Reservation,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS entities (
@@ -49,8 +52,19 @@ CREATE INDEX IF NOT EXISTS assets_by_owner ON assets (entity_id, owner_id, id);
 CREATE TABLE IF NOT EXISTS idempotency_keys (
     scope TEXT NOT NULL, key TEXT NOT NULL, request_hash TEXT NOT NULL,
     status INTEGER NOT NULL, body BLOB NOT NULL, created REAL NOT NULL, expires REAL NOT NULL,
+    owner TEXT NOT NULL DEFAULT '', headers TEXT NOT NULL DEFAULT '[]',
     PRIMARY KEY (scope, key));
 """
+
+# MIGRATIONS[n] takes a database at schema n to n + 1; a new database gets SCHEMA at once.
+MIGRATIONS = {
+    # Reservations get an owner (a v1 reservation, owner '', matches no request and lapses
+    # within its lease) and answers their headers (a v1 answer replays without them).
+    1: """
+ALTER TABLE idempotency_keys ADD COLUMN owner TEXT NOT NULL DEFAULT '';
+ALTER TABLE idempotency_keys ADD COLUMN headers TEXT NOT NULL DEFAULT '[]';
+""",
+}
 
 # Expired nonces and idempotency keys are swept once every this many inserts.
 SWEEP_EVERY = 256
@@ -80,7 +94,12 @@ class SQLiteStore:
                     f"database schema {version} is newer than this program ({SCHEMA_VERSION})"
                 )
             if version < SCHEMA_VERSION:
-                script = f"BEGIN; {SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+                steps = (
+                    [SCHEMA]
+                    if version == 0
+                    else [MIGRATIONS[v] for v in range(version, SCHEMA_VERSION)]
+                )
+                script = f"BEGIN; {''.join(steps)} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
                 self._db.executescript(script)
 
     @contextmanager
@@ -294,43 +313,62 @@ class SQLiteStore:
 
     def claim_idempotency_key(
         self, scope: str, key: str, request_hash: str, now: float, lease: float
-    ) -> IdempotentAnswer | None:
+    ) -> IdempotentAnswer | Reservation:
         with self._tx() as db:
             self._maybe_sweep(db, now)
             row = db.execute(
-                "SELECT request_hash, status, body, created FROM idempotency_keys"
+                "SELECT request_hash, status, body, created, headers FROM idempotency_keys"
                 " WHERE scope = ? AND key = ? AND expires > ?",
                 (scope, key, now),
             ).fetchone()
             if row:
-                return IdempotentAnswer(row[0], row[1], bytes(row[2]), row[3])
+                return IdempotentAnswer(row[0], row[1], bytes(row[2]), row[3], _headers(row[4]))
+            owner = secrets.token_urlsafe(16)
             db.execute(
-                "INSERT OR REPLACE INTO idempotency_keys VALUES (?, ?, ?, 0, ?, ?, ?)",
-                (scope, key, request_hash, b"", now, now + lease),
+                "INSERT OR REPLACE INTO idempotency_keys"
+                " (scope, key, request_hash, status, body, created, expires, owner, headers)"
+                " VALUES (?, ?, ?, 0, ?, ?, ?, ?, '[]')",
+                (scope, key, request_hash, b"", now, now + lease, owner),
             )
-            return None
+            return Reservation(scope, key, owner)
 
-    def release_idempotency_key(self, scope: str, key: str) -> None:
+    def release_idempotency_key(self, reservation: Reservation) -> None:
         self._changed(
-            "DELETE FROM idempotency_keys WHERE scope = ? AND key = ? AND status = 0", scope, key
+            "DELETE FROM idempotency_keys WHERE scope = ? AND key = ? AND status = 0 AND owner = ?",
+            reservation.scope,
+            reservation.key,
+            reservation.owner,
         )
 
 
 def _keep_answer(db: sqlite3.Connection, answer: AnswerRecord | None) -> None:
     """Turn the key's reservation into its answer, inside the caller's write transaction.
 
-    Only a reservation (status 0) is turned: if the key was answered meanwhile (a request that
-    took over a lapsed reservation got there first) or swept, the write must not apply twice,
-    so the whole transaction is rolled back."""
+    Only this request's own reservation (status 0, its owner) is turned: if the key was taken
+    over after the lease lapsed (answered or not yet), or swept, the write must not apply, nor
+    its answer be kept under the other request's fingerprint, so the whole transaction is
+    rolled back."""
     if answer is None:
         return
     kept = db.execute(
-        "UPDATE idempotency_keys SET status = ?, body = ?, expires = ?"
-        " WHERE scope = ? AND key = ? AND status = 0",
-        (answer.status, answer.body, answer.expires, answer.scope, answer.key),
+        "UPDATE idempotency_keys SET status = ?, body = ?, expires = ?, headers = ?"
+        " WHERE scope = ? AND key = ? AND status = 0 AND owner = ?",
+        (
+            answer.status,
+            answer.body,
+            answer.expires,
+            json.dumps([list(pair) for pair in answer.headers]),
+            answer.scope,
+            answer.key,
+            answer.owner,
+        ),
     ).rowcount
     if not kept:
         raise Conflict("the idempotency key is no longer reserved for this write")
+
+
+def _headers(stored: str) -> Headers:
+    return tuple((str(name), str(value)) for name, value in json.loads(stored))
 
 
 def _entity(row: sqlite3.Row) -> Entity:

@@ -64,6 +64,10 @@ class Asset:
     version: int
 
 
+# A response's header lines, in order, as (name, value) pairs.
+Headers = tuple[tuple[str, str], ...]
+
+
 @dataclasses.dataclass(frozen=True)
 class IdempotentAnswer:
     """The first answer to a write, replayed for the same key and the same request."""
@@ -72,6 +76,18 @@ class IdempotentAnswer:
     status: int
     body: bytes
     created: float
+    headers: Headers = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class Reservation:
+    """A key reserved for one request. `owner` is a random id drawn by the claim: only the
+    request holding it may answer or release the key, so a request whose lease lapsed and was
+    taken over can neither answer for nor free the request that took it over."""
+
+    scope: str
+    key: str
+    owner: str
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,9 +98,11 @@ class AnswerRecord:
 
     scope: str
     key: str
+    owner: str  # the `Reservation.owner` of the request that wrote
     status: int
     body: bytes
     expires: float
+    headers: Headers = ()
 
 
 class Store(Protocol):
@@ -111,8 +129,9 @@ class Store(Protocol):
     # Assets. `update_asset` writes only over version `asset.version - 1` (optimistic
     # concurrency); it and `delete_asset` return False when that row is not there.
     # A write given an `answer` also turns that idempotency key's reservation (status 0) into
-    # the answer, atomically; when the key holds no reservation it raises Conflict and nothing
-    # is written. A write that returns False records no answer.
+    # the answer, atomically; when the key holds no reservation by `answer.owner` (never
+    # claimed, answered, lapsed and taken over) it raises Conflict and nothing is written.
+    # A write that returns False records no answer.
     def add_asset(self, asset: Asset, answer: AnswerRecord | None = None) -> None: ...
     def get_asset(self, asset_id: str) -> Asset | None: ...
     def list_assets(
@@ -122,13 +141,14 @@ class Store(Protocol):
     def delete_asset(self, asset_id: str, answer: AnswerRecord | None = None) -> bool: ...
 
     # Idempotency keys, scoped by whoever sent them (entity and subject).
-    # `claim_idempotency_key` returns None when the key is new (or its reservation lapsed) and
-    # is now reserved for this request for `lease` seconds, else the stored answer (status 0
-    # while the first request is still running). The answer itself is written by the asset
-    # write it answers (see above); `release` frees a reservation whose write failed.
+    # `claim_idempotency_key` returns a Reservation (with a new random owner) when the key is
+    # new (or its reservation lapsed) and is now reserved for this request for `lease` seconds,
+    # else the stored answer (status 0 while the first request is still running). The answer
+    # itself is written by the asset write it answers (see above); `release` frees a
+    # reservation whose write failed, and only while that same reservation holds the key.
     def claim_idempotency_key(
         self, scope: str, key: str, request_hash: str, now: float, lease: float
-    ) -> IdempotentAnswer | None: ...
-    def release_idempotency_key(self, scope: str, key: str) -> None: ...
+    ) -> IdempotentAnswer | Reservation: ...
+    def release_idempotency_key(self, reservation: Reservation) -> None: ...
 
     def close(self) -> None: ...

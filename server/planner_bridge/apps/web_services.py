@@ -28,7 +28,7 @@ from ..core import Core
 from ..errors import InvalidRequest
 from ..idempotency import IdempotencyKeys, check_key, fingerprint, key_scope
 from ..live import LiveHub
-from ..store import AnswerRecord, Asset, Conflict
+from ..store import AnswerRecord, Asset, Conflict, Headers, IdempotentAnswer
 from ..validation import ascii_number
 from ..verification import AccessClaims
 from .bearer import BearerBackend, requires_token
@@ -110,24 +110,25 @@ class AssetEndpoints:
         request_print = fingerprint(
             request.method, request.url.path, body, request.headers.get("if-match")
         )
-        earlier = await self.keys.claim_or_wait(scope, key, request_print)
-        if earlier is not None:
-            return _replay(earlier.status, earlier.body)
+        reservation = await self.keys.claim_or_wait(scope, key, request_print)
+        if isinstance(reservation, IdempotentAnswer):
+            return _replay(reservation)
 
         def answer(asset: Asset) -> AnswerRecord:
             response = render(asset)
-            return self.keys.answer(scope, key, response.status_code, bytes(response.body))
+            status, body = response.status_code, bytes(response.body)
+            return self.keys.answer(reservation, status, body, _header_lines(response))
 
         try:
             return render(write(answer))
         except Conflict:
-            # Our reservation lapsed and another request answered the key: nothing applied.
+            # Our reservation lapsed and another request took the key over: nothing applied.
             raise InvalidRequest(
                 "a request with this Idempotency-Key was answered meanwhile; retry",
                 status_code=409,
             ) from None
         except BaseException:
-            self.keys.release(scope, key)  # nothing was applied: the key may be used again
+            self.keys.release(reservation)  # nothing was applied: the key may be used again
             raise
 
 
@@ -135,7 +136,21 @@ def _no_content(_: Asset) -> Response:
     return Response(status_code=204, headers=NO_STORE)
 
 
-def _replay(status: int, body: bytes) -> Response:
+def _header_lines(response: Response) -> Headers:
+    return tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in response.raw_headers)
+
+
+def _replay(earlier: IdempotentAnswer) -> Response:
+    """The first answer again, status, headers (the ETag ...) and body, marked as a replay."""
+    if not earlier.headers:  # kept before answers kept their headers (schema 1)
+        return _replay_without_headers(earlier.status, earlier.body)
+    response = Response(earlier.body, status_code=earlier.status)
+    lines = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in earlier.headers]
+    response.raw_headers = [*lines, (b"idempotent-replayed", b"true")]
+    return response
+
+
+def _replay_without_headers(status: int, body: bytes) -> Response:
     headers = {**NO_STORE, "Idempotent-Replayed": "true"}
     if not body:
         return Response(status_code=status, headers=headers)
