@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from planner_bridge.accounts import hash_password
+from planner_bridge.accounts import write_users
 from planner_bridge.apps.integrator import HostConfig, create_app
 from planner_bridge.clock import FrozenClock
 from planner_bridge.serving import ThreadedServer
@@ -42,9 +42,8 @@ def write_host_files(directory: Path, secret: str) -> tuple[Path, Path]:
     directory.mkdir(parents=True, exist_ok=True)
     secret_file = directory / "credentials.json"
     secret_file.write_text(json.dumps({"secret": secret}))
-    users = {u: {"name": NAMES[u], "hash": hash_password(p)} for u, p in PASSWORDS.items()}
     users_file = directory / "users.json"
-    users_file.write_text(json.dumps({"users": users}))
+    write_users(users_file, {u: (NAMES[u], p) for u, p in PASSWORDS.items()})
     return secret_file, users_file
 
 

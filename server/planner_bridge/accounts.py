@@ -9,7 +9,10 @@ import hashlib
 import hmac
 import json
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
+
+from .credentials import replace_private_file
 
 SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 
@@ -45,3 +48,12 @@ class UserBook:
         record = self.users.get(username)
         ok = verify_password(password, record["hash"] if record else self._decoy)
         return {"id": username, "name": record["name"]} if ok and record else None
+
+
+def write_users(path: Path, accounts: Mapping[str, tuple[str, str]]) -> None:
+    """The users file `UserBook` reads, for {username: (display name, password)}: owner-only,
+    passwords as scrypt hashes only."""
+    users = {
+        name: {"name": shown, "hash": hash_password(pw)} for name, (shown, pw) in accounts.items()
+    }
+    replace_private_file(path, json.dumps({"users": users}, indent=2).encode())

@@ -37,6 +37,14 @@ def write_private_file(path: Path, data: bytes) -> None:
         f.write(data)
 
 
+def replace_private_file(path: Path, data: bytes) -> None:
+    """Owner-only from the first byte, and swapped in whole so a reader never sees half."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.unlink(missing_ok=True)
+    write_private_file(tmp, data)
+    os.replace(tmp, path)
+
+
 def load_master_key(data_dir: Path, configured: str = "") -> bytes:
     """The configured master key, else the data dir's, created on first use."""
     if configured:

@@ -15,16 +15,15 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import secrets
 from pathlib import Path
 from typing import Any
 
-from .accounts import hash_password, verify_password
+from .accounts import verify_password, write_users
 from .apps.integrator import HostConfig
 from .assets import AssetCatalog
 from .core import Core
-from .credentials import write_private_file
+from .credentials import replace_private_file, write_private_file
 from .store import Asset
 
 ENTITY_NAME = "Demo Store"
@@ -85,7 +84,7 @@ def _shop_credentials(core: Core, path: Path, host_url: str) -> tuple[dict[str, 
     # before it leaves it missing, and the next run seeds a whole new shop (a half-seeded
     # entity is left unused) instead of reusing one whose catalog never arrived.
     seed_catalog(core, entity.id)
-    _replace_private_file(path, json.dumps(credentials, indent=2).encode())
+    replace_private_file(path, json.dumps(credentials, indent=2).encode())
     return credentials, True
 
 
@@ -113,10 +112,7 @@ def _seed_users(path: Path, configured: str) -> str | None:
         if not configured or all(verify_password(configured, u["hash"]) for u in users.values()):
             return None
     password = configured or secrets.token_urlsafe(12)
-    users = {
-        name: {"name": shown, "hash": hash_password(password)} for name, shown in DEMO_USERS.items()
-    }
-    _replace_private_file(path, json.dumps({"users": users}, indent=2).encode())
+    write_users(path, {name: (shown, password) for name, shown in DEMO_USERS.items()})
     return None if configured else password
 
 
@@ -124,11 +120,3 @@ def _session_key(path: Path) -> str:
     if not path.exists():
         write_private_file(path, secrets.token_urlsafe(32).encode())
     return path.read_text().strip()
-
-
-def _replace_private_file(path: Path, data: bytes) -> None:
-    """Owner-only from the first byte, and swapped in whole so a reader never sees half."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.unlink(missing_ok=True)
-    write_private_file(tmp, data)
-    os.replace(tmp, path)
