@@ -289,21 +289,19 @@ def test_serve_answers_on_its_url_and_uses_it_as_issuer(served, data_dir):
     assert response.status_code == 200, response.text
 
 
+def create_api_token(data_dir: Path, entity_id: str) -> str:
+    """`api-token create` for alice, as a background job's operator would run it."""
+    done = cli_json(
+        data_dir, "api-token", "create", "--entity", entity_id, "--user", "alice", "--name", "sync"
+    )
+    return done["token"]
+
+
 def test_an_api_token_made_beside_a_running_server_names_that_server(served, data_dir):
     """No PLANNER_BRIDGE_ISSUER anywhere: the CLI mints for the issuer `serve` remembered."""
     url, _ = served
     created = cli_json(data_dir, "entity", "create", "Shop", "--origin", ORIGIN)
-    token = cli_json(
-        data_dir,
-        "api-token",
-        "create",
-        "--entity",
-        created["id"],
-        "--user",
-        "alice",
-        "--name",
-        "sync",
-    )["token"]
+    token = create_api_token(data_dir, created["id"])
     exchanged = httpx.post(
         url + "/v1/api-tokens/exchange", headers={"Authorization": f"Bearer {token}"}
     )
@@ -318,17 +316,7 @@ def test_an_odd_remembered_issuer_is_not_used(data_dir, content):
     (data_dir / "issuer").write_text(content, encoding="latin-1")
     assert cli(data_dir, "entity", "list").returncode == 0
     created = cli_json(data_dir, "entity", "create", "Shop", "--origin", ORIGIN)
-    token = cli_json(
-        data_dir,
-        "api-token",
-        "create",
-        "--entity",
-        created["id"],
-        "--user",
-        "alice",
-        "--name",
-        "sync",
-    )["token"]
+    token = create_api_token(data_dir, created["id"])
     claims = json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))
     assert claims["iss"] == "http://127.0.0.1:8001"
 
