@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 DATA   ?= data
 
-.PHONY: demo test lint bench install browser js-test clean
+.PHONY: demo test lint bench install browser postgres js-test clean
 
 # Re-install whenever the project's dependencies change.
 $(BIN)/.installed: pyproject.toml
@@ -25,6 +25,13 @@ browser:
 	  echo "installing Debian's nodejs and npm"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; }
 
+# Debian's PostgreSQL: the tests start their own throw-away server from its binaries (initdb,
+# pg_ctl), as an unprivileged user on a free port; nothing needs to be running.
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  echo "installing Debian's postgresql"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
+
 demo: install
 	$(BIN)/planner-bridge demo --data-dir $(DATA)
 
@@ -38,7 +45,7 @@ js-test: browser
 	node --test web/tests/
 
 # pytest exits 5 when it collected no test: that proves nothing, so it fails loudly too.
-test: install browser lint js-test
+test: install browser postgres lint js-test
 	@$(BIN)/pytest -p no:cacheprovider; status=$$?; \
 	  if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests" >&2; fi; \
 	  exit $$status

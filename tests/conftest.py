@@ -12,6 +12,7 @@ from planner_bridge.apps.planner import create_app
 from planner_bridge.core import Core
 from planner_bridge.serving import ThreadedServer
 from planner_bridge.settings import Settings
+from postgres_server import PostgresServer, started_postgres
 from support import PlannerServer, Shop, register_shop
 
 
@@ -73,3 +74,12 @@ def shop(planner: PlannerServer) -> Shop:
 def readonly_shop(planner: PlannerServer) -> Shop:
     """A legal entity created without --allow-write, registered on `planner`."""
     return register_shop(planner.core, allow_write=False, name="Read-only Store")
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A real PostgreSQL of this test session (tests/postgres_server.py): started on first use,
+    stopped and removed at the end. `postgres_server.create_database()` gives a test its own."""
+    server = started_postgres()
+    yield server
+    server.destroy()

@@ -1,47 +1,92 @@
-"""The shared Store suite: every implementation (SQLite now, PostgreSQL later) must pass it.
+"""The shared store suite: every implementation of `AsyncStore` (SQLite in a worker thread,
+PostgreSQL through asyncpg) passes all of it, on a real database, through the async interface.
 
-To add one, add its name to `IMPLEMENTATIONS` and a branch in `open_implementation`; nothing
-else here may know which store it is talking to.
+To add one, add its name to `IMPLEMENTATIONS` and a branch in `database_url`; nothing
+else in the shared part may know which store it is talking to.
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import sqlite3
-import threading
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
+import asyncpg
 import pytest
 
-from planner_bridge.sqlite_store import SQLiteStore
-from planner_bridge.store import (
+from planner_bridge.storage import (
     AnswerRecord,
     ApiKey,
     ApiTokenRecord,
     Asset,
+    AsyncStore,
     Conflict,
     Entity,
     IdempotentAnswer,
     Reservation,
-    Store,
+    migrations,
+    open_async_store,
 )
+from planner_bridge.storage.location import locate_database
+from planner_bridge.storage.sqlite import SQLiteStore
+from planner_bridge.storage.threaded import ThreadedStore
+from postgres_server import PostgresServer
 
-IMPLEMENTATIONS = ["sqlite"]
+IMPLEMENTATIONS = ["sqlite", "postgresql"]
 NOW = 1_800_000_000.0
 
+pytestmark = pytest.mark.anyio
 
-def open_implementation(name: str, tmp_path: Path) -> Store:
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+def database_url(name: str, tmp_path: Path, postgres: PostgresServer) -> str:
+    """A new, empty database of that backend."""
     if name == "sqlite":
-        return SQLiteStore(tmp_path / "store.sqlite3")
+        return f"sqlite:///{tmp_path / 'store.sqlite3'}"
+    if name == "postgresql":
+        return postgres.create_database("store")
     raise AssertionError(f"unknown store {name}")
 
 
 @pytest.fixture(params=IMPLEMENTATIONS)
-def store(request, tmp_path) -> Iterator[Store]:
-    opened = open_implementation(request.param, tmp_path)
+def backend(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def postgres(request, backend):
+    # The shared PostgreSQL is started only for the tests that need it.
+    return request.getfixturevalue("postgres_server") if backend == "postgresql" else None
+
+
+@pytest.fixture
+def url(backend, tmp_path, postgres) -> str:
+    return database_url(backend, tmp_path, postgres)
+
+
+async def open_store(url: str, tmp_path: Path) -> AsyncStore:
+    return await open_async_store(locate_database(url, tmp_path / "unused.sqlite3"))
+
+
+@pytest.fixture
+async def store(url, tmp_path) -> AsyncIterator[AsyncStore]:
+    opened = await open_store(url, tmp_path)
     yield opened
-    opened.close()
+    await opened.close()
+
+
+@pytest.fixture
+async def other_instance(store, url, tmp_path) -> AsyncIterator[AsyncStore]:
+    """A second store on the same database, as another instance of the planner origin has."""
+    opened = await open_store(url, tmp_path)
+    yield opened
+    await opened.close()
 
 
 def entity(entity_id: str = "ent_1", **changes) -> Entity:
@@ -67,186 +112,186 @@ def api_token(token_id: str = "tok_1", **changes) -> ApiTokenRecord:
 
 
 @pytest.fixture
-def with_entity(store: Store) -> Store:
-    store.add_entity(entity())
+async def with_entity(store: AsyncStore) -> AsyncStore:
+    await store.add_entity(entity())
     return store
 
 
 # -- legal entities and API keys ------------------------------------------------------------------
 
 
-def test_entity_round_trip(store):
+async def test_entity_round_trip(store):
     added = entity(origins=("http://localhost:8000", "https://shop.example"), allow_write=False)
-    store.add_entity(added)
-    assert store.get_entity("ent_1") == added
+    await store.add_entity(added)
+    assert await store.get_entity("ent_1") == added
 
 
-def test_unknown_entity_is_none(store):
-    assert store.get_entity("ent_nope") is None
+async def test_unknown_entity_is_none(store):
+    assert await store.get_entity("ent_nope") is None
 
 
-def test_entities_are_listed_oldest_first(store):
-    store.add_entity(entity("ent_b", created=NOW + 1))
-    store.add_entity(entity("ent_a", created=NOW + 2))
-    store.add_entity(entity("ent_c", created=NOW))
-    assert [e.id for e in store.list_entities()] == ["ent_c", "ent_b", "ent_a"]
+async def test_entities_are_listed_oldest_first(store):
+    await store.add_entity(entity("ent_b", created=NOW + 1))
+    await store.add_entity(entity("ent_a", created=NOW + 2))
+    await store.add_entity(entity("ent_c", created=NOW))
+    assert [e.id for e in await store.list_entities()] == ["ent_c", "ent_b", "ent_a"]
 
 
-def test_entity_ids_are_unique(store):
-    store.add_entity(entity())
+async def test_entity_ids_are_unique(store):
+    await store.add_entity(entity())
     with pytest.raises(Exception):
-        store.add_entity(entity(name="Another"))
-    assert store.get_entity("ent_1").name == "Demo Store"
+        await store.add_entity(entity(name="Another"))
+    assert (await store.get_entity("ent_1")).name == "Demo Store"
 
 
-def test_api_key_round_trip_and_listing(with_entity):
+async def test_api_key_round_trip_and_listing(with_entity):
     store = with_entity
     first = ApiKey("pbk_1", "ent_1", created=NOW)
     second = ApiKey("pbk_2", "ent_1", created=NOW + 5)
-    store.add_api_key(second)
-    store.add_api_key(first)
-    assert store.get_api_key("pbk_1") == first and first.active
-    assert store.list_api_keys("ent_1") == [first, second]
-    assert store.list_api_keys("ent_other") == []
-    assert store.get_api_key("pbk_nope") is None
+    await store.add_api_key(second)
+    await store.add_api_key(first)
+    assert await store.get_api_key("pbk_1") == first and first.active
+    assert await store.list_api_keys("ent_1") == [first, second]
+    assert await store.list_api_keys("ent_other") == []
+    assert await store.get_api_key("pbk_nope") is None
 
 
-def test_revoking_a_key_keeps_it_but_marks_it(with_entity):
+async def test_revoking_a_key_keeps_it_but_marks_it(with_entity):
     store = with_entity
-    store.add_api_key(ApiKey("pbk_1", "ent_1", created=NOW))
-    assert store.revoke_api_key("pbk_1", NOW + 10) is True
-    revoked = store.get_api_key("pbk_1")
+    await store.add_api_key(ApiKey("pbk_1", "ent_1", created=NOW))
+    assert await store.revoke_api_key("pbk_1", NOW + 10) is True
+    revoked = await store.get_api_key("pbk_1")
     assert revoked.revoked == NOW + 10 and not revoked.active
 
 
-def test_revoking_twice_or_an_unknown_key_changes_nothing(with_entity):
+async def test_revoking_twice_or_an_unknown_key_changes_nothing(with_entity):
     store = with_entity
-    store.add_api_key(ApiKey("pbk_1", "ent_1", created=NOW))
-    store.revoke_api_key("pbk_1", NOW + 10)
-    assert store.revoke_api_key("pbk_1", NOW + 20) is False
-    assert store.get_api_key("pbk_1").revoked == NOW + 10  # the first revocation time stays
-    assert store.revoke_api_key("pbk_nope", NOW) is False
+    await store.add_api_key(ApiKey("pbk_1", "ent_1", created=NOW))
+    await store.revoke_api_key("pbk_1", NOW + 10)
+    assert await store.revoke_api_key("pbk_1", NOW + 20) is False
+    assert (await store.get_api_key("pbk_1")).revoked == NOW + 10  # the first revocation time stays
+    assert await store.revoke_api_key("pbk_nope", NOW) is False
 
 
 # -- signature nonces -----------------------------------------------------------------------------
 
 
-def test_a_nonce_is_accepted_once(store):
-    store.remember_nonce("pbk_1", "nonce-1", NOW + 330, NOW)
+async def test_a_nonce_is_accepted_once(store):
+    await store.remember_nonce("pbk_1", "nonce-1", NOW + 330, NOW)
     with pytest.raises(Conflict):
-        store.remember_nonce("pbk_1", "nonce-1", NOW + 340, NOW + 10)
+        await store.remember_nonce("pbk_1", "nonce-1", NOW + 340, NOW + 10)
 
 
-def test_nonces_are_scoped_by_key(store):
-    store.remember_nonce("pbk_1", "nonce-1", NOW + 330, NOW)
-    store.remember_nonce("pbk_2", "nonce-1", NOW + 330, NOW)
+async def test_nonces_are_scoped_by_key(store):
+    await store.remember_nonce("pbk_1", "nonce-1", NOW + 330, NOW)
+    await store.remember_nonce("pbk_2", "nonce-1", NOW + 330, NOW)
 
 
-def test_an_expired_nonce_may_be_used_again(store):
-    store.remember_nonce("pbk_1", "nonce-1", NOW + 330, NOW)
-    store.remember_nonce("pbk_1", "nonce-1", NOW + 1000, NOW + 331)
+async def test_an_expired_nonce_may_be_used_again(store):
+    await store.remember_nonce("pbk_1", "nonce-1", NOW + 330, NOW)
+    await store.remember_nonce("pbk_1", "nonce-1", NOW + 1000, NOW + 331)
     with pytest.raises(Conflict):  # and it is held again from then on
-        store.remember_nonce("pbk_1", "nonce-1", NOW + 1000, NOW + 332)
+        await store.remember_nonce("pbk_1", "nonce-1", NOW + 1000, NOW + 332)
 
 
-def test_many_nonces_survive_the_sweeps(store):
+async def test_many_nonces_survive_the_sweeps(store):
     for i in range(600):  # past several sweeps of expired entries
-        store.remember_nonce("pbk_1", f"nonce-{i}", NOW + 330, NOW + i / 1000)
+        await store.remember_nonce("pbk_1", f"nonce-{i}", NOW + 330, NOW + i / 1000)
     for i in (0, 299, 599):
         with pytest.raises(Conflict):
-            store.remember_nonce("pbk_1", f"nonce-{i}", NOW + 330, NOW + 1)
+            await store.remember_nonce("pbk_1", f"nonce-{i}", NOW + 330, NOW + 1)
 
 
-def test_concurrent_uses_of_one_nonce_let_exactly_one_through(store):
-    outcomes: list[str] = []
-
-    def spend() -> None:
+async def test_concurrent_uses_of_one_nonce_let_exactly_one_through(store):
+    async def spend() -> str:
         try:
-            store.remember_nonce("pbk_1", "contested", NOW + 330, NOW)
-            outcomes.append("ok")
+            await store.remember_nonce("pbk_1", "contested", NOW + 330, NOW)
         except Conflict:
-            outcomes.append("conflict")
+            return "conflict"
+        return "ok"
 
-    threads = [threading.Thread(target=spend) for _ in range(16)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = await asyncio.gather(*(spend() for _ in range(16)))
     assert sorted(outcomes) == ["conflict"] * 15 + ["ok"]
+
+
+async def test_a_nonce_used_on_one_instance_is_refused_on_another(store, other_instance):
+    await store.remember_nonce("pbk_1", "nonce-1", NOW + 330, NOW)
+    with pytest.raises(Conflict):
+        await other_instance.remember_nonce("pbk_1", "nonce-1", NOW + 330, NOW + 1)
 
 
 # -- API tokens ----------------------------------------------------------------------------------
 
 
-def test_api_token_round_trip(with_entity):
+async def test_api_token_round_trip(with_entity):
     store = with_entity
     record = api_token()
-    store.add_api_token(record)
-    assert store.get_api_token("tok_1") == record
-    assert store.get_api_token("tok_nope") is None
+    await store.add_api_token(record)
+    assert await store.get_api_token("tok_1") == record
+    assert await store.get_api_token("tok_nope") is None
 
 
-def test_api_token_that_never_expires(with_entity):
+async def test_api_token_that_never_expires(with_entity):
     store = with_entity
-    store.add_api_token(api_token(expires=None, rights=("read",)))
-    assert store.get_api_token("tok_1").expires is None
-    assert store.get_api_token("tok_1").rights == ("read",)
+    await store.add_api_token(api_token(expires=None, rights=("read",)))
+    assert (await store.get_api_token("tok_1")).expires is None
+    assert (await store.get_api_token("tok_1")).rights == ("read",)
 
 
-def test_api_tokens_are_listed_per_entity_oldest_first(with_entity):
+async def test_api_tokens_are_listed_per_entity_oldest_first(with_entity):
     store = with_entity
-    store.add_entity(entity("ent_2"))
-    store.add_api_token(api_token("tok_b", created=NOW + 2))
-    store.add_api_token(api_token("tok_a", created=NOW + 1))
-    store.add_api_token(api_token("tok_other", entity_id="ent_2"))
-    assert [t.id for t in store.list_api_tokens("ent_1")] == ["tok_a", "tok_b"]
+    await store.add_entity(entity("ent_2"))
+    await store.add_api_token(api_token("tok_b", created=NOW + 2))
+    await store.add_api_token(api_token("tok_a", created=NOW + 1))
+    await store.add_api_token(api_token("tok_other", entity_id="ent_2"))
+    assert [t.id for t in await store.list_api_tokens("ent_1")] == ["tok_a", "tok_b"]
 
 
-def test_api_token_disable_enable_touch_delete(with_entity):
+async def test_api_token_disable_enable_touch_delete(with_entity):
     store = with_entity
-    store.add_api_token(api_token())
-    assert store.set_api_token_disabled("tok_1", True) is True
-    assert store.get_api_token("tok_1").disabled
-    assert store.set_api_token_disabled("tok_1", False) is True
-    assert not store.get_api_token("tok_1").disabled
-    store.touch_api_token("tok_1", NOW + 60)
-    assert store.get_api_token("tok_1").last_used == NOW + 60
-    assert store.delete_api_token("tok_1") is True
-    assert store.get_api_token("tok_1") is None
-    assert store.delete_api_token("tok_1") is False
-    assert store.set_api_token_disabled("tok_1", True) is False
+    await store.add_api_token(api_token())
+    assert await store.set_api_token_disabled("tok_1", True) is True
+    assert (await store.get_api_token("tok_1")).disabled
+    assert await store.set_api_token_disabled("tok_1", False) is True
+    assert not (await store.get_api_token("tok_1")).disabled
+    await store.touch_api_token("tok_1", NOW + 60)
+    assert (await store.get_api_token("tok_1")).last_used == NOW + 60
+    assert await store.delete_api_token("tok_1") is True
+    assert await store.get_api_token("tok_1") is None
+    assert await store.delete_api_token("tok_1") is False
+    assert await store.set_api_token_disabled("tok_1", True) is False
 
 
 # -- assets ------------------------------------------------------------------------------------
 
 
-def test_asset_round_trip_keeps_the_document(store):
+async def test_asset_round_trip_keeps_the_document(store):
     added = asset("a1", owner="alice", data={"nested": {"list": [1, 2.5, None, "ü"]}})
-    store.add_asset(added)
-    assert store.get_asset("a1") == added
-    assert store.get_asset("nope") is None
+    await store.add_asset(added)
+    assert await store.get_asset("a1") == added
+    assert await store.get_asset("nope") is None
 
 
-def test_optimistic_update_needs_the_previous_version(store):
-    store.add_asset(asset("a1"))
+async def test_optimistic_update_needs_the_previous_version(store):
+    await store.add_asset(asset("a1"))
     second = dataclasses.replace(asset("a1"), name="renamed", version=2, updated=NOW + 1)
-    assert store.update_asset(second) is True
-    assert store.get_asset("a1") == second
+    assert await store.update_asset(second) is True
+    assert await store.get_asset("a1") == second
     stale = dataclasses.replace(asset("a1"), name="lost update", version=2)
-    assert store.update_asset(stale) is False  # version 1 is gone
-    assert store.get_asset("a1").name == "renamed"
+    assert await store.update_asset(stale) is False  # version 1 is gone
+    assert (await store.get_asset("a1")).name == "renamed"
     skipping = dataclasses.replace(asset("a1"), name="skips", version=4)
-    assert store.update_asset(skipping) is False
-    assert store.update_asset(dataclasses.replace(asset("missing"), version=2)) is False
+    assert await store.update_asset(skipping) is False
+    assert await store.update_asset(dataclasses.replace(asset("missing"), version=2)) is False
 
 
-def test_update_changes_only_the_mutable_fields(store):
-    store.add_asset(asset("a1", owner="alice"))
+async def test_update_changes_only_the_mutable_fields(store):
+    await store.add_asset(asset("a1", owner="alice"))
     changed = dataclasses.replace(
         asset("a1", owner="alice"), kind="table", data={"w": 1}, version=2, updated=NOW + 9
     )
-    store.update_asset(changed)
-    stored = store.get_asset("a1")
+    await store.update_asset(changed)
+    stored = await store.get_asset("a1")
     assert (stored.kind, stored.data, stored.updated, stored.created) == (
         "table",
         {"w": 1},
@@ -255,40 +300,54 @@ def test_update_changes_only_the_mutable_fields(store):
     )
 
 
-def test_delete_asset(store):
-    store.add_asset(asset("a1"))
-    assert store.delete_asset("a1") is True
-    assert store.get_asset("a1") is None
-    assert store.delete_asset("a1") is False
+async def test_delete_asset(store):
+    await store.add_asset(asset("a1"))
+    assert await store.delete_asset("a1") is True
+    assert await store.get_asset("a1") is None
+    assert await store.delete_asset("a1") is False
 
 
-def test_list_assets_by_owner(store):
+async def test_list_assets_by_owner(store):
     for asset_id, owner in [("a1", None), ("a2", "alice"), ("a3", "bob"), ("a4", None)]:
-        store.add_asset(asset(asset_id, owner))
-    store.add_asset(asset("b1", None, entity_id="ent_2"))
-    ids = lambda owners: [a.id for a in store.list_assets("ent_1", owners)]  # noqa: E731
-    assert ids((None,)) == ["a1", "a4"]  # the entity's catalog only
-    assert ids((None, "alice")) == ["a1", "a2", "a4"]
-    assert ids(("bob",)) == ["a3"]
-    assert ids(()) == []
-    assert [a.id for a in store.list_assets("ent_2", (None,))] == ["b1"]
+        await store.add_asset(asset(asset_id, owner))
+    await store.add_asset(asset("b1", None, entity_id="ent_2"))
+
+    async def ids(owners):
+        return [a.id for a in await store.list_assets("ent_1", owners)]
+
+    assert await ids((None,)) == ["a1", "a4"]  # the entity's catalog only
+    assert await ids((None, "alice")) == ["a1", "a2", "a4"]
+    assert await ids(("bob",)) == ["a3"]
+    assert await ids(()) == []
+    assert [a.id for a in await store.list_assets("ent_2", (None,))] == ["b1"]
 
 
-def test_list_assets_pages_in_id_order(store):
+async def test_list_assets_pages_in_id_order(store):
     for i in range(7):
-        store.add_asset(asset(f"a{i}", None))
+        await store.add_asset(asset(f"a{i}", None))
     pages, after = [], ""
-    while page := store.list_assets("ent_1", (None,), after=after, limit=3):
+    while page := await store.list_assets("ent_1", (None,), after=after, limit=3):
         pages.append([a.id for a in page])
         after = page[-1].id
     assert pages == [["a0", "a1", "a2"], ["a3", "a4", "a5"], ["a6"]]
 
 
+async def test_asset_ids_are_ordered_bytewise_whatever_the_locale(store):
+    ids = ["a_1", "a-2", "aB", "ab", "A0", "Z9", "z"]  # token_urlsafe's alphabet
+    for asset_id in ids:
+        await store.add_asset(asset(asset_id, None))
+    pages, after = [], ""
+    while page := await store.list_assets("ent_1", (None,), after=after, limit=2):
+        pages.extend(a.id for a in page)
+        after = page[-1].id
+    assert pages == sorted(ids, key=str.encode)
+
+
 # -- idempotency keys --------------------------------------------------------------------------
 
 
-def claim(store, key="k1", request_hash="h", when=NOW, scope="s") -> Reservation:
-    held = store.claim_idempotency_key(scope, key, request_hash, when, 60)
+async def claim(store, key="k1", request_hash="h", when=NOW, scope="s") -> Reservation:
+    held = await store.claim_idempotency_key(scope, key, request_hash, when, 60)
     assert isinstance(held, Reservation), held
     return held
 
@@ -297,140 +356,217 @@ def answer(held, status=201, body=b'{"id": "a1"}', expires=NOW + 86400, headers=
     return AnswerRecord(held.scope, held.key, held.owner, status, body, expires, headers)
 
 
-def replayed(store, key="k1", request_hash="h", when=NOW + 1, scope="s") -> IdempotentAnswer:
-    earlier = store.claim_idempotency_key(scope, key, request_hash, when, 60)
+async def replayed(store, key="k1", request_hash="h", when=NOW + 1, scope="s") -> IdempotentAnswer:
+    earlier = await store.claim_idempotency_key(scope, key, request_hash, when, 60)
     assert isinstance(earlier, IdempotentAnswer), earlier
     return earlier
 
 
-def test_idempotency_claim_then_answer_with_the_write_then_replay(store):
-    held = claim(store, "k1", "hash-1", scope="ent_1:alice")
-    in_flight = replayed(store, "k1", "hash-1", NOW + 1, scope="ent_1:alice")
+async def test_idempotency_claim_then_answer_with_the_write_then_replay(store):
+    held = await claim(store, "k1", "hash-1", scope="ent_1:alice")
+    in_flight = await replayed(store, "k1", "hash-1", NOW + 1, scope="ent_1:alice")
     assert in_flight.status == 0  # the first is still running
-    store.add_asset(asset("a1"), answer(held))
-    replay = replayed(store, "k1", "hash-1", NOW + 2, scope="ent_1:alice")
+    await store.add_asset(asset("a1"), answer(held))
+    replay = await replayed(store, "k1", "hash-1", NOW + 2, scope="ent_1:alice")
     assert (replay.request_hash, replay.status, replay.body, replay.created) == (
         "hash-1",
         201,
         b'{"id": "a1"}',
         NOW,
     )
-    assert store.get_asset("a1") == asset("a1")
+    assert await store.get_asset("a1") == asset("a1")
 
 
-def test_each_claim_draws_its_own_owner(store):
-    first = claim(store, "k1")
-    other_key = claim(store, "k2")
-    taken_over = claim(store, "k1", when=NOW + 61)  # the first one's lease lapsed
+async def test_each_claim_draws_its_own_owner(store):
+    first = await claim(store, "k1")
+    other_key = await claim(store, "k2")
+    taken_over = await claim(store, "k1", when=NOW + 61)  # the first one's lease lapsed
     assert (first.scope, first.key) == ("s", "k1")
     assert len({first.owner, other_key.owner, taken_over.owner}) == 3
     assert all(len(r.owner) >= 16 for r in (first, other_key, taken_over))
 
 
-def test_an_answer_keeps_its_headers(store):
-    held = claim(store)
+async def test_an_answer_keeps_its_headers(store):
+    held = await claim(store)
     headers = (("etag", '"1"'), ("cache-control", "no-store"), ("x-twice", "a"), ("x-twice", "b"))
-    store.add_asset(asset("a1"), answer(held, headers=headers))
-    assert replayed(store).headers == headers
+    await store.add_asset(asset("a1"), answer(held, headers=headers))
+    assert (await replayed(store)).headers == headers
 
 
-def test_update_and_delete_keep_their_answer_too(store):
-    store.add_asset(asset("a1"))
-    patch, delete = claim(store, "patch"), claim(store, "delete")
+async def test_update_and_delete_keep_their_answer_too(store):
+    await store.add_asset(asset("a1"))
+    patch, delete = await claim(store, "patch"), await claim(store, "delete")
     renamed = dataclasses.replace(asset("a1"), name="renamed", version=2)
-    assert store.update_asset(renamed, answer(patch, status=200, body=b"v2")) is True
-    assert store.delete_asset("a1", answer(delete, status=204, body=b"")) is True
-    assert replayed(store, "patch").body == b"v2"
-    assert replayed(store, "delete").status == 204
+    assert await store.update_asset(renamed, answer(patch, status=200, body=b"v2")) is True
+    assert await store.delete_asset("a1", answer(delete, status=204, body=b"")) is True
+    assert (await replayed(store, "patch")).body == b"v2"
+    assert (await replayed(store, "delete")).status == 204
 
 
-def test_a_write_whose_key_holds_no_reservation_is_not_applied(store):
+async def test_a_write_whose_key_holds_no_reservation_is_not_applied(store):
     """The write and its answer are one transaction: no answer kept, no write either."""
     never_claimed = Reservation("s", "k1", "nobody")
     with pytest.raises(Conflict):
-        store.add_asset(asset("a1"), answer(never_claimed))
-    assert store.get_asset("a1") is None
-    store.add_asset(asset("a2"))
-    held = claim(store)
-    store.add_asset(asset("a3"), answer(held))  # answers k1
+        await store.add_asset(asset("a1"), answer(never_claimed))
+    assert await store.get_asset("a1") is None
+    await store.add_asset(asset("a2"))
+    held = await claim(store)
+    await store.add_asset(asset("a3"), answer(held))  # answers k1
     renamed = dataclasses.replace(asset("a2"), name="twice?", version=2)
     with pytest.raises(Conflict):
-        store.update_asset(renamed, answer(held))  # k1 is answered already: not applied twice
+        await store.update_asset(renamed, answer(held))  # k1 is answered already: not applied twice
     with pytest.raises(Conflict):
-        store.delete_asset("a2", answer(held))
-    assert store.get_asset("a2") == asset("a2")
-    assert replayed(store).body == b'{"id": "a1"}'
+        await store.delete_asset("a2", answer(held))
+    assert await store.get_asset("a2") == asset("a2")
+    assert (await replayed(store)).body == b'{"id": "a1"}'
 
 
-def test_a_reservation_taken_over_cannot_be_answered_by_its_first_owner(store):
+async def test_a_reservation_taken_over_cannot_be_answered_by_its_first_owner(store):
     """A stalls past its lease, B (another request) takes the key over; A's write is refused
     whether or not B has answered yet, and B's answer is B's alone."""
-    store.add_asset(asset("a0"))
-    stalled = claim(store, request_hash="hash-A")
-    took_over = claim(store, request_hash="hash-B", when=NOW + 61)
+    await store.add_asset(asset("a0"))
+    stalled = await claim(store, request_hash="hash-A")
+    took_over = await claim(store, request_hash="hash-B", when=NOW + 61)
     with pytest.raises(Conflict):
-        store.add_asset(asset("a1"), answer(stalled, body=b"A"))
+        await store.add_asset(asset("a1"), answer(stalled, body=b"A"))
     renamed = dataclasses.replace(asset("a0"), name="by A", version=2)
     with pytest.raises(Conflict):
-        store.update_asset(renamed, answer(stalled, body=b"A"))
+        await store.update_asset(renamed, answer(stalled, body=b"A"))
     with pytest.raises(Conflict):
-        store.delete_asset("a0", answer(stalled, body=b"A"))
-    assert store.get_asset("a1") is None and store.get_asset("a0") == asset("a0")
-    assert replayed(store, request_hash="hash-B", when=NOW + 62).status == 0  # B still runs
-    store.add_asset(asset("a2"), answer(took_over, body=b"B"))
-    replay = replayed(store, request_hash="hash-B", when=NOW + 63)
+        await store.delete_asset("a0", answer(stalled, body=b"A"))
+    assert await store.get_asset("a1") is None and await store.get_asset("a0") == asset("a0")
+    assert (await replayed(store, request_hash="hash-B", when=NOW + 62)).status == 0  # B still runs
+    await store.add_asset(asset("a2"), answer(took_over, body=b"B"))
+    replay = await replayed(store, request_hash="hash-B", when=NOW + 63)
     assert (replay.request_hash, replay.status, replay.body) == ("hash-B", 201, b"B")
 
 
-def test_a_write_that_does_not_apply_keeps_no_answer(store):
-    store.add_asset(asset("a1"))
-    held = claim(store)
+async def test_a_write_that_does_not_apply_keeps_no_answer(store):
+    await store.add_asset(asset("a1"))
+    held = await claim(store)
     stale = dataclasses.replace(asset("a1"), name="stale", version=5)
-    assert store.update_asset(stale, answer(held)) is False
-    assert store.delete_asset("gone", answer(held)) is False
-    assert replayed(store).status == 0  # still reserved
+    assert await store.update_asset(stale, answer(held)) is False
+    assert await store.delete_asset("gone", answer(held)) is False
+    assert (await replayed(store)).status == 0  # still reserved
 
 
-def test_idempotency_answer_tells_a_different_request_apart(store):
-    held = claim(store, request_hash="hash-1")
-    store.add_asset(asset("a1"), answer(held, status=200, body=b"{}"))
-    other = replayed(store, request_hash="hash-2")
+async def test_idempotency_answer_tells_a_different_request_apart(store):
+    held = await claim(store, request_hash="hash-1")
+    await store.add_asset(asset("a1"), answer(held, status=200, body=b"{}"))
+    other = await replayed(store, request_hash="hash-2")
     assert other.request_hash == "hash-1"  # the caller compares and refuses (422)
 
 
-def test_idempotency_keys_are_scoped(store):
-    claim(store, scope="ent_1:alice")
-    claim(store, scope="ent_1:bob")
+async def test_concurrent_claims_of_one_key_reserve_it_once(store, other_instance):
+    async def claim_on(instance: AsyncStore) -> IdempotentAnswer | Reservation:
+        return await instance.claim_idempotency_key("s", "k1", "h", NOW, 60)
+
+    held = await asyncio.gather(*(claim_on(i) for i in [store, other_instance] * 8))
+    reservations = [h for h in held if isinstance(h, Reservation)]
+    assert len(reservations) == 1
+    assert all(h.status == 0 for h in held if isinstance(h, IdempotentAnswer))
 
 
-def test_idempotency_release_frees_an_unfinished_claim_only(store):
-    store.release_idempotency_key(claim(store))
-    held = claim(store)
-    store.add_asset(asset("a1"), answer(held, body=b"done"))
-    store.release_idempotency_key(held)  # a finished answer is kept
-    assert replayed(store, when=NOW).body == b"done"
+async def test_an_answer_written_on_one_instance_is_replayed_on_another(store, other_instance):
+    held = await claim(store)
+    await store.add_asset(asset("a1"), answer(held, body=b"first"))
+    assert (await replayed(other_instance)).body == b"first"
+    assert await other_instance.get_asset("a1") == asset("a1")
+    with pytest.raises(Conflict):  # and it cannot be answered (applied) a second time there
+        await other_instance.add_asset(asset("a2"), answer(held))
+    assert await store.get_asset("a2") is None
 
 
-def test_idempotency_release_frees_only_its_own_reservation(store):
-    stalled = claim(store, request_hash="hash-A")
-    took_over = claim(store, request_hash="hash-B", when=NOW + 61)
-    store.release_idempotency_key(stalled)  # A's write failed late: B's key stays reserved
-    assert replayed(store, request_hash="hash-B", when=NOW + 62).status == 0
-    store.add_asset(asset("a1"), answer(took_over, body=b"B"))
-    assert replayed(store, request_hash="hash-B", when=NOW + 63).body == b"B"
+async def test_a_revocation_on_one_instance_holds_on_another(store, other_instance):
+    await store.add_entity(entity())
+    await store.add_api_key(ApiKey("pbk_1", "ent_1", created=NOW))
+    await store.add_api_token(api_token())
+    assert await other_instance.revoke_api_key("pbk_1", NOW + 1) is True
+    assert await other_instance.set_api_token_disabled("tok_1", True) is True
+    assert not (await store.get_api_key("pbk_1")).active
+    assert (await store.get_api_token("tok_1")).disabled
 
 
-def test_a_reservation_lapses_after_its_lease(store):
-    claim(store)
-    assert replayed(store, when=NOW + 59).status == 0
-    claim(store, when=NOW + 61)  # reserved anew
+async def test_idempotency_keys_are_scoped(store):
+    await claim(store, scope="ent_1:alice")
+    await claim(store, scope="ent_1:bob")
 
 
-def test_answers_expire_when_the_record_says(store):
-    held = claim(store)
-    store.add_asset(asset("a1"), answer(held, body=b"old", expires=NOW + 600))
-    assert replayed(store, when=NOW + 599).body == b"old"
-    claim(store, when=NOW + 601)
+async def test_idempotency_release_frees_an_unfinished_claim_only(store):
+    await store.release_idempotency_key(await claim(store))
+    held = await claim(store)
+    await store.add_asset(asset("a1"), answer(held, body=b"done"))
+    await store.release_idempotency_key(held)  # a finished answer is kept
+    assert (await replayed(store, when=NOW)).body == b"done"
+
+
+async def test_idempotency_release_frees_only_its_own_reservation(store):
+    stalled = await claim(store, request_hash="hash-A")
+    took_over = await claim(store, request_hash="hash-B", when=NOW + 61)
+    await store.release_idempotency_key(stalled)  # A's write failed late: B's key stays reserved
+    assert (await replayed(store, request_hash="hash-B", when=NOW + 62)).status == 0
+    await store.add_asset(asset("a1"), answer(took_over, body=b"B"))
+    assert (await replayed(store, request_hash="hash-B", when=NOW + 63)).body == b"B"
+
+
+async def test_a_reservation_lapses_after_its_lease(store):
+    await claim(store)
+    assert (await replayed(store, when=NOW + 59)).status == 0
+    await claim(store, when=NOW + 61)  # reserved anew
+
+
+async def test_answers_expire_when_the_record_says(store):
+    held = await claim(store)
+    await store.add_asset(asset("a1"), answer(held, body=b"old", expires=NOW + 600))
+    assert (await replayed(store, when=NOW + 599)).body == b"old"
+    await claim(store, when=NOW + 601)
+
+
+# -- schema migrations, either backend --------------------------------------------------------
+
+
+async def test_migrate_then_status(url, tmp_path, backend):
+    location = locate_database(url, tmp_path / "unused.sqlite3")
+    fresh = await migrations.status(location)
+    assert fresh == {"backend": backend, "version": 0, "latest": migrations.LATEST}
+    done = await migrations.migrate(location)
+    assert done == {"backend": backend, "version": migrations.LATEST, "latest": migrations.LATEST}
+    assert await migrations.migrate(location) == done  # again: nothing to do
+    store = await open_store(url, tmp_path)  # opens a migrated database as it is
+    await store.add_entity(entity())
+    await store.close()
+    assert await migrations.status(location) == done
+
+
+async def test_opening_a_store_migrates_it(store, url, tmp_path):
+    location = locate_database(url, tmp_path / "unused.sqlite3")
+    assert (await migrations.status(location))["version"] == migrations.LATEST
+
+
+# -- PostgreSQL specifics -------------------------------------------------------------------------
+
+
+async def test_postgresql_refuses_a_newer_schema(postgres_server, tmp_path):
+    url = postgres_server.create_database("newer")
+    await (await open_store(url, tmp_path)).close()
+    postgres_server.psql("INSERT INTO schema_migrations VALUES (999, 0)", url)
+    with pytest.raises(RuntimeError, match="newer"):
+        await open_store(url, tmp_path)
+
+
+async def test_postgresql_migrations_run_once_under_concurrent_starts(postgres_server, tmp_path):
+    url = postgres_server.create_database("starts")
+    opened = await asyncio.gather(*(open_store(url, tmp_path) for _ in range(5)))
+    await opened[0].add_entity(entity())
+    assert (await opened[4].get_entity("ent_1")) == entity()
+    for store in opened:
+        await store.close()
+    conn = await asyncpg.connect(url)
+    try:
+        rows = await conn.fetch("SELECT version FROM schema_migrations ORDER BY version")
+    finally:
+        await conn.close()
+    assert [r["version"] for r in rows] == list(range(1, migrations.LATEST + 1))
 
 
 # -- SQLite specifics -----------------------------------------------------------------------------
@@ -514,7 +650,7 @@ PRAGMA user_version = 1;
 """
 
 
-def test_sqlite_opens_a_version_1_database_and_keeps_its_rows(tmp_path):
+async def test_sqlite_opens_a_version_1_database_and_keeps_its_rows(tmp_path):
     path = tmp_path / "store.sqlite3"
     with sqlite3.connect(path) as db:
         db.executescript(SCHEMA_1)
@@ -529,19 +665,19 @@ def test_sqlite_opens_a_version_1_database_and_keeps_its_rows(tmp_path):
         )
     db.close()
 
-    store = SQLiteStore(path)
+    store = ThreadedStore(SQLiteStore(path))
 
-    assert store.get_entity("ent_1").name == "Old"
-    kept = replayed(store, "old")
+    assert (await store.get_entity("ent_1")).name == "Old"
+    kept = await replayed(store, "old")
     assert (kept.status, kept.body, kept.headers) == (201, b'{"id": "a0"}', ())
-    assert replayed(store, "running").status == 0  # a v1 reservation still holds its lease...
+    assert (await replayed(store, "running")).status == 0  # a v1 reservation holds its lease...
     with pytest.raises(Conflict):  # ... but no request of this version owns it
-        store.add_asset(asset("a1"), answer(Reservation("s", "running", "any-owner")))
-    claim(store, "running", when=NOW + 61)  # then it lapses as any other
-    held = claim(store, "new")
-    store.add_asset(asset("a2"), answer(held, headers=(("etag", '"1"'),)))
-    assert replayed(store, "new").headers == (("etag", '"1"'),)
-    store.close()
+        await store.add_asset(asset("a1"), answer(Reservation("s", "running", "any-owner")))
+    await claim(store, "running", when=NOW + 61)  # then it lapses as any other
+    held = await claim(store, "new")
+    await store.add_asset(asset("a2"), answer(held, headers=(("etag", '"1"'),)))
+    assert (await replayed(store, "new")).headers == (("etag", '"1"'),)
+    await store.close()
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA user_version").fetchone()[0] == 2
     db.close()

@@ -4,6 +4,7 @@ Every option, its variable and its default:
 
     data_dir            PLANNER_BRIDGE_DATA_DIR        ./data       keys, master key, SQLite file
     database_url        PLANNER_BRIDGE_DATABASE_URL    sqlite:///<data_dir>/planner-bridge.sqlite3
+                                                       or postgresql://USER:PASSWORD@HOST:PORT/DB
     issuer              PLANNER_BRIDGE_ISSUER          the URL `serve` listens on
     signing_alg         PLANNER_BRIDGE_SIGNING_ALG     ES256        ES256, EdDSA or RS256
     min_token_ttl       PLANNER_BRIDGE_MIN_TOKEN_TTL   60           shortest lifetime granted (s)
@@ -30,6 +31,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from .entities import origin_of
+from .storage.location import BadDatabaseUrl, DatabaseLocation, locate_database
 
 PREFIX = "PLANNER_BRIDGE_"
 SIGNING_ALGORITHMS = ("ES256", "EdDSA", "RS256")
@@ -59,6 +61,10 @@ class Settings:
     demo_token_ttl: int = 3600
     demo_password: str = ""
     master_key: str = ""
+
+    @property
+    def database(self) -> DatabaseLocation:
+        return locate_database(self.database_url, self.data_dir / "planner-bridge.sqlite3")
 
     @property
     def sqlite_path(self) -> Path:
@@ -122,10 +128,10 @@ class Settings:
             problems.append(f"{PREFIX}LEEWAY must be between 0 and 60")
         if self.api_token_days < 1:
             problems.append(f"{PREFIX}API_TOKEN_DAYS must be at least 1")
-        if self.database_url and not self.database_url.startswith("sqlite:///"):
-            problems.append(
-                f"{PREFIX}DATABASE_URL: only sqlite:///PATH is supported in this version"
-            )
+        try:
+            self.database  # noqa: B018 (checked here, once, for every command)
+        except BadDatabaseUrl as exc:
+            problems.append(f"{PREFIX}DATABASE_URL {exc}")
         if not _has_origin(self.issuer):
             # The planner page takes its origin and live URL from the issuer (never from Host).
             problems.append(

@@ -1,154 +1,29 @@
-"""The storage interface: what the token service and the web services keep, and nothing else.
+"""The storage interface's old home, kept so callers move to `storage` at their own pace."""
 
-Implementations (SQLite now, PostgreSQL later) must pass the one shared suite in
-`tests/test_store.py`. Records are plain frozen dataclasses; times are epoch seconds.
-No secret and no token string is ever stored: API keys keep only their id (the secret is
-derived from the master key), API tokens only their id and metadata.
-"""
+from .storage import (
+    AnswerRecord,
+    ApiKey,
+    ApiTokenRecord,
+    Asset,
+    AsyncStore,
+    Conflict,
+    Entity,
+    Headers,
+    IdempotentAnswer,
+    Reservation,
+    Store,
+)
 
-from __future__ import annotations
-
-import dataclasses
-from typing import Any, Protocol
-
-
-class Conflict(Exception):
-    """A write that would break a uniqueness rule (e.g. a reused signature nonce)."""
-
-
-@dataclasses.dataclass(frozen=True)
-class Entity:
-    id: str
-    name: str
-    origins: tuple[str, ...]
-    allow_write: bool
-    created: float
-
-
-@dataclasses.dataclass(frozen=True)
-class ApiKey:
-    key_id: str
-    entity_id: str
-    created: float
-    revoked: float | None = None
-
-    @property
-    def active(self) -> bool:
-        return self.revoked is None
-
-
-@dataclasses.dataclass(frozen=True)
-class ApiTokenRecord:
-    id: str
-    entity_id: str
-    user_id: str
-    user_name: str
-    name: str
-    rights: tuple[str, ...]
-    created: float
-    expires: float | None  # None: never expires, a deliberate choice
-    last_used: float | None = None
-    disabled: bool = False
-
-
-@dataclasses.dataclass(frozen=True)
-class Asset:
-    id: str
-    entity_id: str
-    owner_id: str | None  # None: the entity's catalog
-    name: str
-    kind: str
-    data: dict[str, Any]
-    created: float
-    updated: float
-    version: int
-
-
-# A response's header lines, in order, as (name, value) pairs.
-Headers = tuple[tuple[str, str], ...]
-
-
-@dataclasses.dataclass(frozen=True)
-class IdempotentAnswer:
-    """The first answer to a write, replayed for the same key and the same request."""
-
-    request_hash: str
-    status: int
-    body: bytes
-    created: float
-    headers: Headers = ()
-
-
-@dataclasses.dataclass(frozen=True)
-class Reservation:
-    """A key reserved for one request. `owner` is a random id drawn by the claim: only the
-    request holding it may answer or release the key, so a request whose lease lapsed and was
-    taken over can neither answer for nor free the request that took it over."""
-
-    scope: str
-    key: str
-    owner: str
-
-
-@dataclasses.dataclass(frozen=True)
-class AnswerRecord:
-    """The answer to keep for an idempotency key, written in the same transaction as the write
-    it answers: either both are stored or neither (a crash between them cannot leave an applied
-    write whose key still says "in progress")."""
-
-    scope: str
-    key: str
-    owner: str  # the `Reservation.owner` of the request that wrote
-    status: int
-    body: bytes
-    expires: float
-    headers: Headers = ()
-
-
-class Store(Protocol):
-    # Legal entities and their API keys.
-    def add_entity(self, entity: Entity) -> None: ...
-    def get_entity(self, entity_id: str) -> Entity | None: ...
-    def list_entities(self) -> list[Entity]: ...
-    def add_api_key(self, key: ApiKey) -> None: ...
-    def get_api_key(self, key_id: str) -> ApiKey | None: ...
-    def list_api_keys(self, entity_id: str) -> list[ApiKey]: ...
-    def revoke_api_key(self, key_id: str, when: float) -> bool: ...
-
-    # Signature nonces: `remember_nonce` raises Conflict when (key_id, nonce) is still held.
-    def remember_nonce(self, key_id: str, nonce: str, expires: float, now: float) -> None: ...
-
-    # API tokens (metadata only).
-    def add_api_token(self, record: ApiTokenRecord) -> None: ...
-    def get_api_token(self, token_id: str) -> ApiTokenRecord | None: ...
-    def list_api_tokens(self, entity_id: str) -> list[ApiTokenRecord]: ...
-    def set_api_token_disabled(self, token_id: str, disabled: bool) -> bool: ...
-    def touch_api_token(self, token_id: str, when: float) -> None: ...
-    def delete_api_token(self, token_id: str) -> bool: ...
-
-    # Assets. `update_asset` writes only over version `asset.version - 1` (optimistic
-    # concurrency); it and `delete_asset` return False when that row is not there.
-    # A write given an `answer` also turns that idempotency key's reservation (status 0) into
-    # the answer, atomically; when the key holds no reservation by `answer.owner` (never
-    # claimed, answered, lapsed and taken over) it raises Conflict and nothing is written.
-    # A write that returns False records no answer.
-    def add_asset(self, asset: Asset, answer: AnswerRecord | None = None) -> None: ...
-    def get_asset(self, asset_id: str) -> Asset | None: ...
-    def list_assets(
-        self, entity_id: str, owner_ids: tuple[str | None, ...], *, after: str = "", limit: int = 50
-    ) -> list[Asset]: ...
-    def update_asset(self, asset: Asset, answer: AnswerRecord | None = None) -> bool: ...
-    def delete_asset(self, asset_id: str, answer: AnswerRecord | None = None) -> bool: ...
-
-    # Idempotency keys, scoped by whoever sent them (entity and subject).
-    # `claim_idempotency_key` returns a Reservation (with a new random owner) when the key is
-    # new (or its reservation lapsed) and is now reserved for this request for `lease` seconds,
-    # else the stored answer (status 0 while the first request is still running). The answer
-    # itself is written by the asset write it answers (see above); `release` frees a
-    # reservation whose write failed, and only while that same reservation holds the key.
-    def claim_idempotency_key(
-        self, scope: str, key: str, request_hash: str, now: float, lease: float
-    ) -> IdempotentAnswer | Reservation: ...
-    def release_idempotency_key(self, reservation: Reservation) -> None: ...
-
-    def close(self) -> None: ...
+__all__ = [
+    "AnswerRecord",
+    "ApiKey",
+    "ApiTokenRecord",
+    "Asset",
+    "AsyncStore",
+    "Conflict",
+    "Entity",
+    "Headers",
+    "IdempotentAnswer",
+    "Reservation",
+    "Store",
+]

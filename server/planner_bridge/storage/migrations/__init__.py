@@ -1,0 +1,158 @@
+"""Versioned, forward-only schema migrations, numbered alike on SQLite and PostgreSQL.
+
+Module `vNNNN_*.py` takes a database at version N - 1 to N, with one script per backend; a new
+database runs them all. SQLite keeps its version in `PRAGMA user_version`, PostgreSQL in the
+`schema_migrations` table (one row per version applied). On PostgreSQL every migration runs
+under one transaction-scoped advisory lock: instances starting together queue on it, the first
+migrates, the others then find the schema current and do nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import sqlite3
+import time
+from typing import TYPE_CHECKING
+
+from ..location import DatabaseLocation
+from . import v0001_initial, v0002_reservation_owner
+
+if TYPE_CHECKING:
+    import asyncpg
+
+
+@dataclasses.dataclass(frozen=True)
+class Migration:
+    version: int
+    sqlite: str
+    postgresql: str
+
+
+MIGRATIONS = (
+    Migration(1, v0001_initial.SQLITE, v0001_initial.POSTGRESQL),
+    Migration(2, v0002_reservation_owner.SQLITE, v0002_reservation_owner.POSTGRESQL),
+)
+LATEST = MIGRATIONS[-1].version
+
+# pg_advisory_xact_lock's key: any bigint no other program on the database uses ("planbrdg").
+ADVISORY_LOCK = 0x706C616E62726467
+
+
+class SchemaTooNew(RuntimeError):
+    def __init__(self, version: int) -> None:
+        super().__init__(f"database schema {version} is newer than this program ({LATEST})")
+
+
+def _check(version: int) -> None:
+    if version > LATEST:
+        raise SchemaTooNew(version)
+
+
+# -- SQLite --------------------------------------------------------------------------------------
+
+
+def sqlite_version(db: sqlite3.Connection) -> int:
+    version: int = db.execute("PRAGMA user_version").fetchone()[0]
+    return version
+
+
+def migrate_sqlite(db: sqlite3.Connection) -> int:
+    """Bring an open SQLite database (autocommit mode) to LATEST, in one transaction."""
+    version = sqlite_version(db)
+    _check(version)
+    if version == LATEST:
+        return version
+    steps = "".join(m.sqlite for m in MIGRATIONS[version:])
+    try:
+        db.executescript(f"BEGIN IMMEDIATE; {steps} PRAGMA user_version = {LATEST}; COMMIT;")
+    except sqlite3.OperationalError:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        # Another process migrated between our read of the version and our lock: fine.
+        if sqlite_version(db) != LATEST:
+            raise
+    return LATEST
+
+
+# -- PostgreSQL ----------------------------------------------------------------------------------
+
+
+async def postgresql_version(conn: asyncpg.Connection) -> int:
+    if await conn.fetchval("SELECT to_regclass('schema_migrations')") is None:
+        return 0
+    version: int = await conn.fetchval("SELECT coalesce(max(version), 0) FROM schema_migrations")
+    return version
+
+
+async def migrate_postgresql(conn: asyncpg.Connection) -> int:
+    """Bring the database to LATEST: each step and its row in one transaction, all under the
+    advisory lock (DDL is transactional in PostgreSQL: a failed step leaves nothing behind)."""
+    async with conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock($1)", ADVISORY_LOCK)
+        await conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            " version INTEGER PRIMARY KEY, applied DOUBLE PRECISION NOT NULL)"
+        )
+        version = await postgresql_version(conn)
+        _check(version)
+        for step in MIGRATIONS[version:]:
+            await conn.execute(step.postgresql)
+            await conn.execute(
+                "INSERT INTO schema_migrations VALUES ($1, $2)", step.version, time.time()
+            )
+    return LATEST
+
+
+# -- either, by location (`planner-bridge db migrate` / `db status`) -----------------------------
+
+
+async def migrate(location: DatabaseLocation) -> dict[str, object]:
+    """Migrate the database at `location`; answers its status afterwards."""
+    if location.backend == "sqlite":
+        await asyncio.to_thread(_migrate_sqlite_file, location)
+    else:
+        conn = await _connect(location)
+        try:
+            await migrate_postgresql(conn)
+        finally:
+            await conn.close()
+    return await status(location)
+
+
+async def status(location: DatabaseLocation) -> dict[str, object]:
+    """`{"backend", "version", "latest"}`; reads only (a missing database is version 0)."""
+    if location.backend == "sqlite":
+        version = await asyncio.to_thread(_sqlite_file_version, location)
+    else:
+        conn = await _connect(location)
+        try:
+            version = await postgresql_version(conn)
+        finally:
+            await conn.close()
+    return {"backend": location.backend, "version": version, "latest": LATEST}
+
+
+async def _connect(location: DatabaseLocation) -> asyncpg.Connection:
+    from ..postgresql import connect  # only PostgreSQL users pay for the driver's import
+
+    return await connect(location)
+
+
+def _migrate_sqlite_file(location: DatabaseLocation) -> None:
+    from ..sqlite import SQLiteStore  # which migrates as it opens, with its own settings
+
+    assert location.path is not None
+    location.path.parent.mkdir(parents=True, exist_ok=True)
+    SQLiteStore(location.path).close()
+
+
+def _sqlite_file_version(location: DatabaseLocation) -> int:
+    assert location.path is not None
+    if not location.path.exists():
+        return 0
+    db = sqlite3.connect(f"{location.path.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        return sqlite_version(db)
+    finally:
+        db.close()

@@ -1,0 +1,99 @@
+"""An `AsyncStore` over a synchronous `Store`: each call runs in a worker thread.
+
+SQLite's driver blocks; run on the event loop, a commit waiting for the disk would stall every
+other request. Here the loop only awaits while a thread of the default executor does the I/O.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from . import (
+    AnswerRecord,
+    ApiKey,
+    ApiTokenRecord,
+    Asset,
+    Entity,
+    IdempotentAnswer,
+    Reservation,
+    Store,
+)
+
+
+class ThreadedStore:
+    def __init__(self, store: Store) -> None:
+        self.sync = store  # for what must stay synchronous (start-up, the CLI)
+
+    async def add_entity(self, entity: Entity) -> None:
+        await asyncio.to_thread(self.sync.add_entity, entity)
+
+    async def get_entity(self, entity_id: str) -> Entity | None:
+        return await asyncio.to_thread(self.sync.get_entity, entity_id)
+
+    async def list_entities(self) -> list[Entity]:
+        return await asyncio.to_thread(self.sync.list_entities)
+
+    async def add_api_key(self, key: ApiKey) -> None:
+        await asyncio.to_thread(self.sync.add_api_key, key)
+
+    async def get_api_key(self, key_id: str) -> ApiKey | None:
+        return await asyncio.to_thread(self.sync.get_api_key, key_id)
+
+    async def list_api_keys(self, entity_id: str) -> list[ApiKey]:
+        return await asyncio.to_thread(self.sync.list_api_keys, entity_id)
+
+    async def revoke_api_key(self, key_id: str, when: float) -> bool:
+        return await asyncio.to_thread(self.sync.revoke_api_key, key_id, when)
+
+    async def remember_nonce(self, key_id: str, nonce: str, expires: float, now: float) -> None:
+        await asyncio.to_thread(self.sync.remember_nonce, key_id, nonce, expires, now)
+
+    async def add_api_token(self, record: ApiTokenRecord) -> None:
+        await asyncio.to_thread(self.sync.add_api_token, record)
+
+    async def get_api_token(self, token_id: str) -> ApiTokenRecord | None:
+        return await asyncio.to_thread(self.sync.get_api_token, token_id)
+
+    async def list_api_tokens(self, entity_id: str) -> list[ApiTokenRecord]:
+        return await asyncio.to_thread(self.sync.list_api_tokens, entity_id)
+
+    async def set_api_token_disabled(self, token_id: str, disabled: bool) -> bool:
+        return await asyncio.to_thread(self.sync.set_api_token_disabled, token_id, disabled)
+
+    async def touch_api_token(self, token_id: str, when: float) -> None:
+        await asyncio.to_thread(self.sync.touch_api_token, token_id, when)
+
+    async def delete_api_token(self, token_id: str) -> bool:
+        return await asyncio.to_thread(self.sync.delete_api_token, token_id)
+
+    async def add_asset(self, asset: Asset, answer: AnswerRecord | None = None) -> None:
+        await asyncio.to_thread(self.sync.add_asset, asset, answer)
+
+    async def get_asset(self, asset_id: str) -> Asset | None:
+        return await asyncio.to_thread(self.sync.get_asset, asset_id)
+
+    async def list_assets(
+        self, entity_id: str, owner_ids: tuple[str | None, ...], *, after: str = "", limit: int = 50
+    ) -> list[Asset]:
+        return await asyncio.to_thread(
+            lambda: self.sync.list_assets(entity_id, owner_ids, after=after, limit=limit)
+        )
+
+    async def update_asset(self, asset: Asset, answer: AnswerRecord | None = None) -> bool:
+        return await asyncio.to_thread(self.sync.update_asset, asset, answer)
+
+    async def delete_asset(self, asset_id: str, answer: AnswerRecord | None = None) -> bool:
+        return await asyncio.to_thread(self.sync.delete_asset, asset_id, answer)
+
+    async def claim_idempotency_key(
+        self, scope: str, key: str, request_hash: str, now: float, lease: float
+    ) -> IdempotentAnswer | Reservation:
+        return await asyncio.to_thread(
+            self.sync.claim_idempotency_key, scope, key, request_hash, now, lease
+        )
+
+    async def release_idempotency_key(self, reservation: Reservation) -> None:
+        await asyncio.to_thread(self.sync.release_idempotency_key, reservation)
+
+    async def close(self) -> None:
+        await asyncio.to_thread(self.sync.close)
