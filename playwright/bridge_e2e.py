@@ -22,6 +22,7 @@ from playwright.sync_api import Frame, FrameLocator, Page, Route, expect
 
 from planner_bridge.accounts import write_users
 from planner_bridge.core import Core
+from planner_bridge.serving import blocking
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -234,7 +235,7 @@ class Bridge:
         return self.host_log.matching("POST", "/planner-token")
 
     def assets(self, owner_id: str | None) -> list[Any]:
-        return self.core.store.list_assets(self.entity_id, (owner_id,), limit=1000)
+        return blocking(self.core.store.list_assets(self.entity_id, (owner_id,), limit=1000))
 
 
 def write_host_files(directory: Path, secret: str) -> tuple[Path, Path]:

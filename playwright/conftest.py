@@ -35,7 +35,7 @@ from planner_bridge.apps import integrator, planner
 from planner_bridge.apps.integrator import HostConfig
 from planner_bridge.core import Core
 from planner_bridge.demo import seed_catalog
-from planner_bridge.serving import ThreadedServer
+from planner_bridge.serving import ThreadedServer, blocking
 from planner_bridge.settings import Settings
 
 
@@ -54,8 +54,10 @@ def start_bridge(tmp_path: Path) -> Iterator[Callable[..., Bridge]]:
         host_box: list[tuple[HostConfig, Recorder]] = []
 
         def build_host(url: str) -> Any:
-            entity, key = core.entities.create("Demo Store", [url], allow_write=allow_write)
-            seed_catalog(core, entity.id)
+            entity, key = blocking(
+                core.entities.create("Demo Store", [url], allow_write=allow_write)
+            )
+            blocking(seed_catalog(core, entity.id))
             files = write_host_files(tmp_path / "host", key.secret)
             config = HostConfig(
                 url,

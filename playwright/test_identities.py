@@ -14,6 +14,7 @@ from bridge_e2e import (
     received,
 )
 from planner_bridge.assets import AssetCatalog
+from planner_bridge.serving import blocking
 from planner_bridge.store import Asset
 
 pytestmark = pytest.mark.browser
@@ -25,8 +26,10 @@ CATALOG_ROWS = "[data-testid=catalog] [data-testid=asset]"
 def add_asset_for(bridge, owner_id: str, name: str) -> None:
     now = bridge.core.clock.now()
     asset_id = AssetCatalog(bridge.core.store, bridge.core.clock).new_id()
-    bridge.core.store.add_asset(
-        Asset(asset_id, bridge.entity_id, owner_id, name, "design", {}, now, now, 1)
+    blocking(
+        bridge.core.store.add_asset(
+            Asset(asset_id, bridge.entity_id, owner_id, name, "design", {}, now, now, 1)
+        )
     )
 
 

@@ -6,6 +6,7 @@ import httpx
 
 from planner_bridge.assets import AssetCatalog
 from planner_bridge.core import Core
+from planner_bridge.serving import blocking
 from planner_bridge.store import Asset
 
 READ = ("read",)
@@ -50,7 +51,7 @@ def seed_asset(core: Core, entity_id: str, owner: str | None, name: str = "Seede
         updated=now,
         version=1,
     )
-    core.store.add_asset(asset)
+    blocking(core.store.add_asset(asset))
     return asset
 
 

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from planner_bridge.core import Core
+from planner_bridge.serving import blocking
 from planner_bridge.store import Entity
 
 HOST_ORIGIN = "http://localhost:8000"
@@ -33,7 +34,7 @@ class Shop:
 
 
 def register_shop(core: Core, *, allow_write: bool = True, name: str = "Demo Store") -> Shop:
-    entity, key = core.entities.create(name, [HOST_ORIGIN], allow_write=allow_write)
+    entity, key = blocking(core.entities.create(name, [HOST_ORIGIN], allow_write=allow_write))
     return Shop(entity, key.key_id, key.secret)
 
 

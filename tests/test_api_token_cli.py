@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from planner_bridge.cli import main
+from planner_bridge.serving import blocking
 
 
 @pytest.fixture
@@ -140,7 +141,7 @@ def test_never_from_a_real_process_without_stdin_is_refused(planner, shop):
     assert done.returncode == 1
     assert done.stderr.startswith("planner-bridge: not confirmed")
     assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
-    assert planner.core.store.list_api_tokens(shop.entity.id) == []
+    assert blocking(planner.core.store.list_api_tokens(shop.entity.id)) == []
 
 
 @pytest.mark.parametrize(

@@ -24,6 +24,7 @@ from planner_bridge.api_tokens import DAY, ApiTokens
 from planner_bridge.clock import FrozenClock
 from planner_bridge.core import Core
 from planner_bridge.errors import InvalidToken
+from planner_bridge.serving import blocking
 from planner_bridge.store import Asset
 
 P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
@@ -83,7 +84,7 @@ def listed(planner, shop) -> dict[str, dict[str, Any]]:
 def add_asset(core: Core, entity_id: str, owner: str | None, name: str) -> str:
     asset_id = "ast_" + secrets.token_hex(12)
     now = core.clock.now()
-    core.store.add_asset(Asset(asset_id, entity_id, owner, name, "room", {}, now, now, 1))
+    blocking(core.store.add_asset(Asset(asset_id, entity_id, owner, name, "room", {}, now, now, 1)))
     return asset_id
 
 
@@ -331,8 +332,10 @@ def past_core(make_settings, planner, seconds_ago: float) -> Core:
 def test_an_expired_api_token_is_refused_by_the_server(planner, shop, make_settings):
     earlier = past_core(make_settings, planner, 2 * DAY)
     try:
-        issued = ApiTokens(earlier).issue(
-            shop.entity, name="old", user_id="alice", rights=["read"], expires_in_days=1
+        issued = blocking(
+            ApiTokens(earlier).issue(
+                shop.entity, name="old", user_id="alice", rights=["read"], expires_in_days=1
+            )
         )
     finally:
         earlier.close()
@@ -346,17 +349,21 @@ def test_the_record_expires_on_our_clock_even_within_the_jwt_leeway(make_setting
     clock = FrozenClock()
     core = Core.open(make_settings(), clock=clock)
     try:
-        entity, _ = core.entities.create("Shop", ["http://localhost:8000"])
+        entity, _ = blocking(core.entities.create("Shop", ["http://localhost:8000"]))
         tokens = ApiTokens(core)
-        issued = tokens.issue(entity, name="n", user_id="alice", rights=None, expires_in_days=1)
+        issued = blocking(
+            tokens.issue(entity, name="n", user_id="alice", rights=None, expires_in_days=1)
+        )
         clock.advance(DAY - 1)
-        assert tokens.exchange(issued.token).expires_in == 900
+        assert blocking(tokens.exchange(issued.token)).expires_in == 900
         clock.advance(2)  # past expiry, still inside the verifier's 30 s leeway
         with pytest.raises(InvalidToken, match="expired"):
-            tokens.exchange(issued.token)
-        forever = tokens.issue(entity, name="f", user_id="alice", rights=None, expires_in_days=None)
+            blocking(tokens.exchange(issued.token))
+        forever = blocking(
+            tokens.issue(entity, name="f", user_id="alice", rights=None, expires_in_days=None)
+        )
         clock.advance(20 * 365 * DAY)
-        assert tokens.exchange(forever.token).expires_in == 900
+        assert blocking(tokens.exchange(forever.token)).expires_in == 900
     finally:
         core.close()
 

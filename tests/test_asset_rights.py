@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from asset_helpers import READ, WRITE, bearer, mint, seed_asset
+from planner_bridge.serving import blocking
 from planner_bridge.store import Asset
 
 # Tokens: (kind, rights). Users are "alice" (the token's user) and "bob" (another user).
@@ -78,7 +79,9 @@ class World:
 
 @pytest.fixture
 def world(planner, shop) -> World:
-    other, _ = planner.core.entities.create("Other Store", ["http://127.0.0.1:9"], allow_write=True)
+    other, _ = blocking(
+        planner.core.entities.create("Other Store", ["http://127.0.0.1:9"], allow_write=True)
+    )
     entities = {"shop": shop.entity.id, "other": other.id}
     assets = {
         name: seed_asset(planner.core, entities[where], owner, name=name)
@@ -111,7 +114,7 @@ def test_rights_matrix(world, token, target, op):
 
     assert response.status_code == expected, response.text
     _assert_refusal_shape(response)
-    after = world.core.store.get_asset(before.id)
+    after = blocking(world.core.store.get_asset(before.id))
     if op == "GET" or expected >= 400:
         assert after == before  # nothing changed
     elif op == "PATCH":
@@ -150,7 +153,9 @@ EXPECTED_CREATE = {
 
 @pytest.mark.parametrize("token", TOKENS)
 def test_create_needs_write_and_belongs_to_the_caller(world, token):
-    count = len(world.core.store.list_assets(world.entities["shop"], (None, "alice", "bob")))
+    count = len(
+        blocking(world.core.store.list_assets(world.entities["shop"], (None, "alice", "bob")))
+    )
     response = httpx.post(
         f"{world.url}/v1/assets",
         json={"name": "New", "kind": "chair"},
@@ -160,11 +165,11 @@ def test_create_needs_write_and_belongs_to_the_caller(world, token):
     status, owner = EXPECTED_CREATE[token]
     assert response.status_code == status, response.text
     _assert_refusal_shape(response)
-    stored = world.core.store.list_assets(world.entities["shop"], (None, "alice", "bob"))
+    stored = blocking(world.core.store.list_assets(world.entities["shop"], (None, "alice", "bob")))
     if status == 201:
         assert response.json()["owner"] == owner
         assert response.json()["entity"] == world.entities["shop"]
-        assert world.core.store.get_asset(response.json()["id"]).owner_id == owner
+        assert blocking(world.core.store.get_asset(response.json()["id"])).owner_id == owner
         assert len(stored) == count + 1
     else:
         assert len(stored) == count
@@ -187,5 +192,5 @@ def test_write_tokens_of_an_entity_without_write_permission_change_nothing(
 
     assert [created.status_code, patched.status_code, deleted.status_code] == [403, 403, 403]
     assert read.status_code == 200
-    assert planner.core.store.get_asset(asset.id) == asset
-    assert planner.core.store.list_assets(entity_id, (None, "alice")) == [asset]
+    assert blocking(planner.core.store.get_asset(asset.id)) == asset
+    assert blocking(planner.core.store.list_assets(entity_id, (None, "alice"))) == [asset]

@@ -10,6 +10,7 @@ import pytest
 from asset_helpers import READ, WRITE, bearer, mint, seed_asset
 from planner_bridge.assets import ASSET_ID, AssetCatalog
 from planner_bridge.clock import FrozenClock
+from planner_bridge.serving import blocking
 
 SHAPE = {"id", "entity", "owner", "name", "kind", "data", "created", "updated", "version"}
 
@@ -65,7 +66,7 @@ def test_if_match_guards_patch_and_delete(alice, planner):
 
     assert stale.status_code == 412 and fresh.status_code == 200
     assert stale_delete.status_code == 412 and bad.status_code == 400
-    assert planner.core.store.get_asset(asset["id"]).version == 2
+    assert blocking(planner.core.store.get_asset(asset["id"])).version == 2
     assert alice.delete(url, headers={"If-Match": '"2"'}).status_code == 204
 
 
@@ -79,7 +80,7 @@ def test_if_match_with_non_ascii_digits_is_400(alice, planner, value):
     response = alice.patch(url, json={"name": "B"}, headers=header)
 
     assert response.status_code == 400 and response.json()["error"] == "invalid_request"
-    assert planner.core.store.get_asset(asset["id"]).version == 1
+    assert blocking(planner.core.store.get_asset(asset["id"])).version == 1
 
 
 def test_if_match_compares_strongly_so_a_weak_etag_never_matches(alice, planner):
@@ -91,7 +92,7 @@ def test_if_match_compares_strongly_so_a_weak_etag_never_matches(alice, planner)
     weak_delete = alice.delete(url, headers={"If-Match": 'W/"1"'})
 
     assert weak.status_code == 412 and weak_delete.status_code == 412
-    assert planner.core.store.get_asset(asset["id"]).version == 1
+    assert blocking(planner.core.store.get_asset(asset["id"])).version == 1
 
 
 def test_delete_then_the_asset_is_gone(alice, planner):
@@ -100,7 +101,7 @@ def test_delete_then_the_asset_is_gone(alice, planner):
     assert alice.delete(f"/v1/assets/{asset['id']}").status_code == 204
     assert alice.get(f"/v1/assets/{asset['id']}").status_code == 404
     assert alice.delete(f"/v1/assets/{asset['id']}").status_code == 404
-    assert planner.core.store.get_asset(asset["id"]) is None
+    assert blocking(planner.core.store.get_asset(asset["id"])) is None
 
 
 def test_list_pages_in_creation_order(alice):
@@ -186,7 +187,7 @@ def test_bad_create_bodies_are_clear_errors(alice, planner, shop, body, status):
 
     assert response.status_code == status, response.text
     assert response.json()["error"] == "invalid_request"
-    assert planner.core.store.list_assets(shop.entity.id, (None, "alice")) == []
+    assert blocking(planner.core.store.list_assets(shop.entity.id, (None, "alice"))) == []
 
 
 def test_data_nested_32_levels_is_accepted(alice):
@@ -205,7 +206,7 @@ def test_bad_patch_bodies_change_nothing(alice, planner, body):
     response = alice.patch(f"/v1/assets/{asset['id']}", content=body)
 
     assert response.status_code == 400
-    assert planner.core.store.get_asset(asset["id"]).version == 1
+    assert blocking(planner.core.store.get_asset(asset["id"])).version == 1
 
 
 def test_no_credentials_is_401_without_error_code(planner, shop):

@@ -19,6 +19,7 @@ from planner_bridge.credentials import SecretDeriver, b64url
 from planner_bridge.entities import EntityRegistry
 from planner_bridge.errors import InvalidClient
 from planner_bridge.grants import COMMON_FORM, ClientCredentialsGrant, parse_form
+from planner_bridge.serving import blocking
 from planner_bridge.signing import SigningBatch, UnsignedToken
 from support import PlannerServer, Shop, wait_until
 
@@ -150,13 +151,13 @@ def test_unknown_client_and_wrong_secret_answer_byte_for_byte_alike(planner, sho
 
 
 def test_revoked_key_is_refused(planner, shop):
-    planner.core.entities.revoke_key(shop.key_id)
+    blocking(planner.core.entities.revoke_key(shop.key_id))
     assert_invalid_client(as_shop(planner, shop))
 
 
 def test_a_key_revoked_while_in_use_is_refused_within_a_second(planner, shop):
     assert as_shop(planner, shop).status_code == 200  # now remembered by the hot path
-    planner.core.entities.revoke_key(shop.key_id)
+    blocking(planner.core.entities.revoke_key(shop.key_id))
     response = wait_until(lambda: (r := as_shop(planner, shop)).status_code != 200 and r)
     assert_invalid_client(response)
 
@@ -165,19 +166,19 @@ def test_the_hot_path_remembers_a_key_for_one_second_only(core):
     clock = FrozenClock(time.time())
     entities = EntityRegistry(core.store, core.deriver, clock)
     grant = ClientCredentialsGrant(entities, core.issuer, core.settings)
-    entity, key = entities.create("Shop", ["http://localhost:8000"])
-    assert grant.authenticate((key.key_id, key.secret))[1] == entity
-    entities.revoke_key(key.key_id)
+    entity, key = blocking(entities.create("Shop", ["http://localhost:8000"]))
+    assert blocking(grant.authenticate((key.key_id, key.secret)))[1] == entity
+    blocking(entities.revoke_key(key.key_id))
     clock.advance(0.9)
-    assert grant.authenticate((key.key_id, key.secret))[1] == entity  # still remembered
+    assert blocking(grant.authenticate((key.key_id, key.secret)))[1] == entity  # still remembered
     clock.advance(0.1)
     with pytest.raises(InvalidClient):
-        grant.authenticate((key.key_id, key.secret))
+        blocking(grant.authenticate((key.key_id, key.secret)))
 
 
 def test_another_key_of_the_same_entity_still_works_after_a_revocation(planner, shop):
-    spare = planner.core.entities.issue_key(shop.entity.id)
-    planner.core.entities.revoke_key(shop.key_id)
+    spare = blocking(planner.core.entities.issue_key(shop.entity.id))
+    blocking(planner.core.entities.revoke_key(shop.key_id))
     response = token_request(planner, authorization=basic(spare.key_id, spare.secret))
     assert response.status_code == 200
 

@@ -21,6 +21,7 @@ import pytest
 from planner_bridge import demo
 from planner_bridge.accounts import verify_password
 from planner_bridge.core import Core
+from planner_bridge.serving import blocking
 
 HOST_URL = "http://localhost:8000"
 PLANNER_URL = "http://127.0.0.1:8001"
@@ -28,7 +29,7 @@ PLANNER_URL = "http://127.0.0.1:8001"
 
 def prepare(make_settings, **overrides) -> tuple[Core, demo.DemoSetup]:
     core = Core.open(make_settings(**overrides))
-    return core, demo.prepare(core, host_url=HOST_URL, planner_url=PLANNER_URL)
+    return core, blocking(demo.prepare(core, host_url=HOST_URL, planner_url=PLANNER_URL))
 
 
 def owner_only(path: Path) -> bool:
@@ -39,7 +40,7 @@ def test_first_run_seeds_the_shop_its_users_and_a_catalog(make_settings):
     core, setup = prepare(make_settings)
     host_dir = core.settings.data_dir / "host"
     credentials = json.loads((host_dir / "credentials.json").read_text())
-    entity = core.store.get_entity(setup.host.entity_id)
+    entity = blocking(core.store.get_entity(setup.host.entity_id))
     assert entity.name == "Demo Store" and entity.origins == (HOST_URL,) and entity.allow_write
     assert credentials["api_key"] == setup.host.api_key
     assert core.deriver.matches(setup.host.api_key, credentials["secret"])
@@ -48,7 +49,7 @@ def test_first_run_seeds_the_shop_its_users_and_a_catalog(make_settings):
     assert setup.generated_password and setup.generated_password not in json.dumps(users)
     assert all(verify_password(setup.generated_password, u["hash"]) for u in users.values())
     assert all(owner_only(host_dir / f) for f in ("credentials.json", "users.json", "session.key"))
-    catalog = core.store.list_assets(entity.id, (None,))
+    catalog = blocking(core.store.list_assets(entity.id, (None,)))
     assert [a.name for a in catalog] == [name for name, _, _ in demo.CATALOG]
     assert (core.settings.data_dir / "keys" / "ring.json").exists()
     core.close()
@@ -62,8 +63,10 @@ def test_second_run_reuses_everything_and_shows_no_password(make_settings):
     assert second.host.api_key == first.host.api_key
     assert second.host.session_key == first.host.session_key
     assert second.generated_password is None and not second.new_entity
-    assert len(core.store.list_entities()) == 1
-    assert len(core.store.list_assets(second.host.entity_id, (None,))) == len(demo.CATALOG)
+    assert len(blocking(core.store.list_entities())) == 1
+    assert len(blocking(core.store.list_assets(second.host.entity_id, (None,)))) == len(
+        demo.CATALOG
+    )
     core.close()
 
 
@@ -78,33 +81,35 @@ def test_the_password_comes_from_the_environment_when_set(make_settings):
 
 def test_another_host_port_gets_an_entity_registered_for_that_origin(make_settings):
     core, first = prepare(make_settings)
-    other = demo.prepare(core, host_url="http://localhost:9000", planner_url=PLANNER_URL)
+    other = blocking(demo.prepare(core, host_url="http://localhost:9000", planner_url=PLANNER_URL))
     assert other.new_entity and other.host.entity_id != first.host.entity_id
-    assert core.store.get_entity(other.host.entity_id).origins == ("http://localhost:9000",)
+    assert blocking(core.store.get_entity(other.host.entity_id)).origins == (
+        "http://localhost:9000",
+    )
     assert other.generated_password is None  # the users file is reused
     core.close()
 
 
 def test_a_run_that_dies_while_seeding_the_catalog_is_seeded_again(make_settings):
     core = Core.open(make_settings())
-    with sqlite3.connect(core.store.path) as db:  # the process "dies" at the third asset
+    with sqlite3.connect(core.store.sync.path) as db:  # the process "dies" at the third asset
         db.execute(
             "CREATE TRIGGER crash BEFORE INSERT ON assets WHEN NEW.name = 'Oak worktop 186'"
             " BEGIN SELECT RAISE(ABORT, 'process killed'); END"
         )
     with pytest.raises(sqlite3.DatabaseError, match="process killed"):
-        demo.prepare(core, host_url=HOST_URL, planner_url=PLANNER_URL)
+        blocking(demo.prepare(core, host_url=HOST_URL, planner_url=PLANNER_URL))
     core.close()
     assert not (core.settings.data_dir / "host" / "credentials.json").exists()
-    with sqlite3.connect(core.store.path) as db:
+    with sqlite3.connect(core.store.sync.path) as db:
         db.execute("DROP TRIGGER crash")
 
     again, setup = prepare(make_settings)
 
     assert setup.new_entity
-    catalog = again.store.list_assets(setup.host.entity_id, (None,))
+    catalog = blocking(again.store.list_assets(setup.host.entity_id, (None,)))
     assert [a.name for a in catalog] == [name for name, _, _ in demo.CATALOG]
-    reused = demo.prepare(again, host_url=HOST_URL, planner_url=PLANNER_URL)
+    reused = blocking(demo.prepare(again, host_url=HOST_URL, planner_url=PLANNER_URL))
     assert reused.host.entity_id == setup.host.entity_id and not reused.new_entity
     again.close()
 

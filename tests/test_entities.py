@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from planner_bridge.entities import normalize_origin
+from planner_bridge.serving import blocking
 
 
 @pytest.mark.parametrize(
@@ -91,12 +92,14 @@ def test_anything_else_is_refused(origin):
 
 def test_a_refused_origin_is_never_registered(core):
     with pytest.raises(ValueError):
-        core.entities.create("Shop", ["http://shop.example", "http://x.example;script-src *"])
-    assert core.store.list_entities() == []
+        blocking(
+            core.entities.create("Shop", ["http://shop.example", "http://x.example;script-src *"])
+        )
+    assert blocking(core.store.list_entities()) == []
 
 
 def test_the_planner_page_policy_holds_only_the_registered_origins(planner):
-    entity, _ = planner.core.entities.create("Shop", ["HTTP://Shop.Example:80/"])
+    entity, _ = blocking(planner.core.entities.create("Shop", ["HTTP://Shop.Example:80/"]))
 
     response = httpx.get(f"{planner.url}/planner/", params={"entity": entity.id})
 

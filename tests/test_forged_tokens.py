@@ -25,7 +25,7 @@ from asset_helpers import READ, WRITE, assert_invalid_token, bearer, mint, seed_
 from planner_bridge.clock import FrozenClock
 from planner_bridge.errors import InvalidToken
 from planner_bridge.keys import KeyRing, generate_private_key
-from planner_bridge.serving import ThreadedServer
+from planner_bridge.serving import ThreadedServer, blocking
 from planner_bridge.tokens import TokenIssuer
 
 
@@ -204,7 +204,9 @@ def test_expired_token(target, planner, shop):
 
 def test_expired_beyond_zero_leeway(start_planner, make_settings):
     planner = start_planner(leeway=0)
-    entity, _ = planner.core.entities.create("S", ["http://localhost:8000"], allow_write=False)
+    entity, _ = blocking(
+        planner.core.entities.create("S", ["http://localhost:8000"], allow_write=False)
+    )
     asset = seed_asset(planner.core, entity.id, None)
     issuer = TokenIssuer(planner.core.keyring, FrozenClock(time.time() - 12), issuer=planner.url)
     token = issuer.mint_access_token(entity_id=entity.id, client_id="c", rights=READ, lifetime=5)

@@ -21,7 +21,9 @@ from planner_bridge.idempotency import (
     fingerprint,
     key_scope,
 )
+from planner_bridge.serving import blocking
 from planner_bridge.sqlite_store import SQLiteStore
+from planner_bridge.storage.threaded import ThreadedStore
 from planner_bridge.store import Conflict, Entity, IdempotentAnswer, Reservation
 from planner_bridge.verification import AccessClaims
 from support import wait_until
@@ -35,7 +37,7 @@ def alice(planner, shop):
 
 
 def owned(planner, shop, user="alice"):
-    return planner.core.store.list_assets(shop.entity.id, (user,))
+    return blocking(planner.core.store.list_assets(shop.entity.id, (user,)))
 
 
 def post(client, body, key="key-1", **kwargs):
@@ -78,7 +80,7 @@ def test_same_key_on_another_asset_or_method_is_422(alice, planner, shop):
     assert alice.patch(f"/v1/assets/{a.id}", json={"name": "X"}, headers=headers).status_code == 200
     assert alice.patch(f"/v1/assets/{b.id}", json={"name": "X"}, headers=headers).status_code == 422
     assert alice.delete(f"/v1/assets/{a.id}", headers=headers).status_code == 422
-    assert planner.core.store.get_asset(b.id) == b
+    assert blocking(planner.core.store.get_asset(b.id)) == b
 
 
 def test_replayed_patch_is_applied_once(alice, planner, shop):
@@ -91,7 +93,7 @@ def test_replayed_patch_is_applied_once(alice, planner, shop):
     ]
 
     assert {a.json()["version"] for a in answers} == {2}
-    assert planner.core.store.get_asset(asset.id).version == 2
+    assert blocking(planner.core.store.get_asset(asset.id)).version == 2
 
 
 def test_replayed_delete_answers_204_again(alice, planner, shop):
@@ -169,8 +171,8 @@ def test_a_stalled_write_cannot_take_back_its_key_over_http(alice, planner, shop
     first_b = post(alice, json.dumps({"name": "B", "kind": "k"}), key="K")
     catalog = AssetCatalog(planner.core.store, planner.core.clock)
     with pytest.raises(Conflict):  # A wakes up and writes (the server answers 409)
-        catalog.create(claims, body_a, answer=kept_with(stalled_keys, stalled, body=b"A"))
-    stalled_keys.release(stalled)
+        blocking(catalog.create(claims, body_a, answer=kept_with(stalled_keys, stalled, body=b"A")))
+    blocking(stalled_keys.release(stalled))
     retry_b = post(alice, json.dumps({"name": "B", "kind": "k"}), key="K")
 
     assert first_b.status_code == retry_b.status_code == 201
@@ -211,8 +213,8 @@ def test_a_request_waits_for_the_first_with_its_key_then_gets_its_answer(planner
     held = reserved(keys, scope, "busy", request)  # as if in flight
     first = seed_asset(planner.core, shop.entity.id, "alice", name="Elsewhere")
     first_answer = keys.answer(held, 201, json.dumps({"id": first.id}).encode())
-    planner.core.store.delete_asset(first.id)  # written again below, as the first request
-    claims_made = planner.core.store._inserts  # every claim counts one; a waiter claims again
+    blocking(planner.core.store.delete_asset(first.id))  # written again below, as the first request
+    claims_made = planner.core.store.sync._inserts  # every claim counts one; a waiter claims again
     answers: list[httpx.Response] = []
 
     def send() -> None:
@@ -221,8 +223,10 @@ def test_a_request_waits_for_the_first_with_its_key_then_gets_its_answer(planner
 
     sender = threading.Thread(target=send)
     sender.start()
-    wait_until(lambda: planner.core.store._inserts >= claims_made + 2)  # it is waiting
-    planner.core.store.add_asset(first, first_answer)  # the first request's write + answer
+    wait_until(lambda: planner.core.store.sync._inserts >= claims_made + 2)  # it is waiting
+    blocking(
+        planner.core.store.add_asset(first, first_answer)
+    )  # the first request's write + answer
     sender.join(10)
     response = answers[0]
 
@@ -239,13 +243,13 @@ WRITER = CLAIMS.entity_id
 @pytest.fixture
 def keys(tmp_path):
     store = SQLiteStore(tmp_path / "keys.sqlite3")
-    yield IdempotencyKeys(store, FrozenClock(), in_flight_wait=0.2)
+    yield IdempotencyKeys(ThreadedStore(store), FrozenClock(), in_flight_wait=0.2)
     store.close()
 
 
 @pytest.fixture
 def catalog(keys):
-    keys.store.add_entity(Entity(WRITER, "Shop", ("http://localhost",), True, 0.0))
+    blocking(keys.store.add_entity(Entity(WRITER, "Shop", ("http://localhost",), True, 0.0)))
     return AssetCatalog(keys.store, keys.clock)
 
 
@@ -254,20 +258,20 @@ def kept_with(keys, held, status=201, body=b"{}"):
 
 
 def reserved(keys, scope="s", key="k", request="req") -> Reservation:
-    held = keys.claim(scope, key, request)
+    held = blocking(keys.claim(scope, key, request))
     assert isinstance(held, Reservation) and (held.scope, held.key) == (scope, key), held
     return held
 
 
 def earlier(keys, scope="s", key="k", request="req") -> IdempotentAnswer:
-    found = keys.claim(scope, key, request)
+    found = blocking(keys.claim(scope, key, request))
     assert isinstance(found, IdempotentAnswer), found
     return found
 
 
 def test_keys_are_remembered_for_24_hours(keys, catalog):
     held = reserved(keys)
-    catalog.create(CLAIMS, {"name": "A", "kind": "k"}, answer=kept_with(keys, held))
+    blocking(catalog.create(CLAIMS, {"name": "A", "kind": "k"}, answer=kept_with(keys, held)))
     keys.clock.advance(KEY_TTL - 1)
     assert earlier(keys).status == 201
     keys.clock.advance(2)
@@ -292,14 +296,14 @@ def test_a_write_whose_answer_cannot_be_kept_is_not_applied(keys, catalog, tmp_p
             " BEGIN SELECT RAISE(ABORT, 'power cut'); END"
         )
     with pytest.raises(sqlite3.DatabaseError, match="power cut"):
-        catalog.create(CLAIMS, {"name": "A", "kind": "k"}, answer=kept_with(keys, held))
+        blocking(catalog.create(CLAIMS, {"name": "A", "kind": "k"}, answer=kept_with(keys, held)))
 
-    assert keys.store.list_assets(WRITER, ("alice",)) == []
+    assert blocking(keys.store.list_assets(WRITER, ("alice",))) == []
     assert earlier(keys).status == 0
 
 
 def test_an_answer_is_never_kept_for_a_write_that_failed(keys, catalog, tmp_path):
-    seeded = catalog.create(CLAIMS, {"name": "A", "kind": "k"})
+    seeded = blocking(catalog.create(CLAIMS, {"name": "A", "kind": "k"}))
     held = reserved(keys)
     with sqlite3.connect(tmp_path / "keys.sqlite3") as db:
         db.execute(
@@ -307,9 +311,9 @@ def test_an_answer_is_never_kept_for_a_write_that_failed(keys, catalog, tmp_path
             " BEGIN SELECT RAISE(ABORT, 'power cut'); END"
         )
     with pytest.raises(sqlite3.DatabaseError, match="power cut"):
-        catalog.change(CLAIMS, seeded.id, {"name": "B"}, answer=kept_with(keys, held))
+        blocking(catalog.change(CLAIMS, seeded.id, {"name": "B"}, answer=kept_with(keys, held)))
 
-    assert keys.store.get_asset(seeded.id) == seeded
+    assert blocking(keys.store.get_asset(seeded.id)) == seeded
     assert earlier(keys).status == 0  # no answer for a write that did not happen
 
 
@@ -317,12 +321,14 @@ def test_a_write_after_its_reservation_was_taken_over_is_not_applied_twice(keys,
     stalled = reserved(keys)  # the first request stalls past its lease
     keys.clock.advance(RESERVATION_LEASE + 1)
     retry = reserved(keys)  # a retry takes the key over and writes
-    created = catalog.create(CLAIMS, {"name": "A", "kind": "k"}, answer=kept_with(keys, retry))
+    created = blocking(
+        catalog.create(CLAIMS, {"name": "A", "kind": "k"}, answer=kept_with(keys, retry))
+    )
 
     with pytest.raises(Conflict):  # the stalled one wakes up
-        catalog.change(CLAIMS, created.id, {"name": "B"}, answer=kept_with(keys, stalled))
+        blocking(catalog.change(CLAIMS, created.id, {"name": "B"}, answer=kept_with(keys, stalled)))
 
-    assert keys.store.get_asset(created.id) == created
+    assert blocking(keys.store.get_asset(created.id)) == created
 
 
 def test_a_key_still_in_flight_after_the_wait_is_409(keys):
@@ -341,7 +347,7 @@ def test_in_flight_with_another_request_is_422_at_once(keys):
 
 
 def test_a_released_key_can_be_claimed_again(keys):
-    keys.release(reserved(keys))
+    blocking(keys.release(reserved(keys)))
     reserved(keys, request="another")
 
 
@@ -358,15 +364,23 @@ def test_a_stalled_request_cannot_answer_for_nor_free_the_one_that_took_its_key_
     assert took_over.owner != stalled.owner
 
     with pytest.raises(Conflict):  # A's write: 409, not applied
-        catalog.create(CLAIMS, {"name": "A", "kind": "k"}, answer=kept_with(keys, stalled))
+        blocking(
+            catalog.create(CLAIMS, {"name": "A", "kind": "k"}, answer=kept_with(keys, stalled))
+        )
     with pytest.raises(NotFound):  # A's PATCH of a missing asset is refused ...
-        catalog.change(CLAIMS, "a_missing", {"name": "X"}, answer=kept_with(keys, stalled))
-    keys.release(stalled)  # ... and its key released, as the write path does
+        blocking(
+            catalog.change(CLAIMS, "a_missing", {"name": "X"}, answer=kept_with(keys, stalled))
+        )
+    blocking(keys.release(stalled))  # ... and its key released, as the write path does
     assert earlier(keys, "s", "K", b_print).status == 0  # B's reservation still holds
-    catalog.create(CLAIMS, {"name": "B", "kind": "k"}, answer=kept_with(keys, took_over, 201, b"B"))
+    blocking(
+        catalog.create(
+            CLAIMS, {"name": "B", "kind": "k"}, answer=kept_with(keys, took_over, 201, b"B")
+        )
+    )
 
     replay = earlier(keys, "s", "K", b_print)
     assert (replay.request_hash, replay.status, replay.body) == (b_print, 201, b"B")
-    assert [a.name for a in keys.store.list_assets(WRITER, ("alice",))] == ["B"]
+    assert [a.name for a in blocking(keys.store.list_assets(WRITER, ("alice",)))] == ["B"]
     with pytest.raises(UnprocessableRequest):
-        keys.claim("s", "K", a_print)  # A's retry: the key belongs to another request
+        blocking(keys.claim("s", "K", a_print))  # A's retry: the key belongs to another request

@@ -15,7 +15,7 @@ import pytest
 from planner_bridge.accounts import write_users
 from planner_bridge.apps.integrator import HostConfig, create_app
 from planner_bridge.clock import FrozenClock
-from planner_bridge.serving import ThreadedServer
+from planner_bridge.serving import ThreadedServer, blocking
 
 PASSWORDS = {"alice": "alice-pw-1", "bob": "bob-pw-2"}
 NAMES = {"alice": "Alice", "bob": "Bob </script><script>alert(1)</script>"}
@@ -57,7 +57,9 @@ def start_host(planner, tmp_path) -> Iterator[Callable[..., HostServer]]:
 
         def build(url: str) -> Any:
             origin = host_url or url
-            entity, key = planner.core.entities.create("Shop", [origin], allow_write=allow_write)
+            entity, key = blocking(
+                planner.core.entities.create("Shop", [origin], allow_write=allow_write)
+            )
             files = write_host_files(tmp_path / entity.id, secret or key.secret)
             configs.append(
                 HostConfig(

@@ -21,7 +21,7 @@ from planner_bridge.clock import FrozenClock, SystemClock
 from planner_bridge.errors import InvalidToken
 from planner_bridge.jwks import MIN_REFRESH_INTERVAL, RemoteJWKS
 from planner_bridge.keys import KeyRing
-from planner_bridge.serving import ThreadedServer
+from planner_bridge.serving import ThreadedServer, blocking
 from planner_bridge.tokens import TokenIssuer
 from planner_bridge.verification import TokenVerifier
 
@@ -159,7 +159,9 @@ def test_a_non_http_url_is_refused_at_start():
 
 def test_the_planner_services_verify_against_the_jwks_url_when_set(start_planner, token_service):
     planner = start_planner(jwks_url=token_service.url)
-    entity, _ = planner.core.entities.create("S", ["http://localhost:8000"], allow_write=False)
+    entity, _ = blocking(
+        planner.core.entities.create("S", ["http://localhost:8000"], allow_write=False)
+    )
     asset = seed_asset(planner.core, entity.id, None)
     url = f"{planner.url}/v1/assets/{asset.id}"
 

@@ -16,6 +16,7 @@ from websockets.sync.client import ClientConnection, connect
 from asset_helpers import READ, WRITE, bearer, mint, seed_asset
 from planner_bridge.apps import live_socket
 from planner_bridge.live import QUEUE_LIMIT, LiveHub
+from planner_bridge.serving import blocking
 from support import wait_until
 
 RECV_TIMEOUT = 10
@@ -97,7 +98,9 @@ def test_only_what_the_token_may_see_is_pushed(planner, shop, writer):
 
 
 def test_changes_of_another_entity_are_not_pushed(planner, shop, writer):
-    other, _ = planner.core.entities.create("Other", ["http://127.0.0.1:9"], allow_write=True)
+    other, _ = blocking(
+        planner.core.entities.create("Other", ["http://127.0.0.1:9"], allow_write=True)
+    )
     other_token = mint(planner.core, other.id, rights=WRITE, user="alice")
     with open_live(planner, mint(planner.core, shop.entity.id, user="alice")) as ws:
         httpx.post(
@@ -112,7 +115,9 @@ def test_changes_of_another_entity_are_not_pushed(planner, shop, writer):
 
 def test_token_expiry_sends_token_expired_and_closes_4401(start_planner):
     planner = start_planner(leeway=0)
-    entity, _ = planner.core.entities.create("S", ["http://localhost:8000"], allow_write=True)
+    entity, _ = blocking(
+        planner.core.entities.create("S", ["http://localhost:8000"], allow_write=True)
+    )
     short = mint(planner.core, entity.id, user="alice", lifetime=2)
 
     with open_live(planner, short) as ws:
@@ -122,7 +127,9 @@ def test_token_expiry_sends_token_expired_and_closes_4401(start_planner):
 
 def test_a_fresh_connection_resumes_the_pushes(start_planner):
     planner = start_planner(leeway=0)
-    entity, _ = planner.core.entities.create("S", ["http://localhost:8000"], allow_write=True)
+    entity, _ = blocking(
+        planner.core.entities.create("S", ["http://localhost:8000"], allow_write=True)
+    )
     writer = mint(planner.core, entity.id, rights=WRITE, user="alice")
     with open_live(planner, mint(planner.core, entity.id, user="alice", lifetime=2)) as ws:
         assert receive(ws)["type"] == "token_expired"
@@ -137,7 +144,9 @@ def test_a_fresh_connection_resumes_the_pushes(start_planner):
 
 def test_an_expired_token_is_refused_at_auth(start_planner):
     planner = start_planner(leeway=0)
-    entity, _ = planner.core.entities.create("S", ["http://localhost:8000"], allow_write=True)
+    entity, _ = blocking(
+        planner.core.entities.create("S", ["http://localhost:8000"], allow_write=True)
+    )
     token = mint(planner.core, entity.id, lifetime=1)
     wait_until(
         lambda: httpx.get(f"{planner.url}/v1/assets", headers=bearer(token)).status_code == 401
@@ -220,7 +229,7 @@ def _claims(core, entity_id, user=None):
 
 
 def test_a_subscriber_that_falls_behind_is_cut_off(core):
-    entity, _ = core.entities.create("S", ["http://localhost:8000"], allow_write=True)
+    entity, _ = blocking(core.entities.create("S", ["http://localhost:8000"], allow_write=True))
     asset = seed_asset(core, entity.id, None)
 
     async def scenario():
@@ -234,7 +243,7 @@ def test_a_subscriber_that_falls_behind_is_cut_off(core):
 
 
 def test_publish_from_another_thread_reaches_the_subscriber(core):
-    entity, _ = core.entities.create("S", ["http://localhost:8000"], allow_write=True)
+    entity, _ = blocking(core.entities.create("S", ["http://localhost:8000"], allow_write=True))
     asset = seed_asset(core, entity.id, "alice")
 
     async def scenario():

@@ -12,7 +12,7 @@ from playwright.sync_api import expect, sync_playwright
 from planner_bridge.apps.planner import create_app
 from planner_bridge.apps.planner_site import json_for_html, web_dir
 from planner_bridge.core import Core
-from planner_bridge.serving import ThreadedServer
+from planner_bridge.serving import ThreadedServer, blocking
 
 # Not imported from conftest: tests/ and playwright/ both have one, and a full run sees only one.
 HOST_ORIGIN = "http://localhost:8000"
@@ -44,8 +44,10 @@ def config_of(html: str) -> dict:
 
 
 def test_frame_ancestors_lists_exactly_the_entitys_origins(planner):
-    entity, _ = planner.core.entities.create(
-        "Two Shops", [HOST_ORIGIN, "https://shop.example"], allow_write=False
+    entity, _ = blocking(
+        planner.core.entities.create(
+            "Two Shops", [HOST_ORIGIN, "https://shop.example"], allow_write=False
+        )
     )
     response = page(planner, entity.id)
     assert response.status_code == 200
@@ -87,7 +89,7 @@ def test_an_https_issuer_gives_a_wss_live_url(make_settings):
     core = Core.open(make_settings(issuer="https://Planner.Example/"))
     try:
         with ThreadedServer(lambda url: create_app(core)) as server:
-            entity, _ = core.entities.create("Shop", [HOST_ORIGIN])
+            entity, _ = blocking(core.entities.create("Shop", [HOST_ORIGIN]))
             response = httpx.get(server.url + "/planner/", params={"entity": entity.id})
     finally:
         core.close()
@@ -122,7 +124,7 @@ def test_the_page_has_no_inline_script(planner, shop):
 
 def test_the_config_json_cannot_close_its_script_tag(planner):
     name = "</script><script>alert(1)</script> & <!-- a\u2028b\u2029c"
-    entity, _ = planner.core.entities.create(name, [HOST_ORIGIN], allow_write=False)
+    entity, _ = blocking(planner.core.entities.create(name, [HOST_ORIGIN], allow_write=False))
     html = page(planner, entity.id).text
     start = html.index('id="planner-config">')
     data = html[start : html.index("</script>", start)]

@@ -20,6 +20,7 @@ from http_message_signatures.resolvers import HTTPSignatureKeyResolver
 
 from planner_bridge.clock import FrozenClock
 from planner_bridge.errors import InvalidClient
+from planner_bridge.serving import blocking
 from planner_bridge.signatures import COVERED, SignatureVerifier, sign_request
 from support import PlannerServer, Shop, register_shop
 
@@ -180,7 +181,7 @@ def test_unknown_key_is_refused(planner, shop):
 
 
 def test_revoked_key_is_refused(planner, shop):
-    planner.core.entities.revoke_key(shop.key_id)
+    blocking(planner.core.entities.revoke_key(shop.key_id))
     assert_refused(send(planner, signed(planner, shop)))
 
 
@@ -252,7 +253,7 @@ def verify_at(
     url = "http://127.0.0.1:8001/v1/tokens"
     sign = {"key_id": shop.key_id, "secret": shop.secret, "created": created, "expires": expires}
     headers = sign_request(method="POST", url=url, body=BODY, **sign)
-    verifier.verify(method="POST", url=url, headers=list(headers.items()), body=BODY)
+    blocking(verifier.verify(method="POST", url=url, headers=list(headers.items()), body=BODY))
 
 
 @pytest.mark.parametrize("offset", [-300, 0, 30])

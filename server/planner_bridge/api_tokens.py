@@ -110,7 +110,7 @@ class ApiTokens:
         self.core = core
         self.store = core.store
 
-    def issue(self, entity: Entity, **fields: object) -> IssuedApiToken:
+    async def issue(self, entity: Entity, **fields: object) -> IssuedApiToken:
         """Check, mint and record a token; the fields are those of `new_record`."""
         record = new_record(entity, now=int(self.core.clock.now()), **fields)
         minted = self.core.issuer.mint_api_token(
@@ -121,42 +121,42 @@ class ApiTokens:
             issued_at=int(record.created),
             expires_at=expires_at(record),
         )
-        self.store.add_api_token(record)
+        await self.store.add_api_token(record)
         return IssuedApiToken(record, minted.token)
 
-    def of_entity(self, entity_id: str) -> list[ApiTokenRecord]:
-        return self.store.list_api_tokens(entity_id)
+    async def of_entity(self, entity_id: str) -> list[ApiTokenRecord]:
+        return await self.store.list_api_tokens(entity_id)
 
-    def get(self, token_id: str, entity_id: str | None = None) -> ApiTokenRecord:
+    async def get(self, token_id: str, entity_id: str | None = None) -> ApiTokenRecord:
         """The record, if it exists and (when `entity_id` is given) belongs to that entity.
 
         Another entity's token answers exactly as an absent one, so ids cannot be probed.
         """
-        record = self.store.get_api_token(token_id) if isinstance(token_id, str) else None
+        record = await self.store.get_api_token(token_id) if isinstance(token_id, str) else None
         if record is None or (entity_id is not None and record.entity_id != entity_id):
             raise NotFound(f"no such API token: {token_id[:64]}")
         return record
 
-    def set_disabled(
+    async def set_disabled(
         self, token_id: str, disabled: bool, entity_id: str | None = None
     ) -> ApiTokenRecord:
-        self.get(token_id, entity_id)
-        if not self.store.set_api_token_disabled(token_id, disabled):
+        await self.get(token_id, entity_id)
+        if not await self.store.set_api_token_disabled(token_id, disabled):
             raise NotFound(f"no such API token: {token_id[:64]}")
-        return self.get(token_id, entity_id)
+        return await self.get(token_id, entity_id)
 
-    def delete(self, token_id: str, entity_id: str | None = None) -> None:
-        self.get(token_id, entity_id)
-        if not self.store.delete_api_token(token_id):
+    async def delete(self, token_id: str, entity_id: str | None = None) -> None:
+        await self.get(token_id, entity_id)
+        if not await self.store.delete_api_token(token_id):
             raise NotFound(f"no such API token: {token_id[:64]}")
 
     # -- the exchange ------------------------------------------------------------------------
 
-    def exchange(self, token: str) -> MintedToken:
+    async def exchange(self, token: str) -> MintedToken:
         """A user access token (≤ 900 s) for a valid API token; InvalidToken otherwise."""
         claims = self.core.verifier.verify_api_token(token)
-        record = self._live_record(claims)
-        entity = self.store.get_entity(record.entity_id)
+        record = await self._live_record(claims)
+        entity = await self.store.get_entity(record.entity_id)
         if entity is None:
             raise InvalidToken("API token's entity no longer exists")
         # Never more than the record grants, nor more than the entity may grant today.
@@ -169,13 +169,13 @@ class ApiTokens:
             user_id=record.user_id,
             user_name=record.user_name,
         )
-        self.store.touch_api_token(record.id, self.core.clock.now())
+        await self.store.touch_api_token(record.id, self.core.clock.now())
         return minted
 
-    def _live_record(self, claims: dict[str, Any]) -> ApiTokenRecord:
+    async def _live_record(self, claims: dict[str, Any]) -> ApiTokenRecord:
         """The record named by `jti`: present, enabled, unexpired and agreeing with the claims."""
         jti = claims.get("jti")
-        record = self.store.get_api_token(jti) if isinstance(jti, str) else None
+        record = await self.store.get_api_token(jti) if isinstance(jti, str) else None
         if record is None:
             raise InvalidToken("API token is unknown or deleted")
         if record.disabled:

@@ -28,7 +28,7 @@ from typing import Any
 
 from .clock import Clock
 from .errors import InsufficientScope, InvalidRequest, NotFound, PayloadTooLarge
-from .store import AnswerRecord, Asset, Store
+from .storage import AnswerRecord, Asset, AsyncStore
 from .validation import ascii_number, is_utf8_encodable, one_line_text
 from .verification import AccessClaims
 
@@ -154,7 +154,9 @@ def require_write(claims: AccessClaims) -> None:
 class AssetCatalog:
     """Assets in the store, seen through a token's rights. `listener` hears every change."""
 
-    def __init__(self, store: Store, clock: Clock, listener: AssetListener | None = None) -> None:
+    def __init__(
+        self, store: AsyncStore, clock: Clock, listener: AssetListener | None = None
+    ) -> None:
         self.store = store
         self.clock = clock
         self.listener = listener
@@ -170,24 +172,24 @@ class AssetCatalog:
             self._last_ms = ms
             return f"ast_{ms:012x}{self._sequence & 0xFFFF:04x}{secrets.token_hex(4)}"
 
-    def list(self, claims: AccessClaims, *, limit: int, after: str = "") -> AssetPage:
+    async def list(self, claims: AccessClaims, *, limit: int, after: str = "") -> AssetPage:
         owners: tuple[str | None, ...] = (
             (None,) if claims.user_id is None else (None, claims.user_id)
         )
-        found = self.store.list_assets(claims.entity_id, owners, after=after, limit=limit + 1)
+        found = await self.store.list_assets(claims.entity_id, owners, after=after, limit=limit + 1)
         page = found[:limit]
         return AssetPage(page, page[-1].id if len(found) > limit else None)
 
-    def get(self, claims: AccessClaims, asset_id: str) -> Asset:
-        asset = self.store.get_asset(asset_id) if ASSET_ID.fullmatch(asset_id) else None
+    async def get(self, claims: AccessClaims, asset_id: str) -> Asset:
+        asset = await self.store.get_asset(asset_id) if ASSET_ID.fullmatch(asset_id) else None
         if asset is None or not can_see(claims, asset):
             raise NotFound("no such asset")
         return asset
 
-    def create(
+    async def create(
         self, claims: AccessClaims, body: dict[str, Any], *, answer: AnswerFor | None = None
     ) -> Asset:
-        self._require_writer(claims)
+        await self._require_writer(claims)
         fields = checked_fields(body, creating=True)
         now = self.clock.now()
         asset = Asset(
@@ -199,11 +201,11 @@ class AssetCatalog:
             version=1,
             **fields,
         )
-        self.store.add_asset(asset, answer(asset) if answer else None)
+        await self.store.add_asset(asset, answer(asset) if answer else None)
         self._tell(asset, deleted=False)
         return asset
 
-    def change(
+    async def change(
         self,
         claims: AccessClaims,
         asset_id: str,
@@ -213,19 +215,19 @@ class AssetCatalog:
         answer: AnswerFor | None = None,
     ) -> Asset:
         """Apply a partial change; `version` (from If-Match) must be the current one if given."""
-        self._require_writer(claims)
+        await self._require_writer(claims)
         fields = checked_fields(body, creating=False)
         for _ in range(CHANGE_ATTEMPTS):
-            current = self._changeable(claims, asset_id, version)
+            current = await self._changeable(claims, asset_id, version)
             changed = dataclasses.replace(
                 current, updated=self.clock.now(), version=current.version + 1, **fields
             )
-            if self.store.update_asset(changed, answer(changed) if answer else None):
+            if await self.store.update_asset(changed, answer(changed) if answer else None):
                 self._tell(changed, deleted=False)
                 return changed
         raise InvalidRequest("the asset is being changed by others; try again", status_code=409)
 
-    def delete(
+    async def delete(
         self,
         claims: AccessClaims,
         asset_id: str,
@@ -233,22 +235,22 @@ class AssetCatalog:
         version: int | None = None,
         answer: AnswerFor | None = None,
     ) -> Asset:
-        self._require_writer(claims)
-        current = self._changeable(claims, asset_id, version)
-        if not self.store.delete_asset(current.id, answer(current) if answer else None):
+        await self._require_writer(claims)
+        current = await self._changeable(claims, asset_id, version)
+        if not await self.store.delete_asset(current.id, answer(current) if answer else None):
             raise NotFound("no such asset")
         self._tell(current, deleted=True)
         return current
 
-    def _require_writer(self, claims: AccessClaims) -> None:
+    async def _require_writer(self, claims: AccessClaims) -> None:
         require_write(claims)
         # Tokens outlive the entity's permission; the registry has the last word.
-        entity = self.store.get_entity(claims.entity_id)
+        entity = await self.store.get_entity(claims.entity_id)
         if entity is None or not entity.allow_write:
             raise InsufficientScope("this legal entity may not write")
 
-    def _changeable(self, claims: AccessClaims, asset_id: str, version: int | None) -> Asset:
-        current = self.get(claims, asset_id)
+    async def _changeable(self, claims: AccessClaims, asset_id: str, version: int | None) -> Asset:
+        current = await self.get(claims, asset_id)
         if not can_change(claims, current):
             raise InsufficientScope("this token may read this asset but not change it")
         if version is not None and version != current.version:

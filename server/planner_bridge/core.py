@@ -12,8 +12,9 @@ from .keys import KeyRing
 from .ratelimit import FailureLimiter
 from .settings import Settings
 from .signatures import SignatureVerifier
-from .sqlite_store import open_store
-from .store import Store
+from .storage import AsyncStore, open_async_store
+from .storage.sqlite import open_store
+from .storage.threaded import ThreadedStore
 from .tokens import TokenIssuer
 from .verification import TokenVerifier
 
@@ -22,7 +23,7 @@ from .verification import TokenVerifier
 class Core:
     settings: Settings
     clock: Clock
-    store: Store
+    store: AsyncStore
     keyring: KeyRing
     issuer: TokenIssuer
     verifier: TokenVerifier
@@ -34,9 +35,20 @@ class Core:
 
     @classmethod
     def open(cls, settings: Settings, clock: Clock | None = None) -> Core:
-        clock = clock or SystemClock()
+        """A core on SQLite, opened without an event loop (tests, the CLI's start-up)."""
         settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        store = open_store(settings)
+        return cls._build(settings, clock, ThreadedStore(open_store(settings)))
+
+    @classmethod
+    async def connect(cls, settings: Settings, clock: Clock | None = None) -> Core:
+        """A core on the database the settings name (SQLite or PostgreSQL), opened on the
+        running event loop, which its PostgreSQL pool then belongs to."""
+        settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        return cls._build(settings, clock, await open_async_store(settings.database))
+
+    @classmethod
+    def _build(cls, settings: Settings, clock: Clock | None, store: AsyncStore) -> Core:
+        clock = clock or SystemClock()
         deriver = SecretDeriver(load_master_key(settings.data_dir, settings.master_key))
         keyring = KeyRing(
             settings.data_dir / "keys",
@@ -68,4 +80,9 @@ class Core:
         return self.entities.deriver
 
     def close(self) -> None:
-        self.store.close()
+        """Close a core made by `open` (SQLite), from outside any event loop."""
+        assert isinstance(self.store, ThreadedStore)
+        self.store.sync.close()
+
+    async def aclose(self) -> None:
+        await self.store.close()

@@ -45,11 +45,11 @@ class DemoSetup:
     new_entity: bool
 
 
-def prepare(core: Core, *, host_url: str, planner_url: str) -> DemoSetup:
+async def prepare(core: Core, *, host_url: str, planner_url: str) -> DemoSetup:
     """Seed what is missing, reuse what is there; the host back-end's config comes out."""
     host_dir = core.settings.data_dir / "host"
     host_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    credentials, new_entity = _shop_credentials(core, host_dir / "credentials.json", host_url)
+    credentials, new_entity = await _shop_credentials(core, host_dir / "credentials.json", host_url)
     generated = _seed_users(host_dir / "users.json", core.settings.demo_password)
     config = HostConfig(
         host_url=host_url,
@@ -66,12 +66,12 @@ def prepare(core: Core, *, host_url: str, planner_url: str) -> DemoSetup:
     return DemoSetup(config, generated, bool(core.settings.demo_password), new_entity)
 
 
-def _shop_credentials(core: Core, path: Path, host_url: str) -> tuple[dict[str, Any], bool]:
+async def _shop_credentials(core: Core, path: Path, host_url: str) -> tuple[dict[str, Any], bool]:
     if path.exists():
         credentials: dict[str, Any] = json.loads(path.read_text())
-        if _still_usable(core, credentials, host_url):
+        if await _still_usable(core, credentials, host_url):
             return credentials, False
-    entity, key = core.entities.create(ENTITY_NAME, [host_url], allow_write=True)
+    entity, key = await core.entities.create(ENTITY_NAME, [host_url], allow_write=True)
     credentials = {
         "entity_id": entity.id,
         "name": entity.name,
@@ -83,25 +83,25 @@ def _shop_credentials(core: Core, path: Path, host_url: str) -> tuple[dict[str, 
     # The credentials file is the "seeded" marker, so it is written last: a run that dies
     # before it leaves it missing, and the next run seeds a whole new shop (a half-seeded
     # entity is left unused) instead of reusing one whose catalog never arrived.
-    seed_catalog(core, entity.id)
+    await seed_catalog(core, entity.id)
     replace_private_file(path, json.dumps(credentials, indent=2).encode())
     return credentials, True
 
 
-def _still_usable(core: Core, credentials: dict[str, Any], host_url: str) -> bool:
-    found = core.entities.active_key(credentials.get("api_key", ""))
+async def _still_usable(core: Core, credentials: dict[str, Any], host_url: str) -> bool:
+    found = await core.entities.active_key(credentials.get("api_key", ""))
     if found is None:
         return False
     _, entity = found
     return entity.id == credentials.get("entity_id") and host_url in entity.origins
 
 
-def seed_catalog(core: Core, entity_id: str) -> None:
+async def seed_catalog(core: Core, entity_id: str) -> None:
     catalog = AssetCatalog(core.store, core.clock)
     now = core.clock.now()
     for name, kind, data in CATALOG:
         asset = Asset(catalog.new_id(), entity_id, None, name, kind, data, now, now, 1)
-        core.store.add_asset(asset)
+        await core.store.add_asset(asset)
 
 
 def _seed_users(path: Path, configured: str) -> str | None:

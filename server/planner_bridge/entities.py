@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from .clock import Clock
 from .credentials import SecretDeriver, new_key_id
-from .store import ApiKey, Entity, Store
+from .storage import ApiKey, AsyncStore, Entity
 from .validation import ascii_number
 
 MAX_NAME_LENGTH = 200
@@ -93,12 +93,12 @@ def _port(text: str | None) -> int | None:
 
 
 class EntityRegistry:
-    def __init__(self, store: Store, deriver: SecretDeriver, clock: Clock) -> None:
+    def __init__(self, store: AsyncStore, deriver: SecretDeriver, clock: Clock) -> None:
         self.store = store
         self.deriver = deriver
         self.clock = clock
 
-    def create(
+    async def create(
         self, name: str, origins: Sequence[str], *, allow_write: bool = False
     ) -> tuple[Entity, IssuedKey]:
         name = name.strip()
@@ -113,24 +113,26 @@ class EntityRegistry:
             allow_write=allow_write,
             created=self.clock.now(),
         )
-        self.store.add_entity(entity)
-        return entity, self.issue_key(entity.id)
+        await self.store.add_entity(entity)
+        return entity, await self.issue_key(entity.id)
 
-    def issue_key(self, entity_id: str) -> IssuedKey:
-        if self.store.get_entity(entity_id) is None:
+    async def issue_key(self, entity_id: str) -> IssuedKey:
+        if await self.store.get_entity(entity_id) is None:
             raise LookupError(f"no such entity: {entity_id}")
         key_id = new_key_id()
-        self.store.add_api_key(ApiKey(key_id=key_id, entity_id=entity_id, created=self.clock.now()))
+        await self.store.add_api_key(
+            ApiKey(key_id=key_id, entity_id=entity_id, created=self.clock.now())
+        )
         return IssuedKey(key_id, self.deriver.secret_for(key_id))
 
-    def revoke_key(self, key_id: str) -> None:
-        if not self.store.revoke_api_key(key_id, self.clock.now()):
+    async def revoke_key(self, key_id: str) -> None:
+        if not await self.store.revoke_api_key(key_id, self.clock.now()):
             raise LookupError(f"no such active key: {key_id}")
 
-    def active_key(self, key_id: str) -> tuple[ApiKey, Entity] | None:
+    async def active_key(self, key_id: str) -> tuple[ApiKey, Entity] | None:
         """The key and its entity if the key exists and is not revoked."""
-        key = self.store.get_api_key(key_id)
+        key = await self.store.get_api_key(key_id)
         if key is None or not key.active:
             return None
-        entity = self.store.get_entity(key.entity_id)
+        entity = await self.store.get_entity(key.entity_id)
         return (key, entity) if entity else None

@@ -187,7 +187,7 @@ class ClientCredentialsGrant:
             raise InvalidScope(f"unknown scope {sorted(unknown)[0]!r}", status_code=400)
         return parse_rights(asked or None)
 
-    def authenticate(self, credentials: tuple[str, str] | None) -> tuple[ApiKey, Entity]:
+    async def authenticate(self, credentials: tuple[str, str] | None) -> tuple[ApiKey, Entity]:
         """The active key and its entity; unknown key and wrong secret fail identically.
 
         The secret is derived from the key id, so it is checked first, with no database
@@ -198,18 +198,18 @@ class ClientCredentialsGrant:
         matches = self.entities.deriver.matches(client_id[:MAX_CREDENTIAL], secret)
         if not matches or len(client_id) > MAX_CREDENTIAL or len(secret) > MAX_CREDENTIAL:
             raise InvalidClient("client authentication failed", scheme="Basic")
-        found = self._active_key(client_id)
+        found = await self._active_key(client_id)
         if found is None:  # a revoked key, or one whose entity is gone
             raise InvalidClient("client authentication failed", scheme="Basic")
         return found
 
-    def _active_key(self, key_id: str) -> tuple[ApiKey, Entity] | None:
+    async def _active_key(self, key_id: str) -> tuple[ApiKey, Entity] | None:
         """Only keys whose secret matched get here, so only real keys are ever remembered."""
         now = self.entities.clock.now()
         known = self._known.get(key_id)
         if known is not None and known[0] > now:
             return known[1], known[2]
-        found = self.entities.active_key(key_id)
+        found = await self.entities.active_key(key_id)
         if found is None:
             self._known.pop(key_id, None)
             return None

@@ -44,7 +44,7 @@ from typing import Any
 
 from .clock import Clock
 from .errors import InvalidRequest, UnprocessableRequest
-from .store import AnswerRecord, Headers, IdempotentAnswer, Reservation, Store
+from .storage import AnswerRecord, AsyncStore, Headers, IdempotentAnswer, Reservation
 from .verification import AccessClaims
 
 KEY_TTL = 24 * 3600.0
@@ -78,7 +78,7 @@ def fingerprint(method: str, path: str, body: Any, precondition: str | None) -> 
 class IdempotencyKeys:
     def __init__(
         self,
-        store: Store,
+        store: AsyncStore,
         clock: Clock,
         *,
         ttl: float = KEY_TTL,
@@ -91,11 +91,11 @@ class IdempotencyKeys:
         self.lease = lease
         self.in_flight_wait = in_flight_wait
 
-    def claim(self, scope: str, key: str, request: str) -> IdempotentAnswer | Reservation:
+    async def claim(self, scope: str, key: str, request: str) -> IdempotentAnswer | Reservation:
         """A Reservation: the key is now reserved for this request. Else the earlier answer
         (status 0 while the earlier request runs). 422 when the key came with another request."""
         now = self.clock.now()
-        earlier = self.store.claim_idempotency_key(scope, key, request, now, self.lease)
+        earlier = await self.store.claim_idempotency_key(scope, key, request, now, self.lease)
         if isinstance(earlier, Reservation):
             return earlier
         if not hmac.compare_digest(earlier.request_hash, request):
@@ -108,7 +108,7 @@ class IdempotencyKeys:
         """`claim`, but an earlier request still running is waited for (then 409)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.in_flight_wait
-        earlier = self.claim(scope, key, request)
+        earlier = await self.claim(scope, key, request)
         while isinstance(earlier, IdempotentAnswer) and earlier.status == 0:
             if loop.time() >= deadline:
                 raise InvalidRequest(
@@ -116,7 +116,7 @@ class IdempotencyKeys:
                     status_code=409,
                 )
             await asyncio.sleep(IN_FLIGHT_POLL)
-            earlier = self.claim(scope, key, request)
+            earlier = await self.claim(scope, key, request)
         return earlier
 
     def answer(
@@ -127,6 +127,6 @@ class IdempotencyKeys:
         expires = self.clock.now() + self.ttl
         return AnswerRecord(scope, key, owner, status, body, expires, headers)
 
-    def release(self, reservation: Reservation) -> None:
+    async def release(self, reservation: Reservation) -> None:
         """Free the key for a retry, if this reservation still holds it."""
-        self.store.release_idempotency_key(reservation)
+        await self.store.release_idempotency_key(reservation)

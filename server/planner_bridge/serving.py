@@ -7,14 +7,16 @@ service's issuer defaults to it).
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import socket
 import threading
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
 
 import uvicorn
 
 MAX_PORT = 65535
+T = TypeVar("T")
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -85,3 +87,11 @@ class ThreadedServer:
         self.server.should_exit = True
         self.thread.join(10)
         self.sock.close()
+
+
+def blocking(awaitable: Coroutine[Any, Any, T]) -> T:
+    """Await from code that runs on no event loop (tests, scripts beside a ThreadedServer):
+    on a fresh loop in a thread of its own, so it works even where a loop is already running.
+    A core opened with `Core.open` (SQLite) may be used this way from any thread."""
+    with concurrent.futures.ThreadPoolExecutor(1) as worker:
+        return worker.submit(asyncio.run, awaitable).result()

@@ -24,7 +24,7 @@ from http_message_signatures.resolvers import HTTPSignatureKeyResolver
 from .clock import Clock
 from .entities import EntityRegistry
 from .errors import InvalidClient
-from .store import ApiKey, Conflict, Entity, Store
+from .storage import ApiKey, AsyncStore, Conflict, Entity
 
 COVERED = ("@method", "@path", "content-digest")
 MAX_AGE = 300
@@ -105,7 +105,7 @@ class SignedCaller:
 
 
 class SignatureVerifier:
-    def __init__(self, entities: EntityRegistry, store: Store, clock: Clock) -> None:
+    def __init__(self, entities: EntityRegistry, store: AsyncStore, clock: Clock) -> None:
         self.entities = entities
         self.store = store
         self.clock = clock
@@ -115,11 +115,12 @@ class SignatureVerifier:
         )
 
     def _secret_of_active_key(self, key_id: str) -> str | None:
-        if not isinstance(key_id, str) or self.entities.active_key(key_id) is None:
-            return None
-        return self.entities.deriver.secret_for(key_id)
+        # The secret is derived from the key id, with no database read (the library asks
+        # synchronously); whether the key exists and is active is checked once the signature
+        # verified, so an unknown key and a wrong secret still fail alike.
+        return self.entities.deriver.secret_for(key_id) if isinstance(key_id, str) else None
 
-    def verify(
+    async def verify(
         self, *, method: str, url: str, headers: Iterable[tuple[str, str]], body: bytes
     ) -> SignedCaller:
         """Who signed this request; raises InvalidClient for any failure, minting nothing."""
@@ -133,9 +134,9 @@ class SignatureVerifier:
         params = result.parameters
         self._check_window(params.get("created"), params.get("expires"))
         key_id = str(params["keyid"])
-        self._spend_nonce(key_id, params.get("nonce"))
-        found = self.entities.active_key(key_id)
-        if found is None:  # revoked between the signature check and now
+        await self._spend_nonce(key_id, params.get("nonce"))
+        found = await self.entities.active_key(key_id)
+        if found is None:  # unknown, or revoked
             raise InvalidClient("request signature is invalid", scheme=CHALLENGE)
         return SignedCaller(*found)
 
@@ -162,13 +163,13 @@ class SignatureVerifier:
         if expires < now:
             raise InvalidClient("signature has expired", scheme=CHALLENGE)
 
-    def _spend_nonce(self, key_id: str, nonce: object) -> None:
+    async def _spend_nonce(self, key_id: str, nonce: object) -> None:
         if not isinstance(nonce, str) or not 8 <= len(nonce) <= MAX_NONCE_LENGTH:
             raise InvalidClient("signature needs a nonce of 8 to 128 characters", scheme=CHALLENGE)
         now = self.clock.now()
         try:
             # Held past the window: after that the `created` check refuses a replay anyway.
-            self.store.remember_nonce(key_id, nonce, now + MAX_AGE + MAX_AHEAD, now)
+            await self.store.remember_nonce(key_id, nonce, now + MAX_AGE + MAX_AHEAD, now)
         except Conflict:
             raise InvalidClient("signature nonce was already used", scheme=CHALLENGE) from None
 

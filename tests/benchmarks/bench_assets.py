@@ -22,6 +22,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from planner_bridge.serving import blocking
+
 ROUNDS = 7
 ROUND_SECONDS = 1.0
 WARMUP_SECONDS = 0.5
@@ -97,12 +99,14 @@ def serve(data_dir: str, conn: Any) -> None:
 
     sock = bind("127.0.0.1", 0)
     core = Core.open(Settings(data_dir=Path(data_dir), issuer=url_of(sock)))
-    entity, key = core.entities.create("Bench Store", ["http://localhost:8000"], allow_write=False)
+    entity, key = blocking(
+        core.entities.create("Bench Store", ["http://localhost:8000"], allow_write=False)
+    )
     now = core.clock.now()
     data = {"width": 2.1, "depth": 0.9, "colour": "grey"}
     asset_id = AssetCatalog(core.store, core.clock).new_id()
     asset = Asset(asset_id, entity.id, None, "Bench sofa", "furniture", data, now, now, 1)
-    core.store.add_asset(asset)
+    blocking(core.store.add_asset(asset))
     token = core.issuer.mint_access_token(
         entity_id=entity.id, client_id=key.key_id, rights=["read"], lifetime=3600
     ).token

@@ -26,7 +26,7 @@ from playwright.sync_api import Frame, Page, sync_playwright
 from planner_bridge import demo
 from planner_bridge.apps import integrator, planner
 from planner_bridge.core import Core
-from planner_bridge.serving import ThreadedServer
+from planner_bridge.serving import ThreadedServer, blocking
 from planner_bridge.settings import Settings
 
 SIZES = (1, 50, 500)
@@ -110,7 +110,7 @@ def servers(data_dir: Path) -> Iterator[str]:
         planner_server = stack.enter_context(ThreadedServer(build_planner))
 
         def build_host(url: str) -> Any:
-            setup = demo.prepare(cores[0], host_url=url, planner_url=planner_server.url)
+            setup = blocking(demo.prepare(cores[0], host_url=url, planner_url=planner_server.url))
             config = dataclasses.replace(setup.host, answer_deadline_ms=ANSWER_DEADLINE_MS)
             return integrator.create_app(config)
 

@@ -33,6 +33,7 @@ import jwt
 import uvloop
 
 from planner_bridge.keys import generate_private_key
+from planner_bridge.serving import blocking
 from planner_bridge.signatures import sign_request
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "2"))
@@ -105,7 +106,7 @@ def _register_shop(data_dir: Path) -> tuple[str, str]:
 
     core = Core.open(Settings(data_dir=data_dir))
     try:
-        _, key = core.entities.create("Bench Store", ["http://localhost:8000"])
+        _, key = blocking(core.entities.create("Bench Store", ["http://localhost:8000"]))
         return key.key_id, key.secret
     finally:
         core.close()

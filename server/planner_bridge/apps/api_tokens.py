@@ -61,7 +61,7 @@ class ApiTokenRoutes:
         caller, body = await authenticate_signed(request, self.core)
         data = json_body(request, body, CREATE_FIELDS)
         user = _user(data)
-        issued = self.tokens.issue(
+        issued = await self.tokens.issue(
             caller.entity,
             name=data.get("name"),
             user_id=user.get("id"),
@@ -76,7 +76,7 @@ class ApiTokenRoutes:
 
     async def list(self, request: Request) -> Response:
         caller, _ = await authenticate_signed(request, self.core)
-        records = self.tokens.of_entity(caller.entity.id)
+        records = await self.tokens.of_entity(caller.entity.id)
         return json_response({"api_tokens": [describe(r) for r in records]}, no_store=True)
 
     async def change(self, request: Request) -> Response:
@@ -85,12 +85,12 @@ class ApiTokenRoutes:
         if not isinstance(disabled, bool):
             raise InvalidRequest("disabled must be true or false")
         token_id = request.path_params["token_id"]
-        record = self.tokens.set_disabled(token_id, disabled, caller.entity.id)
+        record = await self.tokens.set_disabled(token_id, disabled, caller.entity.id)
         return json_response(describe(record), no_store=True)
 
     async def delete(self, request: Request) -> Response:
         caller, _ = await authenticate_signed(request, self.core)
-        self.tokens.delete(request.path_params["token_id"], caller.entity.id)
+        await self.tokens.delete(request.path_params["token_id"], caller.entity.id)
         return Response(status_code=204, headers=NO_STORE)
 
     async def exchange(self, request: Request) -> Response:
@@ -100,7 +100,7 @@ class ApiTokenRoutes:
         if token is None:
             raise MissingCredentials()  # RFC 6750 §3.1: no Bearer credentials, no error code
         try:
-            minted = self.tokens.exchange(token)
+            minted = await self.tokens.exchange(token)
         except InvalidToken:
             self.core.exchange_failures.record_failure(address)
             raise

@@ -92,7 +92,7 @@ class PlannerPage:
         self.origin, self.live_origin = planner_origins(core.settings.issuer)
 
     async def render(self, request: Request) -> Response:
-        entity = self._entity(request.query_params.get("entity", ""))
+        entity = await self._entity(request.query_params.get("entity", ""))
         config = {
             "entity": entity.id,
             "entityName": entity.name,
@@ -104,10 +104,12 @@ class PlannerPage:
         headers = page_headers(entity, self.live_origin)
         return self.templates.TemplateResponse(request, "index.html", context, headers=headers)
 
-    def _entity(self, entity_id: str) -> Entity:
+    async def _entity(self, entity_id: str) -> Entity:
         if not entity_id:
             raise InvalidRequest("entity: the query parameter is required (?entity=ID)")
-        entity = None if len(entity_id) > MAX_ENTITY_ID else self.core.store.get_entity(entity_id)
+        entity = (
+            None if len(entity_id) > MAX_ENTITY_ID else await self.core.store.get_entity(entity_id)
+        )
         if entity is None:
             raise NotFound("entity: no legal entity is registered with this id")
         return entity

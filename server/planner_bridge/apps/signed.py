@@ -24,7 +24,7 @@ async def authenticate_signed(request: Request, core: Core) -> tuple[SignedCalle
     core.client_failures.check(*subjects)
     body = await read_body(request)
     try:
-        caller = core.signatures.verify(
+        caller = await core.signatures.verify(
             method=request.method, url=str(request.url), headers=request.headers.items(), body=body
         )
     except InvalidClient:

@@ -113,7 +113,7 @@ class ClientCredentialsEndpoint:
         form = parse_form(content_type, body)
         rights = self.grant.validate_form(form)
         try:
-            key, entity = self.grant.authenticate(credentials)
+            key, entity = await self.grant.authenticate(credentials)
         except InvalidClient:
             self.failures.record_failure(*subjects)
             raise

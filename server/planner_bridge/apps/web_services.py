@@ -15,7 +15,7 @@ only turns requests into calls and results into answers. Every answer is `no-sto
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
 
@@ -36,7 +36,7 @@ from .live_socket import LiveSocket
 from .responses import NO_STORE, parse_json_object, read_body
 
 # Applies a write; given an `AnswerFor`, the store keeps the idempotency answer with it.
-Write = Callable[[AnswerFor | None], Asset]
+Write = Callable[[AnswerFor | None], Awaitable[Asset]]
 Render = Callable[[Asset], Response]
 NO_VERSION = 0  # versions start at 1
 
@@ -73,12 +73,12 @@ class AssetEndpoints:
     async def list(self, request: Request, claims: AccessClaims) -> Response:
         query = request.query_params
         limit, after = parse_limit(query.get("limit")), parse_after(query.get("after"))
-        page = self.catalog.list(claims, limit=limit, after=after)
+        page = await self.catalog.list(claims, limit=limit, after=after)
         body = {"assets": [asset_json(a) for a in page.assets], "next": page.next}
         return JSONResponse(body, headers=NO_STORE)
 
     async def read(self, request: Request, claims: AccessClaims) -> Response:
-        return asset_response(self.catalog.get(claims, request.path_params["asset_id"]))
+        return asset_response(await self.catalog.get(claims, request.path_params["asset_id"]))
 
     async def create(self, request: Request, claims: AccessClaims) -> Response:
         body = parse_json_object(await read_body(request))
@@ -105,7 +105,7 @@ class AssetEndpoints:
         rendered answer is stored in the write's own transaction (computed before it commits)."""
         header = request.headers.get("idempotency-key")
         if header is None:
-            return render(write(None))
+            return render(await write(None))
         key, scope = check_key(header), key_scope(claims)
         request_print = fingerprint(
             request.method, request.url.path, body, request.headers.get("if-match")
@@ -120,7 +120,7 @@ class AssetEndpoints:
             return self.keys.answer(reservation, status, body, _header_lines(response))
 
         try:
-            return render(write(answer))
+            return render(await write(answer))
         except Conflict:
             # Our reservation lapsed and another request took the key over: nothing applied.
             raise InvalidRequest(
@@ -128,7 +128,7 @@ class AssetEndpoints:
                 status_code=409,
             ) from None
         except BaseException:
-            self.keys.release(reservation)  # nothing was applied: the key may be used again
+            await self.keys.release(reservation)  # nothing was applied: the key may be used again
             raise
 
 

@@ -7,6 +7,8 @@ traceback.
 from __future__ import annotations
 
 import argparse
+import asyncio
+import inspect
 import sqlite3
 import sys
 from collections.abc import Sequence
@@ -14,7 +16,7 @@ from typing import Any
 
 from ..settings import SettingsError
 from . import api_tokens, db, demo, entities, serve
-from .common import CommandError, settings_from
+from .common import CommandError, closing_cores, settings_from
 
 
 class _Parser(argparse.ArgumentParser):
@@ -40,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def database_of(args: argparse.Namespace) -> str:
     try:
-        return str(settings_from(args).sqlite_path)
+        return settings_from(args).database.describe()
     except SettingsError:
         return "(unknown)"
 
@@ -48,7 +50,10 @@ def database_of(args: argparse.Namespace) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return int(args.run(args) or 0)
+        outcome = args.run(args)
+        if inspect.iscoroutine(outcome):  # the commands that use the store are async
+            outcome = asyncio.run(closing_cores(args, outcome))
+        return int(outcome or 0)
     except SettingsError as exc:
         for problem in exc.problems:
             print(f"planner-bridge: {problem}", file=sys.stderr)

@@ -48,8 +48,8 @@ def register(commands: Any, parent: argparse.ArgumentParser) -> None:
         sub.set_defaults(run=run)
 
 
-def _tokens(args: argparse.Namespace) -> tuple[Core, ApiTokens]:
-    core = open_core(args)
+async def _tokens(args: argparse.Namespace) -> tuple[Core, ApiTokens]:
+    core = await open_core(args)
     return core, ApiTokens(core)
 
 
@@ -85,16 +85,16 @@ def _days(args: argparse.Namespace, core: Core) -> int | None:
     return int(args.days)
 
 
-def create_token(args: argparse.Namespace) -> None:
+async def create_token(args: argparse.Namespace) -> None:
     user_id, _, user_name = args.user.partition(":")
     if args.never and not args.yes:
         _confirm_never()
-    core, tokens = _tokens(args)
-    entity = core.store.get_entity(args.entity)
+    core, tokens = await _tokens(args)
+    entity = await core.store.get_entity(args.entity)
     if entity is None:
         raise CommandError(f"no such entity: {args.entity}")
     try:
-        issued = tokens.issue(
+        issued = await tokens.issue(
             entity,
             name=args.name,
             user_id=user_id,
@@ -124,11 +124,11 @@ def _created_text(record: ApiTokenRecord, token: str) -> str:
     )
 
 
-def list_tokens(args: argparse.Namespace) -> None:
-    core, tokens = _tokens(args)
-    if core.store.get_entity(args.entity) is None:
+async def list_tokens(args: argparse.Namespace) -> None:
+    core, tokens = await _tokens(args)
+    if await core.store.get_entity(args.entity) is None:
         raise CommandError(f"no such entity: {args.entity}")
-    records = tokens.of_entity(args.entity)
+    records = await tokens.of_entity(args.entity)
     lines = [
         f"{r.id}  {r.name}  user={r.user_id}  rights={','.join(r.rights)}"
         f"  expires={_when(r.expires, 'NEVER')}  last-used={_when(r.last_used, '-')}"
@@ -138,27 +138,27 @@ def list_tokens(args: argparse.Namespace) -> None:
     emit(args, [describe(r) for r in records], "\n".join(lines) or "no API tokens")
 
 
-def _set_disabled(args: argparse.Namespace, disabled: bool) -> None:
-    _, tokens = _tokens(args)
+async def _set_disabled(args: argparse.Namespace, disabled: bool) -> None:
+    _, tokens = await _tokens(args)
     try:
-        record = tokens.set_disabled(args.id, disabled)
+        record = await tokens.set_disabled(args.id, disabled)
     except ProtocolError as exc:
         raise CommandError(exc.description) from None
     emit(args, describe(record), f"{'disabled' if disabled else 'enabled'} {record.id}")
 
 
-def disable_token(args: argparse.Namespace) -> None:
-    _set_disabled(args, True)
+async def disable_token(args: argparse.Namespace) -> None:
+    await _set_disabled(args, True)
 
 
-def enable_token(args: argparse.Namespace) -> None:
-    _set_disabled(args, False)
+async def enable_token(args: argparse.Namespace) -> None:
+    await _set_disabled(args, False)
 
 
-def delete_token(args: argparse.Namespace) -> None:
-    _, tokens = _tokens(args)
+async def delete_token(args: argparse.Namespace) -> None:
+    _, tokens = await _tokens(args)
     try:
-        tokens.delete(args.id)
+        await tokens.delete(args.id)
     except ProtocolError as exc:
         raise CommandError(exc.description) from None
     emit(args, {"id": args.id, "deleted": True}, f"deleted {args.id}")

@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import json
 import os
+from collections.abc import Awaitable
 from typing import Any
 
 from ..core import Core
@@ -57,8 +58,21 @@ def serving_settings(args: argparse.Namespace, url: str) -> Settings:
     return settings
 
 
-def open_core(args: argparse.Namespace) -> Core:
-    return Core.open(settings_from(args))
+async def open_core(args: argparse.Namespace) -> Core:
+    """The core on the configured database (`main` closes it when the command is done)."""
+    core = await Core.connect(settings_from(args))
+    args.opened_cores = [*getattr(args, "opened_cores", []), core]
+    return core
+
+
+async def closing_cores(args: argparse.Namespace, command: Awaitable[object]) -> object:
+    """Run an async command, then close every core it opened (a PostgreSQL pool must be
+    closed on the loop it belongs to)."""
+    try:
+        return await command
+    finally:
+        for core in getattr(args, "opened_cores", []):
+            await core.aclose()
 
 
 def emit(args: argparse.Namespace, data: Any, text: str) -> None:

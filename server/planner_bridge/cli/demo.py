@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import socket
 import sys
 from typing import Any
 
@@ -16,6 +17,7 @@ from .. import demo
 from ..apps import integrator, planner
 from ..core import Core
 from ..serving import bind, make_server, serve_all, url_of
+from ..settings import Settings
 from .common import emit, serving_settings
 from .serve import port_number
 
@@ -38,17 +40,27 @@ def run(args: argparse.Namespace) -> None:
     planner_url = url_of(planner_sock)
     host_url = url_of(host_sock, "localhost")
     settings = serving_settings(args, planner_url)
-    core = Core.open(settings)
+    asyncio.run(_serve(args, settings, (planner_sock, planner_url), (host_sock, host_url)))
+
+
+async def _serve(
+    args: argparse.Namespace,
+    settings: Settings,
+    planner_at: tuple[socket.socket, str],
+    host_at: tuple[socket.socket, str],
+) -> None:
+    (planner_sock, planner_url), (host_sock, host_url) = planner_at, host_at
+    core = await Core.connect(settings)  # on the loop that serves, which owns its pool
     try:
-        setup = demo.prepare(core, host_url=host_url, planner_url=planner_url)
+        setup = await demo.prepare(core, host_url=host_url, planner_url=planner_url)
         announce(args, setup, planner_url)
         servers = [
             (make_server(planner.create_app(core)), planner_sock),
             (make_server(integrator.create_app(setup.host)), host_sock),
         ]
-        asyncio.run(serve_all(servers))
+        await serve_all(servers)
     finally:
-        core.close()
+        await core.aclose()
 
 
 def announce(args: argparse.Namespace, setup: demo.DemoSetup, planner_url: str) -> None:

@@ -58,9 +58,9 @@ def _entity_json(entity: Entity) -> dict[str, Any]:
     }
 
 
-def create_entity(args: argparse.Namespace) -> None:
-    core = open_core(args)
-    entity, key = core.entities.create(args.name, args.origin, allow_write=args.allow_write)
+async def create_entity(args: argparse.Namespace) -> None:
+    core = await open_core(args)
+    entity, key = await core.entities.create(args.name, args.origin, allow_write=args.allow_write)
     data = {**_entity_json(entity), "api_key": key.key_id, "secret": key.secret}
     emit(
         args,
@@ -76,11 +76,11 @@ def create_entity(args: argparse.Namespace) -> None:
     )
 
 
-def list_entities(args: argparse.Namespace) -> None:
-    core = open_core(args)
+async def list_entities(args: argparse.Namespace) -> None:
+    core = await open_core(args)
     rows = []
-    for entity in core.store.list_entities():
-        keys = [k.key_id for k in core.store.list_api_keys(entity.id) if k.active]
+    for entity in await core.store.list_entities():
+        keys = [k.key_id for k in await core.store.list_api_keys(entity.id) if k.active]
         rows.append({**_entity_json(entity), "api_keys": keys})
     text = (
         "\n".join(
@@ -93,8 +93,8 @@ def list_entities(args: argparse.Namespace) -> None:
     emit(args, rows, text)
 
 
-def create_key(args: argparse.Namespace) -> None:
-    key = open_core(args).entities.issue_key(args.entity)
+async def create_key(args: argparse.Namespace) -> None:
+    key = await (await open_core(args)).entities.issue_key(args.entity)
     emit(
         args,
         {"entity": args.entity, "api_key": key.key_id, "secret": key.secret},
@@ -102,13 +102,13 @@ def create_key(args: argparse.Namespace) -> None:
     )
 
 
-def revoke_key(args: argparse.Namespace) -> None:
-    open_core(args).entities.revoke_key(args.key)
+async def revoke_key(args: argparse.Namespace) -> None:
+    await (await open_core(args)).entities.revoke_key(args.key)
     emit(args, {"api_key": args.key, "revoked": True}, f"revoked {args.key}")
 
 
-def rotate_keys(args: argparse.Namespace) -> None:
-    key = open_core(args).keyring.rotate(drop_old=args.drop_old)
+async def rotate_keys(args: argparse.Namespace) -> None:
+    key = (await open_core(args)).keyring.rotate(drop_old=args.drop_old)
     emit(
         args,
         {"kid": key.kid, "alg": key.alg, "dropped_old": args.drop_old},

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import socket
 from typing import Any
 
 from ..apps.planner import create_app
 from ..core import Core
 from ..serving import MAX_PORT, bind, make_server, serve_all, url_of
+from ..settings import Settings
 from ..validation import ascii_number
 from .common import serving_settings
 
@@ -32,6 +34,14 @@ def run(args: argparse.Namespace) -> None:
     sock = bind(args.host, args.port)
     url = url_of(sock)
     settings = serving_settings(args, url)
-    core = Core.open(settings)
-    print(f"planner origin on {url} (issuer {settings.issuer})", flush=True)
-    asyncio.run(serve_all([(make_server(create_app(core)), sock)]))
+    asyncio.run(_serve(settings, sock, url))
+
+
+async def _serve(settings: Settings, sock: socket.socket, url: str) -> None:
+    # The core is opened on the loop that serves: a PostgreSQL pool belongs to its loop.
+    core = await Core.connect(settings)
+    try:
+        print(f"planner origin on {url} (issuer {settings.issuer})", flush=True)
+        await serve_all([(make_server(create_app(core)), sock)])
+    finally:
+        await core.aclose()

@@ -353,13 +353,11 @@ class UnsupportedDatabase(ValueError):
 
 
 def open_store(settings: Any) -> SQLiteStore:
-    """The store the settings name (SQLite in the data dir unless told otherwise)."""
+    """The SQLite store the settings name, opened without an event loop (tests, benchmarks).
+    The planner origin and the CLI open either backend with `storage.open_async_store`."""
     if settings.database.backend != "sqlite":
-        # Until the planner origin's callers await the store (AsyncStore), only `db` commands
-        # reach PostgreSQL.
         raise UnsupportedDatabase(
-            "PLANNER_BRIDGE_DATABASE_URL: this version serves from SQLite only;"
-            " `planner-bridge db migrate` and `db status` work on PostgreSQL"
+            f"{settings.database.describe()} is not SQLite: open it with Core.connect"
         )
     path = Path(settings.sqlite_path)
     path.parent.mkdir(parents=True, exist_ok=True)

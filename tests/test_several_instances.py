@@ -1,0 +1,204 @@
+"""Several `planner-bridge serve` processes on one real PostgreSQL (SPEC: "Several instances").
+
+Each instance is a real process on its own port; all share the database, the master key and
+the issuer (and, until the signing key ring moves into the database, the data dir that holds
+it). Whatever one instance does holds on the other at once.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+import signal
+import subprocess
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from planner_bridge.signatures import sign_request
+from support import wait_until
+from test_cli import SCRIPT, _first_line_url, assert_one_line_refusal, environment
+
+ORIGIN = "http://localhost:8000"
+ISSUER = "http://planner.test"
+
+
+@pytest.fixture
+def shared(tmp_path, postgres_server) -> dict[str, str]:
+    """What every instance of one deployment gets: database URL, master key, issuer."""
+    return {
+        "PLANNER_BRIDGE_DATABASE_URL": postgres_server.create_database("instances"),
+        "PLANNER_BRIDGE_MASTER_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+        "PLANNER_BRIDGE_ISSUER": ISSUER,
+        "PLANNER_BRIDGE_DATA_DIR": str(tmp_path / "data"),
+    }
+
+
+def cli_json(shared: dict[str, str], *args: str) -> dict:
+    done = subprocess.run(
+        [SCRIPT, *args, "--json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=environment(**shared),
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+@pytest.fixture
+def instances(shared) -> Iterator[list[str]]:
+    """Two `serve` processes on one database; yields their URLs once both listen."""
+    processes = [
+        subprocess.Popen(
+            [SCRIPT, "serve", "--port", "0"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=environment(**shared),
+        )
+        for _ in range(2)
+    ]
+    try:
+        yield [_first_line_url(process) for process in processes]
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGINT)
+                process.wait(10)
+            process.stdout.close()
+            process.stderr.close()
+
+
+@pytest.fixture
+def shop(shared) -> dict:
+    return cli_json(shared, "entity", "create", "Shop", "--origin", ORIGIN, "--allow-write")
+
+
+def signed_token_request(
+    shop: dict, body: dict, method: str = "POST", path: str = "/v1/tokens"
+) -> tuple[bytes, dict[str, str]]:
+    raw = json.dumps(body).encode()
+    headers = sign_request(
+        method=method,
+        url="http://any-instance" + path,  # the signature covers the path, not the host
+        body=raw,
+        key_id=shop["api_key"],
+        secret=shop["secret"],
+    )
+    return raw, {**headers, "Content-Type": "application/json"}
+
+
+def user_token(url: str, shop: dict) -> str:
+    body = {"type": "user", "user": {"id": "alice", "name": "Alice"}, "rights": ["read", "write"]}
+    raw, headers = signed_token_request(shop, body)
+    response = httpx.post(url + "/v1/tokens", content=raw, headers=headers)
+    assert response.status_code == 201, response.text
+    return response.json()["token"]
+
+
+def test_a_token_minted_on_one_instance_verifies_on_the_other(instances, shop):
+    a, b = instances
+    token = user_token(a, shop)
+    created = httpx.post(
+        b + "/v1/assets",
+        json={"name": "Sofa", "kind": "sofa"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert created.status_code == 201, created.text
+    read = httpx.get(
+        a + f"/v1/assets/{created.json()['id']}", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert read.status_code == 200 and read.json()["name"] == "Sofa"
+
+
+def test_a_nonce_used_on_one_instance_is_refused_on_the_other(instances, shop):
+    a, b = instances
+    raw, headers = signed_token_request(shop, {"type": "legal_entity"})
+    assert httpx.post(a + "/v1/tokens", content=raw, headers=headers).status_code == 201
+    replay = httpx.post(b + "/v1/tokens", content=raw, headers=headers)
+    assert replay.status_code == 401 and replay.json()["error"] == "invalid_client"
+    assert "nonce" in replay.json()["error_description"]
+
+
+def test_one_idempotency_key_sent_to_both_instances_makes_one_asset(instances, shop):
+    a, b = instances
+    headers = {"Authorization": f"Bearer {user_token(a, shop)}", "Idempotency-Key": "k-1"}
+    body = {"name": "Once", "kind": "table"}
+    first = httpx.post(a + "/v1/assets", json=body, headers=headers)
+    second = httpx.post(b + "/v1/assets", json=body, headers=headers)
+    assert first.status_code == second.status_code == 201
+    assert second.content == first.content
+    assert second.headers["idempotent-replayed"] == "true"
+    listed = httpx.get(b + "/v1/assets", headers=headers).json()["assets"]
+    assert [asset["name"] for asset in listed] == ["Once"]
+
+
+def test_a_key_revoked_through_the_cli_is_refused_by_both_within_a_second(instances, shared, shop):
+    credentials = base64.b64encode(f"{shop['api_key']}:{shop['secret']}".encode()).decode()
+    basic = {
+        "Authorization": f"Basic {credentials}",
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
+
+    def statuses() -> list[int]:
+        form = b"grant_type=client_credentials"
+        return [
+            httpx.post(u + "/auth/token", content=form, headers=basic).status_code
+            for u in instances
+        ]
+
+    assert statuses() == [200, 200]
+    cli_json(shared, "key", "revoke", shop["api_key"])
+    raw, headers = signed_token_request(shop, {"type": "legal_entity"})
+    assert httpx.post(instances[1] + "/v1/tokens", content=raw, headers=headers).status_code == 401
+    wait_until(lambda: statuses() == [401, 401], timeout=5)  # their caches hold a key 1 s
+
+
+def test_an_api_token_disabled_through_one_instance_is_refused_by_the_other(instances, shop):
+    a, b = instances
+    body = {"name": "sync", "user": {"id": "alice", "name": "Alice"}, "expires_in_days": 30}
+    raw, headers = signed_token_request(shop, body, path="/v1/api-tokens")
+    issued = httpx.post(a + "/v1/api-tokens", content=raw, headers=headers)
+    assert issued.status_code == 201, issued.text
+    bearer = {"Authorization": f"Bearer {issued.json()['token']}"}
+    assert httpx.post(b + "/v1/api-tokens/exchange", headers=bearer).status_code == 200
+
+    path = f"/v1/api-tokens/{issued.json()['id']}"
+    raw, headers = signed_token_request(shop, {"disabled": True}, method="PATCH", path=path)
+    assert httpx.patch(a + path, content=raw, headers=headers).status_code == 200
+    refused = httpx.post(b + "/v1/api-tokens/exchange", headers=bearer)
+    assert refused.status_code == 401 and refused.json()["error"] == "invalid_token"
+
+
+# -- start-up refusals -------------------------------------------------------------------------
+
+
+def serve_once(env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [SCRIPT, "serve", "--port", "0"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=environment(**env),
+    )
+
+
+def test_serve_with_an_unreachable_database_exits_naming_host_and_port(tmp_path):
+    url = "postgresql://planner:s3cret-pw@127.0.0.1:1/planner"
+    done = serve_once(
+        {"PLANNER_BRIDGE_DATABASE_URL": url, "PLANNER_BRIDGE_DATA_DIR": str(tmp_path)}
+    )
+    assert_one_line_refusal(done, 1, "cannot reach PostgreSQL at 127.0.0.1:1")
+    assert "s3cret-pw" not in done.stderr + done.stdout
+
+
+def test_serve_with_a_malformed_url_exits_without_echoing_the_password(tmp_path):
+    url = "postgresql://planner:s3cret-pw@127.0.0.1:port/planner"
+    done = serve_once(
+        {"PLANNER_BRIDGE_DATABASE_URL": url, "PLANNER_BRIDGE_DATA_DIR": str(tmp_path)}
+    )
+    assert_one_line_refusal(done, 1, "PLANNER_BRIDGE_DATABASE_URL")
+    assert "s3cret-pw" not in done.stderr + done.stdout
