@@ -1,8 +1,8 @@
 """Several `planner-bridge serve` processes on one real PostgreSQL (SPEC: "Several instances").
 
-Each instance is a real process on its own port; all share the database, the master key and
-the issuer (and, until the signing key ring moves into the database, the data dir that holds
-it). Whatever one instance does holds on the other at once.
+Each instance is a real process on its own port with a data dir of its own; they share only
+the database, the master key and the issuer (the signing key ring is in the database). What one
+instance, or the CLI, does holds on the other at once (a rotation within a second or two).
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ def cli_json(shared: dict[str, str], *args: str) -> dict:
 
 
 @pytest.fixture
-def instances(shared) -> Iterator[list[str]]:
+def instances(shared, tmp_path) -> Iterator[list[str]]:
     """Two `serve` processes on one database; yields their URLs once both listen."""
     processes = [
         subprocess.Popen(
@@ -57,9 +57,11 @@ def instances(shared) -> Iterator[list[str]]:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
-            env=environment(**shared),
+            env=environment(
+                **{**shared, "PLANNER_BRIDGE_DATA_DIR": str(tmp_path / f"instance-{i}")}
+            ),
         )
-        for _ in range(2)
+        for i in range(2)
     ]
     try:
         yield [_first_line_url(process) for process in processes]
@@ -171,6 +173,24 @@ def test_an_api_token_disabled_through_one_instance_is_refused_by_the_other(inst
     assert httpx.patch(a + path, content=raw, headers=headers).status_code == 200
     refused = httpx.post(b + "/v1/api-tokens/exchange", headers=bearer)
     assert refused.status_code == 401 and refused.json()["error"] == "invalid_token"
+
+
+def test_a_rotation_by_the_cli_reaches_both_instances(instances, shared, shop, tmp_path):
+    a, b = instances
+    assert not list(tmp_path.glob("*/keys"))  # no ring on disk: it is in the database
+
+    def kids(url: str) -> list[str]:
+        return [key["kid"] for key in httpx.get(url + "/.well-known/jwks.json").json()["keys"]]
+
+    assert kids(a) == kids(b) and len(kids(a)) == 1
+    rotated = cli_json(shared, "keys", "rotate")
+    wait_until(lambda: kids(a)[0] == kids(b)[0] == rotated["kid"], timeout=5)
+    assert kids(a) == kids(b) and len(kids(a)) == 2  # the old key still verifies
+    token = user_token(b, shop)
+    header = json.loads(base64.urlsafe_b64decode(token.split(".")[0] + "=="))
+    assert header["kid"] == rotated["kid"]
+    listed = httpx.get(a + "/v1/assets", headers={"Authorization": f"Bearer {token}"})
+    assert listed.status_code == 200, listed.text
 
 
 # -- start-up refusals -------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from planner_bridge.storage import (
     Entity,
     IdempotentAnswer,
     Reservation,
+    SigningKeyRecord,
     migrations,
     open_async_store,
 )
@@ -522,6 +523,47 @@ async def test_answers_expire_when_the_record_says(store):
     await claim(store, when=NOW + 601)
 
 
+# -- the shared signing key ring ----------------------------------------------------------------
+
+
+def signing_key(kid: str, created: float = NOW, sealed: bytes = b"sealed") -> SigningKeyRecord:
+    return SigningKeyRecord(kid, "ES256", created, None, False, sealed)
+
+
+async def test_signing_keys_rotate_oldest_first(store):
+    assert await store.list_signing_keys() == []
+    assert await store.add_signing_key(signing_key("k1", sealed=b"\x00\xffone")) is True
+    assert await store.add_signing_key(signing_key("k2", NOW + 10)) is True
+    assert await store.add_signing_key(signing_key("k3", NOW + 20)) is True
+    k1, k2, k3 = await store.list_signing_keys()
+    assert (k1.kid, k1.retired, k1.dropped, k1.sealed_key) == (
+        "k1",
+        NOW + 10,
+        False,
+        b"\x00\xffone",
+    )
+    assert (k2.kid, k2.retired, k3.kid, k3.retired) == ("k2", NOW + 20, "k3", None)
+
+
+async def test_a_rotation_that_drops_the_old_keys(store):
+    await store.add_signing_key(signing_key("k1"))
+    await store.add_signing_key(signing_key("k2", NOW + 10), drop_old=True)
+    k1, k2 = await store.list_signing_keys()
+    assert (k1.dropped, k1.retired, k2.dropped, k2.retired) == (True, NOW + 10, False, None)
+
+
+async def test_instances_starting_together_make_one_first_key(store, other_instance):
+    async def first(instance: AsyncStore, kid: str) -> bool:
+        return await instance.add_signing_key(signing_key(kid), first=True)
+
+    made = await asyncio.gather(
+        *(first(s, f"k{i}") for i, s in enumerate([store, other_instance] * 4))
+    )
+    assert sorted(made) == [False] * 7 + [True]
+    assert len(await other_instance.list_signing_keys()) == 1
+    assert await store.add_signing_key(signing_key("later", NOW + 1), first=True) is False
+
+
 # -- schema migrations, either backend --------------------------------------------------------
 
 
@@ -679,5 +721,5 @@ async def test_sqlite_opens_a_version_1_database_and_keeps_its_rows(tmp_path):
     assert (await replayed(store, "new")).headers == (("etag", '"1"'),)
     await store.close()
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert db.execute("PRAGMA user_version").fetchone()[0] == migrations.LATEST
     db.close()

@@ -11,6 +11,7 @@ from .jwks import key_source
 from .keys import KeyRing
 from .ratelimit import FailureLimiter
 from .settings import Settings
+from .shared_keys import KeySealer, SharedKeyRing
 from .signatures import SignatureVerifier
 from .storage import AsyncStore, open_async_store
 from .storage.sqlite import open_store
@@ -44,13 +45,34 @@ class Core:
         """A core on the database the settings name (SQLite or PostgreSQL), opened on the
         running event loop, which its PostgreSQL pool then belongs to."""
         settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        return cls._build(settings, clock, await open_async_store(settings.database))
+        store = await open_async_store(settings.database)
+        if settings.database.backend == "sqlite":
+            return cls._build(settings, clock, store)
+        try:  # instances sharing a database share its key ring, sealed with the master key
+            keyring = SharedKeyRing(
+                store,
+                KeySealer(load_master_key(settings.data_dir, settings.master_key)),
+                clock or SystemClock(),
+                alg=settings.signing_alg,
+                published_for=settings.max_token_ttl + settings.leeway,
+            )
+            await keyring.start()
+        except BaseException:
+            await store.close()
+            raise
+        return cls._build(settings, keyring.clock, store, keyring)
 
     @classmethod
-    def _build(cls, settings: Settings, clock: Clock | None, store: AsyncStore) -> Core:
+    def _build(
+        cls,
+        settings: Settings,
+        clock: Clock | None,
+        store: AsyncStore,
+        keyring: KeyRing | None = None,
+    ) -> Core:
         clock = clock or SystemClock()
         deriver = SecretDeriver(load_master_key(settings.data_dir, settings.master_key))
-        keyring = KeyRing(
+        keyring = keyring or KeyRing(
             settings.data_dir / "keys",
             clock,
             alg=settings.signing_alg,
@@ -85,4 +107,6 @@ class Core:
         self.store.sync.close()
 
     async def aclose(self) -> None:
+        if isinstance(self.keyring, SharedKeyRing):
+            await self.keyring.stop()
         await self.store.close()

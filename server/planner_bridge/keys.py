@@ -10,6 +10,7 @@ A running server notices a rotation done by the CLI: it re-reads the ring at mos
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import fcntl
 import json
@@ -151,6 +152,10 @@ class KeyRing:
         """Make a new current key; retire (or drop) the others. Safe across processes."""
         with self._ring_lock():
             return self._rotate(drop_old)
+
+    async def arotate(self, *, drop_old: bool = False) -> SigningKey:
+        """`rotate` from the event loop (the CLI; `shared_keys.SharedKeyRing` too)."""
+        return await asyncio.to_thread(lambda: self.rotate(drop_old=drop_old))
 
     def _create(self) -> None:
         with self._ring_lock():

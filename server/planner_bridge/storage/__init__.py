@@ -116,6 +116,18 @@ class AnswerRecord:
     headers: Headers = ()
 
 
+@dataclasses.dataclass(frozen=True)
+class SigningKeyRecord:
+    """A signing key of the shared ring; `sealed_key` is its private key, encrypted."""
+
+    kid: str
+    alg: str
+    created: float
+    retired: float | None
+    dropped: bool
+    sealed_key: bytes = dataclasses.field(repr=False)
+
+
 class Store(Protocol):
     """The synchronous operations; `AsyncStore` below says what each one means."""
 
@@ -144,6 +156,10 @@ class Store(Protocol):
         self, scope: str, key: str, request_hash: str, now: float, lease: float
     ) -> IdempotentAnswer | Reservation: ...
     def release_idempotency_key(self, reservation: Reservation) -> None: ...
+    def list_signing_keys(self) -> list[SigningKeyRecord]: ...
+    def add_signing_key(
+        self, record: SigningKeyRecord, *, drop_old: bool = False, first: bool = False
+    ) -> bool: ...
     def close(self) -> None: ...
 
 
@@ -194,6 +210,15 @@ class AsyncStore(Protocol):
         self, scope: str, key: str, request_hash: str, now: float, lease: float
     ) -> IdempotentAnswer | Reservation: ...
     async def release_idempotency_key(self, reservation: Reservation) -> None: ...
+
+    # The shared signing key ring, oldest first. `add_signing_key` makes `record` the newest
+    # key and, in the same transaction, retires every other (at `record.created`, unless
+    # retired already) and drops them too with `drop_old`. With `first`, it does so only if
+    # the ring is empty (instances starting together make one first key): False if not.
+    async def list_signing_keys(self) -> list[SigningKeyRecord]: ...
+    async def add_signing_key(
+        self, record: SigningKeyRecord, *, drop_old: bool = False, first: bool = False
+    ) -> bool: ...
 
     async def close(self) -> None: ...
 

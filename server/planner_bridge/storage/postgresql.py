@@ -27,6 +27,7 @@ from . import (
     Headers,
     IdempotentAnswer,
     Reservation,
+    SigningKeyRecord,
 )
 from .location import DatabaseLocation
 from .migrations import migrate_postgresql
@@ -295,6 +296,34 @@ class PostgresStore:
             reservation.key,
             reservation.owner,
         )
+
+    # -- the shared signing key ring -----------------------------------------------------------
+
+    async def list_signing_keys(self) -> list[SigningKeyRecord]:
+        rows = await self._pool.fetch("SELECT * FROM signing_keys ORDER BY created, kid")
+        return [SigningKeyRecord(**dict(r)) for r in rows]
+
+    async def add_signing_key(
+        self, record: SigningKeyRecord, *, drop_old: bool = False, first: bool = False
+    ) -> bool:
+        async with self._pool.acquire() as conn, conn.transaction():
+            # Rotations (and first starts) queue here: none can retire a key another is adding.
+            await conn.execute("LOCK TABLE signing_keys IN EXCLUSIVE MODE")
+            if first and await conn.fetchval("SELECT 1 FROM signing_keys LIMIT 1"):
+                return False
+            await conn.execute(
+                "UPDATE signing_keys SET retired = coalesce(retired, $1), dropped = dropped OR $2",
+                record.created,
+                drop_old,
+            )
+            await conn.execute(
+                "INSERT INTO signing_keys VALUES ($1, $2, $3, NULL, FALSE, $4)",
+                record.kid,
+                record.alg,
+                record.created,
+                record.sealed_key,
+            )
+            return True
 
 
 async def _keep_answer(conn: asyncpg.Connection, answer: AnswerRecord | None) -> None:

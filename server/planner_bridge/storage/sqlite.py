@@ -27,6 +27,7 @@ from . import (
     Headers,
     IdempotentAnswer,
     Reservation,
+    SigningKeyRecord,
 )
 from .migrations import LATEST, migrate_sqlite
 
@@ -293,6 +294,35 @@ class SQLiteStore:
             reservation.key,
             reservation.owner,
         )
+
+    # -- the shared signing key ring -----------------------------------------------------------
+
+    def list_signing_keys(self) -> list[SigningKeyRecord]:
+        rows = self._all("SELECT * FROM signing_keys ORDER BY created, kid")
+        return [_signing_key(r) for r in rows]
+
+    def add_signing_key(
+        self, record: SigningKeyRecord, *, drop_old: bool = False, first: bool = False
+    ) -> bool:
+        with self._tx() as db:
+            if first and db.execute("SELECT 1 FROM signing_keys LIMIT 1").fetchone():
+                return False
+            db.execute(
+                "UPDATE signing_keys SET retired = coalesce(retired, ?), dropped = max(dropped, ?)",
+                (record.created, int(drop_old)),
+            )
+            db.execute(
+                "INSERT INTO signing_keys VALUES (?, ?, ?, ?, ?, ?)",
+                (record.kid, record.alg, record.created, None, 0, record.sealed_key),
+            )
+            return True
+
+
+def _signing_key(row: sqlite3.Row) -> SigningKeyRecord:
+    values = dict(row)
+    values["dropped"] = bool(values["dropped"])
+    values["sealed_key"] = bytes(values["sealed_key"])
+    return SigningKeyRecord(**values)
 
 
 def _keep_answer(db: sqlite3.Connection, answer: AnswerRecord | None) -> None:

@@ -16,6 +16,7 @@ from . import (
     Entity,
     IdempotentAnswer,
     Reservation,
+    SigningKeyRecord,
     Store,
 )
 
@@ -94,6 +95,16 @@ class ThreadedStore:
 
     async def release_idempotency_key(self, reservation: Reservation) -> None:
         await asyncio.to_thread(self.sync.release_idempotency_key, reservation)
+
+    async def list_signing_keys(self) -> list[SigningKeyRecord]:
+        return await asyncio.to_thread(self.sync.list_signing_keys)
+
+    async def add_signing_key(
+        self, record: SigningKeyRecord, *, drop_old: bool = False, first: bool = False
+    ) -> bool:
+        return await asyncio.to_thread(
+            lambda: self.sync.add_signing_key(record, drop_old=drop_old, first=first)
+        )
 
     async def close(self) -> None:
         await asyncio.to_thread(self.sync.close)

@@ -16,7 +16,7 @@ import time
 from typing import TYPE_CHECKING
 
 from ..location import DatabaseLocation
-from . import v0001_initial, v0002_reservation_owner
+from . import v0001_initial, v0002_reservation_owner, v0003_signing_keys
 
 if TYPE_CHECKING:
     import asyncpg
@@ -32,6 +32,7 @@ class Migration:
 MIGRATIONS = (
     Migration(1, v0001_initial.SQLITE, v0001_initial.POSTGRESQL),
     Migration(2, v0002_reservation_owner.SQLITE, v0002_reservation_owner.POSTGRESQL),
+    Migration(3, v0003_signing_keys.SQLITE, v0003_signing_keys.POSTGRESQL),
 )
 LATEST = MIGRATIONS[-1].version
 
