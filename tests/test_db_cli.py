@@ -69,6 +69,15 @@ def test_ten_instances_migrating_at_once_make_one_schema(tmp_path, postgres_serv
     assert int(tables) == 8  # seven of the store and schema_migrations, no duplicate or leftover
 
 
+def test_a_role_that_may_not_create_tables_is_one_line(tmp_path, postgres_server):
+    url = postgres_server.create_database("weak")
+    postgres_server.psql("CREATE ROLE weak_role LOGIN PASSWORD 'weak-pw'")
+    weak = url.replace(f"planner_test:{postgres_server.password}", "weak_role:weak-pw")
+    done = db(tmp_path, "migrate", url=weak)
+    assert_one_line_refusal(done, 1, f"127.0.0.1:{postgres_server.port}")
+    assert "permission denied" in done.stderr and "weak-pw" not in done.stderr
+
+
 @pytest.mark.parametrize("action", ["migrate", "status"])
 def test_an_unreachable_database_is_one_line_naming_host_and_port(tmp_path, action):
     url = "postgresql://planner:s3cret-pw@127.0.0.1:1/planner"

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..settings import SettingsError
+from ..storage import driver_errors
 from . import api_tokens, db, demo, entities, serve
 from .common import CommandError, closing_cores, settings_from
 
@@ -60,10 +61,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (CommandError, ValueError, LookupError, OSError) as exc:
         message = exc.args[0] if isinstance(exc, LookupError) and exc.args else exc
         print(f"planner-bridge: {message}", file=sys.stderr)
-    except (sqlite3.Error, RuntimeError) as exc:
-        # A corrupt file (sqlite3.DatabaseError) or a schema newer than this program (the
-        # store's RuntimeError, the only one a command can meet): say which file.
-        print(f"planner-bridge: database {database_of(args)}: {exc}", file=sys.stderr)
+    except Exception as exc:
+        if not isinstance(exc, (sqlite3.Error, RuntimeError, *driver_errors())):
+            raise
+        # A corrupt file (sqlite3.DatabaseError), a schema newer than this program (the
+        # store's RuntimeError, the only one a command can meet), a statement PostgreSQL
+        # refused (a missing privilege): say which database, in one line.
+        reason = (str(exc).splitlines() or [type(exc).__name__])[0]
+        print(f"planner-bridge: database {database_of(args)}: {reason}", file=sys.stderr)
     except KeyboardInterrupt:
         return 130
     return 1

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import sys
 from typing import Any, Protocol
 
 from .location import DatabaseLocation
@@ -20,6 +21,13 @@ from .location import DatabaseLocation
 
 class Conflict(Exception):
     """A write that would break a uniqueness rule (e.g. a reused signature nonce)."""
+
+
+def driver_errors() -> tuple[type[BaseException], ...]:
+    """What the PostgreSQL driver raises for a refused statement (a missing privilege, a
+    constraint); empty when it was never imported, as then none can have been raised."""
+    asyncpg = sys.modules.get("asyncpg")
+    return () if asyncpg is None else (asyncpg.PostgresError, asyncpg.InterfaceError)
 
 
 class DatabaseUnavailable(ConnectionError):
