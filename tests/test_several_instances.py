@@ -16,6 +16,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from websockets.sync.client import connect
 
 from planner_bridge.signatures import sign_request
 from support import wait_until
@@ -191,6 +192,24 @@ def test_a_rotation_by_the_cli_reaches_both_instances(instances, shared, shop, t
     assert header["kid"] == rotated["kid"]
     listed = httpx.get(a + "/v1/assets", headers={"Authorization": f"Bearer {token}"})
     assert listed.status_code == 200, listed.text
+
+
+def test_an_asset_written_through_one_instance_reaches_live_clients_of_the_other(instances, shop):
+    a, b = instances
+    token = user_token(a, shop)
+    live_url = b.replace("http://", "ws://") + "/v1/live"
+    with connect(live_url, open_timeout=10) as ws:
+        ws.send(json.dumps({"type": "auth", "token": token}))
+        assert json.loads(ws.recv(timeout=10))["type"] == "authenticated"
+        written = httpx.post(
+            a + "/v1/assets",
+            json={"name": "Lamp", "kind": "lamp"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert written.status_code == 201, written.text
+        event = json.loads(ws.recv(timeout=5))
+    assert event["type"] == "asset.changed"
+    assert event["asset"]["id"] == written.json()["id"] and event["asset"]["deleted"] is False
 
 
 # -- start-up refusals -------------------------------------------------------------------------

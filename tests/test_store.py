@@ -611,6 +611,31 @@ async def test_postgresql_migrations_run_once_under_concurrent_starts(postgres_s
     assert [r["version"] for r in rows] == list(range(1, migrations.LATEST + 1))
 
 
+async def test_postgresql_instances_hear_each_others_asset_changes(postgres_server, tmp_path):
+    url = postgres_server.create_database("changes")
+    writer, reader = await open_store(url, tmp_path), await open_store(url, tmp_path)
+    heard: list[tuple[Asset, bool]] = []
+    own: list[tuple[Asset, bool]] = []
+    await reader.watch_assets(lambda asset, deleted: heard.append((asset, deleted)))
+    await writer.watch_assets(lambda asset, deleted: own.append((asset, deleted)))
+    try:
+        big = asset("a1", data={"text": "x" * 20_000})  # larger than a NOTIFY payload may be
+        await writer.add_asset(big)
+        renamed = dataclasses.replace(big, name="renamed", version=2)
+        assert await writer.update_asset(renamed)
+        assert not await writer.update_asset(renamed)  # no change: nothing to hear
+        assert await writer.delete_asset("a1")
+        deadline = asyncio.get_running_loop().time() + 5
+        while len(heard) < 3:
+            assert asyncio.get_running_loop().time() < deadline, heard
+            await asyncio.sleep(0.02)
+        assert heard == [(big, False), (renamed, False), (renamed, True)]  # in commit order
+        assert own == []  # a process hears its own writes through its own hub already
+    finally:
+        await writer.close()
+        await reader.close()
+
+
 # -- SQLite specifics -----------------------------------------------------------------------------
 
 

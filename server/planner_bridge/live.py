@@ -7,8 +7,9 @@ Events, as sent on `GET /v1/live`:
 
 Each subscriber has its own queue. A subscriber that falls `QUEUE_LIMIT` events behind is cut
 off (its queue is emptied and `next()` answers None) rather than holding memory without bound;
-the connection closes and the planner reconnects and re-lists. The hub is in-process: with
-several server instances, each pushes the changes made through it.
+the connection closes and the planner reconnects and re-lists. Each process has its hub; with
+several instances on one database, each hub also hears the changes the others make (the
+store's `watch_assets`: PostgreSQL LISTEN/NOTIFY), filtered by rights the same way.
 
 `publish` may be called from any thread; events are handed to each subscriber's event loop.
 """
@@ -16,10 +17,12 @@ several server instances, each pushes the changes made through it.
 from __future__ import annotations
 
 import asyncio
+import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from .assets import asset_json, can_see
-from .store import Asset
+from .storage import Asset, AssetListener
 from .verification import AccessClaims
 
 QUEUE_LIMIT = 256
@@ -55,8 +58,27 @@ class Subscription:
 
 
 class LiveHub:
-    def __init__(self) -> None:
+    def __init__(self, others: Callable[[AssetListener], Awaitable[None]] | None = None) -> None:
+        """`others`: how to hear the changes other instances make (the store's
+        `watch_assets`); started before the first subscriber subscribes."""
         self._subscriptions: set[Subscription] = set()
+        self._others = others
+        self._hearing: asyncio.Future[None] | None = None
+
+    async def hear_others(self) -> None:
+        """Start hearing the other instances (once; every subscriber waits for it, so none
+        subscribes before the changes it must hear can reach it)."""
+        if self._others is None:
+            return
+        if self._hearing is None:
+            self._hearing = asyncio.ensure_future(self._others(self.publish))
+        try:
+            await asyncio.shield(self._hearing)
+        except Exception:
+            self._hearing = None  # the next subscriber tries again
+            logging.getLogger(__name__).warning("not hearing other instances' changes yet")
+            return
+        self._others = None
 
     def subscribe(self, claims: AccessClaims) -> Subscription:
         subscription = Subscription(claims, asyncio.get_running_loop())

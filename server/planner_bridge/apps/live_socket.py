@@ -54,6 +54,7 @@ class LiveSocket:
             return
         except WebSocketDisconnect:
             return
+        await self.hub.hear_others()
         subscription = self.hub.subscribe(claims)
         try:
             await websocket.send_json({"type": "authenticated", "expires_at": claims.expires_at})

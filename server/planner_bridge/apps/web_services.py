@@ -171,7 +171,7 @@ def asset_routes(endpoints: AssetEndpoints, backend: BearerBackend) -> list[Base
 
 def routes(core: Core) -> list[BaseRoute]:
     # The hub lives as long as these routes: one per app, never a module global.
-    hub = LiveHub()
+    hub = LiveHub(core.store.watch_assets)
     catalog = AssetCatalog(core.store, core.clock, listener=hub.publish)
     endpoints = AssetEndpoints(catalog, IdempotencyKeys(core.store, core.clock))
     backend = BearerBackend(core.verifier)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import sys
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from .location import DatabaseLocation
@@ -82,6 +83,9 @@ class Asset:
     updated: float
     version: int
 
+
+# Hears an asset change: the asset's new state, or its last one and deleted=True.
+AssetListener = Callable[[Asset, bool], None]
 
 # A response's header lines, in order, as (name, value) pairs.
 Headers = tuple[tuple[str, str], ...]
@@ -227,6 +231,11 @@ class AsyncStore(Protocol):
     async def add_signing_key(
         self, record: SigningKeyRecord, *, drop_old: bool = False, first: bool = False
     ) -> bool: ...
+
+    # From now on, `listener` hears (on this loop) the asset changes other processes make in
+    # the same database, in the order they were committed. A store shared by several
+    # processes (PostgreSQL) needs it for the live channel; SQLite has nothing to tell.
+    async def watch_assets(self, listener: AssetListener) -> None: ...
 
     async def close(self) -> None: ...
 

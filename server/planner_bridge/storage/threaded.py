@@ -13,6 +13,7 @@ from . import (
     ApiKey,
     ApiTokenRecord,
     Asset,
+    AssetListener,
     Entity,
     IdempotentAnswer,
     Reservation,
@@ -105,6 +106,9 @@ class ThreadedStore:
         return await asyncio.to_thread(
             lambda: self.sync.add_signing_key(record, drop_old=drop_old, first=first)
         )
+
+    async def watch_assets(self, listener: AssetListener) -> None:
+        """Nothing to hear: one process owns a SQLite file, and hears its own writes."""
 
     async def close(self) -> None:
         await asyncio.to_thread(self.sync.close)

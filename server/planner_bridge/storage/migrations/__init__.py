@@ -16,7 +16,7 @@ import time
 from typing import TYPE_CHECKING
 
 from ..location import DatabaseLocation
-from . import v0001_initial, v0002_reservation_owner, v0003_signing_keys
+from . import v0001_initial, v0002_reservation_owner, v0003_signing_keys, v0004_asset_changes
 
 if TYPE_CHECKING:
     import asyncpg
@@ -33,6 +33,7 @@ MIGRATIONS = (
     Migration(1, v0001_initial.SQLITE, v0001_initial.POSTGRESQL),
     Migration(2, v0002_reservation_owner.SQLITE, v0002_reservation_owner.POSTGRESQL),
     Migration(3, v0003_signing_keys.SQLITE, v0003_signing_keys.POSTGRESQL),
+    Migration(4, v0004_asset_changes.SQLITE, v0004_asset_changes.POSTGRESQL),
 )
 LATEST = MIGRATIONS[-1].version
 
