@@ -5,8 +5,8 @@ port of 127.0.0.1 with its unix socket in that dir, and removes it all on `stop(
 assumed to be running already. PostgreSQL refuses to run as root, so under root (CI) the
 cluster belongs to an unprivileged user (`nobody`) and its commands run through `runuser`.
 Other suites (multi-instance, Playwright, fault tests) reuse it: `stop()` and `start()` pause
-and resume the same cluster (on a new free port), `create_database()` gives each user of a
-session its own database, `psql()` runs SQL as the superuser.
+and resume the same cluster (on the same port or a new one), `create_database()` gives each
+user of a session its own database, `psql()` runs SQL as the superuser.
 """
 
 from __future__ import annotations
@@ -91,9 +91,10 @@ class PostgresServer:
         )
         password_file.unlink()
 
-    def start(self) -> None:
-        """Start on a fresh free port (again after `stop`: the data stays)."""
-        self.port = free_port()
+    def start(self, port: int | None = None) -> None:
+        """Start on `port`, else a fresh free one (again after `stop`: the data stays; give
+        the old port back to let clients that know it reconnect)."""
+        self.port = port or free_port()
         options = (
             f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off"
             " -c max_connections=200"

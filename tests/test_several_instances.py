@@ -19,6 +19,7 @@ import pytest
 from websockets.sync.client import connect
 
 from planner_bridge.signatures import sign_request
+from postgres_server import PostgresServer, started_postgres
 from support import wait_until
 from test_cli import SCRIPT, _first_line_url, assert_one_line_refusal, environment
 
@@ -139,17 +140,21 @@ def test_one_idempotency_key_sent_to_both_instances_makes_one_asset(instances, s
     assert [asset["name"] for asset in listed] == ["Once"]
 
 
-def test_a_key_revoked_through_the_cli_is_refused_by_both_within_a_second(instances, shared, shop):
+FORM = b"grant_type=client_credentials"
+
+
+def basic(shop: dict) -> dict[str, str]:
     credentials = base64.b64encode(f"{shop['api_key']}:{shop['secret']}".encode()).decode()
-    basic = {
+    return {
         "Authorization": f"Basic {credentials}",
         "Content-Type": "application/x-www-form-urlencoded",
     }
 
+
+def test_a_key_revoked_through_the_cli_is_refused_by_both_within_a_second(instances, shared, shop):
     def statuses() -> list[int]:
-        form = b"grant_type=client_credentials"
         return [
-            httpx.post(u + "/auth/token", content=form, headers=basic).status_code
+            httpx.post(u + "/auth/token", content=FORM, headers=basic(shop)).status_code
             for u in instances
         ]
 
@@ -210,6 +215,63 @@ def test_an_asset_written_through_one_instance_reaches_live_clients_of_the_other
         event = json.loads(ws.recv(timeout=5))
     assert event["type"] == "asset.changed"
     assert event["asset"]["id"] == written.json()["id"] and event["asset"]["deleted"] is False
+
+
+# -- the database goes away and comes back -------------------------------------------------------
+
+
+@pytest.fixture
+def own_postgres() -> Iterator[PostgresServer]:
+    """A PostgreSQL of this test's own, which it may stop and start."""
+    server = started_postgres()
+    yield server
+    server.destroy()
+
+
+def test_writes_answer_503_while_the_database_is_down_then_resume(own_postgres, shared, tmp_path):
+    env = {**shared, "PLANNER_BRIDGE_DATABASE_URL": own_postgres.create_database("fault")}
+    shop = cli_json(env, "entity", "create", "Shop", "--origin", ORIGIN, "--allow-write")
+    process = subprocess.Popen(
+        [SCRIPT, "serve", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=environment(**env),
+    )
+    try:
+        url = _first_line_url(process)
+        headers = {"Authorization": f"Bearer {user_token(url, shop)}"}
+
+        def write(name: str) -> httpx.Response:
+            return httpx.post(url + "/v1/assets", json={"name": name, "kind": "k"}, headers=headers)
+
+        assert write("before").status_code == 201
+        own_postgres.stop()
+        down = [write(f"down {i}") for i in range(3)]
+        assert {r.status_code for r in down} == {503}
+        assert down[0].json()["error"] == "temporarily_unavailable"
+        assert down[0].headers["retry-after"] == "2"
+        raw, signed = signed_token_request(shop, {"type": "legal_entity"})
+        assert httpx.post(url + "/v1/tokens", content=raw, headers=signed).status_code == 503
+        seen: set[int] = set()  # /auth/token: served from its 1 s key cache, then 503
+
+        def client_credentials() -> bool:
+            answer = httpx.post(url + "/auth/token", content=FORM, headers=basic(shop))
+            seen.add(answer.status_code)
+            return 503 in seen
+
+        wait_until(client_credentials, timeout=5)
+        assert seen <= {200, 503}
+        own_postgres.start(own_postgres.port)
+        wait_until(lambda: write("after").status_code == 201, timeout=10)
+        names = [a["name"] for a in httpx.get(url + "/v1/assets", headers=headers).json()["assets"]]
+        assert names[0] == "before" and not any(n.startswith("down") for n in names)
+        assert process.poll() is None  # it kept running all along
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(10)
+        process.stdout.close()
+        process.stderr.close()
 
 
 # -- start-up refusals -------------------------------------------------------------------------

@@ -93,6 +93,17 @@ class NotFound(ProtocolError):
     status_code = 404
 
 
+class TemporarilyUnavailable(ProtocolError):
+    """RFC 6749 §4.1.2.1's code: the database is away; the client retries after a while."""
+
+    error = "temporarily_unavailable"
+    status_code = 503
+
+    def __init__(self, description: str = "", *, retry_after: int) -> None:
+        super().__init__(description)
+        self.retry_after = retry_after
+
+
 class TooManyRequests(ProtocolError):
     error = "too_many_requests"
     status_code = 429

@@ -7,8 +7,9 @@ from starlette.exceptions import HTTPException
 
 from ..core import Core
 from ..errors import ProtocolError
+from ..storage import DatabaseUnavailable
 from . import api_tokens, planner_site, token_service, web_services
-from .responses import http_error_handler, protocol_error_handler
+from .responses import http_error_handler, protocol_error_handler, unavailable_handler
 
 
 def create_app(core: Core) -> Starlette:
@@ -18,7 +19,11 @@ def create_app(core: Core) -> Starlette:
         *web_services.routes(core),
         *planner_site.routes(core),
     ]
-    handlers = {ProtocolError: protocol_error_handler, HTTPException: http_error_handler}
+    handlers = {
+        ProtocolError: protocol_error_handler,
+        HTTPException: http_error_handler,
+        DatabaseUnavailable: unavailable_handler,
+    }
     app = Starlette(routes=routes, exception_handlers=handlers)
     app.state.core = core
     return app

@@ -16,6 +16,7 @@ from ..errors import (
     MissingCredentials,
     PayloadTooLarge,
     ProtocolError,
+    TemporarilyUnavailable,
     TooManyRequests,
 )
 
@@ -28,7 +29,7 @@ def error_response(exc: ProtocolError) -> Response:
     challenge = _challenge(exc)
     if challenge:
         headers["WWW-Authenticate"] = challenge
-    if isinstance(exc, TooManyRequests):
+    if isinstance(exc, TooManyRequests | TemporarilyUnavailable):
         headers["Retry-After"] = str(exc.retry_after)
     if isinstance(exc, MissingCredentials):
         return Response(status_code=exc.status_code, headers=headers)
@@ -44,6 +45,17 @@ def _challenge(exc: ProtocolError) -> str | None:
     if isinstance(exc, InvalidToken) or exc.error == "insufficient_scope":
         return f'Bearer realm="planner", error="{exc.error}"'
     return None
+
+
+# Seconds a client waits before retrying while the database is away.
+UNAVAILABLE_RETRY_AFTER = 2
+
+
+async def unavailable_handler(request: Request, exc: Exception) -> Response:
+    """The database is away (storage.DatabaseUnavailable): 503, retry shortly."""
+    return error_response(
+        TemporarilyUnavailable("the database is unavailable", retry_after=UNAVAILABLE_RETRY_AFTER)
+    )
 
 
 async def protocol_error_handler(request: Request, exc: Exception) -> Response:

@@ -11,12 +11,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import json
 import logging
 import secrets
 import time
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Coroutine, Iterator
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import asyncpg
 
@@ -78,6 +79,37 @@ def unavailable_as_one_line(location: DatabaseLocation) -> Iterator[None]:
         raise DatabaseUnavailable(f"{where} refused the connection: {first_line}") from None
 
 
+# What a lost or refused connection raises (the database stopped, restarting, unreachable).
+CONNECTION_LOST = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.InterfaceError,
+)
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _reachable(
+    method: Callable[Concatenate[PostgresStore, P], Coroutine[Any, Any, R]],
+) -> Callable[Concatenate[PostgresStore, P], Coroutine[Any, Any, R]]:
+    """A lost connection becomes DatabaseUnavailable (the apps answer 503 and the pool
+    reconnects on a later call); any other refusal (a constraint) stays what it is. Every
+    write is one transaction, so a connection lost mid-way leaves nothing half-written."""
+
+    @functools.wraps(method)
+    async def call(self: PostgresStore, *args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return await method(self, *args, **kwargs)
+        except CONNECTION_LOST as exc:
+            where = f"{self._location.host}:{self._location.port}"
+            reason = getattr(exc, "strerror", None) or type(exc).__name__
+            raise DatabaseUnavailable(f"PostgreSQL at {where} is unavailable: {reason}") from None
+
+    return call
+
+
 class PostgresStore:
     def __init__(self, pool: asyncpg.Pool, location: DatabaseLocation) -> None:
         self._pool = pool
@@ -118,6 +150,7 @@ class PostgresStore:
 
     # -- legal entities and API keys ---------------------------------------------------------
 
+    @_reachable
     async def add_entity(self, entity: Entity) -> None:
         await self._pool.execute(
             "INSERT INTO entities VALUES ($1, $2, $3, $4, $5)",
@@ -128,14 +161,17 @@ class PostgresStore:
             entity.created,
         )
 
+    @_reachable
     async def get_entity(self, entity_id: str) -> Entity | None:
         row = await self._pool.fetchrow("SELECT * FROM entities WHERE id = $1", entity_id)
         return _entity(row) if row else None
 
+    @_reachable
     async def list_entities(self) -> list[Entity]:
         rows = await self._pool.fetch("SELECT * FROM entities ORDER BY created, id")
         return [_entity(r) for r in rows]
 
+    @_reachable
     async def add_api_key(self, key: ApiKey) -> None:
         await self._pool.execute(
             "INSERT INTO api_keys VALUES ($1, $2, $3, $4)",
@@ -145,21 +181,25 @@ class PostgresStore:
             key.revoked,
         )
 
+    @_reachable
     async def get_api_key(self, key_id: str) -> ApiKey | None:
         row = await self._pool.fetchrow("SELECT * FROM api_keys WHERE key_id = $1", key_id)
         return ApiKey(**dict(row)) if row else None
 
+    @_reachable
     async def list_api_keys(self, entity_id: str) -> list[ApiKey]:
         rows = await self._pool.fetch(
             "SELECT * FROM api_keys WHERE entity_id = $1 ORDER BY created", entity_id
         )
         return [ApiKey(**dict(r)) for r in rows]
 
+    @_reachable
     async def revoke_api_key(self, key_id: str, when: float) -> bool:
         return await self._changed(
             "UPDATE api_keys SET revoked = $1 WHERE key_id = $2 AND revoked IS NULL", when, key_id
         )
 
+    @_reachable
     async def remember_nonce(self, key_id: str, nonce: str, expires: float, now: float) -> None:
         await self._maybe_sweep(now)
         taken = await self._pool.fetchval(
@@ -184,6 +224,7 @@ class PostgresStore:
 
     # -- API tokens ----------------------------------------------------------------------------
 
+    @_reachable
     async def add_api_token(self, record: ApiTokenRecord) -> None:
         await self._pool.execute(
             "INSERT INTO api_tokens VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -199,29 +240,35 @@ class PostgresStore:
             record.disabled,
         )
 
+    @_reachable
     async def get_api_token(self, token_id: str) -> ApiTokenRecord | None:
         row = await self._pool.fetchrow("SELECT * FROM api_tokens WHERE id = $1", token_id)
         return _api_token(row) if row else None
 
+    @_reachable
     async def list_api_tokens(self, entity_id: str) -> list[ApiTokenRecord]:
         rows = await self._pool.fetch(
             "SELECT * FROM api_tokens WHERE entity_id = $1 ORDER BY created, id", entity_id
         )
         return [_api_token(r) for r in rows]
 
+    @_reachable
     async def set_api_token_disabled(self, token_id: str, disabled: bool) -> bool:
         return await self._changed(
             "UPDATE api_tokens SET disabled = $1 WHERE id = $2", disabled, token_id
         )
 
+    @_reachable
     async def touch_api_token(self, token_id: str, when: float) -> None:
         await self._changed("UPDATE api_tokens SET last_used = $1 WHERE id = $2", when, token_id)
 
+    @_reachable
     async def delete_api_token(self, token_id: str) -> bool:
         return await self._changed("DELETE FROM api_tokens WHERE id = $1", token_id)
 
     # -- assets --------------------------------------------------------------------------------
 
+    @_reachable
     async def add_asset(self, asset: Asset, answer: AnswerRecord | None = None) -> None:
         async with self._pool.acquire() as conn, conn.transaction():
             await conn.execute(
@@ -239,10 +286,12 @@ class PostgresStore:
             await _keep_answer(conn, answer)
             await self._announce(conn, asset, deleted=False)
 
+    @_reachable
     async def get_asset(self, asset_id: str) -> Asset | None:
         row = await self._pool.fetchrow("SELECT * FROM assets WHERE id = $1", asset_id)
         return _asset(row) if row else None
 
+    @_reachable
     async def list_assets(
         self, entity_id: str, owner_ids: tuple[str | None, ...], *, after: str = "", limit: int = 50
     ) -> list[Asset]:
@@ -262,6 +311,7 @@ class PostgresStore:
         )
         return [_asset(r) for r in rows]
 
+    @_reachable
     async def update_asset(self, asset: Asset, answer: AnswerRecord | None = None) -> bool:
         async with self._pool.acquire() as conn, conn.transaction():
             changed = _count(
@@ -282,6 +332,7 @@ class PostgresStore:
                 await self._announce(conn, asset, deleted=False)
             return changed > 0
 
+    @_reachable
     async def delete_asset(self, asset_id: str, answer: AnswerRecord | None = None) -> bool:
         async with self._pool.acquire() as conn, conn.transaction():
             row = await conn.fetchrow("DELETE FROM assets WHERE id = $1 RETURNING *", asset_id)
@@ -292,6 +343,7 @@ class PostgresStore:
 
     # -- idempotency keys ----------------------------------------------------------------------
 
+    @_reachable
     async def claim_idempotency_key(
         self, scope: str, key: str, request_hash: str, now: float, lease: float
     ) -> IdempotentAnswer | Reservation:
@@ -313,6 +365,7 @@ class PostgresStore:
             _headers(row["headers"]),
         )  # fmt: skip
 
+    @_reachable
     async def release_idempotency_key(self, reservation: Reservation) -> None:
         await self._changed(
             "DELETE FROM idempotency_keys"
@@ -364,10 +417,12 @@ class PostgresStore:
 
     # -- the shared signing key ring -----------------------------------------------------------
 
+    @_reachable
     async def list_signing_keys(self) -> list[SigningKeyRecord]:
         rows = await self._pool.fetch("SELECT * FROM signing_keys ORDER BY created, kid")
         return [SigningKeyRecord(**dict(r)) for r in rows]
 
+    @_reachable
     async def add_signing_key(
         self, record: SigningKeyRecord, *, drop_old: bool = False, first: bool = False
     ) -> bool:
