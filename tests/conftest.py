@@ -83,3 +83,11 @@ def postgres_server() -> Iterator[PostgresServer]:
     server = started_postgres()
     yield server
     server.destroy()
+
+
+@pytest.fixture
+def own_postgres() -> Iterator[PostgresServer]:
+    """A PostgreSQL of the test's own, which it may stop and start (fault tests)."""
+    server = started_postgres()
+    yield server
+    server.destroy()

@@ -19,7 +19,6 @@ import pytest
 from websockets.sync.client import connect
 
 from planner_bridge.signatures import sign_request
-from postgres_server import PostgresServer, started_postgres
 from support import wait_until
 from test_cli import SCRIPT, _first_line_url, assert_one_line_refusal, environment
 
@@ -218,14 +217,6 @@ def test_an_asset_written_through_one_instance_reaches_live_clients_of_the_other
 
 
 # -- the database goes away and comes back -------------------------------------------------------
-
-
-@pytest.fixture
-def own_postgres() -> Iterator[PostgresServer]:
-    """A PostgreSQL of this test's own, which it may stop and start."""
-    server = started_postgres()
-    yield server
-    server.destroy()
 
 
 def test_writes_answer_503_while_the_database_is_down_then_resume(own_postgres, shared, tmp_path):

@@ -23,6 +23,7 @@ from planner_bridge.storage import (
     Asset,
     AsyncStore,
     Conflict,
+    DatabaseUnavailable,
     Entity,
     IdempotentAnswer,
     Reservation,
@@ -634,6 +635,38 @@ async def test_postgresql_instances_hear_each_others_asset_changes(postgres_serv
     finally:
         await writer.close()
         await reader.close()
+
+
+async def test_a_feed_cut_by_a_database_restart_listens_again_and_catches_up(
+    own_postgres, tmp_path
+):
+    url = own_postgres.create_database("restart")
+    writer, reader = await open_store(url, tmp_path), await open_store(url, tmp_path)
+    heard: list[str] = []
+    await reader.watch_assets(lambda asset, deleted: heard.append(asset.id))
+    try:
+        await writer.add_asset(asset("a1"))
+        await until(lambda: heard == ["a1"])
+        await asyncio.to_thread(own_postgres.stop)
+        await asyncio.to_thread(own_postgres.start, own_postgres.port)
+        for attempt in range(100):  # the writer's pool reconnects on a later call
+            try:
+                await writer.add_asset(asset("a2"))
+                break
+            except DatabaseUnavailable:
+                await asyncio.sleep(0.05)
+        await writer.add_asset(asset("a3"))
+        await until(lambda: heard == ["a1", "a2", "a3"])  # a2 may precede the new LISTEN
+    finally:
+        await writer.close()
+        await reader.close()
+
+
+async def until(condition, timeout: float = 10) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
+        await asyncio.sleep(0.02)
 
 
 # -- SQLite specifics -----------------------------------------------------------------------------

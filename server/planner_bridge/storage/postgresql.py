@@ -8,14 +8,10 @@ taken by one `INSERT ... ON CONFLICT` statement, never by a read followed by a w
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import dataclasses
 import functools
 import json
-import logging
 import secrets
-import time
 from collections.abc import Callable, Coroutine, Iterator
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
@@ -34,13 +30,12 @@ from . import (
     IdempotentAnswer,
     Reservation,
     SigningKeyRecord,
+    changes,
 )
 from .location import DatabaseLocation
 from .migrations import migrate_postgresql
 
 CONNECT_TIMEOUT = 10  # seconds
-CHANGES_CHANNEL = "planner_bridge_asset_changes"
-CHANGES_KEPT = 300  # seconds: long enough for every instance to have read a change
 
 # Expired nonces and idempotency keys are swept once every this many inserts (per instance).
 SWEEP_EVERY = 256
@@ -117,9 +112,7 @@ class PostgresStore:
         self._inserts = 0
         # Tells this process's asset changes from the others' (NOTIFY reaches the sender too).
         self._origin = secrets.token_hex(8)
-        self._listening: asyncpg.Connection | None = None
-        self._changes: asyncio.Queue[int] = asyncio.Queue()
-        self._teller: asyncio.Task[None] | None = None
+        self._feed = changes.ChangeFeed(pool, location, self._origin)
 
     @classmethod
     async def open(cls, location: DatabaseLocation, *, max_connections: int = 10) -> PostgresStore:
@@ -137,12 +130,7 @@ class PostgresStore:
         return cls(pool, location)
 
     async def close(self) -> None:
-        if self._teller is not None:
-            self._teller.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._teller
-        if self._listening is not None:
-            await self._listening.close()
+        await self._feed.stop()
         await self._pool.close()
 
     async def _changed(self, sql: str, *args: Any) -> bool:
@@ -218,9 +206,7 @@ class PostgresStore:
         if self._inserts % SWEEP_EVERY == 0:
             await self._pool.execute("DELETE FROM nonces WHERE expires <= $1", now)
             await self._pool.execute("DELETE FROM idempotency_keys WHERE expires <= $1", now)
-            await self._pool.execute(
-                "DELETE FROM asset_changes WHERE created <= $1", time.time() - CHANGES_KEPT
-            )
+            await changes.forget_old(self._pool)
 
     # -- API tokens ----------------------------------------------------------------------------
 
@@ -378,42 +364,10 @@ class PostgresStore:
     # -- asset changes, for the other instances' live channels -------------------------------
 
     async def _announce(self, conn: asyncpg.Connection, asset: Asset, *, deleted: bool) -> None:
-        """Record the change and notify, in the write's transaction: NOTIFY is delivered at
-        commit, so the others hear of exactly the writes that happened."""
-        seq = await conn.fetchval(
-            "INSERT INTO asset_changes (origin, asset, deleted, created)"
-            " VALUES ($1, $2, $3, $4) RETURNING seq",
-            self._origin,
-            json.dumps(dataclasses.asdict(asset)),
-            deleted,
-            time.time(),
-        )
-        await conn.execute("SELECT pg_notify($1, $2)", CHANGES_CHANNEL, f"{self._origin} {seq}")
+        await changes.announce(conn, self._origin, asset, deleted)
 
     async def watch_assets(self, listener: AssetListener) -> None:
-        if self._listening is not None:
-            return
-        self._listening = await connect(self._location)
-        await self._listening.add_listener(CHANGES_CHANNEL, self._heard)
-        self._teller = asyncio.create_task(self._tell(listener))
-
-    def _heard(self, _conn: object, _pid: int, _channel: str, payload: object) -> None:
-        origin, _, seq = str(payload).partition(" ")
-        if origin != self._origin and seq.isdigit():
-            self._changes.put_nowait(int(seq))
-
-    async def _tell(self, listener: AssetListener) -> None:
-        """One change at a time, in commit order."""
-        while True:
-            seq = await self._changes.get()
-            try:
-                row = await self._pool.fetchrow(
-                    "SELECT asset, deleted FROM asset_changes WHERE seq = $1", seq
-                )
-                if row is not None:
-                    listener(Asset(**json.loads(row["asset"])), row["deleted"])
-            except Exception:
-                logging.getLogger(__name__).exception("could not pass on asset change %d", seq)
+        await self._feed.start(listener)
 
     # -- the shared signing key ring -----------------------------------------------------------
 
