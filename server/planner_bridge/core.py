@@ -28,7 +28,8 @@ class Core:
     verifier: TokenVerifier
     entities: EntityRegistry
     signatures: SignatureVerifier
-    # Failed client authentications (signatures, Basic) and failed API-token exchanges.
+    # Failed client authentications (signatures, Basic) and failed API-token exchanges, each
+    # counted per client address only (never per key id: that is public).
     client_failures: FailureLimiter
     exchange_failures: FailureLimiter
 

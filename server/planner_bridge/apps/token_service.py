@@ -105,8 +105,8 @@ class ClientCredentialsEndpoint:
         """The JSON answer; the limiter is consulted before the body is even read."""
         authorization, content_type, length = _token_headers(scope["headers"])
         credentials = basic_credentials(authorization)
-        subjects = _failure_subjects(scope, credentials)
-        self.failures.check(*subjects)
+        subject = _failure_subject(scope)
+        self.failures.check(subject)
         body = await _read_form_body(receive, length)
         if body is None:
             return None
@@ -115,7 +115,7 @@ class ClientCredentialsEndpoint:
         try:
             key, entity = self.grant.authenticate(credentials)
         except InvalidClient:
-            self.failures.record_failure(*subjects)
+            self.failures.record_failure(subject)
             raise
         unsigned = self.grant.prepare(rights, form, key, entity)
         minted = unsigned.signed(await self.signatures.sign(unsigned))
@@ -152,11 +152,11 @@ def _token_headers(
     return authorization, content_type, length
 
 
-def _failure_subjects(scope: Scope, credentials: tuple[str, str] | None) -> tuple[str, str]:
-    """What failures are counted against: the client's address and the key it claims."""
+def _failure_subject(scope: Scope) -> str:
+    """What failures are counted against: the client's address, never the key it claims (a
+    public key id must not let a stranger lock out its holder)."""
     client = scope.get("client")
-    claimed = credentials[0][:64] if credentials else "-"
-    return f"addr:{client[0] if client else 'unknown'}", f"key:{claimed}"
+    return f"addr:{client[0] if client else 'unknown'}"
 
 
 async def _read_form_body(receive: Receive, declared: bytes | None) -> bytes | None:
