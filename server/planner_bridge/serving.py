@@ -40,6 +40,9 @@ def url_of(sock: socket.socket, host: str | None = None) -> str:
 def make_server(app: Any, **config: Any) -> uvicorn.Server:
     config.setdefault("log_level", "warning")
     config.setdefault("access_log", False)  # an access log would be one more place for secrets
+    # Client addresses are found by `addresses.TrustedProxies` alone, from the real peer: uvicorn
+    # would otherwise believe X-Forwarded-For from 127.0.0.1 and rewrite the peer before we see it.
+    config["proxy_headers"] = False
     server = uvicorn.Server(uvicorn.Config(app, lifespan="off", **config))
     return server
 

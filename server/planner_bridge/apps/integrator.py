@@ -25,6 +25,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from ..accounts import UserBook
+from ..addresses import TrustedProxies, brake_subject
 from ..client import IssuedToken, TokenClient, TokenServiceError
 from ..clock import Clock, SystemClock
 from ..errors import InvalidGrant, InvalidRequest, ProtocolError
@@ -37,7 +38,6 @@ from .responses import (
     protocol_error_handler,
     read_body,
 )
-from .signed import client_address
 
 # Same-origin proof for fetch() calls: a cross-site form or <img> cannot set a custom header,
 # and a cross-origin fetch() that sets one needs a CORS preflight we never grant.
@@ -70,6 +70,8 @@ class HostConfig:
     token_ttl: int = 3600  # the lifetime asked for (settings.demo_token_ttl)
     answer_deadline_ms: int | None = None  # embedPlanner's answerDeadlineMs; None: its default
     clock: Clock = dataclasses.field(default_factory=SystemClock)
+    # Whose X-Forwarded-For the login brakes believe (PLANNER_BRIDGE_TRUSTED_PROXIES).
+    proxies: TrustedProxies = dataclasses.field(default_factory=TrustedProxies)
 
     def __post_init__(self) -> None:
         deadline = self.answer_deadline_ms
@@ -128,7 +130,10 @@ class Host:
         require_same_origin(request, self.config.host_url, header=False)
         form = await request.form()
         username, password = str(form.get("username", "")), str(form.get("password", ""))
-        subjects = (f"addr:{client_address(request)}", f"user:{username}")
+        subjects = (
+            brake_subject(self.config.proxies.client_address(request.scope)),
+            f"user:{username}",
+        )
         self.login_failures.check(*subjects)
         # scrypt takes tens of milliseconds on purpose: not on the event loop.
         user = await run_in_threadpool(self.users.check, username, password)

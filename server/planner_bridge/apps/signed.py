@@ -10,10 +10,6 @@ from ..signatures import SignedCaller
 from .responses import read_body
 
 
-def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
-
-
 async def authenticate_signed(request: Request, core: Core) -> tuple[SignedCaller, bytes]:
     """The verified caller and the exact body it signed; failures are counted and braked.
 
@@ -22,7 +18,7 @@ async def authenticate_signed(request: Request, core: Core) -> tuple[SignedCalle
     limiter is consulted first so that a braked address learns nothing more, not even whether
     this guess was right.
     """
-    subject = f"addr:{client_address(request)}"
+    subject = core.brake_subject(request.scope)
     core.client_failures.check(subject)
     body = await read_body(request)
     try:

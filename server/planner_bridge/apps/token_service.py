@@ -87,6 +87,7 @@ class ClientCredentialsEndpoint:
     def __init__(self, core: Core, grant: ClientCredentialsGrant) -> None:
         self.grant = grant
         self.failures = core.client_failures
+        self.brake_subject = core.brake_subject
         self._tails: dict[tuple[Any, ...], bytes] = {}
         self.signatures = SigningBatch()
 
@@ -105,7 +106,9 @@ class ClientCredentialsEndpoint:
         """The JSON answer; the limiter is consulted before the body is even read."""
         authorization, content_type, length = _token_headers(scope["headers"])
         credentials = basic_credentials(authorization)
-        subject = _failure_subject(scope)
+        # The client's address, never the key it claims: a public key id must not let a
+        # stranger lock out its holder.
+        subject = self.brake_subject(scope)
         self.failures.check(subject)
         body = await _read_form_body(receive, length)
         if body is None:
@@ -150,13 +153,6 @@ def _token_headers(
         elif name == b"content-length":
             length = value if length is None else length
     return authorization, content_type, length
-
-
-def _failure_subject(scope: Scope) -> str:
-    """What failures are counted against: the client's address, never the key it claims (a
-    public key id must not let a stranger lock out its holder)."""
-    client = scope.get("client")
-    return f"addr:{client[0] if client else 'unknown'}"
 
 
 async def _read_form_body(receive: Receive, declared: bytes | None) -> bytes | None:
