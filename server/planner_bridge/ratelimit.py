@@ -58,6 +58,15 @@ class FailureLimiter:
             while len(self._failures) > MAX_TRACKED:
                 self._failures.popitem(last=False)
 
+    def recent(self, subject: str) -> int:
+        """How many failures of this subject are in the window (at most `max_failures`)."""
+        if subject not in self._failures:
+            return 0
+        now = self.clock.now()
+        with self._lock:
+            times = self._failures.get(subject) or deque()
+            return sum(1 for t in times if t > now - self.window)
+
     def _wait(self, subject: str, now: float) -> float:
         times = self._failures.get(subject)
         if not times:
