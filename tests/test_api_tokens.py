@@ -4,6 +4,7 @@ forgeries and altered copies, the exchange brake, and the README's background-jo
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -20,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from planner_bridge.api_tokens import DAY, ApiTokens
+from planner_bridge.api_tokens import DAY, ApiTokens, new_record
 from planner_bridge.clock import FrozenClock
 from planner_bridge.core import Core
 from planner_bridge.errors import InvalidToken
@@ -166,6 +167,75 @@ def test_write_rights_need_an_entity_allowed_to_write(planner, readonly_shop):
     assert listed(planner, readonly_shop) == {}
     read_only = create_token(planner, readonly_shop, rights=["read"])
     assert split(read_only["token"])[1]["scope"] == "read"
+
+
+def test_an_api_token_never_keeps_write_when_its_entity_may_not_write(planner, readonly_shop):
+    # A record granting write under an entity without --allow-write (its permission withdrawn
+    # after the token was issued, or a record written by hand): the exchange hands out read.
+    core = planner.core
+    record = new_record(
+        dataclasses.replace(readonly_shop.entity, allow_write=True),
+        now=int(core.clock.now()),
+        name="old sync",
+        user_id="alice",
+        rights=["read", "write"],
+        expires_in_days=30,
+    )
+    core.store.add_api_token(record)
+    token = core.issuer.mint_api_token(
+        token_id=record.id,
+        entity_id=record.entity_id,
+        user_id=record.user_id,
+        rights=record.rights,
+        issued_at=int(record.created),
+        expires_at=int(record.expires or 0),
+    ).token
+    assert split(token)[1]["scope"] == "read write"
+    answer = exchange(planner, token)
+    assert answer.status_code == 200, answer.text
+    access = answer.json()["access_token"]
+    assert core.verifier.verify_access_token(access).rights == ("read",)
+    write = httpx.post(
+        planner.url + "/v1/assets",
+        json={"name": "x", "kind": "y"},
+        headers={"Authorization": f"Bearer {access}"},
+    )
+    assert write.status_code == 403 and write.json()["error"] == "insufficient_scope"
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda record: {"entity_id": "ent_other"},
+        lambda record: {"user_id": "mallory"},
+        lambda record: {"rights": ("read", "write")},
+        lambda record: {"issued_at": int(record.created) - 60},
+        lambda record: {"expires_at": int(record.created) + 3650 * DAY},
+    ],
+    ids=["entity", "sub", "scope", "iat", "exp"],
+)
+def test_the_exchange_refuses_a_validly_signed_token_that_disagrees_with_its_record(
+    planner, shop, change
+):
+    # Signed with the planner's own key (as a leaked signing key, or a bug in minting, would
+    # allow), under the genuine jti: only the comparison with the stored record refuses it.
+    created = create_token(planner, shop, rights=["read"])
+    record = planner.core.store.get_api_token(created["id"])
+    assert record is not None and record.expires is not None
+    claims: dict[str, Any] = {
+        "token_id": record.id,
+        "entity_id": record.entity_id,
+        "user_id": record.user_id,
+        "rights": record.rights,
+        "issued_at": int(record.created),
+        "expires_at": int(record.expires),
+    }
+    twin = planner.core.issuer.mint_api_token(**claims).token
+    assert exchange(planner, twin).status_code == 200  # the same claims, signed anew: fine
+    altered = planner.core.issuer.mint_api_token(**{**claims, **change(record)}).token
+    refused = exchange(planner, altered)
+    assert_invalid_token(refused)
+    assert "does not match its record" in refused.json()["error_description"]
 
 
 @pytest.mark.parametrize(
