@@ -58,6 +58,8 @@ def test_an_unreadable_hop_is_blamed_on_the_proxy_that_passed_it():
 def test_addresses_are_normalised_and_ipv6_is_braked_per_64():
     proxies = TrustedProxies.parse("::1")
     assert proxies.client_address(scope("::1", "[2001:DB8::1]")) == "2001:db8::1"
+    assert proxies.client_address(scope("::1", "[2001:db8::1]:443")) == "2001:db8::1"
+    assert proxies.client_address(scope("::1", "203.0.113.9:5000")) == "203.0.113.9"
     assert proxies.client_address(scope("::ffff:127.0.0.9")) == "127.0.0.9"
     assert brake_subject("2001:db8::1") == brake_subject("2001:db8::ffff:1")
     assert brake_subject("2001:db8::1") != brake_subject("2001:db8:0:1::1")

@@ -38,8 +38,10 @@ def parse_networks(text: str) -> tuple[Network, ...]:
 
 def _address(text: str) -> Address | None:
     text = text.strip()
-    if text.startswith("[") and text.endswith("]"):
-        text = text[1:-1]
+    if text.startswith("["):  # "[v6]" or "[v6]:port", as some proxies write them
+        text = text[1:].partition("]")[0]
+    elif text.count(":") == 1:  # "v4:port"
+        text = text.partition(":")[0]
     try:
         address = ipaddress.ip_address(text)
     except ValueError:
