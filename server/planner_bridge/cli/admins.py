@@ -11,8 +11,9 @@ import sys
 from typing import Any
 
 from ..admins import AdminBook
+from ..clock import utc_minute
 from ..store import Administrator
-from .common import CommandError, emit, open_core, when
+from .common import CommandError, emit, open_core
 
 
 def register(commands: Any, parent: argparse.ArgumentParser) -> None:
@@ -65,7 +66,7 @@ def _admin_json(admin: Administrator) -> dict[str, Any]:
 
 def list_admins(args: argparse.Namespace) -> None:
     admins = _book(args).of_entity(args.entity)
-    lines = [f"{a.username}  created {when(a.created)}" for a in admins]
+    lines = [f"{a.username}  created {utc_minute(a.created)}" for a in admins]
     emit(args, [_admin_json(a) for a in admins], "\n".join(lines) or "no administrators")
 
 

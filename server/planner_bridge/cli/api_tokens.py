@@ -15,10 +15,11 @@ import sys
 from typing import Any
 
 from ..api_tokens import ApiTokens, describe, expires_at
+from ..clock import utc_minute
 from ..core import Core
 from ..errors import ProtocolError
 from ..store import ApiTokenRecord
-from .common import CommandError, emit, open_core, when
+from .common import CommandError, emit, open_core
 
 
 def register(commands: Any, parent: argparse.ArgumentParser) -> None:
@@ -110,7 +111,7 @@ def _created_text(record: ApiTokenRecord, token: str) -> str:
     return (
         f"api token  {record.id}  {record.name}\n"
         f"user       {record.user_id} ({record.user_name})  rights {','.join(record.rights)}\n"
-        f"expires    {when(record.expires, 'never')}\n"
+        f"expires    {utc_minute(record.expires, 'never')}\n"
         f"token      {token}\n"
         "The token is shown only now; keep it where the background job runs."
     )
@@ -123,7 +124,7 @@ def list_tokens(args: argparse.Namespace) -> None:
     records = tokens.of_entity(args.entity)
     lines = [
         f"{r.id}  {r.name}  user={r.user_id}  rights={','.join(r.rights)}"
-        f"  expires={when(r.expires, 'NEVER')}  last-used={when(r.last_used, '-')}"
+        f"  expires={utc_minute(r.expires, 'NEVER')}  last-used={utc_minute(r.last_used, '-')}"
         f"{'  DISABLED' if r.disabled else ''}"
         for r in records
     ]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import datetime
 import json
 import os
 from typing import Any
@@ -65,11 +64,3 @@ def open_core(args: argparse.Namespace) -> Core:
 def emit(args: argparse.Namespace, data: Any, text: str) -> None:
     """Print `data` as JSON under --json, else the human line(s) `text`."""
     print(json.dumps(data, indent=2) if args.json else text)
-
-
-def when(epoch: float | None, none: str = "-") -> str:
-    """A moment as lists print it (UTC, to the minute); `none` when there is none."""
-    if epoch is None:
-        return none
-    moment = datetime.datetime.fromtimestamp(epoch, datetime.UTC)
-    return moment.strftime("%Y-%m-%d %H:%M UTC")

@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from ..clock import utc_minute
 from ..errors import ProtocolError
 from ..store import ApiKey, Entity
-from .common import CommandError, emit, open_core, when
+from .common import CommandError, emit, open_core
 
 
 def register(commands: Any, parent: argparse.ArgumentParser) -> None:
@@ -127,8 +128,8 @@ def list_keys(args: argparse.Namespace) -> None:
         raise LookupError(f"no such entity: {args.entity}")
     keys = core.store.list_api_keys(args.entity)
     lines = [
-        f"{k.key_id}  created {when(k.created)}  last used {when(k.last_used, 'never')}"
-        f"  {'revoked ' + when(k.revoked) if k.revoked else 'active'}  {k.comment or '-'}"
+        f"{k.key_id}  created {utc_minute(k.created)}  last used {utc_minute(k.last_used, 'never')}"
+        f"  {'revoked ' + utc_minute(k.revoked) if k.revoked else 'active'}  {k.comment or '-'}"
         for k in keys
     ]
     emit(args, [key_json(k) for k in keys], "\n".join(lines) or "no API keys")
