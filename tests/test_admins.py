@@ -135,6 +135,15 @@ def test_a_session_ends_after_8_hours_however_busy(book, entity_id, store, clock
     assert sessions.resolve(session_id) is None
 
 
+def test_a_sign_in_sweeps_sessions_nobody_signed_out_of(book, entity_id, store, clock):
+    sessions = SessionBook(store, clock)
+    admin, _ = book.create(entity_id, "ada")
+    abandoned = sessions.open(admin)
+    clock.advance(IDLE_SECONDS)
+    sessions.open(admin)
+    assert store.get_admin_session(id_hash(abandoned)) is None
+
+
 def test_unknown_and_absurd_session_ids_resolve_to_nobody(store, clock):
     sessions = SessionBook(store, clock)
     assert sessions.resolve(None) is None

@@ -190,6 +190,17 @@ def test_admin_session_round_trip_touch_and_delete(with_entity):
     assert store.delete_admin_session("h1") is False
 
 
+def test_sweeping_admin_sessions_drops_only_idle_or_old_ones(with_entity):
+    store = with_entity
+    store.add_admin(admin("ada"))
+    store.add_admin_session(session("idle", last_seen=NOW - 100))
+    store.add_admin_session(session("old", created=NOW - 1000, last_seen=NOW))
+    store.add_admin_session(session("live", created=NOW - 10, last_seen=NOW))
+    assert store.sweep_admin_sessions(seen_before=NOW - 50, opened_before=NOW - 500) == 2
+    assert store.get_admin_session("live") is not None
+    assert store.get_admin_session("idle") is None and store.get_admin_session("old") is None
+
+
 def test_deleting_an_admin_ends_its_sessions(with_entity):
     store = with_entity
     store.add_admin(admin("ada"))

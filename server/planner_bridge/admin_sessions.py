@@ -44,6 +44,8 @@ class SessionBook:
         """A new session for `admin`; the id returned goes into the cookie and nowhere else."""
         session_id = secrets.token_urlsafe(SESSION_ID_BYTES)
         now = self.clock.now()
+        # Sessions nobody signed out of would otherwise stay forever; sign-ins are rare.
+        self.store.sweep_admin_sessions(now - IDLE_SECONDS, now - ABSOLUTE_SECONDS)
         row = AdminSession(id_hash(session_id), admin.username, admin.entity_id, now, now)
         self.store.add_admin_session(row)
         return session_id

@@ -250,6 +250,13 @@ class SQLiteStore:
     def delete_admin_session(self, id_hash: str) -> bool:
         return self._changed("DELETE FROM admin_sessions WHERE id_hash = ?", id_hash)
 
+    def sweep_admin_sessions(self, seen_before: float, opened_before: float) -> int:
+        with self._tx() as db:
+            return db.execute(
+                "DELETE FROM admin_sessions WHERE last_seen <= ? OR created <= ?",
+                (seen_before, opened_before),
+            ).rowcount
+
     def remember_nonce(self, key_id: str, nonce: str, expires: float, now: float) -> None:
         # Not durable (WAL, synchronous NORMAL: still atomic, and safe from a process crash):
         # an fsync here was most of a signed request's cost. What a power cut can lose is the
