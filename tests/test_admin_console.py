@@ -10,10 +10,12 @@ import re
 import httpx
 import pytest
 from starlette.requests import Request
+from starlette.responses import Response
 
+from planner_bridge.admin_sessions import SessionBook
 from planner_bridge.admins import AdminBook
 from planner_bridge.api_tokens import ApiTokens
-from planner_bridge.apps.admin_session import USERNAME_FAILURES, SignInBrakes
+from planner_bridge.apps.admin_session import USERNAME_FAILURES, Guard, SignInBrakes
 from planner_bridge.clock import FrozenClock
 from planner_bridge.errors import TooManyRequests
 from support import PlannerServer, Shop, register_shop, wait_until
@@ -100,6 +102,14 @@ def test_the_sign_in_page_and_its_headers(planner):
     assert "Secure" not in cookie  # plain http here; see the next test for https
 
 
+def test_cookies_are_secure_when_the_planner_origin_is_https(planner):
+    guard = Guard(SessionBook(planner.core.store, planner.core.clock), secure=True)
+    response = Response()
+    guard.set_cookie(response, "pb_admin", "value")
+    cookie = response.headers["set-cookie"]
+    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=strict" in cookie
+
+
 def test_the_session_cookie_is_httponly_strict_and_holds_no_stored_value(planner, admin):
     (cookie,) = [c for c in admin.client.cookies.jar if c.name == "pb_admin"]
     assert cookie.path == "/admin/"
@@ -145,6 +155,7 @@ def test_a_generated_key_is_shown_once_and_works(planner, admin):
     assert page.status_code == 200 and page.headers["cache-control"] == "no-store"
     key_id, secret = re.search(r"Key id\s+(\S+)\s+Secret\s+(\S+)", shown_once(page)).groups()
     assert client_credentials(planner, key_id, secret) == 200
+    assert planner.core.store.get_api_key(key_id).last_used is not None  # /auth/token noted it
     later = admin.console()
     assert secret not in later.text and key_id in later.text
     assert "ERP sync, ticket 42" in later.text
