@@ -312,3 +312,12 @@ def test_too_many_failed_sign_ins_answer_429_in_words(planner, shop):
         assert statuses == [401] * USERNAME_FAILURES + [429]
         answer = client.post("/admin/sign-in", data=form)
         assert "Too many failed sign-ins" in answer.text and int(answer.headers["retry-after"]) > 0
+
+
+def test_names_are_escaped_in_the_pages(planner, sign_in_as):
+    shop = register_shop(planner.core, name="<img src=x onerror=alert(1)>")
+    admin = sign_in_as(shop, "ada")
+    admin.post("/admin/tokens", **token_fields(name="<script>alert(1)</script>"))
+    page = admin.console().text
+    assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
+    assert "<script>alert(1)" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
