@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..settings import SettingsError
-from . import api_tokens, demo, entities, serve
+from . import admins, api_tokens, demo, entities, serve
 from .common import CommandError, settings_from
 
 
@@ -33,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="planner-bridge", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     parent = common_options()
-    for module in (serve, demo, entities, api_tokens):
+    for module in (serve, demo, entities, api_tokens, admins):
         module.register(commands, parent)
     return parser
 
