@@ -116,6 +116,10 @@ async function main() {
   for (const name of LOGGED_EVENTS) {
     planner.on(name, (/** @type {any} */ content) => logEvent(name, content?.reason || ""));
   }
+  // What the planner acts for is the truth about our session, also when another tab of this
+  // shop logged in or out (the SDK's cross-tab sessions): the account bar follows it.
+  planner.on("LoginSucceeded", (/** @type {{user: User}} */ { user }) => showAccount(user));
+  planner.on("AuthenticationSucceeded", () => showAccount(null));
   planner.on("LoginRequired", () => {
     byId("login-hint").hidden = false;
     /** @type {HTMLInputElement} */ (byId("login-form").querySelector("input")).focus();
