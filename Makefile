@@ -29,8 +29,8 @@ demo: install
 	$(BIN)/planner-bridge demo --data-dir $(DATA)
 
 lint: install browser
-	$(BIN)/ruff check server tests playwright
-	$(BIN)/ruff format --check server tests playwright
+	$(BIN)/ruff check server tests playwright examples
+	$(BIN)/ruff format --check server tests playwright examples
 	$(BIN)/mypy
 	npx --yes --package typescript@5 tsc -p web
 
@@ -38,9 +38,14 @@ js-test: browser
 	node --test web/tests/
 
 # pytest exits 5 when it collected no test: that proves nothing, so it fails loudly too.
+# The example shop is its own project (examples/shop/pytest.ini): a run of its own, as an
+# integrator would run it, with only planner_bridge.testing.
 test: install browser lint js-test
 	@$(BIN)/pytest -p no:cacheprovider; status=$$?; \
 	  if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests" >&2; fi; \
+	  [ $$status -eq 0 ] || exit $$status; \
+	  $(BIN)/pytest -p no:cacheprovider examples/shop; status=$$?; \
+	  if [ $$status -eq 5 ]; then echo "make test: examples/shop collected no tests" >&2; fi; \
 	  exit $$status
 
 bench: install browser

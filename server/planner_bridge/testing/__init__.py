@@ -7,6 +7,9 @@ It gives:
   (`.url`, `.planner_url(entity_id)`, `.create_entity(name, origins, allow_write=False)` →
   `{"id", "api_key", "secret"}`, `.set_token_ttl(seconds)`, `.token_service_down()`);
 - `bridge_browser`: one headless Chromium per session (the system's, else Playwright's);
+- `ThreadedServer(build_app, url_host="localhost")`: your shop's back-end on a free port
+  (`build_app(url)` returns the ASGI app; `.url` once entered), on another origin than the
+  planner's (127.0.0.1), as in production;
 - `BridgeRecorder(page)`: the bridge events the page and its frames saw (name, origin,
   direction, time; never a token), `.wait_for(name)`, `.assert_no_token_leak()`.
 
@@ -21,6 +24,7 @@ from typing import Any
 
 import pytest
 
+from ..serving import ThreadedServer
 from .browser import CHROMIUM_ARGS, chromium_path, launch_chromium
 from .origin import PlannerOrigin
 from .recorder import JWT, RECORD_MESSAGES, BridgeEvent, BridgeRecorder
@@ -29,6 +33,7 @@ __all__ = [
     "CHROMIUM_ARGS",
     "JWT",
     "RECORD_MESSAGES",
+    "ThreadedServer",
     "BridgeEvent",
     "BridgeRecorder",
     "PlannerOrigin",
