@@ -268,6 +268,18 @@ def open_shop(page: Page, bridge: Bridge) -> FrameLocator:
     return planner
 
 
+# The planner's page as these tests read it (its hooks are listed in web/planner/app.js): the
+# one place their selectors live.
+OWN_ROWS = "[data-testid=my-assets] [data-testid=asset]"
+CATALOG_ROWS = "[data-testid=catalog] [data-testid=asset]"
+
+
+def expect_error(planner: FrameLocator, code: str) -> None:
+    """The planner shows the error named `code` (as a sentence; the name is its data-code)."""
+    expect(planner.get_by_test_id("error-box")).to_be_visible()
+    expect(planner.get_by_test_id("error")).to_have_attribute("data-code", code)
+
+
 def bridge_events(page: Page) -> list[str]:
     """The event names the shop page logged, in order."""
     return page.locator("[data-testid=bridge-log] li").evaluate_all(

@@ -129,7 +129,7 @@ def test_the_config_json_cannot_close_its_script_tag(planner):
     for raw in ("<", ">", "&", "\u2028", "\u2029"):
         assert raw not in data.removeprefix('id="planner-config">')
     assert config_of(html)["entityName"] == name
-    assert "<title>Planner · &lt;/script&gt;" in html, "the title is HTML-escaped"
+    assert "<title>Room planner · &lt;/script&gt;" in html, "the title is HTML-escaped"
 
 
 def test_json_for_html_escapes_the_five_dangerous_characters():
@@ -182,7 +182,7 @@ def test_the_page_loads_its_modules_under_its_own_csp(planner, shop):
             page.on("console", lambda m: m.type == "error" and problems.append(m.text))
             page.on("pageerror", lambda e: problems.append(str(e)))
             page.goto(f"{planner.url}/planner/?entity={shop.entity.id}")
-            expect(page.get_by_test_id("error")).to_have_text("NotEmbedded")
+            expect(page.get_by_test_id("error")).to_have_attribute("data-code", "NotEmbedded")
             expect(page.get_by_test_id("identity")).to_have_attribute("data-kind", "none")
             assert page.evaluate("typeof window.planner.api.create") == "function"
         finally:

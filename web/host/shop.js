@@ -124,6 +124,17 @@ async function main() {
     byId("login-hint").hidden = false;
     /** @type {HTMLInputElement} */ (byId("login-form").querySelector("input")).focus();
   });
+  // CloseApp: the person is done with the planner. Hide it (its state is kept) and offer it back.
+  planner.on("CloseApp", () => {
+    byId("planner").hidden = true;
+    byId("planner-closed").hidden = false;
+    byId("reopen-planner").focus();
+  });
+  byId("reopen-planner").addEventListener("click", () => {
+    byId("planner-closed").hidden = true;
+    byId("planner").hidden = false;
+    planner.iframe.focus();
+  });
   planner.on("error", (/** @type {any} */ error) => {
     logEvent("error", error.code);
     setStatus(`error: ${error.code}`);

@@ -1,6 +1,8 @@
 """The example shop on a free port, registered at a planner origin of the test's own. Everything
 here comes from planner_bridge.testing (loaded by pytest.ini) and the shop itself."""
 
+import contextlib
+
 import pytest
 from shop import create_app
 
@@ -10,15 +12,24 @@ USERS = {"alice": "correct horse"}
 
 
 @pytest.fixture
-def shop(planner_origin):
-    """The shop's URL. A real shop is registered once with `planner-bridge entity create`."""
+def start_shop(planner_origin):
+    """Start the shop (how long its planner waits for a token: `answer_deadline_ms`); its URL.
+    A real shop is registered once, with `planner-bridge entity create`."""
+    with contextlib.ExitStack() as running:
 
-    def build(url):
-        entity = planner_origin.create_entity("Example Shop", [url], allow_write=True)
-        return create_app(planner_origin.url, entity, USERS, answer_deadline_ms=1000)
+        def start(answer_deadline_ms=30_000):
+            def build(url):
+                entity = planner_origin.create_entity("Example Shop", [url], allow_write=True)
+                return create_app(planner_origin.url, entity, USERS, answer_deadline_ms)
 
-    with ThreadedServer(build, url_host="localhost") as server:
-        yield server.url
+            return running.enter_context(ThreadedServer(build, url_host="localhost")).url
+
+        yield start
+
+
+@pytest.fixture
+def shop(start_shop):
+    return start_shop()
 
 
 @pytest.fixture

@@ -69,10 +69,10 @@ def test_an_expired_token_is_asked_for_once_and_the_waiting_calls_complete(
 
 
 def test_while_the_token_service_is_down_the_planner_says_so_then_recovers(
-    page, shop, planner_origin, bridge
+    page, start_shop, planner_origin, bridge
 ):
     planner_origin.set_token_ttl(2)
-    page.goto(shop)
+    page.goto(start_shop(answer_deadline_ms=1000))
     log_in(page, bridge)
     planner = planner_of(page)
     with planner_origin.token_service_down():
