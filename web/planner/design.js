@@ -104,8 +104,9 @@ export class Design {
   /** Place a catalog item in the middle of the room. @param {Asset} source @returns {string} */
   place(source) {
     const item = this.#item(source, 0, 0, 0);
-    item.x = Math.round((ROOM.width - item.width) / 2);
-    item.y = Math.round((ROOM.depth - item.depth) / 2);
+    const step = 20 * (this.#doc.items.length % 5); // side by side, not stacked
+    item.x = Math.round(clamp((ROOM.width - item.width) / 2 + step, 0, ROOM.width - item.width));
+    item.y = Math.round(clamp((ROOM.depth - item.depth) / 2 + step, 0, ROOM.depth - item.depth));
     return this.#change((items) => [...items, item], item.key);
   }
 
