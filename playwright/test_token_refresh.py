@@ -103,6 +103,12 @@ def test_a_refused_token_is_replaced_and_each_call_replayed_once(page, bridge):
     assert names == ["B"] + [f"burst {i}" for i in range(5)]  # the renames applied in call order
     # ...because the second was sent only after the first had its final answer (its replay if
     # refused): no rename of the asset ever reached the server while another was there.
+    # The server notes a request once its answer is sent: the browser may have it first.
+    wait_until(
+        page,
+        lambda: [r.status for r in bridge.writes() if r.method == "PATCH"].count(200) >= 2,
+        "the second rename's record",
+    )
     patches = [r.status for r in bridge.writes() if r.method == "PATCH"]
     assert overtake.overtaken == 0 and patches.count(200) == 2, patches
     reasons = [m["reason"] for m in received(page) if m["event"] == "TokenExpired"]

@@ -9,6 +9,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
+from planner_bridge.apps.module_versions import script_hash
 from planner_bridge.apps.planner import create_app
 from planner_bridge.apps.planner_site import json_for_html, web_dir
 from planner_bridge.core import Core
@@ -51,7 +52,10 @@ def test_frame_ancestors_lists_exactly_the_entitys_origins(planner):
     assert response.status_code == 200
     directives = csp_directives(response)
     assert directives["frame-ancestors"] == [HOST_ORIGIN, "https://shop.example"]
-    assert directives["script-src"] == ["'self'"]
+    # 'self', and the page's one inline script, its import map, by hash.
+    import_map = re.search(r'<script type="importmap">(.*?)</script>', response.text, re.S)
+    assert import_map is not None
+    assert directives["script-src"] == ["'self'", script_hash(import_map.group(1))]
     assert "ws://" + planner.url.removeprefix("http://") in directives["connect-src"]
     assert response.headers["cache-control"] == "no-store"
     assert response.headers["x-content-type-options"] == "nosniff"
@@ -113,10 +117,12 @@ def test_the_page_has_no_inline_script(planner, shop):
     scripts = re.findall(r"<script([^>]*)>(.*?)</script>", html, re.S)
     assert scripts, "the page loads its app"
     for attributes, body in scripts:
-        if body.strip():
+        if 'type="importmap"' in attributes:  # allowed by its hash alone (the test above)
+            assert set(json.loads(body)) == {"imports"}
+        elif body.strip():
             assert 'type="application/json"' in attributes, "only data may be inline"
         else:
-            assert 'src="/planner/app.js"' in attributes
+            assert re.search(r'src="/planner/app\.js\?v=[0-9a-f]{16}"', attributes)
     assert not re.search(r"\son[a-z]+=", html), "no inline event handlers"
 
 
@@ -188,3 +194,18 @@ def test_the_page_loads_its_modules_under_its_own_csp(planner, shop):
         finally:
             browser.close()
     assert problems == []
+
+
+def test_modules_named_by_their_hash_are_cached_for_good_and_others_revalidate(planner, shop):
+    html = page(planner, shop.entity.id).text
+    preloads = re.findall(r'<link rel="modulepreload" href="([^"]+)">', html)
+    assert "/sdk/protocol.js" in " ".join(preloads) and len(preloads) >= 10
+    import_map = json.loads(re.search(r'<script type="importmap">(.*?)</script>', html).group(1))
+    assert sorted(import_map["imports"].values()) == sorted(preloads)
+    for url in preloads:
+        answer = httpx.get(planner.url + url)
+        assert answer.status_code == 200
+        assert answer.headers["cache-control"] == "public, max-age=31536000, immutable", url
+    stale = preloads[0].split("?")[0] + "?v=0000000000000000"
+    for url in (stale, "/planner/app.js", "/sdk/planner-bridge.js"):
+        assert httpx.get(planner.url + url).headers["cache-control"] == "no-cache", url

@@ -117,6 +117,9 @@ export declare class HostBridge {
   readonly ready: Promise<void>;
   /** Handle a `message` event; returns whether it was trusted and well-formed. */
   receive(event: { origin: string; source: unknown; data: unknown }): boolean;
+  /** Fetch the first token now (embedPlanner does): the planner's Ready joins this fetch, and
+   * the token is posted once the planner has said Ready or AuthenticationRequired. */
+  prefetch(): void;
   login(): Promise<PlannerUser>;
   logout(): Promise<void>;
   /** Another tab logged in or out: fetch a token and post Login or Logout if the identity changed. */

@@ -88,6 +88,11 @@ export class HostBridge {
   /** @type {(value: unknown) => void} */ #resolveReady = () => {};
   /** @type {(error: Error) => void} */ #rejectReady = () => {};
   /** @type {SessionChannel | null} */ #session = null;
+  #afterReady = false; // the last planner request was Ready
+  /** @type {() => void} */ #plannerHeard = () => {};
+  /** Resolves once the planner has spoken (Ready or AuthenticationRequired): before that, a
+   * posted token would reach a page with no one listening yet. */
+  #heard = new Promise((resolve) => { this.#plannerHeard = () => resolve(undefined); });
 
   /**
    * @param {{plannerOrigin: string, frameWindow: () => any, fetchToken: FetchToken,
@@ -131,9 +136,11 @@ export class HostBridge {
 
   /** @param {string} event @param {Record<string, unknown>} content */
   #react(event, content) {
+    const answered = this.#answeredAlready(event);
     if (event === PlannerEvent.Ready) this.#lastDelivered = null; // a (re)loaded page holds nothing
     if (event === PlannerEvent.Ready || event === PlannerEvent.AuthenticationRequired) {
-      this.#report(this.#request(true, undefined));
+      this.#plannerHeard();
+      if (!answered) this.#report(this.#request(true, undefined));
     }
     if (event === PlannerEvent.TokenExpired) this.#report(this.#request(false, String(content.reason)));
     if (event === PlannerEvent.AuthenticationSucceeded || event === PlannerEvent.LoginSucceeded) {
@@ -141,8 +148,31 @@ export class HostBridge {
     }
   }
 
+  /**
+   * The planner posts AuthenticationRequired right after Ready. With a prefetched token, Ready
+   * is answered at once, so that AuthenticationRequired (posted before our answer arrived) is
+   * already answered too: a second fetch and handshake would only repeat the first.
+   * @param {string} event
+   */
+  #answeredAlready(event) {
+    const paired = event === PlannerEvent.AuthenticationRequired && this.#afterReady;
+    this.#afterReady = event === PlannerEvent.Ready; // any other message in between: not paired
+    return paired && this.#lastDelivered !== null;
+  }
+
+  /**
+   * Start fetching the first token now, while the planner page is still loading: its Ready then
+   * joins this fetch instead of starting one, and the token is posted as soon as it has spoken.
+   * A failure is not reported: Ready asks again.
+   */
+  prefetch() {
+    if (this.#destroyed || this.#flight) return;
+    this.#startFlight(true, undefined, false, this.#heard).promise.catch(() => {});
+  }
+
   /** After the shop logged the user in: fetch the user token and post Login. */
   async login() {
+    this.#afterReady = false;
     const answer = await this.#startFlight(true, this.#inheritedReason()).promise;
     if (answer.kind !== "user") throw new PlannerBridgeError("NotLoggedIn", "fetchToken gave no user token");
     this.#session?.announce(SessionEvent.Login);
@@ -151,6 +181,7 @@ export class HostBridge {
 
   /** After the shop logged the user out: fetch the legal-entity token and post Logout. */
   async logout() {
+    this.#afterReady = false;
     const answer = await this.#startFlight(true, this.#inheritedReason()).promise;
     if (answer.kind !== "legal_entity") {
       throw new PlannerBridgeError("StillLoggedIn", "fetchToken still gives a user token");
@@ -209,15 +240,17 @@ export class HostBridge {
   /** A new fetch; a newer one supersedes it (login/logout must not be undone by a stale answer,
    * a refused token must not be answered by a fetch that may bring it back).
    * @param {boolean} needsFull @param {string | undefined} reason @param {boolean} [quietIfSame]
+   * @param {Promise<unknown> | null} [after]  post nothing before this resolves
    * @returns {Flight} */
-  #startFlight(needsFull, reason, quietIfSame = false) {
+  #startFlight(needsFull, reason, quietIfSame = false, after = null) {
     const generation = ++this.#generation;
     /** @type {Flight} */
     const flight = { generation, needsFull, reason, quietIfSame,
       promise: Promise.resolve(/** @type {any} */ (null)) };
     this.#flight = flight;
     flight.promise = this.#fetchWithDeadline(reason).then(
-      (answer) => {
+      async (answer) => {
+        if (after) await after;
         if (generation !== this.#generation) return answer;
         this.#flight = null;
         if (!(flight.quietIfSame && identityOf(answer) === this.#lastDelivered)) {
@@ -343,6 +376,7 @@ export function embedPlanner(options) {
     ? new BroadcastChannel(sessionChannelName(url.origin)) : null;
   const bridge = new HostBridge({ plannerOrigin: url.origin, frameWindow: () => iframe.contentWindow,
     fetchToken, answerDeadlineMs, sessionChannel });
+  bridge.prefetch(); // the token's round trip overlaps the planner page's loading
   /** @param {MessageEvent} event */
   const listener = (event) => { bridge.receive(event); };
   window.addEventListener("message", listener); // before the iframe loads: Ready is never missed
