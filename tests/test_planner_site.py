@@ -14,16 +14,10 @@ from planner_bridge.apps.planner import create_app
 from planner_bridge.apps.planner_site import json_for_html, web_dir
 from planner_bridge.core import Core
 from planner_bridge.serving import ThreadedServer
+from planner_bridge.testing import launch_chromium
 
 # Not imported from conftest: tests/ and playwright/ both have one, and a full run sees only one.
 HOST_ORIGIN = "http://localhost:8000"
-CHROMIUM = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def page(planner, entity_id: str, **params) -> httpx.Response:
@@ -182,7 +176,7 @@ def test_the_page_loads_its_modules_under_its_own_csp(planner, shop):
     reads its config, and says by name that it needs a shop's page."""
     problems: list[str] = []
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM)
+        browser = launch_chromium(playwright)
         try:
             page = browser.new_page()
             page.on("console", lambda m: m.type == "error" and problems.append(m.text))
