@@ -23,6 +23,7 @@ pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parent.parent
 AXE = ROOT / "playwright" / "node_modules" / "axe-core" / "axe.min.js"
 ITEMS = "[data-testid=plan-item]"
+CATALOG_FIRST = "Base cabinet 60"
 # axe-core's findings that a person would feel: serious and critical ones.
 AXE_RUN = """async () => {
   const result = await window.axe.run(document, { resultTypes: ["violations"] });
@@ -89,6 +90,21 @@ def test_items_placed_dragged_turned_and_removed_are_saved_one_call_each(page, b
     writes = bridge.writes()
     assert [(r.method, r.status) for r in writes] == [("POST", 201)] + [("PATCH", 200)] * 4
     assert len({r.idempotency_key for r in writes}) == 5
+
+
+def test_a_saved_design_opens_again_from_my_designs(page, bridge):
+    planner = logged_in(page, bridge)
+    planner.locator(CATALOG_ROWS).first.get_by_test_id("add-to-design").click()
+    expect(planner.get_by_test_id("save-status")).to_have_text("All changes saved.")
+    planner.get_by_test_id("asset-name-input").fill("Bathroom")
+    planner.get_by_test_id("add-asset-submit").click()  # a new, empty design, now open
+    expect(planner.locator(OWN_ROWS)).to_have_count(2)
+    expect(planner.locator(ITEMS)).to_have_count(0)
+    expect(planner.get_by_test_id("design-name")).to_have_value("Bathroom")
+    planner.locator(OWN_ROWS).filter(has_text="My design").get_by_test_id("open-asset").click()
+    expect(planner.locator(ITEMS)).to_have_count(1)
+    expect(planner.get_by_test_id("design-name")).to_have_value("My design")
+    expect(planner.get_by_test_id("design-item")).to_have_text(CATALOG_FIRST + "Remove")
 
 
 def test_an_anonymous_visitor_can_plan_but_is_asked_to_log_in_to_save(page, bridge):

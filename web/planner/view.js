@@ -160,9 +160,9 @@ export class PlannerView {
       () => this.#ownRow(a))));
     this.#forgetMissing(this.#ownRows, mine);
     for (const [id, row] of this.#ownRows) row.classList.toggle("open", id === openId);
-    part("my-assets-empty").hidden = mine.length > 0;
-    part("my-assets-empty").textContent = signedIn ? "You have no saved designs yet."
-      : "Log in on the shop's page to keep your own designs.";
+    // Anonymous: the write hint says it all.
+    part("my-assets-empty").hidden = mine.length > 0 || !signedIn;
+    part("my-assets-empty").textContent = "You have no saved designs yet.";
     this.#writable(signedIn);
   }
 
