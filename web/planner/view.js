@@ -1,12 +1,11 @@
 // @ts-check
 /**
  * The planner's page around the room plan: who it is for, what is being saved, errors and
- * notices as sentences, the catalog, "my designs" and the design's own list of items. Text goes
- * in with textContent only (names are other people's input).
- *
- * Lists are kept by asset id across redraws: a row being edited (an open rename form and what
- * was typed in it) survives a redraw caused by a live push or another call's answer.
+ * notices as sentences, the catalog and "my designs" (asset-lists.js), and the design's own list
+ * of items. Text goes in with textContent only (names are other people's input).
  */
+import { AssetList, catalogRow, ownRow } from "./asset-lists.js";
+import { button, el, part } from "./dom.js";
 import { sentenceFor } from "./messages.js";
 
 /**
@@ -28,52 +27,14 @@ import { sentenceFor } from "./messages.js";
 
 const LOG_IN_HINT = "Log in on the shop's page to save your designs.";
 
-/** @param {string} tag @param {Record<string, string>} [attrs] @param {string} [text] */
-function el(tag, attrs = {}, text = "") {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, value);
-  if (text) node.textContent = text;
-  return node;
-}
-
-/** @param {string} testid */
-function part(testid) {
-  const node = document.querySelector(`[data-testid="${testid}"]`);
-  if (!node) throw new Error(`the page lacks [data-testid=${testid}]`);
-  return /** @type {HTMLElement} */ (node);
-}
-
-/** @param {string} label @param {string} testid @param {() => void} onClick @param {string} [aria] */
-function button(label, testid, onClick, aria) {
-  const node = el("button", { type: "button", "data-testid": testid }, label);
-  if (aria) node.setAttribute("aria-label", aria);
-  node.addEventListener("click", onClick);
-  return node;
-}
-
-/**
- * Put `rows` into `list` in order, moving nothing that is already in place: a moved node loses
- * focus, and the person may be typing in it.
- * @param {HTMLElement} list @param {HTMLElement[]} rows
- */
-function keepInOrder(list, rows) {
-  const same = rows.length === list.children.length && rows.every((r, i) => list.children[i] === r);
-  if (same) return;
-  const active = document.activeElement;
-  list.replaceChildren(...rows);
-  if (active instanceof HTMLElement && active.isConnected && document.activeElement !== active) {
-    active.focus();
-  }
-}
-
 export class PlannerView {
-  /** @type {Map<string, HTMLElement>} */ #ownRows = new Map();
-  /** @type {Map<string, HTMLElement>} */ #catalogRows = new Map();
-  #signedIn = false;
+  /** @type {string | null} */ selected = null;
 
   /** @param {Actions} actions */
   constructor(actions) {
     this.actions = actions;
+    this.catalog = new AssetList(part("catalog"), catalogRow(actions));
+    this.mine = new AssetList(part("my-assets"), ownRow(actions));
     const form = /** @type {HTMLFormElement} */ (part("add-asset"));
     form.addEventListener("submit", (event) => {
       event.preventDefault();
@@ -92,8 +53,6 @@ export class PlannerView {
     part("rotate-item").addEventListener("click", () => this.#withSelected(actions.rotate));
     part("remove-item").addEventListener("click", () => this.#withSelected(actions.removeFromDesign));
   }
-
-  /** @type {string | null} */ selected = null;
 
   /** @param {(key: string) => void} action */
   #withSelected(action) {
@@ -152,14 +111,8 @@ export class PlannerView {
 
   /** @param {{catalog: Asset[], mine: Asset[], signedIn: boolean, openId: string | null}} state */
   assets({ catalog, mine, signedIn, openId }) {
-    this.#signedIn = signedIn;
-    keepInOrder(part("catalog"), catalog.map((a) => this.#keyed(this.#catalogRows, a,
-      () => this.#catalogRow(a))));
-    this.#forgetMissing(this.#catalogRows, catalog);
-    keepInOrder(part("my-assets"), mine.map((a) => this.#keyed(this.#ownRows, a,
-      () => this.#ownRow(a))));
-    this.#forgetMissing(this.#ownRows, mine);
-    for (const [id, row] of this.#ownRows) row.classList.toggle("open", id === openId);
+    this.catalog.draw(catalog);
+    this.mine.draw(mine, openId);
     // Anonymous: the write hint says it all.
     part("my-assets-empty").hidden = mine.length > 0 || !signedIn;
     part("my-assets-empty").textContent = "You have no saved designs yet.";
@@ -187,25 +140,6 @@ export class PlannerView {
       : design.id ? "All changes saved." : "";
   }
 
-  /** @param {Map<string, HTMLElement>} rows @param {Asset} asset @param {() => HTMLElement} make */
-  #keyed(rows, asset, make) {
-    let row = rows.get(asset.id);
-    if (!row) {
-      row = make();
-      rows.set(asset.id, row);
-    }
-    const name = /** @type {HTMLElement} */ (row.querySelector("[data-testid=asset-name]"));
-    if (name.textContent !== asset.name) name.textContent = asset.name;
-    /** @type {any} */ (row).asset = asset; // the newest version, for the row's buttons
-    return row;
-  }
-
-  /** @param {Map<string, HTMLElement>} rows @param {Asset[]} present */
-  #forgetMissing(rows, present) {
-    const ids = new Set(present.map((a) => a.id));
-    for (const id of rows.keys()) if (!ids.has(id)) rows.delete(id);
-  }
-
   /** Write controls: disabled with a hint when no one is signed in. @param {boolean} signedIn */
   #writable(signedIn) {
     for (const node of document.querySelectorAll("[data-writes]")) {
@@ -217,66 +151,5 @@ export class PlannerView {
     }
   }
 
-  /** @param {Asset} asset */
-  #row(asset) {
-    const row = el("li", { "data-asset-id": asset.id, "data-testid": "asset" });
-    row.append(el("span", { "data-testid": "asset-name", class: "name" }, asset.name));
-    return row;
-  }
 
-  /** @param {HTMLElement} row */
-  #current(row) {
-    return /** @type {Asset} */ (/** @type {any} */ (row).asset);
-  }
-
-  /** @param {Asset} asset */
-  #catalogRow(asset) {
-    const row = this.#row(asset);
-    const price = asset.data?.price;
-    if (typeof price === "number") row.append(el("span", { class: "price" }, `€${price}`));
-    row.append(button("Add to room", "add-to-design", () => this.actions.addToDesign(this.#current(row)),
-      `Add ${asset.name} to the room`));
-    return row;
-  }
-
-  /** @param {Asset} asset */
-  #ownRow(asset) {
-    const row = this.#row(asset);
-    const tools = el("span", { class: "tools" });
-    tools.append(
-      button("Open", "open-asset", () => this.actions.open(this.#current(row)), `Open ${asset.name}`),
-      button("Rename", "rename-asset", () => this.#renameForm(row), `Rename ${asset.name}`),
-      button("Delete", "delete-asset", () => this.actions.remove(this.#current(row)),
-        `Delete ${asset.name}`));
-    for (const node of tools.querySelectorAll("button")) node.setAttribute("data-writes", "");
-    row.append(tools);
-    return row;
-  }
-
-  /** @param {HTMLElement} row */
-  #renameForm(row) {
-    const open = /** @type {HTMLInputElement | null} */ (row.querySelector("[data-testid=rename-input]"));
-    if (open) return open.focus();
-    const asset = this.#current(row);
-    const form = el("form", { class: "rename", "data-testid": "rename-form" });
-    const input = /** @type {HTMLInputElement} */ (el("input", { name: "name",
-      "data-testid": "rename-input", "aria-label": `New name for ${asset.name}`, maxlength: "200",
-      required: "" }));
-    input.value = asset.name;
-    const cancel = button("Cancel", "rename-cancel", () => form.remove());
-    form.append(input, el("button", { type: "submit", "data-testid": "rename-save" }, "Save"), cancel);
-    form.addEventListener("submit", async (event) => {
-      event.preventDefault();
-      const name = input.value.trim();
-      if (name && await this.actions.rename(this.#current(row), name)) form.remove();
-    });
-    form.addEventListener("keydown", (event) => { if (event.key === "Escape") form.remove(); });
-    row.append(form);
-    input.focus();
-    input.select();
-  }
-
-  get signedIn() {
-    return this.#signedIn;
-  }
 }
