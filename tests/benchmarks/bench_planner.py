@@ -198,7 +198,8 @@ def run() -> list[str]:
     return [
         f"   embed (navigation start → AuthenticationSucceeded, warm, median of {EMBEDS}):"
         f" {served:.0f} ms as served; goal ≤ {EMBED_GOAL_MS:.0f} ms (ratio"
-        f" {served / EMBED_GOAL_MS:.2f} of it; was ≈ {EMBED_BEFORE_MS:.0f} ms before this work)",
+        f" {served / EMBED_GOAL_MS:.2f} of it; the issue measured ≈ {EMBED_BEFORE_MS:.0f} ms"
+        " before this work, under another load)",
         f"   through an interception: {with_preload:.0f} ms with the planner's modulepreload"
         f" links, {without:.0f} ms without them (ratio {without / with_preload:.2f})",
         f"   drag (pointer up → its PATCH answered, median of {DRAGS}): {drag:.1f} ms;"
