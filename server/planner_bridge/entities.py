@@ -10,12 +10,18 @@ from collections.abc import Sequence
 from typing import TypeVar
 from urllib.parse import urlsplit
 
+from .background import BackgroundWrites
 from .clock import Clock
 from .credentials import SecretDeriver, new_key_id
 from .storage import ApiKey, AsyncStore, Entity
-from .validation import ascii_number
+from .validation import ascii_number, one_line_text
 
 MAX_NAME_LENGTH = 200
+MAX_COMMENT_LENGTH = 200
+# A key's last use is written at most this often: authentication stays free of writes on the
+# hot path (`/auth/token` answers from a 1 s cache), and "last used" to the minute is enough.
+LAST_USE_RESOLUTION = 60.0
+MAX_USES_TRACKED = 10_000
 # Only the characters an origin may hold; each part is then checked on its own.
 ORIGIN = re.compile(
     r"(?P<scheme>https?)://(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::(?P<port>[0-9]+))?/?",
@@ -97,6 +103,8 @@ class EntityRegistry:
         self.store = store
         self.deriver = deriver
         self.clock = clock
+        self._noted: dict[str, float] = {}  # key id -> when its use was last written
+        self._uses = BackgroundWrites()
 
     async def create(
         self, name: str, origins: Sequence[str], *, allow_write: bool = False
@@ -116,14 +124,32 @@ class EntityRegistry:
         await self.store.add_entity(entity)
         return entity, await self.issue_key(entity.id)
 
-    async def issue_key(self, entity_id: str) -> IssuedKey:
+    async def issue_key(self, entity_id: str, comment: str = "") -> IssuedKey:
+        if comment.strip():  # optional; when given, checked like every other text field
+            comment = one_line_text(comment, "comment", MAX_COMMENT_LENGTH).strip()
         if await self.store.get_entity(entity_id) is None:
             raise LookupError(f"no such entity: {entity_id}")
         key_id = new_key_id()
-        await self.store.add_api_key(
-            ApiKey(key_id=key_id, entity_id=entity_id, created=self.clock.now())
-        )
+        key = ApiKey(key_id=key_id, entity_id=entity_id, created=self.clock.now(), comment=comment)
+        await self.store.add_api_key(key)
         return IssuedKey(key_id, self.deriver.secret_for(key_id))
+
+    def note_use(self, key: ApiKey) -> None:
+        """Record that `key` just authenticated, writing at most once a LAST_USE_RESOLUTION
+        per key and process (a dict lookup otherwise). The write runs as a background task of
+        the running loop: the request that authenticated never waits for it."""
+        now = self.clock.now()
+        noted = self._noted.get(key.key_id)
+        if noted is not None and now - noted < LAST_USE_RESOLUTION:
+            return
+        if len(self._noted) >= MAX_USES_TRACKED:
+            self._noted.clear()
+        self._noted[key.key_id] = now
+        self._uses.start(self.store.touch_api_key(key.key_id, now))
+
+    async def settle(self) -> None:
+        """Wait for the last-use writes under way (before closing the store, and in tests)."""
+        await self._uses.settle()
 
     async def revoke_key(self, key_id: str) -> None:
         if not await self.store.revoke_api_key(key_id, self.clock.now()):

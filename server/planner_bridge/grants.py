@@ -201,6 +201,7 @@ class ClientCredentialsGrant:
         found = await self._active_key(client_id)
         if found is None:  # a revoked key, or one whose entity is gone
             raise InvalidClient("client authentication failed", scheme="Basic")
+        self.entities.note_use(found[0])
         return found
 
     async def _active_key(self, key_id: str) -> tuple[ApiKey, Entity] | None:

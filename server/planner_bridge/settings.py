@@ -19,6 +19,8 @@ Every option, its variable and its default:
     demo_password       PLANNER_BRIDGE_DEMO_PASSWORD   (generated)  password of alice and bob
     master_key          PLANNER_BRIDGE_MASTER_KEY      (file)       base64url, 32 bytes; else
                                                                     <data_dir>/master.key
+    trusted_proxies     PLANNER_BRIDGE_TRUSTED_PROXIES (none)       addresses or CIDR blocks whose
+                                                                    X-Forwarded-For is believed
 
 The master key never leaves the server; API secrets are derived from it (see `credentials`).
 """
@@ -30,6 +32,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from .addresses import parse_networks
 from .entities import origin_of
 from .storage.location import BadDatabaseUrl, DatabaseLocation, locate_database
 
@@ -61,6 +64,7 @@ class Settings:
     demo_token_ttl: int = 3600
     demo_password: str = ""
     master_key: str = ""
+    trusted_proxies: str = ""  # see `addresses`
 
     @property
     def database(self) -> DatabaseLocation:
@@ -132,6 +136,10 @@ class Settings:
             self.database  # noqa: B018 (checked here, once, for every command)
         except BadDatabaseUrl as exc:
             problems.append(f"{PREFIX}DATABASE_URL {exc}")
+        try:
+            parse_networks(self.trusted_proxies)
+        except ValueError as exc:
+            problems.append(f"{PREFIX}TRUSTED_PROXIES: {exc}")
         if not _has_origin(self.issuer):
             # The planner page takes its origin and live URL from the issuer (never from Host).
             problems.append(

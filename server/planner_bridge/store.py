@@ -1,6 +1,8 @@
 """The storage interface's old home, kept so callers move to `storage` at their own pace."""
 
 from .storage import (
+    Administrator,
+    AdminSession,
     AnswerRecord,
     ApiKey,
     ApiTokenRecord,
@@ -15,6 +17,8 @@ from .storage import (
 )
 
 __all__ = [
+    "AdminSession",
+    "Administrator",
     "AnswerRecord",
     "ApiKey",
     "ApiTokenRecord",

@@ -1,4 +1,5 @@
-"""The planner origin as one ASGI app: token service, web services, planner app and SDK."""
+"""The planner origin as one ASGI app: token service, web services, planner app, SDK and the
+administration console."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from starlette.exceptions import HTTPException
 from ..core import Core
 from ..errors import ProtocolError
 from ..storage import DatabaseUnavailable
-from . import api_tokens, planner_site, token_service, web_services
+from . import admin, api_tokens, planner_site, token_service, web_services
 from .responses import http_error_handler, protocol_error_handler, unavailable_handler
 
 
@@ -18,6 +19,7 @@ def create_app(core: Core) -> Starlette:
         *api_tokens.routes(core),
         *web_services.routes(core),
         *planner_site.routes(core),
+        *admin.routes(core),
     ]
     handlers = {
         ProtocolError: protocol_error_handler,

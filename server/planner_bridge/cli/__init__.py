@@ -16,7 +16,7 @@ from typing import Any
 
 from ..settings import SettingsError
 from ..storage import driver_errors
-from . import api_tokens, db, demo, entities, serve
+from . import admins, api_tokens, db, demo, entities, serve
 from .common import CommandError, closing_cores, settings_from
 
 
@@ -36,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="planner-bridge", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     parent = common_options()
-    for module in (serve, demo, entities, api_tokens, db):
+    for module in (serve, demo, entities, api_tokens, admins, db):
         module.register(commands, parent)
     return parser
 

@@ -9,6 +9,7 @@ taken by one `INSERT ... ON CONFLICT` statement, never by a read followed by a w
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import json
 import secrets
@@ -18,6 +19,8 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 import asyncpg
 
 from . import (
+    Administrator,
+    AdminSession,
     AnswerRecord,
     ApiKey,
     ApiTokenRecord,
@@ -162,11 +165,14 @@ class PostgresStore:
     @_reachable
     async def add_api_key(self, key: ApiKey) -> None:
         await self._pool.execute(
-            "INSERT INTO api_keys VALUES ($1, $2, $3, $4)",
+            "INSERT INTO api_keys (key_id, entity_id, created, revoked, comment, last_used)"
+            " VALUES ($1, $2, $3, $4, $5, $6)",
             key.key_id,
             key.entity_id,
             key.created,
             key.revoked,
+            key.comment,
+            key.last_used,
         )
 
     @_reachable
@@ -185,6 +191,74 @@ class PostgresStore:
     async def revoke_api_key(self, key_id: str, when: float) -> bool:
         return await self._changed(
             "UPDATE api_keys SET revoked = $1 WHERE key_id = $2 AND revoked IS NULL", when, key_id
+        )
+
+    @_reachable
+    async def touch_api_key(self, key_id: str, when: float) -> None:
+        await self._changed("UPDATE api_keys SET last_used = $1 WHERE key_id = $2", when, key_id)
+
+    # -- console administrators and their sessions -----------------------------------------------
+
+    @_reachable
+    async def add_admin(self, admin: Administrator) -> None:
+        try:
+            await self._pool.execute(
+                "INSERT INTO admins VALUES ($1, $2, $3, $4)",
+                admin.username,
+                admin.entity_id,
+                admin.password_hash,
+                admin.created,
+            )
+        except asyncpg.UniqueViolationError:
+            raise Conflict(f"administrator {admin.username!r} exists already") from None
+
+    @_reachable
+    async def get_admin(self, username: str) -> Administrator | None:
+        row = await self._pool.fetchrow("SELECT * FROM admins WHERE username = $1", username)
+        return Administrator(**dict(row)) if row else None
+
+    @_reachable
+    async def list_admins(self, entity_id: str) -> list[Administrator]:
+        rows = await self._pool.fetch(
+            "SELECT * FROM admins WHERE entity_id = $1 ORDER BY created, username", entity_id
+        )
+        return [Administrator(**dict(r)) for r in rows]
+
+    @_reachable
+    async def delete_admin(self, username: str) -> bool:
+        # The sessions go with it (ON DELETE CASCADE), in the same statement.
+        return await self._changed("DELETE FROM admins WHERE username = $1", username)
+
+    @_reachable
+    async def add_admin_session(self, session: AdminSession) -> None:
+        await self._pool.execute(
+            "INSERT INTO admin_sessions VALUES ($1, $2, $3, $4, $5)",
+            *dataclasses.astuple(session),
+        )
+
+    @_reachable
+    async def get_admin_session(self, id_hash: str) -> AdminSession | None:
+        row = await self._pool.fetchrow("SELECT * FROM admin_sessions WHERE id_hash = $1", id_hash)
+        return AdminSession(**dict(row)) if row else None
+
+    @_reachable
+    async def touch_admin_session(self, id_hash: str, when: float) -> None:
+        await self._changed(
+            "UPDATE admin_sessions SET last_seen = $1 WHERE id_hash = $2", when, id_hash
+        )
+
+    @_reachable
+    async def delete_admin_session(self, id_hash: str) -> bool:
+        return await self._changed("DELETE FROM admin_sessions WHERE id_hash = $1", id_hash)
+
+    @_reachable
+    async def sweep_admin_sessions(self, seen_before: float, opened_before: float) -> int:
+        return _count(
+            await self._pool.execute(
+                "DELETE FROM admin_sessions WHERE last_seen <= $1 OR created <= $2",
+                seen_before,
+                opened_before,
+            )
         )
 
     @_reachable

@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 
 from . import (
+    Administrator,
+    AdminSession,
     AnswerRecord,
     ApiKey,
     ApiTokenRecord,
@@ -46,6 +48,36 @@ class ThreadedStore:
 
     async def revoke_api_key(self, key_id: str, when: float) -> bool:
         return await asyncio.to_thread(self.sync.revoke_api_key, key_id, when)
+
+    async def touch_api_key(self, key_id: str, when: float) -> None:
+        await asyncio.to_thread(self.sync.touch_api_key, key_id, when)
+
+    async def add_admin(self, admin: Administrator) -> None:
+        await asyncio.to_thread(self.sync.add_admin, admin)
+
+    async def get_admin(self, username: str) -> Administrator | None:
+        return await asyncio.to_thread(self.sync.get_admin, username)
+
+    async def list_admins(self, entity_id: str) -> list[Administrator]:
+        return await asyncio.to_thread(self.sync.list_admins, entity_id)
+
+    async def delete_admin(self, username: str) -> bool:
+        return await asyncio.to_thread(self.sync.delete_admin, username)
+
+    async def add_admin_session(self, session: AdminSession) -> None:
+        await asyncio.to_thread(self.sync.add_admin_session, session)
+
+    async def get_admin_session(self, id_hash: str) -> AdminSession | None:
+        return await asyncio.to_thread(self.sync.get_admin_session, id_hash)
+
+    async def touch_admin_session(self, id_hash: str, when: float) -> None:
+        await asyncio.to_thread(self.sync.touch_admin_session, id_hash, when)
+
+    async def delete_admin_session(self, id_hash: str) -> bool:
+        return await asyncio.to_thread(self.sync.delete_admin_session, id_hash)
+
+    async def sweep_admin_sessions(self, seen_before: float, opened_before: float) -> int:
+        return await asyncio.to_thread(self.sync.sweep_admin_sessions, seen_before, opened_before)
 
     async def remember_nonce(self, key_id: str, nonce: str, expires: float, now: float) -> None:
         await asyncio.to_thread(self.sync.remember_nonce, key_id, nonce, expires, now)

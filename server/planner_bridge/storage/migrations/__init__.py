@@ -16,7 +16,13 @@ import time
 from typing import TYPE_CHECKING
 
 from ..location import DatabaseLocation
-from . import v0001_initial, v0002_reservation_owner, v0003_signing_keys, v0004_asset_changes
+from . import (
+    v0001_initial,
+    v0002_reservation_owner,
+    v0003_signing_keys,
+    v0004_asset_changes,
+    v0005_admin_console,
+)
 
 if TYPE_CHECKING:
     import asyncpg
@@ -34,6 +40,7 @@ MIGRATIONS = (
     Migration(2, v0002_reservation_owner.SQLITE, v0002_reservation_owner.POSTGRESQL),
     Migration(3, v0003_signing_keys.SQLITE, v0003_signing_keys.POSTGRESQL),
     Migration(4, v0004_asset_changes.SQLITE, v0004_asset_changes.POSTGRESQL),
+    Migration(5, v0005_admin_console.SQLITE, v0005_admin_console.POSTGRESQL),
 )
 LATEST = MIGRATIONS[-1].version
 
