@@ -21,15 +21,13 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount, Route
-from starlette.staticfiles import StaticFiles
-from starlette.templating import Jinja2Templates
 
 from ..accounts import UserBook
 from ..client import IssuedToken, TokenClient, TokenServiceError
 from ..clock import Clock, SystemClock
 from ..errors import InvalidGrant, InvalidRequest, ProtocolError
 from ..ratelimit import FailureLimiter
-from .planner_site import web_dir
+from . import web_files
 from .responses import (
     error_response,
     json_response,
@@ -101,7 +99,7 @@ class Host:
             config.planner_url, config.api_key, secret, http=http, clock=config.clock
         )
         self.login_failures = FailureLimiter(config.clock, max_failures=5, window=60)
-        self.templates = Jinja2Templates(directory=str(web_dir() / "templates"))
+        self.templates = web_files.templates("templates")
 
     def page_config(self, request: Request) -> dict[str, Any]:
         """What the host page's script needs; rendered into the page with |tojson only."""
@@ -239,7 +237,7 @@ def create_app(config: HostConfig, *, http: httpx.AsyncClient | None = None) -> 
         Route("/login", host.login, methods=["POST"]),
         Route("/logout", host.logout, methods=["POST"]),
         Route("/planner-token", host.planner_token, methods=["POST"]),
-        Mount("/static", StaticFiles(directory=str(web_dir() / "host")), name="static"),
+        Mount("/static", web_files.static_files("host"), name="static"),
     ]
     session = Middleware(
         SessionMiddleware,

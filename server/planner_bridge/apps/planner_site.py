@@ -27,6 +27,7 @@ from ..core import Core
 from ..entities import origin_of
 from ..errors import InvalidRequest, NotFound
 from ..store import Entity
+from . import web_files
 
 MAX_ENTITY_ID = 128
 JSON_ESCAPES = {
@@ -37,11 +38,6 @@ JSON_ESCAPES = {
     "\u2029": "\\u2029",
 }
 JS_TYPE = "text/javascript; charset=utf-8"
-
-
-def web_dir() -> Path:
-    """The one place that knows where the browser code lives: <repo>/web."""
-    return Path(__file__).resolve().parents[3] / "web"
 
 
 def json_for_html(value: Any) -> Markup:
@@ -118,8 +114,9 @@ class PublicFiles(StaticFiles):
 
     TYPES = {".js": JS_TYPE, ".css": "text/css; charset=utf-8", ".ts": "text/plain; charset=utf-8"}
 
-    def __init__(self, directory: Path, suffixes: tuple[str, ...], cors: bool = False) -> None:
-        super().__init__(directory=directory)
+    def __init__(self, folder: str, suffixes: tuple[str, ...], cors: bool = False) -> None:
+        web_files.require(folder)
+        super().__init__(packages=[(web_files.PACKAGE, folder)])
         self.suffixes = suffixes
         self.cors = cors
 
@@ -137,10 +134,9 @@ class PublicFiles(StaticFiles):
 
 
 def routes(core: Core) -> list[BaseRoute]:
-    web = web_dir()
-    templates = Jinja2Templates(directory=web / "planner")
+    templates = web_files.templates("planner")
     return [
         Route("/planner/", PlannerPage(core, templates).render, methods=["GET"]),
-        Mount("/planner", PublicFiles(web / "planner", (".js", ".css"))),
-        Mount("/sdk", PublicFiles(web / "sdk", (".js", ".d.ts"), cors=True)),
+        Mount("/planner", PublicFiles("planner", (".js", ".css"))),
+        Mount("/sdk", PublicFiles("sdk", (".js", ".d.ts"), cors=True)),
     ]

@@ -7,6 +7,7 @@ traceback.
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import sqlite3
 import sys
 from collections.abc import Sequence
@@ -31,11 +32,16 @@ def common_options() -> argparse.ArgumentParser:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="planner-bridge", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"planner-bridge {version()}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     parent = common_options()
     for module in (serve, demo, entities, api_tokens):
         module.register(commands, parent)
     return parser
+
+
+def version() -> str:
+    return importlib.metadata.version("planner-bridge")
 
 
 def database_of(args: argparse.Namespace) -> str:

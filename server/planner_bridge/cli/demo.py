@@ -13,7 +13,7 @@ import sys
 from typing import Any
 
 from .. import demo
-from ..apps import integrator, planner
+from ..apps import integrator, planner, web_files
 from ..core import Core
 from ..serving import bind, make_server, serve_all, url_of
 from .common import emit, serving_settings
@@ -40,12 +40,16 @@ def run(args: argparse.Namespace) -> None:
     settings = serving_settings(args, planner_url)
     core = Core.open(settings)
     try:
+        # Before seeding: a password generated for a start that then fails would be lost.
+        web_files.require("planner", "sdk", "templates", "host")
         setup = demo.prepare(core, host_url=host_url, planner_url=planner_url)
-        announce(args, setup, planner_url)
+        # Both apps are built before anything is printed: a start that fails shows no banner
+        # and no one-time password that looks like success.
         servers = [
             (make_server(planner.create_app(core)), planner_sock),
             (make_server(integrator.create_app(setup.host)), host_sock),
         ]
+        announce(args, setup, planner_url)
         asyncio.run(serve_all(servers))
     finally:
         core.close()

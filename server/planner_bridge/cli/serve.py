@@ -33,5 +33,6 @@ def run(args: argparse.Namespace) -> None:
     url = url_of(sock)
     settings = serving_settings(args, url)
     core = Core.open(settings)
+    server = make_server(create_app(core))  # built first: a failed start prints no banner
     print(f"planner origin on {url} (issuer {settings.issuer})", flush=True)
-    asyncio.run(serve_all([(make_server(create_app(core)), sock)]))
+    asyncio.run(serve_all([(server, sock)]))
