@@ -7,7 +7,7 @@ from starlette.exceptions import HTTPException
 
 from ..core import Core
 from ..errors import ProtocolError
-from . import api_tokens, planner_site, token_service, web_services
+from . import api_tokens, health, planner_site, token_service, web_services
 from .responses import http_error_handler, protocol_error_handler
 
 
@@ -17,6 +17,7 @@ def create_app(core: Core) -> Starlette:
         *api_tokens.routes(core),
         *web_services.routes(core),
         *planner_site.routes(core),
+        *health.routes(core),
     ]
     handlers = {ProtocolError: protocol_error_handler, HTTPException: http_error_handler}
     app = Starlette(routes=routes, exception_handlers=handlers)
