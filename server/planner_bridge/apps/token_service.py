@@ -24,6 +24,7 @@ from ..grants import (
     issue_token,
     parse_form,
     parse_token_request,
+    posted_credentials,
     token_endpoint_answer,
 )
 from ..metadata import (
@@ -111,6 +112,10 @@ class ClientCredentialsEndpoint:
         if body is None:
             return None
         form = parse_form(content_type, body)
+        posted = posted_credentials(authorization, form)
+        if posted is not None:  # client_secret_post: the claimed key is only known now
+            credentials, subjects = posted, _failure_subjects(scope, posted)
+            self.failures.check(*subjects)
         rights = self.grant.validate_form(form)
         try:
             key, entity = self.grant.authenticate(credentials)
