@@ -34,7 +34,9 @@ from ..metadata import (
     TOKEN_PATH,
     authorization_server_metadata,
 )
+from ..metrics import CLIENT_CREDENTIALS, SIGNED_REQUEST
 from ..signing import SigningBatch
+from .observed import note_minted
 from .responses import NO_STORE, error_response, parse_json_object
 from .signed import authenticate_signed
 
@@ -63,6 +65,7 @@ class TokenService:
         asked = parse_token_request(parse_json_object(body), self.core.settings)
         check_rights_allowed(asked.rights, caller.entity)
         answer = issue_token(self.core.issuer, caller.key, asked)
+        note_minted(request.scope, asked.kind, SIGNED_REQUEST)
         return JSONResponse(answer, status_code=201, headers=NO_STORE)
 
     async def jwks(self, request: Request) -> Response:
@@ -124,6 +127,7 @@ class ClientCredentialsEndpoint:
             raise
         unsigned = self.grant.prepare(rights, form, key, entity)
         minted = unsigned.signed(await self.signatures.sign(unsigned))
+        note_minted(scope, "legal_entity", CLIENT_CREDENTIALS)
         return self._render(token_endpoint_answer(minted, rights))
 
     def _render(self, answer: dict[str, Any]) -> bytes:

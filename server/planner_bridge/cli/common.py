@@ -43,10 +43,10 @@ def _remembered_issuer(settings: Settings) -> str:
     return text if text.startswith(("http://", "https://")) and len(text) < 2048 else ""
 
 
-def serving_settings(args: argparse.Namespace, url: str) -> Settings:
+def serving_settings(args: argparse.Namespace, url: str, **overrides: object) -> Settings:
     """Settings for a server listening on `url`: the issuer defaults to that URL (the
     environment's wins), and is remembered for the commands run beside it."""
-    settings = Settings.from_env(None, data_dir=getattr(args, "data_dir", None))
+    settings = Settings.from_env(None, data_dir=getattr(args, "data_dir", None), **overrides)
     if ISSUER_VARIABLE not in os.environ:
         settings = settings.replace(issuer=url)
     settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
