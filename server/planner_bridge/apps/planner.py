@@ -9,7 +9,7 @@ from starlette.middleware import Middleware
 from ..core import Core
 from ..errors import ProtocolError
 from ..metrics import Metrics
-from . import api_tokens, health, planner_site, token_service, web_services
+from . import api_tokens, health, openapi, planner_site, token_service, web_services
 from .observed import Observed
 from .responses import http_error_handler, protocol_error_handler
 
@@ -21,6 +21,7 @@ def create_app(core: Core) -> Starlette:
         *web_services.routes(core),
         *planner_site.routes(core),
         *health.routes(core),
+        *openapi.routes(core),
     ]
     handlers = {ProtocolError: protocol_error_handler, HTTPException: http_error_handler}
     metrics = Metrics()  # a registry of its own: two apps in one process never share counts
