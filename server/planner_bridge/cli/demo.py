@@ -24,9 +24,17 @@ def register(commands: Any, parent: argparse.ArgumentParser) -> None:
     command = commands.add_parser(
         "demo", parents=[parent], help="run the planner origin and a demo shop embedding it"
     )
-    command.add_argument("--host-port", type=port_number, default=8000, help="the shop (localhost)")
     command.add_argument(
-        "--planner-port", type=port_number, default=8001, help="the planner (127.0.0.1)"
+        "--host-port",
+        type=port_number,
+        default=8000,
+        help="port of the demo shop, http://localhost:PORT (default 8000; 0: any)",
+    )
+    command.add_argument(
+        "--planner-port",
+        type=port_number,
+        default=8001,
+        help="port of the planner origin, http://127.0.0.1:PORT (default 8001; 0: any)",
     )
     command.set_defaults(run=run)
 
