@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 DATA   ?= data
 
-.PHONY: demo test lint bench install browser js-test clean
+.PHONY: demo test lint bench install browser js-test clean dist sdk-pack
 
 # Re-install whenever the project's dependencies change.
 $(BIN)/.installed: pyproject.toml
@@ -43,8 +43,15 @@ test: install browser lint js-test
 	  if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests" >&2; fi; \
 	  exit $$status
 
+# The products: the wheel and sdist (dist/), and the SDK's npm tarball (web/sdk/*.tgz).
+dist: install
+	$(BIN)/python -m build --outdir dist
+
+sdk-pack: browser
+	cd web/sdk && npm pack
+
 bench: install browser
 	$(BIN)/python -m tests.benchmarks
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache dist web/sdk/*.tgz
