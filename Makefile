@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 DATA   ?= data
 
-.PHONY: demo test lint bench install browser js-test clean dist sdk-pack
+.PHONY: demo test lint bench install browser js-test clean dist sdk-pack sdk-types
 
 # Re-install whenever the project's dependencies change.
 $(BIN)/.installed: pyproject.toml
@@ -49,6 +49,16 @@ dist: install
 
 sdk-pack: browser
 	cd web/sdk && npm pack
+
+# protocol.d.ts is generated from protocol.js's JSDoc; run this after changing protocol.js
+# (tests/test_npm_package.py fails while the two disagree).
+sdk-types: browser
+	rm -rf .sdk-types && mkdir .sdk-types
+	npx --yes --package typescript@5 tsc --allowJs --declaration --emitDeclarationOnly --strict \
+	  --target es2022 --module es2022 --outDir .sdk-types web/sdk/protocol.js
+	head -n 3 web/sdk/protocol.d.ts > .sdk-types/header
+	cat .sdk-types/header .sdk-types/protocol.d.ts > web/sdk/protocol.d.ts
+	rm -rf .sdk-types
 
 bench: install browser
 	$(BIN)/python -m tests.benchmarks

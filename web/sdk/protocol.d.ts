@@ -1,5 +1,5 @@
-// Typings of protocol.js, generated from its JSDoc by tsc (tests/test_npm_package.py checks they
-// match): npx --package typescript@5 tsc --allowJs --declaration --emitDeclarationOnly protocol.js
+// Typings of protocol.js, generated from its JSDoc by tsc: `make sdk-types` after changing it
+// (tests/test_npm_package.py checks that the two agree).
 
 /** @param {unknown} ms @returns {ms is number} */
 export function isAnswerDeadline(ms: unknown): ms is number;
