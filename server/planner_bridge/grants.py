@@ -214,6 +214,7 @@ class ClientCredentialsGrant:
         found = self._active_key(client_id)
         if found is None:  # a revoked key, or one whose entity is gone
             raise InvalidClient("client authentication failed", scheme="Basic")
+        self.entities.note_use(found[0])
         return found
 
     def _active_key(self, key_id: str) -> tuple[ApiKey, Entity] | None:

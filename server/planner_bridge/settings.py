@@ -18,6 +18,8 @@ Every option, its variable and its default:
     demo_password       PLANNER_BRIDGE_DEMO_PASSWORD   (generated)  password of alice and bob
     master_key          PLANNER_BRIDGE_MASTER_KEY      (file)       base64url, 32 bytes; else
                                                                     <data_dir>/master.key
+    trusted_proxies     PLANNER_BRIDGE_TRUSTED_PROXIES (none)       addresses or CIDR blocks whose
+                                                                    X-Forwarded-For is believed
     log_format          PLANNER_BRIDGE_LOG_FORMAT      text         text or json (one object a line)
     metrics_port        PLANNER_BRIDGE_METRICS_PORT    (off)        Prometheus /metrics listener
                                                                     on the serving host (0: any)
@@ -32,6 +34,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from .addresses import parse_networks
 from .entities import origin_of
 
 PREFIX = "PLANNER_BRIDGE_"
@@ -64,6 +67,7 @@ class Settings:
     demo_token_ttl: int = 3600
     demo_password: str = ""
     master_key: str = ""
+    trusted_proxies: str = ""  # see `addresses`
     log_format: str = "text"
     metrics_port: int = METRICS_OFF
 
@@ -133,6 +137,10 @@ class Settings:
             problems.append(
                 f"{PREFIX}DATABASE_URL: only sqlite:///PATH is supported in this version"
             )
+        try:
+            parse_networks(self.trusted_proxies)
+        except ValueError as exc:
+            problems.append(f"{PREFIX}TRUSTED_PROXIES: {exc}")
         if self.log_format not in LOG_FORMATS:
             problems.append(f"{PREFIX}LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}")
         if self.metrics_port != METRICS_OFF and not 0 <= self.metrics_port <= 65535:

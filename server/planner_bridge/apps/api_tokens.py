@@ -24,7 +24,7 @@ from ..metrics import API_TOKEN_EXCHANGE, SIGNED_REQUEST
 from .bearer import bearer_token
 from .observed import note_minted
 from .responses import NO_STORE, json_response, parse_json_object
-from .signed import authenticate_signed, client_address
+from .signed import authenticate_signed
 
 CREATE_FIELDS = frozenset({"name", "user", "expires_in_days", "rights"})
 USER_FIELDS = frozenset({"id", "name"})
@@ -97,7 +97,7 @@ class ApiTokenRoutes:
         return Response(status_code=204, headers=NO_STORE)
 
     async def exchange(self, request: Request) -> Response:
-        address = f"addr:{client_address(request)}"
+        address = self.core.brake_subject(request.scope)
         self.core.exchange_failures.check(address)
         token = bearer_token(request)  # the web services' parser, so the same answers
         if token is None:

@@ -1,4 +1,5 @@
-"""The planner origin as one ASGI app: token service, web services, planner app and SDK."""
+"""The planner origin as one ASGI app: token service, web services, planner app, SDK and the
+administration console."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from starlette.middleware import Middleware
 from ..core import Core
 from ..errors import ProtocolError
 from ..metrics import Metrics
-from . import api_tokens, health, openapi, planner_site, token_service, web_services
+from . import admin, api_tokens, health, openapi, planner_site, token_service, web_services
 from .observed import Observed
 from .responses import http_error_handler, protocol_error_handler
 
@@ -20,6 +21,7 @@ def create_app(core: Core) -> Starlette:
         *api_tokens.routes(core),
         *web_services.routes(core),
         *planner_site.routes(core),
+        *admin.routes(core),
         *health.routes(core),
         *openapi.routes(core),
     ]

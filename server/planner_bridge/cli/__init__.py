@@ -16,7 +16,7 @@ from typing import Any
 
 from .. import logs
 from ..settings import SettingsError
-from . import api_tokens, demo, entities, serve
+from . import admins, api_tokens, demo, entities, serve
 from .common import CommandError, settings_from
 
 
@@ -37,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"planner-bridge {version()}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     parent = common_options()
-    for module in (serve, demo, entities, api_tokens):
+    for module in (serve, demo, entities, api_tokens, admins):
         module.register(commands, parent)
     return parser
 

@@ -11,11 +11,11 @@ but the default http://127.0.0.1:8001; the server refuses tokens made for anothe
 from __future__ import annotations
 
 import argparse
-import datetime
 import sys
 from typing import Any
 
 from ..api_tokens import MAX_DAYS, ApiTokens, describe, expires_at
+from ..clock import utc_minute
 from ..core import Core
 from ..errors import ProtocolError
 from ..store import ApiTokenRecord
@@ -66,13 +66,6 @@ def _confirm_never() -> None:
         sys.stderr.flush()
     if stdin.readline().strip().lower() not in ("y", "yes"):
         raise CommandError("not confirmed: a token that never expires needs a yes (or --yes)")
-
-
-def _when(epoch: float | None, none: str) -> str:
-    if epoch is None:
-        return none
-    moment = datetime.datetime.fromtimestamp(epoch, datetime.UTC)
-    return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _days(args: argparse.Namespace, core: Core) -> int | None:
@@ -136,7 +129,7 @@ def _created_text(record: ApiTokenRecord, token: str) -> str:
     return (
         f"api token  {record.id}  {record.name}\n"
         f"user       {record.user_id} ({record.user_name})  rights {','.join(record.rights)}\n"
-        f"expires    {_when(record.expires, 'never')}\n"
+        f"expires    {utc_minute(record.expires, 'never')}\n"
         f"token      {token}\n"
         "The token is shown only now; keep it where the background job runs."
     )
@@ -149,7 +142,7 @@ def list_tokens(args: argparse.Namespace) -> None:
     records = tokens.of_entity(args.entity)
     lines = [
         f"{r.id}  {r.name}  user={r.user_id}  rights={','.join(r.rights)}"
-        f"  expires={_when(r.expires, 'NEVER')}  last-used={_when(r.last_used, '-')}"
+        f"  expires={utc_minute(r.expires, 'NEVER')}  last-used={utc_minute(r.last_used, '-')}"
         f"{'  DISABLED' if r.disabled else ''}"
         for r in records
     ]
