@@ -23,6 +23,7 @@ from ..grants import MAX_USER_FIELD
 from ..metadata import JWKS_PATH, METADATA_PATH, SIGNED_TOKEN_PATH, TOKEN_AUTH_METHODS, TOKEN_PATH
 from ..signatures import CHALLENGE
 from ..tokens import RIGHTS
+from .admin_session import SESSION_COOKIE
 
 OPENAPI_PATH = "/openapi.json"
 JSON = "application/json"
@@ -43,7 +44,7 @@ def text(max_length: int | None = None, **more: Any) -> dict[str, Any]:
     return schema
 
 
-def error(description: str, *codes: str, challenge: bool | int = False) -> dict[str, Any]:
+def error(description: str, *codes: str, challenge: bool = False) -> dict[str, Any]:
     """An error answer: the JSON error body, its possible codes named in the description."""
     answer: dict[str, Any] = {
         "description": f"{description} (`error`: {', '.join(codes)})",
@@ -70,11 +71,15 @@ TOO_MANY = {
 }
 SIGNATURE_FAILED = error("The request signature failed", "invalid_client", challenge=True)
 BEARER_ANSWERS = {
-    "400": error("Malformed Authorization header or token in the URL", "invalid_request"),
+    "400": error(
+        "Malformed Authorization header, token in the URL, or Bearer and signature together",
+        "invalid_request",
+    ),
     "401": {
         "description": "No Bearer token (bare 401, no body, `WWW-Authenticate: Bearer"
         ' realm="planner"`), or a token that is expired, foreign, wrongly signed, unparseable'
-        " or an API token (a JSON error body, `error`: invalid_token). No `content` here:"
+        " or an API token (a JSON error body, `error`: invalid_token); a failed request"
+        " signature (`error`: invalid_client). No `content` here:"
         " OpenAPI cannot say that one 401 has a body and the other none.",
         "headers": {"WWW-Authenticate": {"schema": {"type": "string"}}},
     },
@@ -252,6 +257,13 @@ SECURITY_SCHEMES = {
         "scheme": "bearer",
         "description": "A long-lived API token (only for the exchange)",
     },
+    "adminSession": {
+        "type": "apiKey",
+        "in": "cookie",
+        "name": SESSION_COOKIE,
+        "description": "The console's server-side session (HttpOnly, SameSite=Strict; every"
+        " form also carries the session's CSRF token)",
+    },
     "httpSignature": {
         "type": "apiKey",
         "in": "header",
@@ -288,7 +300,8 @@ def bearer(operation: dict[str, Any], *, writes: bool = False) -> dict[str, Any]
         )
     return {
         **operation,
-        "security": [{"bearerAuth": []}],
+        # Back-end systems may sign the call with the API key instead (the entity's rights).
+        "security": [{"bearerAuth": []}, {"httpSignature": []}],
         "responses": {**answers, **operation["responses"]},
     }
 
@@ -308,6 +321,13 @@ IF_MATCH = {
     "description": 'The asset\'s ETag, e.g. "3"; 412 when it moved on',
 }
 ETAG = {"ETag": {"schema": {"type": "string"}}}
+HTML_PAGE = {"description": "An HTML page", "content": {"text/html": {}}}
+CONSOLE_ERROR = {
+    "description": "The console's error page: 400 a field refused, 401 wrong username or"
+    " password, 403 a form without this session's CSRF token, 404 another entity's id or an"
+    " unknown action, 429 too many failed sign-ins",
+    "content": {"text/html": {}},
+}
 STATIC = {
     "200": {"description": "The file", "content": {"text/javascript": {}, "text/css": {}}},
     "304": {"description": "Not modified"},
@@ -512,12 +532,80 @@ def paths() -> dict[str, Any]:
                 },
             }
         },
+        **console_paths(),
         OPENAPI_PATH: {
             "get": {
                 "summary": "This document",
                 "responses": {"200": ok("OpenAPI 3.1", {"type": "object"})},
             }
         },
+    }
+
+
+def console_form(summary: str, *fields: str, shows_page: bool = False) -> dict[str, Any]:
+    """A POST of the administration console: an HTML form, a 303 back to /admin/ or a page."""
+    properties = {name: {"type": "string"} for name in ("csrf", *fields)}
+    answers: dict[str, Any] = {
+        "303": {"description": "Done, or not signed in: back to /admin/"},
+        "4XX": CONSOLE_ERROR,
+    }
+    if shows_page:
+        answers["200"] = HTML_PAGE
+    return {
+        "post": {
+            "summary": summary,
+            "tags": ["administration console"],
+            "security": [{"adminSession": []}],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/x-www-form-urlencoded": {
+                        "schema": {"type": "object", "properties": properties}
+                    }
+                },
+            },
+            "responses": answers,
+        }
+    }
+
+
+def console_paths() -> dict[str, Any]:
+    """The administration console (`apps.admin`): HTML pages and forms for administrators."""
+    token_id = {**TOKEN_ID}
+    action = {"name": "action", "in": "path", "required": True, "schema": {"type": "string"}}
+    key_id = {"name": "key_id", "in": "path", "required": True, "schema": {"type": "string"}}
+    change_token = console_form(
+        "disable | enable | delete (delete confirms first)", shows_page=True
+    )
+    return {
+        "/admin/": {
+            "get": {
+                "summary": "The sign-in form, or the signed-in administrator's console",
+                "tags": ["administration console"],
+                "responses": {"200": HTML_PAGE, "4XX": CONSOLE_ERROR},
+            }
+        },
+        "/admin/sign-in": console_form("Sign in (a 303 to the console)", "username", "password"),
+        "/admin/sign-out": console_form("Sign out: the session ends on the server"),
+        "/admin/api-keys": console_form(
+            "Generate an API key; its secret is shown once", "comment", shows_page=True
+        ),
+        "/admin/api-keys/{key_id}/revoke": {
+            "parameters": [key_id],
+            **console_form("Revoke an API key"),
+        },
+        "/admin/tokens": console_form(
+            "Generate a web service token; shown once (never expires: asks to confirm first)",
+            "name",
+            "user_id",
+            "user_name",
+            "days",
+            "never",
+            "rights",
+            shows_page=True,
+        ),
+        "/admin/tokens/{token_id}/{action}": {"parameters": [token_id, action], **change_token},
+        "/admin/static/{path}": static("The console's style and copy-button script"),
     }
 
 
