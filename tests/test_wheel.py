@@ -30,6 +30,8 @@ WEB_FILES = (
     "planner_bridge/web/sdk/protocol.js",
     "planner_bridge/web/templates/shop.html",
     "planner_bridge/web/host/shop.js",
+    "planner_bridge/web/templates/admin/console.html",
+    "planner_bridge/web/admin/admin.css",
 )
 START_TIMEOUT = 60
 
@@ -152,6 +154,9 @@ def test_serve_from_an_unrelated_directory(installed, tmp_path):
     with running([cli, "serve", "--port", "0", *data], tmp_path) as lines:
         planner = wait_for_line(lines, r"planner origin on (http://127\.0\.0\.1:\d+)").group(1)
         fetch_planner_and_sdk(planner, entity)
+        console = httpx.get(planner + "/admin/")
+        assert console.status_code == 200 and "Sign in" in console.text
+        assert httpx.get(planner + "/admin/static/admin.css").status_code == 200
 
 
 def test_demo_from_an_unrelated_directory(installed, tmp_path):
