@@ -20,6 +20,9 @@ SDK = REPO / "web" / "sdk"
 USES = Path(__file__).parent / "sdk_types" / "uses-every-export.ts"
 PLANNER_SDK_URL = "https://planner.example/sdk/planner-bridge.js"
 NPM_TIMEOUT = 600
+# Building and installing real artifacts (a fresh venv, npm install) on a clean CI machine
+# downloads packages: more than the suite's usual 300 s bound may be needed.
+pytestmark = pytest.mark.timeout(900)
 SHIPPED = {"package.json", "planner-bridge.js", "planner-bridge.d.ts", "protocol.js"}
 SHIPPED |= {"protocol.d.ts", "README.md"}
 

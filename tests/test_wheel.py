@@ -34,6 +34,9 @@ WEB_FILES = (
     "planner_bridge/web/admin/admin.css",
 )
 START_TIMEOUT = 60
+# Building and installing real artifacts (a fresh venv, npm install) on a clean CI machine
+# downloads packages: more than the suite's usual 300 s bound may be needed.
+pytestmark = pytest.mark.timeout(900)
 
 
 @pytest.fixture(scope="module")
