@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 DATA   ?= data
 
-.PHONY: demo test lint bench install browser js-test clean dist sdk-pack sdk-types
+.PHONY: demo test lint bench install browser js-test clean axe dist sdk-pack sdk-types
 
 # Re-install whenever the project's dependencies change.
 $(BIN)/.installed: pyproject.toml
@@ -25,12 +25,20 @@ browser:
 	  echo "installing Debian's nodejs and npm"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; }
 
+# axe-core, which the Playwright suite injects into the planner for its accessibility checks.
+AXE := playwright/node_modules/axe-core/axe.min.js
+$(AXE): playwright/package.json playwright/package-lock.json | browser
+	npm ci --prefix playwright --no-audit --no-fund --silent
+	touch $@
+
+axe: $(AXE)
+
 demo: install
 	$(BIN)/planner-bridge demo --data-dir $(DATA)
 
 lint: install browser
-	$(BIN)/ruff check server tests playwright
-	$(BIN)/ruff format --check server tests playwright
+	$(BIN)/ruff check server tests playwright examples
+	$(BIN)/ruff format --check server tests playwright examples
 	$(BIN)/mypy
 	npx --yes --package typescript@5 tsc -p web
 
@@ -38,9 +46,14 @@ js-test: browser
 	node --test web/tests/
 
 # pytest exits 5 when it collected no test: that proves nothing, so it fails loudly too.
-test: install browser lint js-test
+# The example shop is its own project (examples/shop/pytest.ini): a run of its own, as an
+# integrator would run it, with only planner_bridge.testing.
+test: install browser lint js-test axe
 	@$(BIN)/pytest -p no:cacheprovider; status=$$?; \
 	  if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests" >&2; fi; \
+	  [ $$status -eq 0 ] || exit $$status; \
+	  $(BIN)/pytest -p no:cacheprovider examples/shop; status=$$?; \
+	  if [ $$status -eq 5 ]; then echo "make test: examples/shop collected no tests" >&2; fi; \
 	  exit $$status
 
 # The products: the wheel and sdist (dist/), and the SDK's npm tarball (web/sdk/*.tgz).
@@ -64,4 +77,4 @@ bench: install browser
 	$(BIN)/python -m tests.benchmarks
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache dist web/sdk/*.tgz
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache playwright/node_modules dist web/sdk/*.tgz

@@ -22,35 +22,12 @@ from playwright.sync_api import Frame, FrameLocator, Page, Route, expect
 
 from planner_bridge.accounts import write_users
 from planner_bridge.core import Core
+from planner_bridge.testing import PlannerOrigin
+from planner_bridge.testing.browser import CHROMIUM_ARGS  # noqa: F401  (helpers import it here)
+from planner_bridge.testing.recorder import RECORD_MESSAGES, WAIT_MS  # noqa: F401
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 PASSWORDS = {"alice": "alice-password-1", "bob": "bob-password-2"}
 NAMES = {"alice": "Alice", "bob": "Bob"}
-# In every document of a test's context (shop, planner, third origin): note each message that
-# arrives, with its sender's origin and whether it carries a token (never the token itself).
-RECORD_MESSAGES = """
-(() => {
-  const received = [];
-  Object.defineProperty(window, "__bridgeReceived", { value: received });
-  window.addEventListener("message", (event) => {
-    const data = event.data && typeof event.data === "object" ? event.data : {};
-    const content = data.content && typeof data.content === "object" ? data.content : {};
-    received.push({ at: Date.now(), origin: event.origin, event: String(data.event),
-      hasToken: typeof content.token === "string", user: content.user?.id ?? null,
-      reason: content.reason ?? null });
-  }, true);
-})();
-"""
-# Generous: CI machines have two cores and run Chromium beside three servers.
-WAIT_MS = 20_000
 
 
 @dataclasses.dataclass(frozen=True)
@@ -222,6 +199,7 @@ class Bridge:
     entity_id: str
     planner_log: Recorder
     host_log: Recorder
+    origin: PlannerOrigin  # the kit's handle: set_token_ttl, token_service_down
 
     @property
     def planner_page_url(self) -> str:
@@ -254,7 +232,8 @@ def planner_frame(page: Page, bridge: Bridge) -> Frame:
 
 
 def received(frame: Frame | Page) -> list[dict[str, Any]]:
-    """The messages that arrived in this document (see RECORD_MESSAGES)."""
+    """The messages that arrived in this document (the kit's RECORD_MESSAGES keeps them there;
+    the `recorder` fixture lists those of every document)."""
     return frame.evaluate("window.__bridgeReceived")
 
 
@@ -287,6 +266,18 @@ def open_shop(page: Page, bridge: Bridge) -> FrameLocator:
     planner = page.frame_locator("[data-testid=planner-container] iframe")
     expect(planner.get_by_test_id("identity")).not_to_have_attribute("data-kind", "none")
     return planner
+
+
+# The planner's page as these tests read it (its hooks are listed in web/planner/app.js): the
+# one place their selectors live.
+OWN_ROWS = "[data-testid=my-assets] [data-testid=asset]"
+CATALOG_ROWS = "[data-testid=catalog] [data-testid=asset]"
+
+
+def expect_error(planner: FrameLocator, code: str) -> None:
+    """The planner shows the error named `code` (as a sentence; the name is its data-code)."""
+    expect(planner.get_by_test_id("error-box")).to_be_visible()
+    expect(planner.get_by_test_id("error")).to_have_attribute("data-code", code)
 
 
 def bridge_events(page: Page) -> list[str]:

@@ -6,13 +6,14 @@
   registered for exactly that origin;
 - a third origin (another port) for forged messages and unregistered framing.
 One Chromium per session (Debian's /usr/bin/chromium, headless), a fresh context per test.
+The planner origin, the browser and the bridge recorder come from the integrators' test kit,
+planner_bridge.testing: this suite drives the bridge the way theirs do.
 """
 
 from __future__ import annotations
 
 import html
 import logging
-import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -23,34 +24,34 @@ from starlette.applications import Starlette
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
-from bridge_e2e import (
-    CHROMIUM_ARGS,
-    RECORD_MESSAGES,
-    WAIT_MS,
-    Bridge,
-    Recorder,
-    write_host_files,
-)
-from planner_bridge.apps import integrator, planner
+from bridge_e2e import WAIT_MS, Bridge, Recorder, write_host_files
+from planner_bridge.apps import integrator
 from planner_bridge.apps.integrator import HostConfig
-from planner_bridge.core import Core
 from planner_bridge.demo import seed_catalog
 from planner_bridge.serving import ThreadedServer
-from planner_bridge.settings import Settings
+from planner_bridge.testing import JWT, BridgeRecorder, PlannerOrigin, launch_chromium
 
 
 @pytest.fixture
 def start_bridge(tmp_path: Path) -> Iterator[Callable[..., Bridge]]:
     """Start a planner origin and a shop embedding it. Options: token_ttl (what the shop asks
     for), answer_deadline_ms (embedPlanner's), allow_write."""
-    servers: list[ThreadedServer] = []
-    cores: list[Core] = []
+    servers: list[Any] = []
 
     def start(
         *, token_ttl: int = 3600, answer_deadline_ms: int | None = None, allow_write: bool = True
     ) -> Bridge:
-        planner_log = planner_server(tmp_path, servers, cores)
-        core = cores[-1]
+        logs: list[Recorder] = []
+
+        def recording(app: Any) -> Recorder:
+            logs.append(Recorder(app))
+            return logs[-1]
+
+        origin = PlannerOrigin(tmp_path / "planner", wrap=recording)
+        servers.append(origin.__enter__())
+        core = origin.core
+        assert core is not None
+        planner_log = logs[0]
         host_box: list[tuple[HostConfig, Recorder]] = []
 
         def build_host(url: str) -> Any:
@@ -59,7 +60,7 @@ def start_bridge(tmp_path: Path) -> Iterator[Callable[..., Bridge]]:
             files = write_host_files(tmp_path / "host", key.secret)
             config = HostConfig(
                 url,
-                servers[-1].url,
+                origin.url,
                 entity.id,
                 key.key_id,
                 *files,
@@ -74,27 +75,18 @@ def start_bridge(tmp_path: Path) -> Iterator[Callable[..., Bridge]]:
         servers.append(ThreadedServer(build_host, url_host="localhost").__enter__())
         config, host_log = host_box[0]
         return Bridge(
-            config.planner_url, config.host_url, core, config.entity_id, planner_log, host_log
+            config.planner_url,
+            config.host_url,
+            core,
+            config.entity_id,
+            planner_log,
+            host_log,
+            origin,
         )
 
     yield start
     for server in reversed(servers):
         server.__exit__(None, None, None)
-    for core in cores:
-        core.close()
-
-
-def planner_server(tmp_path: Path, servers: list, cores: list) -> Recorder:
-    recorders: list[Recorder] = []
-
-    def build(url: str) -> Any:
-        settings = Settings(data_dir=tmp_path / "planner", issuer=url, min_token_ttl=1)
-        cores.append(Core.open(settings))
-        recorders.append(Recorder(planner.create_app(cores[-1])))
-        return recorders[0]
-
-    servers.append(ThreadedServer(build).__enter__())
-    return recorders[0]
 
 
 @pytest.fixture
@@ -124,15 +116,9 @@ def third_origin() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS
-        )
+        launched = launch_chromium(playwright)
         yield launched
         launched.close()
-
-
-# A compact JWS: what a token looks like wherever it might leak.
-JWT = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.")
 
 
 class LogRecorder(logging.Handler):
@@ -148,14 +134,12 @@ class LogRecorder(logging.Handler):
 
 @pytest.fixture
 def context(browser: Browser) -> Iterator[BrowserContext]:
-    """A fresh browser context; afterwards, no token may have reached a browser console (any
-    page or frame) or a server log during the test."""
+    """A fresh browser context whose bridge messages the `recorder` fixture lists; afterwards, no
+    token may have reached a browser console, storage, URL or cookie, or a server log."""
     opened = browser.new_context()
     opened.set_default_timeout(WAIT_MS)
-    opened.add_init_script(RECORD_MESSAGES)
-    console: list[str] = []
-    opened.on("console", lambda message: console.append(message.text))
-    opened.on("weberror", lambda error: console.append(str(error.error)))
+    recorder = BridgeRecorder(opened)
+    opened.recorder = recorder  # type: ignore[attr-defined]  # for the `recorder` fixture
     server_log = LogRecorder()
     # uvicorn's own loggers do not propagate to the root logger: listen to them directly.
     loggers = [
@@ -165,12 +149,19 @@ def context(browser: Browser) -> Iterator[BrowserContext]:
         logger.addHandler(server_log)
     try:
         yield opened
+        recorder.assert_no_token_leak()
     finally:
         for logger in loggers:
             logger.removeHandler(server_log)
         opened.close()
-    leaked = [line for line in console + server_log.lines if JWT.search(line)]
-    assert not leaked, f"a token reached a console or log: {leaked[0][:80]}..."
+    leaked = [line for line in server_log.lines if JWT.search(line)]
+    assert not leaked, f"a token reached a server log: {leaked[0][:80]}..."
+
+
+@pytest.fixture
+def recorder(context: BrowserContext) -> BridgeRecorder:
+    """The bridge events of every page and frame of the test's context."""
+    return context.recorder  # type: ignore[attr-defined]
 
 
 @pytest.fixture

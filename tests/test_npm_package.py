@@ -24,7 +24,7 @@ NPM_TIMEOUT = 600
 # downloads packages: more than the suite's usual 300 s bound may be needed.
 pytestmark = pytest.mark.timeout(900)
 SHIPPED = {"package.json", "planner-bridge.js", "planner-bridge.d.ts", "protocol.js"}
-SHIPPED |= {"protocol.d.ts", "README.md"}
+SHIPPED |= {"protocol.d.ts", "session-channel.js", "README.md"}
 
 
 def run(command: list[str], cwd: Path) -> subprocess.CompletedProcess:

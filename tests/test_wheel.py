@@ -28,6 +28,7 @@ WEB_FILES = (
     "planner_bridge/web/sdk/planner-bridge.js",
     "planner_bridge/web/sdk/planner-bridge.d.ts",
     "planner_bridge/web/sdk/protocol.js",
+    "planner_bridge/web/sdk/session-channel.js",
     "planner_bridge/web/templates/shop.html",
     "planner_bridge/web/host/shop.js",
     "planner_bridge/web/templates/admin/console.html",

@@ -8,6 +8,7 @@ importlib.resources, never through a path relative to this file.
 from __future__ import annotations
 
 from importlib import resources
+from pathlib import Path
 
 import jinja2
 from starlette.staticfiles import StaticFiles
@@ -25,6 +26,15 @@ def require(*folders: str) -> None:
                 f"the browser code is missing from the installed package ({PACKAGE}/{folder});"
                 " reinstall planner-bridge"
             )
+
+
+def root() -> Path:
+    """The browser code's directory. A directory on disk, not any Traversable: Starlette's
+    StaticFiles serves from one too (and the module hashes stat the files)."""
+    found = resources.files(PACKAGE)
+    if not isinstance(found, Path):
+        raise FileNotFoundError(f"{PACKAGE} is not installed as files on disk")
+    return found
 
 
 def templates(folder: str) -> Jinja2Templates:
