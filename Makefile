@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 DATA   ?= data
 
-.PHONY: demo test lint bench install browser js-test clean axe dist sdk-pack sdk-types
+.PHONY: demo test lint bench install browser js-test clean axe screenshots dist sdk-pack sdk-types
 
 # Re-install whenever the project's dependencies change.
 $(BIN)/.installed: pyproject.toml
@@ -55,6 +55,10 @@ test: install browser lint js-test axe
 	  $(BIN)/pytest -p no:cacheprovider examples/shop; status=$$?; \
 	  if [ $$status -eq 5 ]; then echo "make test: examples/shop collected no tests" >&2; fi; \
 	  exit $$status
+
+# The README's screenshots: the Playwright tests that take them, writing into docs/ this time.
+screenshots: install browser axe
+	UPDATE_SCREENSHOTS=1 $(BIN)/pytest -p no:cacheprovider -k screenshot playwright
 
 # The products: the wheel and sdist (dist/), and the SDK's npm tarball (web/sdk/*.tgz).
 dist: install

@@ -13,6 +13,7 @@ import base64
 import contextlib
 import dataclasses
 import json
+import os
 import threading
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -25,6 +26,17 @@ from planner_bridge.core import Core
 from planner_bridge.testing import PlannerOrigin
 from planner_bridge.testing.browser import CHROMIUM_ARGS  # noqa: F401  (helpers import it here)
 from planner_bridge.testing.recorder import RECORD_MESSAGES, WAIT_MS  # noqa: F401
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+
+
+def screenshot_path(tmp_path: Path, name: str) -> Path:
+    """Where a README screenshot goes: docs/ under `make screenshots` (UPDATE_SCREENSHOTS=1),
+    else the test's temporary dir, so an ordinary test run leaves the checkout as it was."""
+    folder = DOCS if os.environ.get("UPDATE_SCREENSHOTS") == "1" else tmp_path
+    folder.mkdir(exist_ok=True)
+    return folder / name
+
 
 PASSWORDS = {"alice": "alice-password-1", "bob": "bob-password-2"}
 NAMES = {"alice": "Alice", "bob": "Bob"}

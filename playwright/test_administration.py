@@ -16,6 +16,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
+from bridge_e2e import screenshot_path
 from planner_bridge.admins import AdminBook
 from planner_bridge.apps import planner
 from planner_bridge.core import Core
@@ -24,8 +25,6 @@ from planner_bridge.settings import Settings
 from planner_bridge.store import Entity
 
 pytestmark = pytest.mark.browser
-
-SCREENSHOT = Path(__file__).resolve().parents[1] / "docs" / "admin-console.png"
 
 
 @dataclasses.dataclass
@@ -257,7 +256,7 @@ def test_an_administrator_sees_and_touches_only_its_own_entity(page, console):
     assert console.core.store.get_api_key(their_key.key_id).active
 
 
-def test_the_console_reads_on_a_phone_and_makes_the_readme_screenshot(page, console):
+def test_the_console_reads_on_a_phone_and_makes_the_readme_screenshot(page, console, tmp_path):
     _, password = console.register("Fjord & Pine", "ada")
     sign_in(page, console, "ada", password)
     page.get_by_label("Comment").fill("ERP nightly sync")
@@ -273,9 +272,9 @@ def test_the_console_reads_on_a_phone_and_makes_the_readme_screenshot(page, cons
     box = page.get_by_role("button", name="Generate new token").bounding_box()
     assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390
     page.set_viewport_size({"width": 1280, "height": 900})
-    SCREENSHOT.parent.mkdir(exist_ok=True)
-    page.screenshot(path=str(SCREENSHOT), full_page=True)
-    assert SCREENSHOT.stat().st_size > 10_000
+    screenshot = screenshot_path(tmp_path, "admin-console.png")
+    page.screenshot(path=str(screenshot), full_page=True)
+    assert screenshot.stat().st_size > 10_000
 
 
 def test_the_console_works_without_javascript(browser, console):

@@ -16,6 +16,7 @@ from bridge_e2e import (
     log_in,
     open_shop,
     planner_frame,
+    screenshot_path,
 )
 
 pytestmark = pytest.mark.browser
@@ -195,17 +196,15 @@ def test_the_planner_is_keyboard_reachable_with_visible_focus(page, bridge):
         assert label and label.strip()
 
 
-def test_no_serious_accessibility_violations_and_the_readme_screenshots(page, bridge):
+def test_no_serious_accessibility_violations_and_the_readme_screenshots(page, bridge, tmp_path):
     assert AXE.exists(), "run `make axe` (npm ci in playwright/) first"
     page.set_viewport_size({"width": 1280, "height": 1000})
     planner = open_shop(page, bridge)
     expect(planner.locator(CATALOG_ROWS)).to_have_count(4)
     planner.locator(CATALOG_ROWS).nth(2).get_by_test_id("add-to-design").click()
     assert violations(page, bridge) == []
-    docs = ROOT / "docs"
-    docs.mkdir(exist_ok=True)
     page.locator("[data-testid=planner-container] iframe").screenshot(
-        path=docs / "planner-anonymous.png"
+        path=screenshot_path(tmp_path, "planner-anonymous.png")
     )
 
     log_in(page, "alice")
@@ -218,7 +217,7 @@ def test_no_serious_accessibility_violations_and_the_readme_screenshots(page, br
     planner.locator(OWN_ROWS).first.get_by_test_id("rename-asset").click()
     assert violations(page, bridge) == []
     page.locator("[data-testid=planner-container] iframe").screenshot(
-        path=docs / "planner-logged-in.png"
+        path=screenshot_path(tmp_path, "planner-logged-in.png")
     )
 
 
