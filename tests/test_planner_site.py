@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import httpx
 import pytest
@@ -11,12 +12,14 @@ from playwright.sync_api import expect, sync_playwright
 
 from planner_bridge.apps.module_versions import script_hash
 from planner_bridge.apps.planner import create_app
-from planner_bridge.apps.planner_site import json_for_html, web_dir
+from planner_bridge.apps.planner_site import json_for_html
 from planner_bridge.core import Core
 from planner_bridge.serving import ThreadedServer
 from planner_bridge.testing import launch_chromium
 
 # Not imported from conftest: tests/ and playwright/ both have one, and a full run sees only one.
+# The checkout's web/: what the server serves must be these very files.
+WEB = Path(__file__).resolve().parents[1] / "web"
 HOST_ORIGIN = "http://localhost:8000"
 
 
@@ -145,7 +148,7 @@ def test_the_sdk_is_served_as_a_public_javascript_module(planner):
         assert response.headers["content-type"] == "text/javascript; charset=utf-8"
         assert response.headers["access-control-allow-origin"] == "*"
         assert response.headers["x-content-type-options"] == "nosniff"
-        assert response.text == (web_dir() / "sdk" / name).read_text()
+        assert response.text == (WEB / "sdk" / name).read_text()
     typings = httpx.get(planner.url + "/sdk/planner-bridge.d.ts")
     assert typings.status_code == 200
     assert "export declare function embedPlanner" in typings.text

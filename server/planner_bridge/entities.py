@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import TypeVar
 from urllib.parse import urlsplit
 
+from . import logs
 from .clock import Clock
 from .credentials import SecretDeriver, new_key_id
 from .store import ApiKey, Entity, Store
@@ -147,6 +148,7 @@ class EntityRegistry:
     def revoke_key(self, key_id: str) -> None:
         if not self.store.revoke_api_key(key_id, self.clock.now()):
             raise LookupError(f"no such active key: {key_id}")
+        logs.event("key revoked", key_id=key_id)  # a key id is public (every token's client_id)
 
     def active_key(self, key_id: str) -> tuple[ApiKey, Entity] | None:
         """The key and its entity if the key exists and is not revoked."""

@@ -28,6 +28,7 @@ from ..core import Core
 from ..entities import origin_of
 from ..errors import InvalidRequest, NotFound
 from ..store import Entity
+from . import web_files
 from .module_versions import FOREVER, ModuleVersions, planner_modules, script_hash
 
 MAX_ENTITY_ID = 128
@@ -39,11 +40,6 @@ JSON_ESCAPES = {
     "\u2029": "\\u2029",
 }
 JS_TYPE = "text/javascript; charset=utf-8"
-
-
-def web_dir() -> Path:
-    """The one place that knows where the browser code lives: <repo>/web."""
-    return Path(__file__).resolve().parents[3] / "web"
 
 
 def json_for_html(value: Any) -> Markup:
@@ -133,12 +129,13 @@ class PublicFiles(StaticFiles):
 
     def __init__(
         self,
-        directory: Path,
+        folder: str,
         suffixes: tuple[str, ...],
         cors: bool = False,
         versions: ModuleVersions | None = None,
     ) -> None:
-        super().__init__(directory=directory)
+        web_files.require(folder)
+        super().__init__(packages=[(web_files.PACKAGE, folder)])
         self.suffixes = suffixes
         self.cors = cors
         self.versions = versions
@@ -166,11 +163,10 @@ class PublicFiles(StaticFiles):
 
 
 def routes(core: Core) -> list[BaseRoute]:
-    web = web_dir()
-    templates = Jinja2Templates(directory=web / "planner")
-    modules = planner_modules(web)
+    templates = web_files.templates("planner")
+    modules = planner_modules(web_files.root())
     return [
         Route("/planner/", PlannerPage(core, templates, modules).render, methods=["GET"]),
-        Mount("/planner", PublicFiles(web / "planner", (".js", ".css"), versions=modules)),
-        Mount("/sdk", PublicFiles(web / "sdk", (".js", ".d.ts"), cors=True, versions=modules)),
+        Mount("/planner", PublicFiles("planner", (".js", ".css"), versions=modules)),
+        Mount("/sdk", PublicFiles("sdk", (".js", ".d.ts"), cors=True, versions=modules)),
     ]
