@@ -44,6 +44,11 @@ MARKS = """(() => {
       [`${who} response end`]: abs(n.responseEnd),
       [`${who} DOMContentLoaded`]: abs(n.domContentLoadedEventStart),
     };
+    const call = performance.getEntriesByType("resource").find((r) => r.name.includes("/v1/"));
+    if (call) {
+      out[`${who} web-service request sent`] = abs(call.requestStart);
+      out[`${who} web-service response start`] = abs(call.responseStart);
+    }
     const ends = scripts.map((r) => r.responseEnd);
     if (ends.length) out[`${who} last script fetched`] = abs(Math.max(...ends));
     out[`${who} scripts from network`] = scripts.filter((r) => r.transferSize > 0).length;
