@@ -193,7 +193,7 @@ def test_the_page_loads_its_modules_under_its_own_csp(planner, shop):
     assert problems == []
 
 
-def test_modules_named_by_their_hash_are_cached_for_good_and_others_revalidate(planner, shop):
+def test_hashed_modules_are_cached_for_good_the_sdk_briefly_others_revalidate(planner, shop):
     html = page(planner, shop.entity.id).text
     preloads = re.findall(r'<link rel="modulepreload" href="([^"]+)">', html)
     assert "/sdk/protocol.js" in " ".join(preloads) and len(preloads) >= 10
@@ -204,5 +204,9 @@ def test_modules_named_by_their_hash_are_cached_for_good_and_others_revalidate(p
         assert answer.status_code == 200
         assert answer.headers["cache-control"] == "public, max-age=31536000, immutable", url
     stale = preloads[0].split("?")[0] + "?v=0000000000000000"
-    for url in (stale, "/planner/app.js", "/sdk/planner-bridge.js"):
+    for url in (stale, "/planner/app.js", "/sdk/protocol.js?v=0000000000000000"):
         assert httpx.get(planner.url + url).headers["cache-control"] == "no-cache", url
+    # What shops import by its public URL: briefly fresh, then stale while it revalidates.
+    for url in ("/sdk/planner-bridge.js", "/sdk/protocol.js", "/sdk/session-channel.js"):
+        caching = httpx.get(planner.url + url).headers["cache-control"]
+        assert caching == "public, max-age=60, stale-while-revalidate=3600", url
