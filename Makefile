@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 DATA   ?= data
 
-.PHONY: demo test lint bench install browser postgres js-test clean axe screenshots
+.PHONY: demo test lint bench install browser postgres js-test clean axe screenshots dist sdk-pack sdk-types
 
 # Re-install whenever the project's dependencies change.
 $(BIN)/.installed: pyproject.toml
@@ -67,8 +67,25 @@ test: install browser postgres lint js-test axe
 screenshots: install browser axe
 	UPDATE_SCREENSHOTS=1 $(BIN)/pytest -p no:cacheprovider -k screenshot playwright
 
+# The products: the wheel and sdist (dist/), and the SDK's npm tarball (web/sdk/*.tgz).
+dist: install
+	$(BIN)/python -m build --outdir dist
+
+sdk-pack: browser
+	cd web/sdk && npm pack
+
+# protocol.d.ts is generated from protocol.js's JSDoc; run this after changing protocol.js
+# (tests/test_npm_package.py fails while the two disagree).
+sdk-types: browser
+	rm -rf .sdk-types && mkdir .sdk-types
+	npx --yes --package typescript@5 tsc --allowJs --declaration --emitDeclarationOnly --strict \
+	  --target es2022 --module es2022 --outDir .sdk-types web/sdk/protocol.js
+	head -n 3 web/sdk/protocol.d.ts > .sdk-types/header
+	cat .sdk-types/header .sdk-types/protocol.d.ts > web/sdk/protocol.d.ts
+	rm -rf .sdk-types
+
 bench: install browser
 	$(BIN)/python -m tests.benchmarks
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache playwright/node_modules
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache playwright/node_modules dist web/sdk/*.tgz

@@ -150,7 +150,8 @@ def test_a_refused_write_does_not_use_up_its_key(alice, planner, shop):
 
 
 # Headers every answer gets from the server itself, not from the application.
-PER_RESPONSE = {"date", "server", "idempotent-replayed"}
+# Set per response by the server (x-request-id: each request has its own, replay or not).
+PER_RESPONSE = {"date", "server", "idempotent-replayed", "x-request-id"}
 
 
 def same_headers(first: httpx.Response, replay: httpx.Response) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import httpx
 import pytest
@@ -11,12 +12,14 @@ from playwright.sync_api import expect, sync_playwright
 
 from planner_bridge.apps.module_versions import script_hash
 from planner_bridge.apps.planner import create_app
-from planner_bridge.apps.planner_site import json_for_html, web_dir
+from planner_bridge.apps.planner_site import json_for_html
 from planner_bridge.core import Core
 from planner_bridge.serving import ThreadedServer, blocking
 from planner_bridge.testing import launch_chromium
 
 # Not imported from conftest: tests/ and playwright/ both have one, and a full run sees only one.
+# The checkout's web/: what the server serves must be these very files.
+WEB = Path(__file__).resolve().parents[1] / "web"
 HOST_ORIGIN = "http://localhost:8000"
 
 
@@ -147,7 +150,7 @@ def test_the_sdk_is_served_as_a_public_javascript_module(planner):
         assert response.headers["content-type"] == "text/javascript; charset=utf-8"
         assert response.headers["access-control-allow-origin"] == "*"
         assert response.headers["x-content-type-options"] == "nosniff"
-        assert response.text == (web_dir() / "sdk" / name).read_text()
+        assert response.text == (WEB / "sdk" / name).read_text()
     typings = httpx.get(planner.url + "/sdk/planner-bridge.d.ts")
     assert typings.status_code == 200
     assert "export declare function embedPlanner" in typings.text
@@ -192,7 +195,7 @@ def test_the_page_loads_its_modules_under_its_own_csp(planner, shop):
     assert problems == []
 
 
-def test_modules_named_by_their_hash_are_cached_for_good_and_others_revalidate(planner, shop):
+def test_hashed_modules_are_cached_for_good_the_sdk_briefly_others_revalidate(planner, shop):
     html = page(planner, shop.entity.id).text
     preloads = re.findall(r'<link rel="modulepreload" href="([^"]+)">', html)
     assert "/sdk/protocol.js" in " ".join(preloads) and len(preloads) >= 10
@@ -203,5 +206,9 @@ def test_modules_named_by_their_hash_are_cached_for_good_and_others_revalidate(p
         assert answer.status_code == 200
         assert answer.headers["cache-control"] == "public, max-age=31536000, immutable", url
     stale = preloads[0].split("?")[0] + "?v=0000000000000000"
-    for url in (stale, "/planner/app.js", "/sdk/planner-bridge.js"):
+    for url in (stale, "/planner/app.js", "/sdk/protocol.js?v=0000000000000000"):
         assert httpx.get(planner.url + url).headers["cache-control"] == "no-cache", url
+    # What shops import by its public URL: briefly fresh, then stale while it revalidates.
+    for url in ("/sdk/planner-bridge.js", "/sdk/protocol.js", "/sdk/session-channel.js"):
+        caching = httpx.get(planner.url + url).headers["cache-control"]
+        assert caching == "public, max-age=60, stale-while-revalidate=3600", url

@@ -244,6 +244,9 @@ def test_writes_answer_503_while_the_database_is_down_then_resume(own_postgres, 
         assert down[0].headers["retry-after"] == "2"
         raw, signed = signed_token_request(shop, {"type": "legal_entity"})
         assert httpx.post(url + "/v1/tokens", content=raw, headers=signed).status_code == 503
+        unready = httpx.get(url + "/readyz")  # a load balancer sends its traffic elsewhere
+        assert unready.status_code == 503
+        assert unready.json() == {"status": "unavailable", "reason": "database: not answering"}
         seen: set[int] = set()  # /auth/token: served from its 1 s key cache, then 503
 
         def client_credentials() -> bool:
@@ -255,6 +258,7 @@ def test_writes_answer_503_while_the_database_is_down_then_resume(own_postgres, 
         assert seen <= {200, 503}
         own_postgres.start(own_postgres.port)
         wait_until(lambda: write("after").status_code == 201, timeout=10)
+        assert httpx.get(url + "/readyz").json() == {"status": "ready"}
         names = [a["name"] for a in httpx.get(url + "/v1/assets", headers=headers).json()["assets"]]
         assert names[0] == "before" and not any(n.startswith("down") for n in names)
         assert process.poll() is None  # it kept running all along

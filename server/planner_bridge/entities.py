@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import TypeVar
 from urllib.parse import urlsplit
 
+from . import logs
 from .background import BackgroundWrites
 from .clock import Clock
 from .credentials import SecretDeriver, new_key_id
@@ -154,6 +155,7 @@ class EntityRegistry:
     async def revoke_key(self, key_id: str) -> None:
         if not await self.store.revoke_api_key(key_id, self.clock.now()):
             raise LookupError(f"no such active key: {key_id}")
+        logs.event("key revoked", key_id=key_id)  # a key id is public (every token's client_id)
 
     async def active_key(self, key_id: str) -> tuple[ApiKey, Entity] | None:
         """The key and its entity if the key exists and is not revoked."""

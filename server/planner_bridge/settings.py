@@ -21,6 +21,9 @@ Every option, its variable and its default:
                                                                     <data_dir>/master.key
     trusted_proxies     PLANNER_BRIDGE_TRUSTED_PROXIES (none)       addresses or CIDR blocks whose
                                                                     X-Forwarded-For is believed
+    log_format          PLANNER_BRIDGE_LOG_FORMAT      text         text or json (one object a line)
+    metrics_port        PLANNER_BRIDGE_METRICS_PORT    (off)        Prometheus /metrics listener
+                                                                    on the serving host (0: any)
 
 The master key never leaves the server; API secrets are derived from it (see `credentials`).
 """
@@ -38,6 +41,8 @@ from .storage.location import BadDatabaseUrl, DatabaseLocation, locate_database
 
 PREFIX = "PLANNER_BRIDGE_"
 SIGNING_ALGORITHMS = ("ES256", "EdDSA", "RS256")
+LOG_FORMATS = ("text", "json")
+METRICS_OFF = -1
 
 
 class SettingsError(ValueError):
@@ -65,6 +70,8 @@ class Settings:
     demo_password: str = ""
     master_key: str = ""
     trusted_proxies: str = ""  # see `addresses`
+    log_format: str = "text"
+    metrics_port: int = METRICS_OFF
 
     @property
     def database(self) -> DatabaseLocation:
@@ -103,8 +110,8 @@ class Settings:
                 values[name] = Path(str(value))
             else:
                 values[name] = str(value)
-        if problems:
-            raise SettingsError(problems)
+        # The other checks run on the defaults of the fields that failed, so every mistake is
+        # reported in one go, not only the first kind found.
         settings = cls(**values)  # type: ignore[arg-type]
         settings._check(problems)
         if problems:
@@ -140,6 +147,10 @@ class Settings:
             parse_networks(self.trusted_proxies)
         except ValueError as exc:
             problems.append(f"{PREFIX}TRUSTED_PROXIES: {exc}")
+        if self.log_format not in LOG_FORMATS:
+            problems.append(f"{PREFIX}LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}")
+        if self.metrics_port != METRICS_OFF and not 0 <= self.metrics_port <= 65535:
+            problems.append(f"{PREFIX}METRICS_PORT must be a port number (0 to 65535)")
         if not _has_origin(self.issuer):
             # The planner page takes its origin and live URL from the issuer (never from Host).
             problems.append(

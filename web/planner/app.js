@@ -194,8 +194,11 @@ function main() {
     return;
   }
   link.start();
-  void refresh();
-  live.start();
+  // The live channel connects once the first listing has answered: that listing is the call
+  // that confirms the token (AuthenticationSucceeded), and the socket's handshake and auth,
+  // sent at the same moment, made the planner origin answer it later. A change in between is
+  // missed no more than before: the listing and the socket raced anyway.
+  void refresh().finally(() => live.start());
 }
 
 main();

@@ -24,7 +24,6 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
-from starlette.templating import Jinja2Templates
 
 from ..admin_sessions import SessionBook
 from ..admins import AdminBook
@@ -33,6 +32,7 @@ from ..clock import utc_minute
 from ..core import Core
 from ..errors import NotFound, ProtocolError, TooManyRequests
 from ..storage import AdminSession, Entity
+from . import web_files
 from .admin_forms import TokenForm, key_comment
 from .admin_session import (
     HEADERS,
@@ -43,7 +43,7 @@ from .admin_session import (
     SignInBrakes,
     read_form,
 )
-from .planner_site import PublicFiles, web_dir
+from .planner_site import PublicFiles
 
 HOME = "/admin/"
 TOKEN_ACTIONS = ("disable", "enable", "delete")
@@ -63,7 +63,7 @@ class Console:
             SessionBook(core.store, core.clock), secure=core.settings.issuer.startswith("https:")
         )
         self.brakes = SignInBrakes(core.clock, core.brake_subject)
-        self.templates = Jinja2Templates(directory=str(web_dir() / "templates"))
+        self.templates = web_files.templates("templates")
         self.templates.env.filters["when"] = utc_minute
 
     # -- pages -----------------------------------------------------------------------------
@@ -265,5 +265,5 @@ def routes(core: Core) -> list[BaseRoute]:
             guarded(console.change_token),
             methods=["POST"],
         ),
-        Mount("/admin/static", PublicFiles(web_dir() / "admin", (".js", ".css"))),
+        Mount("/admin/static", PublicFiles("admin", (".js", ".css"))),
     ]

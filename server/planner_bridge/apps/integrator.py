@@ -24,8 +24,6 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount, Route
-from starlette.staticfiles import StaticFiles
-from starlette.templating import Jinja2Templates
 
 from ..accounts import LoginBrakes, UserBook
 from ..addresses import TrustedProxies, brake_subject
@@ -33,7 +31,7 @@ from ..client import IssuedToken, TokenClient, TokenServiceError
 from ..clock import Clock, SystemClock
 from ..errors import InvalidGrant, InvalidRequest, ProtocolError
 from ..sessions import LIFETIME, SessionStore
-from .planner_site import web_dir
+from . import web_files
 from .responses import (
     error_response,
     json_response,
@@ -106,7 +104,7 @@ class Host:
         )
         self.login_brakes = LoginBrakes(config.clock)
         self.sessions = SessionStore(config.clock)
-        self.templates = Jinja2Templates(directory=str(web_dir() / "templates"))
+        self.templates = web_files.templates("templates")
 
     def page_config(self, request: Request) -> dict[str, Any]:
         """What the host page's script needs; rendered into the page with |tojson only."""
@@ -257,7 +255,7 @@ def create_app(config: HostConfig, *, http: httpx.AsyncClient | None = None) -> 
         Route("/login", host.login, methods=["POST"]),
         Route("/logout", host.logout, methods=["POST"]),
         Route("/planner-token", host.planner_token, methods=["POST"]),
-        Mount("/static", StaticFiles(directory=str(web_dir() / "host")), name="static"),
+        Mount("/static", web_files.static_files("host"), name="static"),
     ]
     session = Middleware(
         SessionMiddleware,

@@ -28,6 +28,7 @@ from ..core import Core
 from ..entities import origin_of
 from ..errors import InvalidRequest, NotFound
 from ..store import Entity
+from . import web_files
 from .module_versions import FOREVER, ModuleVersions, planner_modules, script_hash
 
 MAX_ENTITY_ID = 128
@@ -39,11 +40,11 @@ JSON_ESCAPES = {
     "\u2029": "\\u2029",
 }
 JS_TYPE = "text/javascript; charset=utf-8"
-
-
-def web_dir() -> Path:
-    """The one place that knows where the browser code lives: <repo>/web."""
-    return Path(__file__).resolve().parents[3] / "web"
+# The SDK's public, unversioned URLs (what shops import): fresh for a minute, then served from
+# the cache while it revalidates in the background, so a shop page does not wait for a round
+# trip per SDK module on every visit; a release reaches a browser within a minute, or one visit
+# after. A browser fetches the SDK's modules together, so they age together.
+SDK_CACHING = "public, max-age=60, stale-while-revalidate=3600"
 
 
 def json_for_html(value: Any) -> Markup:
@@ -135,15 +136,18 @@ class PublicFiles(StaticFiles):
 
     def __init__(
         self,
-        directory: Path,
+        folder: str,
         suffixes: tuple[str, ...],
         cors: bool = False,
         versions: ModuleVersions | None = None,
+        unversioned: str = "no-cache",
     ) -> None:
-        super().__init__(directory=directory)
+        web_files.require(folder)
+        super().__init__(packages=[(web_files.PACKAGE, folder)])
         self.suffixes = suffixes
         self.cors = cors
         self.versions = versions
+        self.unversioned = unversioned
 
     async def get_response(self, path: str, scope: Scope) -> Response:
         if not path.endswith(self.suffixes) or "/" in path.strip("/"):
@@ -158,21 +162,25 @@ class PublicFiles(StaticFiles):
         return response
 
     def _caching(self, path: str, scope: Scope) -> str:
-        """A URL naming the file's current hash is cached for good; anything else revalidates,
-        so a new release shows at once."""
+        """A URL naming the file's current hash is cached for good; anything else is cached as
+        `unversioned` says (by default it revalidates, so a new release shows at once)."""
         url_path = scope.get("root_path", "") + "/" + path.strip("/")
         query = scope.get("query_string", b"").decode("latin-1")
         if self.versions and self.versions.is_current(url_path, query):
             return FOREVER
-        return "no-cache"
+        return self.unversioned if "v=" not in query else "no-cache"
 
 
 def routes(core: Core) -> list[BaseRoute]:
-    web = web_dir()
-    templates = Jinja2Templates(directory=web / "planner")
-    modules = planner_modules(web)
+    templates = web_files.templates("planner")
+    modules = planner_modules(web_files.root())
     return [
         Route("/planner/", PlannerPage(core, templates, modules).render, methods=["GET"]),
-        Mount("/planner", PublicFiles(web / "planner", (".js", ".css"), versions=modules)),
-        Mount("/sdk", PublicFiles(web / "sdk", (".js", ".d.ts"), cors=True, versions=modules)),
+        Mount("/planner", PublicFiles("planner", (".js", ".css"), versions=modules)),
+        Mount(
+            "/sdk",
+            PublicFiles(
+                "sdk", (".js", ".d.ts"), cors=True, versions=modules, unversioned=SDK_CACHING
+            ),
+        ),
     ]

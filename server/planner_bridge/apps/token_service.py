@@ -24,6 +24,7 @@ from ..grants import (
     issue_token,
     parse_form,
     parse_token_request,
+    posted_credentials,
     token_endpoint_answer,
 )
 from ..metadata import (
@@ -33,7 +34,9 @@ from ..metadata import (
     TOKEN_PATH,
     authorization_server_metadata,
 )
+from ..metrics import CLIENT_CREDENTIALS, SIGNED_REQUEST
 from ..signing import SigningBatch
+from .observed import note_minted
 from .responses import NO_STORE, error_response, parse_json_object
 from .signed import authenticate_signed
 
@@ -62,6 +65,7 @@ class TokenService:
         asked = parse_token_request(parse_json_object(body), self.core.settings)
         check_rights_allowed(asked.rights, caller.entity)
         answer = issue_token(self.core.issuer, caller.key, asked)
+        note_minted(request.scope, asked.kind, SIGNED_REQUEST)
         return JSONResponse(answer, status_code=201, headers=NO_STORE)
 
     async def jwks(self, request: Request) -> Response:
@@ -114,6 +118,9 @@ class ClientCredentialsEndpoint:
         if body is None:
             return None
         form = parse_form(content_type, body)
+        posted = posted_credentials(authorization, form)
+        if posted is not None:  # client_secret_post: the credentials came in the body
+            credentials = posted
         rights = self.grant.validate_form(form)
         try:
             key, entity = await self.grant.authenticate(credentials)
@@ -122,6 +129,7 @@ class ClientCredentialsEndpoint:
             raise
         unsigned = self.grant.prepare(rights, form, key, entity)
         minted = unsigned.signed(await self.signatures.sign(unsigned))
+        note_minted(scope, "legal_entity", CLIENT_CREDENTIALS)
         return self._render(token_endpoint_answer(minted, rights))
 
     def _render(self, answer: dict[str, Any]) -> bytes:

@@ -14,7 +14,7 @@ import argparse
 import sys
 from typing import Any
 
-from ..api_tokens import ApiTokens, describe, expires_at
+from ..api_tokens import MAX_DAYS, ApiTokens, describe, expires_at
 from ..clock import utc_minute
 from ..core import Core
 from ..errors import ProtocolError
@@ -73,9 +73,27 @@ def _days(args: argparse.Namespace, core: Core) -> int | None:
         return None
     if args.days is None:
         return core.settings.api_token_days
-    if args.days < 1:
-        raise CommandError("--days must be at least 1 (or use --never)")
+    if not 1 <= args.days <= MAX_DAYS:
+        raise CommandError(f"--days must be a whole number from 1 to {MAX_DAYS} (or use --never)")
     return int(args.days)
+
+
+# The request fields the core names in its refusals, as this command's flags name them: an
+# operator typed `--days`, and must not be told about `expires_in_days`.
+FLAGS = {
+    "expires_in_days": "--days",
+    "user.id": "--user",
+    "user.name": "--user (the name after ':')",
+    "rights": "--rights",
+    "name": "--name",
+}
+
+
+def in_flags(description: str) -> str:
+    for field, flag in FLAGS.items():
+        if description.startswith(field + " ") or description.startswith(field + ":"):
+            return flag + description[len(field) :]
+    return description
 
 
 async def create_token(args: argparse.Namespace) -> None:
@@ -96,7 +114,7 @@ async def create_token(args: argparse.Namespace) -> None:
             expires_in_days=_days(args, core),
         )
     except ProtocolError as exc:
-        raise CommandError(exc.description) from None
+        raise CommandError(in_flags(exc.description)) from None
     record = issued.record
     data = {
         "id": record.id,
@@ -136,7 +154,7 @@ async def _set_disabled(args: argparse.Namespace, disabled: bool) -> None:
     try:
         record = await tokens.set_disabled(args.id, disabled)
     except ProtocolError as exc:
-        raise CommandError(exc.description) from None
+        raise CommandError(in_flags(exc.description)) from None
     emit(args, describe(record), f"{'disabled' if disabled else 'enabled'} {record.id}")
 
 
@@ -153,5 +171,5 @@ async def delete_token(args: argparse.Namespace) -> None:
     try:
         await tokens.delete(args.id)
     except ProtocolError as exc:
-        raise CommandError(exc.description) from None
+        raise CommandError(in_flags(exc.description)) from None
     emit(args, {"id": args.id, "deleted": True}, f"deleted {args.id}")

@@ -44,10 +44,10 @@ def _remembered_issuer(settings: Settings) -> str:
     return text if text.startswith(("http://", "https://")) and len(text) < 2048 else ""
 
 
-def serving_settings(args: argparse.Namespace, url: str) -> Settings:
+def serving_settings(args: argparse.Namespace, url: str, **overrides: object) -> Settings:
     """Settings for a server listening on `url`: the issuer defaults to that URL (the
     environment's wins), and is remembered for the commands run beside it."""
-    settings = Settings.from_env(None, data_dir=getattr(args, "data_dir", None))
+    settings = Settings.from_env(None, data_dir=getattr(args, "data_dir", None), **overrides)
     if ISSUER_VARIABLE not in os.environ:
         settings = settings.replace(issuer=url)
     settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -58,9 +58,20 @@ def serving_settings(args: argparse.Namespace, url: str) -> Settings:
     return settings
 
 
-async def open_core(args: argparse.Namespace) -> Core:
-    """The core on the configured database (`main` closes it when the command is done)."""
-    core = await Core.connect(settings_from(args))
+async def open_core(args: argparse.Namespace, *, create: bool = False) -> Core:
+    """The core on the configured database (`main` closes it when the command is done).
+
+    On SQLite the data dir holds the store, so only commands that make something new
+    (`create=True`) may start a new one: `entity list --data-dir /typo` must say so, not
+    answer from an empty store it has just created. (On PostgreSQL the store is elsewhere, and
+    a data dir with another master key is refused by the shared key ring.)"""
+    settings = settings_from(args)
+    if not create and settings.database.backend == "sqlite" and not settings.data_dir.is_dir():
+        raise CommandError(
+            f"data dir {settings.data_dir} does not exist"
+            " (check --data-dir or PLANNER_BRIDGE_DATA_DIR; `entity create` starts a new one)"
+        )
+    core = await Core.connect(settings)
     args.opened_cores = [*getattr(args, "opened_cores", []), core]
     return core
 

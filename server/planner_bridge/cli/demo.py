@@ -14,7 +14,7 @@ import sys
 from typing import Any
 
 from .. import demo
-from ..apps import integrator, planner
+from ..apps import integrator, planner, web_files
 from ..core import Core
 from ..serving import bind, make_server, serve_all, url_of
 from ..settings import Settings
@@ -26,9 +26,17 @@ def register(commands: Any, parent: argparse.ArgumentParser) -> None:
     command = commands.add_parser(
         "demo", parents=[parent], help="run the planner origin and a demo shop embedding it"
     )
-    command.add_argument("--host-port", type=port_number, default=8000, help="the shop (localhost)")
     command.add_argument(
-        "--planner-port", type=port_number, default=8001, help="the planner (127.0.0.1)"
+        "--host-port",
+        type=port_number,
+        default=8000,
+        help="port of the demo shop, http://localhost:PORT (default 8000; 0: any)",
+    )
+    command.add_argument(
+        "--planner-port",
+        type=port_number,
+        default=8001,
+        help="port of the planner origin, http://127.0.0.1:PORT (default 8001; 0: any)",
     )
     command.set_defaults(run=run)
 
@@ -52,12 +60,16 @@ async def _serve(
     (planner_sock, planner_url), (host_sock, host_url) = planner_at, host_at
     core = await Core.connect(settings)  # on the loop that serves, which owns its pool
     try:
+        # Before seeding: a password generated for a start that then fails would be lost.
+        web_files.require("planner", "sdk", "templates", "host")
         setup = await demo.prepare(core, host_url=host_url, planner_url=planner_url)
-        announce(args, setup, planner_url)
+        # Both apps are built before anything is printed: a start that fails shows no banner
+        # and no one-time password that looks like success.
         servers = [
             (make_server(planner.create_app(core)), planner_sock),
             (make_server(integrator.create_app(setup.host)), host_sock),
         ]
+        announce(args, setup, planner_url)
         await serve_all(servers)
     finally:
         await core.aclose()

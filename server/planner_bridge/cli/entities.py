@@ -65,7 +65,7 @@ def _entity_json(entity: Entity) -> dict[str, Any]:
 
 
 async def create_entity(args: argparse.Namespace) -> None:
-    core = await open_core(args)
+    core = await open_core(args, create=True)
     entity, key = await core.entities.create(args.name, args.origin, allow_write=args.allow_write)
     data = {**_entity_json(entity), "api_key": key.key_id, "secret": key.secret}
     emit(
