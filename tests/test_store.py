@@ -34,6 +34,7 @@ from planner_bridge.storage import (
     open_async_store,
 )
 from planner_bridge.storage.location import locate_database
+from planner_bridge.storage.migrations import v0002_reservation_owner, v0005_admin_console
 from planner_bridge.storage.sqlite import SQLiteStore
 from planner_bridge.storage.threaded import ThreadedStore
 from postgres_server import PostgresServer
@@ -870,4 +871,30 @@ async def test_sqlite_opens_a_version_1_database_and_keeps_its_rows(tmp_path):
     await store.close()
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA user_version").fetchone()[0] == migrations.LATEST == 5
+    db.close()
+
+
+async def test_sqlite_opens_the_admin_consoles_first_schema_3_and_keeps_its_rows(tmp_path):
+    # The admin console first shipped its tables as SQLite schema 3 (before the PostgreSQL
+    # migrations 3 and 4 existed); such a file must reach LATEST with its rows.
+    path = tmp_path / "store.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.executescript(SCHEMA_1.replace("PRAGMA user_version = 1;", ""))
+        db.executescript(v0002_reservation_owner.SQLITE + v0005_admin_console.SQLITE)
+        db.execute("PRAGMA user_version = 3")
+        db.execute("INSERT INTO entities VALUES ('ent_1', 'Old', '[]', 1, ?)", (NOW,))
+        db.execute(
+            "INSERT INTO api_keys VALUES ('pbk_old', 'ent_1', ?, NULL, 'ERP', ?)", (NOW, NOW + 5)
+        )
+        db.execute("INSERT INTO admins VALUES ('ada', 'ent_1', 'scrypt$x', ?)", (NOW,))
+    db.close()
+
+    store = ThreadedStore(SQLiteStore(path))
+
+    assert (await store.get_api_key("pbk_old")).comment == "ERP"
+    assert (await store.get_admin("ada")).entity_id == "ent_1"
+    assert await store.list_signing_keys() == []  # version 3's table is there now
+    await store.close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == migrations.LATEST
     db.close()
