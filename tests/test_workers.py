@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from support import wait_until
-from test_cli import SCRIPT, _first_line_url, environment
+from test_cli import SCRIPT, _first_line_url, assert_one_line_refusal, environment
 from test_several_instances import shared, shop, signed_token_request, user_token  # noqa: F401
 
 
@@ -202,3 +202,38 @@ def test_serve_runs_on_uvloop_with_one_worker_or_two(tmp_path):
             assert all(line.endswith("(event loop uvloop)\n") for line in served.ready_lines())
         finally:
             stop(served)
+
+
+@pytest.mark.parametrize(
+    ("database_url", "mentions"),
+    [
+        ("postgresql://planner:s3cret-pw@127.0.0.1:1/planner", "127.0.0.1:1"),
+        ("postgresql://planner:s3cret-pw@127.0.0.1:port/planner", "PLANNER_BRIDGE_DATABASE_URL"),
+    ],
+)
+def test_bad_settings_are_one_line_from_the_parent_before_any_worker(
+    tmp_path, database_url, mentions
+):
+    env = {"PLANNER_BRIDGE_DATABASE_URL": database_url, "PLANNER_BRIDGE_DATA_DIR": str(tmp_path)}
+    done = subprocess.run(
+        [SCRIPT, "serve", "--port", "0", "--workers", "2"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=environment(**env),
+    )
+    assert_one_line_refusal(done, 1, mentions)
+    assert "s3cret-pw" not in done.stderr + done.stdout
+    assert "worker" not in done.stdout  # refused before any worker started
+
+
+@pytest.mark.parametrize("count", ["0", "-1", "two", "65"])
+def test_a_bad_worker_count_is_one_line(tmp_path, count):
+    done = subprocess.run(
+        [SCRIPT, "serve", "--port", "0", f"--workers={count}"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=environment(PLANNER_BRIDGE_DATA_DIR=str(tmp_path)),
+    )
+    assert_one_line_refusal(done, 2, f"{count!r} is not a worker count (1 to 64)")
