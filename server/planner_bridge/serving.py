@@ -1,7 +1,10 @@
-"""Running ASGI apps on real uvicorn servers: in the foreground (serve, demo) or a thread (tests).
+"""Running ASGI apps on real uvicorn servers: in the foreground (serve, demo), in worker
+processes (serve --workers) or a thread (tests).
 
 Sockets are bound before the app is built, so a server on port 0 knows its own URL (the token
-service's issuer defaults to it).
+service's issuer defaults to it), and worker processes all accept on the one socket.
+Foreground servers run on the loop uvicorn's `loop="auto"` picks (uvloop when installed), the
+one `make bench` measures, not on asyncio's default loop.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 import uvicorn
+from uvicorn.config import STARTUP_FAILURE
+from uvicorn.supervisors import Multiprocess
 
 MAX_PORT = 65535
 T = TypeVar("T")
@@ -44,13 +49,41 @@ def url_of(sock: socket.socket, host: str | None = None) -> str:
 
 
 def make_server(app: Any, **config: Any) -> uvicorn.Server:
+    return uvicorn.Server(server_config(app, **config))
+
+
+def server_config(app: Any, **config: Any) -> uvicorn.Config:
     config.setdefault("log_level", "warning")
     config.setdefault("access_log", False)  # an access log would be one more place for secrets
     # Client addresses are found by `addresses.TrustedProxies` alone, from the real peer: uvicorn
     # would otherwise believe X-Forwarded-For from 127.0.0.1 and rewrite the peer before we see it.
     config["proxy_headers"] = False
-    server = uvicorn.Server(uvicorn.Config(app, lifespan="off", **config))
-    return server
+    config.setdefault("lifespan", "off")
+    return uvicorn.Config(app, **config)
+
+
+def run(main: Coroutine[Any, Any, T]) -> T:
+    """Run `main` on the event loop uvicorn's `loop="auto"` picks (uvloop when installed)."""
+    factory = uvicorn.Config(app="", loop="auto").get_loop_factory()
+    with asyncio.Runner(loop_factory=factory) as runner:
+        return runner.run(main)
+
+
+def loop_name() -> str:
+    """Which event loop runs the calling coroutine: "uvloop" or "asyncio"."""
+    module = type(asyncio.get_running_loop()).__module__
+    return "uvloop" if module.split(".")[0] == "uvloop" else "asyncio"
+
+
+def serve_processes(app: Any, sock: socket.socket, workers: int) -> bool:
+    """Serve `app` from `workers` processes (uvicorn's supervisor) accepting on one bound
+    socket, until SIGINT or SIGTERM, which stops every worker before this returns. `app` is
+    pickled into each worker: it must open what it needs in its lifespan start-up, on the
+    worker's own loop. A worker that dies is replaced; one that fails to start stops them all,
+    and then this returns False."""
+    supervisor = Multiprocess(server_config(app, lifespan="on", workers=workers), sockets=[sock])
+    supervisor.run()
+    return all(process.exitcode != STARTUP_FAILURE for process in supervisor.processes)
 
 
 async def serve_all(servers: list[tuple[uvicorn.Server, socket.socket]]) -> None:

@@ -8,7 +8,6 @@ crosses a real origin boundary. First runs seed the data dir (see `planner_bridg
 from __future__ import annotations
 
 import argparse
-import asyncio
 import socket
 import sys
 from typing import Any
@@ -17,6 +16,7 @@ from .. import demo
 from ..apps import integrator, planner, web_files
 from ..core import Core
 from ..serving import bind, make_server, serve_all, url_of
+from ..serving import run as run_on_loop
 from ..settings import Settings
 from .common import emit, serving_settings
 from .serve import port_number
@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> None:
     planner_url = url_of(planner_sock)
     host_url = url_of(host_sock, "localhost")
     settings = serving_settings(args, planner_url)
-    asyncio.run(_serve(args, settings, (planner_sock, planner_url), (host_sock, host_url)))
+    run_on_loop(_serve(args, settings, (planner_sock, planner_url), (host_sock, host_url)))
 
 
 async def _serve(
