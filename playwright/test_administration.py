@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from bridge_e2e import screenshot_path
+from bridge_e2e import screenshot_path, wait_until
 from planner_bridge.admins import AdminBook
 from planner_bridge.apps import planner
 from planner_bridge.core import Core
@@ -93,15 +92,6 @@ def console(tmp_path: Path) -> Iterator[Console]:
             core.close()
 
 
-def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    """Poll a condition another thread brings about (as tests/support.py `wait_until`, which
-    this directory cannot import)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met before the deadline"
-        time.sleep(0.02)
-
-
 def sign_in(page: Page, console: Console, username: str, password: str) -> None:
     page.goto(console.url + "/admin/")
     page.get_by_label("Username").fill(username)
@@ -154,7 +144,7 @@ def test_an_api_key_from_generation_to_revocation(page, console):
     expect(row).to_contain_text("revoked")
     later.append(page.content())
     # `/auth/token` remembers a key for up to a second: wait for the refusal, not a fixed time.
-    wait_for(lambda: console.client_credentials(key_id, secret) == 401)
+    wait_until(page, lambda: console.client_credentials(key_id, secret) == 401, "the revocation")
     assert_nowhere(secret, console, later)
 
 
