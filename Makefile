@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 DATA   ?= data
 
-.PHONY: demo test lint bench install browser js-test clean
+.PHONY: demo test lint bench install browser js-test clean soak mutate
 
 # Re-install whenever the project's dependencies change.
 $(BIN)/.installed: pyproject.toml
@@ -42,6 +42,13 @@ test: install browser lint js-test
 	@$(BIN)/pytest -p no:cacheprovider; status=$$?; \
 	  if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests" >&2; fi; \
 	  exit $$status
+
+# The soak (playwright/soak.py): a scripted shopper in Chromium with 8 s tokens for SOAK_SECONDS
+# (default 600, ~75 expiries); prints one line and fails if a call was lost, applied twice or timed
+# out waiting for a token. `make test` runs the same test for 60 s.
+SOAK_SECONDS ?= 600
+soak: install browser
+	SOAK_SECONDS=$(SOAK_SECONDS) $(BIN)/pytest -p no:cacheprovider -s playwright/test_soak.py
 
 bench: install browser
 	$(BIN)/python -m tests.benchmarks

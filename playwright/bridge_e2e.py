@@ -21,7 +21,9 @@ from typing import Any
 from playwright.sync_api import Frame, FrameLocator, Page, Route, expect
 
 from planner_bridge.accounts import write_users
+from planner_bridge.assets import AssetCatalog
 from planner_bridge.core import Core
+from planner_bridge.store import Asset
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -235,6 +237,15 @@ class Bridge:
 
     def assets(self, owner_id: str | None) -> list[Any]:
         return self.core.store.list_assets(self.entity_id, (owner_id,), limit=1000)
+
+
+def add_asset_for(bridge: Bridge, owner_id: str, name: str) -> None:
+    """An asset put straight into the store, behind the pages' backs."""
+    now = bridge.core.clock.now()
+    asset_id = AssetCatalog(bridge.core.store, bridge.core.clock).new_id()
+    bridge.core.store.add_asset(
+        Asset(asset_id, bridge.entity_id, owner_id, name, "design", {}, now, now, 1)
+    )
 
 
 def write_host_files(directory: Path, secret: str) -> tuple[Path, Path]:

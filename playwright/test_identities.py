@@ -7,27 +7,18 @@ from playwright.sync_api import expect
 
 from bridge_e2e import (
     TokenGate,
+    add_asset_for,
     bridge_events,
     log_in,
     open_shop,
     planner_frame,
     received,
 )
-from planner_bridge.assets import AssetCatalog
-from planner_bridge.store import Asset
 
 pytestmark = pytest.mark.browser
 
 OWN_ROWS = "[data-testid=my-assets] [data-testid=asset]"
 CATALOG_ROWS = "[data-testid=catalog] [data-testid=asset]"
-
-
-def add_asset_for(bridge, owner_id: str, name: str) -> None:
-    now = bridge.core.clock.now()
-    asset_id = AssetCatalog(bridge.core.store, bridge.core.clock).new_id()
-    bridge.core.store.add_asset(
-        Asset(asset_id, bridge.entity_id, owner_id, name, "design", {}, now, now, 1)
-    )
 
 
 def test_anonymous_visitor_sees_the_catalog_and_a_write_is_refused(page, bridge):

@@ -1,0 +1,115 @@
+"""`make mutate`, Python half: mutmut over the security modules, each against its own tests.
+
+Not a test module (pytest collects only test_*.py): a tool that breaks one line at a time and
+counts how many of those breakages a test notices. Each module runs in a staging copy of its own
+under build/mutate/<module>/ because mutmut 3 (a) reads its settings from the pyproject.toml in
+the directory it runs in, so one copy per module gives each its own test selection, which keeps
+the runs bounded, and (b) only puts mutants/., mutants/src or mutants/source first on sys.path,
+so the package is staged as src/planner_bridge. mutmut then works on the copy's mutants/ and the
+real tree is never touched.
+
+Usage: python tests/mutation.py [module ...]  (default: all of MODULES). Prints, per module, the
+share of mutants killed; exits 0 whatever the score (the target reports, it does not gate).
+"""
+
+from __future__ import annotations
+
+import collections
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+STAGE = ROOT / "build" / "mutate"
+# Each module with the test files that exercise it (mutmut runs, per mutant, only the tests among
+# these that reached the mutated function).
+MODULES: dict[str, list[str]] = {
+    "verification": ["tests/test_forged_tokens.py", "tests/test_jwks.py"],
+    "signatures": ["tests/test_signatures.py"],
+    "grants": ["tests/test_token_service.py", "tests/test_client_credentials.py"],
+    "assets": ["tests/test_asset_rights.py", "tests/test_assets.py"],
+    "idempotency": ["tests/test_idempotency.py"],
+    "api_tokens": ["tests/test_api_tokens.py"],
+}
+# Exit statuses mutmut reports that mean a test noticed the mutant.
+KILLED = {"killed", "timeout", "caught by type check"}
+
+
+def mutmut_settings(module: str, tests: list[str]) -> str:
+    def toml_list(items: list[str]) -> str:
+        return "[" + ", ".join(f'"{item}"' for item in items) + "]"
+
+    return (
+        "\n[tool.mutmut]\n"
+        'source_paths = ["src/planner_bridge"]\n'
+        f'only_mutate = ["src/planner_bridge/{module}.py"]\n'
+        f"pytest_add_cli_args_test_selection = {toml_list(tests)}\n"
+        # A mutant that breaks a test half-way may leave a socket open; that warning is noise.
+        'pytest_add_cli_args = ["-p", "no:cacheprovider", "-q", "-W", "ignore::ResourceWarning",'
+        ' "-W", "ignore::pytest.PytestUnraisableExceptionWarning"]\n'
+        'also_copy = ["web/"]\n'
+        "use_git_change_detection = false\n"
+    )
+
+
+def stage(module: str, tests: list[str]) -> Path:
+    """A fresh copy of what mutmut needs: the package as src/, the tests, web/ (the planner
+    site's files, found next to the package), and pyproject.toml with this module's settings."""
+    where = STAGE / module
+    shutil.rmtree(where, ignore_errors=True)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    shutil.copytree(ROOT / "server" / "planner_bridge", where / "src" / "planner_bridge", ignore=ignore)
+    shutil.copytree(ROOT / "tests", where / "tests", ignore=ignore)
+    shutil.copytree(ROOT / "web", where / "web", ignore=shutil.ignore_patterns("node_modules"))
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    (where / "pyproject.toml").write_text(pyproject + mutmut_settings(module, tests))
+    return where
+
+
+def mutmut(where: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    command = [str(Path(sys.executable).with_name("mutmut")), *args]
+    return subprocess.run(command, cwd=where, text=True, capture_output=True, check=False)
+
+
+def score(where: Path) -> collections.Counter[str]:
+    """How many mutants ended in each status, from `mutmut results --all true`."""
+    listed = mutmut(where, "results", "--all", "true").stdout
+    return collections.Counter(
+        line.rsplit(": ", 1)[1].strip() for line in listed.splitlines() if ": " in line
+    )
+
+
+def run(module: str, tests: list[str], children: str) -> tuple[int, int, list[str]]:
+    where = stage(module, tests)
+    done = mutmut(where, "run", "--max-children", children)
+    (where / "run.log").write_text(done.stdout + done.stderr)
+    counts = score(where)
+    total = sum(counts.values())
+    killed = sum(n for status, n in counts.items() if status in KILLED)
+    listed = mutmut(where, "results").stdout.splitlines()
+    survivors = [line.strip() for line in listed if line.strip().endswith(": survived")]
+    if total == 0:
+        print(f"{module}: mutmut produced no results; see {where / 'run.log'}", file=sys.stderr)
+    return killed, total, survivors
+
+
+def main(argv: list[str]) -> int:
+    chosen = argv or list(MODULES)
+    children = os.environ.get("MUTATE_CHILDREN", "2")
+    lines = []
+    for module in chosen:
+        killed, total, survivors = run(module, MODULES[module], children)
+        share = f"{100 * killed / total:.0f} %" if total else "n/a"
+        line = f"mutmut {module}.py: {killed}/{total} mutants killed ({share})"
+        print(line, flush=True)
+        for survivor in survivors:
+            print(f"    survived: {survivor}", flush=True)
+        lines.append(line)
+    print("\n".join(["-- mutmut summary --", *lines]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
