@@ -12,6 +12,7 @@ import asyncio
 import base64
 import contextlib
 import dataclasses
+import functools
 import json
 import threading
 from collections.abc import Awaitable, Callable
@@ -21,8 +22,11 @@ from typing import Any
 from playwright.sync_api import Frame, FrameLocator, Page, Route, expect
 
 from planner_bridge.accounts import write_users
+from planner_bridge.apps import planner
 from planner_bridge.assets import AssetCatalog
 from planner_bridge.core import Core
+from planner_bridge.serving import ThreadedServer
+from planner_bridge.settings import Settings
 from planner_bridge.store import Asset
 
 CHROMIUM_ARGS = [
@@ -162,19 +166,65 @@ class Overtake:
         await handle()
 
 
+class Fault:
+    """Breaks METHOD PATH before the app sees it: `fail` answers `status` with an RFC 6749 error
+    body, `stall` holds each request until `mend` (then it goes on to the app). Noted in the
+    Recorder's log like any request (status 0 while stalled)."""
+
+    def __init__(self, method: str, path: str) -> None:
+        self.method, self.path = method, path
+        self.mode = "fail"
+        self.status = 503
+        self.seen = 0
+        self._mended = threading.Event()
+
+    def matches(self, scope: dict) -> bool:
+        return scope["method"] == self.method and scope["path"] == self.path
+
+    def fail(self, status: int = 503) -> Fault:
+        self.mode, self.status = "fail", status
+        return self
+
+    def stall(self) -> Fault:
+        self.mode = "stall"
+        return self
+
+    def mend(self) -> None:
+        """Back to normal: stalled requests go on, later ones reach the app at once."""
+        self.mode = "none"
+        self._mended.set()
+
+    async def run(self, app: Any, scope: dict, receive: Callable, send: Callable) -> None:
+        self.seen += 1
+        if self.mode == "fail":
+            body = json.dumps({"error": "temporarily_unavailable"}).encode()
+            headers = [(b"content-type", b"application/json"), (b"cache-control", b"no-store")]
+            await send({"type": "http.response.start", "status": self.status, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+            return
+        while self.mode == "stall" and not self._mended.is_set():
+            await asyncio.sleep(0.05)  # a poll on the server's loop, not a wait in a test
+        await app(scope, receive, send)
+
+
 class Recorder:
-    """ASGI middleware that notes every HTTP request that reached the app and how it ended;
-    `slow_body` (set by a test) delays one answer's body, see SlowBody; `overtake` lets later
-    requests overtake earlier ones, see Overtake."""
+    """ASGI middleware that notes every HTTP request that reached the app and how it ended, and
+    every WebSocket as it opens; `slow_body` (set by a test) delays one answer's body, see
+    SlowBody; `overtake` lets later requests overtake earlier ones, see Overtake; `fault` makes
+    requests fail or stall before the app sees them, see Fault."""
 
     def __init__(self, app: Any) -> None:
         self.app = app
         self.requests: list[Request] = []
         self.slow_body: SlowBody | None = None
         self.overtake: Overtake | None = None
+        self.fault: Fault | None = None
         self._lock = threading.Lock()
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        if scope["type"] == "websocket":  # noted as it opens: a live channel lasts
+            with self._lock:
+                self.requests.append(Request("WEBSOCKET", scope["path"], 0, None, None))
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         headers = dict(scope["headers"])
@@ -188,12 +238,15 @@ class Recorder:
                 status = message["status"]
             await send(message)
 
+        app = self.app
+        if self.fault and self.fault.matches(scope):
+            app = functools.partial(self.fault.run, self.app)
         overtake = self.overtake if self.overtake and self.overtake.matches(scope) else None
         try:
             if overtake:
-                await overtake.run(lambda: self.app(scope, receive, noting_send))
+                await overtake.run(lambda: app(scope, receive, noting_send))
             else:
-                await self.app(scope, receive, noting_send)
+                await app(scope, receive, noting_send)
         finally:
             key = headers.get(b"idempotency-key")
             identity = acting_for(headers.get(b"authorization"))
@@ -214,6 +267,48 @@ class Recorder:
             ]
 
 
+class PlannerOrigin:
+    """The planner origin's real server, which a test may stop and start again in place: the
+    same port (so the same origin and issuer) and the same data dir (keys, store), a new Core
+    and app; one Recorder notes the requests of every run."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self.log: Recorder | None = None
+        self.core: Core | None = None
+        self.server: ThreadedServer | None = None
+        self.port = 0
+
+    def start(self) -> PlannerOrigin:
+        self.server = ThreadedServer(self._build, port=self.port).__enter__()
+        self.port = self.server.sock.getsockname()[1]
+        return self
+
+    def stop(self) -> None:
+        """Stop the server (uvicorn's own shutdown: open connections are closed) and the core."""
+        if self.server is not None:
+            self.server.__exit__(None, None, None)
+            self.server = None
+        if self.core is not None:
+            self.core.close()
+            self.core = None
+
+    @property
+    def url(self) -> str:
+        assert self.server is not None, "not running"
+        return self.server.url
+
+    def _build(self, url: str) -> Recorder:
+        settings = Settings(data_dir=self.data_dir, issuer=url, min_token_ttl=1)
+        self.core = Core.open(settings)
+        app = planner.create_app(self.core)
+        if self.log is None:
+            self.log = Recorder(app)
+        else:
+            self.log.app = app
+        return self.log
+
+
 @dataclasses.dataclass
 class Bridge:
     """Both origins of one test, with what their servers recorded."""
@@ -224,6 +319,18 @@ class Bridge:
     entity_id: str
     planner_log: Recorder
     host_log: Recorder
+    origin: PlannerOrigin | None = None
+
+    def stop_planner(self) -> None:
+        """Stop the planner origin's server (start_planner brings it back in place)."""
+        assert self.origin is not None
+        self.origin.stop()
+
+    def start_planner(self) -> None:
+        assert self.origin is not None
+        self.origin.start()
+        assert self.origin.core is not None and self.origin.url == self.planner_url
+        self.core = self.origin.core
 
     @property
     def planner_page_url(self) -> str:

@@ -28,29 +28,31 @@ from bridge_e2e import (
     RECORD_MESSAGES,
     WAIT_MS,
     Bridge,
+    PlannerOrigin,
     Recorder,
     write_host_files,
 )
-from planner_bridge.apps import integrator, planner
+from planner_bridge.apps import integrator
 from planner_bridge.apps.integrator import HostConfig
-from planner_bridge.core import Core
 from planner_bridge.demo import seed_catalog
 from planner_bridge.serving import ThreadedServer
-from planner_bridge.settings import Settings
 
 
 @pytest.fixture
 def start_bridge(tmp_path: Path) -> Iterator[Callable[..., Bridge]]:
     """Start a planner origin and a shop embedding it. Options: token_ttl (what the shop asks
-    for), answer_deadline_ms (embedPlanner's), allow_write."""
+    for), answer_deadline_ms (embedPlanner's), allow_write. The planner origin may be stopped
+    and started again in place (Bridge.stop_planner, start_planner)."""
     servers: list[ThreadedServer] = []
-    cores: list[Core] = []
+    origins: list[PlannerOrigin] = []
 
     def start(
         *, token_ttl: int = 3600, answer_deadline_ms: int | None = None, allow_write: bool = True
     ) -> Bridge:
-        planner_log = planner_server(tmp_path, servers, cores)
-        core = cores[-1]
+        origin = PlannerOrigin(tmp_path / "planner").start()
+        origins.append(origin)
+        core, planner_log = origin.core, origin.log
+        assert core is not None and planner_log is not None
         host_box: list[tuple[HostConfig, Recorder]] = []
 
         def build_host(url: str) -> Any:
@@ -59,7 +61,7 @@ def start_bridge(tmp_path: Path) -> Iterator[Callable[..., Bridge]]:
             files = write_host_files(tmp_path / "host", key.secret)
             config = HostConfig(
                 url,
-                servers[-1].url,
+                origin.url,
                 entity.id,
                 key.key_id,
                 *files,
@@ -74,27 +76,20 @@ def start_bridge(tmp_path: Path) -> Iterator[Callable[..., Bridge]]:
         servers.append(ThreadedServer(build_host, url_host="localhost").__enter__())
         config, host_log = host_box[0]
         return Bridge(
-            config.planner_url, config.host_url, core, config.entity_id, planner_log, host_log
+            config.planner_url,
+            config.host_url,
+            core,
+            config.entity_id,
+            planner_log,
+            host_log,
+            origin,
         )
 
     yield start
     for server in reversed(servers):
         server.__exit__(None, None, None)
-    for core in cores:
-        core.close()
-
-
-def planner_server(tmp_path: Path, servers: list, cores: list) -> Recorder:
-    recorders: list[Recorder] = []
-
-    def build(url: str) -> Any:
-        settings = Settings(data_dir=tmp_path / "planner", issuer=url, min_token_ttl=1)
-        cores.append(Core.open(settings))
-        recorders.append(Recorder(planner.create_app(cores[-1])))
-        return recorders[0]
-
-    servers.append(ThreadedServer(build).__enter__())
-    return recorders[0]
+    for origin in origins:
+        origin.stop()
 
 
 @pytest.fixture

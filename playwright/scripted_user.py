@@ -161,8 +161,24 @@ class ScriptedUser:
         return self.locator().locator("[data-testid=my-assets] [data-testid=asset]")
 
     def add(self, name: str) -> Outcome:
+        self.submit_add(name)
+        return self.outcome_of_add(name)
+
+    def submit_add(self, name: str) -> None:
+        """Submit the add form and return at once (outcome_of_add waits for what it shows)."""
         self._frame().evaluate(ADD, name)
+
+    def outcome_of_add(self, name: str) -> Outcome:
         return self._outcome("add", None, name)
+
+    def create_quietly(self, name: str) -> str:
+        """Create an asset through the planner's API client, not its form: the planner does not
+        reload its list for it, so only a live push can make it appear. Returns its id."""
+        return self._frame().evaluate(
+            """async (name) =>
+              (await window.planner.api.create({ name, kind: "design", data: {} })).id""",
+            name,
+        )
 
     def rename(self, asset_id: str, name: str) -> Outcome:
         self._frame().evaluate(RENAME, [asset_id, name])
@@ -188,8 +204,19 @@ class ScriptedUser:
     def live_status(self) -> str:
         return self.locator().get_by_test_id("live").get_attribute("data-status") or ""
 
-    def expect_live(self) -> None:
-        expect(self.locator().get_by_test_id("live")).to_have_attribute("data-status", "live")
+    def expect_live(self, live: bool = True) -> None:
+        """The live channel authenticated (or, live=False, not: closed or connecting)."""
+        status = self.locator().get_by_test_id("live")
+        if live:
+            expect(status).to_have_attribute("data-status", "live")
+        else:
+            expect(status).not_to_have_attribute("data-status", "live")
+
+    def wait_token_expired(self) -> None:
+        self._frame().wait_for_function("() => !window.planner.keeper.state.valid")
+
+    def expect_waiting(self, count: int) -> None:
+        expect(self.locator().get_by_test_id("queue-count")).to_have_text(str(count))
 
     def wait_quiet(self) -> None:
         """Until no call waits for a token or behind another."""
@@ -202,9 +229,16 @@ class ScriptedUser:
             " waits: [...window.__soak.waits] })"
         )
 
-    def reload_planner(self) -> None:
-        """Reload the planner's iframe from inside, as a crash or a user's reload would."""
-        self._frame().evaluate("() => { setTimeout(() => location.reload(), 0); }")
+    def reload_planner_from_shop(self) -> None:
+        """The shop page loads the planner's iframe again (its src set anew), as a page script
+        re-mounting the planner would; attach() once the new document is up."""
+        self.page.locator("[data-testid=planner-container] iframe").evaluate(
+            "(frame) => { frame.src = frame.src; }"
+        )
+
+    def received(self) -> list[dict[str, Any]]:
+        """The messages the planner frame received (bridge_e2e.RECORD_MESSAGES)."""
+        return self._frame().evaluate("window.__bridgeReceived")
 
     def _frame(self) -> Frame:
         assert self.frame is not None, "open() first"
