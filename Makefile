@@ -50,6 +50,25 @@ SOAK_SECONDS ?= 600
 soak: install browser
 	SOAK_SECONDS=$(SOAK_SECONDS) $(BIN)/pytest -p no:cacheprovider -s playwright/test_soak.py
 
+# Mutation testing, not part of `make test` (slow: tens of minutes on two cores). mutmut breaks the
+# Python security modules one change at a time, each module against the tests that cover it
+# (tests/mutation.py; staging copies in build/mutate/); Stryker does the same for the host SDK and
+# the planner's host link and token keeper against `node --test web/tests/`
+# (web/tests/stryker.config.json; Stryker 9, which runs on Debian's Node 20, installed into
+# build/stryker). Each prints the share of mutants killed per module; aim: >= 90 %.
+# Survivors judged harmless (see docs of each run for the list):
+#   - error descriptions (the words of an error, never its code): clients act on the code;
+#   - idempotency.fingerprint's JSON separators and the encode() arguments: the fingerprint only
+#     has to be the same function on both sides, and json.dumps output is ASCII;
+#   - idempotency.claim_or_wait `>=` vs `>` at the wait's deadline: one event-loop tick.
+STRYKER := build/stryker/node_modules/.bin/stryker
+mutate: install browser
+	$(BIN)/pip install --quiet -e '.[test,mutate]'
+	$(BIN)/python tests/mutation.py
+	@test -x $(STRYKER) || npm install --prefix build/stryker --no-save --no-audit --no-fund \
+	  --silent @stryker-mutator/core@9
+	$(STRYKER) run web/tests/stryker.config.json
+
 bench: install browser
 	$(BIN)/python -m tests.benchmarks
 
