@@ -9,8 +9,9 @@ What is counted (one line, `Report.line`):
 - completed: those the page showed done; the others showed an error by name;
 - lost: a call the page showed done whose effect the server lacks (asset missing, rename not
   applied, deleted asset still there), or one the page never showed an outcome for;
-- applied twice: an asset created twice, a rename applied twice (the asset's version is ahead),
-  or one Idempotency-Key answered 2xx more than once at the server;
+- applied twice: an asset created twice, a rename applied twice (the asset's version is ahead:
+  that also counts a rename applied though the page showed it failed), or one Idempotency-Key
+  answered 2xx more than once at the server;
 - phantom: an effect on the server of a call the page showed failed (must be 0 too);
 - TokenRefreshTimeout: calls that failed with it (the keeper's error events and shown errors);
 - added wait at expiry: for each action made while the keeper was asking for the next token or
@@ -178,7 +179,8 @@ def compare_with_server(report: Report, shopper: Shopper, bridge: Bridge) -> Non
                 report.problems.append(f"lost: {owner} {asset_id} {owned} vs {asset}")
             elif asset.version > 1 + owned.renames:
                 report.doubled += 1
-                report.problems.append(f"applied twice: {owner} {asset_id} v{asset.version}")
+                # A rename applied twice, or one applied though the page showed it failed.
+                report.problems.append(f"version ahead: {owner} {asset_id} v{asset.version}")
         created = set(shopper.created[owner])
         for asset_id, asset in held.items():
             if asset_id in expected:
