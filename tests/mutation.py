@@ -27,7 +27,12 @@ STAGE = ROOT / "build" / "mutate"
 # Each module with the test files that exercise it (mutmut runs, per mutant, only the tests among
 # these that reached the mutated function).
 MODULES: dict[str, list[str]] = {
-    "verification": ["tests/test_forged_tokens.py", "tests/test_jwks.py"],
+    "verification": [
+        "tests/test_token_verifier.py",
+        "tests/test_forged_tokens.py",
+        "tests/test_jwks.py",
+        "tests/test_api_tokens.py",
+    ],
     "signatures": ["tests/test_signatures.py"],
     "grants": ["tests/test_token_service.py", "tests/test_client_credentials.py"],
     "assets": ["tests/test_asset_rights.py", "tests/test_assets.py"],
