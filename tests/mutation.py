@@ -35,7 +35,13 @@ MODULES: dict[str, list[str]] = {
     ],
     "signatures": ["tests/test_signatures.py"],
     "grants": ["tests/test_token_service.py", "tests/test_client_credentials.py"],
-    "assets": ["tests/test_asset_rights.py", "tests/test_assets.py"],
+    # test_idempotency: the answer kept with each write; test_live: what each write announces.
+    "assets": [
+        "tests/test_asset_rights.py",
+        "tests/test_assets.py",
+        "tests/test_idempotency.py",
+        "tests/test_live.py",
+    ],
     "idempotency": ["tests/test_idempotency.py"],
     "api_tokens": ["tests/test_api_tokens.py"],
 }
