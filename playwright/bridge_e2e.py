@@ -14,6 +14,7 @@ import contextlib
 import dataclasses
 import functools
 import json
+import os
 import threading
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -22,41 +23,26 @@ from typing import Any
 from playwright.sync_api import Frame, FrameLocator, Page, Route, expect
 
 from planner_bridge.accounts import write_users
-from planner_bridge.apps import planner
 from planner_bridge.assets import AssetCatalog
 from planner_bridge.core import Core
-from planner_bridge.serving import ThreadedServer
-from planner_bridge.settings import Settings
 from planner_bridge.store import Asset
+from planner_bridge.testing import PlannerOrigin
+from planner_bridge.testing.browser import CHROMIUM_ARGS  # noqa: F401  (helpers import it here)
+from planner_bridge.testing.recorder import RECORD_MESSAGES, WAIT_MS  # noqa: F401
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+
+
+def screenshot_path(tmp_path: Path, name: str) -> Path:
+    """Where a README screenshot goes: docs/ under `make screenshots` (UPDATE_SCREENSHOTS=1),
+    else the test's temporary dir, so an ordinary test run leaves the checkout as it was."""
+    folder = DOCS if os.environ.get("UPDATE_SCREENSHOTS") == "1" else tmp_path
+    folder.mkdir(exist_ok=True)
+    return folder / name
+
+
 PASSWORDS = {"alice": "alice-password-1", "bob": "bob-password-2"}
 NAMES = {"alice": "Alice", "bob": "Bob"}
-# In every document of a test's context (shop, planner, third origin): note each message that
-# arrives, with its sender's origin and whether it carries a token (never the token itself).
-RECORD_MESSAGES = """
-(() => {
-  const received = [];
-  Object.defineProperty(window, "__bridgeReceived", { value: received });
-  window.addEventListener("message", (event) => {
-    const data = event.data && typeof event.data === "object" ? event.data : {};
-    const content = data.content && typeof data.content === "object" ? data.content : {};
-    received.push({ at: Date.now(), origin: event.origin, event: String(data.event),
-      hasToken: typeof content.token === "string", user: content.user?.id ?? null,
-      reason: content.reason ?? null });
-  }, true);
-})();
-"""
-# Generous: CI machines have two cores and run Chromium beside three servers.
-WAIT_MS = 20_000
 
 
 @dataclasses.dataclass(frozen=True)
@@ -267,48 +253,6 @@ class Recorder:
             ]
 
 
-class PlannerOrigin:
-    """The planner origin's real server, which a test may stop and start again in place: the
-    same port (so the same origin and issuer) and the same data dir (keys, store), a new Core
-    and app; one Recorder notes the requests of every run."""
-
-    def __init__(self, data_dir: Path) -> None:
-        self.data_dir = data_dir
-        self.log: Recorder | None = None
-        self.core: Core | None = None
-        self.server: ThreadedServer | None = None
-        self.port = 0
-
-    def start(self) -> PlannerOrigin:
-        self.server = ThreadedServer(self._build, port=self.port).__enter__()
-        self.port = self.server.sock.getsockname()[1]
-        return self
-
-    def stop(self) -> None:
-        """Stop the server (uvicorn's own shutdown: open connections are closed) and the core."""
-        if self.server is not None:
-            self.server.__exit__(None, None, None)
-            self.server = None
-        if self.core is not None:
-            self.core.close()
-            self.core = None
-
-    @property
-    def url(self) -> str:
-        assert self.server is not None, "not running"
-        return self.server.url
-
-    def _build(self, url: str) -> Recorder:
-        settings = Settings(data_dir=self.data_dir, issuer=url, min_token_ttl=1)
-        self.core = Core.open(settings)
-        app = planner.create_app(self.core)
-        if self.log is None:
-            self.log = Recorder(app)
-        else:
-            self.log.app = app
-        return self.log
-
-
 @dataclasses.dataclass
 class Bridge:
     """Both origins of one test, with what their servers recorded."""
@@ -319,15 +263,14 @@ class Bridge:
     entity_id: str
     planner_log: Recorder
     host_log: Recorder
-    origin: PlannerOrigin | None = None
+    origin: PlannerOrigin  # the kit's handle: set_token_ttl, token_service_down, stop/start
 
     def stop_planner(self) -> None:
         """Stop the planner origin's server (start_planner brings it back in place)."""
-        assert self.origin is not None
         self.origin.stop()
 
     def start_planner(self) -> None:
-        assert self.origin is not None
+        """Start it again on the same port and data dir: a new Core, which `core` then is."""
         self.origin.start()
         assert self.origin.core is not None and self.origin.url == self.planner_url
         self.core = self.origin.core
@@ -372,7 +315,8 @@ def planner_frame(page: Page, bridge: Bridge) -> Frame:
 
 
 def received(frame: Frame | Page) -> list[dict[str, Any]]:
-    """The messages that arrived in this document (see RECORD_MESSAGES)."""
+    """The messages that arrived in this document (the kit's RECORD_MESSAGES keeps them there;
+    the `recorder` fixture lists those of every document)."""
     return frame.evaluate("window.__bridgeReceived")
 
 
@@ -405,6 +349,18 @@ def open_shop(page: Page, bridge: Bridge) -> FrameLocator:
     planner = page.frame_locator("[data-testid=planner-container] iframe")
     expect(planner.get_by_test_id("identity")).not_to_have_attribute("data-kind", "none")
     return planner
+
+
+# The planner's page as these tests read it (its hooks are listed in web/planner/app.js): the
+# one place their selectors live.
+OWN_ROWS = "[data-testid=my-assets] [data-testid=asset]"
+CATALOG_ROWS = "[data-testid=catalog] [data-testid=asset]"
+
+
+def expect_error(planner: FrameLocator, code: str) -> None:
+    """The planner shows the error named `code` (as a sentence; the name is its data-code)."""
+    expect(planner.get_by_test_id("error-box")).to_be_visible()
+    expect(planner.get_by_test_id("error")).to_have_attribute("data-code", code)
 
 
 def bridge_events(page: Page) -> list[str]:

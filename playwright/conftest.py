@@ -6,13 +6,14 @@
   registered for exactly that origin;
 - a third origin (another port) for forged messages and unregistered framing.
 One Chromium per session (Debian's /usr/bin/chromium, headless), a fresh context per test.
+The planner origin, the browser and the bridge recorder come from the integrators' test kit,
+planner_bridge.testing: this suite drives the bridge the way theirs do.
 """
 
 from __future__ import annotations
 
 import html
 import logging
-import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -23,36 +24,39 @@ from starlette.applications import Starlette
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
-from bridge_e2e import (
-    CHROMIUM_ARGS,
-    RECORD_MESSAGES,
-    WAIT_MS,
-    Bridge,
-    PlannerOrigin,
-    Recorder,
-    write_host_files,
-)
+from bridge_e2e import WAIT_MS, Bridge, Recorder, write_host_files
 from planner_bridge.apps import integrator
 from planner_bridge.apps.integrator import HostConfig
 from planner_bridge.demo import seed_catalog
 from planner_bridge.serving import ThreadedServer
+from planner_bridge.testing import JWT, BridgeRecorder, PlannerOrigin, launch_chromium
 
 
 @pytest.fixture
 def start_bridge(tmp_path: Path) -> Iterator[Callable[..., Bridge]]:
     """Start a planner origin and a shop embedding it. Options: token_ttl (what the shop asks
     for), answer_deadline_ms (embedPlanner's), allow_write. The planner origin may be stopped
-    and started again in place (Bridge.stop_planner, start_planner)."""
-    servers: list[ThreadedServer] = []
-    origins: list[PlannerOrigin] = []
+    and started again in place (Bridge.stop_planner, start_planner); one Recorder notes the
+    requests of every run."""
+    servers: list[Any] = []
 
     def start(
         *, token_ttl: int = 3600, answer_deadline_ms: int | None = None, allow_write: bool = True
     ) -> Bridge:
-        origin = PlannerOrigin(tmp_path / "planner").start()
-        origins.append(origin)
-        core, planner_log = origin.core, origin.log
-        assert core is not None and planner_log is not None
+        logs: list[Recorder] = []
+
+        def recording(app: Any) -> Recorder:
+            if logs:  # a restart in place: the same log, the new app
+                logs[0].app = app
+            else:
+                logs.append(Recorder(app))
+            return logs[0]
+
+        origin = PlannerOrigin(tmp_path / "planner", wrap=recording)
+        servers.append(origin.__enter__())
+        core = origin.core
+        assert core is not None
+        planner_log = logs[0]
         host_box: list[tuple[HostConfig, Recorder]] = []
 
         def build_host(url: str) -> Any:
@@ -88,8 +92,6 @@ def start_bridge(tmp_path: Path) -> Iterator[Callable[..., Bridge]]:
     yield start
     for server in reversed(servers):
         server.__exit__(None, None, None)
-    for origin in origins:
-        origin.stop()
 
 
 @pytest.fixture
@@ -119,15 +121,9 @@ def third_origin() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS
-        )
+        launched = launch_chromium(playwright)
         yield launched
         launched.close()
-
-
-# A compact JWS: what a token looks like wherever it might leak.
-JWT = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.")
 
 
 class LogRecorder(logging.Handler):
@@ -143,14 +139,12 @@ class LogRecorder(logging.Handler):
 
 @pytest.fixture
 def context(browser: Browser) -> Iterator[BrowserContext]:
-    """A fresh browser context; afterwards, no token may have reached a browser console (any
-    page or frame) or a server log during the test."""
+    """A fresh browser context whose bridge messages the `recorder` fixture lists; afterwards, no
+    token may have reached a browser console, storage, URL or cookie, or a server log."""
     opened = browser.new_context()
     opened.set_default_timeout(WAIT_MS)
-    opened.add_init_script(RECORD_MESSAGES)
-    console: list[str] = []
-    opened.on("console", lambda message: console.append(message.text))
-    opened.on("weberror", lambda error: console.append(str(error.error)))
+    recorder = BridgeRecorder(opened)
+    opened.recorder = recorder  # type: ignore[attr-defined]  # for the `recorder` fixture
     server_log = LogRecorder()
     # uvicorn's own loggers do not propagate to the root logger: listen to them directly.
     loggers = [
@@ -160,12 +154,19 @@ def context(browser: Browser) -> Iterator[BrowserContext]:
         logger.addHandler(server_log)
     try:
         yield opened
+        recorder.assert_no_token_leak()
     finally:
         for logger in loggers:
             logger.removeHandler(server_log)
         opened.close()
-    leaked = [line for line in console + server_log.lines if JWT.search(line)]
-    assert not leaked, f"a token reached a console or log: {leaked[0][:80]}..."
+    leaked = [line for line in server_log.lines if JWT.search(line)]
+    assert not leaked, f"a token reached a server log: {leaked[0][:80]}..."
+
+
+@pytest.fixture
+def recorder(context: BrowserContext) -> BridgeRecorder:
+    """The bridge events of every page and frame of the test's context."""
+    return context.recorder  # type: ignore[attr-defined]
 
 
 @pytest.fixture

@@ -1,7 +1,13 @@
 """A scripted shopper for the soak and fault tests: the one place those tests touch the pages.
 
-Every step goes through the planner's stable hooks (data-testid, documented in web/planner/app.js)
-and the shop page's login bar; when the planner's UI changes, re-point this module only.
+Every step goes through the planner's stable hooks (data-testid, documented in web/planner/app.js;
+the row selectors are bridge_e2e's OWN_ROWS) and the shop page's login bar; when the planner's UI
+changes, re-point this module (and bridge_e2e's selectors) only.
+
+The planner's "Create" starts a new design of that name and saves it: one create call, after which
+the design is open (its row marked open); renaming a row is one update call, deleting it one
+delete call (an open design renamed or deleted from its row sends nothing more). So each action
+below is still exactly one web-service call.
 
 Each planner action runs as one script in the planner frame: it opens the form, fills it and
 submits it in the same task, so a redraw (a live push refreshing the list) cannot come between
@@ -15,12 +21,22 @@ by name, and for actions made while no valid token was at hand, how long they wa
 from __future__ import annotations
 
 import dataclasses
+import json
 from typing import Any
 
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Frame, FrameLocator, Page, expect
 
-from bridge_e2e import NAMES, WAIT_MS, Bridge, log_in, open_shop, planner_frame
+from bridge_e2e import (
+    NAMES,
+    OWN_ROWS,
+    WAIT_MS,
+    Bridge,
+    expect_error,
+    log_in,
+    open_shop,
+    planner_frame,
+)
 
 PROBE = """() => {
   if (window.__soak) return;
@@ -45,8 +61,8 @@ PREPARE = """
   else if (state.asking) soak.waits.push(0);
   const dismiss = document.querySelector("[data-testid=error-dismiss]");
   if (!document.querySelector("[data-testid=error-box]").hidden) dismiss.click();
-  const own = (id) => document.querySelector(
-    `[data-testid=my-assets] [data-testid=asset][data-asset-id="${CSS.escape(id)}"]`);
+  const own = (id) =>
+    [...document.querySelectorAll(OWN_ROWS)].find((row) => row.dataset.assetId === id);
 """
 ADD = (
     "(name) => {"
@@ -80,14 +96,21 @@ OUTCOME = """([kind, id, name]) => {
   if (!document.querySelector("[data-testid=error-box]").hidden) {
     return { error: document.querySelector("[data-testid=error]").dataset.code };
   }
-  const rows = [...document.querySelectorAll("[data-testid=my-assets] [data-testid=asset]")];
+  const rows = [...document.querySelectorAll(OWN_ROWS)];
   const nameOf = (row) => row.querySelector("[data-testid=asset-name]").textContent;
   const row = rows.find((r) => (id ? r.dataset.assetId === id : nameOf(r) === name));
   if (kind === "delete") return row ? null : { ok: true, id };
   return row && nameOf(row) === name ? { ok: true, id: row.dataset.assetId } : null;
 }"""
-OWN_ROWS = """() => [...document.querySelectorAll("[data-testid=my-assets] [data-testid=asset]")]
+SHOWN_ROWS = """() => [...document.querySelectorAll(OWN_ROWS)]
   .map((row) => [row.dataset.assetId, row.querySelector("[data-testid=asset-name]").textContent])"""
+
+
+def in_page(script: str) -> str:
+    """A page script with bridge_e2e's row selector written in where it says OWN_ROWS."""
+    return script.replace("OWN_ROWS", json.dumps(OWN_ROWS))
+
+
 QUIET = "() => { const s = window.planner.keeper.state; return s.waiting === 0 && s.held === 0; }"
 
 
@@ -158,7 +181,7 @@ class ScriptedUser:
         return self.planner
 
     def rows(self) -> Any:
-        return self.locator().locator("[data-testid=my-assets] [data-testid=asset]")
+        return self.locator().locator(OWN_ROWS)
 
     def add(self, name: str) -> Outcome:
         self.submit_add(name)
@@ -166,7 +189,7 @@ class ScriptedUser:
 
     def submit_add(self, name: str) -> None:
         """Submit the add form and return at once (outcome_of_add waits for what it shows)."""
-        self._frame().evaluate(ADD, name)
+        self._frame().evaluate(in_page(ADD), name)
 
     def outcome_of_add(self, name: str) -> Outcome:
         return self._outcome("add", None, name)
@@ -181,25 +204,24 @@ class ScriptedUser:
         )
 
     def rename(self, asset_id: str, name: str) -> Outcome:
-        self._frame().evaluate(RENAME, [asset_id, name])
+        self._frame().evaluate(in_page(RENAME), [asset_id, name])
         return self._outcome("rename", asset_id, name)
 
     def delete(self, asset_id: str) -> Outcome:
-        self._frame().evaluate(DELETE, asset_id)
+        self._frame().evaluate(in_page(DELETE), asset_id)
         return self._outcome("delete", asset_id, None)
 
     def own_assets(self) -> dict[str, str]:
         """The rows the planner shows under "My assets": id → name."""
-        return dict(self._frame().evaluate(OWN_ROWS))
+        return dict(self._frame().evaluate(in_page(SHOWN_ROWS)))
 
     def error_shown(self) -> tuple[str, str]:
-        """The planner's error box, in words: (code, detail)."""
+        """The planner's error box: (code, the sentence the person reads). The code is the
+        error's data-code (bridge_e2e.expect_error), never shown as text."""
         planner = self.locator()
-        expect(planner.get_by_test_id("error-box")).to_be_visible()
-        return (
-            planner.get_by_test_id("error").inner_text(),
-            planner.get_by_test_id("error-detail").inner_text(),
-        )
+        code = planner.get_by_test_id("error").get_attribute("data-code") or ""
+        expect_error(planner, code)
+        return code, planner.get_by_test_id("error").inner_text()
 
     def live_status(self) -> str:
         return self.locator().get_by_test_id("live").get_attribute("data-status") or ""
@@ -247,7 +269,7 @@ class ScriptedUser:
     def _outcome(self, kind: str, asset_id: str | None, name: str | None) -> Outcome:
         try:
             handle = self._frame().wait_for_function(
-                OUTCOME, arg=[kind, asset_id, name], timeout=WAIT_MS
+                in_page(OUTCOME), arg=[kind, asset_id, name], timeout=WAIT_MS
             )
         except PlaywrightError:
             return Outcome(False, asset_id, "no_outcome")

@@ -108,7 +108,7 @@ def test_no_token_is_kept_in_storage_cookies_urls_or_history(page, start_bridge)
 
     session = next(c for c in page.context.cookies() if c["name"] == "shop_session")
     assert session["httpOnly"] and session["sameSite"] == "Lax"
-    assert cookie_payload(session["value"]) == {"user": {"id": "alice", "name": "Alice"}}
+    assert list(cookie_payload(session["value"])) == ["sid"]  # only a random session id
     tokens = [r.json()["token"] for r in answers]
     assert len(tokens) >= 3 and all(JWT.match(t) for t in tokens)
 

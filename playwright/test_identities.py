@@ -6,6 +6,8 @@ import pytest
 from playwright.sync_api import expect
 
 from bridge_e2e import (
+    CATALOG_ROWS,
+    OWN_ROWS,
     TokenGate,
     add_asset_for,
     bridge_events,
@@ -17,18 +19,22 @@ from bridge_e2e import (
 
 pytestmark = pytest.mark.browser
 
-OWN_ROWS = "[data-testid=my-assets] [data-testid=asset]"
-CATALOG_ROWS = "[data-testid=catalog] [data-testid=asset]"
-
 
 def test_anonymous_visitor_sees_the_catalog_and_a_write_is_refused(page, bridge):
     planner = open_shop(page, bridge)
     expect(planner.get_by_test_id("identity")).to_have_text("Demo Store")
     expect(planner.get_by_test_id("identity")).to_have_attribute("data-kind", "legal_entity")
     expect(planner.locator(CATALOG_ROWS)).to_have_count(4)
-    planner.get_by_test_id("asset-name-input").fill("My kitchen")
-    planner.get_by_test_id("add-asset-submit").click()
-    expect(planner.get_by_test_id("error")).to_have_text("insufficient_scope")
+    # Write controls are disabled with a hint; a write made anyway is refused by the service.
+    expect(planner.get_by_test_id("add-asset-submit")).to_be_disabled()
+    expect(planner.get_by_test_id("write-hint")).to_have_text(
+        "Log in on the shop's page to save your designs."
+    )
+    forced = planner_frame(page, bridge).evaluate(
+        """() => window.planner.api.create({ name: "My kitchen", kind: "design" })
+          .then(() => "created", (e) => e.code)"""
+    )
+    assert forced == "insufficient_scope"
     assert [(r.method, r.status) for r in bridge.writes()] == [("POST", 403)]
     assert len(bridge.assets(None)) == 4
     assert len(bridge.token_requests()) == 1  # Ready and AuthenticationRequired share one fetch
@@ -40,6 +46,7 @@ def test_anonymous_visitor_sees_the_catalog_and_a_write_is_refused(page, bridge)
 def test_login_required_then_login_lets_the_user_manage_only_their_own_assets(page, bridge):
     add_asset_for(bridge, "bob", "Bob's secret room")
     planner = open_shop(page, bridge)
+    expect(planner.get_by_test_id("save-to-account")).to_have_text("Log in to save")
     planner.get_by_test_id("save-to-account").click()
     expect(page.get_by_test_id("login-hint")).to_be_visible()
     assert "LoginRequired" in bridge_events(page) and bridge.writes() == []

@@ -32,9 +32,15 @@ MODULES: dict[str, list[str]] = {
         "tests/test_forged_tokens.py",
         "tests/test_jwks.py",
         "tests/test_api_tokens.py",
+        "tests/test_low_s.py",  # high-S copies refused (hardening)
     ],
-    "signatures": ["tests/test_signatures.py"],
-    "grants": ["tests/test_token_service.py", "tests/test_client_credentials.py"],
+    "signatures": ["tests/test_signatures.py", "tests/test_rate_limit.py"],
+    # test_rate_limit: the brakes per client address on the grant paths (hardening).
+    "grants": [
+        "tests/test_token_service.py",
+        "tests/test_client_credentials.py",
+        "tests/test_rate_limit.py",
+    ],
     # test_idempotency: the answer kept with each write; test_live: what each write announces.
     "assets": [
         "tests/test_asset_rights.py",

@@ -6,6 +6,7 @@ module name of their own (pytest loads every conftest.py as "conftest", and play
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import time
 from collections.abc import Callable
@@ -48,3 +49,32 @@ def wait_until(condition: Callable[[], Any], timeout: float = 10.0) -> Any:
             return value
         time.sleep(0.02)  # the poll interval, not a wait for an outcome
     raise AssertionError("condition not met before the deadline")
+
+
+P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+
+
+def _with_s(token: str, high: bool) -> str:
+    head, payload, signature = token.split(".")
+    raw = base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4))
+    r, s = raw[:32], int.from_bytes(raw[32:], "big")
+    if (s > P256_ORDER // 2) != high:
+        s = P256_ORDER - s  # the same signature's twin: (r, n - s) verifies as well
+    encoded = base64.urlsafe_b64encode(r + s.to_bytes(32, "big")).rstrip(b"=").decode()
+    return f"{head}.{payload}.{encoded}"
+
+
+def high_s(token: str) -> str:
+    """The same ES256 JWS with s in the upper half: a second string, made without the key."""
+    return _with_s(token, high=True)
+
+
+def low_s(token: str) -> str:
+    """The same ES256 JWS with s in low-S form, as the issuer writes it. Tests that sign with
+    PyJWT (which leaves s as it comes) use it, or half their tokens would be refused for that
+    reason alone and hide what the test is about."""
+    return _with_s(token, high=False)
+
+
+def s_is_low(token: str) -> bool:
+    return low_s(token) == token

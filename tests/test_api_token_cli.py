@@ -148,9 +148,9 @@ def test_never_from_a_real_process_without_stdin_is_refused(planner, shop):
     [
         (["--entity", "ent_nope", "--user", "bob", "--name", "x"], "no such entity"),
         (["--entity", "{entity}", "--user", "bob", "--name", "x", "--days", "0"], "--days"),
-        (["--entity", "{entity}", "--user", "", "--name", "x"], "user.id"),
-        (["--entity", "{entity}", "--user", "bob", "--name", " "], "name"),
-        (["--entity", "{entity}", "--user", "bob", "--name", "x", "--rights", "admin"], "rights"),
+        (["--entity", "{entity}", "--user", "", "--name", "x"], "--user"),
+        (["--entity", "{entity}", "--user", "bob", "--name", " "], "--name"),
+        (["--entity", "{entity}", "--user", "bob", "--name", "x", "--rights", "admin"], "--rights"),
         (["--entity", "{ro}", "--user", "bob", "--name", "x", "--rights", "read,write"], "write"),
     ],
 )

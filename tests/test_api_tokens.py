@@ -4,6 +4,7 @@ forgeries and altered copies, the exchange brake, and the README's background-jo
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -20,14 +21,12 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from planner_bridge.api_tokens import DAY, ApiTokens
+from planner_bridge.api_tokens import DAY, ApiTokens, new_record
 from planner_bridge.clock import FrozenClock
 from planner_bridge.core import Core
 from planner_bridge.errors import InvalidToken
 from planner_bridge.store import Asset
-
-P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
-
+from support import high_s, low_s
 
 # -- helpers ---------------------------------------------------------------------------------
 
@@ -111,17 +110,11 @@ def server_signed(core: Core, header: dict[str, Any], payload: dict[str, Any]) -
     """Re-encoded claims signed with the planner's own key: a valid token, another string."""
     key = core.keyring.current
     body = json.dumps(dict(reversed(list(payload.items()))), indent=1).encode()
-    return jwt.api_jws.encode(
-        body, key.private_key, algorithm=key.alg, headers={"kid": key.kid, "typ": header["typ"]}
+    return low_s(
+        jwt.api_jws.encode(
+            body, key.private_key, algorithm=key.alg, headers={"kid": key.kid, "typ": header["typ"]}
+        )
     )
-
-
-def high_s_copy(token: str) -> str:
-    """The same JWS with ECDSA's (r, n - s): another valid signature, made without the key."""
-    head, payload, signature = token.split(".")
-    raw = b64url_decode(signature)
-    r, s = raw[:32], int.from_bytes(raw[32:], "big")
-    return f"{head}.{payload}.{b64url(r + (P256_ORDER - s).to_bytes(32, 'big'))}"
 
 
 # -- issuing and listing ---------------------------------------------------------------------
@@ -174,6 +167,75 @@ def test_write_rights_need_an_entity_allowed_to_write(planner, readonly_shop):
     assert listed(planner, readonly_shop) == {}
     read_only = create_token(planner, readonly_shop, rights=["read"])
     assert split(read_only["token"])[1]["scope"] == "read"
+
+
+def test_an_api_token_never_keeps_write_when_its_entity_may_not_write(planner, readonly_shop):
+    # A record granting write under an entity without --allow-write (its permission withdrawn
+    # after the token was issued, or a record written by hand): the exchange hands out read.
+    core = planner.core
+    record = new_record(
+        dataclasses.replace(readonly_shop.entity, allow_write=True),
+        now=int(core.clock.now()),
+        name="old sync",
+        user_id="alice",
+        rights=["read", "write"],
+        expires_in_days=30,
+    )
+    core.store.add_api_token(record)
+    token = core.issuer.mint_api_token(
+        token_id=record.id,
+        entity_id=record.entity_id,
+        user_id=record.user_id,
+        rights=record.rights,
+        issued_at=int(record.created),
+        expires_at=int(record.expires or 0),
+    ).token
+    assert split(token)[1]["scope"] == "read write"
+    answer = exchange(planner, token)
+    assert answer.status_code == 200, answer.text
+    access = answer.json()["access_token"]
+    assert core.verifier.verify_access_token(access).rights == ("read",)
+    write = httpx.post(
+        planner.url + "/v1/assets",
+        json={"name": "x", "kind": "y"},
+        headers={"Authorization": f"Bearer {access}"},
+    )
+    assert write.status_code == 403 and write.json()["error"] == "insufficient_scope"
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda record: {"entity_id": "ent_other"},
+        lambda record: {"user_id": "mallory"},
+        lambda record: {"rights": ("read", "write")},
+        lambda record: {"issued_at": int(record.created) - 60},
+        lambda record: {"expires_at": int(record.created) + 3650 * DAY},
+    ],
+    ids=["entity", "sub", "scope", "iat", "exp"],
+)
+def test_the_exchange_refuses_a_validly_signed_token_that_disagrees_with_its_record(
+    planner, shop, change
+):
+    # Signed with the planner's own key (as a leaked signing key, or a bug in minting, would
+    # allow), under the genuine jti: only the comparison with the stored record refuses it.
+    created = create_token(planner, shop, rights=["read"])
+    record = planner.core.store.get_api_token(created["id"])
+    assert record is not None and record.expires is not None
+    claims: dict[str, Any] = {
+        "token_id": record.id,
+        "entity_id": record.entity_id,
+        "user_id": record.user_id,
+        "rights": record.rights,
+        "issued_at": int(record.created),
+        "expires_at": int(record.expires),
+    }
+    twin = planner.core.issuer.mint_api_token(**claims).token
+    assert exchange(planner, twin).status_code == 200  # the same claims, signed anew: fine
+    altered = planner.core.issuer.mint_api_token(**{**claims, **change(record)}).token
+    refused = exchange(planner, altered)
+    assert_invalid_token(refused)
+    assert "does not match its record" in refused.json()["error_description"]
 
 
 @pytest.mark.parametrize(
@@ -438,15 +500,16 @@ def test_an_altered_copy_of_a_disabled_token_is_refused(planner, shop):
     header, claims, signature = split(token)
     reencoded = f"{encode(header, claims, spaced=True)}.{signature}"
     valid_copy = server_signed(planner.core, header, claims)
-    malleated = high_s_copy(token)
+    malleated = high_s(token)
     foreign = jwt.encode(
         claims, ec.generate_private_key(ec.SECP256R1()), algorithm="ES256", headers=header
     )
-    # The copies that carry a valid signature are accepted while the token is enabled:
-    # they are different strings for the same jti, which is why revocation keys on jti.
+    # A copy signed anew with the planner's key is accepted while the token is enabled: a
+    # different string for the same jti, which is why revocation keys on jti. The high-S twin
+    # of the signature is never accepted (one token, one string).
     assert len({token, valid_copy, malleated}) == 3
     assert exchange(planner, valid_copy).status_code == 200
-    assert exchange(planner, malleated).status_code == 200
+    assert_invalid_token(exchange(planner, malleated))
 
     path = f"/v1/api-tokens/{created['id']}"
     assert signed(planner, shop, "PATCH", path, {"disabled": True}).status_code == 200

@@ -62,7 +62,10 @@ def basic(key: str, secret: str) -> dict[str, str]:
 
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
-    return tmp_path / "data"
+    """An existing, empty data dir (commands that only read refuse one that does not exist)."""
+    made = tmp_path / "data"
+    made.mkdir(mode=0o700)
+    return made
 
 
 # -- entity, key, keys --------------------------------------------------------------------------
@@ -209,7 +212,8 @@ def test_unwritable_data_dir_is_one_line(tmp_path):
         ("demo", "--planner-port", "65536"),
     ],
 )
-def test_a_port_out_of_range_is_a_usage_error(data_dir, args):
+def test_a_port_out_of_range_is_a_usage_error(tmp_path, args):
+    data_dir = tmp_path / "data"
     done = cli(data_dir, *args)
     assert_one_line_refusal(done, 2, "0 to 65535")
     assert not data_dir.exists()  # refused before anything was written

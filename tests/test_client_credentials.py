@@ -272,10 +272,28 @@ def test_malformed_forms_are_invalid_request(planner, shop, body):
     assert_error(as_shop(planner, shop, body), 400, "invalid_request")
 
 
-def test_client_secret_in_the_body_is_not_supported(planner, shop):
-    body = f"{GRANT}&client_id={shop.key_id}&client_secret={shop.secret}"
-    described = assert_error(token_request(planner, body), 400, "invalid_request")
-    assert "HTTP Basic" in described["error_description"]
+def test_client_secret_post_gets_the_same_token(planner, shop):
+    body = f"{GRANT}&scope=read+write&client_id={shop.key_id}&client_secret={quote(shop.secret)}"
+    response = token_request(planner, body)
+    assert response.status_code == 200, response.text
+    claims = planner.core.verifier.verify_access_token(response.json()["access_token"])
+    assert (claims.entity_id, claims.client_id) == (shop.entity.id, shop.key_id)
+
+
+def test_client_secret_post_with_a_wrong_secret_is_invalid_client(planner, shop):
+    body = f"{GRANT}&client_id={shop.key_id}&client_secret=wrong"
+    described = assert_error(token_request(planner, body), 401, "invalid_client")
+    assert "wrong" not in described["error_description"]
+
+
+def test_client_secret_post_without_client_id_is_invalid_request(planner, shop):
+    body = f"{GRANT}&client_secret={quote(shop.secret)}"
+    assert_error(token_request(planner, body), 400, "invalid_request")
+
+
+def test_credentials_in_both_places_are_invalid_request(planner, shop):
+    body = f"{GRANT}&client_id={shop.key_id}&client_secret={quote(shop.secret)}"
+    described = assert_error(as_shop(planner, shop, body), 400, "invalid_request")
     assert shop.secret not in described["error_description"]
 
 

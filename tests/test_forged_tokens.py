@@ -27,6 +27,7 @@ from planner_bridge.errors import InvalidToken
 from planner_bridge.keys import KeyRing, generate_private_key
 from planner_bridge.serving import ThreadedServer
 from planner_bridge.tokens import TokenIssuer
+from support import low_s
 
 
 def b64(data: bytes) -> str:
@@ -81,7 +82,7 @@ def sign_with_ring(planner, claims: dict[str, Any], **header: Any) -> str:
     """Signed by the genuine current key: only the claims (or typ) are wrong."""
     key = planner.core.keyring.current
     headers = {"kid": key.kid, "typ": "at+jwt", **header}
-    return jwt.encode(claims, key.private_key, algorithm=key.alg, headers=headers)
+    return low_s(jwt.encode(claims, key.private_key, algorithm=key.alg, headers=headers))
 
 
 def attacker_key():

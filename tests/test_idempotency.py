@@ -81,6 +81,27 @@ def test_same_key_on_another_asset_or_method_is_422(alice, planner, shop):
     assert planner.core.store.get_asset(b.id) == b
 
 
+def test_same_key_with_another_if_match_is_another_request(alice, planner, shop):
+    # If-Match is part of what the key stands for: a retry that asks about another version is
+    # not the first request again, and must not be answered with the first one's 200.
+    asset = seed_asset(planner.core, shop.entity.id, "alice")
+    url = f"/v1/assets/{asset.id}"
+    key = {"Idempotency-Key": "patch-if-match"}
+
+    first = alice.patch(url, json={"name": "X"}, headers={**key, "If-Match": '"1"'})
+    again = alice.patch(url, json={"name": "X"}, headers={**key, "If-Match": '"1"'})
+    other = alice.patch(url, json={"name": "X"}, headers={**key, "If-Match": '"2"'})
+    unconditional = alice.patch(url, json={"name": "X"}, headers=key)
+
+    assert first.status_code == again.status_code == 200
+    assert again.headers["idempotent-replayed"] == "true"
+    for answer in (other, unconditional):
+        assert answer.status_code == 422 and answer.json()["error"] == "invalid_request"
+        assert "idempotent-replayed" not in answer.headers
+    assert planner.core.store.get_asset(asset.id).version == 2
+    assert fingerprint("PATCH", url, {}, '"1"') != fingerprint("PATCH", url, {}, '"2"')
+
+
 def test_replayed_patch_is_applied_once(alice, planner, shop):
     asset = seed_asset(planner.core, shop.entity.id, "alice")
     headers = {"Idempotency-Key": "patch-1"}
@@ -127,7 +148,8 @@ def test_a_refused_write_does_not_use_up_its_key(alice, planner, shop):
 
 
 # Headers every answer gets from the server itself, not from the application.
-PER_RESPONSE = {"date", "server", "idempotent-replayed"}
+# Set per response by the server (x-request-id: each request has its own, replay or not).
+PER_RESPONSE = {"date", "server", "idempotent-replayed", "x-request-id"}
 
 
 def same_headers(first: httpx.Response, replay: httpx.Response) -> None:

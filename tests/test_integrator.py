@@ -12,10 +12,12 @@ from typing import Any
 import httpx
 import pytest
 
-from planner_bridge.accounts import write_users
+from planner_bridge.accounts import LoginBrakes, write_users
+from planner_bridge.addresses import TrustedProxies
 from planner_bridge.apps.integrator import HostConfig, create_app
 from planner_bridge.clock import FrozenClock
 from planner_bridge.serving import ThreadedServer
+from planner_bridge.sessions import IDLE, LIFETIME
 
 PASSWORDS = {"alice": "alice-pw-1", "bob": "bob-pw-2"}
 NAMES = {"alice": "Alice", "bob": "Bob </script><script>alert(1)</script>"}
@@ -98,6 +100,10 @@ def session_of(response: httpx.Response) -> tuple[dict[str, Any], str]:
     return json.loads(base64.b64decode(payload + "=" * (-len(payload) % 4))), header.lower()
 
 
+def page_config(page: str) -> dict[str, Any]:
+    return json.loads(page.split('id="shop-config">', 1)[1].split("</script>", 1)[0])
+
+
 def test_the_shop_page_loads_the_sdk_from_the_planner_origin_under_a_strict_csp(host):
     page = host.http.get("/")
     csp = page.headers["content-security-policy"]
@@ -113,9 +119,8 @@ def test_the_shop_page_loads_the_sdk_from_the_planner_origin_under_a_strict_csp(
 def test_json_reaches_the_page_only_escaped(host):
     host.login("bob", PASSWORDS["bob"])
     page = host.http.get("/").text
-    config_json = page.split('id="shop-config">', 1)[1].split("</script>", 1)[0]
     assert "<script>alert(1)" not in page
-    assert json.loads(config_json)["user"] == {"id": "bob", "name": NAMES["bob"]}
+    assert page_config(page)["user"] == {"id": "bob", "name": NAMES["bob"]}
 
 
 def test_an_anonymous_visitor_gets_a_read_only_legal_entity_token(host, planner):
@@ -148,11 +153,12 @@ def test_planner_token_refuses_a_request_without_origin(host):
     assert answer.status_code == 403
 
 
-def test_login_keeps_only_the_user_in_a_signed_httponly_cookie(host, planner):
+def test_login_keeps_only_a_random_session_id_in_a_signed_httponly_cookie(host, planner):
     login = host.login("alice", PASSWORDS["alice"])
     session, attributes = session_of(login)
     assert login.status_code == 200 and login.json() == {"user": {"id": "alice", "name": "Alice"}}
-    assert session == {"user": {"id": "alice", "name": "Alice"}}
+    assert list(session) == ["sid"] and len(session["sid"]) >= 43  # 256 random bits
+    assert "alice" not in json.dumps(session).lower()
     assert "httponly" in attributes and "samesite=lax" in attributes and "secure" not in attributes
     assert "max-age=28800" in attributes  # 8 hours, not Starlette's default fortnight
     body = host.token().json()
@@ -186,7 +192,107 @@ def test_a_wrong_password_and_an_unknown_user_are_refused_alike(host, username):
 def test_repeated_login_failures_are_braked(host):
     statuses = [host.login("alice", "wrong").status_code for _ in range(6)]
     assert statuses == [400] * 5 + [429]
-    assert host.login("alice", PASSWORDS["alice"]).status_code == 429
+    braked = host.login("alice", PASSWORDS["alice"])
+    assert braked.status_code == 429 and 1 <= int(braked.headers["retry-after"]) <= 60
+
+
+# -- the login brakes: the one who guesses pays, never the account's owner (SPEC "Under attack")
+# Many client addresses are simulated through a trusted proxy (127.0.0.1) and X-Forwarded-For.
+
+
+@pytest.fixture
+def proxied_host(start_host) -> HostServer:
+    return start_host(proxies=TrustedProxies.parse("127.0.0.1"))
+
+
+def login_from(host: HostServer, address: str, username: str, password: str) -> httpx.Response:
+    return host.login(username, password, **{"X-Forwarded-For": address})
+
+
+def test_a_correct_password_from_a_clean_address_goes_through_while_another_guesses(
+    proxied_host,
+):
+    for _ in range(5):
+        assert login_from(proxied_host, "203.0.113.7", "alice", "guess").status_code == 400
+    assert login_from(proxied_host, "203.0.113.7", "alice", PASSWORDS["alice"]).status_code == 429
+    answer = login_from(proxied_host, "198.51.100.20", "alice", PASSWORDS["alice"])
+    assert answer.status_code == 200 and answer.json()["user"]["id"] == "alice"
+    assert proxied_host.token().json()["kind"] == "user"
+
+
+def test_an_account_attacked_from_many_addresses_is_slowed_not_locked(proxied_host):
+    for i in range(12):  # 12 guesses at alice, 2 per address: no address is braked
+        answer = login_from(proxied_host, f"203.0.113.{i // 2 + 1}", "alice", "guess")
+        assert answer.status_code == 400
+    answer = login_from(proxied_host, "198.51.100.20", "alice", PASSWORDS["alice"])
+    assert answer.status_code == 200 and answer.json()["user"]["id"] == "alice"
+
+
+def test_an_address_guessing_many_accounts_is_braked_for_all_of_them(proxied_host):
+    for i in range(LoginBrakes.ADDRESS_FAILURES):
+        assert login_from(proxied_host, "203.0.113.7", f"user{i}", "guess").status_code == 400
+    assert login_from(proxied_host, "203.0.113.7", "bob", PASSWORDS["bob"]).status_code == 429
+    assert login_from(proxied_host, "203.0.113.8", "bob", PASSWORDS["bob"]).status_code == 200
+
+
+def test_the_account_delay_grows_with_failures_and_is_bounded():
+    brakes = LoginBrakes(FrozenClock())
+    delays = []
+    for i in range(40):
+        delays.append(brakes.check(f"addr:10.0.{i}.1", "alice"))
+        brakes.failed(f"addr:10.0.{i}.1", "alice")
+    assert delays[: LoginBrakes.PAIR_FAILURES] == [0.0] * LoginBrakes.PAIR_FAILURES
+    assert 0 < delays[LoginBrakes.PAIR_FAILURES] < delays[LoginBrakes.PAIR_FAILURES + 1]
+    assert max(delays) == delays[-1] == LoginBrakes.MAX_DELAY
+    assert brakes.check("addr:10.9.9.9", "bob") == 0.0  # other accounts are not slowed
+
+
+# -- sessions live on the server: logout, idle and absolute timeouts end them
+
+
+def test_a_cookie_replayed_after_logout_gets_no_user_token(host):
+    host.login("alice", PASSWORDS["alice"])
+    stolen = host.http.cookies["shop_session"]
+    assert host.token().json()["kind"] == "user"
+    assert host.http.post("/logout", headers={"Origin": host.url}).status_code == 303
+    with httpx.Client(base_url=host.url, cookies={"shop_session": stolen}) as replay:
+        answer = replay.post("/planner-token", headers={"Origin": host.url, **TOKEN_HEADERS})
+        assert answer.status_code == 200
+        assert answer.json()["kind"] == "legal_entity" and "user" not in answer.json()
+        assert page_config(replay.get("/").text)["user"] is None
+
+
+def test_a_new_login_ends_the_previous_session(host):
+    host.login("alice", PASSWORDS["alice"])
+    before = host.http.cookies["shop_session"]
+    host.login("bob", PASSWORDS["bob"])
+    assert host.http.cookies["shop_session"] != before
+    with httpx.Client(base_url=host.url, cookies={"shop_session": before}) as replay:
+        answer = replay.post("/planner-token", headers={"Origin": host.url, **TOKEN_HEADERS})
+        assert answer.json()["kind"] == "legal_entity"
+
+
+def test_a_session_ends_when_idle(start_host, planner):
+    clock = FrozenClock(planner.core.clock.now())
+    host = start_host(clock=clock)
+    host.login("alice", PASSWORDS["alice"])
+    for _ in range(3):  # in use: kept alive past the idle timeout
+        clock.advance(IDLE - 60)
+        assert host.token().json()["kind"] == "user"
+    clock.advance(IDLE)
+    assert host.token().json()["kind"] == "legal_entity"
+
+
+def test_a_session_ends_eight_hours_after_login_however_busy(start_host, planner):
+    clock = FrozenClock(planner.core.clock.now())
+    host = start_host(clock=clock)
+    host.login("alice", PASSWORDS["alice"])
+    logged_in = clock.now()
+    while clock.now() + IDLE / 2 < logged_in + LIFETIME:
+        clock.advance(IDLE / 2)
+        assert host.token().json()["kind"] == "user"
+    clock.advance(IDLE / 2)
+    assert host.token().json()["kind"] == "legal_entity"
 
 
 def test_a_cross_site_login_form_is_refused(host):

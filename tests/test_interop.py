@@ -1,5 +1,6 @@
-"""Interoperability with code nobody here wrote: Authlib's OAuth2 client, PyJWT's JWKS client,
-and the http-message-signatures library's own signer, against a real planner origin."""
+"""Interoperability with code nobody here wrote: Authlib's and requests-oauthlib's OAuth2
+clients, PyJWT's JWKS client and the http-message-signatures library's own signer, against a
+real planner origin."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ import pytest
 from authlib.integrations.base_client.errors import OAuthError
 from http_message_signatures import HTTPMessageSigner, algorithms
 from http_message_signatures.resolvers import HTTPSignatureKeyResolver
+from oauthlib.oauth2 import BackendApplicationClient
+from requests_oauthlib import OAuth2Session
 
 from support import PlannerServer, Shop, register_shop
 
@@ -87,6 +90,41 @@ def test_authlib_client_sees_invalid_scope(planner, readonly_shop):
     with client, pytest.raises(OAuthError) as caught:
         client.fetch_token(planner.url + "/auth/token", grant_type="client_credentials")
     assert caught.value.error == "invalid_scope"
+
+
+def test_authlib_client_secret_post_gets_a_token(planner, shop):
+    sent: list[httpx.Request] = []
+    client = OAuth2Client(
+        client_id=shop.key_id,
+        client_secret=shop.secret,
+        token_endpoint_auth_method="client_secret_post",
+        scope="read write",
+        event_hooks={"request": [sent.append]},
+    )
+    with client:
+        token = client.fetch_token(planner.url + "/auth/token", grant_type="client_credentials")
+    assert token["scope"] == "read write"
+    assert "authorization" not in sent[0].headers and b"client_secret=" in sent[0].content
+    assert planner.core.verifier.verify_access_token(token["access_token"]).client_id == shop.key_id
+
+
+def test_requests_oauthlib_with_client_id_in_the_body_gets_a_token(planner, shop, monkeypatch):
+    # requests-oauthlib refuses plain http unless told; the test servers speak http only.
+    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
+    session = OAuth2Session(client=BackendApplicationClient(client_id=shop.key_id))
+    sent = []
+    session.register_compliance_hook("access_token_response", lambda r: sent.append(r) or r)
+    with session:
+        token = session.fetch_token(
+            planner.url + "/auth/token",
+            client_id=shop.key_id,
+            client_secret=shop.secret,
+            include_client_id=True,
+        )
+    assert token["token_type"] == "Bearer" and token["scope"] == ["read"]
+    request = sent[0].request
+    assert "Authorization" not in request.headers and "client_secret=" in request.body
+    assert planner.core.verifier.verify_access_token(token["access_token"]).kind == "legal_entity"
 
 
 @pytest.mark.anyio

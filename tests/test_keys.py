@@ -24,6 +24,7 @@ from planner_bridge.keys import RELOAD_INTERVAL, KeyRing, generate_private_key
 from planner_bridge.signing import raw_ecdsa_signature
 from planner_bridge.tokens import TokenIssuer
 from planner_bridge.verification import TokenVerifier
+from support import P256_ORDER, s_is_low
 
 PUBLISHED_FOR = 86400 + 30  # longest token + leeway, as the core configures it
 ISSUER = "http://127.0.0.1:8001"
@@ -163,12 +164,20 @@ def test_unsupported_algorithms_are_refused():
         generate_private_key("HS256")
 
 
-@pytest.mark.parametrize(("r", "s"), [(1, 2), (2**255 + 7, 3), (5, 2**256 - 1), (2**200, 2**248)])
+@pytest.mark.parametrize(
+    ("r", "s"), [(1, 2), (2**255 + 7, 3), (5, P256_ORDER // 2), (2**200, 2**248)]
+)
 def test_es256_signatures_keep_r_and_s_at_32_bytes_each(r, s):
     # The issuer converts cryptography's DER signature itself; short r or s must be padded
     # exactly as PyJWT pads them, or about one token in 128 would not verify.
     der = encode_dss_signature(r, s)
-    assert raw_ecdsa_signature(der, 32) == der_to_raw_signature(der, ec.SECP256R1())
+    assert raw_ecdsa_signature(der, 32, P256_ORDER) == der_to_raw_signature(der, ec.SECP256R1())
+
+
+@pytest.mark.parametrize("s", [P256_ORDER // 2 + 1, P256_ORDER - 1, P256_ORDER - 2**200])
+def test_a_high_s_is_written_as_its_low_s_twin(s):
+    low = der_to_raw_signature(encode_dss_signature(7, P256_ORDER - s), ec.SECP256R1())
+    assert raw_ecdsa_signature(encode_dss_signature(7, s), 32, P256_ORDER) == low
 
 
 def test_many_es256_tokens_all_verify_with_pyjwt(tmp_path, clock):
@@ -180,6 +189,7 @@ def test_many_es256_tokens_all_verify_with_pyjwt(tmp_path, clock):
             entity_id="ent_1", client_id="pbk_1", rights=("read",), lifetime=60
         ).token
         assert len(b64url_decode(token.rsplit(".", 1)[1])) == 64
+        assert s_is_low(token)  # half of them would be high-S if it were left to chance
         options = {"verify_exp": False, "verify_iat": False}
         jwt.decode(token, public, algorithms=["ES256"], audience="planner", options=options)
 

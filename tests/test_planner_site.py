@@ -4,25 +4,23 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import httpx
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
+from planner_bridge.apps.module_versions import script_hash
 from planner_bridge.apps.planner import create_app
-from planner_bridge.apps.planner_site import json_for_html, web_dir
+from planner_bridge.apps.planner_site import json_for_html
 from planner_bridge.core import Core
 from planner_bridge.serving import ThreadedServer
+from planner_bridge.testing import launch_chromium
 
 # Not imported from conftest: tests/ and playwright/ both have one, and a full run sees only one.
+# The checkout's web/: what the server serves must be these very files.
+WEB = Path(__file__).resolve().parents[1] / "web"
 HOST_ORIGIN = "http://localhost:8000"
-CHROMIUM = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def page(planner, entity_id: str, **params) -> httpx.Response:
@@ -51,7 +49,10 @@ def test_frame_ancestors_lists_exactly_the_entitys_origins(planner):
     assert response.status_code == 200
     directives = csp_directives(response)
     assert directives["frame-ancestors"] == [HOST_ORIGIN, "https://shop.example"]
-    assert directives["script-src"] == ["'self'"]
+    # 'self', and the page's one inline script, its import map, by hash.
+    import_map = re.search(r'<script type="importmap">(.*?)</script>', response.text, re.S)
+    assert import_map is not None
+    assert directives["script-src"] == ["'self'", script_hash(import_map.group(1))]
     assert "ws://" + planner.url.removeprefix("http://") in directives["connect-src"]
     assert response.headers["cache-control"] == "no-store"
     assert response.headers["x-content-type-options"] == "nosniff"
@@ -113,10 +114,12 @@ def test_the_page_has_no_inline_script(planner, shop):
     scripts = re.findall(r"<script([^>]*)>(.*?)</script>", html, re.S)
     assert scripts, "the page loads its app"
     for attributes, body in scripts:
-        if body.strip():
+        if 'type="importmap"' in attributes:  # allowed by its hash alone (the test above)
+            assert set(json.loads(body)) == {"imports"}
+        elif body.strip():
             assert 'type="application/json"' in attributes, "only data may be inline"
         else:
-            assert 'src="/planner/app.js"' in attributes
+            assert re.search(r'src="/planner/app\.js\?v=[0-9a-f]{16}"', attributes)
     assert not re.search(r"\son[a-z]+=", html), "no inline event handlers"
 
 
@@ -129,7 +132,7 @@ def test_the_config_json_cannot_close_its_script_tag(planner):
     for raw in ("<", ">", "&", "\u2028", "\u2029"):
         assert raw not in data.removeprefix('id="planner-config">')
     assert config_of(html)["entityName"] == name
-    assert "<title>Planner · &lt;/script&gt;" in html, "the title is HTML-escaped"
+    assert "<title>Room planner · &lt;/script&gt;" in html, "the title is HTML-escaped"
 
 
 def test_json_for_html_escapes_the_five_dangerous_characters():
@@ -145,7 +148,7 @@ def test_the_sdk_is_served_as_a_public_javascript_module(planner):
         assert response.headers["content-type"] == "text/javascript; charset=utf-8"
         assert response.headers["access-control-allow-origin"] == "*"
         assert response.headers["x-content-type-options"] == "nosniff"
-        assert response.text == (web_dir() / "sdk" / name).read_text()
+        assert response.text == (WEB / "sdk" / name).read_text()
     typings = httpx.get(planner.url + "/sdk/planner-bridge.d.ts")
     assert typings.status_code == 200
     assert "export declare function embedPlanner" in typings.text
@@ -176,15 +179,34 @@ def test_the_page_loads_its_modules_under_its_own_csp(planner, shop):
     reads its config, and says by name that it needs a shop's page."""
     problems: list[str] = []
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM)
+        browser = launch_chromium(playwright)
         try:
             page = browser.new_page()
             page.on("console", lambda m: m.type == "error" and problems.append(m.text))
             page.on("pageerror", lambda e: problems.append(str(e)))
             page.goto(f"{planner.url}/planner/?entity={shop.entity.id}")
-            expect(page.get_by_test_id("error")).to_have_text("NotEmbedded")
+            expect(page.get_by_test_id("error")).to_have_attribute("data-code", "NotEmbedded")
             expect(page.get_by_test_id("identity")).to_have_attribute("data-kind", "none")
             assert page.evaluate("typeof window.planner.api.create") == "function"
         finally:
             browser.close()
     assert problems == []
+
+
+def test_hashed_modules_are_cached_for_good_the_sdk_briefly_others_revalidate(planner, shop):
+    html = page(planner, shop.entity.id).text
+    preloads = re.findall(r'<link rel="modulepreload" href="([^"]+)">', html)
+    assert "/sdk/protocol.js" in " ".join(preloads) and len(preloads) >= 10
+    import_map = json.loads(re.search(r'<script type="importmap">(.*?)</script>', html).group(1))
+    assert sorted(import_map["imports"].values()) == sorted(preloads)
+    for url in preloads:
+        answer = httpx.get(planner.url + url)
+        assert answer.status_code == 200
+        assert answer.headers["cache-control"] == "public, max-age=31536000, immutable", url
+    stale = preloads[0].split("?")[0] + "?v=0000000000000000"
+    for url in (stale, "/planner/app.js", "/sdk/protocol.js?v=0000000000000000"):
+        assert httpx.get(planner.url + url).headers["cache-control"] == "no-cache", url
+    # What shops import by its public URL: briefly fresh, then stale while it revalidates.
+    for url in ("/sdk/planner-bridge.js", "/sdk/protocol.js", "/sdk/session-channel.js"):
+        caching = httpx.get(planner.url + url).headers["cache-control"]
+        assert caching == "public, max-age=60, stale-while-revalidate=3600", url

@@ -14,8 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from planner_bridge.sqlite_store import SQLiteStore
+from planner_bridge.sqlite_store import SCHEMA_VERSION, SQLiteStore
 from planner_bridge.store import (
+    Administrator,
+    AdminSession,
     AnswerRecord,
     ApiKey,
     ApiTokenRecord,
@@ -126,6 +128,89 @@ def test_revoking_twice_or_an_unknown_key_changes_nothing(with_entity):
     assert store.revoke_api_key("pbk_1", NOW + 20) is False
     assert store.get_api_key("pbk_1").revoked == NOW + 10  # the first revocation time stays
     assert store.revoke_api_key("pbk_nope", NOW) is False
+
+
+def test_api_key_keeps_its_comment_and_last_use(with_entity):
+    store = with_entity
+    store.add_api_key(ApiKey("pbk_1", "ent_1", created=NOW, comment="nightly sync, ticket 42"))
+    assert store.get_api_key("pbk_1").comment == "nightly sync, ticket 42"
+    assert store.get_api_key("pbk_1").last_used is None
+    store.touch_api_key("pbk_1", NOW + 60)
+    assert store.list_api_keys("ent_1")[0].last_used == NOW + 60
+    store.touch_api_key("pbk_nope", NOW)  # an unknown key is no error and adds nothing
+    assert store.get_api_key("pbk_nope") is None
+
+
+# -- console administrators and sessions ---------------------------------------------------------
+
+
+def admin(username: str = "ada", entity_id: str = "ent_1", **changes) -> Administrator:
+    values = dict(username=username, entity_id=entity_id, password_hash="scrypt$x", created=NOW)
+    values.update(changes)
+    return Administrator(**values)
+
+
+def session(id_hash: str = "h1", username: str = "ada", **changes) -> AdminSession:
+    values = dict(id_hash=id_hash, username=username, entity_id="ent_1", created=NOW)
+    values.update(last_seen=NOW)
+    values.update(changes)
+    return AdminSession(**values)
+
+
+def test_admin_round_trip_and_listing_per_entity(with_entity):
+    store = with_entity
+    store.add_entity(entity("ent_2"))
+    store.add_admin(admin("bob", created=NOW + 1))
+    store.add_admin(admin("ada"))
+    store.add_admin(admin("eve", "ent_2"))
+    assert store.get_admin("ada") == admin("ada")
+    assert [a.username for a in store.list_admins("ent_1")] == ["ada", "bob"]
+    assert [a.username for a in store.list_admins("ent_2")] == ["eve"]
+    assert store.get_admin("nobody") is None
+
+
+def test_admin_usernames_are_unique_across_entities(with_entity):
+    store = with_entity
+    store.add_entity(entity("ent_2"))
+    store.add_admin(admin("ada"))
+    with pytest.raises(Conflict):
+        store.add_admin(admin("ada", "ent_2"))
+    assert store.get_admin("ada").entity_id == "ent_1"
+
+
+def test_admin_session_round_trip_touch_and_delete(with_entity):
+    store = with_entity
+    store.add_admin(admin("ada"))
+    store.add_admin_session(session("h1"))
+    assert store.get_admin_session("h1") == session("h1")
+    store.touch_admin_session("h1", NOW + 30)
+    assert store.get_admin_session("h1").last_seen == NOW + 30
+    assert store.delete_admin_session("h1") is True
+    assert store.get_admin_session("h1") is None
+    assert store.delete_admin_session("h1") is False
+
+
+def test_sweeping_admin_sessions_drops_only_idle_or_old_ones(with_entity):
+    store = with_entity
+    store.add_admin(admin("ada"))
+    store.add_admin_session(session("idle", last_seen=NOW - 100))
+    store.add_admin_session(session("old", created=NOW - 1000, last_seen=NOW))
+    store.add_admin_session(session("live", created=NOW - 10, last_seen=NOW))
+    assert store.sweep_admin_sessions(seen_before=NOW - 50, opened_before=NOW - 500) == 2
+    assert store.get_admin_session("live") is not None
+    assert store.get_admin_session("idle") is None and store.get_admin_session("old") is None
+
+
+def test_deleting_an_admin_ends_its_sessions(with_entity):
+    store = with_entity
+    store.add_admin(admin("ada"))
+    store.add_admin(admin("bob"))
+    store.add_admin_session(session("h1", "ada"))
+    store.add_admin_session(session("h2", "bob"))
+    assert store.delete_admin("ada") is True
+    assert store.get_admin("ada") is None and store.get_admin_session("h1") is None
+    assert store.get_admin_session("h2") is not None
+    assert store.delete_admin("ada") is False
 
 
 # -- signature nonces -----------------------------------------------------------------------------
@@ -519,6 +604,7 @@ def test_sqlite_opens_a_version_1_database_and_keeps_its_rows(tmp_path):
     with sqlite3.connect(path) as db:
         db.executescript(SCHEMA_1)
         db.execute("INSERT INTO entities VALUES ('ent_1', 'Old', '[]', 1, ?)", (NOW,))
+        db.execute("INSERT INTO api_keys VALUES ('pbk_old', 'ent_1', ?, NULL)", (NOW,))
         db.execute(
             "INSERT INTO idempotency_keys VALUES ('s', 'old', 'h', 201, ?, ?, ?)",
             (b'{"id": "a0"}', NOW, NOW + 86400),
@@ -532,6 +618,8 @@ def test_sqlite_opens_a_version_1_database_and_keeps_its_rows(tmp_path):
     store = SQLiteStore(path)
 
     assert store.get_entity("ent_1").name == "Old"
+    assert store.get_api_key("pbk_old") == ApiKey("pbk_old", "ent_1", created=NOW)
+    store.add_admin(admin("ada"))  # schema 3's tables are there
     kept = replayed(store, "old")
     assert (kept.status, kept.body, kept.headers) == (201, b'{"id": "a0"}', ())
     assert replayed(store, "running").status == 0  # a v1 reservation still holds its lease...
@@ -543,5 +631,5 @@ def test_sqlite_opens_a_version_1_database_and_keeps_its_rows(tmp_path):
     assert replayed(store, "new").headers == (("etag", '"1"'),)
     store.close()
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
     db.close()

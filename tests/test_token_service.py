@@ -232,7 +232,10 @@ def test_authorization_server_metadata(planner):
     assert metadata["token_endpoint"] == planner.url + "/auth/token"
     assert metadata["jwks_uri"] == planner.url + "/.well-known/jwks.json"
     assert metadata["grant_types_supported"] == ["client_credentials"]
-    assert metadata["token_endpoint_auth_methods_supported"] == ["client_secret_basic"]
+    assert metadata["token_endpoint_auth_methods_supported"] == [
+        "client_secret_basic",
+        "client_secret_post",
+    ]
     assert metadata["scopes_supported"] == ["read", "write"]
     assert httpx.get(metadata["jwks_uri"]).status_code == 200
 

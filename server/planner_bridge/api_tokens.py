@@ -15,6 +15,7 @@ import dataclasses
 import secrets
 from typing import Any
 
+from . import logs
 from .core import Core
 from .errors import InvalidRequest, InvalidScope, InvalidToken, NotFound
 from .signing import MintedToken
@@ -143,6 +144,7 @@ class ApiTokens:
         self.get(token_id, entity_id)
         if not self.store.set_api_token_disabled(token_id, disabled):
             raise NotFound(f"no such API token: {token_id[:64]}")
+        logs.event("API token disabled" if disabled else "API token enabled", api_token_id=token_id)
         return self.get(token_id, entity_id)
 
     def delete(self, token_id: str, entity_id: str | None = None) -> None:

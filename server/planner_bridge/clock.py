@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import time
 from typing import Protocol
 
@@ -28,3 +29,11 @@ class FrozenClock:
 
     def advance(self, seconds: float) -> None:
         self.current += seconds
+
+
+def utc_minute(epoch: float | None, none: str = "-") -> str:
+    """A moment as people read it in lists (CLI and console): UTC, to the minute."""
+    if epoch is None:
+        return none
+    moment = datetime.datetime.fromtimestamp(epoch, datetime.UTC)
+    return moment.strftime("%Y-%m-%d %H:%M UTC")

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
+from typing import Any
 
+from .addresses import TrustedProxies, brake_subject
 from .clock import Clock, SystemClock
 from .credentials import SecretDeriver, load_master_key
 from .entities import EntityRegistry
@@ -28,9 +31,11 @@ class Core:
     verifier: TokenVerifier
     entities: EntityRegistry
     signatures: SignatureVerifier
-    # Failed client authentications (signatures, Basic) and failed API-token exchanges.
+    # Failed client authentications (signatures, Basic) and failed API-token exchanges, each
+    # counted per client address only (never per key id: that is public).
     client_failures: FailureLimiter
     exchange_failures: FailureLimiter
+    proxies: TrustedProxies
 
     @classmethod
     def open(cls, settings: Settings, clock: Clock | None = None) -> Core:
@@ -61,7 +66,12 @@ class Core:
             signatures=SignatureVerifier(entities, store, clock),
             client_failures=FailureLimiter(clock),
             exchange_failures=FailureLimiter(clock),
+            proxies=TrustedProxies.parse(settings.trusted_proxies),
         )
+
+    def brake_subject(self, scope: Mapping[str, Any]) -> str:
+        """What the brakes count a request's failures against: its client's address."""
+        return brake_subject(self.proxies.client_address(scope))
 
     @property
     def deriver(self) -> SecretDeriver:

@@ -62,6 +62,7 @@ def prepare(core: Core, *, host_url: str, planner_url: str) -> DemoSetup:
         allow_write=credentials["allow_write"],
         token_ttl=core.settings.demo_token_ttl,
         clock=core.clock,
+        proxies=core.proxies,
     )
     return DemoSetup(config, generated, bool(core.settings.demo_password), new_entity)
 

@@ -10,12 +10,18 @@ from collections.abc import Sequence
 from typing import TypeVar
 from urllib.parse import urlsplit
 
+from . import logs
 from .clock import Clock
 from .credentials import SecretDeriver, new_key_id
 from .store import ApiKey, Entity, Store
-from .validation import ascii_number
+from .validation import ascii_number, one_line_text
 
 MAX_NAME_LENGTH = 200
+MAX_COMMENT_LENGTH = 200
+# A key's last use is written at most this often: authentication stays free of writes on the
+# hot path (`/auth/token` answers from a 1 s cache), and "last used" to the minute is enough.
+LAST_USE_RESOLUTION = 60.0
+MAX_USES_TRACKED = 10_000
 # Only the characters an origin may hold; each part is then checked on its own.
 ORIGIN = re.compile(
     r"(?P<scheme>https?)://(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::(?P<port>[0-9]+))?/?",
@@ -97,6 +103,7 @@ class EntityRegistry:
         self.store = store
         self.deriver = deriver
         self.clock = clock
+        self._noted: dict[str, float] = {}  # key id -> when its use was last written
 
     def create(
         self, name: str, origins: Sequence[str], *, allow_write: bool = False
@@ -116,16 +123,32 @@ class EntityRegistry:
         self.store.add_entity(entity)
         return entity, self.issue_key(entity.id)
 
-    def issue_key(self, entity_id: str) -> IssuedKey:
+    def issue_key(self, entity_id: str, comment: str = "") -> IssuedKey:
+        if comment.strip():  # optional; when given, checked like every other text field
+            comment = one_line_text(comment, "comment", MAX_COMMENT_LENGTH).strip()
         if self.store.get_entity(entity_id) is None:
             raise LookupError(f"no such entity: {entity_id}")
         key_id = new_key_id()
-        self.store.add_api_key(ApiKey(key_id=key_id, entity_id=entity_id, created=self.clock.now()))
+        key = ApiKey(key_id=key_id, entity_id=entity_id, created=self.clock.now(), comment=comment)
+        self.store.add_api_key(key)
         return IssuedKey(key_id, self.deriver.secret_for(key_id))
+
+    def note_use(self, key: ApiKey) -> None:
+        """Record that `key` just authenticated, writing at most once a LAST_USE_RESOLUTION
+        per key and process (a dict lookup otherwise)."""
+        now = self.clock.now()
+        noted = self._noted.get(key.key_id)
+        if noted is not None and now - noted < LAST_USE_RESOLUTION:
+            return
+        if len(self._noted) >= MAX_USES_TRACKED:
+            self._noted.clear()
+        self._noted[key.key_id] = now
+        self.store.touch_api_key(key.key_id, now)
 
     def revoke_key(self, key_id: str) -> None:
         if not self.store.revoke_api_key(key_id, self.clock.now()):
             raise LookupError(f"no such active key: {key_id}")
+        logs.event("key revoked", key_id=key_id)  # a key id is public (every token's client_id)
 
     def active_key(self, key_id: str) -> tuple[ApiKey, Entity] | None:
         """The key and its entity if the key exists and is not revoked."""

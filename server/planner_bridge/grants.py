@@ -3,9 +3,10 @@
 Two ways in, one kind of token out (SPEC "Token service"):
 - `/v1/tokens`: a signed JSON body (`parse_token_request`, `issue_token`); the signature itself
   is checked by `signatures`, before anything here runs.
-- `/auth/token`: RFC 6749 §4.4 client credentials (`ClientCredentialsGrant`), HTTP Basic only
-  (§2.3.1). `client_secret` in the body is refused with `invalid_request`: a secret in a form
-  body ends up in proxies' and frameworks' request logs far more often than a header does.
+- `/auth/token`: RFC 6749 §4.4 client credentials (`ClientCredentialsGrant`), the client
+  authenticated by HTTP Basic or by `client_id` and `client_secret` in the form body (§2.3.1,
+  `client_secret_post`: SPEC asks for it, for OAuth2 libraries that send only that). Both at
+  once is refused with `invalid_request` (§2.3: one authentication method per request).
 
 No HTTP here: `apps/token_service.py` reads requests and writes the answers built here.
 """
@@ -138,6 +139,20 @@ def basic_credentials(authorization: str | None) -> tuple[str, str] | None:
     return unquote_plus(client_id), unquote_plus(secret)
 
 
+def posted_credentials(authorization: str | None, form: dict[str, str]) -> tuple[str, str] | None:
+    """(client id, secret) sent as `client_secret_post`, or None when the body has no secret."""
+    if "client_secret" not in form:
+        return None
+    if authorization:
+        raise InvalidRequest(
+            "client credentials must be sent once: in the Authorization header or the body"
+        )
+    client_id = form.get("client_id")
+    if not client_id:
+        raise InvalidRequest("client_id is missing (client_secret_post needs both)")
+    return client_id, form["client_secret"]
+
+
 def parse_form(content_type: str | None, body: bytes) -> dict[str, str]:
     """An `application/x-www-form-urlencoded` body; any parameter sent twice is refused (§3.2)."""
     media_type = (content_type or "").partition(";")[0].strip().lower()
@@ -168,8 +183,6 @@ class ClientCredentialsGrant:
 
     def validate_form(self, form: dict[str, str]) -> tuple[str, ...]:
         """The rights asked for; raises for a form this grant does not take."""
-        if "client_secret" in form:
-            raise InvalidRequest("client_secret in the body is not supported; use HTTP Basic")
         grant_type = form.get("grant_type")
         if not grant_type:
             raise InvalidRequest("grant_type is missing")
@@ -201,6 +214,7 @@ class ClientCredentialsGrant:
         found = self._active_key(client_id)
         if found is None:  # a revoked key, or one whose entity is gone
             raise InvalidClient("client authentication failed", scheme="Basic")
+        self.entities.note_use(found[0])
         return found
 
     def _active_key(self, key_id: str) -> tuple[ApiKey, Entity] | None:

@@ -25,6 +25,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
+from . import logs
 from .clock import Clock
 
 RELOAD_INTERVAL = 1.0
@@ -94,6 +95,8 @@ class KeyRing:
             raise ValueError(f"{self._ring_file}: not a valid key ring ({reason})") from None
         if not keys:
             raise ValueError(f"{self._ring_file}: not a valid key ring (no keys)")
+        if self._keys and self._keys[-1].kid != keys[-1].kid:  # here, or seen from another process
+            logs.event("signing key rotated", kid=keys[-1].kid, previous_kid=self._keys[-1].kid)
         self._keys, self._by_kid, self._mtime = keys, {k.kid: k for k in keys}, mtime
 
     def _read_key(self, entry: dict[str, Any]) -> SigningKey:

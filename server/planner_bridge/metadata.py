@@ -10,6 +10,7 @@ TOKEN_PATH = "/auth/token"
 SIGNED_TOKEN_PATH = "/v1/tokens"
 JWKS_PATH = "/.well-known/jwks.json"
 METADATA_PATH = "/.well-known/oauth-authorization-server"
+TOKEN_AUTH_METHODS = ("client_secret_basic", "client_secret_post")
 
 
 def authorization_server_metadata(issuer: str) -> dict[str, Any]:
@@ -23,7 +24,7 @@ def authorization_server_metadata(issuer: str) -> dict[str, Any]:
         "token_endpoint": base + TOKEN_PATH,
         "jwks_uri": base + JWKS_PATH,
         "grant_types_supported": ["client_credentials"],
-        "token_endpoint_auth_methods_supported": ["client_secret_basic"],
+        "token_endpoint_auth_methods_supported": list(TOKEN_AUTH_METHODS),
         "scopes_supported": list(RIGHTS),
         "response_types_supported": [],
         # Not registered in RFC 8414: the signed endpoint integrator back-ends use (SPEC).

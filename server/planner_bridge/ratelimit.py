@@ -1,9 +1,11 @@
-"""Brute-force brakes: failed client authentications counted per key and per client address.
+"""Brute-force brakes: failures counted per subject (a client address, for client authentication).
 
 A fixed number of failures within a sliding window, then 429 with `Retry-After` until the
 oldest failure leaves the window. Only failures count, so a well-behaved integrator is never
-slowed. State is in memory, per process: enough to make guessing secrets hopeless from one
-instance; several instances behind a proxy each keep their own count (documented in README).
+slowed. Client authentication is braked per client address only: a key id is public, and a
+brake on it would let anyone who knows it lock its holder out (SPEC "Under attack"). State is
+in memory, per process: enough to make guessing secrets hopeless from one instance; several
+instances behind a proxy each keep their own count (documented in README).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from collections import OrderedDict, deque
 from .clock import Clock
 from .errors import TooManyRequests
 
-MAX_TRACKED = 100_000  # bounded memory however many addresses or keys an attacker invents
+MAX_TRACKED = 100_000  # bounded memory however many addresses or names an attacker invents
 
 
 class FailureLimiter:
@@ -29,7 +31,7 @@ class FailureLimiter:
         self._lock = threading.Lock()
 
     def check(self, *subjects: str) -> None:
-        """Raise TooManyRequests if any subject (e.g. "key:…", "addr:…") failed too often."""
+        """Raise TooManyRequests if any subject (e.g. "addr:…") failed too often."""
         # Called before every client authentication, and nearly always for subjects that never
         # failed: one dict lookup each then (atomic, so no lock) and nothing else. A failure
         # recorded at this very moment by another thread is seen by the next check.
@@ -55,6 +57,15 @@ class FailureLimiter:
                 self._failures[subject] = times  # most recently failed last
             while len(self._failures) > MAX_TRACKED:
                 self._failures.popitem(last=False)
+
+    def recent(self, subject: str) -> int:
+        """How many failures of this subject are in the window (at most `max_failures`)."""
+        if subject not in self._failures:
+            return 0
+        now = self.clock.now()
+        with self._lock:
+            times = self._failures.get(subject) or deque()
+            return sum(1 for t in times if t > now - self.window)
 
     def _wait(self, subject: str, now: float) -> float:
         times = self._failures.get(subject)

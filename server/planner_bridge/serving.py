@@ -25,7 +25,11 @@ def bind(host: str, port: int) -> socket.socket:
     # proto says TCP; without it every answer written in two parts waits ~40 ms (Nagle).
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
+    try:
+        sock.bind((host, port))
+    except OSError as exc:  # name the port: "Address already in use" alone does not say which
+        sock.close()
+        raise OSError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     sock.listen(128)
     sock.set_inheritable(True)
     return sock
@@ -40,6 +44,9 @@ def url_of(sock: socket.socket, host: str | None = None) -> str:
 def make_server(app: Any, **config: Any) -> uvicorn.Server:
     config.setdefault("log_level", "warning")
     config.setdefault("access_log", False)  # an access log would be one more place for secrets
+    # Client addresses are found by `addresses.TrustedProxies` alone, from the real peer: uvicorn
+    # would otherwise believe X-Forwarded-For from 127.0.0.1 and rewrite the peer before we see it.
+    config["proxy_headers"] = False
     server = uvicorn.Server(uvicorn.Config(app, lifespan="off", **config))
     return server
 
@@ -55,7 +62,12 @@ async def serve_all(servers: list[tuple[uvicorn.Server, socket.socket]]) -> None
 
 
 class ThreadedServer:
-    """A real uvicorn server on an ephemeral port in a background thread, for tests."""
+    """A real uvicorn server on an ephemeral port in a background thread, for tests.
+
+    An exception that reaches the server's event loop outside any request (in a callback, a
+    task nobody awaits) would only be logged there, and a test waiting for what it should have
+    done would wait forever: such errors are kept, and leaving the server raises the first one.
+    """
 
     def __init__(
         self,
@@ -70,9 +82,18 @@ class ThreadedServer:
         self.app = build_app(self.url)
         self.server = make_server(self.app, **config)
         self.thread = threading.Thread(target=self._run, daemon=True)
+        self.loop_errors: list[dict[str, Any]] = []
 
     def _run(self) -> None:
-        asyncio.run(self.server.serve(sockets=[self.sock]))
+        asyncio.run(self._serve())
+
+    async def _serve(self) -> None:
+        asyncio.get_running_loop().set_exception_handler(self._loop_error)
+        await self.server.serve(sockets=[self.sock])
+
+    def _loop_error(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        self.loop_errors.append(context)
+        loop.default_exception_handler(context)  # logged as well, where it happened
 
     def __enter__(self) -> ThreadedServer:
         self.thread.start()
@@ -86,3 +107,8 @@ class ThreadedServer:
         self.server.should_exit = True
         self.thread.join(10)
         self.sock.close()
+        if self.loop_errors and exc[0] is None:  # else the error already on its way wins
+            context = self.loop_errors[0]
+            raise RuntimeError(
+                f"the server's event loop failed: {context.get('message')}"
+            ) from context.get("exception")

@@ -18,6 +18,11 @@ Every option, its variable and its default:
     demo_password       PLANNER_BRIDGE_DEMO_PASSWORD   (generated)  password of alice and bob
     master_key          PLANNER_BRIDGE_MASTER_KEY      (file)       base64url, 32 bytes; else
                                                                     <data_dir>/master.key
+    trusted_proxies     PLANNER_BRIDGE_TRUSTED_PROXIES (none)       addresses or CIDR blocks whose
+                                                                    X-Forwarded-For is believed
+    log_format          PLANNER_BRIDGE_LOG_FORMAT      text         text or json (one object a line)
+    metrics_port        PLANNER_BRIDGE_METRICS_PORT    (off)        Prometheus /metrics listener
+                                                                    on the serving host (0: any)
 
 The master key never leaves the server; API secrets are derived from it (see `credentials`).
 """
@@ -29,10 +34,13 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from .addresses import parse_networks
 from .entities import origin_of
 
 PREFIX = "PLANNER_BRIDGE_"
 SIGNING_ALGORITHMS = ("ES256", "EdDSA", "RS256")
+LOG_FORMATS = ("text", "json")
+METRICS_OFF = -1
 
 
 class SettingsError(ValueError):
@@ -59,6 +67,9 @@ class Settings:
     demo_token_ttl: int = 3600
     demo_password: str = ""
     master_key: str = ""
+    trusted_proxies: str = ""  # see `addresses`
+    log_format: str = "text"
+    metrics_port: int = METRICS_OFF
 
     @property
     def sqlite_path(self) -> Path:
@@ -93,8 +104,8 @@ class Settings:
                 values[name] = Path(str(value))
             else:
                 values[name] = str(value)
-        if problems:
-            raise SettingsError(problems)
+        # The other checks run on the defaults of the fields that failed, so every mistake is
+        # reported in one go, not only the first kind found.
         settings = cls(**values)  # type: ignore[arg-type]
         settings._check(problems)
         if problems:
@@ -126,6 +137,14 @@ class Settings:
             problems.append(
                 f"{PREFIX}DATABASE_URL: only sqlite:///PATH is supported in this version"
             )
+        try:
+            parse_networks(self.trusted_proxies)
+        except ValueError as exc:
+            problems.append(f"{PREFIX}TRUSTED_PROXIES: {exc}")
+        if self.log_format not in LOG_FORMATS:
+            problems.append(f"{PREFIX}LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}")
+        if self.metrics_port != METRICS_OFF and not 0 <= self.metrics_port <= 65535:
+            problems.append(f"{PREFIX}METRICS_PORT must be a port number (0 to 65535)")
         if not _has_origin(self.issuer):
             # The planner page takes its origin and live URL from the issuer (never from Host).
             problems.append(

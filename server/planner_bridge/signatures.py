@@ -14,8 +14,9 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any, TypeGuard
+from urllib.parse import urlsplit
 
 from http_message_signatures import HTTPMessageSigner, HTTPMessageVerifier, algorithms
 from http_message_signatures.exceptions import HTTPMessageSignaturesException
@@ -27,6 +28,9 @@ from .errors import InvalidClient
 from .store import ApiKey, Conflict, Entity, Store
 
 COVERED = ("@method", "@path", "content-digest")
+# A web-service call (SPEC "Planner web services") covers these, plus "@query" when the URL has
+# one; the body's "content-digest" is required by the library whenever there is a body.
+COVERED_CALL = ("@method", "@path")
 MAX_AGE = 300
 MAX_AHEAD = 30
 MAX_NONCE_LENGTH = 128
@@ -120,13 +124,20 @@ class SignatureVerifier:
         return self.entities.deriver.secret_for(key_id)
 
     def verify(
-        self, *, method: str, url: str, headers: Iterable[tuple[str, str]], body: bytes
+        self,
+        *,
+        method: str,
+        url: str,
+        headers: Iterable[tuple[str, str]],
+        body: bytes,
+        covered: Sequence[str] = COVERED,
     ) -> SignedCaller:
-        """Who signed this request; raises InvalidClient for any failure, minting nothing."""
+        """Who signed this request; raises InvalidClient for any failure, minting nothing.
+        `covered`: the components the signature must cover (the token routes' by default)."""
         message = _Message(method.upper(), url, _HeaderPairs(headers))
         try:
             (result,) = self._verifier.verify(
-                message, max_age=None, require_components=COVERED, body=body
+                message, max_age=None, require_components=tuple(covered), body=body
             )
         except (HTTPMessageSignaturesException, ValueError):
             raise InvalidClient("request signature is invalid", scheme=CHALLENGE) from None
@@ -137,6 +148,7 @@ class SignatureVerifier:
         found = self.entities.active_key(key_id)
         if found is None:  # revoked between the signature check and now
             raise InvalidClient("request signature is invalid", scheme=CHALLENGE)
+        self.entities.note_use(found[0])
         return SignedCaller(*found)
 
     def _check_window(self, created: object, expires: object) -> None:
@@ -171,6 +183,12 @@ class SignatureVerifier:
             self.store.remember_nonce(key_id, nonce, now + MAX_AGE + MAX_AHEAD, now)
         except Conflict:
             raise InvalidClient("signature nonce was already used", scheme=CHALLENGE) from None
+
+
+def call_components(url: str) -> tuple[str, ...]:
+    """What a signed web-service call must cover: `COVERED_CALL`, and "@query" when the URL
+    has a query (else a changed query would go unnoticed)."""
+    return (*COVERED_CALL, "@query") if urlsplit(url).query else COVERED_CALL
 
 
 def _is_integer(value: object) -> TypeGuard[int]:

@@ -1,6 +1,6 @@
 """How a compact JWS is produced with one of our keys, fast: the per-key signing functions
-(ES256 signatures converted to JWS's r || s), the encoded header kept per key, and the
-`SigningBatch` that `/auth/token` signs through.
+(ES256 signatures converted to JWS's r || s, low-S only), the encoded header kept per key, and
+the `SigningBatch` that `/auth/token` signs through.
 
 What goes into a token (its claims, its `typ`) is `tokens`' business; this module only turns a
 header and a JSON payload into `header.payload.signature`, exactly as `jwt.encode` would.
@@ -25,6 +25,22 @@ from .keys import SigningKey
 URLSAFE = bytes.maketrans(b"+/", b"-_")
 
 Sign = Callable[[bytes], bytes]
+# The order n of each curve's group. ECDSA's (r, s) and (r, n - s) both verify, so one token
+# could be written as two strings; we sign with s ≤ n/2 only (low-S) and every verifier refuses
+# the other (`is_high_s`): one token, exactly one string (RFC 8725 asks verifiers to be strict).
+CURVE_ORDERS = {
+    "secp256r1": 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551,
+    "secp384r1": int(
+        "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF"
+        "C7634D81F4372DDF581A0DB248B0A77AECEC196ACCC52973",
+        16,
+    ),
+    "secp521r1": int(
+        "01FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFA"
+        "51868783BF2F966B7FCC0148F709A5D03BB5C9B8899C47AEBB6FB71E91386409",
+        16,
+    ),
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -90,22 +106,37 @@ def key_signer(algorithm: Any, private_key: Any) -> Sign:
     For ECDSA it takes PyJWT's own two steps (cryptography's DER signature, then r || s at the
     curve's size, RFC 7518 §3.4) with the hash, ECDSA and curve objects made once rather than
     on every call: that per-call setup cost a third as much again as the signature itself.
+    The signature is then put in low-S form (see `CURVE_ORDERS`).
     """
     if not isinstance(private_key, ec.EllipticCurvePrivateKey):
         return functools.partial(algorithm.sign, key=private_key)
     ecdsa = ec.ECDSA(algorithm.hash_alg())
     size = (private_key.curve.key_size + 7) // 8
+    order = CURVE_ORDERS[private_key.curve.name]  # KeyError: a curve we cannot sign low-S
 
     def sign(signing_input: bytes) -> bytes:
-        return raw_ecdsa_signature(private_key.sign(signing_input, ecdsa), size)
+        return raw_ecdsa_signature(private_key.sign(signing_input, ecdsa), size, order)
 
     return sign
 
 
-def raw_ecdsa_signature(der: bytes, size: int) -> bytes:
-    """A DER ECDSA signature as JWS wants it: r and s, each big-endian in `size` bytes."""
+def raw_ecdsa_signature(der: bytes, size: int, order: int) -> bytes:
+    """A DER ECDSA signature as JWS wants it: r and s, each big-endian in `size` bytes, with
+    s replaced by n - s when it is in the upper half (the same signature, its low-S form)."""
     r, s = decode_dss_signature(der)
+    if s > order // 2:
+        s = order - s
     return r.to_bytes(size, "big") + s.to_bytes(size, "big")
+
+
+def is_high_s(signature: bytes, curve: ec.EllipticCurve) -> bool:
+    """Whether a JWS ECDSA signature (r || s) is not in low-S form, so is to be refused. A
+    signature of the wrong length is left to the signature check; an unknown curve is high."""
+    order = CURVE_ORDERS.get(curve.name)
+    if order is None:
+        return True
+    size = (curve.key_size + 7) // 8
+    return len(signature) == 2 * size and int.from_bytes(signature[size:], "big") > order // 2
 
 
 def b64url_segment(data: bytes) -> bytes:

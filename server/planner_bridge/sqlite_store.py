@@ -7,6 +7,7 @@ The CLI may write to the same file while a server runs; `busy_timeout` covers th
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import secrets
 import sqlite3
@@ -17,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from .store import (
+    Administrator,
+    AdminSession,
     AnswerRecord,
     ApiKey,
     ApiTokenRecord,
@@ -28,7 +31,7 @@ from .store import (
     Reservation,
 )
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS entities (
@@ -36,7 +39,7 @@ CREATE TABLE IF NOT EXISTS entities (
     allow_write INTEGER NOT NULL, created REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS api_keys (
     key_id TEXT PRIMARY KEY, entity_id TEXT NOT NULL REFERENCES entities(id),
-    created REAL NOT NULL, revoked REAL);
+    created REAL NOT NULL, revoked REAL, comment TEXT NOT NULL DEFAULT '', last_used REAL);
 CREATE TABLE IF NOT EXISTS nonces (
     key_id TEXT NOT NULL, nonce TEXT NOT NULL, expires REAL NOT NULL,
     PRIMARY KEY (key_id, nonce));
@@ -54,6 +57,13 @@ CREATE TABLE IF NOT EXISTS idempotency_keys (
     status INTEGER NOT NULL, body BLOB NOT NULL, created REAL NOT NULL, expires REAL NOT NULL,
     owner TEXT NOT NULL DEFAULT '', headers TEXT NOT NULL DEFAULT '[]',
     PRIMARY KEY (scope, key));
+CREATE TABLE IF NOT EXISTS admins (
+    username TEXT PRIMARY KEY, entity_id TEXT NOT NULL REFERENCES entities(id),
+    password_hash TEXT NOT NULL, created REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS admin_sessions (
+    id_hash TEXT PRIMARY KEY,
+    username TEXT NOT NULL REFERENCES admins(username) ON DELETE CASCADE,
+    entity_id TEXT NOT NULL, created REAL NOT NULL, last_seen REAL NOT NULL);
 """
 
 # MIGRATIONS[n] takes a database at schema n to n + 1; a new database gets SCHEMA at once.
@@ -63,6 +73,18 @@ MIGRATIONS = {
     1: """
 ALTER TABLE idempotency_keys ADD COLUMN owner TEXT NOT NULL DEFAULT '';
 ALTER TABLE idempotency_keys ADD COLUMN headers TEXT NOT NULL DEFAULT '[]';
+""",
+    # API keys get a comment and their last use; the console's administrators and sessions.
+    2: """
+ALTER TABLE api_keys ADD COLUMN comment TEXT NOT NULL DEFAULT '';
+ALTER TABLE api_keys ADD COLUMN last_used REAL;
+CREATE TABLE IF NOT EXISTS admins (
+    username TEXT PRIMARY KEY, entity_id TEXT NOT NULL REFERENCES entities(id),
+    password_hash TEXT NOT NULL, created REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS admin_sessions (
+    id_hash TEXT PRIMARY KEY,
+    username TEXT NOT NULL REFERENCES admins(username) ON DELETE CASCADE,
+    entity_id TEXT NOT NULL, created REAL NOT NULL, last_seen REAL NOT NULL);
 """,
 }
 
@@ -163,8 +185,9 @@ class SQLiteStore:
     def add_api_key(self, key: ApiKey) -> None:
         with self._tx() as db:
             db.execute(
-                "INSERT INTO api_keys VALUES (?, ?, ?, ?)",
-                (key.key_id, key.entity_id, key.created, key.revoked),
+                "INSERT INTO api_keys (key_id, entity_id, created, revoked, comment, last_used)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (key.key_id, key.entity_id, key.created, key.revoked, key.comment, key.last_used),
             )
 
     def get_api_key(self, key_id: str) -> ApiKey | None:
@@ -179,6 +202,60 @@ class SQLiteStore:
         return self._changed(
             "UPDATE api_keys SET revoked = ? WHERE key_id = ? AND revoked IS NULL", when, key_id
         )
+
+    def touch_api_key(self, key_id: str, when: float) -> None:
+        self._changed("UPDATE api_keys SET last_used = ? WHERE key_id = ?", when, key_id)
+
+    # -- console administrators and their sessions -----------------------------------------------
+
+    def add_admin(self, admin: Administrator) -> None:
+        try:
+            with self._tx() as db:
+                db.execute(
+                    "INSERT INTO admins VALUES (?, ?, ?, ?)",
+                    (admin.username, admin.entity_id, admin.password_hash, admin.created),
+                )
+        except sqlite3.IntegrityError:
+            raise Conflict(f"administrator {admin.username!r} exists already") from None
+
+    def get_admin(self, username: str) -> Administrator | None:
+        row = self._one("SELECT * FROM admins WHERE username = ?", username)
+        return Administrator(**dict(row)) if row else None
+
+    def list_admins(self, entity_id: str) -> list[Administrator]:
+        rows = self._all(
+            "SELECT * FROM admins WHERE entity_id = ? ORDER BY created, username", entity_id
+        )
+        return [Administrator(**dict(r)) for r in rows]
+
+    def delete_admin(self, username: str) -> bool:
+        with self._tx() as db:
+            db.execute("DELETE FROM admin_sessions WHERE username = ?", (username,))
+            return db.execute("DELETE FROM admins WHERE username = ?", (username,)).rowcount > 0
+
+    def add_admin_session(self, session: AdminSession) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO admin_sessions VALUES (?, ?, ?, ?, ?)",
+                dataclasses.astuple(session),
+            )
+
+    def get_admin_session(self, id_hash: str) -> AdminSession | None:
+        row = self._one("SELECT * FROM admin_sessions WHERE id_hash = ?", id_hash)
+        return AdminSession(**dict(row)) if row else None
+
+    def touch_admin_session(self, id_hash: str, when: float) -> None:
+        self._changed("UPDATE admin_sessions SET last_seen = ? WHERE id_hash = ?", when, id_hash)
+
+    def delete_admin_session(self, id_hash: str) -> bool:
+        return self._changed("DELETE FROM admin_sessions WHERE id_hash = ?", id_hash)
+
+    def sweep_admin_sessions(self, seen_before: float, opened_before: float) -> int:
+        with self._tx() as db:
+            return db.execute(
+                "DELETE FROM admin_sessions WHERE last_seen <= ? OR created <= ?",
+                (seen_before, opened_before),
+            ).rowcount
 
     def remember_nonce(self, key_id: str, nonce: str, expires: float, now: float) -> None:
         # Not durable (WAL, synchronous NORMAL: still atomic, and safe from a process crash):

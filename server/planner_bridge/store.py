@@ -31,10 +31,34 @@ class ApiKey:
     entity_id: str
     created: float
     revoked: float | None = None
+    comment: str = ""  # what the key is for, for traceability (never a secret)
+    last_used: float | None = None  # to the minute: see `EntityRegistry.note_use`
 
     @property
     def active(self) -> bool:
         return self.revoked is None
+
+
+@dataclasses.dataclass(frozen=True)
+class Administrator:
+    """A person who manages one legal entity in the console; the password only as a hash."""
+
+    username: str
+    entity_id: str
+    password_hash: str = dataclasses.field(repr=False)
+    created: float
+
+
+@dataclasses.dataclass(frozen=True)
+class AdminSession:
+    """A console session. `id_hash` is the SHA-256 of the cookie's random id: the id itself is
+    never stored, so a copy of the database signs nobody in."""
+
+    id_hash: str
+    username: str
+    entity_id: str
+    created: float
+    last_seen: float
 
 
 @dataclasses.dataclass(frozen=True)
@@ -114,6 +138,21 @@ class Store(Protocol):
     def get_api_key(self, key_id: str) -> ApiKey | None: ...
     def list_api_keys(self, entity_id: str) -> list[ApiKey]: ...
     def revoke_api_key(self, key_id: str, when: float) -> bool: ...
+    def touch_api_key(self, key_id: str, when: float) -> None: ...
+
+    # Console administrators (usernames are unique across entities; `add_admin` raises
+    # Conflict for a taken one) and their sessions; deleting an administrator ends its sessions.
+    def add_admin(self, admin: Administrator) -> None: ...
+    def get_admin(self, username: str) -> Administrator | None: ...
+    def list_admins(self, entity_id: str) -> list[Administrator]: ...
+    def delete_admin(self, username: str) -> bool: ...
+    def add_admin_session(self, session: AdminSession) -> None: ...
+    def get_admin_session(self, id_hash: str) -> AdminSession | None: ...
+    def touch_admin_session(self, id_hash: str, when: float) -> None: ...
+    def delete_admin_session(self, id_hash: str) -> bool: ...
+    # Drops sessions last seen at or before `seen_before` or opened at or before
+    # `opened_before` (the same edges as `SessionBook.resolve`); returns how many.
+    def sweep_admin_sessions(self, seen_before: float, opened_before: float) -> int: ...
 
     # Signature nonces: `remember_nonce` raises Conflict when (key_id, nonce) is still held.
     def remember_nonce(self, key_id: str, nonce: str, expires: float, now: float) -> None: ...

@@ -2,13 +2,15 @@
 
 Algorithms are pinned to the key named by `kid`; nothing in a token chooses how it is checked.
 `typ`, `iss`, `aud`, `exp`, `iat` and the claims each kind needs are required; times are checked
-on the injected clock with the configured leeway. Verified access tokens are cached by their
-exact string so the web services pay for a signature check once per token, not once per call;
-`exp` and the key are re-checked on every hit.
+on the injected clock with the configured leeway. ECDSA signatures must be low-S (`signing`): a
+high-S copy of a genuine token is refused, so every token has exactly one valid string. Verified
+access tokens are cached by their exact string so the web services pay for a signature check once
+per token, not once per call; `exp` and the key are re-checked on every hit.
 """
 
 from __future__ import annotations
 
+import binascii
 import dataclasses
 import re
 from collections import OrderedDict
@@ -16,9 +18,11 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 import jwt
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from .clock import Clock
 from .errors import InvalidToken
+from .signing import is_high_s
 from .tokens import ACCESS_TOKEN_TYP, API_TOKEN_TYP, AUDIENCE, KINDS, RIGHTS
 
 MAX_TOKEN_LENGTH = 4096
@@ -26,6 +30,7 @@ ACCESS_CLAIMS = ("iss", "aud", "sub", "entity", "kind", "scope", "client_id", "i
 API_TOKEN_CLAIMS = ("iss", "aud", "sub", "entity", "scope", "iat", "exp", "jti")
 # Three base64url segments, nothing else: checked before PyJWT sees the token, which would
 # otherwise raise UnicodeEncodeError (not a PyJWTError) on a lone surrogate from a JSON message.
+FROM_URLSAFE = str.maketrans("-_", "+/")
 COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 
 
@@ -161,6 +166,11 @@ class TokenVerifier:
         )
         if key is None:
             raise InvalidToken("token is signed by an unknown key")
+        public_key = key.public_key
+        if isinstance(public_key, ec.EllipticCurvePublicKey) and is_high_s(
+            _signature(token), public_key.curve
+        ):
+            raise InvalidToken("token signature is not in low-S form")
         try:
             # Times are checked below against our own clock (injected, frozen in tests).
             claims: dict[str, Any] = jwt.decode(
@@ -181,6 +191,14 @@ class TokenVerifier:
         self._check_times(claims)
         claims["_kid"] = kid
         return claims
+
+
+def _signature(token: str) -> bytes:
+    segment = token.rpartition(".")[2]
+    try:
+        return binascii.a2b_base64(segment.translate(FROM_URLSAFE) + "=" * (-len(segment) % 4))
+    except binascii.Error:
+        return b""  # not base64url: the signature check refuses it
 
 
 def _access_claims(claims: dict[str, Any]) -> AccessClaims:

@@ -28,21 +28,13 @@ from planner_bridge.apps import integrator, planner
 from planner_bridge.core import Core
 from planner_bridge.serving import ThreadedServer
 from planner_bridge.settings import Settings
+from planner_bridge.testing import launch_chromium
 
 SIZES = (1, 50, 500)
 REPEATS = 5
 TOKEN_TTL = 2  # seconds: short, so that each round waits little for its token to run out
 ANSWER_DEADLINE_MS = 1000
 GOAL_MS = 20.0
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 # In the planner frame: `n` reads through the token keeper at once. Times (ms from the first
 # call): the loop that makes them, the first of them handed to HTTP (the keeper's `send`,
 # wrapped for the measurement), the last answer.
@@ -202,9 +194,7 @@ def run() -> list[str]:
         servers(Path(tmp) / "data") as shop_url,
         sync_playwright() as playwright,
     ):
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS
-        )
+        browser = launch_chromium(playwright)
         try:
             page = browser.new_context().new_page()
             page.goto(shop_url + "/")

@@ -116,9 +116,24 @@ async function main() {
   for (const name of LOGGED_EVENTS) {
     planner.on(name, (/** @type {any} */ content) => logEvent(name, content?.reason || ""));
   }
+  // What the planner acts for is the truth about our session, also when another tab of this
+  // shop logged in or out (the SDK's cross-tab sessions): the account bar follows it.
+  planner.on("LoginSucceeded", (/** @type {{user: User}} */ { user }) => showAccount(user));
+  planner.on("AuthenticationSucceeded", () => showAccount(null));
   planner.on("LoginRequired", () => {
     byId("login-hint").hidden = false;
     /** @type {HTMLInputElement} */ (byId("login-form").querySelector("input")).focus();
+  });
+  // CloseApp: the person is done with the planner. Hide it (its state is kept) and offer it back.
+  planner.on("CloseApp", () => {
+    byId("planner").hidden = true;
+    byId("planner-closed").hidden = false;
+    byId("reopen-planner").focus();
+  });
+  byId("reopen-planner").addEventListener("click", () => {
+    byId("planner-closed").hidden = true;
+    byId("planner").hidden = false;
+    planner.iframe.focus();
   });
   planner.on("error", (/** @type {any} */ error) => {
     logEvent("error", error.code);

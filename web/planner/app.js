@@ -1,24 +1,28 @@
 // @ts-check
 /**
- * The planner app: wires the page (view.js) to the token keeper, the host link, the assets API
- * and the live channel. Tokens live only in the keeper's memory.
+ * The planner app: wires the page (view.js, room-plan.js) and the design (design.js) to the
+ * token keeper, the host link, the assets API and the live channel. Tokens live only in the
+ * keeper's memory.
  *
  * Hooks the end-to-end suite relies on (stable; do not rename):
  *   data-testid   identity (text: shop or user name; data-kind: none | legal_entity | user),
- *                 queue-count (calls waiting for a token), live (data-status: connecting | live |
- *                 offline), error-box, error (text and data-code: the error's name, e.g.
- *                 TokenRefreshTimeout, insufficient_scope, IdentityChanged), error-detail,
- *                 error-dismiss, notice, catalog, my-assets, my-assets-empty, design, design-item,
- *                 remove-from-design, design-name, save-to-account, close-app,
- *                 add-asset (the form), asset-name-input, asset-kind, add-asset-submit.
+ *                 queue-count (hidden: calls waiting for a token), live (hidden; data-status:
+ *                 connecting | live | offline), error-box, error (a sentence; data-code: the
+ *                 error's name, e.g. TokenRefreshTimeout, insufficient_scope, IdentityChanged),
+ *                 error-dismiss, notice, catalog, my-assets, my-assets-empty, write-hint,
+ *                 room-plan (the SVG), plan-item (one per placed item: data-key, data-x, data-y,
+ *                 data-rotation), selected-name, rotate-item, remove-item, design (the placed
+ *                 items as a list), design-item, remove-from-design, design-name,
+ *                 save-to-account, save-status, close-app, add-asset (the form),
+ *                 asset-name-input, add-asset-submit.
  *   asset rows    li[data-testid=asset][data-asset-id=ID] holding asset-name, and add-to-design
- *                 (catalog rows) or rename-asset, delete-asset (own rows); rename-asset opens
- *                 rename-form with rename-input and rename-save.
- *   window.planner  { api, keeper, refresh, state }: `api` is the queued AssetsApi (list, listAll,
- *                 create, rename, update, remove), so page.evaluate in the iframe can fire real
- *                 calls, e.g. 50 `api.create(...)` during expiry; `keeper.state` is
- *                 {identity, waiting, held, asking, valid} (held: writes not yet sent because an
- *                 earlier call to the same asset has no answer yet). No token is reachable from it.
+ *                 (catalog rows) or open-asset, rename-asset, delete-asset (own rows);
+ *                 rename-asset opens rename-form with rename-input, rename-save, rename-cancel.
+ *   window.planner  { api, keeper, design, refresh, state }: `api` is the queued AssetsApi
+ *                 (list, listAll, create, rename, update, remove), so page.evaluate in the iframe
+ *                 can fire real calls; `keeper.state` is {identity, waiting, held, asking, valid};
+ *                 `design` the open Design (design.js: state, whenSaved(), acknowledged).
+ *                 No token is reachable from it.
  *   query         /planner/?entity=ID[&answerDeadlineMs=N] (N from 100 to 600000; default 30000).
  */
 import { DEFAULT_ANSWER_DEADLINE_MS, PlannerEvent, isAnswerDeadline } from "../sdk/protocol.js";
@@ -26,6 +30,9 @@ import { AssetsApi, httpSender } from "./api.js";
 import { HostLink, pickParentOrigin } from "./host-link.js";
 import { LiveChannel } from "./live.js";
 import { TokenKeeper } from "./token-keeper.js";
+import { Design } from "./design.js";
+import { SESSION_ERRORS } from "./messages.js";
+import { RoomPlan } from "./room-plan.js";
 import { PlannerView } from "./view.js";
 
 /** @typedef {import("./api.js").Asset} Asset */
@@ -54,8 +61,8 @@ function main() {
     answerDeadlineMs: answerDeadlineOf(location.search),
   });
   const api = new AssetsApi(keeper);
-  /** @type {{catalog: Asset[], mine: Asset[], design: Asset[]}} */
-  const state = { catalog: [], mine: [], design: [] };
+  /** @type {{catalog: Asset[], mine: Asset[]}} */
+  const state = { catalog: [], mine: [] };
   const link = new HostLink({
     parent: window.parent,
     registered: config.origins,
@@ -67,41 +74,69 @@ function main() {
   });
 
   const user = () => { const id = keeper.identity; return id?.kind === "user" ? id.user : null; };
-  const draw = () => view.assets({ ...state, signedIn: user() !== null });
   const report = (/** @type {unknown} */ error) => view.showError(named(error));
+  const design = new Design({
+    api,
+    canSave: () => user() !== null,
+    onChange: (d) => { view.design(d, user() !== null); plan.draw(d.items); },
+    onError: report,
+    onSaved: () => { view.showError(null); void refresh(); }, // the last failure is made good
+  });
+  const draw = () => {
+    view.assets({ ...state, signedIn: user() !== null, openId: design.state.id });
+    view.design(design.state, user() !== null);
+    plan.draw(design.state.items);
+  };
 
-  /** Run a person's action; its error is shown by name, its success clears the last error.
-   * @param {() => Promise<unknown>} action @returns {Promise<void>} */
-  const act = (action) => action().then(() => view.showError(null), report);
+  /** Run a person's action; its error is shown as a sentence, its success clears the last error.
+   * @param {() => Promise<unknown>} action @returns {Promise<boolean>} */
+  const act = (action) => action().then(() => { view.showError(null); return true; },
+    (error) => { report(error); return false; });
+
+  /** The person tried to save without an account: the shop should offer its login. */
+  const needLogin = () => {
+    link.post(PlannerEvent.LoginRequired);
+    view.notice("Log in on the shop's page to save your design to your account.");
+  };
 
   /** @type {PlannerView} */
   const view = new PlannerView({
-    add: (fields) => act(async () => { await api.create({ ...fields, data: {} }); await refresh(); }),
-    rename: (asset, name) => act(async () => { await api.rename(asset.id, name); await refresh(); }),
-    remove: (asset) => act(async () => { await api.remove(asset.id); await refresh(); }),
-    addToDesign: (asset) => { state.design.push(asset); draw(); },
-    removeFromDesign: (index) => { state.design.splice(index, 1); draw(); },
-    save: (name) => act(() => saveDesign(name)),
+    // The design's saves report their own errors, and a later save that works clears them.
+    add: (fields) => { design.startNew(fields.name); void design.save(); },
+    open: (asset) => design.open(asset, state.catalog),
+    rename: (asset, name) => act(async () => {
+      await api.rename(asset.id, name);
+      design.renamed(asset.id, name);
+      await refresh();
+    }),
+    remove: (asset) => void act(async () => {
+      await api.remove(asset.id);
+      design.forget(asset.id);
+      await refresh();
+    }),
+    addToDesign: (asset) => plan.focus(design.place(asset)),
+    removeFromDesign: (key) => design.remove(key),
+    rotate: (key) => design.rotate(key),
+    renameDesign: (name) => void design.rename(name),
+    save: () => (user() ? void design.save() : needLogin()),
     close: () => link.post(PlannerEvent.CloseApp),
   });
-
-  async function saveDesign(/** @type {string} */ name) {
-    if (!user()) {
-      link.post(PlannerEvent.LoginRequired);
-      view.notice("Log in on the shop's page to save your design to your account.");
-      return;
-    }
-    const items = state.design.map((a) => a.id);
-    await api.create({ name: name || "My design", kind: "design", data: { items } });
-    view.notice(`Saved “${name || "My design"}” to your account.`);
-    await refresh();
-  }
+  const plan = new RoomPlan(/** @type {SVGSVGElement} */ (/** @type {unknown} */ (
+    document.querySelector("[data-testid=room-plan]"))), {
+    move: (key, x, y) => design.move(key, x, y),
+    rotate: (key) => design.rotate(key),
+    remove: (key) => design.remove(key),
+    select: (key) => view.select(key, design.state.items.find((i) => i.key === key)?.name),
+  });
 
   async function loadOnce() {
     const assets = await api.listAll();
     const me = user();
     state.catalog = assets.filter((a) => a.owner === null);
     state.mine = me ? assets.filter((a) => a.owner === me.id) : [];
+    if (design.state.id && !state.mine.some((a) => a.id === design.state.id)) {
+      design.forget(design.state.id); // deleted elsewhere
+    }
     draw();
   }
 
@@ -128,17 +163,20 @@ function main() {
   const live = new LiveChannel({ url: config.liveUrl, keeper, onChange: () => void refresh(),
     onStatus: (status) => view.live(status) });
 
-  keeper.on("change", (/** @type {{waiting: number}} */ s) => {
+  keeper.on("change", (/** @type {{waiting: number, valid: boolean}} */ s) => {
     view.queue(s.waiting);
+    // A session error no longer applies once a token works again.
+    if (s.valid && s.waiting === 0 && SESSION_ERRORS.has(view.errorCode)) view.showError(null);
     const identity = keeper.identity;
-    if (!identity) view.identity("connecting…", "none");
+    if (!identity) view.identity("", "none");
     else if (identity.kind === "user") view.identity(identity.user.name || identity.user.id, "user");
     else view.identity(config.entityName, "legal_entity");
   });
   keeper.on("error", report);
   keeper.on("identity", () => {
     state.mine = [];
-    view.notice(null);
+    view.notice(null); // "log in to save" no longer applies, or applies anew
+    if (design.state.id) design.startNew(); // the open design was the previous person's
     draw();
     void refresh();
     live.restart();
@@ -149,15 +187,18 @@ function main() {
   window.addEventListener("pageshow", () => keeper.wake());
   window.addEventListener("message", (event) => { link.receive(event); });
 
-  /** @type {any} */ (window).planner = Object.freeze({ api, keeper, refresh, state });
+  /** @type {any} */ (window).planner = Object.freeze({ api, keeper, design, refresh, state });
   draw();
   if (window.parent === window) {
     view.showError({ code: "NotEmbedded", message: "open the planner from a shop's page" });
     return;
   }
   link.start();
-  void refresh();
-  live.start();
+  // The live channel connects once the first listing has answered: that listing is the call
+  // that confirms the token (AuthenticationSucceeded), and the socket's handshake and auth,
+  // sent at the same moment, made the planner origin answer it later. A change in between is
+  // missed no more than before: the listing and the socket raced anyway.
+  void refresh().finally(() => live.start());
 }
 
 main();

@@ -55,6 +55,11 @@ export interface EmbedOptions {
   answerDeadlineMs?: number;
   /** The iframe's accessible title (default "Planner"). */
   title?: string;
+  /** Cross-tab sessions (default true): after login() or logout() succeeds, the other tabs of
+   * this site (same origin, BroadcastChannel) hear "Login" or "Logout" — the name only, never a
+   * token — and each fetches its own token with fetchToken and posts Login or Logout to its
+   * planner. false: this embedding neither tells nor hears. */
+  crossTab?: boolean;
 }
 
 /** Planner → host messages and their content, plus "error" for the SDK's own failures (a failed
@@ -101,13 +106,24 @@ export declare class HostBridge {
     answerDeadlineMs?: number;
     setTimer?: (fn: () => void, ms: number) => unknown;
     clearTimer?: (handle: unknown) => void;
+    /** Where the tabs of one site tell each other "Login" or "Logout" (a BroadcastChannel). */
+    sessionChannel?: {
+      postMessage(data: unknown): void;
+      addEventListener(type: "message", listener: (event: { data: unknown }) => void): void;
+      close(): void;
+    } | null;
   });
   readonly plannerOrigin: string;
   readonly ready: Promise<void>;
   /** Handle a `message` event; returns whether it was trusted and well-formed. */
   receive(event: { origin: string; source: unknown; data: unknown }): boolean;
+  /** Fetch the first token now (embedPlanner does): the planner's Ready joins this fetch, and
+   * the token is posted once the planner has said Ready or AuthenticationRequired. */
+  prefetch(): void;
   login(): Promise<PlannerUser>;
   logout(): Promise<void>;
+  /** Another tab logged in or out: fetch a token and post Login or Logout if the identity changed. */
+  resync(): void;
   on<E extends keyof PlannerEvents>(event: E, handler: (content: PlannerEvents[E]) => void): () => void;
   destroy(): void;
 }

@@ -25,6 +25,10 @@
  * reason "invalid_token" that supersedes the running one (whose answer is then not posted), and
  * later requests join it. A superseded fetch never reports an `error` (the newer one answers
  * for it). Tokens stay in memory and are never logged.
+ *
+ * Cross-tab sessions (session-channel.js): after login() or logout() succeeds, the other tabs of
+ * the same site hear "Login" or "Logout" (the event name only) and each fetches its own token and
+ * posts Login or Logout to its planner. `embedPlanner({..., crossTab: false})` turns it off.
  */
 import {
   DEFAULT_ANSWER_DEADLINE_MS,
@@ -40,6 +44,7 @@ import {
   isUser,
   message,
 } from "./protocol.js";
+import { SessionChannel, SessionEvent, sessionChannelName } from "./session-channel.js";
 
 export { DEFAULT_ANSWER_DEADLINE_MS, PlannerBridgeError, PROTOCOL_VERSION };
 /** The TokenExpired reason for a token the planner web services refused. */
@@ -52,7 +57,9 @@ const REFUSED = "invalid_token";
  * @typedef {{reason?: string}} TokenRequest  what fetchToken is called with
  * @typedef {(request: TokenRequest) => Promise<unknown>} FetchToken
  * @typedef {{generation: number, needsFull: boolean, reason: string | undefined,
- *   promise: Promise<TokenAnswer>}} Flight
+ *   quietIfSame: boolean, promise: Promise<TokenAnswer>}} Flight
+ *   quietIfSame: a cross-tab resync that posts nothing when the identity did not change
+ * @typedef {import("./session-channel.js").ChannelLike} ChannelLike
  */
 
 /** @param {unknown} answer @returns {answer is TokenAnswer} */
@@ -80,11 +87,18 @@ export class HostBridge {
   /** @type {Map<string, Set<(content: any) => void>>} */ #handlers = new Map();
   /** @type {(value: unknown) => void} */ #resolveReady = () => {};
   /** @type {(error: Error) => void} */ #rejectReady = () => {};
+  /** @type {SessionChannel | null} */ #session = null;
+  #afterReady = false; // the last planner request was Ready
+  /** @type {() => void} */ #plannerHeard = () => {};
+  /** Resolves once the planner has spoken (Ready or AuthenticationRequired): before that, a
+   * posted token would reach a page with no one listening yet. */
+  #heard = new Promise((resolve) => { this.#plannerHeard = () => resolve(undefined); });
 
   /**
    * @param {{plannerOrigin: string, frameWindow: () => any, fetchToken: FetchToken,
    *   answerDeadlineMs?: number, setTimer?: (fn: () => void, ms: number) => unknown,
-   *   clearTimer?: (handle: unknown) => void}} options
+   *   clearTimer?: (handle: unknown) => void, sessionChannel?: ChannelLike | null}} options
+   *   sessionChannel: where the tabs of this site tell each other of logins and logouts
    */
   constructor(options) {
     this.plannerOrigin = options.plannerOrigin;
@@ -99,6 +113,10 @@ export class HostBridge {
       this.#rejectReady = reject;
     });
     this.ready.catch(() => {}); // a destroyed bridge must not raise an unhandled rejection
+    if (options.sessionChannel) {
+      this.#session = new SessionChannel({ channel: options.sessionChannel,
+        onChange: () => this.resync() });
+    }
   }
 
   /**
@@ -118,9 +136,11 @@ export class HostBridge {
 
   /** @param {string} event @param {Record<string, unknown>} content */
   #react(event, content) {
+    const answered = this.#answeredAlready(event);
     if (event === PlannerEvent.Ready) this.#lastDelivered = null; // a (re)loaded page holds nothing
     if (event === PlannerEvent.Ready || event === PlannerEvent.AuthenticationRequired) {
-      this.#report(this.#request(true, undefined));
+      this.#plannerHeard();
+      if (!answered) this.#report(this.#request(true, undefined));
     }
     if (event === PlannerEvent.TokenExpired) this.#report(this.#request(false, String(content.reason)));
     if (event === PlannerEvent.AuthenticationSucceeded || event === PlannerEvent.LoginSucceeded) {
@@ -128,19 +148,54 @@ export class HostBridge {
     }
   }
 
+  /**
+   * The planner posts AuthenticationRequired right after Ready. With a prefetched token, Ready
+   * is answered at once, so that AuthenticationRequired (posted before our answer arrived) is
+   * already answered too: a second fetch and handshake would only repeat the first.
+   * @param {string} event
+   */
+  #answeredAlready(event) {
+    const paired = event === PlannerEvent.AuthenticationRequired && this.#afterReady;
+    this.#afterReady = event === PlannerEvent.Ready; // any other message in between: not paired
+    return paired && this.#lastDelivered !== null;
+  }
+
+  /**
+   * Start fetching the first token now, while the planner page is still loading: its Ready then
+   * joins this fetch instead of starting one, and the token is posted as soon as it has spoken.
+   * A failure is not reported: Ready asks again.
+   */
+  prefetch() {
+    if (this.#destroyed || this.#flight) return;
+    this.#startFlight(true, undefined, false, this.#heard).promise.catch(() => {});
+  }
+
   /** After the shop logged the user in: fetch the user token and post Login. */
   async login() {
+    this.#afterReady = false;
     const answer = await this.#startFlight(true, this.#inheritedReason()).promise;
     if (answer.kind !== "user") throw new PlannerBridgeError("NotLoggedIn", "fetchToken gave no user token");
+    this.#session?.announce(SessionEvent.Login);
     return answer.user;
   }
 
   /** After the shop logged the user out: fetch the legal-entity token and post Logout. */
   async logout() {
+    this.#afterReady = false;
     const answer = await this.#startFlight(true, this.#inheritedReason()).promise;
     if (answer.kind !== "legal_entity") {
       throw new PlannerBridgeError("StillLoggedIn", "fetchToken still gives a user token");
     }
+    this.#session?.announce(SessionEvent.Logout);
+  }
+
+  /**
+   * Another tab logged in or out: ask our own back-end who we are now, and post Login or Logout
+   * if that changed (nothing if it did not: this tab may have heard of it already).
+   */
+  resync() {
+    if (this.#destroyed) return;
+    this.#report(this.#startFlight(false, this.#inheritedReason(), true));
   }
 
   /**
@@ -158,6 +213,7 @@ export class HostBridge {
     this.#destroyed = true;
     this.#generation += 1; // a fetch still running will post nothing
     this.#handlers.clear();
+    this.#session?.close();
     this.#rejectReady(new PlannerBridgeError("Destroyed", "the planner was removed"));
   }
 
@@ -170,6 +226,7 @@ export class HostBridge {
     const running = this.#flight;
     if (running && (reason !== REFUSED || running.reason === REFUSED)) {
       running.needsFull ||= needsFull;
+      running.quietIfSame = false; // the planner asked: it gets an answer
       return running;
     }
     return this.#startFlight(needsFull || Boolean(running?.needsFull), reason);
@@ -182,17 +239,23 @@ export class HostBridge {
 
   /** A new fetch; a newer one supersedes it (login/logout must not be undone by a stale answer,
    * a refused token must not be answered by a fetch that may bring it back).
-   * @param {boolean} needsFull @param {string | undefined} reason @returns {Flight} */
-  #startFlight(needsFull, reason) {
+   * @param {boolean} needsFull @param {string | undefined} reason @param {boolean} [quietIfSame]
+   * @param {Promise<unknown> | null} [after]  post nothing before this resolves
+   * @returns {Flight} */
+  #startFlight(needsFull, reason, quietIfSame = false, after = null) {
     const generation = ++this.#generation;
     /** @type {Flight} */
-    const flight = { generation, needsFull, reason, promise: Promise.resolve(/** @type {any} */ (null)) };
+    const flight = { generation, needsFull, reason, quietIfSame,
+      promise: Promise.resolve(/** @type {any} */ (null)) };
     this.#flight = flight;
     flight.promise = this.#fetchWithDeadline(reason).then(
-      (answer) => {
+      async (answer) => {
+        if (after) await after;
         if (generation !== this.#generation) return answer;
         this.#flight = null;
-        this.#deliver(answer, flight.needsFull);
+        if (!(flight.quietIfSame && identityOf(answer) === this.#lastDelivered)) {
+          this.#deliver(answer, flight.needsFull);
+        }
         return answer;
       },
       (error) => {
@@ -293,10 +356,11 @@ function invalid(value, what) {
 /**
  * Embed the planner. See planner-bridge.d.ts for the contract.
  * @param {{container: Element, plannerUrl: string, fetchToken: FetchToken,
- *   answerDeadlineMs?: number, title?: string}} options
+ *   answerDeadlineMs?: number, title?: string, crossTab?: boolean}} options
  */
 export function embedPlanner(options) {
-  const { container, plannerUrl, fetchToken, answerDeadlineMs, title } = options ?? {};
+  const { container, plannerUrl, fetchToken, answerDeadlineMs, title, crossTab } = options ?? {};
+  invalid(crossTab === undefined || typeof crossTab === "boolean", "crossTab must be a boolean");
   invalid(container && typeof container.appendChild === "function", "container must be an element");
   invalid(typeof fetchToken === "function", "fetchToken must be a function");
   // The planner accepts the same range (protocol.js): outside it, it would silently use its default.
@@ -308,8 +372,11 @@ export function embedPlanner(options) {
   iframe.src = url.href;
   iframe.title = title ?? "Planner";
   iframe.referrerPolicy = "origin"; // the planner learns our origin, not our page's path
+  const sessionChannel = crossTab !== false && typeof BroadcastChannel !== "undefined"
+    ? new BroadcastChannel(sessionChannelName(url.origin)) : null;
   const bridge = new HostBridge({ plannerOrigin: url.origin, frameWindow: () => iframe.contentWindow,
-    fetchToken, answerDeadlineMs });
+    fetchToken, answerDeadlineMs, sessionChannel });
+  bridge.prefetch(); // the token's round trip overlaps the planner page's loading
   /** @param {MessageEvent} event */
   const listener = (event) => { bridge.receive(event); };
   window.addEventListener("message", listener); // before the iframe loads: Ready is never missed

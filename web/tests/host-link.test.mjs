@@ -69,6 +69,21 @@ test("forged Login and Authentication are ignored: wrong origin, wrong window, b
   assert.equal(keeper.identity, null);
 });
 
+test("before the parent origin is pinned, only the entity's registered origins are heard", () => {
+  // The parent window is ours, but its origin is not known yet (no ancestorOrigins, no
+  // referrer): a page on an unregistered origin loaded in that window must not be believed,
+  // nor become the origin that later tokens are confirmed to.
+  const { keeper, parent, link, from } = setUp({ parentOrigin: null });
+  assert.equal(from("Login", login, EVIL), false);
+  assert.equal(from("Authentication", { token: "t", expiresIn: 60 }, EVIL), false);
+  assert.equal(keeper.identity, null);
+  assert.equal(link.parentOrigin, null, "an unregistered origin is never pinned");
+  link.post("Ready", { version: 1 });
+  assert.ok(parent.posted.every((p) => p.targetOrigin !== EVIL));
+  assert.equal(from("Authentication", { token: "t", expiresIn: 60 }, OTHER_SHOP), true);
+  assert.equal(link.parentOrigin, OTHER_SHOP, "the first trusted message pins its origin");
+});
+
 test("Login gives the keeper a user identity; LoginSucceeded after a call works", async () => {
   const { keeper, parent, from } = setUp();
   assert.equal(from("Login", login), true);

@@ -259,3 +259,47 @@ test("a superseded fetch that later fails or times out reports no error", async 
   await settle();
   assert.deepEqual(errors, ["FetchTokenTimeout"]);
 });
+
+test("a prefetched token waits for Ready, which joins the fetch instead of starting one", async () => {
+  const { frame, fetches, bridge, from } = setUp([shopToken()]);
+  bridge.prefetch();
+  assert.equal(fetches.length, 1);
+  fetches[0]();
+  await settle();
+  assert.deepEqual(frame.posted, [], "nobody listens before Ready");
+  from("Ready", { version: 1 });
+  from("AuthenticationRequired");
+  await settle();
+  assert.equal(fetches.length, 1);
+  assert.deepEqual(frame.posted.map((p) => p.event), ["Authentication"]);
+});
+
+test("a failed prefetch is not reported: Ready asks again", async () => {
+  const { frame, fetches, bridge, from } = setUp([new Error("down"), shopToken(2)]);
+  const errors = [];
+  bridge.on("error", (e) => errors.push(e));
+  bridge.prefetch();
+  fetches[0]();
+  await settle();
+  from("Ready", { version: 1 });
+  assert.equal(fetches.length, 2);
+  fetches[1]();
+  await settle();
+  assert.deepEqual(errors, []);
+  assert.deepEqual(frame.posted.map((p) => p.content.token), ["shop-2"]);
+});
+
+test("with a prefetched token, the AuthenticationRequired that follows Ready is already answered", async () => {
+  const { frame, fetches, bridge, from } = setUp([shopToken(), shopToken(2)]);
+  bridge.prefetch();
+  fetches[0]();
+  await settle();
+  from("Ready", { version: 1 });
+  await settle(); // Ready is answered at once with the prefetched token
+  from("AuthenticationRequired");
+  await settle();
+  assert.equal(fetches.length, 1);
+  assert.deepEqual(frame.posted.map((p) => p.event), ["Authentication"]);
+  from("AuthenticationRequired"); // a later one is a new request
+  assert.equal(fetches.length, 2);
+});

@@ -20,9 +20,11 @@ from starlette.routing import BaseRoute, Route
 from ..api_tokens import ApiTokens, describe, expires_at
 from ..core import Core
 from ..errors import InvalidRequest, InvalidToken, MissingCredentials
+from ..metrics import API_TOKEN_EXCHANGE, SIGNED_REQUEST
 from .bearer import bearer_token
+from .observed import note_minted
 from .responses import NO_STORE, json_response, parse_json_object
-from .signed import authenticate_signed, client_address
+from .signed import authenticate_signed
 
 CREATE_FIELDS = frozenset({"name", "user", "expires_in_days", "rights"})
 USER_FIELDS = frozenset({"id", "name"})
@@ -71,6 +73,7 @@ class ApiTokenRoutes:
             expires_in_days=data.get("expires_in_days", self.core.settings.api_token_days),
         )
         record = issued.record
+        note_minted(request.scope, "api_token", SIGNED_REQUEST)
         answer = {"id": record.id, "name": record.name, "token": issued.token}
         return json_response({**answer, "expires_at": expires_at(record)}, 201, no_store=True)
 
@@ -94,7 +97,7 @@ class ApiTokenRoutes:
         return Response(status_code=204, headers=NO_STORE)
 
     async def exchange(self, request: Request) -> Response:
-        address = f"addr:{client_address(request)}"
+        address = self.core.brake_subject(request.scope)
         self.core.exchange_failures.check(address)
         token = bearer_token(request)  # the web services' parser, so the same answers
         if token is None:
@@ -104,6 +107,7 @@ class ApiTokenRoutes:
         except InvalidToken:
             self.core.exchange_failures.record_failure(address)
             raise
+        note_minted(request.scope, "user", API_TOKEN_EXCHANGE)
         answer = {"access_token": minted.token, "token_type": "Bearer"}
         return json_response({**answer, "expires_in": minted.expires_in}, no_store=True)
 

@@ -2,12 +2,15 @@
 
 It holds the shop's API key/secret and gets every token from the token service over HTTP with
 `TokenClient`. The browser sees a token only in the answer to POST /planner-token, which the
-host page hands straight to the planner over postMessage; the session cookie (signed, HttpOnly)
-holds the user's id and name, never a token. Passwords are kept only as scrypt hashes.
+host page hands straight to the planner over postMessage. The session cookie (signed, HttpOnly,
+SameSite=Lax) holds only a random session id; who is logged in is kept on the server
+(`sessions`), so logout really ends the session. Passwords are kept only as scrypt hashes, and
+guessing them is braked per address, never by locking an account (`accounts.LoginBrakes`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 from pathlib import Path
@@ -21,15 +24,14 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount, Route
-from starlette.staticfiles import StaticFiles
-from starlette.templating import Jinja2Templates
 
-from ..accounts import UserBook
+from ..accounts import LoginBrakes, UserBook
+from ..addresses import TrustedProxies, brake_subject
 from ..client import IssuedToken, TokenClient, TokenServiceError
 from ..clock import Clock, SystemClock
 from ..errors import InvalidGrant, InvalidRequest, ProtocolError
-from ..ratelimit import FailureLimiter
-from .planner_site import web_dir
+from ..sessions import LIFETIME, SessionStore
+from . import web_files
 from .responses import (
     error_response,
     json_response,
@@ -37,7 +39,6 @@ from .responses import (
     protocol_error_handler,
     read_body,
 )
-from .signed import client_address
 
 # Same-origin proof for fetch() calls: a cross-site form or <img> cannot set a custom header,
 # and a cross-origin fetch() that sets one needs a CORS preflight we never grant.
@@ -46,7 +47,6 @@ REQUEST_HEADER_VALUE = "planner-bridge"
 # Reasons the planner gives in TokenExpired when the token service must mint a new token
 # instead of answering from TokenClient's cache (the cached token itself was refused).
 REJECTED_REASONS = frozenset({"invalid_token"})
-SESSION_SECONDS = 8 * 3600
 
 
 # The answer deadlines embedPlanner accepts (web/sdk/protocol.js isAnswerDeadline, the wire
@@ -70,6 +70,8 @@ class HostConfig:
     token_ttl: int = 3600  # the lifetime asked for (settings.demo_token_ttl)
     answer_deadline_ms: int | None = None  # embedPlanner's answerDeadlineMs; None: its default
     clock: Clock = dataclasses.field(default_factory=SystemClock)
+    # Whose X-Forwarded-For the login brakes believe (PLANNER_BRIDGE_TRUSTED_PROXIES).
+    proxies: TrustedProxies = dataclasses.field(default_factory=TrustedProxies)
 
     def __post_init__(self) -> None:
         deadline = self.answer_deadline_ms
@@ -100,17 +102,26 @@ class Host:
         self.tokens = TokenClient(
             config.planner_url, config.api_key, secret, http=http, clock=config.clock
         )
-        self.login_failures = FailureLimiter(config.clock, max_failures=5, window=60)
-        self.templates = Jinja2Templates(directory=str(web_dir() / "templates"))
+        self.login_brakes = LoginBrakes(config.clock)
+        self.sessions = SessionStore(config.clock)
+        self.templates = web_files.templates("templates")
 
     def page_config(self, request: Request) -> dict[str, Any]:
         """What the host page's script needs; rendered into the page with |tojson only."""
         return {
             "plannerUrl": self.config.planner_url,
             "entityId": self.config.entity_id,
-            "user": request.session.get("user"),
+            "user": self.session_user(request),
             "answerDeadlineMs": self.config.answer_deadline_ms,
         }
+
+    def session_user(self, request: Request) -> dict[str, str] | None:
+        """Who is logged in: the user of the live session the cookie names, if any."""
+        session_id = request.session.get("sid")
+        user = self.sessions.user(session_id)
+        if user is None and session_id is not None:
+            request.session.clear()  # an ended session: the cookie is dropped as well
+        return user
 
     async def shop_page(self, request: Request) -> Response:
         return self.render(request, status_code=200)
@@ -128,15 +139,19 @@ class Host:
         require_same_origin(request, self.config.host_url, header=False)
         form = await request.form()
         username, password = str(form.get("username", "")), str(form.get("password", ""))
-        subjects = (f"addr:{client_address(request)}", f"user:{username}")
-        self.login_failures.check(*subjects)
+        address = brake_subject(self.config.proxies.client_address(request.scope))
+        delay = self.login_brakes.check(address, username)
+        if delay:  # the account is being guessed at from elsewhere: slowed, never locked
+            await asyncio.sleep(delay)
         # scrypt takes tens of milliseconds on purpose: not on the event loop.
         user = await run_in_threadpool(self.users.check, username, password)
         if user is None:
-            self.login_failures.record_failure(*subjects)
+            self.login_brakes.failed(address, username)
             return self.login_refused(request)
-        request.session.clear()  # a new login never inherits the previous session's state
-        request.session["user"] = user
+        # A new login never inherits the previous session (nor its id: no session fixation).
+        self.sessions.delete(request.session.get("sid"))
+        request.session.clear()
+        request.session["sid"] = self.sessions.create(user)
         if wants_json(request):
             return json_response({"user": user}, no_store=True)
         return RedirectResponse("/", status_code=303)
@@ -149,6 +164,7 @@ class Host:
 
     async def logout(self, request: Request) -> Response:
         require_same_origin(request, self.config.host_url, header=False)
+        self.sessions.delete(request.session.get("sid"))  # a replayed cookie now names nothing
         request.session.clear()
         if wants_json(request):
             return json_response({"user": None}, no_store=True)
@@ -157,7 +173,7 @@ class Host:
     async def planner_token(self, request: Request) -> Response:
         require_same_origin(request, self.config.host_url, header=True)
         fresh = await _reason(request) in REJECTED_REASONS
-        user = request.session.get("user")
+        user = self.session_user(request)
         try:
             token = await self.issue(user, fresh=fresh)
             if token.remaining(self.config.clock.now()) < 1:  # the planner needs expiresIn ≥ 1
@@ -239,7 +255,7 @@ def create_app(config: HostConfig, *, http: httpx.AsyncClient | None = None) -> 
         Route("/login", host.login, methods=["POST"]),
         Route("/logout", host.logout, methods=["POST"]),
         Route("/planner-token", host.planner_token, methods=["POST"]),
-        Mount("/static", StaticFiles(directory=str(web_dir() / "host")), name="static"),
+        Mount("/static", web_files.static_files("host"), name="static"),
     ]
     session = Middleware(
         SessionMiddleware,
@@ -247,8 +263,8 @@ def create_app(config: HostConfig, *, http: httpx.AsyncClient | None = None) -> 
         session_cookie="shop_session",
         same_site="lax",
         https_only=config.host_url.startswith("https://"),
-        # A signed cookie cannot be revoked server-side, so it should not outlive a shopping day.
-        max_age=SESSION_SECONDS,
+        # The cookie outlives no session (the server ends them: logout, idle, 8 h after login).
+        max_age=LIFETIME,
     )
     app = Starlette(
         routes=routes,

@@ -1,13 +1,17 @@
-"""The planner origin as one ASGI app: token service, web services, planner app and SDK."""
+"""The planner origin as one ASGI app: token service, web services, planner app, SDK and the
+administration console."""
 
 from __future__ import annotations
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 
 from ..core import Core
 from ..errors import ProtocolError
-from . import api_tokens, planner_site, token_service, web_services
+from ..metrics import Metrics
+from . import admin, api_tokens, health, openapi, planner_site, token_service, web_services
+from .observed import Observed
 from .responses import http_error_handler, protocol_error_handler
 
 
@@ -17,8 +21,14 @@ def create_app(core: Core) -> Starlette:
         *api_tokens.routes(core),
         *web_services.routes(core),
         *planner_site.routes(core),
+        *admin.routes(core),
+        *health.routes(core),
+        *openapi.routes(core),
     ]
     handlers = {ProtocolError: protocol_error_handler, HTTPException: http_error_handler}
-    app = Starlette(routes=routes, exception_handlers=handlers)
+    metrics = Metrics()  # a registry of its own: two apps in one process never share counts
+    observed = Middleware(Observed, metrics=metrics, routes=routes)
+    app = Starlette(routes=routes, middleware=[observed], exception_handlers=handlers)
     app.state.core = core
+    app.state.metrics = metrics  # served by `metrics_listener`, on its own port
     return app

@@ -4,9 +4,10 @@
     GET /planner/*.js|.css    the planner's modules and style (same origin only)
     GET /sdk/*.js|.d.ts       the host SDK and the protocol module, public: any origin may import
 
-The page has no inline script, so its CSP can say `script-src 'self'`; what the scripts need
-(entity, registered origins, live URL) is JSON in a non-executable <script type="application/json">,
-escaped here so no value can close the tag.
+The page's only inline script is its import map (module_versions.py), allowed by its hash, so
+its CSP says `script-src 'self' 'sha256-…'`; what the scripts need (entity, registered origins,
+live URL) is JSON in a non-executable <script type="application/json">, escaped here so no value
+can close the tag.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from ..core import Core
 from ..entities import origin_of
 from ..errors import InvalidRequest, NotFound
 from ..store import Entity
+from . import web_files
+from .module_versions import FOREVER, ModuleVersions, planner_modules, script_hash
 
 MAX_ENTITY_ID = 128
 JSON_ESCAPES = {
@@ -37,11 +40,11 @@ JSON_ESCAPES = {
     "\u2029": "\\u2029",
 }
 JS_TYPE = "text/javascript; charset=utf-8"
-
-
-def web_dir() -> Path:
-    """The one place that knows where the browser code lives: <repo>/web."""
-    return Path(__file__).resolve().parents[3] / "web"
+# The SDK's public, unversioned URLs (what shops import): fresh for a minute, then served from
+# the cache while it revalidates in the background, so a shop page does not wait for a round
+# trip per SDK module on every visit; a release reaches a browser within a minute, or one visit
+# after. A browser fetches the SDK's modules together, so they age together.
+SDK_CACHING = "public, max-age=60, stale-while-revalidate=3600"
 
 
 def json_for_html(value: Any) -> Markup:
@@ -52,13 +55,15 @@ def json_for_html(value: Any) -> Markup:
     return Markup(escaped)  # noqa: S704
 
 
-def page_headers(entity: Entity, live_origin: str) -> dict[str, str]:
+def page_headers(entity: Entity, live_origin: str, inline: str = "") -> dict[str, str]:
+    """`inline`: the one inline script the page may run (its import map)."""
     ancestors = " ".join(entity.origins) or "'none'"
+    scripts = f"script-src 'self' {script_hash(inline)}" if inline else "script-src 'self'"
     policy = "; ".join(
         [
             f"frame-ancestors {ancestors}",
             "default-src 'self'",
-            "script-src 'self'",
+            scripts,
             "style-src 'self'",
             "img-src 'self' data:",
             f"connect-src 'self' {live_origin}",
@@ -85,9 +90,10 @@ def planner_origins(issuer: str) -> tuple[str, str]:
 
 
 class PlannerPage:
-    def __init__(self, core: Core, templates: Jinja2Templates) -> None:
+    def __init__(self, core: Core, templates: Jinja2Templates, modules: ModuleVersions) -> None:
         self.core = core
         self.templates = templates
+        self.modules = modules
         # Once, at start-up: an issuer that has no origin fails here, not on every page.
         self.origin, self.live_origin = planner_origins(core.settings.issuer)
 
@@ -100,8 +106,16 @@ class PlannerPage:
             "plannerOrigin": self.origin,
             "liveUrl": f"{self.live_origin}/v1/live",
         }
-        context = {"config": json_for_html(config), "entity_name": entity.name}
-        headers = page_headers(entity, self.live_origin)
+        import_map = json_for_html(self.modules.import_map())
+        context = {
+            "config": json_for_html(config),
+            "entity_name": entity.name,
+            "import_map": import_map,
+            "preloads": self.modules.urls(),
+            "app": self.modules.url("/planner/app.js"),
+            "stylesheet": self.modules.url("/planner/planner.css"),
+        }
+        headers = page_headers(entity, self.live_origin, str(import_map))
         return self.templates.TemplateResponse(request, "index.html", context, headers=headers)
 
     def _entity(self, entity_id: str) -> Entity:
@@ -118,10 +132,20 @@ class PublicFiles(StaticFiles):
 
     TYPES = {".js": JS_TYPE, ".css": "text/css; charset=utf-8", ".ts": "text/plain; charset=utf-8"}
 
-    def __init__(self, directory: Path, suffixes: tuple[str, ...], cors: bool = False) -> None:
-        super().__init__(directory=directory)
+    def __init__(
+        self,
+        folder: str,
+        suffixes: tuple[str, ...],
+        cors: bool = False,
+        versions: ModuleVersions | None = None,
+        unversioned: str = "no-cache",
+    ) -> None:
+        web_files.require(folder)
+        super().__init__(packages=[(web_files.PACKAGE, folder)])
         self.suffixes = suffixes
         self.cors = cors
+        self.versions = versions
+        self.unversioned = unversioned
 
     async def get_response(self, path: str, scope: Scope) -> Response:
         if not path.endswith(self.suffixes) or "/" in path.strip("/"):
@@ -130,17 +154,31 @@ class PublicFiles(StaticFiles):
         if response.status_code in (200, 304):
             response.headers["Content-Type"] = self.TYPES[Path(path).suffix]
         response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Cache-Control"] = "no-cache"  # revalidate: a new release shows at once
+        response.headers["Cache-Control"] = self._caching(path, scope)
         if self.cors:
             response.headers["Access-Control-Allow-Origin"] = "*"  # public code, no credentials
         return response
 
+    def _caching(self, path: str, scope: Scope) -> str:
+        """A URL naming the file's current hash is cached for good; anything else is cached as
+        `unversioned` says (by default it revalidates, so a new release shows at once)."""
+        url_path = scope.get("root_path", "") + "/" + path.strip("/")
+        query = scope.get("query_string", b"").decode("latin-1")
+        if self.versions and self.versions.is_current(url_path, query):
+            return FOREVER
+        return self.unversioned if "v=" not in query else "no-cache"
+
 
 def routes(core: Core) -> list[BaseRoute]:
-    web = web_dir()
-    templates = Jinja2Templates(directory=web / "planner")
+    templates = web_files.templates("planner")
+    modules = planner_modules(web_files.root())
     return [
-        Route("/planner/", PlannerPage(core, templates).render, methods=["GET"]),
-        Mount("/planner", PublicFiles(web / "planner", (".js", ".css"))),
-        Mount("/sdk", PublicFiles(web / "sdk", (".js", ".d.ts"), cors=True)),
+        Route("/planner/", PlannerPage(core, templates, modules).render, methods=["GET"]),
+        Mount("/planner", PublicFiles("planner", (".js", ".css"), versions=modules)),
+        Mount(
+            "/sdk",
+            PublicFiles(
+                "sdk", (".js", ".d.ts"), cors=True, versions=modules, unversioned=SDK_CACHING
+            ),
+        ),
     ]

@@ -24,6 +24,7 @@ from ..grants import (
     issue_token,
     parse_form,
     parse_token_request,
+    posted_credentials,
     token_endpoint_answer,
 )
 from ..metadata import (
@@ -33,7 +34,9 @@ from ..metadata import (
     TOKEN_PATH,
     authorization_server_metadata,
 )
+from ..metrics import CLIENT_CREDENTIALS, SIGNED_REQUEST
 from ..signing import SigningBatch
+from .observed import note_minted
 from .responses import NO_STORE, error_response, parse_json_object
 from .signed import authenticate_signed
 
@@ -62,6 +65,7 @@ class TokenService:
         asked = parse_token_request(parse_json_object(body), self.core.settings)
         check_rights_allowed(asked.rights, caller.entity)
         answer = issue_token(self.core.issuer, caller.key, asked)
+        note_minted(request.scope, asked.kind, SIGNED_REQUEST)
         return JSONResponse(answer, status_code=201, headers=NO_STORE)
 
     async def jwks(self, request: Request) -> Response:
@@ -87,6 +91,7 @@ class ClientCredentialsEndpoint:
     def __init__(self, core: Core, grant: ClientCredentialsGrant) -> None:
         self.grant = grant
         self.failures = core.client_failures
+        self.brake_subject = core.brake_subject
         self._tails: dict[tuple[Any, ...], bytes] = {}
         self.signatures = SigningBatch()
 
@@ -105,20 +110,26 @@ class ClientCredentialsEndpoint:
         """The JSON answer; the limiter is consulted before the body is even read."""
         authorization, content_type, length = _token_headers(scope["headers"])
         credentials = basic_credentials(authorization)
-        subjects = _failure_subjects(scope, credentials)
-        self.failures.check(*subjects)
+        # The client's address, never the key it claims: a public key id must not let a
+        # stranger lock out its holder.
+        subject = self.brake_subject(scope)
+        self.failures.check(subject)
         body = await _read_form_body(receive, length)
         if body is None:
             return None
         form = parse_form(content_type, body)
+        posted = posted_credentials(authorization, form)
+        if posted is not None:  # client_secret_post: the credentials came in the body
+            credentials = posted
         rights = self.grant.validate_form(form)
         try:
             key, entity = self.grant.authenticate(credentials)
         except InvalidClient:
-            self.failures.record_failure(*subjects)
+            self.failures.record_failure(subject)
             raise
         unsigned = self.grant.prepare(rights, form, key, entity)
         minted = unsigned.signed(await self.signatures.sign(unsigned))
+        note_minted(scope, "legal_entity", CLIENT_CREDENTIALS)
         return self._render(token_endpoint_answer(minted, rights))
 
     def _render(self, answer: dict[str, Any]) -> bytes:
@@ -150,13 +161,6 @@ def _token_headers(
         elif name == b"content-length":
             length = value if length is None else length
     return authorization, content_type, length
-
-
-def _failure_subjects(scope: Scope, credentials: tuple[str, str] | None) -> tuple[str, str]:
-    """What failures are counted against: the client's address and the key it claims."""
-    client = scope.get("client")
-    claimed = credentials[0][:64] if credentials else "-"
-    return f"addr:{client[0] if client else 'unknown'}", f"key:{claimed}"
 
 
 async def _read_form_body(receive: Receive, declared: bytes | None) -> bytes | None:

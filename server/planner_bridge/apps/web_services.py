@@ -7,6 +7,8 @@
     DELETE /v1/assets/{id}                         204
     GET    /v1/live          WebSocket, see `apps.live_socket`
 
+Every call takes `Authorization: Bearer <token>` or, from a back-end, an RFC 9421 signature made
+with the entity's API key (`apps.signed.signed_call`: the legal entity's rights).
 Asset answers carry `ETag: "<version>"`; PATCH and DELETE honour `If-Match: "<version>"` (412 when
 the asset moved on). Writes honour `Idempotency-Key` (see `planner_bridge.idempotency`); a replay
 carries `Idempotent-Replayed: true`. Rights are the core's (`planner_bridge.assets`); this module
@@ -31,9 +33,10 @@ from ..live import LiveHub
 from ..store import AnswerRecord, Asset, Conflict, Headers, IdempotentAnswer
 from ..validation import ascii_number
 from ..verification import AccessClaims
-from .bearer import BearerBackend, requires_token
+from .bearer import BearerBackend, Endpoint, Handler, requires_token
 from .live_socket import LiveSocket
 from .responses import NO_STORE, parse_json_object, read_body
+from .signed import is_signed, signed_call
 
 # Applies a write; given an `AnswerFor`, the store keeps the idempotency answer with it.
 Write = Callable[[AnswerFor | None], Asset]
@@ -157,8 +160,24 @@ def _replay_without_headers(status: int, body: bytes) -> Response:
     return Response(body, status_code=status, headers=headers, media_type="application/json")
 
 
-def asset_routes(endpoints: AssetEndpoints, backend: BearerBackend) -> list[BaseRoute]:
-    guard = partial(requires_token, backend)
+def requires_credentials(backend: BearerBackend, core: Core, handler: Handler) -> Endpoint:
+    """An endpoint for a bearer token or an API-key signature (never both: which one would
+    speak for the call?)."""
+    by_token = requires_token(backend, handler)
+
+    async def endpoint(request: Request) -> Response:
+        if not is_signed(request):
+            return await by_token(request)
+        if "authorization" in request.headers:
+            raise InvalidRequest("send either a bearer token or a signature, not both")
+        claims, signed = await signed_call(request, core)
+        return await handler(signed, claims)
+
+    return endpoint
+
+
+def asset_routes(endpoints: AssetEndpoints, backend: BearerBackend, core: Core) -> list[BaseRoute]:
+    guard = partial(requires_credentials, backend, core)
     one = "/v1/assets/{asset_id}"
     return [
         Route("/v1/assets", guard(endpoints.list), methods=["GET"]),
@@ -176,4 +195,4 @@ def routes(core: Core) -> list[BaseRoute]:
     endpoints = AssetEndpoints(catalog, IdempotencyKeys(core.store, core.clock))
     backend = BearerBackend(core.verifier)
     socket = LiveSocket(backend, hub, core.clock)
-    return [*asset_routes(endpoints, backend), WebSocketRoute("/v1/live", socket)]
+    return [*asset_routes(endpoints, backend, core), WebSocketRoute("/v1/live", socket)]

@@ -7,13 +7,16 @@ traceback.
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
+import os
 import sqlite3
 import sys
 from collections.abc import Sequence
 from typing import Any
 
+from .. import logs
 from ..settings import SettingsError
-from . import api_tokens, demo, entities, serve
+from . import admins, api_tokens, demo, entities, serve
 from .common import CommandError, settings_from
 
 
@@ -31,11 +34,16 @@ def common_options() -> argparse.ArgumentParser:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="planner-bridge", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"planner-bridge {version()}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     parent = common_options()
-    for module in (serve, demo, entities, api_tokens):
+    for module in (serve, demo, entities, api_tokens, admins):
         module.register(commands, parent)
     return parser
+
+
+def version() -> str:
+    return importlib.metadata.version("planner-bridge")
 
 
 def database_of(args: argparse.Namespace) -> str:
@@ -45,8 +53,18 @@ def database_of(args: argparse.Namespace) -> str:
         return "(unknown)"
 
 
+def start_logging(args: argparse.Namespace) -> None:
+    """`serve` always logs (requests and events, on stderr); other commands (the demo, `key
+    revoke`, `keys rotate`, ...) log their events only when PLANNER_BRIDGE_LOG_FORMAT asks.
+    A wrong value is reported by the settings check, in the one-line-per-mistake way."""
+    asked = os.environ.get("PLANNER_BRIDGE_LOG_FORMAT")
+    if asked is not None or args.command == "serve":
+        logs.configure(asked if asked in logs.FORMATS else "text")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    start_logging(args)
     try:
         return int(args.run(args) or 0)
     except SettingsError as exc:

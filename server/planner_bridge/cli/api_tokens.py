@@ -11,11 +11,11 @@ but the default http://127.0.0.1:8001; the server refuses tokens made for anothe
 from __future__ import annotations
 
 import argparse
-import datetime
 import sys
 from typing import Any
 
-from ..api_tokens import ApiTokens, describe, expires_at
+from ..api_tokens import MAX_DAYS, ApiTokens, describe, expires_at
+from ..clock import utc_minute
 from ..core import Core
 from ..errors import ProtocolError
 from ..store import ApiTokenRecord
@@ -68,21 +68,32 @@ def _confirm_never() -> None:
         raise CommandError("not confirmed: a token that never expires needs a yes (or --yes)")
 
 
-def _when(epoch: float | None, none: str) -> str:
-    if epoch is None:
-        return none
-    moment = datetime.datetime.fromtimestamp(epoch, datetime.UTC)
-    return moment.strftime("%Y-%m-%d %H:%M UTC")
-
-
 def _days(args: argparse.Namespace, core: Core) -> int | None:
     if args.never:
         return None
     if args.days is None:
         return core.settings.api_token_days
-    if args.days < 1:
-        raise CommandError("--days must be at least 1 (or use --never)")
+    if not 1 <= args.days <= MAX_DAYS:
+        raise CommandError(f"--days must be a whole number from 1 to {MAX_DAYS} (or use --never)")
     return int(args.days)
+
+
+# The request fields the core names in its refusals, as this command's flags name them: an
+# operator typed `--days`, and must not be told about `expires_in_days`.
+FLAGS = {
+    "expires_in_days": "--days",
+    "user.id": "--user",
+    "user.name": "--user (the name after ':')",
+    "rights": "--rights",
+    "name": "--name",
+}
+
+
+def in_flags(description: str) -> str:
+    for field, flag in FLAGS.items():
+        if description.startswith(field + " ") or description.startswith(field + ":"):
+            return flag + description[len(field) :]
+    return description
 
 
 def create_token(args: argparse.Namespace) -> None:
@@ -103,7 +114,7 @@ def create_token(args: argparse.Namespace) -> None:
             expires_in_days=_days(args, core),
         )
     except ProtocolError as exc:
-        raise CommandError(exc.description) from None
+        raise CommandError(in_flags(exc.description)) from None
     record = issued.record
     data = {
         "id": record.id,
@@ -118,7 +129,7 @@ def _created_text(record: ApiTokenRecord, token: str) -> str:
     return (
         f"api token  {record.id}  {record.name}\n"
         f"user       {record.user_id} ({record.user_name})  rights {','.join(record.rights)}\n"
-        f"expires    {_when(record.expires, 'never')}\n"
+        f"expires    {utc_minute(record.expires, 'never')}\n"
         f"token      {token}\n"
         "The token is shown only now; keep it where the background job runs."
     )
@@ -131,7 +142,7 @@ def list_tokens(args: argparse.Namespace) -> None:
     records = tokens.of_entity(args.entity)
     lines = [
         f"{r.id}  {r.name}  user={r.user_id}  rights={','.join(r.rights)}"
-        f"  expires={_when(r.expires, 'NEVER')}  last-used={_when(r.last_used, '-')}"
+        f"  expires={utc_minute(r.expires, 'NEVER')}  last-used={utc_minute(r.last_used, '-')}"
         f"{'  DISABLED' if r.disabled else ''}"
         for r in records
     ]
@@ -143,7 +154,7 @@ def _set_disabled(args: argparse.Namespace, disabled: bool) -> None:
     try:
         record = tokens.set_disabled(args.id, disabled)
     except ProtocolError as exc:
-        raise CommandError(exc.description) from None
+        raise CommandError(in_flags(exc.description)) from None
     emit(args, describe(record), f"{'disabled' if disabled else 'enabled'} {record.id}")
 
 
@@ -160,5 +171,5 @@ def delete_token(args: argparse.Namespace) -> None:
     try:
         tokens.delete(args.id)
     except ProtocolError as exc:
-        raise CommandError(exc.description) from None
+        raise CommandError(in_flags(exc.description)) from None
     emit(args, {"id": args.id, "deleted": True}, f"deleted {args.id}")

@@ -43,10 +43,10 @@ def _remembered_issuer(settings: Settings) -> str:
     return text if text.startswith(("http://", "https://")) and len(text) < 2048 else ""
 
 
-def serving_settings(args: argparse.Namespace, url: str) -> Settings:
+def serving_settings(args: argparse.Namespace, url: str, **overrides: object) -> Settings:
     """Settings for a server listening on `url`: the issuer defaults to that URL (the
     environment's wins), and is remembered for the commands run beside it."""
-    settings = Settings.from_env(None, data_dir=getattr(args, "data_dir", None))
+    settings = Settings.from_env(None, data_dir=getattr(args, "data_dir", None), **overrides)
     if ISSUER_VARIABLE not in os.environ:
         settings = settings.replace(issuer=url)
     settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -57,8 +57,17 @@ def serving_settings(args: argparse.Namespace, url: str) -> Settings:
     return settings
 
 
-def open_core(args: argparse.Namespace) -> Core:
-    return Core.open(settings_from(args))
+def open_core(args: argparse.Namespace, *, create: bool = False) -> Core:
+    """The core over the data dir. Only commands that make something new (`create=True`) may
+    start a new data dir: `entity list --data-dir /typo` must say so, not answer from an empty
+    store it has just created."""
+    settings = settings_from(args)
+    if not create and not settings.data_dir.is_dir():
+        raise CommandError(
+            f"data dir {settings.data_dir} does not exist"
+            " (check --data-dir or PLANNER_BRIDGE_DATA_DIR; `entity create` starts a new one)"
+        )
+    return Core.open(settings)
 
 
 def emit(args: argparse.Namespace, data: Any, text: str) -> None:

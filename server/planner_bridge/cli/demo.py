@@ -13,7 +13,7 @@ import sys
 from typing import Any
 
 from .. import demo
-from ..apps import integrator, planner
+from ..apps import integrator, planner, web_files
 from ..core import Core
 from ..serving import bind, make_server, serve_all, url_of
 from .common import emit, serving_settings
@@ -24,9 +24,17 @@ def register(commands: Any, parent: argparse.ArgumentParser) -> None:
     command = commands.add_parser(
         "demo", parents=[parent], help="run the planner origin and a demo shop embedding it"
     )
-    command.add_argument("--host-port", type=port_number, default=8000, help="the shop (localhost)")
     command.add_argument(
-        "--planner-port", type=port_number, default=8001, help="the planner (127.0.0.1)"
+        "--host-port",
+        type=port_number,
+        default=8000,
+        help="port of the demo shop, http://localhost:PORT (default 8000; 0: any)",
+    )
+    command.add_argument(
+        "--planner-port",
+        type=port_number,
+        default=8001,
+        help="port of the planner origin, http://127.0.0.1:PORT (default 8001; 0: any)",
     )
     command.set_defaults(run=run)
 
@@ -40,12 +48,16 @@ def run(args: argparse.Namespace) -> None:
     settings = serving_settings(args, planner_url)
     core = Core.open(settings)
     try:
+        # Before seeding: a password generated for a start that then fails would be lost.
+        web_files.require("planner", "sdk", "templates", "host")
         setup = demo.prepare(core, host_url=host_url, planner_url=planner_url)
-        announce(args, setup, planner_url)
+        # Both apps are built before anything is printed: a start that fails shows no banner
+        # and no one-time password that looks like success.
         servers = [
             (make_server(planner.create_app(core)), planner_sock),
             (make_server(integrator.create_app(setup.host)), host_sock),
         ]
+        announce(args, setup, planner_url)
         asyncio.run(serve_all(servers))
     finally:
         core.close()

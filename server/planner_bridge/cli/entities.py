@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..store import Entity
-from .common import emit, open_core
+from ..clock import utc_minute
+from ..errors import ProtocolError
+from ..store import ApiKey, Entity
+from .common import CommandError, emit, open_core
 
 
 def register(commands: Any, parent: argparse.ArgumentParser) -> None:
@@ -32,7 +34,11 @@ def register(commands: Any, parent: argparse.ArgumentParser) -> None:
     key = commands.add_parser("key", help="API keys").add_subparsers(dest="action", required=True)
     key_create = key.add_parser("create", parents=[parent], help="a new key/secret for an entity")
     key_create.add_argument("entity")
+    key_create.add_argument("--comment", default="", help="what the key is for (traceability)")
     key_create.set_defaults(run=create_key)
+    key_list = key.add_parser("list", parents=[parent], help="an entity's keys, no secrets")
+    key_list.add_argument("entity")
+    key_list.set_defaults(run=list_keys)
     key_revoke = key.add_parser("revoke", parents=[parent], help="revoke an API key at once")
     key_revoke.add_argument("key")
     key_revoke.set_defaults(run=revoke_key)
@@ -59,7 +65,7 @@ def _entity_json(entity: Entity) -> dict[str, Any]:
 
 
 def create_entity(args: argparse.Namespace) -> None:
-    core = open_core(args)
+    core = open_core(args, create=True)
     entity, key = core.entities.create(args.name, args.origin, allow_write=args.allow_write)
     data = {**_entity_json(entity), "api_key": key.key_id, "secret": key.secret}
     emit(
@@ -94,12 +100,39 @@ def list_entities(args: argparse.Namespace) -> None:
 
 
 def create_key(args: argparse.Namespace) -> None:
-    key = open_core(args).entities.issue_key(args.entity)
+    try:
+        key = open_core(args).entities.issue_key(args.entity, args.comment)
+    except ProtocolError as exc:
+        raise CommandError(exc.description) from None
     emit(
         args,
         {"entity": args.entity, "api_key": key.key_id, "secret": key.secret},
         f"api key  {key.key_id}\nsecret   {key.secret}\nThe secret is shown only now.",
     )
+
+
+def key_json(key: ApiKey) -> dict[str, Any]:
+    """A key as lists show it (the CLI's and the console's): never its secret."""
+    return {
+        "api_key": key.key_id,
+        "comment": key.comment,
+        "created": int(key.created),
+        "last_used": None if key.last_used is None else int(key.last_used),
+        "revoked": None if key.revoked is None else int(key.revoked),
+    }
+
+
+def list_keys(args: argparse.Namespace) -> None:
+    core = open_core(args)
+    if core.store.get_entity(args.entity) is None:
+        raise LookupError(f"no such entity: {args.entity}")
+    keys = core.store.list_api_keys(args.entity)
+    lines = [
+        f"{k.key_id}  created {utc_minute(k.created)}  last used {utc_minute(k.last_used, 'never')}"
+        f"  {'revoked ' + utc_minute(k.revoked) if k.revoked else 'active'}  {k.comment or '-'}"
+        for k in keys
+    ]
+    emit(args, [key_json(k) for k in keys], "\n".join(lines) or "no API keys")
 
 
 def revoke_key(args: argparse.Namespace) -> None:

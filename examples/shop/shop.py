@@ -1,0 +1,88 @@
+"""A minimal shop that embeds the planner: its own login, and POST /planner-token that asks the
+planner's token service for a token for the current session. Not the demo: what an integrator
+writes. Run its tests with `pytest examples/shop` (they use only planner_bridge.testing)."""
+
+import json
+import secrets
+
+import httpx
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse
+from starlette.routing import Route
+
+from planner_bridge.client import TokenClient
+
+PAGE = """<!doctype html><html lang="en"><title>Example shop</title>
+<p id="who">{who}</p>
+<form method="post" action="/login"><label>User <input name="username"></label>
+<label>Password <input name="password" type="password"></label><button>Log in</button></form>
+<form method="post" action="/logout"><button>Log out</button></form>
+<div id="planner" style="height:640px"></div>
+<script type="module">
+  const config = {config};
+  const {{ embedPlanner }} = await import(`${{config.planner}}/sdk/planner-bridge.js`);
+  const planner = embedPlanner({{ container: document.getElementById("planner"),
+    plannerUrl: `${{config.planner}}/planner/?entity=${{config.entity}}`,
+    answerDeadlineMs: config.answerDeadlineMs,
+    fetchToken: ({{ reason }} = {{}}) => fetch("/planner-token", {{ method: "POST",
+      headers: {{ "X-Requested-With": "shop" }}, body: JSON.stringify({{ reason }}) }})
+      .then((r) => r.ok ? r.json() : Promise.reject(new Error(`planner-token ${{r.status}}`))) }});
+  planner.on("LoginRequired", () => document.querySelector("[name=username]").focus());
+</script></html>"""
+
+
+def create_app(planner: str, entity: dict, users: dict, answer_deadline_ms: int = 30000):
+    """`entity` is what the token service gave us ({"id", "api_key", "secret"}); `users` maps
+    user names to passwords (a real shop checks a password hash)."""
+    # No idle pooled connections: nothing would close them when the server stops.
+    http = httpx.AsyncClient(timeout=10, limits=httpx.Limits(max_keepalive_connections=0))
+    tokens = TokenClient(planner, entity["api_key"], entity["secret"], http=http)
+    config = {"planner": planner, "entity": entity["id"], "answerDeadlineMs": answer_deadline_ms}
+
+    async def page(request):
+        who = request.session.get("user") or "not logged in"
+        return HTMLResponse(PAGE.format(who=who, config=json.dumps(config)))
+
+    async def login(request):
+        form = await request.form()
+        if users.get(form.get("username")) == form.get("password"):
+            request.session["user"] = form["username"]
+        return RedirectResponse("/", status_code=303)
+
+    async def logout(request):
+        request.session.clear()
+        return RedirectResponse("/", status_code=303)
+
+    async def planner_token(request):
+        if request.headers.get("X-Requested-With") != "shop":  # same-origin fetch() only
+            return JSONResponse({"error": "forbidden"}, status_code=403)
+        user = request.session.get("user")
+        fresh = (await request.json()).get("reason") == "invalid_token"  # refused: never cached
+        try:
+            if user:
+                token = await tokens.user_token(
+                    user, user.title(), rights=["read", "write"], fresh=fresh
+                )
+            else:
+                token = await tokens.legal_entity_token(fresh=fresh)
+        except Exception:  # the token service is down or refused us: the SDK reports it
+            return JSONResponse({"error": "token_service_unavailable"}, status_code=503)
+        answer = {
+            "kind": "user" if user else "legal_entity",
+            "token": token.token,
+            "expiresIn": token.expires_in,
+        }
+        if user:
+            answer["user"] = {"id": user, "name": user.title()}
+        return JSONResponse(answer, headers={"Cache-Control": "no-store"})
+
+    routes = [
+        Route("/", page),
+        Route("/login", login, methods=["POST"]),
+        Route("/logout", logout, methods=["POST"]),
+        Route("/planner-token", planner_token, methods=["POST"]),
+    ]
+    sessions = Middleware(SessionMiddleware, secret_key=secrets.token_urlsafe(32))
+    return Starlette(routes=routes, middleware=[sessions])

@@ -1,0 +1,88 @@
+"""The example shop's own bridge tests, written against planner_bridge.testing alone: what the
+planner is told for an anonymous visitor, after a login, across a token's expiry, and while the
+token service is down."""
+
+from playwright.sync_api import expect
+
+from conftest import USERS
+
+
+def planner_of(page):
+    return page.frame_locator("#planner iframe")
+
+
+def log_in(page, bridge):
+    page.locator("[name=username]").fill("alice")
+    page.locator("[name=password]").fill(USERS["alice"])
+    page.get_by_role("button", name="Log in").click()
+    bridge.wait_for("LoginSucceeded")
+
+
+def let_token_run_out(page):
+    """Wait until the planner holds no valid token (its documented `window.planner` hook)."""
+    frame = page.locator("#planner iframe").element_handle().content_frame()
+    frame.wait_for_function("() => window.planner && !window.planner.keeper.state.valid")
+
+
+def add_design(page, name):
+    planner = planner_of(page)
+    planner.get_by_test_id("asset-name-input").fill(name)
+    planner.get_by_test_id("add-asset-submit").click()
+
+
+def test_an_anonymous_visitor_gets_the_shop_token(page, shop, planner_origin, bridge):
+    page.goto(shop)
+    succeeded = bridge.wait_for("AuthenticationSucceeded")
+    assert succeeded.origin == planner_origin.url and succeeded.direction == "to_host"
+    sent = [e for e in bridge.events if e.direction == "to_planner"]
+    assert [(e.name, e.origin, e.carries_token) for e in sent] == [("Authentication", shop, True)]
+
+
+def test_a_login_reaches_the_planner_as_login(page, shop, bridge):
+    page.goto(shop)
+    bridge.wait_for("AuthenticationSucceeded")
+    log_in(page, bridge)
+    logins = [e for e in bridge.events if e.name == "Login"]
+    assert [(e.user, e.carries_token) for e in logins] == [("alice", True)]
+    expect(planner_of(page).get_by_test_id("identity")).to_have_attribute("data-kind", "user")
+
+
+def test_an_expired_token_is_asked_for_once_and_the_waiting_calls_complete(
+    page, shop, planner_origin, bridge
+):
+    planner_origin.set_token_ttl(2)
+    page.goto(shop)
+    log_in(page, bridge)
+    held = []  # the shop's back-end is slow to answer
+    page.route("**/planner-token", lambda route: held.append(route))
+    let_token_run_out(page)
+    planner_origin.set_token_ttl(None)  # the next token lasts: one expiry episode only
+    for n in range(3):
+        add_design(page, f"kitchen {n}")
+    expect(planner_of(page).get_by_test_id("queue-count")).to_have_text("3")
+    for route in held:
+        route.continue_()
+    page.unroute("**/planner-token")
+    expect(planner_of(page).locator("[data-testid=my-assets] [data-testid=asset]")).to_have_count(3)
+    assert bridge.count("TokenExpired") == 1
+    assert bridge.names("to_planner")[-1] == "TokenRefreshed"
+
+
+def test_while_the_token_service_is_down_the_planner_says_so_then_recovers(
+    page, start_shop, planner_origin, bridge
+):
+    planner_origin.set_token_ttl(2)
+    page.goto(start_shop(answer_deadline_ms=1000))
+    log_in(page, bridge)
+    planner = planner_of(page)
+    with planner_origin.token_service_down():
+        let_token_run_out(page)
+        add_design(page, "lost kitchen")
+        expect(planner.get_by_test_id("error")).to_have_attribute(
+            "data-code", "TokenRefreshTimeout"
+        )
+        expect(planner.get_by_test_id("error-box")).to_be_visible()
+    planner_origin.set_token_ttl(None)
+    add_design(page, "kitchen after all")
+    expect(planner.locator("[data-testid=my-assets] [data-testid=asset]")).to_have_count(1)
+    expect(planner.get_by_test_id("error-box")).to_be_hidden()

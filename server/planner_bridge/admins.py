@@ -1,0 +1,83 @@
+"""Console administrators: one legal entity each, passwords kept only as scrypt hashes.
+
+The hashing is the demo shop's (`accounts.hash_password` / `verify_password`): one home for how
+this project stores a password. Generated passwords are shown once by whoever created them.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+from .accounts import hash_password, verify_password
+from .clock import Clock
+from .store import Administrator, Conflict, Store
+
+USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
+MIN_PASSWORD_LENGTH = 12
+MAX_PASSWORD_LENGTH = 1024  # scrypt's cost grows with the input; a megabyte is no password
+GENERATED_PASSWORD_BYTES = 18  # 24 characters of base64url, 144 bits
+
+
+def check_username(username: str) -> str:
+    if not USERNAME.fullmatch(username):
+        raise ValueError(
+            "username must be 1 to 64 letters, digits or . _ @ - (starting with a letter or digit)"
+        )
+    return username
+
+
+def check_password(password: str) -> str:
+    if not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
+        raise ValueError(
+            f"password must be {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters"
+        )
+    return password
+
+
+class AdminBook:
+    def __init__(self, store: Store, clock: Clock) -> None:
+        self.store = store
+        self.clock = clock
+        self._decoy: str | None = None
+
+    def create(
+        self, entity_id: str, username: str, password: str | None = None
+    ) -> tuple[Administrator, str]:
+        """The new administrator and its password (generated unless given): shown once."""
+        check_username(username)
+        password = check_password(
+            password if password is not None else secrets.token_urlsafe(GENERATED_PASSWORD_BYTES)
+        )
+        if self.store.get_entity(entity_id) is None:
+            raise LookupError(f"no such entity: {entity_id}")
+        admin = Administrator(username, entity_id, hash_password(password), self.clock.now())
+        try:
+            self.store.add_admin(admin)
+        except Conflict:
+            raise ValueError(f"username {username!r} is taken") from None
+        return admin, password
+
+    def check(self, username: str, password: str) -> Administrator | None:
+        """The administrator if the password is right. An unknown name is checked against a
+        throw-away hash, so it costs as long as a known one (no probing for usernames)."""
+        admin = self.store.get_admin(username) if USERNAME.fullmatch(username) else None
+        if len(password) > MAX_PASSWORD_LENGTH:
+            password = ""  # still pays for one hash, never for a huge one
+        ok = verify_password(password, admin.password_hash if admin else self._decoy_hash())
+        return admin if ok and admin else None
+
+    def _decoy_hash(self) -> str:
+        if self._decoy is None:
+            self._decoy = hash_password(secrets.token_urlsafe(16))
+        return self._decoy
+
+    def of_entity(self, entity_id: str) -> list[Administrator]:
+        if self.store.get_entity(entity_id) is None:
+            raise LookupError(f"no such entity: {entity_id}")
+        return self.store.list_admins(entity_id)
+
+    def delete(self, username: str) -> None:
+        """Deletes the administrator and ends its sessions at once."""
+        if not self.store.delete_admin(username):
+            raise LookupError(f"no such administrator: {username}")

@@ -1,0 +1,102 @@
+"""The console's forms: what a submitted form asks for, and each refusal worded next to the
+field it concerns. The rules themselves stay in the core (`entities`, `api_tokens`): a refusal
+from there is only given back to the right field, with the field's label instead of its API name.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from ..api_tokens import MAX_DAYS
+from ..entities import MAX_COMMENT_LENGTH
+from ..errors import InvalidScope, ProtocolError
+from ..validation import ascii_number, one_line_text
+
+RIGHTS = {"read": ["read"], "read write": ["read", "write"]}
+# The core's field names (as its messages begin) -> (form field, the label people see).
+FIELDS = {
+    "user.id": ("user_id", "User id"),
+    "user.name": ("user_name", "User name"),
+    "name": ("name", "Name"),
+    "expires_in_days": ("days", "Expires in days"),
+    "rights": ("rights", "Rights"),
+}
+
+
+def key_comment(text: str) -> tuple[str, str]:
+    """The comment for a new API key (optional) and the error to show, if any."""
+    if not text.strip():
+        return "", ""
+    try:
+        return one_line_text(text, "Comment", MAX_COMMENT_LENGTH).strip(), ""
+    except ProtocolError as exc:
+        return text, exc.description
+
+
+@dataclasses.dataclass
+class TokenForm:
+    """ "Generate new token", as typed; shown again (never with a token) when refused."""
+
+    name: str = ""
+    user_id: str = ""
+    user_name: str = ""
+    days: str = ""
+    never: bool = False
+    rights: str = "read"
+    errors: dict[str, str] = dataclasses.field(default_factory=dict)
+
+    @classmethod
+    def blank(cls, default_days: int) -> TokenForm:
+        return cls(days=str(default_days))
+
+    @classmethod
+    def read(cls, form: dict[str, str]) -> TokenForm:
+        read = cls(
+            name=form.get("name", ""),
+            user_id=form.get("user_id", ""),
+            user_name=form.get("user_name", ""),
+            days=form.get("days", "").strip(),
+            never=form.get("never") == "yes",
+            rights=form.get("rights", ""),
+        )
+        read.errors = read._check()
+        return read
+
+    def _check(self) -> dict[str, str]:
+        errors = {}
+        for field, label in (("name", "Name"), ("user_id", "User id")):
+            if not getattr(self, field).strip():
+                errors[field] = f"{label} is required."
+        if not self.never and self._days() is None:
+            errors["days"] = (
+                f"Expires in days must be a whole number from 1 to {MAX_DAYS},"
+                " or tick Never expires."
+            )
+        if self.rights not in RIGHTS:
+            errors["rights"] = "Choose the token's rights."
+        return errors
+
+    def _days(self) -> int | None:
+        days = ascii_number(self.days, max_digits=4)
+        return days if days is not None and 1 <= days <= MAX_DAYS else None
+
+    def fields(self) -> dict[str, Any]:
+        """The checked form as `ApiTokens.issue` takes it."""
+        return {
+            "name": self.name,
+            "user_id": self.user_id,
+            "user_name": self.user_name if self.user_name.strip() else None,
+            "rights": RIGHTS[self.rights],
+            "expires_in_days": None if self.never else self._days(),
+        }
+
+    def refused(self, exc: ProtocolError) -> dict[str, str]:
+        """The core's refusal, next to the field it names."""
+        message = exc.description or exc.error
+        if isinstance(exc, InvalidScope):
+            return {"rights": "This entity may not grant write rights."}
+        for prefix, (field, label) in FIELDS.items():
+            if message.startswith(prefix):
+                return {field: label + message[len(prefix) :] + "."}
+        return {"form": message}

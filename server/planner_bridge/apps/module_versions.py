@@ -1,0 +1,77 @@
+"""Content-addressed URLs for the planner's ES modules, so that a warm visit loads none of them.
+
+Without a build step, every module is a file of its own; revalidating each one on every visit
+costs a request per module (three waves behind HTTP/1.1's six connections). Instead the planner
+page names each module with its content's hash (`/planner/api.js?v=HASH`): those URLs never
+change meaning, so they are cached for good, and a new release has new URLs. Imports inside the
+modules stay plain relative paths; the page's import map sends them to the hashed URLs. The
+hashes are recomputed when a file changes (its mtime or size), so a running demo serves edits.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import threading
+from pathlib import Path
+
+# How long a hashed URL may be cached: for good (a year, `immutable`).
+FOREVER = "public, max-age=31536000, immutable"
+
+
+class ModuleVersions:
+    """The modules of one page's graph: URL path → file, and each one's current hash."""
+
+    def __init__(self, files: dict[str, Path]) -> None:
+        self.files = files
+        self._cache: dict[str, tuple[tuple[int, int], str]] = {}
+        self._lock = threading.Lock()
+
+    def version(self, url_path: str) -> str | None:
+        """The hash of the file behind `url_path` as it is now; None if it is not ours."""
+        path = self.files.get(url_path)
+        if path is None:
+            return None
+        stat = path.stat()
+        stamp = (stat.st_mtime_ns, stat.st_size)
+        with self._lock:
+            cached = self._cache.get(url_path)
+            if cached and cached[0] == stamp:
+                return cached[1]
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+        with self._lock:
+            self._cache[url_path] = (stamp, digest)
+        return digest
+
+    def url(self, url_path: str) -> str:
+        return f"{url_path}?v={self.version(url_path)}"
+
+    def modules(self) -> list[str]:
+        return sorted(p for p in self.files if p.endswith(".js"))
+
+    def urls(self) -> list[str]:
+        """The hashed URLs of every module: what the page preloads."""
+        return [self.url(p) for p in self.modules()]
+
+    def import_map(self) -> dict[str, dict[str, str]]:
+        return {"imports": {p: self.url(p) for p in self.modules()}}
+
+    def is_current(self, url_path: str, query: str) -> bool:
+        """Whether `?v=...` in `query` names the file's current content."""
+        version = self.version(url_path)
+        return version is not None and query == f"v={version}"
+
+
+def planner_modules(web: Path) -> ModuleVersions:
+    """The planner page's module graph (its own modules and the protocol it shares with the SDK)
+    and its stylesheet."""
+    planner = sorted([*(web / "planner").glob("*.js"), *(web / "planner").glob("*.css")])
+    files = {f"/planner/{p.name}": p for p in planner}
+    files["/sdk/protocol.js"] = web / "sdk" / "protocol.js"
+    return ModuleVersions(files)
+
+
+def script_hash(text: str) -> str:
+    """The CSP source that allows exactly this inline script (the import map)."""
+    digest = hashlib.sha256(text.encode("utf-8")).digest()
+    return f"'sha256-{base64.b64encode(digest).decode()}'"
