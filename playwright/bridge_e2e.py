@@ -12,6 +12,7 @@ import asyncio
 import base64
 import contextlib
 import dataclasses
+import functools
 import json
 import os
 import threading
@@ -22,8 +23,10 @@ from typing import Any
 from playwright.sync_api import Frame, FrameLocator, Page, Route, expect
 
 from planner_bridge.accounts import write_users
+from planner_bridge.assets import AssetCatalog
 from planner_bridge.core import Core
 from planner_bridge.serving import blocking
+from planner_bridge.store import Asset
 from planner_bridge.testing import PlannerOrigin
 from planner_bridge.testing.browser import CHROMIUM_ARGS  # noqa: F401  (helpers import it here)
 from planner_bridge.testing.recorder import RECORD_MESSAGES, WAIT_MS  # noqa: F401
@@ -150,19 +153,65 @@ class Overtake:
         await handle()
 
 
+class Fault:
+    """Breaks METHOD PATH before the app sees it: `fail` answers `status` with an RFC 6749 error
+    body, `stall` holds each request until `mend` (then it goes on to the app). Noted in the
+    Recorder's log like any request (status 0 while stalled)."""
+
+    def __init__(self, method: str, path: str) -> None:
+        self.method, self.path = method, path
+        self.mode = "fail"
+        self.status = 503
+        self.seen = 0
+        self._mended = threading.Event()
+
+    def matches(self, scope: dict) -> bool:
+        return scope["method"] == self.method and scope["path"] == self.path
+
+    def fail(self, status: int = 503) -> Fault:
+        self.mode, self.status = "fail", status
+        return self
+
+    def stall(self) -> Fault:
+        self.mode = "stall"
+        return self
+
+    def mend(self) -> None:
+        """Back to normal: stalled requests go on, later ones reach the app at once."""
+        self.mode = "none"
+        self._mended.set()
+
+    async def run(self, app: Any, scope: dict, receive: Callable, send: Callable) -> None:
+        self.seen += 1
+        if self.mode == "fail":
+            body = json.dumps({"error": "temporarily_unavailable"}).encode()
+            headers = [(b"content-type", b"application/json"), (b"cache-control", b"no-store")]
+            await send({"type": "http.response.start", "status": self.status, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+            return
+        while self.mode == "stall" and not self._mended.is_set():
+            await asyncio.sleep(0.05)  # a poll on the server's loop, not a wait in a test
+        await app(scope, receive, send)
+
+
 class Recorder:
-    """ASGI middleware that notes every HTTP request that reached the app and how it ended;
-    `slow_body` (set by a test) delays one answer's body, see SlowBody; `overtake` lets later
-    requests overtake earlier ones, see Overtake."""
+    """ASGI middleware that notes every HTTP request that reached the app and how it ended, and
+    every WebSocket as it opens; `slow_body` (set by a test) delays one answer's body, see
+    SlowBody; `overtake` lets later requests overtake earlier ones, see Overtake; `fault` makes
+    requests fail or stall before the app sees them, see Fault."""
 
     def __init__(self, app: Any) -> None:
         self.app = app
         self.requests: list[Request] = []
         self.slow_body: SlowBody | None = None
         self.overtake: Overtake | None = None
+        self.fault: Fault | None = None
         self._lock = threading.Lock()
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        if scope["type"] == "websocket":  # noted as it opens: a live channel lasts
+            with self._lock:
+                self.requests.append(Request("WEBSOCKET", scope["path"], 0, None, None))
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         headers = dict(scope["headers"])
@@ -176,12 +225,15 @@ class Recorder:
                 status = message["status"]
             await send(message)
 
+        app = self.app
+        if self.fault and self.fault.matches(scope):
+            app = functools.partial(self.fault.run, self.app)
         overtake = self.overtake if self.overtake and self.overtake.matches(scope) else None
         try:
             if overtake:
-                await overtake.run(lambda: self.app(scope, receive, noting_send))
+                await overtake.run(lambda: app(scope, receive, noting_send))
             else:
-                await self.app(scope, receive, noting_send)
+                await app(scope, receive, noting_send)
         finally:
             key = headers.get(b"idempotency-key")
             identity = acting_for(headers.get(b"authorization"))
@@ -212,7 +264,17 @@ class Bridge:
     entity_id: str
     planner_log: Recorder
     host_log: Recorder
-    origin: PlannerOrigin  # the kit's handle: set_token_ttl, token_service_down
+    origin: PlannerOrigin  # the kit's handle: set_token_ttl, token_service_down, stop/start
+
+    def stop_planner(self) -> None:
+        """Stop the planner origin's server (start_planner brings it back in place)."""
+        self.origin.stop()
+
+    def start_planner(self) -> None:
+        """Start it again on the same port and data dir: a new Core, which `core` then is."""
+        self.origin.start()
+        assert self.origin.core is not None and self.origin.url == self.planner_url
+        self.core = self.origin.core
 
     @property
     def planner_page_url(self) -> str:
@@ -226,6 +288,17 @@ class Bridge:
 
     def assets(self, owner_id: str | None) -> list[Any]:
         return blocking(self.core.store.list_assets(self.entity_id, (owner_id,), limit=1000))
+
+
+def add_asset_for(bridge: Bridge, owner_id: str, name: str) -> None:
+    """An asset put straight into the store, behind the pages' backs."""
+    now = bridge.core.clock.now()
+    asset_id = AssetCatalog(bridge.core.store, bridge.core.clock).new_id()
+    blocking(
+        bridge.core.store.add_asset(
+            Asset(asset_id, bridge.entity_id, owner_id, name, "design", {}, now, now, 1)
+        )
+    )
 
 
 def write_host_files(directory: Path, secret: str) -> tuple[Path, Path]:

@@ -35,7 +35,9 @@ from planner_bridge.testing import JWT, BridgeRecorder, PlannerOrigin, launch_ch
 @pytest.fixture
 def start_bridge(tmp_path: Path) -> Iterator[Callable[..., Bridge]]:
     """Start a planner origin and a shop embedding it. Options: token_ttl (what the shop asks
-    for), answer_deadline_ms (embedPlanner's), allow_write."""
+    for), answer_deadline_ms (embedPlanner's), allow_write. The planner origin may be stopped
+    and started again in place (Bridge.stop_planner, start_planner); one Recorder notes the
+    requests of every run."""
     servers: list[Any] = []
 
     def start(
@@ -44,8 +46,11 @@ def start_bridge(tmp_path: Path) -> Iterator[Callable[..., Bridge]]:
         logs: list[Recorder] = []
 
         def recording(app: Any) -> Recorder:
-            logs.append(Recorder(app))
-            return logs[-1]
+            if logs:  # a restart in place: the same log, the new app
+                logs[0].app = app
+            else:
+                logs.append(Recorder(app))
+            return logs[0]
 
         origin = PlannerOrigin(tmp_path / "planner", wrap=recording)
         servers.append(origin.__enter__())

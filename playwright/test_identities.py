@@ -9,27 +9,15 @@ from bridge_e2e import (
     CATALOG_ROWS,
     OWN_ROWS,
     TokenGate,
+    add_asset_for,
     bridge_events,
     log_in,
     open_shop,
     planner_frame,
     received,
 )
-from planner_bridge.assets import AssetCatalog
-from planner_bridge.serving import blocking
-from planner_bridge.store import Asset
 
 pytestmark = pytest.mark.browser
-
-
-def add_asset_for(bridge, owner_id: str, name: str) -> None:
-    now = bridge.core.clock.now()
-    asset_id = AssetCatalog(bridge.core.store, bridge.core.clock).new_id()
-    blocking(
-        bridge.core.store.add_asset(
-            Asset(asset_id, bridge.entity_id, owner_id, name, "design", {}, now, now, 1)
-        )
-    )
 
 
 def test_anonymous_visitor_sees_the_catalog_and_a_write_is_refused(page, bridge):

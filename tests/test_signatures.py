@@ -44,7 +44,7 @@ def send(planner: PlannerServer, headers: dict[str, str], body: bytes = BODY) ->
 def assert_refused(response: httpx.Response) -> None:
     assert response.status_code == 401, response.text
     assert response.json()["error"] == "invalid_client"
-    assert response.headers["www-authenticate"].startswith("Signature")
+    assert response.headers["www-authenticate"] == 'Signature realm="planner-bridge"'
     assert "token" not in response.json()
 
 
@@ -222,6 +222,14 @@ def test_signature_without_nonce_is_refused(planner, shop):
 
 def test_short_nonce_is_refused(planner, shop):
     assert_refused(send(planner, signed(planner, shop, nonce="abc")))
+
+
+@pytest.mark.parametrize(("length", "status"), [(7, 401), (8, 201), (128, 201), (129, 401)])
+def test_nonces_of_8_to_128_characters_are_accepted(planner, shop, length, status):
+    response = send(planner, signed(planner, shop, nonce="n" * length))
+    assert response.status_code == status
+    if status == 401:
+        assert_refused(response)
 
 
 def test_unsigned_request_is_refused(planner):

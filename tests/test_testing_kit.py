@@ -1,5 +1,6 @@
 """planner_bridge.testing's planner origin, without a browser: entities it registers get tokens,
-set_token_ttl shortens them, token_service_down makes token requests fail only inside the block."""
+set_token_ttl shortens them, token_service_down makes token requests fail only inside the block,
+stop()/start() restart it in place."""
 
 from __future__ import annotations
 
@@ -53,3 +54,19 @@ def test_the_planner_page_is_served_for_the_entity(origin):
     answer = httpx.get(origin.planner_url(entity["id"]))
     assert answer.status_code == 200
     assert "frame-ancestors http://localhost:8000" in answer.headers["content-security-policy"]
+
+
+def test_a_restart_in_place_keeps_the_origin_its_data_and_the_token_ttl(origin):
+    entity = origin.create_entity("Shop", ["http://localhost:8000"])
+    origin.set_token_ttl(7)
+    url, jwks = origin.url, httpx.get(origin.url + "/.well-known/jwks.json").json()
+    core = origin.core
+    origin.stop()
+    assert origin.core is None
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(url + "/.well-known/jwks.json")
+    with pytest.raises(RuntimeError):
+        origin.start().start()  # started once; a second start while running is refused
+    assert origin.url == url and origin.core is not None and origin.core is not core
+    assert httpx.get(url + "/.well-known/jwks.json").json() == jwks  # the same signing keys
+    assert mint(origin, entity) == 7  # the entity and its secret, and the lifetime set

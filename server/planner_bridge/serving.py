@@ -109,9 +109,10 @@ class ThreadedServer:
         build_app: Callable[[str], Any],
         host: str = "127.0.0.1",
         url_host: str | None = None,
+        port: int = 0,  # 0: an ephemeral port; a given one, e.g. to restart a server in place
         **config: Any,
     ) -> None:
-        self.sock = bind(host, 0)
+        self.sock = bind(host, port)
         self.url = url_of(self.sock, url_host)
         self.app = build_app(self.url)
         self.server = make_server(self.app, **config)

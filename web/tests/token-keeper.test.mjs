@@ -417,3 +417,38 @@ test("resource order forgets a resource once its calls are done", async () => {
   await settle();
   assert.equal(order.size, 0);
 });
+
+// Found unguarded by mutation testing (make mutate): each fails with its check removed.
+
+test("a refusal of an older token, e.g. from the live channel, leaves the current one alone",
+  async () => {
+    const { keeper, asks } = setUp();
+    keeper.accept({ token: "t1", expiresIn: 60, identity: SHOP });
+    keeper.accept({ token: "t2", expiresIn: 60, identity: SHOP });
+    keeper.tokenRejected("t1");
+    assert.equal(keeper.state.valid, true);
+    assert.equal(asks.length, 0);
+    assert.equal(await keeper.whenToken(), "t2");
+  });
+
+test("an early ask nobody waited on passes its deadline without an error", () => {
+  const { keeper, clock, asks, errors } = setUp({ answerDeadlineMs: 5000 });
+  keeper.accept({ token: "t1", expiresIn: 100, identity: SHOP });
+  clock.advance(90_000); // the proactive ask
+  assert.deepEqual(asks, [{ event: "TokenExpired", reason: "expiring" }]);
+  clock.advance(5000); // its deadline: no call was waiting
+  assert.deepEqual(errors, []);
+  assert.equal(keeper.state.asking, false);
+});
+
+test("writes made before any token are bound to the first identity, held ones too", async () => {
+  const { keeper, server } = setUp();
+  keeper.start();
+  const calls = ["A", "B"].map((name) =>
+    keeper.call({ method: "PATCH", path: "/v1/assets/7", body: { name } }));
+  assert.deepEqual([keeper.state.waiting, keeper.state.held], [1, 1]);
+  keeper.accept({ token: "alice-1", expiresIn: 60, identity: ALICE });
+  await Promise.all(calls);
+  assert.deepEqual(server.received.map((r) => [r.body.name, r.token]),
+    [["A", "alice-1"], ["B", "alice-1"]]);
+});

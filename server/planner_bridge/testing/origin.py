@@ -73,7 +73,14 @@ class TokenOutage:
 
 class PlannerOrigin:
     """A running planner origin. `wrap` may put ASGI middleware of the test's own around the app
-    (e.g. one that records requests); `settings` may change the defaults (any Settings field)."""
+    (e.g. one that records requests); `settings` may change the defaults (any Settings field).
+
+    `stop()` and `start()` restart it in place, as a deployment restarts its server: the same
+    port (so the same origin and issuer) and the same data dir (signing keys, entities, assets),
+    a new Core and app (`wrap` is called again with the new app; a token lifetime set with
+    `set_token_ttl` is kept). Open connections are closed by the stop: live sockets drop, and
+    requests made while it is stopped are refused. Use it as a context manager, or `start()`
+    then `stop()`."""
 
     def __init__(
         self,
@@ -86,24 +93,41 @@ class PlannerOrigin:
         self._wrap = wrap or (lambda app: app)
         self._settings = {"min_token_ttl": 1, **settings}
         self._server: ThreadedServer | None = None
+        self._port = 0  # 0 until the first start: then the port every restart binds again
         self._issuer: ShortLivedIssuer | None = None
         self._outage: TokenOutage | None = None
         self.core: Core | None = None
 
     def __enter__(self) -> PlannerOrigin:
-        self._server = ThreadedServer(self._build).__enter__()
-        return self
+        return self.start()
 
     def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def start(self) -> PlannerOrigin:
+        """Start the server: on a free port the first time, on that same port after `stop()`."""
         if self._server is not None:
-            self._server.__exit__(None, None, None)
+            raise RuntimeError("the planner origin is already running")
+        self._server = ThreadedServer(self._build, port=self._port).__enter__()
+        self._port = self._server.sock.getsockname()[1]
+        return self
+
+    def stop(self) -> None:
+        """Stop the server (uvicorn's own shutdown) and close the core; `start()` brings both
+        back on the same port and data dir."""
+        server, self._server = self._server, None
+        if server is not None:
+            server.__exit__(None, None, None)
         if self.core is not None:
             self.core.close()
+            self.core = None
 
     def _build(self, url: str) -> Any:
         settings = Settings(data_dir=self._data_dir, issuer=url, **self._settings)
         self.core = Core.open(settings)
+        ttl = self._issuer.ttl if self._issuer is not None else None
         self._issuer = ShortLivedIssuer(self.core.issuer)
+        self._issuer.ttl = ttl  # a restart keeps what the test set
         self.core.issuer = self._issuer  # type: ignore[assignment]  # same interface
         self._outage = TokenOutage(planner.create_app(self.core))
         return self._wrap(self._outage)
@@ -111,7 +135,7 @@ class PlannerOrigin:
     @property
     def url(self) -> str:
         """The origin, e.g. http://127.0.0.1:40123 (no trailing slash)."""
-        assert self._server is not None, "use PlannerOrigin as a context manager"
+        assert self._server is not None, "not running: use PlannerOrigin as a context manager"
         return self._server.url
 
     def planner_url(self, entity_id: str) -> str:

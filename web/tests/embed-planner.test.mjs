@@ -1,0 +1,116 @@
+// embedPlanner, the SDK's entry point, on a minimal fake DOM: the options it refuses and the
+// iframe it makes. (Playwright drives it in a real browser; these pin its checks one by one,
+// which mutation testing found no node test did.)
+import assert from "node:assert/strict";
+import { afterEach, beforeEach, test } from "node:test";
+
+import { embedPlanner } from "../sdk/planner-bridge.js";
+
+/** Just what embedPlanner touches: document.createElement/baseURI, window's listeners. */
+function fakeDom() {
+  const listeners = new Set();
+  const appended = [];
+  globalThis.document = {
+    baseURI: "https://shop.example/basket/",
+    createElement: (tag) => ({ tag, contentWindow: null, removed: false,
+      remove() { this.removed = true; } }),
+  };
+  globalThis.window = {
+    addEventListener: (name, fn) => { if (name === "message") listeners.add(fn); },
+    removeEventListener: (name, fn) => { if (name === "message") listeners.delete(fn); },
+  };
+  const container = { appendChild: (node) => { appended.push({ node, listening: listeners.size }); } };
+  return { listeners, appended, container };
+}
+
+let dom;
+beforeEach(() => { dom = fakeDom(); });
+afterEach(() => { delete globalThis.document; delete globalThis.window; });
+
+const fetchToken = async () => ({ kind: "legal_entity", token: "t", expiresIn: 60 });
+const PLANNER = "https://planner.example/planner/?entity=ent_1";
+
+test("the iframe: the planner's URL, a title, origin-only referrer, listening before it loads", () => {
+  const planner = embedPlanner({ container: dom.container, plannerUrl: PLANNER, fetchToken });
+  assert.equal(dom.appended.length, 1);
+  const [{ node, listening }] = dom.appended;
+  assert.equal(node, planner.iframe);
+  assert.equal(node.tag, "iframe");
+  assert.equal(node.src, PLANNER);
+  assert.equal(node.title, "Planner");
+  assert.equal(node.referrerPolicy, "origin");
+  assert.equal(listening, 1, "the message listener is in place before the iframe is appended");
+  assert.equal(typeof planner.login, "function");
+  assert.equal(typeof planner.logout, "function");
+  assert.ok(planner.ready instanceof Promise);
+  planner.ready.catch(() => {});
+  planner.destroy();
+});
+
+test("a title and an answer deadline are passed on; the deadline rides in the URL", () => {
+  const planner = embedPlanner({ container: dom.container, plannerUrl: PLANNER, fetchToken,
+    title: "Kitchen planner", answerDeadlineMs: 2500 });
+  const url = new URL(planner.iframe.src);
+  assert.equal(url.searchParams.get("answerDeadlineMs"), "2500");
+  assert.equal(url.searchParams.get("entity"), "ent_1");
+  assert.equal(planner.iframe.title, "Kitchen planner");
+  planner.ready.catch(() => {});
+  planner.destroy();
+});
+
+test("a relative plannerUrl resolves against the page", () => {
+  const planner = embedPlanner({ container: dom.container, plannerUrl: "/planner/", fetchToken });
+  assert.equal(planner.iframe.src, "https://shop.example/planner/");
+  planner.ready.catch(() => {});
+  planner.destroy();
+});
+
+test("destroy removes the listener and the iframe, and rejects ready", async () => {
+  const planner = embedPlanner({ container: dom.container, plannerUrl: PLANNER, fetchToken });
+  planner.destroy();
+  assert.equal(dom.listeners.size, 0);
+  assert.equal(planner.iframe.removed, true);
+  await assert.rejects(planner.ready, { code: "Destroyed" });
+});
+
+test("on() passes handlers to the bridge: a non-function is refused", () => {
+  const planner = embedPlanner({ container: dom.container, plannerUrl: PLANNER, fetchToken });
+  assert.throws(() => planner.on("Ready", "not a function"), { code: "InvalidOption" });
+  assert.equal(typeof planner.on("Ready", () => {}), "function");
+  planner.ready.catch(() => {});
+  planner.destroy();
+});
+
+const refused = [
+  ["no options", undefined],
+  ["a container that is not an element", { container: {}, plannerUrl: PLANNER, fetchToken }],
+  ["no fetchToken", { plannerUrl: PLANNER }],
+  ["a fetchToken that is not a function", { plannerUrl: PLANNER, fetchToken: "x" }],
+  ["a javascript: URL", { plannerUrl: "javascript:alert(1)", fetchToken }],
+  ["a data: URL", { plannerUrl: "data:text/html,hi", fetchToken }],
+  ["a URL that is not a string", { plannerUrl: new URL(PLANNER), fetchToken }],
+  ["a URL that does not parse", { plannerUrl: "http://[oops", fetchToken }],
+  ["a deadline below 100 ms", { plannerUrl: PLANNER, fetchToken, answerDeadlineMs: 99 }],
+  ["a deadline above 600 000 ms", { plannerUrl: PLANNER, fetchToken, answerDeadlineMs: 600_001 }],
+  ["a deadline that is not whole", { plannerUrl: PLANNER, fetchToken, answerDeadlineMs: 1000.5 }],
+];
+
+for (const [what, options] of refused) {
+  test(`embedPlanner refuses ${what} with InvalidOption and makes no iframe`, () => {
+    const withContainer = options && !("container" in options)
+      ? { container: dom.container, ...options } : options;
+    assert.throws(() => embedPlanner(withContainer), { code: "InvalidOption" });
+    assert.equal(dom.appended.length, 0);
+    assert.equal(dom.listeners.size, 0);
+  });
+}
+
+test("the deadline's bounds themselves are accepted", () => {
+  for (const answerDeadlineMs of [100, 600_000]) {
+    const planner = embedPlanner({ container: dom.container, plannerUrl: PLANNER, fetchToken,
+      answerDeadlineMs });
+    planner.ready.catch(() => {});
+    planner.destroy();
+  }
+  assert.equal(dom.appended.length, 2);
+});
