@@ -283,3 +283,10 @@ def test_expires_is_honoured_to_the_second_with_no_leeway(core):
     verify_at(core, shop, created=now - 10, expires=now, now=now)
     with pytest.raises(InvalidClient, match="expired"):
         verify_at(core, shop, created=now - 10, expires=now - 1, now=now)
+
+
+def test_the_window_is_ours_alone_on_the_injected_clock(core):
+    """The library's own wall-clock checks stay off (our _Verifier overrides them): a signature
+    fresh on our clock verifies even when that clock reads 2017, years behind the wall clock."""
+    shop = register_shop(core)
+    verify_at(core, shop, created=1_500_000_000 - 10, now=1_500_000_000)
