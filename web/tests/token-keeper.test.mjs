@@ -452,3 +452,18 @@ test("writes made before any token are bound to the first identity, held ones to
   assert.deepEqual(server.received.map((r) => [r.body.name, r.token]),
     [["A", "alice-1"], ["B", "alice-1"]]);
 });
+
+test("a 401 answered after the user switched is never replayed with the new user's token",
+  async () => {
+    // Stryker: without #route's identity check, Alice's DELETE, refused only once Bob had logged
+    // in, went out again under Bob's token.
+    const { server, release } = heldServer(new Set(["alice-1"]));
+    const { keeper } = setUp({ send: (r, t) => server.send(r, t) });
+    keeper.accept({ token: "alice-1", expiresIn: 600, identity: ALICE });
+    const call = keeper.call({ method: "DELETE", path: "/v1/assets/7" });
+    await settle();
+    keeper.accept({ token: "bob-1", expiresIn: 600, identity: BOB });
+    release("/v1/assets/7", { status: 401 });
+    await assert.rejects(call, { code: "IdentityChanged" });
+    assert.deepEqual(server.received.map((r) => r.token), ["alice-1"]);
+  });
