@@ -467,3 +467,17 @@ test("a 401 answered after the user switched is never replayed with the new user
     await assert.rejects(call, { code: "IdentityChanged" });
     assert.deepEqual(server.received.map((r) => r.token), ["alice-1"]);
   });
+
+test("a 5xx answer confirms nothing; the first answer below 500 does", async () => {
+  // Stryker: confirming on any non-401 answer told the host LoginSucceeded while the planner
+  // web services had not yet judged the token (a 500 or 503 says nothing about it).
+  const { keeper, server } = setUp();
+  const seen = [];
+  keeper.on("confirmed", ({ identity }) => seen.push(identity.kind));
+  server.answer = (request) => (request.path === "/down" ? 500 : 403);
+  keeper.accept({ token: "a1", expiresIn: 60, identity: ALICE });
+  assert.equal((await keeper.call({ method: "GET", path: "/down" })).status, 500);
+  assert.deepEqual(seen, []);
+  assert.equal((await keeper.call({ method: "GET", path: "/other" })).status, 403);
+  assert.deepEqual(seen, ["user"]);
+});
