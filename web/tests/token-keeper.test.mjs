@@ -481,3 +481,22 @@ test("a 5xx answer confirms nothing; the first answer below 500 does", async () 
   assert.equal((await keeper.call({ method: "GET", path: "/other" })).status, 403);
   assert.deepEqual(seen, ["user"]);
 });
+
+test("a replayed call goes out again ahead of the calls made after it", async () => {
+  // Stryker: with the replay appended at the end of the queue instead of at its place, a write
+  // made first reached the server after later ones (the queue's order is the user's order).
+  const { server, release } = heldServer(new Set(["t1"]));
+  const { keeper } = setUp({ send: (r, t) => server.send(r, t) });
+  keeper.accept({ token: "t1", expiresIn: 600, identity: ALICE });
+  const first = keeper.call({ method: "PUT", path: "/v1/assets/a" });
+  await settle();
+  keeper.tokenRejected("t1"); // e.g. the live channel was refused it
+  const later = [keeper.call({ method: "PUT", path: "/v1/assets/b" }),
+    keeper.call({ method: "PUT", path: "/v1/assets/c" })];
+  release("/v1/assets/a", { status: 401 });
+  await settle();
+  keeper.accept({ token: "t2", expiresIn: 600, identity: ALICE });
+  await Promise.all([first, ...later]);
+  assert.deepEqual(server.received.filter((r) => r.token === "t2").map((r) => r.path),
+    ["/v1/assets/a", "/v1/assets/b", "/v1/assets/c"]);
+});
