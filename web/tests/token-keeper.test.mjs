@@ -500,3 +500,44 @@ test("a replayed call goes out again ahead of the calls made after it", async ()
   assert.deepEqual(server.received.filter((r) => r.token === "t2").map((r) => r.path),
     ["/v1/assets/a", "/v1/assets/b", "/v1/assets/c"]);
 });
+
+test("an old token's late 401 neither reports a failed login nor stops the new token's refresh",
+  async () => {
+    // Stryker: without #kill's "older token" check, the late refusal of the replaced token
+    // cleared the current token's timers (no proactive TokenExpired) and was reported as a
+    // failed login (LoginFailed) although the user's new token works.
+    const { server, release } = heldServer(new Set(["t1"]));
+    const { keeper, clock, asks } = setUp({ send: (r, t) => server.send(r, t) });
+    const seen = [];
+    keeper.on("rejected", () => seen.push("rejected"));
+    keeper.accept({ token: "t1", expiresIn: 100, identity: ALICE });
+    const call = keeper.call({ method: "GET", path: "/v1/assets" });
+    await settle();
+    keeper.accept({ token: "t2", expiresIn: 100, identity: ALICE });
+    release("/v1/assets", { status: 401 });
+    await call;
+    assert.deepEqual(seen, []);
+    assert.deepEqual(server.received.map((r) => r.token), ["t1", "t2"]);
+    clock.advance(90_000);
+    assert.deepEqual(asks, [{ event: "TokenExpired", reason: "expiring" }]);
+  });
+
+test("'identity' is emitted on a switch of identity only, not for the first token or a refresh",
+  () => {
+    const { keeper } = setUp();
+    const seen = [];
+    keeper.on("identity", ({ identity }) => seen.push(identity.kind));
+    keeper.accept({ token: "s1", expiresIn: 60, identity: SHOP });
+    keeper.accept({ token: "s2", expiresIn: 60, identity: SHOP });
+    assert.deepEqual(seen, []);
+    keeper.accept({ token: "a1", expiresIn: 60, identity: ALICE });
+    assert.deepEqual(seen, ["user"]);
+  });
+
+test("waking with a usable token and nothing waiting asks for nothing", () => {
+  const { keeper, clock, asks } = setUp();
+  keeper.accept({ token: "t1", expiresIn: 100, identity: SHOP });
+  clock.advance(10_000);
+  keeper.wake();
+  assert.deepEqual(asks, []);
+});
