@@ -112,11 +112,12 @@ soak: install browser
 # (test_api_tokens), the window refusals' descriptions (test_signatures), AuthenticationFailed
 # for a refused shop token (host-link), login()/logout() refusing the wrong kind of answer
 # (planner-bridge), a 401 after a user switch never replayed under the new user, a 5xx confirming
-# nothing, a replay ahead of later calls (token-keeper), each protocol guard on its own and at
-# its limits (protocol).
+# nothing, a replay ahead of later calls, an old token's late 401 leaving the new one alone,
+# 'identity' on a switch only, a wake with a usable token asking nothing (token-keeper), each
+# protocol guard on its own and at its limits (protocol).
 # Open (not examined one by one, no Stryker rerun since): the SDK's remaining planner-bridge.js
-# survivors (flight bookkeeping, handler sets, embedPlanner wiring) and the keeper's timer/wake
-# and confirm-once survivors.
+# survivors (flight bookkeeping, handler sets, embedPlanner wiring) and the keeper's remaining
+# timer, confirm-once and double-kill guards (each doubled by another guard, not proven so).
 STRYKER := build/stryker/node_modules/.bin/stryker
 mutate: install browser
 	$(BIN)/pip install --quiet -e '.[test,mutate]'
