@@ -119,8 +119,8 @@ soak: install browser
 # 'identity' on a switch only, a wake with a usable token asking nothing (token-keeper), each
 # protocol guard on its own and at its limits (protocol).
 # Rerun of signatures alone (30 Nov, MUTATE_SAMPLE='*[05]'): 30/40 killed (75 %); its 7 survivors
-# are all listed above, 3 more are "no tests" (the two dead methods; call_components, reached
-# only inside the server's thread, where mutmut does not see it: open).
+# are all listed above, 3 more are "no tests": the two dead methods, and call_components, whose
+# tests (test_signed_assets, which kills it by hand) tests/mutation.py now runs for signatures.
 # Open (not examined one by one, no Stryker rerun since): the SDK's remaining planner-bridge.js
 # survivors (flight bookkeeping, handler sets, embedPlanner wiring) and the keeper's remaining
 # timer, confirm-once and double-kill guards (each doubled by another guard, not proven so).
