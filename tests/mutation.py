@@ -34,7 +34,12 @@ MODULES: dict[str, list[str]] = {
         "tests/test_api_tokens.py",
         "tests/test_low_s.py",  # high-S copies refused (hardening)
     ],
-    "signatures": ["tests/test_signatures.py", "tests/test_rate_limit.py"],
+    # test_signed_assets: signed web-service calls (call_components' "@query").
+    "signatures": [
+        "tests/test_signatures.py",
+        "tests/test_rate_limit.py",
+        "tests/test_signed_assets.py",
+    ],
     # test_rate_limit: the brakes per client address on the grant paths (hardening).
     "grants": [
         "tests/test_token_service.py",

@@ -418,7 +418,11 @@ def test_the_record_expires_on_our_clock_even_within_the_jwt_leeway(make_setting
         )
         clock.advance(DAY - 1)
         assert blocking(tokens.exchange(issued.token)).expires_in == 900
-        clock.advance(2)  # past expiry, still inside the verifier's 30 s leeway
+        assert issued.record.expires == clock.now() + 1
+        clock.advance(1)  # at expiry exactly (expiry is exclusive), inside the JWT's 30 s leeway
+        with pytest.raises(InvalidToken, match="expired"):
+            blocking(tokens.exchange(issued.token))
+        clock.advance(1)  # past expiry
         with pytest.raises(InvalidToken, match="expired"):
             blocking(tokens.exchange(issued.token))
         forever = blocking(

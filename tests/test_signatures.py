@@ -21,7 +21,7 @@ from http_message_signatures.resolvers import HTTPSignatureKeyResolver
 from planner_bridge.clock import FrozenClock
 from planner_bridge.errors import InvalidClient
 from planner_bridge.serving import blocking
-from planner_bridge.signatures import COVERED, SignatureVerifier, sign_request
+from planner_bridge.signatures import CHALLENGE, COVERED, SignatureVerifier, sign_request
 from support import PlannerServer, Shop, register_shop
 
 BODY = json.dumps({"type": "legal_entity"}).encode()
@@ -283,3 +283,42 @@ def test_expires_is_honoured_to_the_second_with_no_leeway(core):
     verify_at(core, shop, created=now - 10, expires=now, now=now)
     with pytest.raises(InvalidClient, match="expired"):
         verify_at(core, shop, created=now - 10, expires=now - 1, now=now)
+
+
+def test_the_window_is_ours_alone_on_the_injected_clock(core):
+    """The library's own wall-clock checks stay off (our _Verifier overrides them): a signature
+    fresh on our clock verifies even when that clock reads 2017, years behind the wall clock."""
+    shop = register_shop(core)
+    verify_at(core, shop, created=1_500_000_000 - 10, now=1_500_000_000)
+
+
+@pytest.mark.parametrize(
+    ("created", "expires", "description"),
+    [
+        (-301, None, "signature is too old"),
+        (31, None, "signature is dated in the future"),
+        (-10, -20, "signature expires before it was created"),
+        (-10, -1, "signature has expired"),
+    ],
+)
+def test_each_window_refusal_says_which_edge_it_crossed(core, created, expires, description):
+    """The integrator debugging a refused request reads error_description (mutation testing
+    found these words unguarded: emptied or reworded, no test noticed)."""
+    shop = register_shop(core)
+    now = 1_800_000_000
+    with pytest.raises(InvalidClient) as refused:
+        verify_at(
+            core,
+            shop,
+            created=now + created,
+            expires=None if expires is None else now + expires,
+            now=now,
+        )
+    assert refused.value.description == description
+    assert refused.value.scheme == CHALLENGE
+
+
+def test_a_signature_that_does_not_verify_says_so(planner, shop):
+    response = send(planner, signed(planner, shop, secret="wrong"))
+    assert_refused(response)
+    assert response.json()["error_description"] == "request signature is invalid"

@@ -128,3 +128,16 @@ test("a TokenExpired ask is posted with its reason", () => {
   assert.deepEqual(parent.posted.at(-1), { event: "TokenExpired", content: { reason: "expiring" },
     targetOrigin: SHOP });
 });
+
+test("a refused shop token is reported as AuthenticationFailed, never as LoginFailed", async () => {
+  // Stryker: with the identity's kind ignored, every refusal read as a failed login, and the
+  // host would think a user had been turned away when its own entity token was.
+  const { keeper, parent, from, server } = setUp();
+  server.refused.add("bad-shop");
+  assert.equal(from("Authentication", { token: "bad-shop", expiresIn: 60 }), true);
+  keeper.call({ method: "GET", path: "/v1/assets" }).catch(() => {}); // waits for a new token
+  await settle();
+  const failed = parent.posted.filter((p) => p.event.endsWith("Failed"));
+  assert.deepEqual(failed, [{ event: "AuthenticationFailed", content: { reason: "invalid_token" },
+    targetOrigin: SHOP }]);
+});

@@ -303,3 +303,30 @@ test("with a prefetched token, the AuthenticationRequired that follows Ready is 
   from("AuthenticationRequired"); // a later one is a new request
   assert.equal(fetches.length, 2);
 });
+
+test("login() refuses a non-user answer (NotLoggedIn), logout() a user one (StillLoggedIn)",
+  async () => {
+    // Stryker: with these checks gone, login() resolved with no user and logout() claimed the
+    // user was out while the planner had just been handed the user's token.
+    const { fetches, bridge } = setUp([shopToken(1), aliceToken(2)]);
+    const login = bridge.login();
+    fetches[0]();
+    await assert.rejects(login, (error) => error instanceof PlannerBridgeError &&
+      error.code === "NotLoggedIn");
+    const logout = bridge.logout();
+    fetches[1]();
+    await assert.rejects(logout, (error) => error instanceof PlannerBridgeError &&
+      error.code === "StillLoggedIn");
+  });
+
+test("a fetch that answers after destroy() posts nothing to the frame", async () => {
+  // Two guards hold this (destroy() bumps the generation, #post checks #destroyed), so Stryker's
+  // removal of either one alone survives; this pins what both together promise.
+  const { frame, fetches, bridge, from } = setUp([shopToken()]);
+  from("Ready", { version: 1 });
+  assert.equal(fetches.length, 1);
+  bridge.destroy();
+  fetches[0]();
+  await settle();
+  assert.deepEqual(frame.posted, []);
+});

@@ -71,3 +71,63 @@ test("the SDK refuses an answer deadline the planner would not accept", async ()
   assert.equal(protocol.isAnswerDeadline(100), true);
   assert.equal(protocol.isAnswerDeadline(600_000), true);
 });
+
+// Stryker found these guards' edges unpinned: each is<Event> on its own, the length and lifetime
+// limits at the limit itself, the user's name, AuthenticationSucceeded's content, null data.
+const USER = { id: "alice", name: "Alice" };
+const VALID = {
+  Authentication: { token: "t", expiresIn: 60 },
+  Login: { token: "t", expiresIn: 60, user: USER },
+  TokenRefreshed: { token: "t", expiresIn: 60 },
+  Logout: { token: "t", expiresIn: 60 },
+  Ready: { version: protocol.PROTOCOL_VERSION },
+  AuthenticationRequired: {},
+  AuthenticationSucceeded: { origin: "http://localhost:8000", entity: "e1" },
+  AuthenticationFailed: { reason: "invalid_token" },
+  TokenExpired: { reason: "expired" },
+  LoginRequired: {},
+  LoginSucceeded: { user: USER },
+  LoginFailed: { reason: "invalid_token" },
+  CloseApp: {},
+};
+
+test("each is<Event> accepts its own message only, and nothing that is not an object", () => {
+  const names = [...Object.keys(HostEvent), ...Object.keys(PlannerEvent)];
+  assert.deepEqual(Object.keys(VALID).sort(), [...names].sort());
+  for (const name of names) {
+    const guard = protocol[`is${name}`];
+    assert.equal(guard({ event: name, content: VALID[name] }), true, name);
+    const other = name === "CloseApp" ? "LoginRequired" : "CloseApp";
+    assert.equal(guard({ event: other, content: VALID[name] }), false, `${name} named ${other}`);
+    assert.equal(guard({ event: name, content: null }), false, `${name} with null content`);
+    assert.equal(guard(null), false, `${name}: null`);
+  }
+  assert.equal(asHostMessage(null), null);
+  assert.equal(asPlannerMessage(null), null);
+  assert.equal(asHostMessage({ event: 7, content: {} }), null);
+  assert.equal(asPlannerMessage({ event: 7, content: {} }), null);
+});
+
+test("limits hold at the limit itself: tokens, texts, lifetimes, names, deadlines", () => {
+  const auth = (content) => protocol.isAuthentication({ event: "Authentication", content });
+  assert.equal(auth({ token: "x".repeat(8192), expiresIn: 60 }), true);
+  assert.equal(auth({ token: "x".repeat(8193), expiresIn: 60 }), false);
+  assert.equal(auth({ token: "t", expiresIn: 86400 }), true);
+  assert.equal(auth({ token: "t", expiresIn: 86401 }), false);
+  assert.equal(auth({ token: "t", expiresIn: "60" }), false);
+  const login = (user) => protocol.isLogin({ event: "Login", content: { ...VALID.Login, user } });
+  assert.equal(login({ id: "x".repeat(512), name: "x".repeat(512) }), true);
+  assert.equal(login({ id: "x".repeat(513), name: "A" }), false);
+  assert.equal(login({ id: "alice", name: "x".repeat(513) }), false);
+  assert.equal(login({ id: "alice", name: 7 }), false);
+  assert.equal(login({ id: "alice", name: "" }), true, "a name may be empty, an id may not");
+  const succeeded = (content) => protocol.isAuthenticationSucceeded(
+    { event: "AuthenticationSucceeded", content });
+  assert.equal(succeeded({ origin: "http://localhost:8000" }), false);
+  assert.equal(succeeded({ entity: "e1" }), false);
+  const { isAnswerDeadline, MIN_ANSWER_DEADLINE_MS: min, MAX_ANSWER_DEADLINE_MS: max } = protocol;
+  for (const [ms, ok] of [[min, true], [max, true], [min - 1, false], [max + 1, false],
+    [1000.5, false], ["1000", false]]) {
+    assert.equal(isAnswerDeadline(ms), ok, String(ms));
+  }
+});

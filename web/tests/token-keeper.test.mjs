@@ -452,3 +452,92 @@ test("writes made before any token are bound to the first identity, held ones to
   assert.deepEqual(server.received.map((r) => [r.body.name, r.token]),
     [["A", "alice-1"], ["B", "alice-1"]]);
 });
+
+test("a 401 answered after the user switched is never replayed with the new user's token",
+  async () => {
+    // Stryker: without #route's identity check, Alice's DELETE, refused only once Bob had logged
+    // in, went out again under Bob's token.
+    const { server, release } = heldServer(new Set(["alice-1"]));
+    const { keeper } = setUp({ send: (r, t) => server.send(r, t) });
+    keeper.accept({ token: "alice-1", expiresIn: 600, identity: ALICE });
+    const call = keeper.call({ method: "DELETE", path: "/v1/assets/7" });
+    await settle();
+    keeper.accept({ token: "bob-1", expiresIn: 600, identity: BOB });
+    release("/v1/assets/7", { status: 401 });
+    await assert.rejects(call, { code: "IdentityChanged" });
+    assert.deepEqual(server.received.map((r) => r.token), ["alice-1"]);
+  });
+
+test("a 5xx answer confirms nothing; the first answer below 500 does", async () => {
+  // Stryker: confirming on any non-401 answer told the host LoginSucceeded while the planner
+  // web services had not yet judged the token (a 500 or 503 says nothing about it).
+  const { keeper, server } = setUp();
+  const seen = [];
+  keeper.on("confirmed", ({ identity }) => seen.push(identity.kind));
+  server.answer = (request) => (request.path === "/down" ? 500 : 403);
+  keeper.accept({ token: "a1", expiresIn: 60, identity: ALICE });
+  assert.equal((await keeper.call({ method: "GET", path: "/down" })).status, 500);
+  assert.deepEqual(seen, []);
+  assert.equal((await keeper.call({ method: "GET", path: "/other" })).status, 403);
+  assert.deepEqual(seen, ["user"]);
+});
+
+test("a replayed call goes out again ahead of the calls made after it", async () => {
+  // Stryker: with the replay appended at the end of the queue instead of at its place, a write
+  // made first reached the server after later ones (the queue's order is the user's order).
+  const { server, release } = heldServer(new Set(["t1"]));
+  const { keeper } = setUp({ send: (r, t) => server.send(r, t) });
+  keeper.accept({ token: "t1", expiresIn: 600, identity: ALICE });
+  const first = keeper.call({ method: "PUT", path: "/v1/assets/a" });
+  await settle();
+  keeper.tokenRejected("t1"); // e.g. the live channel was refused it
+  const later = [keeper.call({ method: "PUT", path: "/v1/assets/b" }),
+    keeper.call({ method: "PUT", path: "/v1/assets/c" })];
+  release("/v1/assets/a", { status: 401 });
+  await settle();
+  keeper.accept({ token: "t2", expiresIn: 600, identity: ALICE });
+  await Promise.all([first, ...later]);
+  assert.deepEqual(server.received.filter((r) => r.token === "t2").map((r) => r.path),
+    ["/v1/assets/a", "/v1/assets/b", "/v1/assets/c"]);
+});
+
+test("an old token's late 401 neither reports a failed login nor stops the new token's refresh",
+  async () => {
+    // Stryker: without #kill's "older token" check, the late refusal of the replaced token
+    // cleared the current token's timers (no proactive TokenExpired) and was reported as a
+    // failed login (LoginFailed) although the user's new token works.
+    const { server, release } = heldServer(new Set(["t1"]));
+    const { keeper, clock, asks } = setUp({ send: (r, t) => server.send(r, t) });
+    const seen = [];
+    keeper.on("rejected", () => seen.push("rejected"));
+    keeper.accept({ token: "t1", expiresIn: 100, identity: ALICE });
+    const call = keeper.call({ method: "GET", path: "/v1/assets" });
+    await settle();
+    keeper.accept({ token: "t2", expiresIn: 100, identity: ALICE });
+    release("/v1/assets", { status: 401 });
+    await call;
+    assert.deepEqual(seen, []);
+    assert.deepEqual(server.received.map((r) => r.token), ["t1", "t2"]);
+    clock.advance(90_000);
+    assert.deepEqual(asks, [{ event: "TokenExpired", reason: "expiring" }]);
+  });
+
+test("'identity' is emitted on a switch of identity only, not for the first token or a refresh",
+  () => {
+    const { keeper } = setUp();
+    const seen = [];
+    keeper.on("identity", ({ identity }) => seen.push(identity.kind));
+    keeper.accept({ token: "s1", expiresIn: 60, identity: SHOP });
+    keeper.accept({ token: "s2", expiresIn: 60, identity: SHOP });
+    assert.deepEqual(seen, []);
+    keeper.accept({ token: "a1", expiresIn: 60, identity: ALICE });
+    assert.deepEqual(seen, ["user"]);
+  });
+
+test("waking with a usable token and nothing waiting asks for nothing", () => {
+  const { keeper, clock, asks } = setUp();
+  keeper.accept({ token: "t1", expiresIn: 100, identity: SHOP });
+  clock.advance(10_000);
+  keeper.wake();
+  assert.deepEqual(asks, []);
+});
