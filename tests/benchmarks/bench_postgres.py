@@ -20,8 +20,8 @@ from pathlib import Path
 from tests.postgres_server import started_postgres
 
 from . import bench_assets
-from .bench_tokens import CONNECTIONS, ROUNDS, SECONDS
-from .bench_workers import _rate, _serve, client_credentials
+from .bench_tokens import CONNECTIONS, ROUNDS, SECONDS, _measure, _repeat, _Result
+from .bench_workers import _serve, client_credentials
 
 GOAL = 0.9
 
@@ -39,34 +39,38 @@ async def _register_shop(data_dir: Path, database_url: str) -> tuple[str, str]:
 
 
 def auth_token_rows(database_url: str) -> list[str]:
+    """Each side keeps its best round; "server CPU/req" (from /proc) is what other processes
+    on a shared machine disturb less than req/s."""
     backends = {"SQLite": "", "PostgreSQL": database_url}
-    best, failed, requests = dict.fromkeys(backends, 0.0), dict.fromkeys(backends, 0), {}
+    best: dict[str, _Result] = {}
+    failed, servers = dict.fromkeys(backends, 0), {}
     with tempfile.TemporaryDirectory(prefix="pb-bench-pg-") as tmp, contextlib.ExitStack() as up:
         for backend, url in backends.items():
             data_dir = Path(tmp) / backend
             key_id, secret = asyncio.run(_register_shop(data_dir, url))
-            port = up.enter_context(_serve(data_dir, 1, url))
-            requests[backend] = (port, client_credentials(port, key_id, secret))
+            port, (pid,) = up.enter_context(_serve(data_dir, 1, url))
+            servers[backend] = (pid, port, client_credentials(port, key_id, secret))
         names = list(backends)
         for round_ in range(ROUNDS):
             for backend in names[round_ % 2 :] + names[: round_ % 2]:
-                rate, errors = _rate(*requests[backend])
-                best[backend] = max(best[backend], rate)
-                failed[backend] += errors
-    ratio = best["PostgreSQL"] / best["SQLite"]
+                pid, port, request = servers[backend]
+                result = _measure(pid, port, _repeat(request))
+                failed[backend] += result.failed
+                if backend not in best or result.rate > best[backend].rate:
+                    best[backend] = result
     lines = [
         f"   planner-bridge serve (one worker each), {CONNECTIONS} keep-alive connections;"
         f" best of {ROUNDS} alternating rounds of {SECONDS:g} s; load from this process",
-        "   POST /auth/token                  req/s   ratio",
+        "   POST /auth/token                  req/s   ratio   server CPU/req   CPU ratio",
     ]
-    for backend in backends:
+    base = best["SQLite"]
+    for backend, r in best.items():
         errors = f"   ({failed[backend]} non-2xx!)" if failed[backend] else ""
         lines.append(
-            f"   on {backend:<27} {best[backend]:>8,.0f}   {best[backend] / best['SQLite']:.2f}x"
-            + errors
+            f"   on {backend:<27} {r.rate:>8,.0f}   {r.rate / base.rate:.2f}x"
+            f"   {r.cpu_us:>8.0f} us       {base.cpu_us / r.cpu_us:.2f}x{errors}"
         )
-    verdict = "meets" if ratio >= GOAL else "MISSES"
-    return [*lines, f"   {verdict} the goal: PostgreSQL ≥ {GOAL:.2f}x SQLite ({ratio:.2f}x)"]
+    return [*lines, f"   goal: PostgreSQL ≥ {GOAL:.2f}x SQLite"]
 
 
 def run() -> list[str]:

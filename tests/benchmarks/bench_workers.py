@@ -29,9 +29,10 @@ WORKERS = (1, 2)
 
 
 @contextlib.contextmanager
-def _serve(data_dir: Path, workers: int, database_url: str = "") -> Iterator[int]:
+def _serve(data_dir: Path, workers: int, database_url: str = "") -> Iterator[tuple[int, list[int]]]:
     """A real `planner-bridge serve --workers N` on a free port, once every worker is ready
-    (on SQLite in `data_dir`, or on the PostgreSQL database `database_url` names)."""
+    (on SQLite in `data_dir`, or on the PostgreSQL database `database_url` names): its port
+    and its workers' process ids."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PLANNER_BRIDGE_")}
     env.update({"PLANNER_BRIDGE_DATABASE_URL": database_url} if database_url else {})
     command = [SCRIPT, "serve", "--port", "0", "--workers", str(workers), "--data-dir"]
@@ -47,9 +48,12 @@ def _serve(data_dir: Path, workers: int, database_url: str = "") -> Iterator[int
     try:
         assert process.stdout is not None
         url = process.stdout.readline().split()[3]  # "planner origin on URL (issuer …)"
+        pids = []
         for _ in range(workers):  # "worker PID ready (event loop …)"
-            assert process.stdout.readline().startswith("worker "), "a worker did not start"
-        yield int(url.rsplit(":", 1)[1])
+            line = process.stdout.readline()
+            assert line.startswith("worker "), "a worker did not start"
+            pids.append(int(line.split()[1]))
+        yield int(url.rsplit(":", 1)[1]), pids
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(30)
@@ -81,7 +85,7 @@ def run() -> list[str]:
         best = dict.fromkeys(WORKERS, 0.0)
         failed = dict.fromkeys(WORKERS, 0)
         with _serve(data_dir, 1) as one, _serve(data_dir, 2) as two:
-            ports = {1: one, 2: two}
+            ports = {1: one[0], 2: two[0]}
             for round_ in range(ROUNDS):
                 for workers in WORKERS[round_ % 2 :] + WORKERS[: round_ % 2]:
                     port = ports[workers]
