@@ -7,7 +7,8 @@ threads (SQLite runs in the default executor's threads: `ThreadedStore`), from
 /proc/PID/task. A second round runs the loop thread under cProfile (switched on and off by
 SIGUSR1/SIGUSR2, so start-up is not counted) and prints the functions that take the biggest
 shares of it, by cumulative and by own time. cProfile slows what it watches (more so code that
-makes many small calls), so shares matter here, not its microseconds.
+makes many small calls), so shares matter here, not its microseconds; a coroutine counts a
+"call" at each resumption.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import multiprocessing
 import os
 import pstats
 import signal
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -78,20 +80,48 @@ def _profiled_round(pid: int, url: str, key_id: str, secret: str, stats: Path) -
     return _top(pstats.Stats(str(stats)), result.rate)
 
 
+OURS = ("planner_bridge", "http_message_signatures", "http_sf", "jwt")
+
+
+def _home(file: str, name: str) -> str:
+    """Which package (our modules one by one) a profiled function belongs to."""
+    if file == "~":
+        return "cryptography (Rust)" if "cryptography" in name else "C built-ins"
+    parts = Path(file).parts
+    if "planner_bridge" in parts:
+        return "planner_bridge/" + Path(file).stem
+    for root in ("site-packages", f"python3.{sys.version_info.minor}"):
+        if root in parts:
+            return parts[parts.index(root) + 1].removesuffix(".py")
+    return Path(file).stem
+
+
 def _top(stats: Any, rate: float) -> list[str]:
+    """Own time grouped by package, then our functions (and the signature and JWT libraries')
+    by cumulative time: the framework's frames all wrap the whole request, so they say little."""
     entries = stats.stats  # {(file, line, name): (cc, nc, tottime, cumtime, callers)}
     total = sum(tottime for _, _, tottime, _, _ in entries.values())
-
-    def label(key: tuple[str, int, str]) -> str:
-        file, line, name = key
-        where = "/".join(Path(file).parts[-2:]) if file != "~" else "builtin"
-        return f"{where}:{line} {name}"[-70:]
-
+    homes: dict[str, float] = {}
+    for (file, _, name), (_, _, tottime, _, _) in entries.items():
+        homes[_home(file, name)] = homes.get(_home(file, name), 0.0) + tottime
     lines = [f"   profiled round: {rate:,.0f} req/s under cProfile; loop thread {total:.2f} s"]
-    for title, column in (("cumulative", 3), ("own", 2)):
-        lines.append(f"   top {TOP} by {title} time (share of the profiled loop thread):")
-        ranked = sorted(entries.items(), key=lambda item: item[1][column], reverse=True)
-        lines += [f"   {v[column] / total:>6.1%}  {label(k)}" for k, v in ranked[:TOP]]
+    lines.append(f"   own time by package (share of the profiled loop thread), top {TOP}:")
+    ranked_homes = sorted(homes.items(), key=lambda item: item[1], reverse=True)[:TOP]
+    lines += [f"   {seconds / total:>6.1%}  {home}" for home, seconds in ranked_homes]
+    lines.append(f"   own time by function, top {TOP // 2}:")
+    by_own = sorted(entries.items(), key=lambda item: item[1][2], reverse=True)[: TOP // 2]
+    for (file, _, name), value in by_own:
+        lines.append(f"   {value[2] / total:>6.1%}  {'/'.join(Path(file).parts[-2:])} {name}")
+    lines.append(f"   cumulative time of functions in {', '.join(OURS)}, top {TOP}:")
+    ours = [
+        (key, value)
+        for key, value in entries.items()
+        if any(part in OURS for part in Path(key[0]).parts) and "observed" not in key[0]
+    ]
+    ours.sort(key=lambda item: item[1][3], reverse=True)
+    for (file, line, name), value in ours[:TOP]:
+        where = "/".join(Path(file).parts[-2:])
+        lines.append(f"   {value[3] / total:>6.1%}  {where}:{line} {name}  ({value[1]} calls)")
     return lines
 
 
