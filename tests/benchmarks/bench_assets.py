@@ -22,8 +22,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-from planner_bridge.serving import blocking
-
 ROUNDS = 7
 ROUND_SECONDS = 1.0
 WARMUP_SECONDS = 0.5
@@ -90,7 +88,13 @@ def build_app(core: Any, entity_id: str) -> Any:
     return app
 
 
-def serve(data_dir: str, conn: Any) -> None:
+def serve(data_dir: str, conn: Any, database_url: str = "") -> None:
+    asyncio.run(serve_on_loop(data_dir, conn, database_url))
+
+
+async def serve_on_loop(data_dir: str, conn: Any, database_url: str) -> None:
+    """The core is opened as `planner-bridge serve` opens it, on the loop that serves (a
+    PostgreSQL pool belongs to its loop): SQLite in `data_dir`, or `database_url`."""
     from planner_bridge.assets import AssetCatalog
     from planner_bridge.core import Core
     from planner_bridge.serving import bind, make_server, url_of
@@ -98,21 +102,22 @@ def serve(data_dir: str, conn: Any) -> None:
     from planner_bridge.store import Asset
 
     sock = bind("127.0.0.1", 0)
-    core = Core.open(Settings(data_dir=Path(data_dir), issuer=url_of(sock)))
-    entity, key = blocking(
-        core.entities.create("Bench Store", ["http://localhost:8000"], allow_write=False)
+    settings = Settings(data_dir=Path(data_dir), issuer=url_of(sock), database_url=database_url)
+    core = await Core.connect(settings)
+    entity, key = await core.entities.create(
+        "Bench Store", ["http://localhost:8000"], allow_write=False
     )
     now = core.clock.now()
     data = {"width": 2.1, "depth": 0.9, "colour": "grey"}
     asset_id = AssetCatalog(core.store, core.clock).new_id()
     asset = Asset(asset_id, entity.id, None, "Bench sofa", "furniture", data, now, now, 1)
-    blocking(core.store.add_asset(asset))
+    await core.store.add_asset(asset)
     token = core.issuer.mint_access_token(
         entity_id=entity.id, client_id=key.key_id, rights=["read"], lifetime=3600
     ).token
     server = make_server(build_app(core, entity.id))
     conn.send((sock.getsockname()[1], asset.id, token))
-    asyncio.run(server.serve(sockets=[sock]))
+    await server.serve(sockets=[sock])
 
 
 # -- the load process ---------------------------------------------------------------------------
@@ -207,11 +212,12 @@ def wait_for_rounds(loader: Any, results: Any) -> dict[str, list[Round]]:
     return rounds
 
 
-def measure() -> dict[str, list[Round]]:
+def measure(database_url: str = "") -> dict[str, list[Round]]:
     spawn = multiprocessing.get_context("spawn")
     with tempfile.TemporaryDirectory(prefix="bench-assets-") as data_dir:
         server_end, here = spawn.Pipe()
-        server = spawn.Process(target=serve, args=(data_dir, server_end), daemon=True)
+        args = (data_dir, server_end, database_url)
+        server = spawn.Process(target=serve, args=args, daemon=True)
         server.start()
         try:
             if not here.poll(60):
@@ -237,7 +243,10 @@ def cpu_rate(rounds: list[Round]) -> float | None:
 
 
 def run() -> list[str]:
-    rounds = measure()
+    return report(measure(), "SQLite")
+
+
+def report(rounds: dict[str, list[Round]], backend: str) -> list[str]:
     plain, auth = rounds["plain"], rounds["auth"]
     wall_ratio = max(r.per_second for r in auth) / max(r.per_second for r in plain)
     cpu_plain, cpu_auth = cpu_rate(plain), cpu_rate(auth)
@@ -247,7 +256,7 @@ def run() -> list[str]:
     decisive = cpu_ratio if cpu_ratio is not None else wall_ratio
     verdict = "meets" if decisive >= GOAL else "MISSES"
     lines = [
-        "assets: GET /v1/assets/{id}, one uvicorn worker, "
+        f"assets on {backend}: GET /v1/assets/{{id}}, one uvicorn worker, "
         f"{CONNECTIONS} connections x {PIPELINE_DEPTH} pipelined, {ROUNDS} alternating rounds "
         f"of {ROUND_SECONDS:g} s",
         "  unauthenticated req/s: " + ", ".join(f"{r.per_second:,.0f}" for r in plain),

@@ -29,19 +29,31 @@ WORKERS = (1, 2)
 
 
 @contextlib.contextmanager
-def _serve(data_dir: Path, workers: int) -> Iterator[int]:
-    """A real `planner-bridge serve --workers N` on a free port, once every worker is ready."""
+def _serve(data_dir: Path, workers: int, database_url: str = "") -> Iterator[tuple[int, list[int]]]:
+    """A real `planner-bridge serve --workers N` on a free port, once every worker is ready
+    (on SQLite in `data_dir`, or on the PostgreSQL database `database_url` names): its port
+    and its workers' process ids."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PLANNER_BRIDGE_")}
+    env.update({"PLANNER_BRIDGE_DATABASE_URL": database_url} if database_url else {})
     command = [SCRIPT, "serve", "--port", "0", "--workers", str(workers), "--data-dir"]
+    # Its access log (a line per request, on stderr) goes where a log shipper's pipe would
+    # take it, not to this terminal.
     process = subprocess.Popen(
-        [*command, str(data_dir)], stdout=subprocess.PIPE, text=True, env=env
+        [*command, str(data_dir)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=env,
     )
     try:
         assert process.stdout is not None
         url = process.stdout.readline().split()[3]  # "planner origin on URL (issuer …)"
+        pids = []
         for _ in range(workers):  # "worker PID ready (event loop …)"
-            assert process.stdout.readline().startswith("worker "), "a worker did not start"
-        yield int(url.rsplit(":", 1)[1])
+            line = process.stdout.readline()
+            assert line.startswith("worker "), "a worker did not start"
+            pids.append(int(line.split()[1]))
+        yield int(url.rsplit(":", 1)[1]), pids
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(30)
@@ -56,24 +68,28 @@ def _rate(port: int, request: bytes) -> tuple[float, int]:
     return load.ok / (load.finished_at - load.counting_since), load.failed
 
 
+def client_credentials(port: int, key_id: str, secret: str) -> bytes:
+    """One `POST /auth/token` request (client_credentials, HTTP Basic) for `_rate`."""
+    basic = base64.b64encode(f"{key_id}:{secret}".encode()).decode()
+    headers = {
+        "authorization": f"Basic {basic}",
+        "content-type": "application/x-www-form-urlencoded",
+    }
+    return _http("POST", "/auth/token", port, headers, b"grant_type=client_credentials")
+
+
 def run() -> list[str]:
     with tempfile.TemporaryDirectory(prefix="pb-bench-workers-") as tmp:
         data_dir = Path(tmp) / "data"
         key_id, secret = _register_shop(data_dir)
-        basic = base64.b64encode(f"{key_id}:{secret}".encode()).decode()
-        headers = {
-            "authorization": f"Basic {basic}",
-            "content-type": "application/x-www-form-urlencoded",
-        }
         best = dict.fromkeys(WORKERS, 0.0)
         failed = dict.fromkeys(WORKERS, 0)
         with _serve(data_dir, 1) as one, _serve(data_dir, 2) as two:
-            ports = {1: one, 2: two}
+            ports = {1: one[0], 2: two[0]}
             for round_ in range(ROUNDS):
                 for workers in WORKERS[round_ % 2 :] + WORKERS[: round_ % 2]:
                     port = ports[workers]
-                    body = b"grant_type=client_credentials"
-                    rate, errors = _rate(port, _http("POST", "/auth/token", port, headers, body))
+                    rate, errors = _rate(port, client_credentials(port, key_id, secret))
                     best[workers] = max(best[workers], rate)
                     failed[workers] += errors
     lines = [
