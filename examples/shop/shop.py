@@ -2,13 +2,12 @@
 planner's token service for a token for the current session. Not the demo: what an integrator
 writes. Run its tests with `pytest examples/shop` (they use only planner_bridge.testing)."""
 
+import hmac
 import json
 import secrets
 
 import httpx
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
-from starlette.middleware.sessions import SessionMiddleware
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse
 from starlette.routing import Route
 
@@ -40,25 +39,41 @@ def create_app(planner: str, entity: dict, users: dict, answer_deadline_ms: int 
     http = httpx.AsyncClient(timeout=10, limits=httpx.Limits(max_keepalive_connections=0))
     tokens = TokenClient(planner, entity["api_key"], entity["secret"], http=http)
     config = {"planner": planner, "entity": entity["id"], "answerDeadlineMs": answer_deadline_ms}
+    # Sessions live on the server, so logging out really ends one: the cookie holds only a
+    # random id, never the user (a replayed cookie after logout gets no user token).
+    sessions: dict[str, str] = {}
+
+    def current_user(request):
+        return sessions.get(request.cookies.get("sid", ""))
 
     async def page(request):
-        who = request.session.get("user") or "not logged in"
+        who = current_user(request) or "not logged in"
         return HTMLResponse(PAGE.format(who=who, config=json.dumps(config)))
 
     async def login(request):
         form = await request.form()
-        if users.get(form.get("username")) == form.get("password"):
-            request.session["user"] = form["username"]
-        return RedirectResponse("/", status_code=303)
+        name, password = str(form.get("username", "")), str(form.get("password", ""))
+        answer = RedirectResponse("/", status_code=303)
+        expected = users.get(name)
+        if hmac.compare_digest((expected or "").encode(), password.encode()) and expected:
+            sessions[sid := secrets.token_urlsafe(32)] = name
+            answer.set_cookie("sid", sid, httponly=True, samesite="lax")
+        return answer
 
     async def logout(request):
-        request.session.clear()
-        return RedirectResponse("/", status_code=303)
+        sessions.pop(request.cookies.get("sid", ""), None)
+        answer = RedirectResponse("/", status_code=303)
+        answer.delete_cookie("sid")
+        return answer
 
     async def planner_token(request):
-        if request.headers.get("X-Requested-With") != "shop":  # same-origin fetch() only
+        own_origin = str(request.base_url).rstrip("/")
+        if (
+            request.headers.get("origin") != own_origin
+            or request.headers.get("X-Requested-With") != "shop"
+        ):  # same-origin fetch() only
             return JSONResponse({"error": "forbidden"}, status_code=403)
-        user = request.session.get("user")
+        user = current_user(request)
         fresh = (await request.json()).get("reason") == "invalid_token"  # refused: never cached
         try:
             if user:
@@ -84,5 +99,4 @@ def create_app(planner: str, entity: dict, users: dict, answer_deadline_ms: int 
         Route("/logout", logout, methods=["POST"]),
         Route("/planner-token", planner_token, methods=["POST"]),
     ]
-    sessions = Middleware(SessionMiddleware, secret_key=secrets.token_urlsafe(32))
-    return Starlette(routes=routes, middleware=[sessions])
+    return Starlette(routes=routes)

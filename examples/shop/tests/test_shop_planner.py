@@ -1,7 +1,8 @@
 """The example shop's own bridge tests, written against planner_bridge.testing alone: what the
 planner is told for an anonymous visitor, after a login, across a token's expiry, and while the
-token service is down."""
+token service is down; and that logging out ends the shop's session."""
 
+import httpx
 from playwright.sync_api import expect
 
 from conftest import USERS
@@ -86,3 +87,22 @@ def test_while_the_token_service_is_down_the_planner_says_so_then_recovers(
     add_design(page, "kitchen after all")
     expect(planner.locator("[data-testid=my-assets] [data-testid=asset]")).to_have_count(1)
     expect(planner.get_by_test_id("error-box")).to_be_hidden()
+
+
+def test_logout_ends_the_session_and_the_old_cookie_gets_no_user_token(shop):
+    headers = {"Origin": shop, "X-Requested-With": "shop"}
+    with httpx.Client(base_url=shop) as browser:
+        browser.post("/login", data={"username": "alice", "password": "correct horse"})
+        old = browser.cookies["sid"]
+        assert browser.post("/planner-token", json={}, headers=headers).json()["kind"] == "user"
+        browser.post("/logout")
+    with httpx.Client(base_url=shop, cookies={"sid": old}) as replay:
+        answer = replay.post("/planner-token", json={}, headers=headers).json()
+        assert answer["kind"] == "legal_entity" and "user" not in answer
+        # A wrong password, and a request from another origin, get nothing more.
+        replay.post("/login", data={"username": "alice", "password": "wrong"})
+        assert replay.post("/planner-token", json={}, headers=headers).json()["kind"] == (
+            "legal_entity"
+        )
+        foreign = {"Origin": "http://evil.example", "X-Requested-With": "shop"}
+        assert replay.post("/planner-token", json={}, headers=foreign).status_code == 403
