@@ -12,6 +12,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from http_message_signatures import HTTPSignatureKeyResolver
+
 from planner_bridge.core import Core
 from planner_bridge.serving import blocking
 from planner_bridge.store import Entity
@@ -79,3 +81,18 @@ def low_s(token: str) -> str:
 
 def s_is_low(token: str) -> bool:
     return low_s(token) == token
+
+
+class SharedSecret(HTTPSignatureKeyResolver):
+    """The http-message-signatures library's key resolver for one API key: RFC 9421 HMAC signs
+    and verifies with the secret's UTF-8 bytes (SPEC). Any other key id is a test's mistake."""
+
+    def __init__(self, key_id: str, secret: str) -> None:
+        self.key_id, self.secret = key_id, secret
+
+    def resolve_private_key(self, key_id: str) -> bytes:
+        assert key_id == self.key_id
+        return self.secret.encode()
+
+    def resolve_public_key(self, key_id: str) -> bytes:
+        return self.resolve_private_key(key_id)

@@ -16,11 +16,10 @@ import jwt
 import pytest
 from authlib.integrations.base_client.errors import OAuthError
 from http_message_signatures import HTTPMessageSigner, algorithms
-from http_message_signatures.resolvers import HTTPSignatureKeyResolver
 from oauthlib.oauth2 import BackendApplicationClient
 from requests_oauthlib import OAuth2Session
 
-from support import PlannerServer, Shop, register_shop
+from support import PlannerServer, SharedSecret, Shop, register_shop
 
 with warnings.catch_warnings():
     # Authlib now nudges towards httpx2 at import; httpx is what this project and its
@@ -165,25 +164,13 @@ def test_pyjwkclient_verifies_tokens_of_a_retired_key_after_rotation(planner, sh
         assert verify_with_jwks_client(planner, token, "ES256")["sub"] == shop.entity.id
 
 
-class _SharedSecret(HTTPSignatureKeyResolver):
-    def __init__(self, key_id: str, secret: str) -> None:
-        self.key_id, self.secret = key_id, secret
-
-    def resolve_private_key(self, key_id: str) -> bytes:
-        assert key_id == self.key_id
-        return self.secret.encode()
-
-    def resolve_public_key(self, key_id: str) -> bytes:
-        return self.resolve_private_key(key_id)
-
-
 def test_request_signed_by_the_librarys_own_signer_is_accepted(planner, shop):
     url = planner.url + "/v1/tokens"
     body = json.dumps({"type": "user", "user": {"id": "u-7", "name": "Grace"}}).encode()
     message = SimpleNamespace(method="POST", url=url, headers={"Content-Type": "application/json"})
     signer = HTTPMessageSigner(
         signature_algorithm=algorithms.HMAC_SHA256,
-        key_resolver=_SharedSecret(shop.key_id, shop.secret),
+        key_resolver=SharedSecret(shop.key_id, shop.secret),
     )
     signer.sign(
         message,

@@ -16,13 +16,12 @@ from typing import Any
 import httpx
 import pytest
 from http_message_signatures import HTTPMessageSigner, algorithms
-from http_message_signatures.resolvers import HTTPSignatureKeyResolver
 
 from planner_bridge.clock import FrozenClock
 from planner_bridge.errors import InvalidClient
 from planner_bridge.serving import blocking
 from planner_bridge.signatures import CHALLENGE, COVERED, SignatureVerifier, sign_request
-from support import PlannerServer, Shop, register_shop
+from support import PlannerServer, SharedSecret, Shop, register_shop
 
 BODY = json.dumps({"type": "legal_entity"}).encode()
 HOUR = datetime.timedelta(hours=1)
@@ -48,22 +47,12 @@ def assert_refused(response: httpx.Response) -> None:
     assert "token" not in response.json()
 
 
-class _Secret(HTTPSignatureKeyResolver):
-    def __init__(self, secret: str) -> None:
-        self.secret = secret.encode()
-
-    def resolve_private_key(self, key_id: str) -> bytes:
-        return self.secret
-
-    def resolve_public_key(self, key_id: str) -> bytes:
-        return self.secret
-
-
 def library_signed(planner: PlannerServer, shop: Shop, **sign: Any) -> dict[str, str]:
     """Headers made by the library's own signer with non-default options."""
     message = SimpleNamespace(method="POST", url=planner.url + "/v1/tokens", headers={})
     signer = HTTPMessageSigner(
-        signature_algorithm=algorithms.HMAC_SHA256, key_resolver=_Secret(shop.secret)
+        signature_algorithm=algorithms.HMAC_SHA256,
+        key_resolver=SharedSecret(shop.key_id, shop.secret),
     )
     signer.sign(message, key_id=shop.key_id, label="sig", **sign)
     return dict(message.headers)

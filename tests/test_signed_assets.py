@@ -11,23 +11,11 @@ from typing import Any
 
 import httpx
 from http_message_signatures import HTTPMessageSigner, algorithms
-from http_message_signatures.resolvers import HTTPSignatureKeyResolver
 
 from planner_bridge.serving import blocking
-from support import PlannerServer, Shop, wait_until
+from support import PlannerServer, SharedSecret, Shop, wait_until
 
 SOFA = json.dumps({"name": "Sofa", "kind": "sofa"}).encode()
-
-
-class _Secret(HTTPSignatureKeyResolver):
-    def __init__(self, secret: str) -> None:
-        self.secret = secret.encode()
-
-    def resolve_private_key(self, key_id: str) -> bytes:
-        return self.secret
-
-    def resolve_public_key(self, key_id: str) -> bytes:
-        return self.secret
 
 
 def sign(shop: Shop, method: str, url: str, body: bytes | None = None, **options: Any) -> dict:
@@ -38,7 +26,8 @@ def sign(shop: Shop, method: str, url: str, body: bytes | None = None, **options
     options.setdefault("nonce", secrets.token_urlsafe(16))
     options.setdefault("created", datetime.datetime.now(datetime.UTC))
     signer = HTTPMessageSigner(
-        signature_algorithm=algorithms.HMAC_SHA256, key_resolver=_Secret(shop.secret)
+        signature_algorithm=algorithms.HMAC_SHA256,
+        key_resolver=SharedSecret(shop.key_id, shop.secret),
     )
     signer.sign(
         message,
