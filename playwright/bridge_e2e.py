@@ -217,33 +217,45 @@ class Recorder:
         headers = dict(scope["headers"])
         status = 0
         slow = self.slow_body if self.slow_body and self.slow_body.matches(scope) else None
-        send = slow.wrap(scope, send) if slow else send
+        request: Request | None = None
+
+        def note() -> Request:
+            nonlocal request
+            if request is None:
+                key = headers.get(b"idempotency-key")
+                identity = acting_for(headers.get(b"authorization"))
+                request = Request(
+                    scope["method"], scope["path"], status, key and key.decode(), identity
+                )
+                with self._lock:
+                    self.requests.append(request)
+            return request
 
         async def noting_send(message: dict) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
+            # Noted before the last body part leaves: once the browser holds the answer, a
+            # test asking what reached the server must already find it (noting after the app
+            # returned raced the browser, and a check run at once sometimes found nothing).
+            if message["type"] == "http.response.body" and not message.get("more_body"):
+                note()
             await send(message)
 
+        answer = slow.wrap(scope, noting_send) if slow else noting_send  # held before noted
         app = self.app
         if self.fault and self.fault.matches(scope):
             app = functools.partial(self.fault.run, self.app)
         overtake = self.overtake if self.overtake and self.overtake.matches(scope) else None
         try:
             if overtake:
-                await overtake.run(lambda: app(scope, receive, noting_send))
+                await overtake.run(lambda: app(scope, receive, answer))
             else:
-                await app(scope, receive, noting_send)
+                await app(scope, receive, answer)
         finally:
-            key = headers.get(b"idempotency-key")
-            identity = acting_for(headers.get(b"authorization"))
-            request = Request(
-                scope["method"], scope["path"], status, key and key.decode(), identity
-            )
-            with self._lock:
-                self.requests.append(request)
+            noted = note()  # also a request whose app failed before answering
             if slow:
-                slow.finished(scope, request)
+                slow.finished(scope, noted)
 
     def matching(self, method: str | None = None, path_prefix: str = "") -> list[Request]:
         with self._lock:
