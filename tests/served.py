@@ -68,9 +68,13 @@ def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
 
 
 @contextlib.contextmanager
-def running(*args: str, env: dict[str, str] | None = None) -> Iterator[Running]:
+def running(
+    *args: str, env: dict[str, str] | None = None, cli: str = CLI, cwd: Path | None = None
+) -> Iterator[Running]:
+    """`cli` (this environment's planner-bridge unless told) run with `args`."""
     process = subprocess.Popen(
-        [CLI, *args],
+        [cli, *args],
+        cwd=cwd,
         env=env or cli_env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

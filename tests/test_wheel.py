@@ -4,21 +4,18 @@ the checkout, and a broken install fails without printing anything that looks li
 
 from __future__ import annotations
 
-import contextlib
 import os
-import queue
 import re
-import signal
 import subprocess
 import sys
-import threading
 import venv
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+
+from served import cli_env, running
 
 REPO = Path(__file__).resolve().parents[1]
 PACKAGE_ROOT = REPO / "server" / "planner_bridge"
@@ -34,7 +31,6 @@ WEB_FILES = (
     "planner_bridge/web/templates/admin/console.html",
     "planner_bridge/web/admin/admin.css",
 )
-START_TIMEOUT = 60
 # Building and installing real artifacts (a fresh venv, npm install) on a clean CI machine
 # downloads packages: more than the suite's usual 300 s bound may be needed.
 pytestmark = pytest.mark.timeout(900)
@@ -76,41 +72,10 @@ def test_the_wheel_carries_every_package_and_the_browser_code_but_no_tests(artif
     assert not [n for n in names if n.endswith(("tsconfig.json", "package-lock.json"))]
 
 
-def read_lines(stream, lines: queue.Queue) -> None:
-    for line in stream:
-        lines.put(line)
-
-
-def wait_for_line(lines: queue.Queue, pattern: str) -> re.Match:
-    seen: list[str] = []
-    while True:
-        try:
-            seen.append(lines.get(timeout=START_TIMEOUT))
-        except queue.Empty:
-            pytest.fail(f"no line matching {pattern!r}; got {seen}")
-        if match := re.search(pattern, seen[-1]):
-            return match
-
-
-@contextlib.contextmanager
-def running(command: list[str], cwd: Path) -> Iterator[queue.Queue]:
-    """The command's stdout lines; the process is always stopped (SIGINT, then killed)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PLANNER_BRIDGE_", "PYTHON"))}
-    env["PLANNER_BRIDGE_DEMO_PASSWORD"] = "wheel-demo-pass"
-    process = subprocess.Popen(
-        command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-    lines: queue.Queue = queue.Queue()
-    threading.Thread(target=read_lines, args=(process.stdout, lines), daemon=True).start()
-    try:
-        yield lines
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.communicate(timeout=30)
+def installed_env() -> dict[str, str]:
+    """Nothing of this checkout's Python environment or settings reaches the installed wheel."""
+    env = {k: v for k, v in cli_env().items() if not k.startswith("PYTHON")}
+    return {**env, "PLANNER_BRIDGE_DEMO_PASSWORD": "wheel-demo-pass"}
 
 
 def fetch_planner_and_sdk(planner: str, entity: str) -> None:
@@ -155,8 +120,10 @@ def test_serve_from_an_unrelated_directory(installed, tmp_path):
     )
     assert created.returncode == 0, created.stderr
     entity = re.search(r'"id": "([^"]+)"', created.stdout).group(1)
-    with running([cli, "serve", "--port", "0", *data], tmp_path) as lines:
-        planner = wait_for_line(lines, r"planner origin on (http://127\.0\.0\.1:\d+)").group(1)
+    with running(
+        "serve", "--port", "0", *data, cli=cli, cwd=tmp_path, env=installed_env()
+    ) as cli_run:
+        planner = cli_run.wait_for_line(r"planner origin on (http://127\.0\.0\.1:\d+)").group(1)
         fetch_planner_and_sdk(planner, entity)
         console = httpx.get(planner + "/admin/")
         assert console.status_code == 200 and "Sign in" in console.text
@@ -164,12 +131,12 @@ def test_serve_from_an_unrelated_directory(installed, tmp_path):
 
 
 def test_demo_from_an_unrelated_directory(installed, tmp_path):
-    command = [str(installed / "planner-bridge"), "demo", "--host-port", "0"]
-    command += ["--planner-port", "0", "--data-dir", str(tmp_path / "data")]
-    with running(command, tmp_path) as lines:
-        host = wait_for_line(lines, r"shop \(host origin\):\s+(http://localhost:\d+)/").group(1)
-        planner = wait_for_line(lines, r"planner origin:\s+(http://127\.0\.0\.1:\d+)").group(1)
-        entity = wait_for_line(lines, r"legal entity:\s+Demo Store (\S+)").group(1)
+    args = ["demo", "--host-port", "0", "--planner-port", "0", "--data-dir", str(tmp_path / "data")]
+    cli = str(installed / "planner-bridge")
+    with running(*args, cli=cli, cwd=tmp_path, env=installed_env()) as demo:
+        host = demo.wait_for_line(r"shop \(host origin\):\s+(http://localhost:\d+)/").group(1)
+        planner = demo.wait_for_line(r"planner origin:\s+(http://127\.0\.0\.1:\d+)").group(1)
+        entity = demo.wait_for_line(r"legal entity:\s+Demo Store (\S+)").group(1)
         shop = httpx.get(host + "/")
         assert shop.status_code == 200 and "/static/shop.js" in shop.text
         assert httpx.get(host + "/static/shop.js").status_code == 200
