@@ -30,6 +30,8 @@ from planner_bridge.serving import ThreadedServer, blocking
 from planner_bridge.settings import Settings
 from planner_bridge.testing import launch_chromium
 
+from .bench_planner import planner_frame
+
 SIZES = (1, 50, 500)
 REPEATS = 5
 TOKEN_TTL = 2  # seconds: short, so that each round waits little for its token to run out
@@ -108,15 +110,6 @@ def servers(data_dir: Path) -> Iterator[str]:
 
         host_server = stack.enter_context(ThreadedServer(build_host, url_host="localhost"))
         yield host_server.url
-
-
-def planner_frame(page: Page) -> Frame:
-    page.wait_for_function("() => document.querySelector('iframe') !== null")
-    frame = page.locator("iframe").element_handle().content_frame()
-    if frame is None:
-        raise RuntimeError("the planner frame did not load")
-    frame.wait_for_function("() => window.planner !== undefined")
-    return frame
 
 
 def expire_token(page: Page, frame: Frame) -> None:
