@@ -26,7 +26,7 @@ from starlette.routing import Route
 
 from bridge_e2e import WAIT_MS, Bridge, Recorder, write_host_files
 from planner_bridge.apps import integrator
-from planner_bridge.apps.integrator import HostConfig
+from planner_bridge.apps.host_config import HostConfig
 from planner_bridge.demo import seed_catalog
 from planner_bridge.serving import ThreadedServer, blocking
 from planner_bridge.testing import JWT, BridgeRecorder, PlannerOrigin, launch_chromium

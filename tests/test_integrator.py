@@ -14,7 +14,8 @@ import pytest
 
 from planner_bridge.accounts import LoginBrakes, write_users
 from planner_bridge.addresses import TrustedProxies
-from planner_bridge.apps.integrator import HostConfig, create_app
+from planner_bridge.apps.host_config import HostConfig
+from planner_bridge.apps.integrator import create_app
 from planner_bridge.clock import FrozenClock
 from planner_bridge.serving import ThreadedServer, blocking
 from planner_bridge.sessions import IDLE, LIFETIME

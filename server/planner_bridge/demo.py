@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .accounts import verify_password, write_users
-from .apps.integrator import HostConfig
+from .apps.host_config import HostConfig
 from .assets import AssetCatalog
 from .core import Core
 from .credentials import replace_private_file, write_private_file

@@ -11,9 +11,7 @@ guessing them is braked per address, never by locking an account (`accounts.Logi
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -26,12 +24,12 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount, Route
 
 from ..accounts import LoginBrakes, UserBook
-from ..addresses import TrustedProxies, brake_subject
+from ..addresses import brake_subject
 from ..client import IssuedToken, TokenClient, TokenServiceError
-from ..clock import Clock, SystemClock
 from ..errors import InvalidGrant, InvalidRequest, ProtocolError
 from ..sessions import LIFETIME, SessionStore
 from . import web_files
+from .host_config import HostConfig
 from .responses import (
     error_response,
     json_response,
@@ -47,46 +45,6 @@ REQUEST_HEADER_VALUE = "planner-bridge"
 # Reasons the planner gives in TokenExpired when the token service must mint a new token
 # instead of answering from TokenClient's cache (the cached token itself was refused).
 REJECTED_REASONS = frozenset({"invalid_token"})
-
-
-# The answer deadlines embedPlanner accepts (web/sdk/protocol.js isAnswerDeadline, the wire
-# contract); any other value makes the SDK refuse with InvalidOption and the shop page break.
-MIN_ANSWER_DEADLINE_MS = 100
-MAX_ANSWER_DEADLINE_MS = 600_000
-
-
-@dataclasses.dataclass(frozen=True)
-class HostConfig:
-    """Everything the shop's back-end needs; `planner-bridge demo` builds it from the data dir."""
-
-    host_url: str  # this site's origin, as browsers send it in `Origin`
-    planner_url: str  # the planner origin: token service, planner app, SDK
-    entity_id: str
-    api_key: str
-    secret_file: Path  # JSON with the API secret under "secret", mode 0600
-    users_file: Path  # {"users": {username: {"name", "hash"}}}
-    session_key: str  # signs the session cookie
-    allow_write: bool = True  # users then get ["read", "write"]; anonymous always ["read"]
-    token_ttl: int = 3600  # the lifetime asked for (settings.demo_token_ttl)
-    answer_deadline_ms: int | None = None  # embedPlanner's answerDeadlineMs; None: its default
-    clock: Clock = dataclasses.field(default_factory=SystemClock)
-    # Whose X-Forwarded-For the login brakes believe (PLANNER_BRIDGE_TRUSTED_PROXIES).
-    proxies: TrustedProxies = dataclasses.field(default_factory=TrustedProxies)
-
-    def __post_init__(self) -> None:
-        deadline = self.answer_deadline_ms
-        if deadline is None:
-            return
-        whole = isinstance(deadline, int) and not isinstance(deadline, bool)
-        if not whole or not MIN_ANSWER_DEADLINE_MS <= deadline <= MAX_ANSWER_DEADLINE_MS:
-            raise ValueError(
-                f"answer_deadline_ms must be a whole number from {MIN_ANSWER_DEADLINE_MS}"
-                f" to {MAX_ANSWER_DEADLINE_MS}, not {deadline!r}"
-            )
-
-    @property
-    def user_rights(self) -> tuple[str, ...]:
-        return ("read", "write") if self.allow_write else ("read",)
 
 
 # -- the app -------------------------------------------------------------------------------------
