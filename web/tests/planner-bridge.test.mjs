@@ -29,10 +29,14 @@ function setUp(answers) {
     fetches.push(release);
     return promise;
   };
-  const bridge = new HostBridge({ plannerOrigin: PLANNER, frameWindow: () => frame, fetchToken });
+  // A manual clock: an unanswered fetch's deadline must not keep node's event loop (and every
+  // mutation-testing run) waiting 30 s for a real timer.
+  const clock = new FakeClock();
+  const bridge = new HostBridge({ plannerOrigin: PLANNER, frameWindow: () => frame, fetchToken,
+    setTimer: clock.setTimer, clearTimer: clock.clearTimer });
   const from = (event, content = {}, origin = PLANNER, source = frame) =>
     bridge.receive({ origin, source, data: { event, content } });
-  return { frame, fetches, requests, bridge, from };
+  return { frame, fetches, requests, bridge, from, clock };
 }
 
 const shopToken = (n = 1) => ({ kind: "legal_entity", token: `shop-${n}`, expiresIn: 60 });
