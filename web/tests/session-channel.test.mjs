@@ -5,7 +5,7 @@ import { test } from "node:test";
 
 import { HostBridge } from "../sdk/planner-bridge.js";
 import { SessionChannel, sessionChannelName } from "../sdk/session-channel.js";
-import { settle } from "./fakes.mjs";
+import { settle, until } from "./fakes.mjs";
 
 const PLANNER = "http://127.0.0.1:8001";
 const ALICE = { id: "alice", name: "Alice" };
@@ -43,11 +43,6 @@ function openTab(session, name, { fetches } = { fetches: [] }) {
   return { frame, bridge, from, fetches };
 }
 
-/** Wait until `condition` holds; BroadcastChannel delivers in a later turn of the event loop. */
-async function until(condition) {
-  for (let i = 0; i < 200 && !condition(); i += 1) await new Promise((r) => setTimeout(r, 5));
-  assert.ok(condition(), "condition never held");
-}
 
 async function twoTabs(session = new Session(), name = `test-${names++}`) {
   const a = openTab(session, name);
