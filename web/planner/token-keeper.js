@@ -48,7 +48,7 @@ const WRITE_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
  * @typedef {{method: string, path: string, body?: unknown, idempotencyKey?: string}} CallRequest
  * @typedef {{status: number}} Answer
  * @typedef {{value: string, identity: Identity, key: string, arrivedAt: number,
- *   arrivedAtWall: number, lifetimeMs: number, confirmed: boolean, dead: boolean,
+ *   arrivedAtWall: number, lifetimeMs: number, dead: boolean,
  *   refreshAsked: boolean}} HeldToken
  * @typedef {{answer?: Answer, error?: Error}} Outcome
  * @typedef {{seq: number, request: CallRequest, identityKey: string | null, replayed: boolean,
@@ -185,7 +185,7 @@ export class TokenKeeper {
     const key = identityKey(identity);
     this.#clearTimers();
     this.#token = { value: token, identity, key, arrivedAt: this.now(), arrivedAtWall: this.wallNow(),
-      lifetimeMs: expiresIn * 1000, confirmed: false, dead: false, refreshAsked: false };
+      lifetimeMs: expiresIn * 1000, dead: false, refreshAsked: false };
     if (key !== this.#identityKey) this.#switchIdentity(key, identity);
     this.#endEpisode();
     this.#armTimers(this.#token);
@@ -344,9 +344,9 @@ export class TokenKeeper {
 
   /** @param {HeldToken} token */
   #confirm(token) {
-    if (token.confirmed) return;
-    token.confirmed = true;
-    if (token.key === this.#confirmedKey) return;
+    // An answer to a call of an identity no longer held comes too late to confirm anything: the
+    // host would hear of a login it has since replaced. Each identity is confirmed once.
+    if (token.key !== this.#identityKey || token.key === this.#confirmedKey) return;
     this.#confirmedKey = token.key;
     this.#emit("confirmed", { identity: token.identity });
   }
@@ -358,7 +358,7 @@ export class TokenKeeper {
     if (token !== this.#token) return; // an older token, already replaced
     this.#clearTimers();
     // A refused refresh of an identity that already worked is an expiry, not a failed login.
-    if (!token.confirmed && token.key !== this.#confirmedKey) {
+    if (token.key !== this.#confirmedKey) {
       this.#emit("rejected", { identity: token.identity, reason: "invalid_token" });
     }
   }

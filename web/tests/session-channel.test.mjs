@@ -149,8 +149,24 @@ test("SessionChannel refuses to announce anything else", () => {
   const channel = { posted: [], postMessage(d) { this.posted.push(d); },
     addEventListener() {}, close() {} };
   const session = new SessionChannel({ channel, onChange: () => {} });
-  assert.throws(() => session.announce(/** @type {any} */ ("eyJ.token")), TypeError);
+  assert.throws(() => session.announce(/** @type {any} */ ("eyJ.token")),
+    { name: "TypeError", message: "only Login or Logout go on the channel" });
   session.announce("Logout");
   assert.deepEqual(channel.posted, ["Logout"]);
   assert.equal(sessionChannelName(PLANNER), `planner-bridge:session:${PLANNER}`);
+});
+
+test("a closed SessionChannel neither hears nor announces (a closed channel would throw)", () => {
+  let deliver = () => {};
+  const channel = { posted: [], closed: false, postMessage(d) { this.posted.push(d); },
+    addEventListener(type, listener) { deliver = listener; }, close() { this.closed = true; } };
+  const heard = [];
+  const session = new SessionChannel({ channel, onChange: (event) => heard.push(event) });
+  deliver({ data: "Login" });
+  session.close();
+  deliver({ data: "Logout" });
+  session.announce("Login");
+  assert.deepEqual(heard, ["Login"]);
+  assert.deepEqual(channel.posted, []);
+  assert.equal(channel.closed, true);
 });

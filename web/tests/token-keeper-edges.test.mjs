@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { TokenKeeper } from "../planner/token-keeper.js";
-import { FakeClock, FakeServer, settle } from "./fakes.mjs";
+import { FakeClock, FakeServer, settle, until } from "./fakes.mjs";
 
 const SHOP = { kind: "legal_entity" };
 const ALICE = { kind: "user", user: { id: "alice", name: "Alice" } };
@@ -216,4 +216,38 @@ test("a new token leaves only its own two timers: the old token's are cleared", 
   assert.equal(clock.timers.size, 2);
   clock.advance(80_000); // t1's refresh point (90 s after it came), not t2's (100 s)
   assert.deepEqual(asks, []);
+});
+
+test("a late answer to the old identity's call confirms nothing once the identity changed",
+  async () => {
+    // The host would otherwise hear LoginSucceeded for Alice after Bob's, and think Alice is in.
+    const { pending, send } = pendingServer();
+    const { keeper } = setUp({ send });
+    const confirmed = [];
+    keeper.on("confirmed", ({ identity }) => confirmed.push(identity));
+    keeper.accept({ token: "alice-1", expiresIn: 60, identity: ALICE });
+    const aliceCall = keeper.call({ method: "GET", path: "/a" });
+    keeper.accept({ token: "bob-1", expiresIn: 60, identity: BOB });
+    const bobCall = keeper.call({ method: "GET", path: "/b" });
+    pending[1].answer(200);
+    await settle();
+    pending[0].answer(200); // Alice's call, answered after Bob's
+    await Promise.all([aliceCall, bobCall]);
+    const later = keeper.call({ method: "GET", path: "/c" });
+    pending[2].answer(200);
+    await later;
+    assert.deepEqual(confirmed, [BOB]);
+  });
+
+test("without injected clocks and keys: the page's own clock, timers and random keys", async () => {
+  const server = new FakeServer();
+  const keeper = new TokenKeeper({ send: server.send, answerDeadlineMs: 100 });
+  const asks = [];
+  keeper.on("ask", (ask) => asks.push(ask.reason));
+  keeper.accept({ token: "t1", expiresIn: 0.2, identity: SHOP }); // asks again at 180 ms
+  await keeper.call({ method: "POST", path: "/v1/assets" });
+  assert.equal(server.received.length, 1, "sent at once: the token is valid by performance.now()");
+  assert.match(server.received[0].key, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  await until(() => asks.length > 0 && !keeper.state.asking); // the ask, then its deadline
+  assert.deepEqual(asks, ["expiring"]);
 });
