@@ -128,8 +128,9 @@ STRYKER := build/stryker/node_modules/.bin/stryker
 mutate: install browser
 	$(BIN)/pip install --quiet -e '.[test,mutate]'
 	$(BIN)/python tests/mutation.py
-	@test -x $(STRYKER) || npm install --prefix build/stryker --no-save --no-audit --no-fund \
-	  --silent @stryker-mutator/core@9
+	@test -d build/stryker/node_modules/@stryker-mutator/tap-runner || npm install \
+	  --prefix build/stryker --no-save --no-audit --no-fund --silent @stryker-mutator/core@9 \
+	  @stryker-mutator/tap-runner@9
 	$(STRYKER) run web/tests/stryker.config.json
 
 # The README's screenshots: the Playwright tests that take them, writing into docs/ this time.

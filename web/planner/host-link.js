@@ -20,12 +20,12 @@ import { HostEvent, PlannerEvent, PROTOCOL_VERSION, asHostMessage, message } fro
  * @param {{registered: string[], ancestorOrigins?: ArrayLike<string> | null, referrer?: string}} where
  */
 export function pickParentOrigin({ registered, ancestorOrigins, referrer }) {
-  let origin = ancestorOrigins && ancestorOrigins.length > 0 ? ancestorOrigins[0] : null;
+  let origin = ancestorOrigins?.[0];
   if (!origin && referrer) {
     try {
       origin = new URL(referrer).origin;
     } catch {
-      origin = null;
+      // a referrer that is not a URL names no origin: `origin` stays empty
     }
   }
   return origin && registered.includes(origin) ? origin : null;

@@ -48,7 +48,7 @@ const WRITE_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
  * @typedef {{method: string, path: string, body?: unknown, idempotencyKey?: string}} CallRequest
  * @typedef {{status: number}} Answer
  * @typedef {{value: string, identity: Identity, key: string, arrivedAt: number,
- *   arrivedAtWall: number, lifetimeMs: number, confirmed: boolean, dead: boolean,
+ *   arrivedAtWall: number, lifetimeMs: number, dead: boolean,
  *   refreshAsked: boolean}} HeldToken
  * @typedef {{answer?: Answer, error?: Error}} Outcome
  * @typedef {{seq: number, request: CallRequest, identityKey: string | null, replayed: boolean,
@@ -67,7 +67,7 @@ const WRITE_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
 /** @param {Identity} identity */
 export function identityKey(identity) {
-  return identity.kind === "user" ? `user:${identity.user.id}` : "legal_entity";
+  return identity.kind === "user" ? `user:${identity.user.id}` : identity.kind;
 }
 
 export class TokenKeeper {
@@ -104,9 +104,10 @@ export class TokenKeeper {
    * "identity" {identity}, "error" PlannerBridgeError, "change" (state). Returns an unsubscribe.
    * @param {string} name @param {(detail: any) => void} listener */
   on(name, listener) {
-    if (!this.#listeners.has(name)) this.#listeners.set(name, new Set());
-    this.#listeners.get(name)?.add(listener);
-    return () => this.#listeners.get(name)?.delete(listener);
+    let listeners = this.#listeners.get(name);
+    if (!listeners) this.#listeners.set(name, listeners = new Set());
+    listeners.add(listener);
+    return () => listeners.delete(listener);
   }
 
   /** @param {string} name @param {unknown} [detail] */
@@ -184,7 +185,7 @@ export class TokenKeeper {
     const key = identityKey(identity);
     this.#clearTimers();
     this.#token = { value: token, identity, key, arrivedAt: this.now(), arrivedAtWall: this.wallNow(),
-      lifetimeMs: expiresIn * 1000, confirmed: false, dead: false, refreshAsked: false };
+      lifetimeMs: expiresIn * 1000, dead: false, refreshAsked: false };
     if (key !== this.#identityKey) this.#switchIdentity(key, identity);
     this.#endEpisode();
     this.#armTimers(this.#token);
@@ -203,12 +204,12 @@ export class TokenKeeper {
     return this.#token?.identity ?? null;
   }
 
-  /** Re-check expiry by elapsed time: timers do not run while a device sleeps. */
+  /** Re-check expiry by elapsed time: timers do not run while a device sleeps. (Calls waiting
+   * need nothing here: a call only waits while an ask is running.) */
   wake() {
     const token = this.#token;
     if (!token) return;
     if (!token.refreshAsked && this.#elapsed(token) >= this.#refreshAfter(token)) this.#refreshDue(token);
-    if (!this.#usable() && this.#waiting.length > 0) this.#ask("expired");
     this.#emit("change", this.state);
   }
 
@@ -232,7 +233,8 @@ export class TokenKeeper {
 
   /** @param {Call} call */
   #route(call) {
-    if (call.identityKey !== null && call.identityKey !== this.#identityKey) {
+    // A call made before any identity was bound to the first one when it arrived (#switchIdentity).
+    if (call.identityKey !== this.#identityKey) {
       call.finish({ error: identityChanged() });
     } else if (this.#usable() && this.#waiting.length === 0) {
       this.#settle(call, this.#attempt(call));
@@ -318,7 +320,7 @@ export class TokenKeeper {
   }
 
   #endEpisode() {
-    if (this.#deadline !== null) this.clearTimer(this.#deadline);
+    this.clearTimer(this.#deadline); // null, when no ask is running: clearTimeout ignores it
     this.#deadline = null;
     this.#asking = false;
   }
@@ -327,11 +329,12 @@ export class TokenKeeper {
   #switchIdentity(key, identity) {
     const previousKey = this.#identityKey;
     this.#identityKey = key;
-    const stale = this.#waiting.filter((c) => c.identityKey !== null && c.identityKey !== key);
+    // A waiting or held call is bound to the previous identity, or (made before any) to none.
+    const stale = this.#waiting.filter((c) => c.identityKey !== null);
     this.#waiting = this.#waiting.filter((c) => !stale.includes(c));
     for (const call of this.#waiting) call.identityKey = key;
     for (const call of this.#held) {
-      if (call.identityKey !== null && call.identityKey !== key) stale.push(call);
+      if (call.identityKey !== null) stale.push(call);
       else call.identityKey = key;
     }
     for (const call of stale) this.#held.delete(call);
@@ -341,9 +344,9 @@ export class TokenKeeper {
 
   /** @param {HeldToken} token */
   #confirm(token) {
-    if (token.confirmed) return;
-    token.confirmed = true;
-    if (token.key === this.#confirmedKey) return;
+    // An answer to a call of an identity no longer held comes too late to confirm anything: the
+    // host would hear of a login it has since replaced. Each identity is confirmed once.
+    if (token.key !== this.#identityKey || token.key === this.#confirmedKey) return;
     this.#confirmedKey = token.key;
     this.#emit("confirmed", { identity: token.identity });
   }
@@ -355,7 +358,7 @@ export class TokenKeeper {
     if (token !== this.#token) return; // an older token, already replaced
     this.#clearTimers();
     // A refused refresh of an identity that already worked is an expiry, not a failed login.
-    if (!token.confirmed && token.key !== this.#confirmedKey) {
+    if (token.key !== this.#confirmedKey) {
       this.#emit("rejected", { identity: token.identity, reason: "invalid_token" });
     }
   }
@@ -366,17 +369,17 @@ export class TokenKeeper {
     return token.lifetimeMs - Math.min(MAX_EARLY_REFRESH_MS, token.lifetimeMs / 10);
   }
 
-  /** @param {HeldToken} token */
+  /** At the token's arrival (nothing elapsed yet); a newer token or a 401 clears them.
+   * @param {HeldToken} token */
   #armTimers(token) {
-    const refreshIn = this.#refreshAfter(token) - this.#elapsed(token);
-    const expiresIn = token.lifetimeMs - this.#elapsed(token);
-    this.#timers.push(this.setTimer(() => this.#refreshDue(token), Math.max(0, refreshIn)));
-    this.#timers.push(this.setTimer(() => this.wake(), Math.max(0, expiresIn)));
+    this.#timers.push(this.setTimer(() => this.#refreshDue(token), this.#refreshAfter(token)));
+    this.#timers.push(this.setTimer(() => this.wake(), token.lifetimeMs));
   }
 
-  /** @param {HeldToken} token */
+  /** For the current token only: its own timer (cleared once it is replaced) or wake().
+   * @param {HeldToken} token */
   #refreshDue(token) {
-    if (token !== this.#token || token.refreshAsked || token.dead) return;
+    if (token.refreshAsked || token.dead) return;
     token.refreshAsked = true;
     this.#ask(this.#usable() ? "expiring" : "expired"); // late (the device slept): say so
   }

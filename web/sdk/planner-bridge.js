@@ -51,12 +51,12 @@ export { DEFAULT_ANSWER_DEADLINE_MS, PlannerBridgeError, PROTOCOL_VERSION };
 const REFUSED = "invalid_token";
 
 /**
- * @typedef {{kind: "legal_entity" | "user", token: string, expiresIn: number,
- *   user?: {id: string, name: string}}} TokenAnswer
+ * @typedef {{kind: "legal_entity", token: string, expiresIn: number}
+ *   | {kind: "user", token: string, expiresIn: number, user: {id: string, name: string}}} TokenAnswer
  * @typedef {{origin: string, source: unknown, data: unknown}} ReceivedMessage
  * @typedef {{reason?: string}} TokenRequest  what fetchToken is called with
  * @typedef {(request: TokenRequest) => Promise<unknown>} FetchToken
- * @typedef {{generation: number, needsFull: boolean, reason: string | undefined,
+ * @typedef {{needsFull: boolean, reason: string | undefined,
  *   quietIfSame: boolean, promise: Promise<TokenAnswer>}} Flight
  *   quietIfSame: a cross-tab resync that posts nothing when the identity did not change
  * @typedef {import("./session-channel.js").ChannelLike} ChannelLike
@@ -64,15 +64,14 @@ const REFUSED = "invalid_token";
 
 /** @param {unknown} answer @returns {answer is TokenAnswer} */
 function isTokenAnswer(answer) {
-  if (typeof answer !== "object" || answer === null) return false;
-  const a = /** @type {Record<string, unknown>} */ (answer);
-  if (a.kind === "user") return isTokenContent(a) && isUser(a.user);
-  return a.kind === "legal_entity" && isTokenContent(a);
+  const a = /** @type {Record<string, unknown> | null | undefined} */ (answer);
+  if (a?.kind === "user") return isTokenContent(a) && isUser(a.user);
+  return a?.kind === "legal_entity" && isTokenContent(a);
 }
 
 /** @param {TokenAnswer} answer */
 function identityOf(answer) {
-  return answer.kind === "user" ? `user:${answer.user?.id}` : "legal_entity";
+  return answer.kind === "user" ? `user:${answer.user.id}` : answer.kind;
 }
 
 /**
@@ -80,8 +79,8 @@ function identityOf(answer) {
  * window `frameWindow()` returns, and posts only to that window at that origin.
  */
 export class HostBridge {
-  /** @type {Flight | null} */ #flight = null;
-  #generation = 0;
+  /** @type {Flight | null} */ #flight = null; // the fetch running, if any
+  /** @type {Flight | null} */ #latest = null; // the newest fetch: it supersedes older ones
   /** @type {string | null} */ #lastDelivered = null;
   #destroyed = false;
   /** @type {Map<string, Set<(content: any) => void>>} */ #handlers = new Map();
@@ -204,14 +203,15 @@ export class HostBridge {
    */
   on(event, handler) {
     if (typeof handler !== "function") throw new PlannerBridgeError("InvalidOption", "handler must be a function");
-    if (!this.#handlers.has(event)) this.#handlers.set(event, new Set());
-    this.#handlers.get(event)?.add(handler);
-    return () => { this.#handlers.get(event)?.delete(handler); };
+    let handlers = this.#handlers.get(event);
+    if (!handlers) this.#handlers.set(event, handlers = new Set());
+    handlers.add(handler);
+    return () => { handlers.delete(handler); };
   }
 
   destroy() {
     this.#destroyed = true;
-    this.#generation += 1; // a fetch still running will post nothing
+    this.#latest = null; // a fetch still running will post nothing
     this.#handlers.clear();
     this.#session?.close();
     this.#rejectReady(new PlannerBridgeError("Destroyed", "the planner was removed"));
@@ -243,15 +243,14 @@ export class HostBridge {
    * @param {Promise<unknown> | null} [after]  post nothing before this resolves
    * @returns {Flight} */
   #startFlight(needsFull, reason, quietIfSame = false, after = null) {
-    const generation = ++this.#generation;
     /** @type {Flight} */
-    const flight = { generation, needsFull, reason, quietIfSame,
+    const flight = { needsFull, reason, quietIfSame,
       promise: Promise.resolve(/** @type {any} */ (null)) };
-    this.#flight = flight;
+    this.#flight = this.#latest = flight;
     flight.promise = this.#fetchWithDeadline(reason).then(
       async (answer) => {
-        if (after) await after;
-        if (generation !== this.#generation) return answer;
+        await after;
+        if (flight !== this.#latest) return answer;
         this.#flight = null;
         if (!(flight.quietIfSame && identityOf(answer) === this.#lastDelivered)) {
           this.#deliver(answer, flight.needsFull);
@@ -274,7 +273,7 @@ export class HostBridge {
    */
   #report(flight) {
     flight.promise.catch((error) => {
-      if (flight.generation === this.#generation) this.#fail(error);
+      if (flight === this.#latest) this.#fail(error);
     });
   }
 

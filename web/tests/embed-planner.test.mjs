@@ -5,6 +5,8 @@ import assert from "node:assert/strict";
 import { afterEach, beforeEach, test } from "node:test";
 
 import { embedPlanner } from "../sdk/planner-bridge.js";
+import { sessionChannelName } from "../sdk/session-channel.js";
+import { settle, until } from "./fakes.mjs";
 
 /** Just what embedPlanner touches: document.createElement/baseURI, window's listeners. */
 function fakeDom() {
@@ -81,25 +83,33 @@ test("on() passes handlers to the bridge: a non-function is refused", () => {
   planner.destroy();
 });
 
-const refused = [
-  ["no options", undefined],
-  ["a container that is not an element", { container: {}, plannerUrl: PLANNER, fetchToken }],
-  ["no fetchToken", { plannerUrl: PLANNER }],
-  ["a fetchToken that is not a function", { plannerUrl: PLANNER, fetchToken: "x" }],
-  ["a javascript: URL", { plannerUrl: "javascript:alert(1)", fetchToken }],
-  ["a data: URL", { plannerUrl: "data:text/html,hi", fetchToken }],
-  ["a URL that is not a string", { plannerUrl: new URL(PLANNER), fetchToken }],
-  ["a URL that does not parse", { plannerUrl: "http://[oops", fetchToken }],
-  ["a deadline below 100 ms", { plannerUrl: PLANNER, fetchToken, answerDeadlineMs: 99 }],
-  ["a deadline above 600 000 ms", { plannerUrl: PLANNER, fetchToken, answerDeadlineMs: 600_001 }],
-  ["a deadline that is not whole", { plannerUrl: PLANNER, fetchToken, answerDeadlineMs: 1000.5 }],
+const AS_URL = "plannerUrl must be an http(s) URL";
+const DEADLINE = "answerDeadlineMs must be a whole number of milliseconds from 100 to 600000";
+const refused = [ // what, the options, the message that says what to fix
+  ["no options", undefined, "container must be an element"],
+  ["a container that is not an element", { container: {}, plannerUrl: PLANNER, fetchToken },
+    "container must be an element"],
+  ["no fetchToken", { plannerUrl: PLANNER }, "fetchToken must be a function"],
+  ["a fetchToken that is not a function", { plannerUrl: PLANNER, fetchToken: "x" },
+    "fetchToken must be a function"],
+  ["a javascript: URL", { plannerUrl: "javascript:alert(1)", fetchToken }, AS_URL],
+  ["a data: URL", { plannerUrl: "data:text/html,hi", fetchToken }, AS_URL],
+  ["a URL that is not a string", { plannerUrl: new URL(PLANNER), fetchToken }, AS_URL],
+  ["a URL that does not parse", { plannerUrl: "http://[oops", fetchToken }, "plannerUrl must be a URL"],
+  ["a deadline below 100 ms", { plannerUrl: PLANNER, fetchToken, answerDeadlineMs: 99 }, DEADLINE],
+  ["a deadline above 600 000 ms", { plannerUrl: PLANNER, fetchToken, answerDeadlineMs: 600_001 },
+    DEADLINE],
+  ["a deadline that is not whole", { plannerUrl: PLANNER, fetchToken, answerDeadlineMs: 1000.5 },
+    DEADLINE],
+  ["a crossTab that is not a boolean", { plannerUrl: PLANNER, fetchToken, crossTab: "no" },
+    "crossTab must be a boolean"],
 ];
 
-for (const [what, options] of refused) {
+for (const [what, options, message] of refused) {
   test(`embedPlanner refuses ${what} with InvalidOption and makes no iframe`, () => {
     const withContainer = options && !("container" in options)
       ? { container: dom.container, ...options } : options;
-    assert.throws(() => embedPlanner(withContainer), { code: "InvalidOption" });
+    assert.throws(() => embedPlanner(withContainer), { code: "InvalidOption", message });
     assert.equal(dom.appended.length, 0);
     assert.equal(dom.listeners.size, 0);
   });
@@ -114,3 +124,69 @@ test("the deadline's bounds themselves are accepted", () => {
   }
   assert.equal(dom.appended.length, 2);
 });
+
+test("a plain http planner URL is accepted (a planner on the local network)", () => {
+  const planner = embedPlanner({ container: dom.container, plannerUrl: "http://planner.lan/planner/",
+    fetchToken });
+  assert.equal(planner.iframe.src, "http://planner.lan/planner/");
+  planner.ready.catch(() => {});
+  planner.destroy();
+});
+
+test("the iframe's messages reach the bridge; login() and logout() are the bridge's", async () => {
+  const answers = [{ kind: "legal_entity", token: "t1", expiresIn: 60 },
+    { kind: "user", token: "t2", expiresIn: 60, user: { id: "alice", name: "Alice" } },
+    { kind: "legal_entity", token: "t3", expiresIn: 60 }];
+  const planner = embedPlanner({ container: dom.container, plannerUrl: PLANNER, crossTab: false,
+    fetchToken: async () => answers.shift() });
+  const posted = [];
+  planner.iframe.contentWindow = { postMessage: (data, origin) => posted.push([data.event, origin]) };
+  const [listener] = dom.listeners;
+  listener({ origin: "https://planner.example", source: planner.iframe.contentWindow,
+    data: { event: "Ready", content: { version: 1 } } });
+  await settle();
+  assert.deepEqual(await planner.login(), { id: "alice", name: "Alice" });
+  await planner.logout();
+  assert.deepEqual(posted, [["Authentication", "https://planner.example"],
+    ["Login", "https://planner.example"], ["Logout", "https://planner.example"]]);
+  planner.ready.catch(() => {});
+  planner.destroy();
+});
+
+test("cross-tab sessions: on by default on the planner origin's channel; crossTab: false is off",
+  async () => {
+    const fetched = [];
+    const open = (crossTab) => embedPlanner({ container: dom.container, plannerUrl: PLANNER,
+      crossTab, fetchToken: async () => {
+        fetched.push(crossTab);
+        return { kind: "legal_entity", token: "t", expiresIn: 60 };
+      } });
+    const on = open(undefined);
+    const off = open(false);
+    await settle();
+    fetched.length = 0; // the prefetches
+    const otherTab = new BroadcastChannel(sessionChannelName("https://planner.example"));
+    otherTab.postMessage("Login");
+    await until(() => fetched.length > 0);
+    await settle();
+    assert.deepEqual(fetched, [undefined], "only the bridge with cross-tab sessions resynced");
+    otherTab.close();
+    for (const planner of [on, off]) {
+      planner.ready.catch(() => {});
+      planner.destroy();
+    }
+  });
+
+test("without BroadcastChannel (an older browser) the planner still embeds, without cross-tab",
+  () => {
+    const original = globalThis.BroadcastChannel;
+    globalThis.BroadcastChannel = undefined;
+    try {
+      const planner = embedPlanner({ container: dom.container, plannerUrl: PLANNER, fetchToken });
+      assert.equal(dom.appended.length, 1);
+      planner.ready.catch(() => {});
+      planner.destroy();
+    } finally {
+      globalThis.BroadcastChannel = original;
+    }
+  });

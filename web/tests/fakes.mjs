@@ -1,4 +1,5 @@
 // Test doubles shared by the node tests: a manual clock with timers, and a recording server.
+import assert from "node:assert/strict";
 
 /**
  * A monotonic clock (`now`, like performance.now()) whose timers run only when the test advances
@@ -79,4 +80,11 @@ export class FakeServer {
 /** Let every pending promise callback run. */
 export async function settle() {
   for (let i = 0; i < 20; i += 1) await new Promise((resolve) => setImmediate(resolve));
+}
+
+/** Wait until `condition` holds, e.g. for a BroadcastChannel, which delivers in a later turn of
+ * the event loop (polled: no fixed sleep). */
+export async function until(condition) {
+  for (let i = 0; i < 200 && !condition(); i += 1) await new Promise((r) => setTimeout(r, 5));
+  assert.ok(condition(), "condition never held");
 }

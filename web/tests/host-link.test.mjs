@@ -113,7 +113,7 @@ test("Authentication succeeded names the host origin and the entity; refusal is 
 test("TokenRefreshed keeps the identity; before any token it is refused", () => {
   const { keeper, from, refused } = setUp();
   assert.equal(from("TokenRefreshed", { token: "x", expiresIn: 60 }), false);
-  assert.equal(refused.length, 1);
+  assert.deepEqual(refused, ["TokenRefreshed came before any Authentication or Login"]);
   from("Login", login);
   assert.equal(from("TokenRefreshed", { token: "alice-2", expiresIn: 60 }), true);
   assert.equal(keeper.identity.kind, "user");
@@ -141,3 +141,12 @@ test("a refused shop token is reported as AuthenticationFailed, never as LoginFa
   assert.deepEqual(failed, [{ event: "AuthenticationFailed", content: { reason: "invalid_token" },
     targetOrigin: SHOP }]);
 });
+
+test("AuthenticationSucceeded names the origin pinned, also when it is not the first registered",
+  async () => {
+    const { keeper, from, parent } = setUp({ parentOrigin: null });
+    assert.equal(from("Authentication", { token: "shop-1", expiresIn: 60 }, OTHER_SHOP), true);
+    await keeper.call({ method: "GET", path: "/v1/assets" });
+    assert.deepEqual(parent.posted.at(-1), { event: "AuthenticationSucceeded",
+      content: { origin: OTHER_SHOP, entity: "e1" }, targetOrigin: OTHER_SHOP });
+  });

@@ -4,40 +4,7 @@ import { test } from "node:test";
 
 import { HostBridge, PlannerBridgeError } from "../sdk/planner-bridge.js";
 import { FakeClock, settle } from "./fakes.mjs";
-
-const PLANNER = "http://127.0.0.1:8001";
-
-/** A stand-in for the iframe's window: records what is posted to it, and where. */
-class FrameWindow {
-  posted = [];
-  postMessage(data, targetOrigin) {
-    this.posted.push({ event: data.event, content: data.content, targetOrigin });
-  }
-}
-
-function setUp(answers) {
-  const frame = new FrameWindow();
-  const fetches = [];
-  const requests = []; // what each fetchToken call was given
-  const fetchToken = (...args) => {
-    requests.push(args);
-    const answer = answers.shift();
-    let release;
-    const promise = new Promise((resolve, reject) => {
-      release = () => (answer instanceof Error ? reject(answer) : resolve(answer));
-    });
-    fetches.push(release);
-    return promise;
-  };
-  const bridge = new HostBridge({ plannerOrigin: PLANNER, frameWindow: () => frame, fetchToken });
-  const from = (event, content = {}, origin = PLANNER, source = frame) =>
-    bridge.receive({ origin, source, data: { event, content } });
-  return { frame, fetches, requests, bridge, from };
-}
-
-const shopToken = (n = 1) => ({ kind: "legal_entity", token: `shop-${n}`, expiresIn: 60 });
-const aliceToken = (n = 1) => ({ kind: "user", token: `alice-${n}`, expiresIn: 60,
-  user: { id: "alice", name: "Alice" } });
+import { aliceToken, FrameWindow, PLANNER, setUpBridge as setUp, shopToken } from "./host-bridge-fakes.mjs";
 
 test("Ready, AuthenticationRequired and TokenExpired together: one fetchToken, one post", async () => {
   const { frame, fetches, from } = setUp([shopToken()]);
@@ -320,8 +287,8 @@ test("login() refuses a non-user answer (NotLoggedIn), logout() a user one (Stil
   });
 
 test("a fetch that answers after destroy() posts nothing to the frame", async () => {
-  // Two guards hold this (destroy() bumps the generation, #post checks #destroyed), so Stryker's
-  // removal of either one alone survives; this pins what both together promise.
+  // Two guards hold this (destroy() supersedes the running fetch, #post checks #destroyed);
+  // planner-bridge-edges.test.mjs pins each one alone.
   const { frame, fetches, bridge, from } = setUp([shopToken()]);
   from("Ready", { version: 1 });
   assert.equal(fetches.length, 1);

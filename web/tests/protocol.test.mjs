@@ -131,3 +131,22 @@ test("limits hold at the limit itself: tokens, texts, lifetimes, names, deadline
     assert.equal(isAnswerDeadline(ms), ok, String(ms));
   }
 });
+
+// Stryker: each typeof below was dropped without a test failing, since what followed it still
+// refused the plain wrong types (a number's .length, Object.hasOwn(HostEvent, 7)); an array
+// passes those, as its length is a number and ["Login"] names "Login" as a property key.
+test("a one-item array is neither a name nor an event name; NaN is no lifetime", () => {
+  const login = (user) => protocol.isLogin({ event: "Login", content: { ...VALID.Login, user } });
+  assert.equal(login({ id: "alice", name: ["Alice"] }), false);
+  assert.equal(asHostMessage({ event: ["Login"], content: VALID.Login }), null);
+  assert.equal(asPlannerMessage({ event: ["Ready"], content: VALID.Ready }), null);
+  for (const expiresIn of [NaN, -Infinity, 0]) {
+    assert.equal(protocol.isAuthentication({ event: "Authentication",
+      content: { token: "t", expiresIn } }), false, String(expiresIn));
+  }
+});
+
+test("message() names the message it refused (a programming mistake, found by its words)", () => {
+  assert.throws(() => message("Login", VALID.Authentication),
+    { name: "TypeError", message: "not a valid Login message" });
+});

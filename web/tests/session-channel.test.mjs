@@ -5,7 +5,7 @@ import { test } from "node:test";
 
 import { HostBridge } from "../sdk/planner-bridge.js";
 import { SessionChannel, sessionChannelName } from "../sdk/session-channel.js";
-import { settle } from "./fakes.mjs";
+import { settle, until } from "./fakes.mjs";
 
 const PLANNER = "http://127.0.0.1:8001";
 const ALICE = { id: "alice", name: "Alice" };
@@ -43,11 +43,6 @@ function openTab(session, name, { fetches } = { fetches: [] }) {
   return { frame, bridge, from, fetches };
 }
 
-/** Wait until `condition` holds; BroadcastChannel delivers in a later turn of the event loop. */
-async function until(condition) {
-  for (let i = 0; i < 200 && !condition(); i += 1) await new Promise((r) => setTimeout(r, 5));
-  assert.ok(condition(), "condition never held");
-}
 
 async function twoTabs(session = new Session(), name = `test-${names++}`) {
   const a = openTab(session, name);
@@ -154,8 +149,24 @@ test("SessionChannel refuses to announce anything else", () => {
   const channel = { posted: [], postMessage(d) { this.posted.push(d); },
     addEventListener() {}, close() {} };
   const session = new SessionChannel({ channel, onChange: () => {} });
-  assert.throws(() => session.announce(/** @type {any} */ ("eyJ.token")), TypeError);
+  assert.throws(() => session.announce(/** @type {any} */ ("eyJ.token")),
+    { name: "TypeError", message: "only Login or Logout go on the channel" });
   session.announce("Logout");
   assert.deepEqual(channel.posted, ["Logout"]);
   assert.equal(sessionChannelName(PLANNER), `planner-bridge:session:${PLANNER}`);
+});
+
+test("a closed SessionChannel neither hears nor announces (a closed channel would throw)", () => {
+  let deliver = () => {};
+  const channel = { posted: [], closed: false, postMessage(d) { this.posted.push(d); },
+    addEventListener(type, listener) { deliver = listener; }, close() { this.closed = true; } };
+  const heard = [];
+  const session = new SessionChannel({ channel, onChange: (event) => heard.push(event) });
+  deliver({ data: "Login" });
+  session.close();
+  deliver({ data: "Logout" });
+  session.announce("Login");
+  assert.deepEqual(heard, ["Login"]);
+  assert.deepEqual(channel.posted, []);
+  assert.equal(channel.closed, true);
 });
