@@ -99,16 +99,19 @@ soak: install browser
 #   - signatures' "needs a created parameter", "expires must be an integer" (the library refuses
 #     both before us) and "revoked meanwhile" challenges: the revocation race is not reachable
 #     from a test;
-#   - Stryker: the keeper's and the SDK's defaults for injected clocks and timers (node tests
-#     inject their own; Playwright runs the defaults), timer arithmetic with nothing elapsed yet;
-#     pickParentOrigin's `ancestorOrigins.length > 0` (-> true, >= 0) and its empty catch (an
-#     empty list or bad referrer leaves the origin falsy either way); the SDK's #post `!destroyed`
-#     and destroy()'s generation bump (two guards; each alone keeps a late fetch from posting,
-#     web/tests/planner-bridge.test.mjs pins both together); isTokenAnswer's `typeof` (a
-#     non-object has no kind); the keeper's #enqueue `>` vs `>=` (call seqs are unique) and
-#     #switchIdentity's `c.identityKey !== key` for waiting calls (none can carry the new key
-#     yet); protocol's typeof checks before Number.isFinite, `.length <=` and Object.hasOwn (each
-#     refuses a non-number, non-string name or non-string event anyway).
+#   - Stryker (full rerun 30 Nov 2026 on the mutjs branch, tap runner with perTest coverage, every
+#     survivor read): host-link.js 81/81 (100 %), session-channel.js 31/31 (100 %), protocol.js
+#     169/169 (100 %), planner-bridge.js 335/338 (99.1 %), token-keeper.js 279/282 (98.9 %).
+#     Five count through Stryker's timeout: the keeper's and the SDK's default clearTimer
+#     emptied, the SDK's Promise.race list or its finally emptied, SessionChannel.close()
+#     emptied (a timer or channel left open keeps node running). The six survivors, all
+#     equivalent: the keeper's #timers starting with a non-handle (clearTimeout ignores it);
+#     #route's `#waiting.length === 0` (a call waits only while no token is usable: accept()
+#     sends every waiting call at once, and time only ends a token); #enqueue's `>` vs `>=`
+#     (call seqs are unique); the SDK's initial #afterReady (the planner's first message is
+#     always Ready, which sets it); prefetch()'s needsFull and quietIfSame (its token is posted
+#     only after the planner spoke, and the Ready or AuthenticationRequired that made it speak
+#     joined the fetch, setting both).
 # Covered since: the hardening branch's api_tokens.exchange keeping "write" for an entity without
 # --allow-write (tests/test_api_tokens.py) and the host link's registered-origins check
 # (web/tests/host-link.test.mjs); the mutants branch's API token refused at its expiry exactly
@@ -121,9 +124,6 @@ soak: install browser
 # Rerun of signatures alone (30 Nov, MUTATE_SAMPLE='*[05]'): 30/40 killed (75 %); its 7 survivors
 # are all listed above, 3 more are "no tests": the two dead methods, and call_components, whose
 # tests (test_signed_assets, which kills it by hand) tests/mutation.py now runs for signatures.
-# Open (not examined one by one, no Stryker rerun since): the SDK's remaining planner-bridge.js
-# survivors (flight bookkeeping, handler sets, embedPlanner wiring) and the keeper's remaining
-# timer, confirm-once and double-kill guards (each doubled by another guard, not proven so).
 STRYKER := build/stryker/node_modules/.bin/stryker
 mutate: install browser
 	$(BIN)/pip install --quiet -e '.[test,mutate]'
