@@ -130,7 +130,7 @@ class SignatureVerifier:
         self._check_window(params.get("created"), params.get("expires"))
         key_id = str(params["keyid"])
         await self._spend_nonce(key_id, params.get("nonce"))
-        found = await self.entities.active_key(key_id)
+        found = await self.entities.recent_active_key(key_id)
         if found is None:  # unknown, or revoked
             raise InvalidClient("request signature is invalid", scheme=CHALLENGE)
         self.entities.note_use(found[0])

@@ -2,11 +2,13 @@
 
 SQLite's driver blocks; run on the event loop, a commit waiting for the disk would stall every
 other request. Here the loop only awaits while a thread of the default executor does the I/O.
+Signature nonces, the one write every signed request makes, go in batches (`NonceBatch`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 
 from . import (
     Administrator,
@@ -16,6 +18,7 @@ from . import (
     ApiTokenRecord,
     Asset,
     AssetListener,
+    Conflict,
     Entity,
     IdempotentAnswer,
     Reservation,
@@ -23,10 +26,13 @@ from . import (
     Store,
 )
 
+Nonce = tuple[str, str, float, float]  # key id, nonce, expires, now: `remember_nonce`'s arguments
+
 
 class ThreadedStore:
     def __init__(self, store: Store) -> None:
         self.sync = store  # for what must stay synchronous (start-up, the CLI)
+        self._nonces = NonceBatch(store)
 
     async def add_entity(self, entity: Entity) -> None:
         await asyncio.to_thread(self.sync.add_entity, entity)
@@ -80,7 +86,7 @@ class ThreadedStore:
         return await asyncio.to_thread(self.sync.sweep_admin_sessions, seen_before, opened_before)
 
     async def remember_nonce(self, key_id: str, nonce: str, expires: float, now: float) -> None:
-        await asyncio.to_thread(self.sync.remember_nonce, key_id, nonce, expires, now)
+        await self._nonces.remember((key_id, nonce, expires, now))
 
     async def add_api_token(self, record: ApiTokenRecord) -> None:
         await asyncio.to_thread(self.sync.add_api_token, record)
@@ -144,3 +150,51 @@ class ThreadedStore:
 
     async def close(self) -> None:
         await asyncio.to_thread(self.sync.close)
+
+
+class NonceBatch:
+    """The nonces asked for in one turn of the event loop, written in one worker-thread hop and
+    one transaction (`Store.remember_nonces`), each still answered on its own.
+
+    Why: the hop (a thread woken, the result handed back to the loop) and the commit cost more
+    than the write itself, and a signed request waits for its nonce before it is answered. A
+    lone request waits one loop turn more, nothing else; an answered request's nonce is as
+    durable as before (`remember_nonce`), so a restart never re-opens a replay.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._pending: list[tuple[Nonce, asyncio.Future[bool]]] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    async def remember(self, nonce: Nonce) -> None:
+        """Stores the nonce, or raises Conflict when it is still held."""
+        loop = asyncio.get_running_loop()
+        if self._pending and loop is not self._loop:  # another loop's batch: never mix them
+            await asyncio.to_thread(self.store.remember_nonce, *nonce)
+            return
+        stored: asyncio.Future[bool] = loop.create_future()
+        if not self._pending:
+            self._loop = loop
+            loop.call_soon(self._write)
+        self._pending.append((nonce, stored))
+        if not await stored:
+            raise Conflict("nonce already used")
+
+    def _write(self) -> None:
+        batch, self._pending = self._pending, []
+        loop = asyncio.get_running_loop()
+        written = loop.run_in_executor(None, self.store.remember_nonces, [n for n, _ in batch])
+        written.add_done_callback(functools.partial(_answer, [f for _, f in batch]))
+
+
+def _answer(waiting: list[asyncio.Future[bool]], written: asyncio.Future[list[bool]]) -> None:
+    """Each request its own answer; a failed write fails all of them, as each would have."""
+    failure = written.exception()
+    for index, stored in enumerate(waiting):
+        if stored.done():  # its request went away meanwhile
+            continue
+        if failure is not None:
+            stored.set_exception(failure)
+        else:
+            stored.set_result(written.result()[index])
