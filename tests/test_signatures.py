@@ -18,6 +18,7 @@ import pytest
 from http_message_signatures import HTTPMessageSigner, algorithms
 
 from planner_bridge.clock import FrozenClock
+from planner_bridge.entities import EntityRegistry
 from planner_bridge.errors import InvalidClient
 from planner_bridge.serving import blocking
 from planner_bridge.signatures import CHALLENGE, COVERED, SignatureVerifier, sign_request
@@ -172,6 +173,36 @@ def test_unknown_key_is_refused(planner, shop):
 def test_revoked_key_is_refused(planner, shop):
     blocking(planner.core.entities.revoke_key(shop.key_id))
     assert_refused(send(planner, signed(planner, shop)))
+
+
+def test_a_key_revoked_through_this_process_is_refused_at_once_though_remembered(planner, shop):
+    assert send(planner, signed(planner, shop)).status_code == 201  # the key is now remembered
+    blocking(planner.core.entities.revoke_key(shop.key_id))
+    assert_refused(send(planner, signed(planner, shop)))
+
+
+def test_a_key_revoked_elsewhere_is_refused_by_signed_requests_within_a_second(core):
+    """Signed requests remember a key 1 s (no database read on their hot path), as
+    `/auth/token` does: a revocation by another instance on the same database (here, another
+    registry) reaches them within that second (SPEC)."""
+    shop, clock = register_shop(core), FrozenClock(1_800_000_000)
+    here = EntityRegistry(core.store, core.deriver, clock)
+    elsewhere = EntityRegistry(core.store, core.deriver, clock)
+    verifier = SignatureVerifier(here, core.store, clock)
+
+    def verify() -> None:
+        url = "http://127.0.0.1:8001/v1/tokens"
+        sign = {"key_id": shop.key_id, "secret": shop.secret, "created": int(clock.now())}
+        headers = sign_request(method="POST", url=url, body=BODY, **sign)
+        blocking(verifier.verify(method="POST", url=url, headers=list(headers.items()), body=BODY))
+
+    verify()
+    blocking(elsewhere.revoke_key(shop.key_id))
+    clock.advance(0.9)
+    verify()  # still remembered
+    clock.advance(0.1)
+    with pytest.raises(InvalidClient):
+        verify()
 
 
 def test_wrong_secret_is_refused(planner, shop):
