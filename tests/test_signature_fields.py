@@ -113,6 +113,10 @@ class Bench:
         return True
 
     def we_accept(self, message: Any, covered: tuple[str, ...] = COVERED) -> bool:
+        return self.our_refusal(message, covered) is None
+
+    def our_refusal(self, message: Any, covered: tuple[str, ...] = COVERED) -> str | None:
+        """Why our verifier refused the request (its error_description); None if it did not."""
         verify = self.core.signatures.verify(
             method=message.method,
             url=message.url,
@@ -122,9 +126,10 @@ class Bench:
         )
         try:
             blocking(verify)
-        except InvalidClient:
-            return False
-        return True
+        except InvalidClient as refused:
+            assert refused.scheme == 'Signature realm="planner-bridge"'
+            return refused.description
+        return None
 
     def verdicts(self, message: Any, covered: tuple[str, ...] = COVERED) -> tuple[bool, bool]:
         return self.library_accepts(message, covered), self.we_accept(message, covered)
@@ -193,6 +198,22 @@ REFUSED_BY_BOTH = {
 def test_what_the_library_refuses_we_refuse(bench, text):
     message = bench.request(bench.template(text))
     assert bench.verdicts(message) == (False, False)
+
+
+def test_every_refusal_of_the_signature_itself_says_only_that_it_is_invalid(bench):
+    """Whatever the flaw, the caller learns no more (nor which keys exist)."""
+    for text in REFUSED_BY_BOTH.values():
+        message = bench.request(bench.template(text))
+        assert bench.our_refusal(message) == "request signature is invalid", text
+
+
+def test_a_signature_without_created_is_refused_saying_so(bench):
+    """Our policy, not the parser's: the library's verifier, its time checks left to us,
+    takes it."""
+    text = 'sig=("@method" "@path" "content-digest");keyid="{key}";nonce="{nonce}"'
+    message = bench.request(bench.template(text))
+    assert bench.library_accepts(message)
+    assert bench.our_refusal(message) == "signature needs a created parameter"
 
 
 # -- the Signature field ------------------------------------------------------------------------

@@ -80,6 +80,14 @@ def test_sign_request_covers_method_path_and_content_digest(planner, shop):
 def test_sign_request_uses_a_fresh_nonce_each_time(planner, shop):
     first, second = signed(planner, shop), signed(planner, shop)
     assert first["Signature-Input"] != second["Signature-Input"]
+    nonce = first["Signature-Input"].split('nonce="')[1].split('"')[0]
+    assert len(nonce) == 22  # 16 random bytes, base64url
+
+
+def test_sign_request_dates_the_signature_as_asked_on_any_local_time_zone(planner, shop):
+    headers = signed(planner, shop, created=1_800_000_000, expires=1_800_000_060)
+    assert ";created=1800000000;" in headers["Signature-Input"]
+    assert ";expires=1800000060;" in headers["Signature-Input"]
 
 
 def test_a_good_signature_is_accepted_under_any_label(planner, shop):
@@ -241,7 +249,21 @@ def test_signature_without_nonce_is_refused(planner, shop):
 
 
 def test_short_nonce_is_refused(planner, shop):
-    assert_refused(send(planner, signed(planner, shop, nonce="abc")))
+    response = send(planner, signed(planner, shop, nonce="abc"))
+    assert_refused(response)
+    description = response.json()["error_description"]
+    assert description == "signature needs a nonce of 8 to 128 characters"
+
+
+def test_a_nonce_is_held_for_the_whole_window_and_then_let_go(core):
+    """Held 330 s (300 s of age plus 30 s ahead): a replay is refused for as long as a
+    signature carrying it could still be fresh; after that, `created` refuses any replay."""
+    shop, now = register_shop(core), 1_800_000_000
+    verify_at(core, shop, created=now, now=now, nonce="held-nonce-1")
+    with pytest.raises(InvalidClient) as refused:
+        verify_at(core, shop, created=now + 329, now=now + 329, nonce="held-nonce-1")
+    assert refused.value.description == "signature nonce was already used"
+    verify_at(core, shop, created=now + 331, now=now + 331, nonce="held-nonce-1")
 
 
 @pytest.mark.parametrize(("length", "status"), [(7, 401), (8, 201), (128, 201), (129, 401)])
@@ -275,11 +297,18 @@ def test_a_refused_signature_does_not_spend_its_nonce(planner, shop):
 
 
 def verify_at(
-    core: Any, shop: Shop, *, created: int, now: float, expires: int | None = None
+    core: Any,
+    shop: Shop,
+    *,
+    created: int,
+    now: float,
+    expires: int | None = None,
+    nonce: str | None = None,
 ) -> None:
     verifier = SignatureVerifier(core.entities, core.store, FrozenClock(now))
     url = "http://127.0.0.1:8001/v1/tokens"
     sign = {"key_id": shop.key_id, "secret": shop.secret, "created": created, "expires": expires}
+    sign["nonce"] = nonce
     headers = sign_request(method="POST", url=url, body=BODY, **sign)
     blocking(verifier.verify(method="POST", url=url, headers=list(headers.items()), body=BODY))
 
