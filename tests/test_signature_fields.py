@@ -365,6 +365,37 @@ def test_a_path_no_url_may_carry_is_refused_by_both(bench, path):
     assert bench.verdicts(message) == (False, False)
 
 
+def hand_signed(bench: Bench, url: str, values: dict[str, str]) -> SimpleNamespace:
+    """A GET signed over a base written out here, value by value: for values the library will
+    not sign, so that only the verifier's own checks stand between them and acceptance."""
+    inner = "(" + " ".join(f'"{name}"' for name in values) + ")" + bench.template(PARAMETERS)
+    base = "".join(f'"{name}": {value}\n' for name, value in values.items())
+    mac = hmac.digest(
+        bench.shop.secret.encode(), (base + f'"@signature-params": {inner}').encode(), "sha256"
+    )
+    fields = [(name, value) for name, value in values.items() if not name.startswith("@")]
+    signature = f"sig=:{base64.b64encode(mac).decode()}:"
+    headers = Pairs([*fields, ("Signature-Input", "sig=" + inner), ("Signature", signature)])
+    return SimpleNamespace(method="GET", url=url, headers=headers, body=b"")
+
+
+@pytest.mark.parametrize(
+    ("path", "field", "accepted"),
+    [
+        ("/v1/assets", "plain", True),  # the base written out here is the right one
+        ("/v1/as sets", "plain", False),  # a derived value holds no space
+        ("/v1/assets\x7f", "plain", False),  # nor a control character
+        ("/v1/assets", "caf\u00e9", False),  # a field value is ASCII
+        ("/v1/assets", "bell\x07", False),  # without control characters
+        ("/v1/assets", "a\tb c", True),  # but tabs and spaces
+    ],
+)
+def test_values_the_library_will_not_sign_are_refused_by_our_verifier(bench, path, field, accepted):
+    values = {"@method": "GET", "@path": path, "x-trace": field}
+    message = hand_signed(bench, "http://127.0.0.1:8001" + path, values)
+    assert bench.we_accept(message, COVERED_CALL) == accepted
+
+
 DELIBERATE = {
     # SPEC names "@method", "@path", "@query" and fields; a signer adding others is refused.
     "@authority": 'sig=("@method" "@path" "content-digest" "@authority")' + PARAMETERS,
