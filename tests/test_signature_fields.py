@@ -396,6 +396,18 @@ def test_values_the_library_will_not_sign_are_refused_by_our_verifier(bench, pat
     assert bench.we_accept(message, COVERED_CALL) == accepted
 
 
+@pytest.mark.parametrize(
+    ("sent", "accepted"),
+    [("X a X", True), (" \tX a X\t ", True), ("X a X\x0b", False), ("X a X\r", False)],
+)
+def test_a_field_is_trimmed_of_spaces_and_tabs_only(bench, sent, accepted):
+    """RFC 9421 §2.1: leading and trailing spaces and tabs go; anything else stays, and is
+    then refused as a control character."""
+    message = hand_signed(bench, URL, {"@method": "GET", "@path": "/v1/tokens", "x-trace": "X a X"})
+    message.headers[0] = ("X-Trace", sent)
+    assert bench.we_accept(message, COVERED_CALL) == accepted
+
+
 DELIBERATE = {
     # SPEC names "@method", "@path", "@query" and fields; a signer adding others is refused.
     "@authority": 'sig=("@method" "@path" "content-digest" "@authority")' + PARAMETERS,

@@ -180,7 +180,10 @@ def test_unknown_key_is_refused(planner, shop):
 
 def test_revoked_key_is_refused(planner, shop):
     blocking(planner.core.entities.revoke_key(shop.key_id))
-    assert_refused(send(planner, signed(planner, shop)))
+    revoked = send(planner, signed(planner, shop))
+    assert_refused(revoked)
+    wrong = send(planner, signed(planner, shop, secret="wrong"))
+    assert revoked.json() == wrong.json()  # a revoked key tells no more than a wrong secret
 
 
 def test_a_key_revoked_through_this_process_is_refused_at_once_though_remembered(planner, shop):
@@ -324,6 +327,11 @@ def test_signatures_outside_the_window_do_not(core, offset):
     shop = register_shop(core)
     with pytest.raises(InvalidClient):
         verify_at(core, shop, created=1_800_000_000 + offset, now=1_800_000_000)
+
+
+def test_a_signature_may_expire_the_second_it_was_created(core):
+    shop, now = register_shop(core), 1_800_000_000
+    verify_at(core, shop, created=now + 10, expires=now + 10, now=now)
 
 
 def test_expires_is_honoured_to_the_second_with_no_leeway(core):
