@@ -235,6 +235,7 @@ def with_signature(message: Any, signature: str) -> Any:
         lambda s: s.replace(":", '"', 1).replace(":", '"'),  # a String, not a Byte Sequence
         lambda s: s[:-3] + "==:",  # base64 padded wrongly
         lambda s: s[:-3] + "!A=:",  # outside the base64 alphabet
+        lambda s: s[:7] + "=" + s[7:],  # padding inside: strict base64 refuses it
         lambda s: s[:-1],  # the Byte Sequence does not end
         lambda s: s + ", " + s.replace("sig=", "two="),  # two signatures
         lambda s: s.replace("sig=:", "sig=:" + "AAAA"),  # other bytes
@@ -470,6 +471,7 @@ def test_content_digest_members_by_algorithm():
         "sha-256": b"ABC",
         "sha-512": b"DEF",
     }
-    for bad in ("", "sha-256=:QUJD:, ", "sha-256=:QUJ:"):
+    assert parse_content_digest("sha-256=:QUJD:\t,\tsha-512=:REVG:")["sha-512"] == b"DEF"
+    for bad in ("", "sha-256=:QUJD:, ", "sha-256=:QUJ:", "sha-256=:QUJD:,\x0bsha-512=:REVG:"):
         with pytest.raises(MalformedSignature):
             parse_content_digest(bad)
