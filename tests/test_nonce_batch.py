@@ -13,7 +13,7 @@ import pytest
 
 from planner_bridge.storage import Conflict
 from planner_bridge.storage.sqlite import SQLiteStore
-from planner_bridge.storage.threaded import ThreadedStore
+from planner_bridge.storage.threaded import ThreadedStore, _answer
 
 pytestmark = pytest.mark.anyio
 NOW = 1_800_000_000.0
@@ -108,7 +108,7 @@ async def test_a_spent_nonce_is_still_held_after_a_restart(tmp_path):
 
 def test_a_batch_never_mixes_two_event_loops(watched):
     """A store shared by two loops (the tests' servers run in threads of their own): a nonce
-    asked for on a loop other than the one whose batch is pending is written on its own."""
+    asked for on a loop other than the one whose batch is pending goes in a batch of its own."""
     store = ThreadedStore(watched)
     first = asyncio.new_event_loop()
     try:
@@ -117,10 +117,21 @@ def test_a_batch_never_mixes_two_event_loops(watched):
         first.run_forever()
         assert watched.batches == []
         assert asyncio.run(remember(store, "on-second")) == "stored"
-        assert watched.batches == [1]  # alone: not added to the first loop's batch
+        assert watched.batches == [1]  # not added to the first loop's batch
         assert first.run_until_complete(pending) == "stored"
         assert watched.batches == [1, 1]
         assert asyncio.run(remember(store, "on-first")) == "conflict"
     finally:
         first.close()
         watched.close()
+
+
+async def test_a_write_cancelled_under_its_batch_cancels_the_requests_waiting_for_it():
+    """What the executor does to a pending write when the loop shuts down."""
+    loop = asyncio.get_running_loop()
+    written: asyncio.Future[list[bool]] = loop.create_future()
+    waiting = [loop.create_future(), loop.create_future()]
+    waiting[1].set_result(True)  # already answered: left alone
+    written.cancel()
+    _answer(waiting, written)
+    assert waiting[0].cancelled() and waiting[1].result() is True

@@ -27,6 +27,7 @@ from . import (
 )
 
 Nonce = tuple[str, str, float, float]  # key id, nonce, expires, now: `remember_nonce`'s arguments
+Waiting = tuple[Nonce, "asyncio.Future[bool]"]  # a nonce and the request waiting to hear of it
 
 
 class ThreadedStore:
@@ -164,37 +165,37 @@ class NonceBatch:
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self._pending: list[tuple[Nonce, asyncio.Future[bool]]] = []
-        self._loop: asyncio.AbstractEventLoop | None = None
+        # A batch per event loop: a store shared by the loops of several threads (the tests'
+        # servers and their callers) never hands a future to a loop it does not belong to.
+        self._batches: dict[asyncio.AbstractEventLoop, list[Waiting]] = {}
 
     async def remember(self, nonce: Nonce) -> None:
         """Stores the nonce, or raises Conflict when it is still held."""
         loop = asyncio.get_running_loop()
-        if self._pending and loop is not self._loop:  # another loop's batch: never mix them
-            await asyncio.to_thread(self.store.remember_nonce, *nonce)
-            return
+        batch = self._batches.get(loop)
+        if batch is None:
+            batch = self._batches[loop] = []
+            loop.call_soon(self._write, loop)
         stored: asyncio.Future[bool] = loop.create_future()
-        if not self._pending:
-            self._loop = loop
-            loop.call_soon(self._write)
-        self._pending.append((nonce, stored))
+        batch.append((nonce, stored))
         if not await stored:
             raise Conflict("nonce already used")
 
-    def _write(self) -> None:
-        batch, self._pending = self._pending, []
-        loop = asyncio.get_running_loop()
+    def _write(self, loop: asyncio.AbstractEventLoop) -> None:
+        batch = self._batches.pop(loop)
         written = loop.run_in_executor(None, self.store.remember_nonces, [n for n, _ in batch])
         written.add_done_callback(functools.partial(_answer, [f for _, f in batch]))
 
 
 def _answer(waiting: list[asyncio.Future[bool]], written: asyncio.Future[list[bool]]) -> None:
     """Each request its own answer; a failed write fails all of them, as each would have."""
-    failure = written.exception()
+    failure = None if written.cancelled() else written.exception()
     for index, stored in enumerate(waiting):
         if stored.done():  # its request went away meanwhile
             continue
-        if failure is not None:
+        if written.cancelled():  # the executor shut down under it (the loop is closing)
+            stored.cancel()
+        elif failure is not None:
             stored.set_exception(failure)
         else:
             stored.set_result(written.result()[index])
