@@ -6,7 +6,8 @@ request still gets its own answer. The shared store suite (test_store.py) holds 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+import threading
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 
 import pytest
@@ -31,9 +32,12 @@ class WatchedStore(SQLiteStore):
         super().__init__(path)
         self.batches: list[int] = []
         self.fail_next = False
+        self.hold = threading.Event()  # while cleared, a write waits in its worker thread
+        self.hold.set()
 
     def remember_nonces(self, nonces: Sequence[tuple[str, str, float, float]]) -> list[bool]:
         self.batches.append(len(nonces))
+        self.hold.wait(timeout=10)
         if self.fail_next:
             self.fail_next = False
             raise OSError("disk gone")
@@ -66,6 +70,28 @@ async def test_nonces_asked_for_together_are_written_together(store, watched):
     assert watched.batches == [20]
     assert await remember(store, "nonce-7") == "conflict"
     assert watched.batches == [20, 1]
+
+
+async def test_nonces_asked_for_during_a_write_go_together_in_the_next(store, watched):
+    watched.hold.clear()
+    first = asyncio.ensure_future(remember(store, "first"))
+    await wait_for(lambda: watched.batches == [1])  # written, held in its worker thread
+    later = [asyncio.ensure_future(remember(store, f"later-{i}")) for i in range(3)]
+    for _ in range(2):  # a turn for them to ask, one for any write they started to begin
+        await asyncio.sleep(0)
+    assert len(store._nonces._waiting[asyncio.get_running_loop()]) == 3  # waiting, together
+    assert watched.batches == [1]
+    watched.hold.set()
+    assert await asyncio.gather(first, *later) == ["stored"] * 4
+    assert watched.batches == [1, 3]
+
+
+async def wait_for(condition: Callable[[], bool]) -> None:
+    for _ in range(1000):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("never happened")
 
 
 async def test_each_request_of_a_batch_gets_its_own_answer(store, watched):

@@ -212,13 +212,13 @@ class SQLiteStore:
         self, db: sqlite3.Connection, key_id: str, nonce: str, expires: float, now: float
     ) -> bool:
         self._maybe_sweep(db, now)
-        row = db.execute(
-            "SELECT expires FROM nonces WHERE key_id = ? AND nonce = ?", (key_id, nonce)
-        ).fetchone()
-        if row and row[0] > now:
-            return False
-        db.execute("INSERT OR REPLACE INTO nonces VALUES (?, ?, ?)", (key_id, nonce, expires))
-        return True
+        # One statement: an expired nonce is taken again, one still held changes no row.
+        stored = db.execute(
+            "INSERT INTO nonces VALUES (?, ?, ?) ON CONFLICT (key_id, nonce)"
+            " DO UPDATE SET expires = excluded.expires WHERE nonces.expires <= ?",
+            (key_id, nonce, expires, now),
+        ).rowcount
+        return stored == 1
 
     def _maybe_sweep(self, db: sqlite3.Connection, now: float) -> None:
         self._inserts += 1

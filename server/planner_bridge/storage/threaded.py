@@ -154,8 +154,10 @@ class ThreadedStore:
 
 
 class NonceBatch:
-    """The nonces asked for in one turn of the event loop, written in one worker-thread hop and
-    one transaction (`Store.remember_nonces`), each still answered on its own.
+    """Signature nonces written in groups: one worker-thread hop and one transaction
+    (`Store.remember_nonces`) for all the nonces asked for while the previous group was being
+    written (or, with none under way, in the same turn of the event loop); each request still
+    gets its own answer.
 
     Why: the hop (a thread woken, the result handed back to the loop) and the commit cost more
     than the write itself, and a signed request waits for its nonce before it is answered. A
@@ -165,26 +167,40 @@ class NonceBatch:
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        # A batch per event loop: a store shared by the loops of several threads (the tests'
-        # servers and their callers) never hands a future to a loop it does not belong to.
-        self._batches: dict[asyncio.AbstractEventLoop, list[Waiting]] = {}
+        # Per event loop: a store shared by the loops of several threads (the tests' servers
+        # and their callers) never hands a future to a loop it does not belong to.
+        self._waiting: dict[asyncio.AbstractEventLoop, list[Waiting]] = {}
+        self._writing: set[asyncio.AbstractEventLoop] = set()
 
     async def remember(self, nonce: Nonce) -> None:
         """Stores the nonce, or raises Conflict when it is still held."""
         loop = asyncio.get_running_loop()
-        batch = self._batches.get(loop)
-        if batch is None:
-            batch = self._batches[loop] = []
-            loop.call_soon(self._write, loop)
         stored: asyncio.Future[bool] = loop.create_future()
-        batch.append((nonce, stored))
+        waiting = self._waiting.setdefault(loop, [])
+        waiting.append((nonce, stored))
+        if len(waiting) == 1 and loop not in self._writing:
+            loop.call_soon(self._write, loop)  # else the write under way starts the next one
         if not await stored:
             raise Conflict("nonce already used")
 
     def _write(self, loop: asyncio.AbstractEventLoop) -> None:
-        batch = self._batches.pop(loop)
+        batch = self._waiting.pop(loop)
+        self._writing.add(loop)
         written = loop.run_in_executor(None, self.store.remember_nonces, [n for n, _ in batch])
-        written.add_done_callback(functools.partial(_answer, [f for _, f in batch]))
+        written.add_done_callback(functools.partial(self._written, loop, [f for _, f in batch]))
+
+    def _written(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        waiting: list[asyncio.Future[bool]],
+        written: asyncio.Future[list[bool]],
+    ) -> None:
+        self._writing.discard(loop)
+        _answer(waiting, written)
+        if written.cancelled():  # the executor shut down under it (the loop is closing)
+            _answer([f for _, f in self._waiting.pop(loop, [])], written)
+        elif self._waiting.get(loop):
+            self._write(loop)
 
 
 def _answer(waiting: list[asyncio.Future[bool]], written: asyncio.Future[list[bool]]) -> None:
