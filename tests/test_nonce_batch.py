@@ -161,3 +161,15 @@ async def test_a_write_cancelled_under_its_batch_cancels_the_requests_waiting_fo
     written.cancel()
     _answer(waiting, written)
     assert waiting[0].cancelled() and waiting[1].result() is True
+
+
+async def test_a_write_cancelled_at_shutdown_cancels_the_nonces_waiting_behind_it(store):
+    loop, batch = asyncio.get_running_loop(), store._nonces
+    behind: asyncio.Future[bool] = loop.create_future()
+    batch._waiting[loop] = [(("pbk_1", "behind", NOW + 330, NOW), behind)]
+    batch._writing.add(loop)
+    written: asyncio.Future[list[bool]] = loop.create_future()
+    written.cancel()
+    batch._written(loop, [], written)
+    assert behind.cancelled()
+    assert loop not in batch._writing and loop not in batch._waiting
