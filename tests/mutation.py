@@ -39,7 +39,10 @@ MODULES: dict[str, list[str]] = {
         "tests/test_signatures.py",
         "tests/test_rate_limit.py",
         "tests/test_signed_assets.py",
+        "tests/test_signature_fields.py",  # our verifier against the library's
     ],
+    # The Signature-Input/Signature/Content-Digest parser under signatures' verifier.
+    "signature_fields": ["tests/test_signature_fields.py", "tests/test_signatures.py"],
     # test_rate_limit: the brakes per client address on the grant paths (hardening).
     "grants": [
         "tests/test_token_service.py",

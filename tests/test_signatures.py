@@ -18,6 +18,7 @@ import pytest
 from http_message_signatures import HTTPMessageSigner, algorithms
 
 from planner_bridge.clock import FrozenClock
+from planner_bridge.entities import EntityRegistry
 from planner_bridge.errors import InvalidClient
 from planner_bridge.serving import blocking
 from planner_bridge.signatures import CHALLENGE, COVERED, SignatureVerifier, sign_request
@@ -79,6 +80,14 @@ def test_sign_request_covers_method_path_and_content_digest(planner, shop):
 def test_sign_request_uses_a_fresh_nonce_each_time(planner, shop):
     first, second = signed(planner, shop), signed(planner, shop)
     assert first["Signature-Input"] != second["Signature-Input"]
+    nonce = first["Signature-Input"].split('nonce="')[1].split('"')[0]
+    assert len(nonce) == 22  # 16 random bytes, base64url
+
+
+def test_sign_request_dates_the_signature_as_asked_on_any_local_time_zone(planner, shop):
+    headers = signed(planner, shop, created=1_800_000_000, expires=1_800_000_060)
+    assert ";created=1800000000;" in headers["Signature-Input"]
+    assert ";expires=1800000060;" in headers["Signature-Input"]
 
 
 def test_a_good_signature_is_accepted_under_any_label(planner, shop):
@@ -171,7 +180,40 @@ def test_unknown_key_is_refused(planner, shop):
 
 def test_revoked_key_is_refused(planner, shop):
     blocking(planner.core.entities.revoke_key(shop.key_id))
+    revoked = send(planner, signed(planner, shop))
+    assert_refused(revoked)
+    wrong = send(planner, signed(planner, shop, secret="wrong"))
+    assert revoked.json() == wrong.json()  # a revoked key tells no more than a wrong secret
+
+
+def test_a_key_revoked_through_this_process_is_refused_at_once_though_remembered(planner, shop):
+    assert send(planner, signed(planner, shop)).status_code == 201  # the key is now remembered
+    blocking(planner.core.entities.revoke_key(shop.key_id))
     assert_refused(send(planner, signed(planner, shop)))
+
+
+def test_a_key_revoked_elsewhere_is_refused_by_signed_requests_within_a_second(core):
+    """Signed requests remember a key 1 s (no database read on their hot path), as
+    `/auth/token` does: a revocation by another instance on the same database (here, another
+    registry) reaches them within that second (SPEC)."""
+    shop, clock = register_shop(core), FrozenClock(1_800_000_000)
+    here = EntityRegistry(core.store, core.deriver, clock)
+    elsewhere = EntityRegistry(core.store, core.deriver, clock)
+    verifier = SignatureVerifier(here, core.store, clock)
+
+    def verify() -> None:
+        url = "http://127.0.0.1:8001/v1/tokens"
+        sign = {"key_id": shop.key_id, "secret": shop.secret, "created": int(clock.now())}
+        headers = sign_request(method="POST", url=url, body=BODY, **sign)
+        blocking(verifier.verify(method="POST", url=url, headers=list(headers.items()), body=BODY))
+
+    verify()
+    blocking(elsewhere.revoke_key(shop.key_id))
+    clock.advance(0.9)
+    verify()  # still remembered
+    clock.advance(0.1)
+    with pytest.raises(InvalidClient):
+        verify()
 
 
 def test_wrong_secret_is_refused(planner, shop):
@@ -210,7 +252,21 @@ def test_signature_without_nonce_is_refused(planner, shop):
 
 
 def test_short_nonce_is_refused(planner, shop):
-    assert_refused(send(planner, signed(planner, shop, nonce="abc")))
+    response = send(planner, signed(planner, shop, nonce="abc"))
+    assert_refused(response)
+    description = response.json()["error_description"]
+    assert description == "signature needs a nonce of 8 to 128 characters"
+
+
+def test_a_nonce_is_held_for_the_whole_window_and_then_let_go(core):
+    """Held 330 s (300 s of age plus 30 s ahead): a replay is refused for as long as a
+    signature carrying it could still be fresh; after that, `created` refuses any replay."""
+    shop, now = register_shop(core), 1_800_000_000
+    verify_at(core, shop, created=now, now=now, nonce="held-nonce-1")
+    with pytest.raises(InvalidClient) as refused:
+        verify_at(core, shop, created=now + 329, now=now + 329, nonce="held-nonce-1")
+    assert refused.value.description == "signature nonce was already used"
+    verify_at(core, shop, created=now + 331, now=now + 331, nonce="held-nonce-1")
 
 
 @pytest.mark.parametrize(("length", "status"), [(7, 401), (8, 201), (128, 201), (129, 401)])
@@ -244,11 +300,18 @@ def test_a_refused_signature_does_not_spend_its_nonce(planner, shop):
 
 
 def verify_at(
-    core: Any, shop: Shop, *, created: int, now: float, expires: int | None = None
+    core: Any,
+    shop: Shop,
+    *,
+    created: int,
+    now: float,
+    expires: int | None = None,
+    nonce: str | None = None,
 ) -> None:
     verifier = SignatureVerifier(core.entities, core.store, FrozenClock(now))
     url = "http://127.0.0.1:8001/v1/tokens"
     sign = {"key_id": shop.key_id, "secret": shop.secret, "created": created, "expires": expires}
+    sign["nonce"] = nonce
     headers = sign_request(method="POST", url=url, body=BODY, **sign)
     blocking(verifier.verify(method="POST", url=url, headers=list(headers.items()), body=BODY))
 
@@ -264,6 +327,11 @@ def test_signatures_outside_the_window_do_not(core, offset):
     shop = register_shop(core)
     with pytest.raises(InvalidClient):
         verify_at(core, shop, created=1_800_000_000 + offset, now=1_800_000_000)
+
+
+def test_a_signature_may_expire_the_second_it_was_created(core):
+    shop, now = register_shop(core), 1_800_000_000
+    verify_at(core, shop, created=now + 10, expires=now + 10, now=now)
 
 
 def test_expires_is_honoured_to_the_second_with_no_leeway(core):

@@ -23,6 +23,11 @@ MAX_COMMENT_LENGTH = 200
 # hot path (`/auth/token` answers from a 1 s cache), and "last used" to the minute is enough.
 LAST_USE_RESOLUTION = 60.0
 MAX_USES_TRACKED = 10_000
+# Signed requests' hot path remembers an active key this long (`recent_active_key`): a
+# revocation made through this registry is seen at once, one made elsewhere (the CLI, another
+# instance) within the second SPEC allows, as on `/auth/token`.
+KEY_CACHE_SECONDS = 1.0
+KEY_CACHE_SIZE = 10_000
 # Only the characters an origin may hold; each part is then checked on its own.
 ORIGIN = re.compile(
     r"(?P<scheme>https?)://(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::(?P<port>[0-9]+))?/?",
@@ -106,6 +111,7 @@ class EntityRegistry:
         self.clock = clock
         self._noted: dict[str, float] = {}  # key id -> when its use was last written
         self._uses = BackgroundWrites()
+        self._known: dict[str, tuple[float, ApiKey, Entity]] = {}  # key id -> until, key, entity
 
     async def create(
         self, name: str, origins: Sequence[str], *, allow_write: bool = False
@@ -155,6 +161,7 @@ class EntityRegistry:
     async def revoke_key(self, key_id: str) -> None:
         if not await self.store.revoke_api_key(key_id, self.clock.now()):
             raise LookupError(f"no such active key: {key_id}")
+        self._known.pop(key_id, None)
         logs.event("key revoked", key_id=key_id)  # a key id is public (every token's client_id)
 
     async def active_key(self, key_id: str) -> tuple[ApiKey, Entity] | None:
@@ -164,3 +171,19 @@ class EntityRegistry:
             return None
         entity = await self.store.get_entity(key.entity_id)
         return (key, entity) if entity else None
+
+    async def recent_active_key(self, key_id: str) -> tuple[ApiKey, Entity] | None:
+        """`active_key`, as it was at most KEY_CACHE_SECONDS ago. Only keys found active are
+        remembered: callers ask only once a signature made with the key's secret verified."""
+        now = self.clock.now()
+        known = self._known.get(key_id)
+        if known is not None and known[0] > now:
+            return known[1], known[2]
+        found = await self.active_key(key_id)
+        if found is None:
+            self._known.pop(key_id, None)
+            return None
+        if len(self._known) >= KEY_CACHE_SIZE:
+            self._known.clear()
+        self._known[key_id] = (now + KEY_CACHE_SECONDS, *found)
+        return found

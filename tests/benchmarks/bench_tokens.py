@@ -5,9 +5,9 @@ small raw-socket HTTP/1.1 keep-alive client in this process, so the two never sh
 event loop. All endpoints are measured in the same run against the same server, over the same
 connections, one request in flight per connection: `GET /bench/noop` (mounted by this
 benchmark only), `POST /auth/token`, `POST /v1/tokens` (each request freshly signed beforehand,
-so each spends a nonce: one SQLite write), and `POST /bench/sign`, a reference for what one
-signature costs here: a bare ASGI endpoint that signs each request on its own (no batching,
-no authentication) and sends a token-sized answer.
+so each spends a nonce: a SQLite write, batched with those of the same loop turn), and
+`POST /bench/sign`, a reference for what one signature costs here: a bare ASGI endpoint that
+signs each request on its own (no batching, no authentication) and sends a token-sized answer.
 Each endpoint keeps its best of several interleaved rounds; "server CPU/req" is the server
 process's user + system time per answer (from /proc), which other processes on a shared machine
 disturb less than they disturb req/s. Then PyJWT's own mint and verify rates per algorithm.

@@ -13,7 +13,7 @@ import json
 import secrets
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -195,18 +195,30 @@ class SQLiteStore:
             return swept
 
     def remember_nonce(self, key_id: str, nonce: str, expires: float, now: float) -> None:
-        # Not durable (WAL, synchronous NORMAL: still atomic, and safe from a process crash):
-        # an fsync here was most of a signed request's cost. What a power cut can lose is the
-        # last nonces, which re-opens, for requests already answered, the replay window that
-        # their `created` closes within 5 minutes anyway.
+        if not self.remember_nonces([(key_id, nonce, expires, now)])[0]:
+            raise Conflict("nonce already used")
+
+    def remember_nonces(self, nonces: Sequence[tuple[str, str, float, float]]) -> list[bool]:
+        """Several `remember_nonce`s (key id, nonce, expires, now) in one transaction, in
+        order: for each, whether it was stored (False: still held, the same one earlier in
+        the list included). Not durable (WAL, synchronous NORMAL: still atomic, and safe from
+        a process crash): an fsync here was most of a signed request's cost. What a power cut
+        can lose is the last nonces, which re-opens, for requests already answered, the replay
+        window that their `created` closes within 5 minutes anyway."""
         with self._tx(durable=False) as db:
-            self._maybe_sweep(db, now)
-            row = db.execute(
-                "SELECT expires FROM nonces WHERE key_id = ? AND nonce = ?", (key_id, nonce)
-            ).fetchone()
-            if row and row[0] > now:
-                raise Conflict("nonce already used")
-            db.execute("INSERT OR REPLACE INTO nonces VALUES (?, ?, ?)", (key_id, nonce, expires))
+            return [self._remember_nonce(db, *nonce) for nonce in nonces]
+
+    def _remember_nonce(
+        self, db: sqlite3.Connection, key_id: str, nonce: str, expires: float, now: float
+    ) -> bool:
+        self._maybe_sweep(db, now)
+        # One statement: an expired nonce is taken again, one still held changes no row.
+        stored = db.execute(
+            "INSERT INTO nonces VALUES (?, ?, ?) ON CONFLICT (key_id, nonce)"
+            " DO UPDATE SET expires = excluded.expires WHERE nonces.expires <= ?",
+            (key_id, nonce, expires, now),
+        ).rowcount
+        return stored == 1
 
     def _maybe_sweep(self, db: sqlite3.Connection, now: float) -> None:
         self._inserts += 1
