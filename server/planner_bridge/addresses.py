@@ -15,6 +15,7 @@ Works on the ASGI scope (a plain mapping), so it knows nothing of Starlette.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -36,6 +37,12 @@ def parse_networks(text: str) -> tuple[Network, ...]:
     return tuple(networks)
 
 
+# Parsing an address is most of finding a request's client; the same few peers (proxies, a
+# shop's back-end) send nearly every request. Bounded: a stranger churning addresses only misses.
+PARSED_ADDRESSES = 4096
+
+
+@functools.lru_cache(maxsize=PARSED_ADDRESSES)
 def _address(text: str) -> Address | None:
     text = text.strip()
     if text.startswith("["):  # "[v6]" or "[v6]:port", as some proxies write them
@@ -90,6 +97,7 @@ def _forwarded_for(scope: Mapping[str, Any]) -> list[str]:
     return entries
 
 
+@functools.lru_cache(maxsize=PARSED_ADDRESSES)
 def brake_subject(address: str) -> str:
     """What a brake counts for a client address: the address, or its /64 for IPv6."""
     parsed = _address(address)
