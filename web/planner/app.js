@@ -27,6 +27,7 @@
  */
 import { DEFAULT_ANSWER_DEADLINE_MS, PlannerEvent, isAnswerDeadline } from "../sdk/protocol.js";
 import { AssetsApi, httpSender } from "./api.js";
+import { coalesced } from "./coalesce.js";
 import { HostLink, pickParentOrigin } from "./host-link.js";
 import { LiveChannel } from "./live.js";
 import { TokenKeeper } from "./token-keeper.js";
@@ -141,24 +142,9 @@ function main() {
   }
 
   // Refreshes coalesce: a burst of live pushes costs one more listing, not one each.
-  /** @type {Promise<void> | null} */
-  let refreshing = null;
-  let again = false;
-  function refresh() {
-    if (refreshing) {
-      again = true;
-      return refreshing;
-    }
-    refreshing = (async () => {
-      do {
-        again = false;
-        await loadOnce().catch((error) => {
-          if (error?.code !== "IdentityChanged") report(error); // the new identity reloads anyway
-        });
-      } while (again);
-    })().finally(() => { refreshing = null; });
-    return refreshing;
-  }
+  const refresh = coalesced(() => loadOnce().catch((error) => {
+    if (error?.code !== "IdentityChanged") report(error); // the new identity reloads anyway
+  }));
 
   const live = new LiveChannel({ url: config.liveUrl, keeper, onChange: () => void refresh(),
     onStatus: (status) => view.live(status) });
