@@ -17,6 +17,7 @@ from planner_bridge.errors import InvalidToken
 from planner_bridge.keys import KeyRing
 from planner_bridge.tokens import TokenIssuer
 from planner_bridge.verification import TokenVerifier
+from support import low_s
 
 ISSUER = "http://127.0.0.1:8001"
 LEEWAY = 30
@@ -110,3 +111,55 @@ def test_a_retired_key_verifies_access_tokens_only_within_its_window(ring, clock
         uncached.verify_access_token(token)
     with pytest.raises(InvalidToken):
         verifier.verify_access_token(token)  # nor from the cache
+
+
+def test_claims_may_only_what_they_were_granted(ring, clock, verifier):
+    reader = verifier.verify_access_token(low_s(resigned(ring, mint(ring, clock), scope="read")))
+    writer = verifier.verify_access_token(mint(ring, clock))
+    assert (reader.may("read"), reader.may("write")) == (True, False)
+    assert (writer.may("read"), writer.may("write")) == (True, True)
+
+
+def test_a_repeated_verification_is_answered_from_the_cache_until_the_last_valid_second(
+    ring, clock, verifier
+):
+    # A hit hands back the very object verified first (a full check builds a new one): the
+    # cache must keep answering until exactly the instant the full check stops accepting.
+    token = mint(ring, clock, lifetime=60)
+    first = verifier.verify_access_token(token)
+    assert verifier.verify_access_token(token) is first
+    clock.advance(60 - LEEWAY + 1)  # within the leeway's reach of exp
+    assert verifier.verify_access_token(token) is first
+    clock.advance(2 * LEEWAY - 1)  # exp + leeway exactly
+    assert verifier.verify_access_token(token) is first
+
+
+def test_the_cache_keeps_the_newest_tokens_and_forgets_the_oldest(ring, clock):
+    verifier = TokenVerifier(ring, clock, issuer=ISSUER, leeway=LEEWAY, cache_size=2)
+    tokens = [mint(ring, clock, user_id=f"user-{n}") for n in range(3)]
+    first = [verifier.verify_access_token(t) for t in tokens]
+    assert verifier.verify_access_token(tokens[2]) is first[2]
+    assert verifier.verify_access_token(tokens[1]) is first[1]
+    again = verifier.verify_access_token(tokens[0])  # forgotten: checked in full again
+    assert again == first[0] and again is not first[0]
+
+
+def test_a_retired_key_still_verifies_api_tokens_past_its_window(ring, clock, verifier):
+    # API tokens live for months: a key rotation must not break every background job.
+    issuer = TokenIssuer(ring, clock, issuer=ISSUER)
+    now = int(clock.now())
+    api_token = issuer.mint_api_token(
+        token_id="apt_1",
+        entity_id="ent",
+        user_id="job",
+        rights=("read",),
+        issued_at=now,
+        expires_at=now + 30 * 86400,
+    ).token
+    access_token = mint(ring, clock, lifetime=3 * PUBLISHED_FOR)
+    ring.rotate()
+    clock.advance(PUBLISHED_FOR + 2)
+
+    assert verifier.verify_api_token(api_token)["jti"] == "apt_1"
+    with pytest.raises(InvalidToken):
+        verifier.verify_access_token(access_token)

@@ -102,7 +102,6 @@ class TokenVerifier:
             typ=ACCESS_TOKEN_TYP,
             audience=AUDIENCE,
             required=ACCESS_CLAIMS,
-            access_token=True,
         )
         access = _access_claims(claims)
         self._remember(token, access)
@@ -114,7 +113,6 @@ class TokenVerifier:
             typ=API_TOKEN_TYP,
             audience=self.issuer,
             required=API_TOKEN_CLAIMS,
-            access_token=False,
         )
 
     def _check_times(self, claims: dict[str, Any]) -> None:
@@ -146,7 +144,6 @@ class TokenVerifier:
         typ: str,
         audience: str,
         required: Sequence[str],
-        access_token: bool,
     ) -> dict[str, Any]:
         if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_LENGTH:
             raise InvalidToken("token is missing or too long")
@@ -159,6 +156,8 @@ class TokenVerifier:
         if header.get("typ") != typ:
             raise InvalidToken("token has the wrong typ")
         kid = header.get("kid")
+        # A retired key's window holds for access tokens; API tokens outlive it (keys.KeyRing).
+        access_token = typ == ACCESS_TOKEN_TYP
         key = (
             self.keys.verification_key(kid, access_token=access_token)
             if isinstance(kid, str)
