@@ -67,9 +67,7 @@ class VerificationKey(Protocol):
 class KeySource(Protocol):
     """Where verification keys come from: `keys.KeyRing` in-process, `jwks.RemoteJWKS` apart."""
 
-    def verification_key(
-        self, kid: str, *, access_token: bool = True
-    ) -> VerificationKey | None: ...
+    def verification_key(self, kid: str, *, access_token: bool) -> VerificationKey | None: ...
 
 
 class TokenVerifier:
@@ -93,10 +91,9 @@ class TokenVerifier:
 
     def verify_access_token(self, token: str) -> AccessClaims:
         cached = self._cache.get(token)
-        if cached is not None:
-            if self._still_valid(cached):
-                return cached
-            self._cache.pop(token, None)  # expired or its key dropped: never a hit again
+        # An entry gone stale (expired, its key dropped) is never a hit; eviction removes it.
+        if cached is not None and self._still_valid(cached):
+            return cached
         claims = self._decode(
             token,
             typ=ACCESS_TOKEN_TYP,
@@ -130,7 +127,7 @@ class TokenVerifier:
     def _still_valid(self, claims: AccessClaims) -> bool:
         if self.clock.now() > claims.expires_at + self.leeway:
             return False
-        return self.keys.verification_key(claims.kid) is not None
+        return self.keys.verification_key(claims.kid, access_token=True) is not None
 
     def _remember(self, token: str, claims: AccessClaims) -> None:
         self._cache[token] = claims
