@@ -126,23 +126,28 @@ def test_list_default_limit_is_fifty(planner, shop):
     assert len(page["assets"]) == 50 and page["next"] == page["assets"][-1]["id"]
 
 
+LIMIT = "limit must be a whole number from 1 to 200"
+AFTER = "after must be an asset id (the `next` of the previous page)"
+
+
 @pytest.mark.parametrize(
-    "query",
+    ("query", "description"),
     [
-        "limit=0",
-        "limit=201",
-        "limit=abc",
-        "limit=-1",
-        "limit=%C2%B2",  # superscript two: str.isdigit() says yes, int() says no
-        "limit=%D9%A3",  # Arabic-Indic three: int() takes it, the API does not
-        "limit=" + "1" * 5000,  # longer than int() converts
-        "after=nope",
-        "after=ast_zz",
+        ("limit=0", LIMIT),
+        ("limit=201", LIMIT),
+        ("limit=abc", LIMIT),
+        ("limit=-1", LIMIT),
+        ("limit=%C2%B2", LIMIT),  # superscript two: str.isdigit() says yes, int() says no
+        ("limit=%D9%A3", LIMIT),  # Arabic-Indic three: int() takes it, the API does not
+        ("limit=" + "1" * 5000, LIMIT),  # longer than int() converts
+        ("after=nope", AFTER),
+        ("after=ast_zz", AFTER),
     ],
 )
-def test_bad_list_parameters_are_400(alice, query):
+def test_bad_list_parameters_are_400(alice, query, description):
     response = alice.get(f"/v1/assets?{query}")
-    assert response.status_code == 400 and response.json()["error"] == "invalid_request"
+    assert response.status_code == 400
+    assert response.json() == {"error": "invalid_request", "error_description": description}
 
 
 def test_unknown_or_malformed_ids_are_404(alice):
@@ -150,43 +155,65 @@ def test_unknown_or_malformed_ids_are_404(alice):
         assert alice.get(f"/v1/assets/{asset_id}").status_code == 404
 
 
+BODY = "body must be a JSON object"
+LARGE = "body is larger than 69632 bytes"
+NAME_TEXT = "name must be a string of 1 to 200 characters"
+DATA_OBJECT = "data must be a JSON object"
+PLAIN = "data must be plain JSON (no NaN or Infinity, not too deep)"
+DEEP = "data must not nest deeper than 32 levels"
 BAD_BODIES = [
-    (b"not json", 400),
-    (b"[1, 2]", 400),
-    (b'"text"', 400),
-    (b"\xff\xfe", 400),
-    (b"[" * 100_000, 413),
-    (b"[" * 60_000, 400),
-    (json.dumps({"kind": "furniture"}).encode(), 400),
-    (json.dumps({"name": "A"}).encode(), 400),
-    (json.dumps({"name": 5, "kind": "furniture"}).encode(), 400),
-    (json.dumps({"name": "", "kind": "furniture"}).encode(), 400),
-    (json.dumps({"name": "A" * 201, "kind": "furniture"}).encode(), 400),
-    (json.dumps({"name": "A\u0000", "kind": "furniture"}).encode(), 400),
-    (json.dumps({"name": "A", "kind": ["x"]}).encode(), 400),
-    (json.dumps({"name": "A", "kind": "k", "data": [1]}).encode(), 400),
-    (json.dumps({"name": "A", "kind": "k", "data": "x"}).encode(), 400),
-    (json.dumps({"name": "A", "kind": "k", "owner": "bob"}).encode(), 400),
-    (json.dumps({"name": "A", "kind": "k", "id": "ast_1"}).encode(), 400),
-    (b'{"name": "A", "kind": "k", "data": {"x": NaN}}', 400),
-    (b'{"name": "A", "kind": "k", "data": {"x": Infinity}}', 400),
-    (b'{"name": "\\ud800", "kind": "k"}', 400),
-    (b'{"name": "A", "kind": "k", "data": {"x": "\\udfff"}}', 400),
-    (b'{"name": "A", "kind": "k", "data": {"n": 1' + b"1" * 5000 + b"}}", 400),
-    (b'{"name": "A", "kind": "k", "data": ' + b'{"a":' * 3000 + b"1" + b"}" * 3001, 400),
-    (b'{"name": "A", "kind": "k", "data": ' + b'{"a":' * 900 + b"1" + b"}" * 901, 400),
-    (b'{"name": "A", "kind": "k", "data": ' + b'{"a":[' * 17 + b"1" + b"]}" * 17 + b"}", 400),
-    (json.dumps({"name": "A", "kind": "k", "data": {"x": "y" * 65_536}}).encode(), 413),
-    (json.dumps({"name": "A", "kind": "k", "data": {"x": "y" * 80_000}}).encode(), 413),
+    (b"not json", 400, BODY),
+    (b"[1, 2]", 400, BODY),
+    (b'"text"', 400, BODY),
+    (b"\xff\xfe", 400, BODY),
+    (b"[" * 100_000, 413, LARGE),
+    (b"[" * 60_000, 400, BODY),
+    (json.dumps({"kind": "furniture"}).encode(), 400, "name is required"),
+    (json.dumps({"name": "A"}).encode(), 400, "kind is required"),
+    (json.dumps({"name": 5, "kind": "furniture"}).encode(), 400, NAME_TEXT),
+    (json.dumps({"name": "", "kind": "furniture"}).encode(), 400, NAME_TEXT),
+    (json.dumps({"name": "A" * 201, "kind": "furniture"}).encode(), 400, NAME_TEXT),
+    (
+        json.dumps({"name": "A\u0000", "kind": "furniture"}).encode(),
+        400,
+        "name must not contain control characters",
+    ),
+    (
+        json.dumps({"name": "A", "kind": ["x"]}).encode(),
+        400,
+        "kind must be a string of 1 to 64 characters",
+    ),
+    (json.dumps({"name": "A", "kind": "k", "data": [1]}).encode(), 400, DATA_OBJECT),
+    (json.dumps({"name": "A", "kind": "k", "data": "x"}).encode(), 400, DATA_OBJECT),
+    (json.dumps({"name": "A", "kind": "k", "owner": "bob"}).encode(), 400, "owner: unknown field"),
+    (json.dumps({"name": "A", "kind": "k", "id": "ast_1"}).encode(), 400, "id: unknown field"),
+    (b'{"name": "A", "kind": "k", "data": {"x": NaN}}', 400, PLAIN),
+    (b'{"name": "A", "kind": "k", "data": {"x": Infinity}}', 400, PLAIN),
+    (b'{"name": "\\ud800", "kind": "k"}', 400, "name holds text that is not valid UTF-8"),
+    (
+        b'{"name": "A", "kind": "k", "data": {"x": "\\udfff"}}',
+        400,
+        "data holds text that is not valid UTF-8",
+    ),
+    (b'{"name": "A", "kind": "k", "data": {"n": 1' + b"1" * 5000 + b"}}", 400, BODY),
+    (b'{"name": "A", "kind": "k", "data": ' + b'{"a":' * 3000 + b"1" + b"}" * 3001, 400, BODY),
+    (b'{"name": "A", "kind": "k", "data": ' + b'{"a":' * 900 + b"1" + b"}" * 901, 400, DEEP),
+    (b'{"name": "A", "kind": "k", "data": ' + b'{"a":[' * 17 + b"1" + b"]}" * 17 + b"}", 400, DEEP),
+    (
+        json.dumps({"name": "A", "kind": "k", "data": {"x": "y" * 65_536}}).encode(),
+        413,
+        "data is larger than 65536 bytes",
+    ),
+    (json.dumps({"name": "A", "kind": "k", "data": {"x": "y" * 80_000}}).encode(), 413, LARGE),
 ]
 
 
-@pytest.mark.parametrize(("body", "status"), BAD_BODIES, ids=range(len(BAD_BODIES)))
-def test_bad_create_bodies_are_clear_errors(alice, planner, shop, body, status):
+@pytest.mark.parametrize(("body", "status", "description"), BAD_BODIES, ids=range(len(BAD_BODIES)))
+def test_bad_create_bodies_are_clear_errors(alice, planner, shop, body, status, description):
     response = alice.post("/v1/assets", content=body, headers={"Content-Type": "application/json"})
 
     assert response.status_code == status, response.text
-    assert response.json()["error"] == "invalid_request"
+    assert response.json() == {"error": "invalid_request", "error_description": description}
     assert blocking(planner.core.store.list_assets(shop.entity.id, (None, "alice"))) == []
 
 
@@ -200,12 +227,21 @@ def test_data_of_exactly_the_limit_is_accepted(alice):
     assert len(create(alice, data={"x": "y" * filler})["data"]["x"]) == filler
 
 
-@pytest.mark.parametrize("body", [b"{}", b'{"data": null}', b'{"version": 3}', b"nope"])
-def test_bad_patch_bodies_change_nothing(alice, planner, body):
+@pytest.mark.parametrize(
+    ("body", "description"),
+    [
+        (b"{}", "nothing to change: give name, kind or data"),
+        (b'{"data": null}', DATA_OBJECT),
+        (b'{"version": 3}', "version: unknown field"),
+        (b"nope", BODY),
+    ],
+)
+def test_bad_patch_bodies_change_nothing(alice, planner, body, description):
     asset = create(alice)
     response = alice.patch(f"/v1/assets/{asset['id']}", content=body)
 
     assert response.status_code == 400
+    assert response.json()["error_description"] == description
     assert blocking(planner.core.store.get_asset(asset["id"])).version == 1
 
 
