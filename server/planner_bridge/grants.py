@@ -232,17 +232,11 @@ class ClientCredentialsGrant:
         self._known[key_id] = (now + KEY_CACHE_SECONDS, *found)
         return found
 
-    def issue(
-        self, rights: tuple[str, ...], form: dict[str, str], key: ApiKey, entity: Entity
-    ) -> dict[str, Any]:
-        """The 200 answer for an authenticated client and its validated form."""
-        unsigned = self.prepare(rights, form, key, entity)
-        return token_endpoint_answer(unsigned.signed(unsigned.sign(unsigned.signing_input)), rights)
-
     def prepare(
         self, rights: tuple[str, ...], form: dict[str, str], key: ApiKey, entity: Entity
     ) -> UnsignedToken:
-        """The token `issue` answers with, all but signed (the endpoint signs in batches)."""
+        """The token to answer with, all but signed (the endpoint signs in batches, then answers
+        with `token_endpoint_answer`)."""
         if form.get("client_id", key.key_id) != key.key_id:
             raise InvalidRequest("client_id does not match the authenticated client")
         check_rights_allowed(rights, entity, status=400)  # RFC 6749 §5.2: 400 at this endpoint
