@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 
 import httpx
 import pytest
@@ -65,6 +66,7 @@ def test_if_match_guards_patch_and_delete(alice, planner):
     bad = alice.patch(url, json={"name": "C"}, headers={"If-Match": "soon"})
 
     assert stale.status_code == 412 and fresh.status_code == 200
+    assert stale.json()["error_description"] == "If-Match: the asset is at version 1"
     assert stale_delete.status_code == 412 and bad.status_code == 400
     assert blocking(planner.core.store.get_asset(asset["id"])).version == 2
     assert alice.delete(url, headers={"If-Match": '"2"'}).status_code == 204
@@ -114,6 +116,23 @@ def test_list_pages_in_creation_order(alice):
         after, pages = page["next"], pages + 1
 
     assert seen == ids and ids == sorted(ids) and pages == 3
+
+
+def test_a_last_page_that_is_exactly_full_has_no_next(alice):
+    ids = [create(alice, name=f"A{i}")["id"] for i in range(6)]
+
+    first = alice.get("/v1/assets", params={"limit": 3}).json()
+    last = alice.get("/v1/assets", params={"limit": 3, "after": first["next"]}).json()
+
+    assert [a["id"] for a in first["assets"]] == ids[:3] and first["next"] == ids[2]
+    assert [a["id"] for a in last["assets"]] == ids[3:] and last["next"] is None
+
+
+@pytest.mark.parametrize("limit", [1, 200])
+def test_limits_from_1_to_200_are_accepted(alice, limit):
+    ids = [create(alice, name=f"A{i}")["id"] for i in range(2)]
+    page = alice.get("/v1/assets", params={"limit": limit}).json()
+    assert [a["id"] for a in page["assets"]] == ids[:limit]
 
 
 def test_list_default_limit_is_fifty(planner, shop):
@@ -300,6 +319,41 @@ def test_oversized_delete_body_is_413(alice):
     response = alice.request("DELETE", f"/v1/assets/{asset['id']}", content=b"x" * 200_000)
     assert response.status_code == 413
     assert alice.get(f"/v1/assets/{asset['id']}").status_code == 200
+
+
+def test_a_change_that_keeps_losing_the_race_is_409_after_three_tries(alice, planner):
+    # Every write of the row is lost to "another writer" (a trigger that skips it): the
+    # catalog retries from a fresh read, then gives up with 409 rather than loop or claim success.
+    asset = create(alice)
+    path = planner.core.settings.sqlite_path
+    with sqlite3.connect(path) as db:  # RAISE(IGNORE) skips the row and keeps the tally
+        db.execute("CREATE TABLE tries (n INTEGER)")
+        db.execute(
+            "CREATE TRIGGER always_lost BEFORE UPDATE ON assets"
+            " BEGIN INSERT INTO tries VALUES (1); SELECT RAISE(IGNORE); END"
+        )
+
+    response = alice.patch(f"/v1/assets/{asset['id']}", json={"name": "B"})
+
+    assert response.status_code == 409
+    assert response.json() == {
+        "error": "invalid_request",
+        "error_description": "the asset is being changed by others; try again",
+    }
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT count(*) FROM tries").fetchone() == (3,)
+    assert alice.get(f"/v1/assets/{asset['id']}").json()["name"] == "Sofa"
+
+
+def test_a_delete_that_finds_the_row_gone_is_404(alice, planner):
+    asset = create(alice)
+    with sqlite3.connect(planner.core.settings.sqlite_path) as db:  # as if deleted meanwhile
+        db.execute("CREATE TRIGGER gone BEFORE DELETE ON assets BEGIN SELECT RAISE(IGNORE); END")
+
+    response = alice.delete(f"/v1/assets/{asset['id']}")
+
+    assert response.status_code == 404
+    assert response.json() == {"error": "not_found", "error_description": "no such asset"}
 
 
 def test_ids_stay_in_creation_order_when_the_clock_stalls_or_steps_back(core):
