@@ -224,6 +224,15 @@ def test_malformed_authorization_is_refused(planner, authorization):
     assert_invalid_client(token_request(planner, authorization=authorization))
 
 
+def test_basic_credentials_must_be_strict_base64(planner, shop):
+    # A lenient decoder would skip the stray character and read the genuine credentials.
+    encoded = basic(shop.key_id, shop.secret).removeprefix("Basic ")
+    assert token_request(planner, authorization="Basic " + encoded).status_code == 200
+    for stray in ("!", "*", "."):
+        mangled = f"Basic {encoded[:8]}{stray}{encoded[8:]}"
+        assert_invalid_client(token_request(planner, authorization=mangled))
+
+
 def test_non_ascii_authorization_header_is_refused(planner):
     headers = [
         (b"authorization", "Basic Zm9vOmJhcg==é".encode("latin-1")),
