@@ -113,7 +113,10 @@ def score(where: Path) -> collections.Counter[str]:
 def retest_survivors(where: Path, module: str) -> None:
     """mutmut keeps every verdict while the mutated function is unchanged, even when tests were
     added since; a survivor (or a mutant no test reached) is therefore forgotten here and tested
-    again. A killed mutant stays killed: tests are only ever added or made stricter."""
+    again. A killed mutant stays killed: tests are only ever added or made stricter. mutmut's
+    map of which tests reach which function is dropped too (it would miss a function added
+    since, or an old test that reaches a function it did not before), so it is drawn again."""
+    (where / "mutants" / "mutmut-stats.json").unlink(missing_ok=True)
     meta = where / "mutants" / "src" / "planner_bridge" / f"{module}.py.meta"
     if not meta.exists():
         return

@@ -366,6 +366,31 @@ def test_patch_takes_only_a_boolean(planner, shop):
     assert listed(planner, shop)[token_id]["disabled"] is False
 
 
+@pytest.mark.parametrize(("method", "payload"), [("PATCH", {"disabled": True}), ("DELETE", None)])
+def test_a_token_deleted_meanwhile_is_404_and_nothing_is_logged(planner, shop, method, payload):
+    # Found by the entity check, gone by the time it is changed (another request deleted it):
+    # a trigger makes the store's UPDATE or DELETE find no row, as that race would.
+    token_id = create_token(planner, shop)["id"]
+    with sqlite3.connect(planner.core.settings.sqlite_path) as db:
+        for action in ("UPDATE", "DELETE"):
+            db.execute(
+                f"CREATE TRIGGER lost_{action} BEFORE {action} ON api_tokens"
+                " BEGIN SELECT RAISE(IGNORE); END"
+            )
+    stream = io.StringIO()
+    handler = logs.configure("json", stream)
+    try:
+        response = signed(planner, shop, method, f"/v1/api-tokens/{token_id}", payload)
+    finally:
+        logs.unconfigure(handler)
+    assert response.status_code == 404
+    assert response.json() == {
+        "error": "not_found",
+        "error_description": f"no such API token: {token_id}",
+    }
+    assert "API token disabled" not in stream.getvalue()
+
+
 def test_disabling_and_enabling_are_logged_for_operators(planner, shop):
     token_id = create_token(planner, shop)["id"]
     stream = io.StringIO()
