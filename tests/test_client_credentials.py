@@ -88,7 +88,7 @@ def test_client_credentials_gets_a_legal_entity_token(planner, shop):
     token = answer["access_token"]
     header = jwt.get_unverified_header(token)
     assert (header["typ"], header["kid"]) == ("at+jwt", planner.core.keyring.current.kid)
-    key = planner.core.keyring.verification_key(header["kid"])
+    key = planner.core.keyring.verification_key(header["kid"], access_token=True)
     claims = jwt.decode(
         token, key.public_key, algorithms=["ES256"], audience="planner", issuer=planner.url
     )

@@ -201,6 +201,7 @@ def test_each_refusal_says_why(ring, clock, verifier):
         signed(scope="read admin"): "token has malformed claims",
         signed(client_id=7): "token has malformed claims",
         high_s(token): "token signature is not in low-S form",
+        token.rpartition(".")[0] + ".AAAAA": "token is malformed",  # 4n + 1 base64 characters
     }
     for refused, description in expected.items():
         assert refusal(verifier, refused) == description, refused
