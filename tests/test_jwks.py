@@ -68,7 +68,7 @@ def remote_token(ring: KeyRing, issuer: str = ISSUER, entity: str = "ent_x") -> 
 def verifier(token_service) -> tuple[TokenVerifier, RemoteJWKS, FrozenClock]:
     clock = FrozenClock(SystemClock().now())
     source = RemoteJWKS(token_service.url, clock)
-    return TokenVerifier(source, clock, issuer=ISSUER), source, clock
+    return TokenVerifier(source, clock, issuer=ISSUER, leeway=30), source, clock
 
 
 def test_tokens_verify_against_the_remote_set_fetched_once(token_service, verifier):
@@ -164,7 +164,7 @@ def test_an_unreachable_jwks_refuses_tokens_without_crashing():
     clock = FrozenClock()
     source = RemoteJWKS("http://127.0.0.1:9/jwks.json", clock)
     with pytest.raises(InvalidToken):
-        TokenVerifier(source, clock, issuer=ISSUER).verify_access_token("a.b.c")
+        TokenVerifier(source, clock, issuer=ISSUER, leeway=30).verify_access_token("a.b.c")
     assert source.verification_key("any", access_token=True) is None
 
 

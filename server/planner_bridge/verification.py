@@ -79,7 +79,7 @@ class TokenVerifier:
         clock: Clock,
         *,
         issuer: str,
-        leeway: int = 30,
+        leeway: int,  # Settings.leeway is its one default
         cache_size: int = 10_000,
     ) -> None:
         self.keys = keys
