@@ -36,6 +36,7 @@ KEY_CACHE_SIZE = 10_000
 TOKEN_REQUEST_FIELDS = frozenset({"type", "user", "rights", "expires_in"})
 FORM_TYPE = "application/x-www-form-urlencoded"
 COMMON_FORM = b"grant_type=client_credentials"
+NO_CREDENTIALS = ("", "")  # any pair that never matches would do
 
 
 @dataclasses.dataclass(frozen=True)
@@ -188,11 +189,11 @@ class ClientCredentialsGrant:
             raise InvalidRequest("grant_type is missing")
         if grant_type != "client_credentials":
             raise UnsupportedGrantType("only grant_type=client_credentials is supported")
-        return self._rights(form.get("scope", ""))
+        return self._rights(form.get("scope"))
 
     @staticmethod
-    def _rights(scope: str) -> tuple[str, ...]:
-        if not scope:
+    def _rights(scope: str | None) -> tuple[str, ...]:
+        if not scope:  # absent or empty
             return ("read",)  # parse_rights' default
         asked = scope.split()
         unknown = set(asked) - set(RIGHTS)
@@ -206,8 +207,8 @@ class ClientCredentialsGrant:
         The secret is derived from the key id, so it is checked first, with no database
         lookup at all: an unknown key and a wrong secret cost exactly the same work.
         """
-        client_id, secret = credentials or ("", "")
         # A missing or overlong credential still pays for one derivation and one comparison.
+        client_id, secret = credentials or NO_CREDENTIALS
         matches = self.entities.deriver.matches(client_id[:MAX_CREDENTIAL], secret)
         if not matches or len(client_id) > MAX_CREDENTIAL or len(secret) > MAX_CREDENTIAL:
             raise InvalidClient("client authentication failed", scheme="Basic")
@@ -224,8 +225,7 @@ class ClientCredentialsGrant:
         if known is not None and known[0] > now:
             return known[1], known[2]
         found = await self.entities.active_key(key_id)
-        if found is None:
-            self._known.pop(key_id, None)
+        if found is None:  # an entry left for it has expired: never a hit, cleared with the rest
             return None
         if len(self._known) >= KEY_CACHE_SIZE:
             self._known.clear()
