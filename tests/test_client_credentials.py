@@ -324,8 +324,10 @@ def test_credentials_in_both_places_are_invalid_request(planner, shop):
     assert_error(as_shop(planner, shop, body), 400, "invalid_request", once)
 
 
-def test_client_id_in_the_body_must_match_the_authenticated_client(planner, shop):
-    response = as_shop(planner, shop, f"{GRANT}&client_id=pbk_someone_else")
+@pytest.mark.parametrize("client_id", ["pbk_someone_else", ""])
+def test_client_id_in_the_body_must_match_the_authenticated_client(planner, shop, client_id):
+    # A blank client_id is sent all the same, and is not the authenticated client's.
+    response = as_shop(planner, shop, f"{GRANT}&client_id={client_id}")
     mismatch = "client_id does not match the authenticated client"
     assert_error(response, 400, "invalid_request", mismatch)
 

@@ -129,7 +129,7 @@ def basic_credentials(authorization: str | None) -> tuple[str, str] | None:
     if not authorization or authorization[:6].lower() != "basic ":
         return None
     try:
-        decoded = base64.b64decode(authorization[6:].strip(), validate=True).decode("utf-8")
+        decoded = base64.b64decode(authorization[6:].strip(), validate=True).decode()
     except (binascii.Error, ValueError):  # ValueError also covers non-ASCII and bad UTF-8
         return None
     client_id, colon, secret = decoded.partition(":")
@@ -163,7 +163,7 @@ def parse_form(content_type: str | None, body: bytes) -> dict[str, str]:
         return {"grant_type": "client_credentials"}
     try:
         pairs = parse_qsl(
-            body.decode("utf-8"), keep_blank_values=True, strict_parsing=True, errors="strict"
+            body.decode(), keep_blank_values=True, strict_parsing=True, errors="strict"
         )
     except ValueError:  # also UnicodeDecodeError
         raise InvalidRequest("the form body is malformed") from None
