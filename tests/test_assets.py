@@ -12,6 +12,8 @@ from asset_helpers import READ, WRITE, bearer, mint, seed_asset
 from planner_bridge.assets import ASSET_ID, AssetCatalog
 from planner_bridge.clock import FrozenClock
 from planner_bridge.serving import blocking
+from planner_bridge.store import Entity
+from planner_bridge.verification import AccessClaims
 
 SHAPE = {"id", "entity", "owner", "name", "kind", "data", "created", "updated", "version"}
 
@@ -354,6 +356,27 @@ def test_a_delete_that_finds_the_row_gone_is_404(alice, planner):
 
     assert response.status_code == 404
     assert response.json() == {"error": "not_found", "error_description": "no such asset"}
+
+
+def test_each_write_is_told_once_as_what_it_was_and_a_change_moves_updated(core):
+    clock = FrozenClock()
+    told: list[tuple[str, int, float, bool]] = []
+    catalog = AssetCatalog(
+        core.store, clock, lambda a, deleted: told.append((a.name, a.version, a.updated, deleted))
+    )
+    blocking(core.store.add_entity(Entity("ent_w", "Shop", ("http://localhost",), True, 0.0)))
+    claims = AccessClaims("alice", "ent_w", "user", ("read", "write"), "c", "j", 0, 0, "kid")
+    start = clock.now()
+
+    created = blocking(catalog.create(claims, {"name": "A", "kind": "k"}))
+    clock.advance(5)
+    changed = blocking(catalog.change(claims, created.id, {"name": "B"}))
+    clock.advance(5)
+    blocking(catalog.delete(claims, created.id))
+
+    assert (changed.created, changed.updated) == (start, start + 5)
+    assert blocking(core.store.get_asset(created.id)) is None
+    assert told == [("A", 1, start, False), ("B", 2, start + 5, False), ("B", 2, start + 5, True)]
 
 
 def test_ids_stay_in_creation_order_when_the_clock_stalls_or_steps_back(core):
