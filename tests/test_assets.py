@@ -390,3 +390,20 @@ def test_ids_stay_in_creation_order_when_the_clock_stalls_or_steps_back(core):
 
     assert ids == sorted(ids) and len(set(ids)) == len(ids)
     assert all(ASSET_ID.fullmatch(i) for i in ids)
+
+
+def test_a_failing_listener_is_logged_and_the_write_stands(core, caplog):
+    def broken(asset, deleted):
+        raise RuntimeError("live channel down")
+
+    catalog = AssetCatalog(core.store, FrozenClock(), broken)
+    blocking(core.store.add_entity(Entity("ent_w", "Shop", ("http://localhost",), True, 0.0)))
+    claims = AccessClaims("alice", "ent_w", "user", ("read", "write"), "c", "j", 0, 0, "kid")
+
+    with caplog.at_level("ERROR", logger="planner_bridge.assets"):
+        created = blocking(catalog.create(claims, {"name": "A", "kind": "k"}))
+
+    assert blocking(core.store.get_asset(created.id)) == created
+    (record,) = [r for r in caplog.records if r.name == "planner_bridge.assets"]
+    assert record.getMessage() == "asset change listener failed"
+    assert record.exc_info is not None and "live channel down" in str(record.exc_info[1])
