@@ -238,9 +238,11 @@ def test_bad_create_bodies_are_clear_errors(alice, planner, shop, body, status, 
     assert blocking(planner.core.store.list_assets(shop.entity.id, (None, "alice"))) == []
 
 
-def test_data_nested_32_levels_is_accepted(alice):
-    data = json.loads('{"a":' * 31 + "1" + "}" * 31)
+def test_data_nested_32_levels_is_accepted_and_33_is_not(alice):
+    data = json.loads('{"a":' * 32 + "1" + "}" * 32)  # data itself is the first level
     assert create(alice, data=data)["data"] == data
+    refused = alice.post("/v1/assets", json={"name": "A", "kind": "k", "data": {"b": data}})
+    assert refused.json()["error_description"] == DEEP
 
 
 def test_data_of_exactly_the_limit_is_accepted(alice):
@@ -407,3 +409,18 @@ def test_a_failing_listener_is_logged_and_the_write_stands(core, caplog):
     (record,) = [r for r in caplog.records if r.name == "planner_bridge.assets"]
     assert record.getMessage() == "asset change listener failed"
     assert record.exc_info is not None and "live channel down" in str(record.exc_info[1])
+
+
+def test_an_id_is_the_creation_millisecond_then_its_sequence_then_random(core):
+    # ast_ + 12 hex ms + 4 hex sequence (0 at each new millisecond) + 8 hex random (the docstring).
+    clock = FrozenClock(1_800_000_000.25)
+    catalog = AssetCatalog(core.store, clock)
+    ms = f"{1_800_000_000_250:012x}"
+
+    first, second = catalog.new_id(), catalog.new_id()
+    clock.advance(0.001)
+    later = catalog.new_id()
+
+    assert (first[4:16], first[16:20]) == (ms, "0000")
+    assert (second[4:16], second[16:20]) == (ms, "0001")
+    assert (later[4:16], later[16:20]) == (f"{1_800_000_000_251:012x}", "0000")
