@@ -16,6 +16,7 @@ and the survivors; exits 0 whatever the score (the target reports, it does not g
 from __future__ import annotations
 
 import collections
+import json
 import os
 import shutil
 import subprocess
@@ -61,6 +62,8 @@ MODULES: dict[str, list[str]] = {
 }
 # Exit statuses mutmut reports that mean a test noticed the mutant.
 KILLED = {"killed", "timeout", "caught by type check"}
+# mutmut's exit codes for "survived" and "no tests": verdicts tested again on every run.
+NOT_KILLED_CODES = {0, 5, 33}
 
 
 def mutmut_settings(module: str, tests: list[str]) -> str:
@@ -110,8 +113,27 @@ def score(where: Path) -> collections.Counter[str]:
     )
 
 
+def retest_survivors(where: Path, module: str) -> None:
+    """mutmut keeps every verdict while the mutated function is unchanged, even when tests were
+    added since; a survivor (or a mutant no test reached) is therefore forgotten here and tested
+    again. A killed mutant stays killed: tests are only ever added or made stricter. mutmut's
+    map of which tests reach which function is dropped too (it would miss a function added
+    since, or an old test that reaches a function it did not before), so it is drawn again."""
+    (where / "mutants" / "mutmut-stats.json").unlink(missing_ok=True)
+    meta = where / "mutants" / "src" / "planner_bridge" / f"{module}.py.meta"
+    if not meta.exists():
+        return
+    data = json.loads(meta.read_text())
+    verdicts = data["exit_code_by_key"]
+    for name, code in verdicts.items():
+        if code in NOT_KILLED_CODES:
+            verdicts[name] = None
+    meta.write_text(json.dumps(data, indent=4))
+
+
 def run(module: str, tests: list[str], children: str, sample: str) -> tuple[int, int, list[str]]:
     where = stage(module, tests)
+    retest_survivors(where, module)
     names = [f"planner_bridge.{module}.*__mutmut_{sample}"] if sample else []
     done = mutmut(where, "run", "--max-children", children, *names)
     (where / "run.log").write_text(done.stdout + done.stderr)

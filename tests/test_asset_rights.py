@@ -97,12 +97,19 @@ def _call(world: World, token: str, op: str, asset: Asset) -> httpx.Response:
     return httpx.request(op, url, headers=bearer(token))
 
 
+WHY_403 = {
+    "this token has no write right",
+    "this token may read this asset but not change it",
+}
+
+
 def _assert_refusal_shape(response: httpx.Response) -> None:
     if response.status_code == 403:
         assert response.json()["error"] == "insufficient_scope"
+        assert response.json()["error_description"] in WHY_403
         assert 'error="insufficient_scope"' in response.headers["www-authenticate"]
     if response.status_code == 404:
-        assert response.json()["error"] == "not_found"
+        assert response.json() == {"error": "not_found", "error_description": "no such asset"}
 
 
 @pytest.mark.parametrize(("token", "target", "op"), CASES)
@@ -191,6 +198,8 @@ def test_write_tokens_of_an_entity_without_write_permission_change_nothing(
     read = httpx.get(f"{url}/{asset.id}", headers=bearer(token))
 
     assert [created.status_code, patched.status_code, deleted.status_code] == [403, 403, 403]
+    for refused in (created, patched, deleted):
+        assert refused.json()["error_description"] == "this legal entity may not write"
     assert read.status_code == 200
     assert blocking(planner.core.store.get_asset(asset.id)) == asset
     assert blocking(planner.core.store.list_assets(entity_id, (None, "alice"))) == [asset]

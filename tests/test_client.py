@@ -314,7 +314,7 @@ async def test_tokens_verify_with_the_published_key(planner, shop):
     async with client_for(planner, shop) as tokens:
         issued = await tokens.user_token("alice", "Alice")
     kid = jwt.get_unverified_header(issued.token)["kid"]
-    key = planner.core.keyring.verification_key(kid)
+    key = planner.core.keyring.verification_key(kid, access_token=True)
     claims = jwt.decode(issued.token, key.public_key, algorithms=["ES256"], audience="planner")
     assert claims["sub"] == "alice"
 

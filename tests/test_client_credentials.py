@@ -24,6 +24,8 @@ from planner_bridge.signing import SigningBatch, UnsignedToken
 from support import PlannerServer, Shop, wait_until
 
 FORM = "application/x-www-form-urlencoded"
+MISSING_GRANT = "grant_type is missing"
+NOT_A_FORM = f"the body must be {FORM}"
 GRANT = "grant_type=client_credentials"
 
 
@@ -51,17 +53,23 @@ def as_shop(planner: PlannerServer, shop: Shop, body: str | bytes = GRANT, **kw:
     return token_request(planner, body, authorization=basic(shop.key_id, shop.secret), **kw)
 
 
-def assert_error(response: httpx.Response, status: int, error: str) -> dict[str, Any]:
+def assert_error(
+    response: httpx.Response, status: int, error: str, description: str | None = None
+) -> dict[str, Any]:
+    """The coded error; with `description`, exactly that error_description (the words an
+    integrator debugging a refused request reads)."""
     assert response.status_code == status, response.text
     body = response.json()
     assert set(body) == {"error", "error_description"} and body["error"] == error
+    if description is not None:
+        assert body["error_description"] == description
     assert response.headers["cache-control"] == "no-store"
     assert response.headers["pragma"] == "no-cache"
     return body
 
 
 def assert_invalid_client(response: httpx.Response) -> None:
-    assert_error(response, 401, "invalid_client")
+    assert_error(response, 401, "invalid_client", "client authentication failed")
     assert response.headers["www-authenticate"].startswith("Basic")
 
 
@@ -80,7 +88,7 @@ def test_client_credentials_gets_a_legal_entity_token(planner, shop):
     token = answer["access_token"]
     header = jwt.get_unverified_header(token)
     assert (header["typ"], header["kid"]) == ("at+jwt", planner.core.keyring.current.kid)
-    key = planner.core.keyring.verification_key(header["kid"])
+    key = planner.core.keyring.verification_key(header["kid"], access_token=True)
     claims = jwt.decode(
         token, key.public_key, algorithms=["ES256"], audience="planner", issuer=planner.url
     )
@@ -216,6 +224,15 @@ def test_malformed_authorization_is_refused(planner, authorization):
     assert_invalid_client(token_request(planner, authorization=authorization))
 
 
+def test_basic_credentials_must_be_strict_base64(planner, shop):
+    # A lenient decoder would skip the stray character and read the genuine credentials.
+    encoded = basic(shop.key_id, shop.secret).removeprefix("Basic ")
+    assert token_request(planner, authorization="Basic " + encoded).status_code == 200
+    for stray in ("!", "*", "."):
+        mangled = f"Basic {encoded[:8]}{stray}{encoded[8:]}"
+        assert_invalid_client(token_request(planner, authorization=mangled))
+
+
 def test_non_ascii_authorization_header_is_refused(planner):
     headers = [
         (b"authorization", "Basic Zm9vOmJhcg==é".encode("latin-1")),
@@ -229,17 +246,19 @@ def test_non_ascii_authorization_header_is_refused(planner):
 
 
 def test_missing_grant_type_is_invalid_request(planner, shop):
-    assert_error(as_shop(planner, shop, "scope=read"), 400, "invalid_request")
+    assert_error(as_shop(planner, shop, "scope=read"), 400, "invalid_request", MISSING_GRANT)
 
 
 def test_empty_body_is_invalid_request(planner, shop):
-    assert_error(as_shop(planner, shop, ""), 400, "invalid_request")
+    assert_error(as_shop(planner, shop, ""), 400, "invalid_request", MISSING_GRANT)
 
 
 @pytest.mark.parametrize("grant_type", ["password", "authorization_code", "refresh_token", "x"])
 def test_other_grant_types_are_unsupported(planner, shop, grant_type):
     response = as_shop(planner, shop, f"grant_type={grant_type}")
-    assert_error(response, 400, "unsupported_grant_type")
+    assert_error(
+        response, 400, "unsupported_grant_type", "only grant_type=client_credentials is supported"
+    )
 
 
 @pytest.mark.parametrize(
@@ -248,8 +267,8 @@ def test_other_grant_types_are_unsupported(planner, shop, grant_type):
     ids=["grant_type twice", "scope twice", "conflicting grant_type"],
 )
 def test_duplicated_parameters_are_refused(planner, shop, body):
-    body = assert_error(as_shop(planner, shop, body), 400, "invalid_request")
-    assert "more than once" in body["error_description"]
+    once = "a parameter was sent more than once"
+    assert_error(as_shop(planner, shop, body), 400, "invalid_request", once)
 
 
 @pytest.mark.parametrize(
@@ -257,20 +276,26 @@ def test_duplicated_parameters_are_refused(planner, shop, body):
 )
 def test_only_form_encoded_bodies_are_accepted(planner, shop, content_type):
     response = as_shop(planner, shop, content_type=content_type)
-    assert_error(response, 400, "invalid_request")
+    assert_error(response, 400, "invalid_request", NOT_A_FORM)
 
 
 def test_json_body_is_refused(planner, shop):
     body = b'{"grant_type": "client_credentials"}'
     response = as_shop(planner, shop, body, content_type="application/json")
-    assert_error(response, 400, "invalid_request")
+    assert_error(response, 400, "invalid_request", NOT_A_FORM)
 
 
 @pytest.mark.parametrize(
-    "body", [b"grant_type=client_credentials&&", b"=x", b"grant_type=%ff%fe", b"\xff=\xfe"]
+    ("body", "description"),
+    [
+        (b"grant_type=client_credentials&&", "the form body is malformed"),
+        (b"=x", MISSING_GRANT),  # a nameless parameter: parsed, and no grant_type
+        (b"grant_type=%ff%fe", "the form body is malformed"),
+        (b"\xff=\xfe", "the form body is malformed"),
+    ],
 )
-def test_malformed_forms_are_invalid_request(planner, shop, body):
-    assert_error(as_shop(planner, shop, body), 400, "invalid_request")
+def test_malformed_forms_are_invalid_request(planner, shop, body, description):
+    assert_error(as_shop(planner, shop, body), 400, "invalid_request", description)
 
 
 def test_client_secret_post_gets_the_same_token(planner, shop):
@@ -289,28 +314,32 @@ def test_client_secret_post_with_a_wrong_secret_is_invalid_client(planner, shop)
 
 def test_client_secret_post_without_client_id_is_invalid_request(planner, shop):
     body = f"{GRANT}&client_secret={quote(shop.secret)}"
-    assert_error(token_request(planner, body), 400, "invalid_request")
+    missing = "client_id is missing (client_secret_post needs both)"
+    assert_error(token_request(planner, body), 400, "invalid_request", missing)
 
 
 def test_credentials_in_both_places_are_invalid_request(planner, shop):
     body = f"{GRANT}&client_id={shop.key_id}&client_secret={quote(shop.secret)}"
-    described = assert_error(as_shop(planner, shop, body), 400, "invalid_request")
-    assert shop.secret not in described["error_description"]
+    once = "client credentials must be sent once: in the Authorization header or the body"
+    assert_error(as_shop(planner, shop, body), 400, "invalid_request", once)
 
 
-def test_client_id_in_the_body_must_match_the_authenticated_client(planner, shop):
-    response = as_shop(planner, shop, f"{GRANT}&client_id=pbk_someone_else")
-    assert_error(response, 400, "invalid_request")
+@pytest.mark.parametrize("client_id", ["pbk_someone_else", ""])
+def test_client_id_in_the_body_must_match_the_authenticated_client(planner, shop, client_id):
+    # A blank client_id is sent all the same, and is not the authenticated client's.
+    response = as_shop(planner, shop, f"{GRANT}&client_id={client_id}")
+    mismatch = "client_id does not match the authenticated client"
+    assert_error(response, 400, "invalid_request", mismatch)
 
 
 def test_unknown_scope_is_invalid_scope(planner, shop):
-    body = assert_error(as_shop(planner, shop, GRANT + "&scope=read+admin"), 400, "invalid_scope")
-    assert "admin" in body["error_description"]
+    response = as_shop(planner, shop, GRANT + "&scope=read+admin")
+    assert_error(response, 400, "invalid_scope", "unknown scope 'admin'")
 
 
 def test_write_scope_for_an_entity_without_allow_write_is_invalid_scope(planner, readonly_shop):
     response = as_shop(planner, readonly_shop, GRANT + "&scope=read+write")
-    assert_error(response, 400, "invalid_scope")
+    assert_error(response, 400, "invalid_scope", "this legal entity may not ask for write rights")
 
 
 def test_huge_body_is_refused(planner, shop):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+import sys
 import threading
 
 import httpx
@@ -69,7 +70,10 @@ def test_same_key_with_another_body_is_422_and_changes_nothing(alice, planner, s
 
     other = post(alice, json.dumps({"name": "Chair", "kind": "furniture"}))
 
-    assert other.status_code == 422 and other.json()["error"] == "invalid_request"
+    assert other.status_code == 422 and other.json() == {
+        "error": "invalid_request",
+        "error_description": "Idempotency-Key was already used with another request",
+    }
     assert [a.name for a in owned(planner, shop)] == ["Sofa"]
 
 
@@ -207,6 +211,10 @@ def test_a_stalled_write_cannot_take_back_its_key_over_http(alice, planner, shop
 def test_malformed_keys_are_400(alice, planner, shop, key):
     response = post(alice, b'{"name": "A", "kind": "k"}', key=key.encode("utf-8"))
     assert response.status_code == 400 and owned(planner, shop) == []
+    assert response.json() == {
+        "error": "invalid_request",
+        "error_description": "Idempotency-Key must be 1 to 255 visible ASCII characters",
+    }
 
 
 def test_concurrent_requests_with_the_same_key_apply_once(planner, shop):
@@ -360,6 +368,22 @@ def test_a_key_still_in_flight_after_the_wait_is_409(keys):
         asyncio.run(keys.claim_or_wait("s", "k", "req"))
 
     assert caught.value.status_code == 409
+    assert caught.value.description == (
+        "a request with this Idempotency-Key is still in progress; retry"
+    )
+
+
+def test_a_body_too_deep_to_fingerprint_is_400():
+    """json.loads may accept a body one level shallower than the fingerprint can encode (it
+    wraps the body in a list): a coded 400, not a 500."""
+    body: list = []
+    for _ in range(sys.getrecursionlimit()):
+        body = [body]
+
+    with pytest.raises(InvalidRequest) as caught:
+        fingerprint("POST", "/v1/assets", body, None)
+
+    assert (caught.value.status_code, caught.value.description) == (400, "body must be plain JSON")
 
 
 def test_in_flight_with_another_request_is_422_at_once(keys):

@@ -68,7 +68,7 @@ def remote_token(ring: KeyRing, issuer: str = ISSUER, entity: str = "ent_x") -> 
 def verifier(token_service) -> tuple[TokenVerifier, RemoteJWKS, FrozenClock]:
     clock = FrozenClock(SystemClock().now())
     source = RemoteJWKS(token_service.url, clock)
-    return TokenVerifier(source, clock, issuer=ISSUER), source, clock
+    return TokenVerifier(source, clock, issuer=ISSUER, leeway=30), source, clock
 
 
 def test_tokens_verify_against_the_remote_set_fetched_once(token_service, verifier):
@@ -97,6 +97,22 @@ def test_an_unknown_kid_refreshes_at_most_once_per_interval(token_service, verif
     with pytest.raises(InvalidToken):
         check.verify_access_token(remote_token(foreign))
     assert token_service.hits == 2
+
+
+def test_a_token_without_a_kid_never_makes_the_set_be_fetched_again(token_service, verifier):
+    check, source, clock = verifier
+    genuine = remote_token(token_service.ring)
+    check.verify_access_token(genuine)
+    clock.advance(MIN_REFRESH_INTERVAL + 1)  # an unknown kid could refresh now; no kid may not
+    header, payload, signature = genuine.split(".")
+    fields = json.loads(base64.urlsafe_b64decode(header + "=" * (-len(header) % 4)))
+    del fields["kid"]
+    bare = base64.urlsafe_b64encode(json.dumps(fields).encode()).rstrip(b"=").decode()
+
+    with pytest.raises(InvalidToken, match="unknown key"):
+        check.verify_access_token(f"{bare}.{payload}.{signature}")
+
+    assert token_service.hits == source.fetches == 1
 
 
 def test_a_rotation_on_the_token_service_is_picked_up_by_its_new_kid(token_service, verifier):
@@ -148,8 +164,8 @@ def test_an_unreachable_jwks_refuses_tokens_without_crashing():
     clock = FrozenClock()
     source = RemoteJWKS("http://127.0.0.1:9/jwks.json", clock)
     with pytest.raises(InvalidToken):
-        TokenVerifier(source, clock, issuer=ISSUER).verify_access_token("a.b.c")
-    assert source.verification_key("any") is None
+        TokenVerifier(source, clock, issuer=ISSUER, leeway=30).verify_access_token("a.b.c")
+    assert source.verification_key("any", access_token=True) is None
 
 
 def test_a_non_http_url_is_refused_at_start():

@@ -118,7 +118,7 @@ def test_write_is_refused_for_an_entity_without_allow_write(planner, readonly_sh
     if kind == "user":
         body["user"] = {"id": "u", "name": "U"}
     body = assert_refused(ask(planner, readonly_shop, body), 403, "invalid_scope")
-    assert "write" in body["error_description"]
+    assert body["error_description"] == "this legal entity may not ask for write rights"
 
 
 def test_read_only_entity_still_gets_read_tokens(planner, readonly_shop):
@@ -136,7 +136,9 @@ def test_lifetimes_within_bounds_are_granted(planner, shop, expires_in):
 @pytest.mark.parametrize("expires_in", [0, -5, 86401, 10**12, "3600", 3600.0, True, [60]])
 def test_lifetimes_outside_bounds_are_refused(planner, shop, expires_in):
     response = ask(planner, shop, {"type": "legal_entity", "expires_in": expires_in})
-    assert "expires_in" in assert_refused(response, 400, "invalid_request")["error_description"]
+    assert assert_refused(response, 400, "invalid_request")["error_description"] == (
+        "expires_in must be a whole number of seconds from 1 to 86400"
+    )
 
 
 def test_min_token_ttl_setting_sets_the_floor(start_planner):
@@ -154,33 +156,62 @@ def test_default_lifetime_follows_the_setting(start_planner):
     assert ask(planner, shop, {"type": "legal_entity"}).json()["expires_in"] == 1800
 
 
+TYPE = 'type must be "legal_entity" or "user"'
+NEEDS_USER = 'user tokens need "user": {"id", "name"}'
+USER_ID = "user.id must be a string of 1 to 200 characters"
+RIGHTS_LIST = "rights must be a list of strings"
+# name: (body, error_description)
 BAD_BODIES = {
-    "no type": {"rights": ["read"]},
-    "unknown type": {"type": "admin"},
-    "type not a string": {"type": ["user"]},
-    "user token without user": {"type": "user"},
-    "user for a legal-entity token": {"type": "legal_entity", "user": {"id": "u", "name": "U"}},
-    "user not an object": {"type": "user", "user": "alice"},
-    "user id missing": {"type": "user", "user": {"name": "U"}},
-    "user id not a string": {"type": "user", "user": {"id": 7, "name": "U"}},
-    "user id empty": {"type": "user", "user": {"id": "", "name": "U"}},
-    "user id blank": {"type": "user", "user": {"id": "   ", "name": "U"}},
-    "user id too long": {"type": "user", "user": {"id": "u" * 201, "name": "U"}},
-    "user name control characters": {"type": "user", "user": {"id": "u", "name": "A\nB"}},
-    "user name null": {"type": "user", "user": {"id": "u", "name": None}},
-    "unknown user field": {"type": "user", "user": {"id": "u", "name": "U", "admin": True}},
-    "rights not a list": {"type": "legal_entity", "rights": "read write"},
-    "unknown right": {"type": "legal_entity", "rights": ["read", "admin"]},
-    "right not a string": {"type": "legal_entity", "rights": [1]},
-    "unknown field": {"type": "legal_entity", "scope": "read write"},
-    "a list, not an object": [{"type": "legal_entity"}],
-    "a string": "legal_entity",
+    "no type": ({"rights": ["read"]}, TYPE),
+    "unknown type": ({"type": "admin"}, TYPE),
+    "type not a string": ({"type": ["user"]}, TYPE),
+    "user token without user": ({"type": "user"}, NEEDS_USER),
+    "user for a legal-entity token": (
+        {"type": "legal_entity", "user": {"id": "u", "name": "U"}},
+        "user is only for user tokens",
+    ),
+    "user not an object": ({"type": "user", "user": "alice"}, NEEDS_USER),
+    "user id missing": ({"type": "user", "user": {"name": "U"}}, USER_ID),
+    "user id not a string": ({"type": "user", "user": {"id": 7, "name": "U"}}, USER_ID),
+    "user id empty": ({"type": "user", "user": {"id": "", "name": "U"}}, USER_ID),
+    "user id blank": ({"type": "user", "user": {"id": "   ", "name": "U"}}, USER_ID),
+    "user id too long": ({"type": "user", "user": {"id": "u" * 201, "name": "U"}}, USER_ID),
+    "user name control characters": (
+        {"type": "user", "user": {"id": "u", "name": "A\nB"}},
+        "user.name must not contain control characters",
+    ),
+    "user name null": (
+        {"type": "user", "user": {"id": "u", "name": None}},
+        "user.name must be a string of 1 to 200 characters",
+    ),
+    "unknown user field": (
+        {"type": "user", "user": {"id": "u", "name": "U", "admin": True}},
+        "unknown field 'user.admin'",
+    ),
+    "rights not a list": ({"type": "legal_entity", "rights": "read write"}, RIGHTS_LIST),
+    "unknown right": (
+        {"type": "legal_entity", "rights": ["read", "admin"]},
+        "rights: unknown right 'admin'",
+    ),
+    "right not a string": ({"type": "legal_entity", "rights": [1]}, RIGHTS_LIST),
+    "unknown field": ({"type": "legal_entity", "scope": "read write"}, "unknown field 'scope'"),
+    "a list, not an object": ([{"type": "legal_entity"}], "body must be a JSON object"),
+    "a string": ("legal_entity", "body must be a JSON object"),
 }
 
 
-@pytest.mark.parametrize("body", BAD_BODIES.values(), ids=BAD_BODIES.keys())
-def test_malformed_bodies_are_refused_with_invalid_request(planner, shop, body):
-    assert_refused(ask(planner, shop, body), 400, "invalid_request")
+@pytest.mark.parametrize(("body", "description"), BAD_BODIES.values(), ids=BAD_BODIES.keys())
+def test_malformed_bodies_are_refused_with_invalid_request(planner, shop, body, description):
+    refused = assert_refused(ask(planner, shop, body), 400, "invalid_request")
+    assert refused["error_description"] == description
+
+
+def test_user_fields_of_200_characters_are_accepted(planner, shop):
+    user = {"id": "u" * 200, "name": "N" * 200}
+    answer = ask(planner, shop, {"type": "user", "user": user})
+    assert answer.status_code == 201, answer.text
+    _, claims = published_claims(planner, answer.json()["token"])
+    assert (claims["sub"], claims["name"]) == (user["id"], user["name"])
 
 
 @pytest.mark.parametrize(

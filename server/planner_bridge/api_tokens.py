@@ -61,7 +61,7 @@ def describe(record: ApiTokenRecord) -> dict[str, Any]:
     }
 
 
-def _stripped(value: object, field: str, limit: int = MAX_NAME_LENGTH) -> str:
+def _stripped(value: object, field: str, limit: int) -> str:
     """Checked one-line text (see `validation`) without its surrounding blanks."""
     return one_line_text(value, field, limit).strip()
 
@@ -96,8 +96,8 @@ def new_record(
         id=new_token_id(),
         entity_id=entity.id,
         user_id=uid,
-        user_name=uid if user_name is None else _stripped(user_name, "user.name"),
-        name=_stripped(name, "name"),
+        user_name=uid if user_name is None else _stripped(user_name, "user.name", MAX_NAME_LENGTH),
+        name=_stripped(name, "name", MAX_NAME_LENGTH),
         rights=checked_rights,
         created=now,
         expires=None if days is None else now + days * DAY,
@@ -133,9 +133,9 @@ class ApiTokens:
 
         Another entity's token answers exactly as an absent one, so ids cannot be probed.
         """
-        record = await self.store.get_api_token(token_id) if isinstance(token_id, str) else None
+        record = await self.store.get_api_token(token_id)
         if record is None or (entity_id is not None and record.entity_id != entity_id):
-            raise NotFound(f"no such API token: {token_id[:64]}")
+            raise _no_such_token(token_id)
         return record
 
     async def set_disabled(
@@ -143,14 +143,14 @@ class ApiTokens:
     ) -> ApiTokenRecord:
         await self.get(token_id, entity_id)
         if not await self.store.set_api_token_disabled(token_id, disabled):
-            raise NotFound(f"no such API token: {token_id[:64]}")
+            raise _no_such_token(token_id)
         logs.event("API token disabled" if disabled else "API token enabled", api_token_id=token_id)
-        return await self.get(token_id, entity_id)
+        return await self.get(token_id)  # the entity was checked above
 
     async def delete(self, token_id: str, entity_id: str | None = None) -> None:
         await self.get(token_id, entity_id)
         if not await self.store.delete_api_token(token_id):
-            raise NotFound(f"no such API token: {token_id[:64]}")
+            raise _no_such_token(token_id)
 
     # -- the exchange ------------------------------------------------------------------------
 
@@ -176,8 +176,8 @@ class ApiTokens:
 
     async def _live_record(self, claims: dict[str, Any]) -> ApiTokenRecord:
         """The record named by `jti`: present, enabled, unexpired and agreeing with the claims."""
-        jti = claims.get("jti")
-        record = await self.store.get_api_token(jti) if isinstance(jti, str) else None
+        # `jti` is required, and PyJWT refuses one that is not a string (tests pin both).
+        record = await self.store.get_api_token(claims["jti"])
         if record is None:
             raise InvalidToken("API token is unknown or deleted")
         if record.disabled:
@@ -187,6 +187,11 @@ class ApiTokens:
         if not _claims_match(claims, record):
             raise InvalidToken("API token does not match its record")
         return record
+
+
+def _no_such_token(token_id: str) -> NotFound:
+    """Absent, deleted meanwhile or another entity's: all answer alike (the id cut short)."""
+    return NotFound(f"no such API token: {token_id[:64]}")
 
 
 def _claims_match(claims: dict[str, Any], record: ApiTokenRecord) -> bool:

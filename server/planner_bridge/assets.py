@@ -172,7 +172,7 @@ class AssetCatalog:
             self._last_ms = ms
             return f"ast_{ms:012x}{self._sequence & 0xFFFF:04x}{secrets.token_hex(4)}"
 
-    async def list(self, claims: AccessClaims, *, limit: int, after: str = "") -> AssetPage:
+    async def list(self, claims: AccessClaims, *, limit: int, after: str) -> AssetPage:
         owners: tuple[str | None, ...] = (
             (None,) if claims.user_id is None else (None, claims.user_id)
         )

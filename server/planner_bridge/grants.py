@@ -36,6 +36,7 @@ KEY_CACHE_SIZE = 10_000
 TOKEN_REQUEST_FIELDS = frozenset({"type", "user", "rights", "expires_in"})
 FORM_TYPE = "application/x-www-form-urlencoded"
 COMMON_FORM = b"grant_type=client_credentials"
+NO_CREDENTIALS = ("", "")  # any pair that never matches would do
 
 
 @dataclasses.dataclass(frozen=True)
@@ -128,7 +129,7 @@ def basic_credentials(authorization: str | None) -> tuple[str, str] | None:
     if not authorization or authorization[:6].lower() != "basic ":
         return None
     try:
-        decoded = base64.b64decode(authorization[6:].strip(), validate=True).decode("utf-8")
+        decoded = base64.b64decode(authorization[6:].strip(), validate=True).decode()
     except (binascii.Error, ValueError):  # ValueError also covers non-ASCII and bad UTF-8
         return None
     client_id, colon, secret = decoded.partition(":")
@@ -162,7 +163,7 @@ def parse_form(content_type: str | None, body: bytes) -> dict[str, str]:
         return {"grant_type": "client_credentials"}
     try:
         pairs = parse_qsl(
-            body.decode("utf-8"), keep_blank_values=True, strict_parsing=True, errors="strict"
+            body.decode(), keep_blank_values=True, strict_parsing=True, errors="strict"
         )
     except ValueError:  # also UnicodeDecodeError
         raise InvalidRequest("the form body is malformed") from None
@@ -188,11 +189,11 @@ class ClientCredentialsGrant:
             raise InvalidRequest("grant_type is missing")
         if grant_type != "client_credentials":
             raise UnsupportedGrantType("only grant_type=client_credentials is supported")
-        return self._rights(form.get("scope", ""))
+        return self._rights(form.get("scope"))
 
     @staticmethod
-    def _rights(scope: str) -> tuple[str, ...]:
-        if not scope:
+    def _rights(scope: str | None) -> tuple[str, ...]:
+        if not scope:  # absent or empty
             return ("read",)  # parse_rights' default
         asked = scope.split()
         unknown = set(asked) - set(RIGHTS)
@@ -206,8 +207,8 @@ class ClientCredentialsGrant:
         The secret is derived from the key id, so it is checked first, with no database
         lookup at all: an unknown key and a wrong secret cost exactly the same work.
         """
-        client_id, secret = credentials or ("", "")
         # A missing or overlong credential still pays for one derivation and one comparison.
+        client_id, secret = credentials or NO_CREDENTIALS
         matches = self.entities.deriver.matches(client_id[:MAX_CREDENTIAL], secret)
         if not matches or len(client_id) > MAX_CREDENTIAL or len(secret) > MAX_CREDENTIAL:
             raise InvalidClient("client authentication failed", scheme="Basic")
@@ -224,25 +225,18 @@ class ClientCredentialsGrant:
         if known is not None and known[0] > now:
             return known[1], known[2]
         found = await self.entities.active_key(key_id)
-        if found is None:
-            self._known.pop(key_id, None)
+        if found is None:  # an entry left for it has expired: never a hit, cleared with the rest
             return None
         if len(self._known) >= KEY_CACHE_SIZE:
             self._known.clear()
         self._known[key_id] = (now + KEY_CACHE_SECONDS, *found)
         return found
 
-    def issue(
-        self, rights: tuple[str, ...], form: dict[str, str], key: ApiKey, entity: Entity
-    ) -> dict[str, Any]:
-        """The 200 answer for an authenticated client and its validated form."""
-        unsigned = self.prepare(rights, form, key, entity)
-        return token_endpoint_answer(unsigned.signed(unsigned.sign(unsigned.signing_input)), rights)
-
     def prepare(
         self, rights: tuple[str, ...], form: dict[str, str], key: ApiKey, entity: Entity
     ) -> UnsignedToken:
-        """The token `issue` answers with, all but signed (the endpoint signs in batches)."""
+        """The token to answer with, all but signed (the endpoint signs in batches, then answers
+        with `token_endpoint_answer`)."""
         if form.get("client_id", key.key_id) != key.key_id:
             raise InvalidRequest("client_id does not match the authenticated client")
         check_rights_allowed(rights, entity, status=400)  # RFC 6749 §5.2: 400 at this endpoint

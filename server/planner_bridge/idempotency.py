@@ -66,13 +66,12 @@ def key_scope(claims: AccessClaims) -> str:
 
 def fingerprint(method: str, path: str, body: Any, precondition: str | None) -> str:
     """The same request in any JSON spelling (spacing, key order) has the same fingerprint."""
+    # Only the key order needs pinning: json.dumps' spacing is fixed, and its output is ASCII.
     try:
-        canonical = json.dumps(
-            [method, path, body, precondition], sort_keys=True, separators=(",", ":")
-        )
-    except (ValueError, RecursionError):
+        canonical = json.dumps([method, path, body, precondition], sort_keys=True)
+    except RecursionError:  # a body nested as deep as json.loads allows, plus our one level
         raise InvalidRequest("body must be plain JSON") from None
-    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 class IdempotencyKeys:

@@ -1,7 +1,8 @@
 """Verification keys fetched from the token service's published JWKS, for web services run apart.
 
-`RemoteJWKS` offers the same `verification_key(kid)` as `keys.KeyRing`, so `TokenVerifier`
-does not care where its keys come from; `key_source()` is the one place that chooses.
+`RemoteJWKS` offers the same `verification_key(kid, access_token=...)` as `keys.KeyRing`, so
+`TokenVerifier` does not care where its keys come from; `key_source()` is the one place that
+chooses.
 
 Caching, in the manner of PyJWT's `PyJWKClient`: the key set is fetched once and reused for
 `MAX_AGE` seconds. A token naming an unknown `kid` (the token service rotated) triggers a refresh,
@@ -92,7 +93,7 @@ class RemoteJWKS:
         self._last_attempt: float | None = None
         self._lock = threading.Lock()
 
-    def verification_key(self, kid: str, *, access_token: bool = True) -> RemoteKey | None:
+    def verification_key(self, kid: str, *, access_token: bool) -> RemoteKey | None:
         # The published set holds only keys still good for access tokens, so `access_token`
         # needs no further check here.
         if self._stale():

@@ -129,7 +129,7 @@ class KeyRing:
         self.refresh()
         return self._keys[-1]
 
-    def verification_key(self, kid: str, *, access_token: bool = True) -> SigningKey | None:
+    def verification_key(self, kid: str, *, access_token: bool) -> SigningKey | None:
         """The key for `kid` if it may still verify; access tokens only within their window."""
         self.refresh()
         key = self._by_kid.get(kid)
@@ -142,7 +142,9 @@ class KeyRing:
 
     def jwks(self) -> dict[str, Any]:
         self.refresh()
-        keys = [k for k in self._keys if self.verification_key(k.kid) is not None]
+        keys = [
+            k for k in self._keys if self.verification_key(k.kid, access_token=True) is not None
+        ]
         return {"keys": [k.public_jwk() for k in reversed(keys)]}
 
     # -- writing ---------------------------------------------------------------------------

@@ -67,9 +67,7 @@ class VerificationKey(Protocol):
 class KeySource(Protocol):
     """Where verification keys come from: `keys.KeyRing` in-process, `jwks.RemoteJWKS` apart."""
 
-    def verification_key(
-        self, kid: str, *, access_token: bool = True
-    ) -> VerificationKey | None: ...
+    def verification_key(self, kid: str, *, access_token: bool) -> VerificationKey | None: ...
 
 
 class TokenVerifier:
@@ -81,7 +79,7 @@ class TokenVerifier:
         clock: Clock,
         *,
         issuer: str,
-        leeway: int = 30,
+        leeway: int,  # Settings.leeway is its one default
         cache_size: int = 10_000,
     ) -> None:
         self.keys = keys
@@ -93,16 +91,14 @@ class TokenVerifier:
 
     def verify_access_token(self, token: str) -> AccessClaims:
         cached = self._cache.get(token)
-        if cached is not None:
-            if self._still_valid(cached):
-                return cached
-            self._cache.pop(token, None)  # expired or its key dropped: never a hit again
+        # An entry gone stale (expired, its key dropped) is never a hit; eviction removes it.
+        if cached is not None and self._still_valid(cached):
+            return cached
         claims = self._decode(
             token,
             typ=ACCESS_TOKEN_TYP,
             audience=AUDIENCE,
             required=ACCESS_CLAIMS,
-            access_token=True,
         )
         access = _access_claims(claims)
         self._remember(token, access)
@@ -114,7 +110,6 @@ class TokenVerifier:
             typ=API_TOKEN_TYP,
             audience=self.issuer,
             required=API_TOKEN_CLAIMS,
-            access_token=False,
         )
 
     def _check_times(self, claims: dict[str, Any]) -> None:
@@ -132,7 +127,7 @@ class TokenVerifier:
     def _still_valid(self, claims: AccessClaims) -> bool:
         if self.clock.now() > claims.expires_at + self.leeway:
             return False
-        return self.keys.verification_key(claims.kid) is not None
+        return self.keys.verification_key(claims.kid, access_token=True) is not None
 
     def _remember(self, token: str, claims: AccessClaims) -> None:
         self._cache[token] = claims
@@ -146,7 +141,6 @@ class TokenVerifier:
         typ: str,
         audience: str,
         required: Sequence[str],
-        access_token: bool,
     ) -> dict[str, Any]:
         if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_LENGTH:
             raise InvalidToken("token is missing or too long")
@@ -159,6 +153,8 @@ class TokenVerifier:
         if header.get("typ") != typ:
             raise InvalidToken("token has the wrong typ")
         kid = header.get("kid")
+        # A retired key's window holds for access tokens; API tokens outlive it (keys.KeyRing).
+        access_token = typ == ACCESS_TOKEN_TYP
         key = (
             self.keys.verification_key(kid, access_token=access_token)
             if isinstance(kid, str)
@@ -194,11 +190,11 @@ class TokenVerifier:
 
 
 def _signature(token: str) -> bytes:
+    """The signature's bytes. `jwt.get_unverified_header` has already decoded every segment and
+    refused one that is not base64url; a2b_base64 ignores padding beyond what it needs, so "=="
+    suits every length."""
     segment = token.rpartition(".")[2]
-    try:
-        return binascii.a2b_base64(segment.translate(FROM_URLSAFE) + "=" * (-len(segment) % 4))
-    except binascii.Error:
-        return b""  # not base64url: the signature check refuses it
+    return binascii.a2b_base64(segment.translate(FROM_URLSAFE) + "==")
 
 
 def _access_claims(claims: dict[str, Any]) -> AccessClaims:
