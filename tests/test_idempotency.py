@@ -65,6 +65,16 @@ def test_the_same_json_spelled_differently_is_the_same_request(alice, planner, s
     assert second.json() == first.json() and len(owned(planner, shop)) == 1
 
 
+def test_the_fingerprint_stored_with_a_key_keeps_its_form_across_releases():
+    """Every instance compares the fingerprints stored in the last 24 h, those the previous
+    release stored too during a rolling deploy: a changed canonical form would answer a client's
+    retry across the deploy with 422 instead of the first answer. The value is the released one."""
+    body = {"name": "Kitchen \u00e9", "data": {"b": [1, 2.5, None], "a": True}}
+    assert fingerprint("PATCH", "/v1/assets/ast_1", body, '"3"') == (
+        "6b3b3be15a7c1a1ba7fb0bd419b92767c7d9584506aa28612932335172508745"
+    )
+
+
 def test_same_key_with_another_body_is_422_and_changes_nothing(alice, planner, shop):
     post(alice, json.dumps({"name": "Sofa", "kind": "furniture"}))
 

@@ -66,9 +66,13 @@ def key_scope(claims: AccessClaims) -> str:
 
 def fingerprint(method: str, path: str, body: Any, precondition: str | None) -> str:
     """The same request in any JSON spelling (spacing, key order) has the same fingerprint."""
-    # Only the key order needs pinning: json.dumps' spacing is fixed, and its output is ASCII.
+    # Key order and spacing are pinned: the fingerprints stored with each key (24 h) are
+    # compared by every instance, those of the previous release too during a rolling deploy, so
+    # this form never changes (tests/test_idempotency.py pins a value). json.dumps is ASCII.
     try:
-        canonical = json.dumps([method, path, body, precondition], sort_keys=True)
+        canonical = json.dumps(
+            [method, path, body, precondition], sort_keys=True, separators=(",", ":")
+        )
     except RecursionError:  # a body nested as deep as json.loads allows, plus our one level
         raise InvalidRequest("body must be plain JSON") from None
     return hashlib.sha256(canonical.encode()).hexdigest()
