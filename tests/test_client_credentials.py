@@ -176,10 +176,21 @@ def test_the_hot_path_remembers_a_key_for_one_second_only(core):
     grant = ClientCredentialsGrant(entities, core.issuer, core.settings)
     entity, key = blocking(entities.create("Shop", ["http://localhost:8000"]))
     assert blocking(grant.authenticate((key.key_id, key.secret)))[1] == entity
-    blocking(entities.revoke_key(key.key_id))
+    # Revoked elsewhere (the CLI, another instance): straight in the store, behind this registry.
+    blocking(core.store.revoke_api_key(key.key_id, clock.now()))
     clock.advance(0.9)
     assert blocking(grant.authenticate((key.key_id, key.secret)))[1] == entity  # still remembered
     clock.advance(0.1)
+    with pytest.raises(InvalidClient):
+        blocking(grant.authenticate((key.key_id, key.secret)))
+
+
+def test_a_key_revoked_through_this_process_is_refused_at_once(core):
+    entities = EntityRegistry(core.store, core.deriver, FrozenClock(time.time()))
+    grant = ClientCredentialsGrant(entities, core.issuer, core.settings)
+    _, key = blocking(entities.create("Shop", ["http://localhost:8000"]))
+    blocking(grant.authenticate((key.key_id, key.secret)))  # now remembered
+    blocking(entities.revoke_key(key.key_id))
     with pytest.raises(InvalidClient):
         blocking(grant.authenticate((key.key_id, key.secret)))
 

@@ -23,9 +23,9 @@ MAX_COMMENT_LENGTH = 200
 # hot path (`/auth/token` answers from a 1 s cache), and "last used" to the minute is enough.
 LAST_USE_RESOLUTION = 60.0
 MAX_USES_TRACKED = 10_000
-# Signed requests' hot path remembers an active key this long (`recent_active_key`): a
-# revocation made through this registry is seen at once, one made elsewhere (the CLI, another
-# instance) within the second SPEC allows, as on `/auth/token`.
+# The token endpoints' hot path (`/auth/token`, signed requests) remembers an active key this
+# long (`recent_active_key`): a revocation made through this registry is seen at once, one made
+# elsewhere (the CLI, another instance) within the second SPEC allows.
 KEY_CACHE_SECONDS = 1.0
 KEY_CACHE_SIZE = 10_000
 # Only the characters an origin may hold; each part is then checked on its own.
