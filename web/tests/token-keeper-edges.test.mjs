@@ -5,24 +5,8 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { TokenKeeper } from "../planner/token-keeper.js";
-import { FakeClock, FakeServer, settle, until } from "./fakes.mjs";
-
-const SHOP = { kind: "legal_entity" };
-const ALICE = { kind: "user", user: { id: "alice", name: "Alice" } };
-const BOB = { kind: "user", user: { id: "bob", name: "Bob" } };
-
-function setUp(options = {}) {
-  const clock = new FakeClock();
-  const server = new FakeServer();
-  let keys = 0;
-  const keeper = new TokenKeeper({ send: server.send, now: clock.now, wallNow: clock.wallNow,
-    setTimer: clock.setTimer, clearTimer: clock.clearTimer, newKey: () => `key-${++keys}`, ...options });
-  const asks = [];
-  const changes = [];
-  keeper.on("ask", (ask) => asks.push(ask));
-  keeper.on("change", (state) => changes.push(state));
-  return { clock, server, keeper, asks, changes };
-}
+import { FakeServer, settle, until } from "./fakes.mjs";
+import { ALICE, BOB, SHOP, setUp } from "./keeper-fakes.mjs";
 
 /** A web service whose answers wait until the test releases them, each with its status. */
 function pendingServer() {

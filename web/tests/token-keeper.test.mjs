@@ -3,25 +3,8 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { ResourceOrder } from "../planner/resource-order.js";
-import { TokenKeeper } from "../planner/token-keeper.js";
-import { FakeClock, FakeServer, settle } from "./fakes.mjs";
-
-const SHOP = { kind: "legal_entity" };
-const ALICE = { kind: "user", user: { id: "alice", name: "Alice" } };
-const BOB = { kind: "user", user: { id: "bob", name: "Bob" } };
-
-function setUp(options = {}) {
-  const clock = new FakeClock();
-  const server = new FakeServer();
-  let keys = 0;
-  const keeper = new TokenKeeper({ send: server.send, now: clock.now, wallNow: clock.wallNow,
-    setTimer: clock.setTimer, clearTimer: clock.clearTimer, newKey: () => `key-${++keys}`, ...options });
-  const asks = [];
-  const errors = [];
-  keeper.on("ask", (ask) => asks.push(ask));
-  keeper.on("error", (error) => errors.push(error.code));
-  return { clock, server, keeper, asks, errors };
-}
+import { FakeServer, settle } from "./fakes.mjs";
+import { ALICE, BOB, SHOP, setUp } from "./keeper-fakes.mjs";
 
 /** Calls' outcomes in the order they settle. */
 function track(promises) {
