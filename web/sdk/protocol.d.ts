@@ -8,6 +8,10 @@ export function isUser(value: unknown): value is User;
 /** A token and its lifetime as every host message carries them.
  * @param {Record<string, unknown>} c */
 export function isTokenContent(c: Record<string, unknown>): boolean;
+/** @param {unknown} value @returns {value is DesignItem} */
+export function isDesignItem(value: unknown): value is DesignItem;
+/** @param {unknown} value @returns {value is Design} */
+export function isDesign(value: unknown): value is Design;
 /**
  * A well-formed message the host may send to the planner, or null.
  * @param {unknown} data
@@ -49,6 +53,7 @@ export const HostEvent: Readonly<{
     Login: "Login";
     TokenRefreshed: "TokenRefreshed";
     Logout: "Logout";
+    Command: "Command";
 }>;
 /** Planner → host. */
 export const PlannerEvent: Readonly<{
@@ -61,11 +66,67 @@ export const PlannerEvent: Readonly<{
     LoginSucceeded: "LoginSucceeded";
     LoginFailed: "LoginFailed";
     CloseApp: "CloseApp";
+    CommandResult: "CommandResult";
+    Loaded: "Loaded";
+    DesignOpened: "DesignOpened";
+    DesignChanged: "DesignChanged";
+    DesignSaved: "DesignSaved";
+    ItemAdded: "ItemAdded";
+    ItemRemoved: "ItemRemoved";
+    SelectionChanged: "SelectionChanged";
+    AddToCart: "AddToCart";
+    Resize: "Resize";
 }>;
+/** The commands a host may send in `Command {id, name, args}` (SPEC "Driving the planner"). The
+ * guard accepts any name so that the planner can answer an unknown one with UnknownCommand. */
+export const CommandName: Readonly<{
+    getDesign: "getDesign";
+    openDesign: "openDesign";
+    newDesign: "newDesign";
+    addItem: "addItem";
+    removeItem: "removeItem";
+    setRoom: "setRoom";
+    saveDesign: "saveDesign";
+    setTheme: "setTheme";
+    setLocale: "setLocale";
+}>;
+/** The codes a command can fail with; `CommandResult.error.code` is one of the first five. */
+export const CommandError: Readonly<{
+    LoginRequired: "LoginRequired";
+    NotFound: "NotFound";
+    InvalidArgument: "InvalidArgument";
+    UnknownCommand: "UnknownCommand";
+    NotReady: "NotReady";
+    CommandTimeout: "CommandTimeout";
+    Destroyed: "Destroyed";
+}>;
+/** Item rotations, in degrees. */
+export const ROTATIONS: readonly number[];
+/** Where a catalog item sits: on the floor, or hung on a wall at its `elevation`. */
+export const MOUNTS: readonly string[];
 /** @typedef {{event: string, content: Record<string, unknown>}} Message */
 /** @typedef {{id: string, name: string}} User */
 /** @typedef {{token: string, expiresIn: number}} TokenContent */
 /** @typedef {{token: string, expiresIn: number, user: User}} LoginContent */
+/** @typedef {{width: number, depth: number}} Room  millimetres */
+/** @typedef {{amount: number, currency: string}} Money */
+/**
+ * @typedef {{id: string, catalogId: string, name: string, x: number, y: number,
+ *   rotation: 0 | 90 | 180 | 270, width: number, depth: number, height: number,
+ *   mount: "floor" | "wall", unitPrice: number}} DesignItem
+ * Lengths in millimetres; x, y the top-left corner from the room's, before rotation.
+ */
+/**
+ * @typedef {{id: string | null, name: string, room: Room, items: DesignItem[], total: Money,
+ *   saved: boolean}} Design
+ */
+/** @typedef {{catalogId: string, name: string, quantity: number, unitPrice: number}} CartLine */
+/** @typedef {{designId: string | null, lines: CartLine[], total: Money}} AddToCartContent */
+/** @typedef {{id: string, name: string, args: Record<string, unknown>}} CommandContent */
+/**
+ * @typedef {{id: string, ok: true, value?: unknown} |
+ *   {id: string, ok: false, error: {code: string, message: string}}} CommandResultContent
+ */
 /**
  * An error the bridge reports, named by a stable `code` (e.g. "FetchTokenFailed",
  * "TokenRefreshTimeout", "insufficient_scope"). Messages never carry a token.
@@ -107,6 +168,26 @@ export function isLoginRequired(d: unknown): d is Message;
 export function isLoginSucceeded(d: unknown): d is Message;
 export function isLoginFailed(d: unknown): d is Message;
 export function isCloseApp(d: unknown): d is Message;
+export function isCommand(d: unknown): d is {
+    event: "Command";
+    content: CommandContent;
+};
+export function isCommandResult(d: unknown): d is {
+    event: "CommandResult";
+    content: CommandResultContent;
+};
+export function isLoaded(d: unknown): d is Message;
+export function isDesignOpened(d: unknown): d is Message;
+export function isDesignChanged(d: unknown): d is Message;
+export function isDesignSaved(d: unknown): d is Message;
+export function isItemAdded(d: unknown): d is Message;
+export function isItemRemoved(d: unknown): d is Message;
+export function isSelectionChanged(d: unknown): d is Message;
+export function isAddToCart(d: unknown): d is {
+    event: "AddToCart";
+    content: AddToCartContent;
+};
+export function isResize(d: unknown): d is Message;
 export type Message = {
     event: string;
     content: Record<string, unknown>;
@@ -123,4 +204,67 @@ export type LoginContent = {
     token: string;
     expiresIn: number;
     user: User;
+};
+/**
+ * millimetres
+ */
+export type Room = {
+    width: number;
+    depth: number;
+};
+export type Money = {
+    amount: number;
+    currency: string;
+};
+/**
+ * Lengths in millimetres; x, y the top-left corner from the room's, before rotation.
+ */
+export type DesignItem = {
+    id: string;
+    catalogId: string;
+    name: string;
+    x: number;
+    y: number;
+    rotation: 0 | 90 | 180 | 270;
+    width: number;
+    depth: number;
+    height: number;
+    mount: "floor" | "wall";
+    unitPrice: number;
+};
+export type Design = {
+    id: string | null;
+    name: string;
+    room: Room;
+    items: DesignItem[];
+    total: Money;
+    saved: boolean;
+};
+export type CartLine = {
+    catalogId: string;
+    name: string;
+    quantity: number;
+    unitPrice: number;
+};
+export type AddToCartContent = {
+    designId: string | null;
+    lines: CartLine[];
+    total: Money;
+};
+export type CommandContent = {
+    id: string;
+    name: string;
+    args: Record<string, unknown>;
+};
+export type CommandResultContent = {
+    id: string;
+    ok: true;
+    value?: unknown;
+} | {
+    id: string;
+    ok: false;
+    error: {
+        code: string;
+        message: string;
+    };
 };

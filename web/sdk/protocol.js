@@ -30,6 +30,7 @@ export const HostEvent = Object.freeze({
   Login: "Login",
   TokenRefreshed: "TokenRefreshed",
   Logout: "Logout",
+  Command: "Command",
 });
 
 /** Planner → host. */
@@ -43,7 +44,47 @@ export const PlannerEvent = Object.freeze({
   LoginSucceeded: "LoginSucceeded",
   LoginFailed: "LoginFailed",
   CloseApp: "CloseApp",
+  CommandResult: "CommandResult",
+  Loaded: "Loaded",
+  DesignOpened: "DesignOpened",
+  DesignChanged: "DesignChanged",
+  DesignSaved: "DesignSaved",
+  ItemAdded: "ItemAdded",
+  ItemRemoved: "ItemRemoved",
+  SelectionChanged: "SelectionChanged",
+  AddToCart: "AddToCart",
+  Resize: "Resize",
 });
+
+/** The commands a host may send in `Command {id, name, args}` (SPEC "Driving the planner"). The
+ * guard accepts any name so that the planner can answer an unknown one with UnknownCommand. */
+export const CommandName = Object.freeze({
+  getDesign: "getDesign",
+  openDesign: "openDesign",
+  newDesign: "newDesign",
+  addItem: "addItem",
+  removeItem: "removeItem",
+  setRoom: "setRoom",
+  saveDesign: "saveDesign",
+  setTheme: "setTheme",
+  setLocale: "setLocale",
+});
+
+/** The codes a command can fail with; `CommandResult.error.code` is one of the first five. */
+export const CommandError = Object.freeze({
+  LoginRequired: "LoginRequired",
+  NotFound: "NotFound",
+  InvalidArgument: "InvalidArgument",
+  UnknownCommand: "UnknownCommand",
+  NotReady: "NotReady",
+  CommandTimeout: "CommandTimeout",
+  Destroyed: "Destroyed",
+});
+
+/** Item rotations, in degrees. */
+export const ROTATIONS = Object.freeze([0, 90, 180, 270]);
+/** Where a catalog item sits: on the floor, or hung on a wall at its `elevation`. */
+export const MOUNTS = Object.freeze(["floor", "wall"]);
 
 // Generous but finite: a JWT is a few hundred bytes; a megabyte string is an attack.
 const MAX_TOKEN_LENGTH = 8192;
@@ -55,6 +96,25 @@ const MAX_EXPIRES_IN = 86400;
 /** @typedef {{id: string, name: string}} User */
 /** @typedef {{token: string, expiresIn: number}} TokenContent */
 /** @typedef {{token: string, expiresIn: number, user: User}} LoginContent */
+/** @typedef {{width: number, depth: number}} Room  millimetres */
+/** @typedef {{amount: number, currency: string}} Money */
+/**
+ * @typedef {{id: string, catalogId: string, name: string, x: number, y: number,
+ *   rotation: 0 | 90 | 180 | 270, width: number, depth: number, height: number,
+ *   mount: "floor" | "wall", unitPrice: number}} DesignItem
+ * Lengths in millimetres; x, y the top-left corner from the room's, before rotation.
+ */
+/**
+ * @typedef {{id: string | null, name: string, room: Room, items: DesignItem[], total: Money,
+ *   saved: boolean}} Design
+ */
+/** @typedef {{catalogId: string, name: string, quantity: number, unitPrice: number}} CartLine */
+/** @typedef {{designId: string | null, lines: CartLine[], total: Money}} AddToCartContent */
+/** @typedef {{id: string, name: string, args: Record<string, unknown>}} CommandContent */
+/**
+ * @typedef {{id: string, ok: true, value?: unknown} |
+ *   {id: string, ok: false, error: {code: string, message: string}}} CommandResultContent
+ */
 
 /**
  * An error the bridge reports, named by a stable `code` (e.g. "FetchTokenFailed",
@@ -106,6 +166,71 @@ function hasReason(c) {
   return isText(c.reason);
 }
 
+// A kitchen is a few metres; a kilometre is a mistake, not a room.
+const MAX_LENGTH_MM = 1_000_000;
+const MAX_ITEMS = 10_000;
+
+/** @param {unknown} value a length in millimetres, zero allowed for positions */
+function isLength(value) {
+  return typeof value === "number" && Number.isFinite(value) && value >= 0 &&
+    value <= MAX_LENGTH_MM;
+}
+
+/** @param {unknown} value */
+function isAmount(value) {
+  return typeof value === "number" && Number.isFinite(value) && value >= 0;
+}
+
+/** @param {unknown} value @returns {value is Money} */
+function isMoney(value) {
+  return isObject(value) && isAmount(value.amount) && typeof value.currency === "string" &&
+    /^[A-Z]{3}$/.test(value.currency);
+}
+
+/** @param {unknown} value @returns {value is DesignItem} */
+export function isDesignItem(value) {
+  return isObject(value) && isText(value.id) && isText(value.catalogId) &&
+    typeof value.name === "string" && value.name.length <= MAX_TEXT_LENGTH &&
+    isLength(value.x) && isLength(value.y) && ROTATIONS.includes(/** @type {any} */ (value.rotation)) &&
+    isLength(value.width) && isLength(value.depth) && isLength(value.height) &&
+    MOUNTS.includes(/** @type {any} */ (value.mount)) && isAmount(value.unitPrice);
+}
+
+/** @param {unknown} value @returns {value is Design} */
+export function isDesign(value) {
+  return isObject(value) && (value.id === null || isText(value.id)) &&
+    typeof value.name === "string" && value.name.length <= MAX_TEXT_LENGTH &&
+    isObject(value.room) && isLength(value.room.width) && isLength(value.room.depth) &&
+    Array.isArray(value.items) && value.items.length <= MAX_ITEMS &&
+    value.items.every(isDesignItem) && isMoney(value.total) && typeof value.saved === "boolean";
+}
+
+/** @param {unknown} value @returns {value is CartLine} */
+function isCartLine(value) {
+  return isObject(value) && isText(value.catalogId) && typeof value.name === "string" &&
+    value.name.length <= MAX_TEXT_LENGTH && Number.isInteger(value.quantity) &&
+    /** @type {number} */ (value.quantity) > 0 && isAmount(value.unitPrice);
+}
+
+/** @param {Record<string, unknown>} c */
+function isCartContent(c) {
+  return (c.designId === null || isText(c.designId)) && Array.isArray(c.lines) &&
+    c.lines.length <= MAX_ITEMS && c.lines.every(isCartLine) && isMoney(c.total);
+}
+
+/** @param {Record<string, unknown>} c */
+function isCommandContent(c) {
+  return isText(c.id) && isText(c.name) && isObject(c.args);
+}
+
+/** @param {Record<string, unknown>} c */
+function isCommandResultContent(c) {
+  if (!isText(c.id)) return false;
+  if (c.ok === true) return !("error" in c);
+  return c.ok === false && isObject(c.error) && isText(c.error.code) &&
+    typeof c.error.message === "string" && c.error.message.length <= MAX_TEXT_LENGTH;
+}
+
 /** @type {Record<string, (content: Record<string, unknown>) => boolean>} */
 const CONTENT_GUARDS = {
   [HostEvent.Authentication]: isTokenContent,
@@ -121,6 +246,17 @@ const CONTENT_GUARDS = {
   [PlannerEvent.LoginSucceeded]: (c) => isUser(c.user),
   [PlannerEvent.LoginFailed]: hasReason,
   [PlannerEvent.CloseApp]: () => true,
+  [HostEvent.Command]: isCommandContent,
+  [PlannerEvent.CommandResult]: isCommandResultContent,
+  [PlannerEvent.Loaded]: () => true,
+  [PlannerEvent.DesignOpened]: (c) => isDesign(c.design),
+  [PlannerEvent.DesignChanged]: (c) => isDesign(c.design),
+  [PlannerEvent.DesignSaved]: (c) => isDesign(c.design),
+  [PlannerEvent.ItemAdded]: (c) => isDesignItem(c.item),
+  [PlannerEvent.ItemRemoved]: (c) => isDesignItem(c.item),
+  [PlannerEvent.SelectionChanged]: (c) => c.item === null || isDesignItem(c.item),
+  [PlannerEvent.AddToCart]: isCartContent,
+  [PlannerEvent.Resize]: (c) => isLength(c.height) && /** @type {number} */ (c.height) > 0,
 };
 
 /**
@@ -161,6 +297,28 @@ export const isLoginSucceeded = (d) => isMessageNamed(d, PlannerEvent.LoginSucce
 export const isLoginFailed = (d) => isMessageNamed(d, PlannerEvent.LoginFailed);
 /** @param {unknown} d */
 export const isCloseApp = (d) => isMessageNamed(d, PlannerEvent.CloseApp);
+/** @param {unknown} d @returns {d is {event: "Command", content: CommandContent}} */
+export const isCommand = (d) => isMessageNamed(d, HostEvent.Command);
+/** @param {unknown} d @returns {d is {event: "CommandResult", content: CommandResultContent}} */
+export const isCommandResult = (d) => isMessageNamed(d, PlannerEvent.CommandResult);
+/** @param {unknown} d */
+export const isLoaded = (d) => isMessageNamed(d, PlannerEvent.Loaded);
+/** @param {unknown} d */
+export const isDesignOpened = (d) => isMessageNamed(d, PlannerEvent.DesignOpened);
+/** @param {unknown} d */
+export const isDesignChanged = (d) => isMessageNamed(d, PlannerEvent.DesignChanged);
+/** @param {unknown} d */
+export const isDesignSaved = (d) => isMessageNamed(d, PlannerEvent.DesignSaved);
+/** @param {unknown} d */
+export const isItemAdded = (d) => isMessageNamed(d, PlannerEvent.ItemAdded);
+/** @param {unknown} d */
+export const isItemRemoved = (d) => isMessageNamed(d, PlannerEvent.ItemRemoved);
+/** @param {unknown} d */
+export const isSelectionChanged = (d) => isMessageNamed(d, PlannerEvent.SelectionChanged);
+/** @param {unknown} d @returns {d is {event: "AddToCart", content: AddToCartContent}} */
+export const isAddToCart = (d) => isMessageNamed(d, PlannerEvent.AddToCart);
+/** @param {unknown} d */
+export const isResize = (d) => isMessageNamed(d, PlannerEvent.Resize);
 
 /**
  * A well-formed message the host may send to the planner, or null.

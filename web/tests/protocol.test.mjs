@@ -75,6 +75,15 @@ test("the SDK refuses an answer deadline the planner would not accept", async ()
 // Stryker found these guards' edges unpinned: each is<Event> on its own, the length and lifetime
 // limits at the limit itself, the user's name, AuthenticationSucceeded's content, null data.
 const USER = { id: "alice", name: "Alice" };
+const ITEM = {
+  id: "i1", catalogId: "a1", name: "Base 60", x: 0, y: 0, rotation: 90, width: 600, depth: 560,
+  height: 720, mount: "floor", unitPrice: 129,
+};
+const DESIGN = {
+  id: null, name: "Kitchen", room: { width: 4000, depth: 3000 }, items: [ITEM],
+  total: { amount: 129, currency: "EUR" }, saved: false,
+};
+
 const VALID = {
   Authentication: { token: "t", expiresIn: 60 },
   Login: { token: "t", expiresIn: 60, user: USER },
@@ -89,6 +98,21 @@ const VALID = {
   LoginSucceeded: { user: USER },
   LoginFailed: { reason: "invalid_token" },
   CloseApp: {},
+  Command: { id: "c1", name: "addItem", args: { catalogId: "a1" } },
+  CommandResult: { id: "c1", ok: true, value: null },
+  Loaded: {},
+  DesignOpened: { design: DESIGN },
+  DesignChanged: { design: DESIGN },
+  DesignSaved: { design: { ...DESIGN, id: "d1", saved: true } },
+  ItemAdded: { item: ITEM },
+  ItemRemoved: { item: ITEM },
+  SelectionChanged: { item: null },
+  AddToCart: {
+    designId: null,
+    lines: [{ catalogId: "a1", name: "Base 60", quantity: 2, unitPrice: 129 }],
+    total: { amount: 258, currency: "EUR" },
+  },
+  Resize: { height: 640 },
 };
 
 test("each is<Event> accepts its own message only, and nothing that is not an object", () => {
@@ -150,3 +174,54 @@ test("message() names the message it refused (a programming mistake, found by it
   assert.throws(() => message("Login", VALID.Authentication),
     { name: "TypeError", message: "not a valid Login message" });
 });
+
+test("commands: any named command with object args; results either ok or a coded error", () => {
+  const command = (content) => protocol.isCommand({ event: "Command", content });
+  assert.equal(command({ id: "c1", name: "noSuchCommand", args: {} }), true,
+    "unknown names pass the guard: the planner answers UnknownCommand");
+  for (const bad of [{ id: "", name: "getDesign", args: {} }, { id: "c1", args: {} },
+    { id: "c1", name: "getDesign" }, { id: "c1", name: "getDesign", args: [] }]) {
+    assert.equal(command(bad), false, JSON.stringify(bad));
+  }
+  const result = (content) => protocol.isCommandResult({ event: "CommandResult", content });
+  assert.equal(result({ id: "c1", ok: true }), true, "a value may be absent");
+  assert.equal(result({ id: "c1", ok: false, error: { code: "NotFound", message: "gone" } }), true);
+  assert.equal(result({ id: "c1", ok: true, error: { code: "NotFound", message: "" } }), false);
+  assert.equal(result({ id: "c1", ok: false }), false);
+  assert.equal(result({ id: "c1", ok: "yes", value: 1 }), false);
+  assert.equal(result({ id: "c1", ok: false, error: { code: "", message: "" } }), false);
+  assert.equal(result({ ok: true }), false);
+  assert.deepEqual(Object.keys(protocol.CommandName).sort(), ["addItem", "getDesign",
+    "newDesign", "openDesign", "removeItem", "saveDesign", "setLocale", "setRoom", "setTheme"]);
+});
+
+test("designs and items: millimetres, right-angle rotations, known mounts, money with a currency",
+  () => {
+    const item = (patch) => protocol.isDesignItem({ ...ITEM, ...patch });
+    assert.equal(item({}), true);
+    for (const patch of [{ rotation: 45 }, { mount: "ceiling" }, { x: -1 }, { width: NaN },
+      { width: 1_000_001 }, { unitPrice: -1 }, { id: "" }, { catalogId: 3 }]) {
+      assert.equal(item(patch), false, JSON.stringify(patch));
+    }
+    const design = (patch) => protocol.isDesign({ ...DESIGN, ...patch });
+    assert.equal(design({ id: "d1" }), true);
+    for (const patch of [{ id: "" }, { saved: "no" }, { items: [{ ...ITEM, rotation: 1 }] },
+      { room: { width: 4000 } }, { total: { amount: 1, currency: "euro" } },
+      { total: { amount: -1, currency: "EUR" } }]) {
+      assert.equal(design(patch), false, JSON.stringify(patch));
+    }
+    const cart = (patch) => protocol.isAddToCart(
+      { event: "AddToCart", content: { ...VALID.AddToCart, ...patch } });
+    assert.equal(cart({ designId: "d1" }), true);
+    assert.equal(cart({ lines: [{ catalogId: "a1", name: "x", quantity: 0, unitPrice: 1 }] }),
+      false);
+    assert.equal(cart({ lines: [{ catalogId: "a1", name: "x", quantity: 1.5, unitPrice: 1 }] }),
+      false);
+    const resize = (height) => protocol.isResize({ event: "Resize", content: { height } });
+    assert.deepEqual([resize(1), resize(0), resize(-5), resize(Infinity)],
+      [true, false, false, false]);
+    assert.equal(protocol.isSelectionChanged(
+      { event: "SelectionChanged", content: { item: ITEM } }), true);
+    assert.equal(protocol.isSelectionChanged(
+      { event: "SelectionChanged", content: {} }), false);
+  });
