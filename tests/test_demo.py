@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from planner_bridge import demo
-from planner_bridge.accounts import verify_password
+from planner_bridge.passwords import verify_password
 from planner_bridge.core import Core
 from planner_bridge.serving import blocking
 

@@ -1,13 +1,11 @@
-"""The demo shop's own accounts: passwords kept only as scrypt hashes, checked in constant time,
-and the brakes on guessing them.
+"""The demo shop's own accounts: passwords kept only as scrypt hashes (see `passwords`), and the
+brakes on guessing them.
 
 This is the integrator's side (the shop logs its users in), not the token service's.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import secrets
 from collections.abc import Mapping
@@ -15,28 +13,10 @@ from pathlib import Path
 
 from .clock import Clock
 from .credentials import replace_private_file
+from .passwords import hash_password, verify_password
 from .ratelimit import FailureLimiter
 
-SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 MAX_USERNAME = 200
-
-
-def hash_password(password: str, salt: bytes | None = None) -> str:
-    salt = salt or secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode(), salt=salt, dklen=32, **SCRYPT)
-    return f"scrypt${SCRYPT['n']}${SCRYPT['r']}${SCRYPT['p']}${salt.hex()}${digest.hex()}"
-
-
-def verify_password(password: str, encoded: str) -> bool:
-    try:
-        scheme, n, r, p, salt, digest = encoded.split("$")
-        expected = bytes.fromhex(digest)
-        got = hashlib.scrypt(
-            password.encode(), salt=bytes.fromhex(salt), n=int(n), r=int(r), p=int(p), dklen=32
-        )
-    except ValueError:
-        return False
-    return scheme == "scrypt" and hmac.compare_digest(got, expected)
 
 
 class UserBook:

@@ -1,7 +1,7 @@
 """Console administrators: one legal entity each, passwords kept only as scrypt hashes.
 
-The hashing is the demo shop's (`accounts.hash_password` / `verify_password`): one home for how
-this project stores a password. Generated passwords are shown once by whoever created them.
+The hashing is `passwords`' (also the demo shop's): one home for how this project stores a
+password. Generated passwords are shown once by whoever created them.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import asyncio
 import re
 import secrets
 
-from .accounts import hash_password, verify_password
 from .clock import Clock
+from .passwords import hash_password, verify_password
 from .storage import Administrator, AsyncStore, Conflict
 
 USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")

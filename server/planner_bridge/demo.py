@@ -19,11 +19,12 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from .accounts import verify_password, write_users
+from .accounts import write_users
 from .apps.host_config import HostConfig
 from .assets import AssetCatalog
 from .core import Core
 from .credentials import replace_private_file, write_private_file
+from .passwords import verify_password
 from .store import Asset
 
 ENTITY_NAME = "Demo Store"
