@@ -22,11 +22,11 @@ from typing import Any
 
 from playwright.sync_api import Frame, FrameLocator, Page, Route, expect
 
-from planner_bridge.accounts import write_users
 from planner_bridge.assets import AssetCatalog
 from planner_bridge.core import Core
+from planner_bridge.demo.accounts import write_users
 from planner_bridge.serving import blocking
-from planner_bridge.store import Asset
+from planner_bridge.storage import Asset
 from planner_bridge.testing import PlannerOrigin
 from planner_bridge.testing.browser import CHROMIUM_ARGS  # noqa: F401  (helpers import it here)
 from planner_bridge.testing.recorder import RECORD_MESSAGES, WAIT_MS  # noqa: F401

@@ -25,9 +25,9 @@ from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
 from bridge_e2e import WAIT_MS, Bridge, Recorder, write_host_files
-from planner_bridge.apps import integrator
-from planner_bridge.apps.host_config import HostConfig
-from planner_bridge.demo import seed_catalog
+from planner_bridge.demo import shop
+from planner_bridge.demo.host_config import HostConfig
+from planner_bridge.demo.seed import seed_catalog
 from planner_bridge.serving import ThreadedServer, blocking
 from planner_bridge.testing import JWT, BridgeRecorder, PlannerOrigin, launch_chromium
 
@@ -76,7 +76,7 @@ def start_bridge(tmp_path: Path) -> Iterator[Callable[..., Bridge]]:
                 token_ttl=token_ttl,
                 answer_deadline_ms=answer_deadline_ms,
             )
-            host_box.append((config, Recorder(integrator.create_app(config))))
+            host_box.append((config, Recorder(shop.create_app(config))))
             return host_box[0][1]
 
         servers.append(ThreadedServer(build_host, url_host="localhost").__enter__())

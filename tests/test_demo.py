@@ -18,9 +18,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from planner_bridge import demo
-from planner_bridge.passwords import verify_password
 from planner_bridge.core import Core
+from planner_bridge.demo import seed as demo
+from planner_bridge.passwords import verify_password
 from planner_bridge.serving import blocking
 
 HOST_URL = "http://localhost:8000"
@@ -28,7 +28,7 @@ PLANNER_URL = "http://127.0.0.1:8001"
 
 
 def prepare(make_settings, **overrides) -> tuple[Core, demo.DemoSetup]:
-    core = Core.open(make_settings(**overrides))
+    core = blocking(Core.connect(make_settings(**overrides)))
     return core, blocking(demo.prepare(core, host_url=HOST_URL, planner_url=PLANNER_URL))
 
 
@@ -52,12 +52,12 @@ def test_first_run_seeds_the_shop_its_users_and_a_catalog(make_settings):
     catalog = blocking(core.store.list_assets(entity.id, (None,)))
     assert [a.name for a in catalog] == [name for name, _, _ in demo.CATALOG]
     assert (core.settings.data_dir / "keys" / "ring.json").exists()
-    core.close()
+    blocking(core.aclose())
 
 
 def test_second_run_reuses_everything_and_shows_no_password(make_settings):
     first_core, first = prepare(make_settings)
-    first_core.close()
+    blocking(first_core.aclose())
     core, second = prepare(make_settings)
     assert second.host.entity_id == first.host.entity_id
     assert second.host.api_key == first.host.api_key
@@ -67,7 +67,7 @@ def test_second_run_reuses_everything_and_shows_no_password(make_settings):
     assert len(blocking(core.store.list_assets(second.host.entity_id, (None,)))) == len(
         demo.CATALOG
     )
-    core.close()
+    blocking(core.aclose())
 
 
 def test_the_password_comes_from_the_environment_when_set(make_settings):
@@ -76,7 +76,7 @@ def test_the_password_comes_from_the_environment_when_set(make_settings):
     assert setup.generated_password is None and setup.password_from_env
     assert verify_password("correct horse", users["bob"]["hash"])
     assert "correct horse" not in setup.host.users_file.read_text()
-    core.close()
+    blocking(core.aclose())
 
 
 def test_another_host_port_gets_an_entity_registered_for_that_origin(make_settings):
@@ -87,21 +87,21 @@ def test_another_host_port_gets_an_entity_registered_for_that_origin(make_settin
         "http://localhost:9000",
     )
     assert other.generated_password is None  # the users file is reused
-    core.close()
+    blocking(core.aclose())
 
 
 def test_a_run_that_dies_while_seeding_the_catalog_is_seeded_again(make_settings):
-    core = Core.open(make_settings())
-    with sqlite3.connect(core.store.sync.path) as db:  # the process "dies" at the third asset
+    core = blocking(Core.connect(make_settings()))
+    with sqlite3.connect(core.store.path) as db:  # the process "dies" at the third asset
         db.execute(
             "CREATE TRIGGER crash BEFORE INSERT ON assets WHEN NEW.name = 'Oak worktop 186'"
             " BEGIN SELECT RAISE(ABORT, 'process killed'); END"
         )
     with pytest.raises(sqlite3.DatabaseError, match="process killed"):
         blocking(demo.prepare(core, host_url=HOST_URL, planner_url=PLANNER_URL))
-    core.close()
+    blocking(core.aclose())
     assert not (core.settings.data_dir / "host" / "credentials.json").exists()
-    with sqlite3.connect(core.store.sync.path) as db:
+    with sqlite3.connect(core.store.path) as db:
         db.execute("DROP TRIGGER crash")
 
     again, setup = prepare(make_settings)
@@ -111,7 +111,7 @@ def test_a_run_that_dies_while_seeding_the_catalog_is_seeded_again(make_settings
     assert [a.name for a in catalog] == [name for name, _, _ in demo.CATALOG]
     reused = blocking(demo.prepare(again, host_url=HOST_URL, planner_url=PLANNER_URL))
     assert reused.host.entity_id == setup.host.entity_id and not reused.new_entity
-    again.close()
+    blocking(again.aclose())
 
 
 def read_lines(stream, lines: queue.Queue) -> None:

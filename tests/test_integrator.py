@@ -12,13 +12,13 @@ from typing import Any
 import httpx
 import pytest
 
-from planner_bridge.accounts import LoginBrakes, write_users
 from planner_bridge.addresses import TrustedProxies
-from planner_bridge.apps.host_config import HostConfig
-from planner_bridge.apps.integrator import create_app
 from planner_bridge.clock import FrozenClock
+from planner_bridge.demo.accounts import LoginBrakes, write_users
+from planner_bridge.demo.host_config import HostConfig
+from planner_bridge.demo.sessions import IDLE, LIFETIME
+from planner_bridge.demo.shop import create_app
 from planner_bridge.serving import ThreadedServer, blocking
-from planner_bridge.sessions import IDLE, LIFETIME
 
 PASSWORDS = {"alice": "alice-pw-1", "bob": "bob-pw-2"}
 NAMES = {"alice": "Alice", "bob": "Bob </script><script>alert(1)</script>"}

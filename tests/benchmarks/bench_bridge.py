@@ -23,9 +23,9 @@ from typing import Any
 
 from playwright.sync_api import Frame, Page, sync_playwright
 
-from planner_bridge import demo
-from planner_bridge.apps import integrator, planner
+from planner_bridge.apps import planner
 from planner_bridge.core import Core
+from planner_bridge.demo import seed, shop
 from planner_bridge.serving import ThreadedServer, blocking
 from planner_bridge.settings import Settings
 from planner_bridge.testing import launch_chromium
@@ -97,16 +97,16 @@ def servers(data_dir: Path) -> Iterator[str]:
         cores: list[Core] = []
 
         def build_planner(url: str) -> Any:
-            cores.append(Core.open(settings.replace(issuer=url)))
+            cores.append(blocking(Core.connect(settings.replace(issuer=url))))
             stack.callback(cores[0].close)
             return planner.create_app(cores[0])
 
         planner_server = stack.enter_context(ThreadedServer(build_planner))
 
         def build_host(url: str) -> Any:
-            setup = blocking(demo.prepare(cores[0], host_url=url, planner_url=planner_server.url))
+            setup = blocking(seed.prepare(cores[0], host_url=url, planner_url=planner_server.url))
             config = dataclasses.replace(setup.host, answer_deadline_ms=ANSWER_DEADLINE_MS)
-            return integrator.create_app(config)
+            return shop.create_app(config)
 
         host_server = stack.enter_context(ThreadedServer(build_host, url_host="localhost"))
         yield host_server.url

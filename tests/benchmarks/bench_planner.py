@@ -26,8 +26,7 @@ from typing import Any
 
 from playwright.sync_api import Frame, Page, Route, sync_playwright
 
-from planner_bridge import demo
-from planner_bridge.apps import integrator
+from planner_bridge.demo import seed, shop
 from planner_bridge.serving import ThreadedServer, blocking
 from planner_bridge.testing import PlannerOrigin, launch_chromium
 
@@ -75,8 +74,8 @@ def servers(data_dir: Path) -> Iterator[tuple[str, PlannerOrigin]]:
         assert core is not None
 
         def build_host(url: str) -> Any:
-            setup = blocking(demo.prepare(core, host_url=url, planner_url=origin.url))
-            return integrator.create_app(setup.host)
+            setup = blocking(seed.prepare(core, host_url=url, planner_url=origin.url))
+            return shop.create_app(setup.host)
 
         host = stack.enter_context(ThreadedServer(build_host, url_host="localhost"))
         yield host.url, origin

@@ -19,13 +19,13 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+from ..assets import AssetCatalog
+from ..core import Core
+from ..credentials import replace_private_file, write_private_file
+from ..passwords import verify_password
+from ..storage import Asset
 from .accounts import write_users
-from .apps.host_config import HostConfig
-from .assets import AssetCatalog
-from .core import Core
-from .credentials import replace_private_file, write_private_file
-from .passwords import verify_password
-from .store import Asset
+from .host_config import HostConfig
 
 ENTITY_NAME = "Demo Store"
 DEMO_USERS = {"alice": "Alice", "bob": "Bob"}

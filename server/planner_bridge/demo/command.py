@@ -2,7 +2,7 @@
 
 Two real uvicorn servers: the planner on http://127.0.0.1:<planner-port> (also the issuer) and
 the shop on http://localhost:<host-port>. Two host names on purpose, so that every message
-crosses a real origin boundary. First runs seed the data dir (see `planner_bridge.demo`).
+crosses a real origin boundary. First runs seed the data dir (see `planner_bridge.demo.seed`).
 """
 
 from __future__ import annotations
@@ -12,14 +12,14 @@ import socket
 import sys
 from typing import Any
 
-from .. import demo
-from ..apps import integrator, planner, web_files
+from ..apps import planner, web_files
+from ..cli.common import emit, serving_settings
+from ..cli.serve import port_number
 from ..core import Core
 from ..serving import bind, make_server, serve_all, url_of
 from ..serving import run as run_on_loop
 from ..settings import Settings
-from .common import emit, serving_settings
-from .serve import port_number
+from . import seed, shop
 
 
 def register(commands: Any, parent: argparse.ArgumentParser) -> None:
@@ -62,12 +62,12 @@ async def _serve(
     try:
         # Before seeding: a password generated for a start that then fails would be lost.
         web_files.require("planner", "sdk", "templates", "host")
-        setup = await demo.prepare(core, host_url=host_url, planner_url=planner_url)
+        setup = await seed.prepare(core, host_url=host_url, planner_url=planner_url)
         # Both apps are built before anything is printed: a start that fails shows no banner
         # and no one-time password that looks like success.
         servers = [
             (make_server(planner.create_app(core)), planner_sock),
-            (make_server(integrator.create_app(setup.host)), host_sock),
+            (make_server(shop.create_app(setup.host)), host_sock),
         ]
         announce(args, setup, planner_url)
         await serve_all(servers)
@@ -75,13 +75,13 @@ async def _serve(
         await core.aclose()
 
 
-def announce(args: argparse.Namespace, setup: demo.DemoSetup, planner_url: str) -> None:
+def announce(args: argparse.Namespace, setup: seed.DemoSetup, planner_url: str) -> None:
     host = setup.host
     data = {
         "host_url": host.host_url,
         "planner_url": planner_url,
         "entity_id": host.entity_id,
-        "users": list(demo.DEMO_USERS),
+        "users": list(seed.DEMO_USERS),
         "password": setup.generated_password,  # null unless generated on this run
     }
     if setup.generated_password:
@@ -93,9 +93,9 @@ def announce(args: argparse.Namespace, setup: demo.DemoSetup, planner_url: str) 
     lines = [
         f"shop (host origin):  {host.host_url}/",
         f"planner origin:      {planner_url}  (token service, web services, planner, SDK)",
-        f"legal entity:        {demo.ENTITY_NAME} {host.entity_id}"
+        f"legal entity:        {seed.ENTITY_NAME} {host.entity_id}"
         + ("  (registered now)" if setup.new_entity else ""),
-        f"demo logins:         {', '.join(demo.DEMO_USERS)}; password {password}",
+        f"demo logins:         {', '.join(seed.DEMO_USERS)}; password {password}",
         "Ctrl-C stops both servers.",
     ]
     emit(args, data, "\n".join(lines))

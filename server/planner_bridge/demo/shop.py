@@ -23,20 +23,20 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount, Route
 
-from ..accounts import LoginBrakes, UserBook
 from ..addresses import brake_subject
-from ..client import IssuedToken, TokenClient, TokenServiceError
-from ..errors import InvalidGrant, InvalidRequest, ProtocolError
-from ..sessions import LIFETIME, SessionStore
-from . import web_files
-from .host_config import HostConfig
-from .responses import (
+from ..apps import web_files
+from ..apps.responses import (
     error_response,
     json_response,
     parse_json_object,
     protocol_error_handler,
     read_body,
 )
+from ..client import IssuedToken, TokenClient, TokenServiceError
+from ..errors import InvalidGrant, InvalidRequest, ProtocolError
+from .accounts import LoginBrakes, UserBook
+from .host_config import HostConfig
+from .sessions import LIFETIME, SessionStore
 
 # Same-origin proof for fetch() calls: a cross-site form or <img> cannot set a custom header,
 # and a cross-origin fetch() that sets one needs a CORS preflight we never grant.

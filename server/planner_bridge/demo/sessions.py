@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import secrets
 
-from .clock import Clock
+from ..clock import Clock
 
 LIFETIME = 8 * 3600  # a shopping day, then log in again
 IDLE = 30 * 60

@@ -11,10 +11,10 @@ import secrets
 from collections.abc import Mapping
 from pathlib import Path
 
-from .clock import Clock
-from .credentials import replace_private_file
-from .passwords import hash_password, verify_password
-from .ratelimit import FailureLimiter
+from ..clock import Clock
+from ..credentials import replace_private_file
+from ..passwords import hash_password, verify_password
+from ..ratelimit import FailureLimiter
 
 MAX_USERNAME = 200
 
