@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from planner_bridge.clock import FrozenClock
-from planner_bridge.errors import TooManyRequests
+from planner_bridge.errors import InvalidClient, InvalidRequest, TooManyRequests
 from planner_bridge.ratelimit import FailureLimiter
 from planner_bridge.signatures import sign_request
 from support import PlannerServer, Shop, register_shop
@@ -200,6 +200,29 @@ def test_limiter_checks_do_not_extend_a_lockout(clock):
         clock.advance(10)
     clock.advance(11)
     limiter.check("key:a")
+
+
+def test_a_guarded_attempt_counts_only_the_failure_it_names(clock):
+    limiter = FailureLimiter(clock, max_failures=2, window=60)
+    for error in (InvalidRequest("bad form"), InvalidClient("wrong secret")):
+        with pytest.raises(type(error)), limiter.guarding("addr:1", counts=InvalidClient):
+            raise error
+    with limiter.guarding("addr:1", counts=InvalidClient):
+        pass  # a success counts for nothing either
+    assert limiter.recent("addr:1") == 1
+    with pytest.raises(InvalidClient), limiter.guarding("addr:1", counts=InvalidClient):
+        raise InvalidClient("wrong again")
+    assert limiter.recent("addr:1") == 2
+
+
+def test_a_guarded_attempt_is_braked_before_it_starts(clock):
+    limiter = FailureLimiter(clock, max_failures=1, window=60)
+    limiter.record_failure("addr:1")
+    started = []
+    with pytest.raises(TooManyRequests), limiter.guarding("addr:1", counts=InvalidClient):
+        started.append(True)
+    assert started == []
+    assert limiter.recent("addr:1") == 1  # the refusal itself is no new failure
 
 
 def test_limiter_refuses_nonsense_settings(clock):

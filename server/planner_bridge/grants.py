@@ -8,7 +8,9 @@ Two ways in, one kind of token out (SPEC "Token service"):
   `client_secret_post`: SPEC asks for it, for OAuth2 libraries that send only that). Both at
   once is refused with `invalid_request` (§2.3: one authentication method per request).
 
-No HTTP here: `apps/token_service.py` reads requests and writes the answers built here.
+No HTTP here: `apps/token_service.py` reads requests and writes the answers built here. As in
+Authlib (`ClientCredentialsGrant.create_token_response`), the grant runs its own steps on a
+parsed request and hands back a `TokenAnswer` (status, body, headers).
 """
 
 from __future__ import annotations
@@ -16,13 +18,16 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
+import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl, unquote_plus
 
 from .entities import EntityRegistry
 from .errors import InvalidClient, InvalidRequest, InvalidScope, UnsupportedGrantType
+from .ratelimit import FailureLimiter
 from .settings import Settings
-from .signing import MintedToken, UnsignedToken
+from .signing import MintedToken, SigningBatch, UnsignedToken
 from .store import ApiKey, Entity
 from .tokens import RIGHTS, TokenIssuer, parse_rights, scope_of
 
@@ -32,6 +37,34 @@ TOKEN_REQUEST_FIELDS = frozenset({"type", "user", "rights", "expires_in"})
 FORM_TYPE = "application/x-www-form-urlencoded"
 COMMON_FORM = b"grant_type=client_credentials"
 NO_CREDENTIALS = ("", "")  # any pair that never matches would do
+MAX_ANSWER_TAILS = 64  # one per scope and lifetime is a handful; bounded all the same
+# What `JSONResponse(..., headers=NO_STORE)` sends, plus the length added per answer.
+ANSWER_HEADERS = (
+    (b"content-type", b"application/json"),
+    (b"cache-control", b"no-store"),
+    (b"pragma", b"no-cache"),
+)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class TokenAnswer:
+    """What a token endpoint answers, for the web layer to send as it is."""
+
+    status: int
+    body: bytes
+    headers: tuple[tuple[bytes, bytes], ...]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class FormRequest:
+    """A `/auth/token` request as the grant takes it: its three headers, the subject its
+    failures count against (the client's address), and how to read its body: called only
+    once the brake has let the request through, so a braked address costs no body read."""
+
+    authorization: str | None
+    content_type: str | None
+    client: str
+    read_body: Callable[[], Awaitable[bytes | None]]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -171,10 +204,53 @@ def parse_form(content_type: str | None, body: bytes) -> dict[str, str]:
 class ClientCredentialsGrant:
     """Client authentication by API key and secret, and the legal-entity token it earns."""
 
-    def __init__(self, entities: EntityRegistry, issuer: TokenIssuer, settings: Settings) -> None:
+    def __init__(
+        self,
+        entities: EntityRegistry,
+        issuer: TokenIssuer,
+        settings: Settings,
+        failures: FailureLimiter | None = None,
+    ) -> None:
         self.entities = entities
         self.issuer = issuer
         self.lifetime = settings.default_token_ttl
+        # Failed client authentications, counted per client address only: a key id is public.
+        self.failures = failures or FailureLimiter(entities.clock)
+        # The signatures asked for in the same turn of the event loop are made together.
+        self.signatures = SigningBatch()
+        self._tails: dict[tuple[Any, ...], bytes] = {}
+
+    async def create_token_response(self, request: FormRequest) -> TokenAnswer | None:
+        """RFC 6749 §4.4.2-3: the form, the client, the token, signed; None when the client
+        left before its body arrived. Refusals are raised (`errors`), as Authlib's grants do."""
+        with self.failures.guarding(request.client, counts=InvalidClient):
+            body = await request.read_body()
+            if body is None:
+                return None
+            form = parse_form(request.content_type, body)
+            credentials = posted_credentials(request.authorization, form) or basic_credentials(
+                request.authorization
+            )
+            rights = self.validate_form(form)
+            key, entity = await self.authenticate(credentials)
+        unsigned = self.prepare(rights, form, key, entity)
+        minted = unsigned.signed(await self.signatures.sign(unsigned))
+        answer = self._render(token_endpoint_answer(minted, rights))
+        return TokenAnswer(200, answer, (*ANSWER_HEADERS, (b"content-length", b"%d" % len(answer))))
+
+    def _render(self, answer: dict[str, Any]) -> bytes:
+        """The answer as `JSONResponse` would render it. The token is a compact JWS (base64url
+        and dots, which JSON never escapes) and goes in as it is; the other members are the
+        same for every token of a given scope, so they are rendered once per scope."""
+        token: str = answer.pop("access_token")
+        rest = tuple(answer.items())
+        tail = self._tails.get(rest)
+        if tail is None:
+            tail = json.dumps(answer, ensure_ascii=False, separators=(",", ":"))[1:].encode()
+            if len(self._tails) >= MAX_ANSWER_TAILS:
+                self._tails.clear()
+            self._tails[rest] = tail
+        return b'{"access_token":"%s",%s' % (token.encode(), tail)
 
     def validate_form(self, form: dict[str, str]) -> tuple[str, ...]:
         """The rights asked for; raises for a form this grant does not take."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import threading
 from collections import OrderedDict, deque
+from types import TracebackType
 
 from .clock import Clock
 from .errors import TooManyRequests
@@ -29,6 +30,12 @@ class FailureLimiter:
         self.window = window
         self._failures: OrderedDict[str, deque[float]] = OrderedDict()
         self._lock = threading.Lock()
+
+    def guarding(self, *subjects: str, counts: type[Exception]) -> Guard:
+        """`with limiter.guarding(address, counts=InvalidClient): ...`: the brake is checked
+        on entry (TooManyRequests, before the guarded work even starts: a braked subject learns
+        nothing more), and a `counts` error raised inside is a failure of these subjects."""
+        return Guard(self, subjects, counts)
 
     def check(self, *subjects: str) -> None:
         """Raise TooManyRequests if any subject (e.g. "addr:…") failed too often."""
@@ -76,3 +83,30 @@ class FailureLimiter:
         if len(times) < self.max_failures:
             return 0.0
         return times[0] + self.window - now
+
+
+class Guard:
+    """One guarded attempt (see `FailureLimiter.guarding`); a plain class, as it is made on
+    every request of the hot paths."""
+
+    __slots__ = ("counts", "limiter", "subjects")
+
+    def __init__(
+        self, limiter: FailureLimiter, subjects: tuple[str, ...], counts: type[Exception]
+    ) -> None:
+        self.limiter = limiter
+        self.subjects = subjects
+        self.counts = counts
+
+    def __enter__(self) -> Guard:
+        self.limiter.check(*self.subjects)
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if kind is not None and issubclass(kind, self.counts):
+            self.limiter.record_failure(*self.subjects)

@@ -98,15 +98,11 @@ class ApiTokenRoutes:
 
     async def exchange(self, request: Request) -> Response:
         address = self.core.brake_subject(request.scope)
-        self.core.exchange_failures.check(address)
-        token = bearer_token(request)  # the web services' parser, so the same answers
-        if token is None:
-            raise MissingCredentials()  # RFC 6750 §3.1: no Bearer credentials, no error code
-        try:
+        with self.core.exchange_failures.guarding(address, counts=InvalidToken):
+            token = bearer_token(request)  # the web services' parser, so the same answers
+            if token is None:
+                raise MissingCredentials()  # RFC 6750 §3.1: no Bearer credentials, no code
             minted = await self.tokens.exchange(token)
-        except InvalidToken:
-            self.core.exchange_failures.record_failure(address)
-            raise
         note_minted(request.scope, "user", API_TOKEN_EXCHANGE)
         answer = {"access_token": minted.token, "token_type": "Bearer"}
         return json_response({**answer, "expires_in": minted.expires_in}, no_store=True)

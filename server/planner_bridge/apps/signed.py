@@ -28,9 +28,8 @@ async def authenticate_signed(
     this guess was right.
     """
     subject = core.brake_subject(request.scope)
-    core.client_failures.check(subject)
-    body = await read_body(request)
-    try:
+    with core.client_failures.guarding(subject, counts=InvalidClient):
+        body = await read_body(request)
         caller = await core.signatures.verify(
             method=request.method,
             url=str(request.url),
@@ -38,9 +37,6 @@ async def authenticate_signed(
             body=body,
             covered=covered,
         )
-    except InvalidClient:
-        core.client_failures.record_failure(subject)
-        raise
     return caller, body
 
 

@@ -1,14 +1,13 @@
 """The token service's HTTP face: `/v1/tokens`, `/auth/token`, the JWKS and RFC 8414 metadata.
 
 The rules live in `grants`; this module only reads requests and writes answers. `/auth/token`
-is the hot path: see `ClientCredentialsEndpoint` for why it is a bare ASGI app.
+is the hot path: see `ClientCredentialsEndpoint` for why it is a bare ASGI app; its steps are
+`ClientCredentialsGrant.create_token_response`'s.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
-from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -16,16 +15,13 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
 from ..core import Core
-from ..errors import InvalidClient, InvalidRequest, PayloadTooLarge, ProtocolError
+from ..errors import InvalidRequest, PayloadTooLarge, ProtocolError
 from ..grants import (
     ClientCredentialsGrant,
-    basic_credentials,
+    FormRequest,
     check_rights_allowed,
     issue_token,
-    parse_form,
     parse_token_request,
-    posted_credentials,
-    token_endpoint_answer,
 )
 from ..metadata import (
     JWKS_PATH,
@@ -35,26 +31,20 @@ from ..metadata import (
     authorization_server_metadata,
 )
 from ..metrics import CLIENT_CREDENTIALS, SIGNED_REQUEST
-from ..signing import SigningBatch
 from .observed import note_minted
 from .responses import NO_STORE, error_response, parse_json_object
 from .signed import authenticate_signed
 
 MAX_FORM_BODY = 4096
-MAX_ANSWER_TAILS = 64  # one per scope and lifetime is a handful; bounded all the same
 PUBLIC_CACHE = {"Cache-Control": "public, max-age=60"}
-# What `JSONResponse(..., headers=NO_STORE)` sends, plus the length added per answer.
-TOKEN_ANSWER_HEADERS = (
-    (b"content-type", b"application/json"),
-    (b"cache-control", b"no-store"),
-    (b"pragma", b"no-cache"),
-)
 
 
 class TokenService:
     def __init__(self, core: Core) -> None:
         self.core = core
-        self.grant = ClientCredentialsGrant(core.entities, core.issuer, core.settings)
+        self.grant = ClientCredentialsGrant(
+            core.entities, core.issuer, core.settings, core.client_failures
+        )
         self.client_credentials = ClientCredentialsEndpoint(core, self.grant)
 
     async def signed_token(self, request: Request) -> Response:
@@ -82,69 +72,36 @@ class ClientCredentialsEndpoint:
     Why bare: one ES256 signature (~22 µs) is the only work this endpoint must do, and
     Starlette's Request, Headers, body stream and JSONResponse added ~16 µs to the ~50 µs an
     answer takes in-process (measured on this same code as a function endpoint). So it takes
-    its three headers straight from the scope, the body from `receive`, and sends its answer
-    itself. Every refusal is still rendered by `responses.error_response`, the one error
-    renderer, exactly as the app's exception handler would render it. Signatures go through a
-    `SigningBatch`: the ones asked for in the same turn of the event loop are made together.
+    its three headers straight from the scope, hands the body's reading to the grant (which
+    checks the brake first) and sends the grant's answer itself. Every refusal is still rendered
+    by `responses.error_response`, the one error renderer, exactly as the app's exception
+    handler would render it.
     """
 
     def __init__(self, core: Core, grant: ClientCredentialsGrant) -> None:
         self.grant = grant
-        self.failures = core.client_failures
         self.brake_subject = core.brake_subject
-        self._tails: dict[tuple[Any, ...], bytes] = {}
-        self.signatures = SigningBatch()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
-            answer = await self._answer(scope, receive)
+            authorization, content_type, length = _token_headers(scope["headers"])
+            request = FormRequest(
+                authorization,
+                content_type,
+                # The client's address, never the key it claims: a public key id must not let
+                # a stranger lock out its holder.
+                self.brake_subject(scope),
+                lambda: _read_form_body(receive, length),
+            )
+            answer = await self.grant.create_token_response(request)
         except ProtocolError as exc:
             await error_response(exc)(scope, receive, send)
             return
         if answer is not None:  # None: the client left before its body arrived
-            headers = [*TOKEN_ANSWER_HEADERS, (b"content-length", b"%d" % len(answer))]
-            await send({"type": "http.response.start", "status": 200, "headers": headers})
-            await send({"type": "http.response.body", "body": answer})
-
-    async def _answer(self, scope: Scope, receive: Receive) -> bytes | None:
-        """The JSON answer; the limiter is consulted before the body is even read."""
-        authorization, content_type, length = _token_headers(scope["headers"])
-        credentials = basic_credentials(authorization)
-        # The client's address, never the key it claims: a public key id must not let a
-        # stranger lock out its holder.
-        subject = self.brake_subject(scope)
-        self.failures.check(subject)
-        body = await _read_form_body(receive, length)
-        if body is None:
-            return None
-        form = parse_form(content_type, body)
-        posted = posted_credentials(authorization, form)
-        if posted is not None:  # client_secret_post: the credentials came in the body
-            credentials = posted
-        rights = self.grant.validate_form(form)
-        try:
-            key, entity = await self.grant.authenticate(credentials)
-        except InvalidClient:
-            self.failures.record_failure(subject)
-            raise
-        unsigned = self.grant.prepare(rights, form, key, entity)
-        minted = unsigned.signed(await self.signatures.sign(unsigned))
-        note_minted(scope, "legal_entity", CLIENT_CREDENTIALS)
-        return self._render(token_endpoint_answer(minted, rights))
-
-    def _render(self, answer: dict[str, Any]) -> bytes:
-        """The answer as `JSONResponse` would render it. The token is a compact JWS (base64url
-        and dots, which JSON never escapes) and goes in as it is; the other members are the
-        same for every token of a given scope, so they are rendered once per scope."""
-        token: str = answer.pop("access_token")
-        rest = tuple(answer.items())
-        tail = self._tails.get(rest)
-        if tail is None:
-            tail = json.dumps(answer, ensure_ascii=False, separators=(",", ":"))[1:].encode()
-            if len(self._tails) >= MAX_ANSWER_TAILS:
-                self._tails.clear()
-            self._tails[rest] = tail
-        return b'{"access_token":"%s",%s' % (token.encode(), tail)
+            note_minted(scope, "legal_entity", CLIENT_CREDENTIALS)
+            headers = list(answer.headers)  # a list: middleware may add to it
+            await send({"type": "http.response.start", "status": answer.status, "headers": headers})
+            await send({"type": "http.response.body", "body": answer.body})
 
 
 def _token_headers(
