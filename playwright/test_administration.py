@@ -21,7 +21,7 @@ from planner_bridge.apps import planner
 from planner_bridge.core import Core
 from planner_bridge.serving import ThreadedServer, blocking
 from planner_bridge.settings import Settings
-from planner_bridge.store import Entity
+from planner_bridge.storage import Entity
 
 pytestmark = pytest.mark.browser
 
@@ -79,7 +79,7 @@ def console(tmp_path: Path) -> Iterator[Console]:
         logger.addHandler(handler)
 
     def build(url: str) -> Any:
-        cores.append(Core.open(Settings(data_dir=tmp_path / "planner", issuer=url)))
+        cores.append(blocking(Core.connect(Settings(data_dir=tmp_path / "planner", issuer=url))))
         return planner.create_app(cores[0])
 
     try:
@@ -89,7 +89,7 @@ def console(tmp_path: Path) -> Iterator[Console]:
         for logger in loggers:
             logger.removeHandler(handler)
         for core in cores:
-            core.close()
+            blocking(core.aclose())
 
 
 def sign_in(page: Page, console: Console, username: str, password: str) -> None:

@@ -7,7 +7,7 @@ import httpx
 from planner_bridge.assets import AssetCatalog
 from planner_bridge.core import Core
 from planner_bridge.serving import blocking
-from planner_bridge.store import Asset
+from planner_bridge.storage import Asset
 
 READ = ("read",)
 WRITE = ("read", "write")

@@ -10,7 +10,7 @@ import pytest
 
 from planner_bridge.apps.planner import create_app
 from planner_bridge.core import Core
-from planner_bridge.serving import ThreadedServer
+from planner_bridge.serving import ThreadedServer, blocking
 from planner_bridge.settings import Settings
 from postgres_server import PostgresServer, started_postgres
 from support import PlannerServer, Shop, register_shop
@@ -29,9 +29,9 @@ def make_settings(tmp_path: Path) -> Callable[..., Settings]:
 @pytest.fixture
 def core(make_settings: Callable[..., Settings]) -> Iterator[Core]:
     """A core on a tmp data dir, not served (issuer: the default URL)."""
-    opened = Core.open(make_settings())
+    opened = blocking(Core.connect(make_settings()))
     yield opened
-    opened.close()
+    blocking(opened.aclose())
 
 
 @pytest.fixture
@@ -45,7 +45,7 @@ def start_planner(
         cores: list[Core] = []
 
         def build(url: str) -> Any:
-            cores.append(Core.open(make_settings(issuer=url, **overrides)))
+            cores.append(blocking(Core.connect(make_settings(issuer=url, **overrides))))
             return create_app(cores[0])
 
         server = ThreadedServer(build).__enter__()
@@ -55,7 +55,7 @@ def start_planner(
     yield start
     for server, opened in reversed(started):
         server.__exit__(None, None, None)
-        opened.close()
+        blocking(opened.aclose())
 
 
 @pytest.fixture

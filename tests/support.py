@@ -16,7 +16,7 @@ from http_message_signatures import HTTPSignatureKeyResolver
 
 from planner_bridge.core import Core
 from planner_bridge.serving import blocking
-from planner_bridge.store import Entity
+from planner_bridge.storage import Entity
 
 HOST_ORIGIN = "http://localhost:8000"
 

@@ -56,11 +56,11 @@ def entity(data_dir: Path) -> str:
 
 
 def password_works(data_dir: Path, username: str, password: str) -> bool:
-    core = Core.open(Settings(data_dir=data_dir))
+    core = blocking(Core.connect(Settings(data_dir=data_dir)))
     try:
         return blocking(AdminBook(core.store, core.clock).check(username, password)) is not None
     finally:
-        core.close()
+        blocking(core.aclose())
 
 
 def test_admin_create_prints_a_generated_password_once(data_dir, entity):

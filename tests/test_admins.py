@@ -20,9 +20,8 @@ from planner_bridge.admins import AdminBook
 from planner_bridge.clock import FrozenClock
 from planner_bridge.credentials import SecretDeriver
 from planner_bridge.entities import LAST_USE_RESOLUTION, EntityRegistry
-from planner_bridge.storage import AsyncStore
+from planner_bridge.storage import Store
 from planner_bridge.storage.sqlite import SQLiteStore
-from planner_bridge.storage.threaded import ThreadedStore
 
 pytestmark = pytest.mark.anyio
 
@@ -32,9 +31,9 @@ class CountingStore(SQLiteStore):
 
     touches = 0
 
-    def touch_api_key(self, key_id: str, when: float) -> None:
+    async def touch_api_key(self, key_id: str, when: float) -> None:
         self.touches += 1
-        super().touch_api_key(key_id, when)
+        await super().touch_api_key(key_id, when)
 
 
 @pytest.fixture
@@ -53,15 +52,14 @@ def counting(tmp_path: Path) -> CountingStore:
 
 
 @pytest.fixture
-async def store(counting: CountingStore) -> AsyncIterator[ThreadedStore]:
-    """The real store as the server has it: async, the SQLite store in a worker thread."""
-    opened = ThreadedStore(counting)
-    yield opened
-    await opened.close()
+async def store(counting: CountingStore) -> AsyncIterator[Store]:
+    """The real store as the server has it: async, its SQLite I/O in worker threads."""
+    yield counting
+    await counting.close()
 
 
 @pytest.fixture
-def registry(store: AsyncStore, clock: FrozenClock) -> EntityRegistry:
+def registry(store: Store, clock: FrozenClock) -> EntityRegistry:
     return EntityRegistry(store, SecretDeriver(b"m" * 32), clock)
 
 
@@ -71,7 +69,7 @@ async def entity_id(registry: EntityRegistry) -> str:
 
 
 @pytest.fixture
-def book(store: AsyncStore, clock: FrozenClock) -> AdminBook:
+def book(store: Store, clock: FrozenClock) -> AdminBook:
     return AdminBook(store, clock)
 
 
@@ -207,7 +205,7 @@ async def test_a_keys_use_is_written_at_most_once_a_minute(
 async def test_a_lost_last_use_write_fails_no_request(registry, entity_id, store, counting):
     key = await registry.issue_key(entity_id, "ERP")
     found = (await registry.active_key(key.key_id))[0]
-    counting.close()  # the database is gone: the background write fails...
+    await counting.close()  # the database is gone: the background write fails...
     registry.note_use(found)  # ... and the caller never hears of it
     await registry.settle()
     assert counting.touches == 1

@@ -29,7 +29,7 @@ from planner_bridge.clock import FrozenClock
 from planner_bridge.core import Core
 from planner_bridge.errors import InvalidToken
 from planner_bridge.serving import blocking
-from planner_bridge.store import Asset
+from planner_bridge.storage import Asset
 from support import high_s, low_s
 
 # -- helpers ---------------------------------------------------------------------------------
@@ -477,7 +477,7 @@ def test_exchange_never_grants_more_than_900_seconds(planner, shop):
 def past_core(make_settings, planner, seconds_ago: float) -> Core:
     """A second core on the planner's data dir and issuer, its clock set in the past."""
     clock = FrozenClock(planner.core.clock.now() - seconds_ago)
-    return Core.open(make_settings(issuer=planner.url), clock=clock)
+    return blocking(Core.connect(make_settings(issuer=planner.url), clock=clock))
 
 
 def test_an_expired_api_token_is_refused_by_the_server(planner, shop, make_settings):
@@ -489,14 +489,14 @@ def test_an_expired_api_token_is_refused_by_the_server(planner, shop, make_setti
             )
         )
     finally:
-        earlier.close()
+        blocking(earlier.aclose())
     assert issued.record.expires < planner.core.clock.now()
     assert_invalid_token(exchange(planner, issued.token), "token has expired")  # the JWT's exp
 
 
 def test_the_record_expires_on_our_clock_even_within_the_jwt_leeway(make_settings):
     clock = FrozenClock()
-    core = Core.open(make_settings(), clock=clock)
+    core = blocking(Core.connect(make_settings(), clock=clock))
     try:
         entity, _ = blocking(core.entities.create("Shop", ["http://localhost:8000"]))
         tokens = ApiTokens(core)
@@ -518,7 +518,7 @@ def test_the_record_expires_on_our_clock_even_within_the_jwt_leeway(make_setting
         clock.advance(20 * 365 * DAY)
         assert blocking(tokens.exchange(forever.token)).expires_in == 900
     finally:
-        core.close()
+        blocking(core.aclose())
 
 
 # -- wrong tokens in the wrong places --------------------------------------------------------
@@ -736,7 +736,7 @@ def test_readme_background_job_example_runs_and_refreshes_on_401(
             entity_id=shop.entity.id, client_id="x", rights=["read"], lifetime=60, user_id="alice"
         ).token
     finally:
-        earlier.close()
+        blocking(earlier.aclose())
     auth = namespace["auth"]
     auth.access_token = stale
     with httpx.Client(base_url=planner.url, auth=auth) as client:

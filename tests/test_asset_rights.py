@@ -10,7 +10,7 @@ import pytest
 
 from asset_helpers import READ, WRITE, bearer, mint, seed_asset
 from planner_bridge.serving import blocking
-from planner_bridge.store import Asset
+from planner_bridge.storage import Asset
 
 # Tokens: (kind, rights). Users are "alice" (the token's user) and "bob" (another user).
 TOKENS = {

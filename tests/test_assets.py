@@ -12,7 +12,7 @@ from asset_helpers import READ, WRITE, bearer, mint, seed_asset
 from planner_bridge.assets import ASSET_ID, AssetCatalog
 from planner_bridge.clock import FrozenClock
 from planner_bridge.serving import blocking
-from planner_bridge.store import Entity
+from planner_bridge.storage import Entity
 from planner_bridge.verification import AccessClaims
 
 SHAPE = {"id", "entity", "owner", "name", "kind", "data", "created", "updated", "version"}

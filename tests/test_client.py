@@ -24,7 +24,7 @@ from planner_bridge.client import (
 )
 from planner_bridge.clock import FrozenClock
 from planner_bridge.core import Core
-from planner_bridge.serving import ThreadedServer
+from planner_bridge.serving import ThreadedServer, blocking
 from support import PlannerServer, Shop, register_shop
 
 pytestmark = pytest.mark.anyio
@@ -54,14 +54,14 @@ def counted(make_settings) -> Iterator[tuple[PlannerServer, CountingApp]]:
     built: list[tuple[Core, CountingApp]] = []
 
     def build(url: str) -> Any:
-        core = Core.open(make_settings(issuer=url))
+        core = blocking(Core.connect(make_settings(issuer=url)))
         built.append((core, CountingApp(create_app(core))))
         return built[0][1]
 
     with ThreadedServer(build) as server:
         core, app = built[0]
         yield PlannerServer(server.url, core), app
-    core.close()
+    blocking(core.aclose())
 
 
 def client_for(planner: PlannerServer, shop: Shop, **kwargs: Any) -> TokenClient:

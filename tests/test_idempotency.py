@@ -23,9 +23,8 @@ from planner_bridge.idempotency import (
     key_scope,
 )
 from planner_bridge.serving import blocking
-from planner_bridge.sqlite_store import SQLiteStore
-from planner_bridge.storage.threaded import ThreadedStore
-from planner_bridge.store import Conflict, Entity, IdempotentAnswer, Reservation
+from planner_bridge.storage import Conflict, Entity, IdempotentAnswer, Reservation
+from planner_bridge.storage.sqlite import SQLiteStore
 from planner_bridge.verification import AccessClaims
 from support import wait_until
 
@@ -254,7 +253,7 @@ def test_a_request_waits_for_the_first_with_its_key_then_gets_its_answer(planner
     first = seed_asset(planner.core, shop.entity.id, "alice", name="Elsewhere")
     first_answer = keys.answer(held, 201, json.dumps({"id": first.id}).encode())
     blocking(planner.core.store.delete_asset(first.id))  # written again below, as the first request
-    claims_made = planner.core.store.sync._inserts  # every claim counts one; a waiter claims again
+    claims_made = planner.core.store._sweeper.inserts  # a claim counts one; a waiter again
     answers: list[httpx.Response] = []
 
     def send() -> None:
@@ -263,7 +262,7 @@ def test_a_request_waits_for_the_first_with_its_key_then_gets_its_answer(planner
 
     sender = threading.Thread(target=send)
     sender.start()
-    wait_until(lambda: planner.core.store.sync._inserts >= claims_made + 2)  # it is waiting
+    wait_until(lambda: planner.core.store._sweeper.inserts >= claims_made + 2)  # it is waiting
     blocking(
         planner.core.store.add_asset(first, first_answer)
     )  # the first request's write + answer
@@ -283,8 +282,8 @@ WRITER = CLAIMS.entity_id
 @pytest.fixture
 def keys(tmp_path):
     store = SQLiteStore(tmp_path / "keys.sqlite3")
-    yield IdempotencyKeys(ThreadedStore(store), FrozenClock(), in_flight_wait=0.2)
-    store.close()
+    yield IdempotencyKeys(store, FrozenClock(), in_flight_wait=0.2)
+    blocking(store.close())
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Signature nonces on SQLite go in batches (`storage.threaded.NonceBatch`): those asked for in
+"""Signature nonces on SQLite go in batches (`storage.nonce_batch.NonceBatch`): those asked for in
 one turn of the event loop are written in one worker-thread hop and one transaction, and each
 request still gets its own answer. The shared store suite (test_store.py) holds the meaning of
 `remember_nonce` on both databases; this holds what batching must not change."""
@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from planner_bridge.storage import Conflict
+from planner_bridge.storage.nonce_batch import _answer
 from planner_bridge.storage.sqlite import SQLiteStore
-from planner_bridge.storage.threaded import ThreadedStore, _answer
 
 pytestmark = pytest.mark.anyio
 NOW = 1_800_000_000.0
@@ -35,13 +35,13 @@ class WatchedStore(SQLiteStore):
         self.hold = threading.Event()  # while cleared, a write waits in its worker thread
         self.hold.set()
 
-    def remember_nonces(self, nonces: Sequence[tuple[str, str, float, float]]) -> list[bool]:
+    def _remember_nonces(self, nonces: Sequence[tuple[str, str, float, float]]) -> list[bool]:
         self.batches.append(len(nonces))
         self.hold.wait(timeout=10)
         if self.fail_next:
             self.fail_next = False
             raise OSError("disk gone")
-        return super().remember_nonces(nonces)
+        return super()._remember_nonces(nonces)
 
 
 @pytest.fixture
@@ -50,13 +50,12 @@ def watched(tmp_path: Path) -> WatchedStore:
 
 
 @pytest.fixture
-async def store(watched: WatchedStore) -> AsyncIterator[ThreadedStore]:
-    opened = ThreadedStore(watched)
-    yield opened
-    await opened.close()
+async def store(watched: WatchedStore) -> AsyncIterator[SQLiteStore]:
+    yield watched
+    await watched.close()
 
 
-async def remember(store: ThreadedStore, nonce: str, key_id: str = "pbk_1") -> str:
+async def remember(store: SQLiteStore, nonce: str, key_id: str = "pbk_1") -> str:
     try:
         await store.remember_nonce(key_id, nonce, NOW + 330, NOW)
     except Conflict:
@@ -124,10 +123,10 @@ async def test_a_request_gone_before_its_batch_is_written_leaves_the_others_answ
 
 async def test_a_spent_nonce_is_still_held_after_a_restart(tmp_path):
     path = tmp_path / "restart.sqlite3"
-    first = ThreadedStore(SQLiteStore(path))
+    first = await SQLiteStore.open(path)
     assert await asyncio.gather(remember(first, "a"), remember(first, "b")) == ["stored"] * 2
     await first.close()
-    again = ThreadedStore(SQLiteStore(path))
+    again = await SQLiteStore.open(path)
     assert await remember(again, "b") == "conflict"
     await again.close()
 
@@ -135,7 +134,7 @@ async def test_a_spent_nonce_is_still_held_after_a_restart(tmp_path):
 def test_a_batch_never_mixes_two_event_loops(watched):
     """A store shared by two loops (the tests' servers run in threads of their own): a nonce
     asked for on a loop other than the one whose batch is pending goes in a batch of its own."""
-    store = ThreadedStore(watched)
+    store = watched
     first = asyncio.new_event_loop()
     try:
         pending = first.create_task(remember(store, "on-first"))
@@ -149,7 +148,7 @@ def test_a_batch_never_mixes_two_event_loops(watched):
         assert asyncio.run(remember(store, "on-first")) == "conflict"
     finally:
         first.close()
-        watched.close()
+        asyncio.run(watched.close())
 
 
 async def test_a_write_cancelled_under_its_batch_cancels_the_requests_waiting_for_it():

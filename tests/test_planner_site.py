@@ -87,13 +87,13 @@ def test_a_forged_host_header_never_reaches_the_policy_or_the_config(planner, sh
 
 
 def test_an_https_issuer_gives_a_wss_live_url(make_settings):
-    core = Core.open(make_settings(issuer="https://Planner.Example/"))
+    core = blocking(Core.connect(make_settings(issuer="https://Planner.Example/")))
     try:
         with ThreadedServer(lambda url: create_app(core)) as server:
             entity, _ = blocking(core.entities.create("Shop", [HOST_ORIGIN]))
             response = httpx.get(server.url + "/planner/", params={"entity": entity.id})
     finally:
-        core.close()
+        blocking(core.aclose())
     assert csp_directives(response)["connect-src"] == ["'self'", "wss://planner.example"]
     config = config_of(response.text)
     assert config["plannerOrigin"] == "https://planner.example"

@@ -11,8 +11,8 @@ from cryptography.exceptions import InvalidTag
 from planner_bridge.clock import SystemClock
 from planner_bridge.keys import generate_private_key
 from planner_bridge.shared_keys import KeySealer, SharedKeyRing
-from planner_bridge.storage import open_async_store
 from planner_bridge.storage.location import locate_database
+from planner_bridge.storage.opening import open_store
 
 pytestmark = pytest.mark.anyio
 MASTER = secrets.token_bytes(32)
@@ -37,7 +37,7 @@ def test_a_sealed_key_opens_only_with_its_master_key_and_kid():
 
 
 async def ring_on(url: str, tmp_path, master: bytes = MASTER) -> SharedKeyRing:
-    store = await open_async_store(locate_database(url, tmp_path / "unused.sqlite3"))
+    store = await open_store(locate_database(url, tmp_path / "unused.sqlite3"))
     ring = SharedKeyRing(store, KeySealer(master), SystemClock(), alg="ES256", published_for=3600)
     try:
         await ring.start()

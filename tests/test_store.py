@@ -1,4 +1,4 @@
-"""The shared store suite: every implementation of `AsyncStore` (SQLite in a worker thread,
+"""The shared store suite: every implementation of `Store` (SQLite in worker threads,
 PostgreSQL through asyncpg) passes all of it, on a real database, through the async interface.
 
 To add one, add its name to `IMPLEMENTATIONS` and a branch in `database_url`; nothing
@@ -23,20 +23,19 @@ from planner_bridge.storage import (
     ApiKey,
     ApiTokenRecord,
     Asset,
-    AsyncStore,
     Conflict,
     DatabaseUnavailable,
     Entity,
     IdempotentAnswer,
     Reservation,
     SigningKeyRecord,
+    Store,
     migrations,
-    open_async_store,
 )
 from planner_bridge.storage.location import locate_database
 from planner_bridge.storage.migrations import v0002_reservation_owner, v0005_admin_console
+from planner_bridge.storage.opening import open_store as open_location
 from planner_bridge.storage.sqlite import SQLiteStore
-from planner_bridge.storage.threaded import ThreadedStore
 from postgres_server import PostgresServer
 
 IMPLEMENTATIONS = ["sqlite", "postgresql"]
@@ -75,19 +74,19 @@ def url(backend, tmp_path, postgres) -> str:
     return database_url(backend, tmp_path, postgres)
 
 
-async def open_store(url: str, tmp_path: Path) -> AsyncStore:
-    return await open_async_store(locate_database(url, tmp_path / "unused.sqlite3"))
+async def open_store(url: str, tmp_path: Path) -> Store:
+    return await open_location(locate_database(url, tmp_path / "unused.sqlite3"))
 
 
 @pytest.fixture
-async def store(url, tmp_path) -> AsyncIterator[AsyncStore]:
+async def store(url, tmp_path) -> AsyncIterator[Store]:
     opened = await open_store(url, tmp_path)
     yield opened
     await opened.close()
 
 
 @pytest.fixture
-async def other_instance(store, url, tmp_path) -> AsyncIterator[AsyncStore]:
+async def other_instance(store, url, tmp_path) -> AsyncIterator[Store]:
     """A second store on the same database, as another instance of the planner origin has."""
     opened = await open_store(url, tmp_path)
     yield opened
@@ -117,7 +116,7 @@ def api_token(token_id: str = "tok_1", **changes) -> ApiTokenRecord:
 
 
 @pytest.fixture
-async def with_entity(store: AsyncStore) -> AsyncStore:
+async def with_entity(store: Store) -> Store:
     await store.add_entity(entity())
     return store
 
@@ -548,7 +547,7 @@ async def test_idempotency_answer_tells_a_different_request_apart(store):
 
 
 async def test_concurrent_claims_of_one_key_reserve_it_once(store, other_instance):
-    async def claim_on(instance: AsyncStore) -> IdempotentAnswer | Reservation:
+    async def claim_on(instance: Store) -> IdempotentAnswer | Reservation:
         return await instance.claim_idempotency_key("s", "k1", "h", NOW, 60)
 
     held = await asyncio.gather(*(claim_on(i) for i in [store, other_instance] * 8))
@@ -642,7 +641,7 @@ async def test_a_rotation_that_drops_the_old_keys(store):
 
 
 async def test_instances_starting_together_make_one_first_key(store, other_instance):
-    async def first(instance: AsyncStore, kid: str) -> bool:
+    async def first(instance: Store, kid: str) -> bool:
         return await instance.add_signing_key(signing_key(kid), first=True)
 
     made = await asyncio.gather(
@@ -760,53 +759,53 @@ async def until(condition, timeout: float = 10) -> None:
 # -- SQLite specifics -----------------------------------------------------------------------------
 
 
-def test_sqlite_schema_is_versioned_and_reopens(tmp_path):
+async def test_sqlite_schema_is_versioned_and_reopens(tmp_path):
     path = tmp_path / "store.sqlite3"
-    SQLiteStore(path).close()
-    reopened = SQLiteStore(path)
-    reopened.add_entity(entity())
-    reopened.close()
+    await (await SQLiteStore.open(path)).close()
+    reopened = await SQLiteStore.open(path)
+    await reopened.add_entity(entity())
+    await reopened.close()
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA user_version").fetchone()[0] >= 1
-    again = SQLiteStore(path)
-    assert again.get_entity("ent_1") is not None
-    again.close()
+    again = await SQLiteStore.open(path)
+    assert await again.get_entity("ent_1") is not None
+    await again.close()
 
 
-def test_sqlite_refuses_a_newer_schema(tmp_path):
+async def test_sqlite_refuses_a_newer_schema(tmp_path):
     path = tmp_path / "store.sqlite3"
-    SQLiteStore(path).close()
+    await (await SQLiteStore.open(path)).close()
     with sqlite3.connect(path) as db:
         db.execute("PRAGMA user_version = 999")
     with pytest.raises(RuntimeError, match="newer"):
-        SQLiteStore(path)
+        await SQLiteStore.open(path)
 
 
-def test_sqlite_stores_no_secret_columns(tmp_path):
-    store = SQLiteStore(tmp_path / "store.sqlite3")
-    store.close()
+async def test_sqlite_stores_no_secret_columns(tmp_path):
+    await (await SQLiteStore.open(tmp_path / "store.sqlite3")).close()
     with sqlite3.connect(tmp_path / "store.sqlite3") as db:
         columns = {row[1] for row in db.execute("PRAGMA table_info(api_keys)")}
         columns |= {row[1] for row in db.execute("PRAGMA table_info(api_tokens)")}
     assert not {c for c in columns if "secret" in c or "token" in c or "hash" in c}
 
 
-def test_sqlite_only_nonces_skip_waiting_for_the_disk(tmp_path):
-    store = SQLiteStore(tmp_path / "store.sqlite3")
+async def test_sqlite_only_nonces_skip_waiting_for_the_disk(tmp_path):
+    store = await SQLiteStore.open(tmp_path / "store.sqlite3")
     statements: list[str] = []
-    store._db.set_trace_callback(statements.append)  # the one connection every write uses
-    store.add_entity(entity())
-    store.remember_nonce("pbk_1", "nonce-1", NOW + 330, NOW)
+    connection = store._db.db  # the one connection every write uses
+    connection.set_trace_callback(statements.append)
+    await store.add_entity(entity())
+    await store.remember_nonce("pbk_1", "nonce-1", NOW + 330, NOW)
     with pytest.raises(Conflict):
-        store.remember_nonce("pbk_1", "nonce-1", NOW + 330, NOW)  # refused: still restored
-    store.add_entity(entity("ent_2"))
+        await store.remember_nonce("pbk_1", "nonce-1", NOW + 330, NOW)  # refused: still restored
+    await store.add_entity(entity("ent_2"))
     synchronous = [s for s in statements if "synchronous" in s]
     assert synchronous == ["PRAGMA synchronous = NORMAL", "PRAGMA synchronous = FULL"] * 2
     last_commit = len(statements) - 1 - statements[::-1].index("COMMIT")  # ent_2's
     before = [s for s in statements[:last_commit] if "synchronous" in s]
     assert before[-1] == "PRAGMA synchronous = FULL"
-    assert store._db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL for the rest
-    store.close()
+    assert connection.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL for the rest
+    await store.close()
 
 
 # The schema as version 1 of this program made it (before reservations had owners and answers
@@ -854,7 +853,7 @@ async def test_sqlite_opens_a_version_1_database_and_keeps_its_rows(tmp_path):
         )
     db.close()
 
-    store = ThreadedStore(SQLiteStore(path))
+    store = await SQLiteStore.open(path)
 
     assert (await store.get_entity("ent_1")).name == "Old"
     assert await store.get_api_key("pbk_old") == ApiKey("pbk_old", "ent_1", created=NOW)
@@ -889,7 +888,7 @@ async def test_sqlite_opens_the_admin_consoles_first_schema_3_and_keeps_its_rows
         db.execute("INSERT INTO admins VALUES ('ada', 'ent_1', 'scrypt$x', ?)", (NOW,))
     db.close()
 
-    store = ThreadedStore(SQLiteStore(path))
+    store = await SQLiteStore.open(path)
 
     assert (await store.get_api_key("pbk_old")).comment == "ERP"
     assert (await store.get_admin("ada")).entity_id == "ent_1"

@@ -13,7 +13,7 @@ import hmac
 import secrets
 
 from .clock import Clock
-from .storage import Administrator, AdminSession, AsyncStore
+from .storage import Administrator, AdminSession, Store
 
 IDLE_SECONDS = 30 * 60
 ABSOLUTE_SECONDS = 8 * 3600
@@ -36,7 +36,7 @@ def csrf_matches(session_id: str, token: str) -> bool:
 
 
 class SessionBook:
-    def __init__(self, store: AsyncStore, clock: Clock) -> None:
+    def __init__(self, store: Store, clock: Clock) -> None:
         self.store = store
         self.clock = clock
 

@@ -12,7 +12,7 @@ import secrets
 
 from .clock import Clock
 from .passwords import hash_password, verify_password
-from .storage import Administrator, AsyncStore, Conflict
+from .storage import Administrator, Conflict, Store
 
 USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
 MIN_PASSWORD_LENGTH = 12
@@ -37,7 +37,7 @@ def check_password(password: str) -> str:
 
 
 class AdminBook:
-    def __init__(self, store: AsyncStore, clock: Clock) -> None:
+    def __init__(self, store: Store, clock: Clock) -> None:
         self.store = store
         self.clock = clock
         self._decoy: str | None = None

@@ -19,7 +19,7 @@ from . import logs
 from .core import Core
 from .errors import InvalidRequest, InvalidScope, InvalidToken, NotFound
 from .signing import MintedToken
-from .store import ApiTokenRecord, Entity
+from .storage import ApiTokenRecord, Entity
 from .tokens import parse_rights, scope_of
 from .validation import one_line_text
 

@@ -28,7 +28,7 @@ from typing import Any
 
 from .clock import Clock
 from .errors import InsufficientScope, InvalidRequest, NotFound, PayloadTooLarge
-from .storage import AnswerRecord, Asset, AsyncStore
+from .storage import AnswerRecord, Asset, Store
 from .validation import ascii_number, is_utf8_encodable, one_line_text
 from .verification import AccessClaims
 
@@ -154,9 +154,7 @@ def require_write(claims: AccessClaims) -> None:
 class AssetCatalog:
     """Assets in the store, seen through a token's rights. `listener` hears every change."""
 
-    def __init__(
-        self, store: AsyncStore, clock: Clock, listener: AssetListener | None = None
-    ) -> None:
+    def __init__(self, store: Store, clock: Clock, listener: AssetListener | None = None) -> None:
         self.store = store
         self.clock = clock
         self.listener = listener

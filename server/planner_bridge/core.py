@@ -16,9 +16,8 @@ from .ratelimit import FailureLimiter
 from .settings import Settings
 from .shared_keys import KeySealer, SharedKeyRing
 from .signatures import SignatureVerifier
-from .storage import AsyncStore, open_async_store
-from .storage.sqlite import open_store
-from .storage.threaded import ThreadedStore
+from .storage import Store
+from .storage.opening import open_store
 from .tokens import TokenIssuer
 from .verification import TokenVerifier
 
@@ -27,7 +26,7 @@ from .verification import TokenVerifier
 class Core:
     settings: Settings
     clock: Clock
-    store: AsyncStore
+    store: Store
     keyring: KeyRing
     issuer: TokenIssuer
     verifier: TokenVerifier
@@ -40,17 +39,11 @@ class Core:
     proxies: TrustedProxies
 
     @classmethod
-    def open(cls, settings: Settings, clock: Clock | None = None) -> Core:
-        """A core on SQLite, opened without an event loop (tests, the CLI's start-up)."""
-        settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        return cls._build(settings, clock, ThreadedStore(open_store(settings)))
-
-    @classmethod
     async def connect(cls, settings: Settings, clock: Clock | None = None) -> Core:
         """A core on the database the settings name (SQLite or PostgreSQL), opened on the
         running event loop, which its PostgreSQL pool then belongs to."""
         settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        store = await open_async_store(settings.database)
+        store = await open_store(settings.database)
         if settings.database.backend == "sqlite":
             return cls._build(settings, clock, store)
         try:  # instances sharing a database share its key ring, sealed with the master key
@@ -72,7 +65,7 @@ class Core:
         cls,
         settings: Settings,
         clock: Clock | None,
-        store: AsyncStore,
+        store: Store,
         keyring: KeyRing | None = None,
     ) -> Core:
         clock = clock or SystemClock()
@@ -110,11 +103,6 @@ class Core:
     @property
     def deriver(self) -> SecretDeriver:
         return self.entities.deriver
-
-    def close(self) -> None:
-        """Close a core made by `open` (SQLite), from outside any event loop."""
-        assert isinstance(self.store, ThreadedStore)
-        self.store.sync.close()
 
     async def aclose(self) -> None:
         await self.entities.settle()

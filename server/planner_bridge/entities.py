@@ -14,7 +14,7 @@ from . import logs
 from .background import BackgroundWrites
 from .clock import Clock
 from .credentials import SecretDeriver, new_key_id
-from .storage import ApiKey, AsyncStore, Entity
+from .storage import ApiKey, Entity, Store
 from .validation import ascii_number, one_line_text
 
 MAX_NAME_LENGTH = 200
@@ -105,7 +105,7 @@ def _port(text: str | None) -> int | None:
 
 
 class EntityRegistry:
-    def __init__(self, store: AsyncStore, deriver: SecretDeriver, clock: Clock) -> None:
+    def __init__(self, store: Store, deriver: SecretDeriver, clock: Clock) -> None:
         self.store = store
         self.deriver = deriver
         self.clock = clock

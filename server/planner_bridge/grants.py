@@ -28,7 +28,7 @@ from .errors import InvalidClient, InvalidRequest, InvalidScope, UnsupportedGran
 from .ratelimit import FailureLimiter
 from .settings import Settings
 from .signing import MintedToken, SigningBatch, UnsignedToken
-from .store import ApiKey, Entity
+from .storage import ApiKey, Entity
 from .tokens import RIGHTS, TokenIssuer, parse_rights, scope_of
 
 MAX_USER_FIELD = 200

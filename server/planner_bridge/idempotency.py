@@ -44,7 +44,7 @@ from typing import Any
 
 from .clock import Clock
 from .errors import InvalidRequest, UnprocessableRequest
-from .storage import AnswerRecord, AsyncStore, Headers, IdempotentAnswer, Reservation
+from .storage import AnswerRecord, Headers, IdempotentAnswer, Reservation, Store
 from .verification import AccessClaims
 
 KEY_TTL = 24 * 3600.0
@@ -81,7 +81,7 @@ def fingerprint(method: str, path: str, body: Any, precondition: str | None) -> 
 class IdempotencyKeys:
     def __init__(
         self,
-        store: AsyncStore,
+        store: Store,
         clock: Clock,
         *,
         ttl: float = KEY_TTL,

@@ -152,6 +152,6 @@ class ThreadedServer:
 def blocking(awaitable: Coroutine[Any, Any, T]) -> T:
     """Await from code that runs on no event loop (tests, scripts beside a ThreadedServer):
     on a fresh loop in a thread of its own, so it works even where a loop is already running.
-    A core opened with `Core.open` (SQLite) may be used this way from any thread."""
+    A core on SQLite may be used this way from any thread (its store is bound to no loop)."""
     with concurrent.futures.ThreadPoolExecutor(1) as worker:
         return worker.submit(asyncio.run, awaitable).result()

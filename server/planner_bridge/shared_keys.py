@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from .clock import Clock
 from .keys import RELOAD_INTERVAL, KeyRing, SigningKey, generate_private_key
-from .storage import AsyncStore, SigningKeyRecord
+from .storage import SigningKeyRecord, Store
 
 SEALING_INFO = b"planner-bridge/signing-keys/v1"
 NONCE_BYTES = 12
@@ -55,7 +55,7 @@ class SharedKeyRing(KeyRing):
 
     def __init__(
         self,
-        store: AsyncStore,
+        store: Store,
         sealer: KeySealer,
         clock: Clock,
         *,

@@ -34,7 +34,7 @@ from .signature_fields import (
     parse_content_digest,
     parse_signature,
 )
-from .storage import ApiKey, AsyncStore, Conflict, Entity
+from .storage import ApiKey, Conflict, Entity, Store
 
 COVERED = ("@method", "@path", "content-digest")
 # A web-service call (SPEC "Planner web services") covers these, plus "@query" when the URL has
@@ -104,7 +104,7 @@ class SignedCaller:
 
 
 class SignatureVerifier:
-    def __init__(self, entities: EntityRegistry, store: AsyncStore, clock: Clock) -> None:
+    def __init__(self, entities: EntityRegistry, store: Store, clock: Clock) -> None:
         self.entities = entities
         self.store = store
         self.clock = clock

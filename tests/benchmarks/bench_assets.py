@@ -99,7 +99,7 @@ async def serve_on_loop(data_dir: str, conn: Any, database_url: str) -> None:
     from planner_bridge.core import Core
     from planner_bridge.serving import bind, make_server, url_of
     from planner_bridge.settings import Settings
-    from planner_bridge.store import Asset
+    from planner_bridge.storage import Asset
 
     sock = bind("127.0.0.1", 0)
     settings = Settings(data_dir=Path(data_dir), issuer=url_of(sock), database_url=database_url)

@@ -62,7 +62,7 @@ def _serve(data_dir: str, urls: Any) -> None:
 
     sock = bind(HOST, 0)
     url = url_of(sock)
-    core = Core.open(Settings(data_dir=Path(data_dir), issuer=url))
+    core = blocking(Core.connect(Settings(data_dir=Path(data_dir), issuer=url)))
     app = create_app(core)
     app.router.routes.insert(0, Route("/bench/noop", noop))  # first: the cheapest route match
     ceiling = _SignOnly(core.keyring.current.private_key)
@@ -104,12 +104,12 @@ def _register_shop(data_dir: Path) -> tuple[str, str]:
     from planner_bridge.core import Core
     from planner_bridge.settings import Settings
 
-    core = Core.open(Settings(data_dir=data_dir))
+    core = blocking(Core.connect(Settings(data_dir=data_dir)))
     try:
         _, key = blocking(core.entities.create("Bench Store", ["http://localhost:8000"]))
         return key.key_id, key.secret
     finally:
-        core.close()
+        blocking(core.aclose())
 
 
 # -- the load generator -------------------------------------------------------------------------

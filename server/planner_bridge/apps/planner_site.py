@@ -27,7 +27,7 @@ from starlette.types import Scope
 from ..core import Core
 from ..entities import origin_of
 from ..errors import InvalidRequest, NotFound
-from ..store import Entity
+from ..storage import Entity
 from . import web_files
 from .module_versions import FOREVER, ModuleVersions, planner_modules, script_hash
 

@@ -30,7 +30,7 @@ from ..core import Core
 from ..errors import InvalidRequest
 from ..idempotency import IdempotencyKeys, check_key, fingerprint, key_scope
 from ..live import LiveHub
-from ..store import AnswerRecord, Asset, Conflict, Headers, IdempotentAnswer
+from ..storage import AnswerRecord, Asset, Conflict, Headers, IdempotentAnswer
 from ..validation import ascii_number
 from ..verification import AccessClaims
 from .bearer import BearerBackend, Endpoint, Handler, requires_token

@@ -18,7 +18,7 @@ from ..api_tokens import MAX_DAYS, ApiTokens, describe, expires_at
 from ..clock import utc_minute
 from ..core import Core
 from ..errors import ProtocolError
-from ..store import ApiTokenRecord
+from ..storage import ApiTokenRecord
 from .common import CommandError, emit, open_core
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..clock import utc_minute
 from ..errors import ProtocolError
-from ..store import ApiKey, Entity
+from ..storage import ApiKey, Entity
 from .common import CommandError, emit, open_core
 
 

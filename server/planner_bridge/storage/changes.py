@@ -20,6 +20,7 @@ import time
 import asyncpg
 
 from . import Asset, AssetListener, DatabaseUnavailable
+from .connections import connect_postgresql
 from .location import DatabaseLocation
 
 CHANNEL = "planner_bridge_asset_changes"
@@ -70,9 +71,7 @@ class ChangeFeed:
             await self._listening.close()
 
     async def _listen(self) -> None:
-        from .postgresql import connect  # which makes connection failures DatabaseUnavailable
-
-        conn = await connect(self.location)
+        conn = await connect_postgresql(self.location)  # failures: DatabaseUnavailable
         await conn.add_listener(CHANNEL, self._heard)
         conn.add_termination_listener(lambda _conn: self._queue.put_nowait(LOST))
         self._listening = conn

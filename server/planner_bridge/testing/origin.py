@@ -119,12 +119,12 @@ class PlannerOrigin:
         if server is not None:
             server.__exit__(None, None, None)
         if self.core is not None:
-            self.core.close()
+            blocking(self.core.aclose())
             self.core = None
 
     def _build(self, url: str) -> Any:
         settings = Settings(data_dir=self._data_dir, issuer=url, **self._settings)
-        self.core = Core.open(settings)
+        self.core = blocking(Core.connect(settings))
         ttl = self._issuer.ttl if self._issuer is not None else None
         self._issuer = ShortLivedIssuer(self.core.issuer)
         self._issuer.ttl = ttl  # a restart keeps what the test set

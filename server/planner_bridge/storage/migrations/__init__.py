@@ -4,7 +4,8 @@ Module `vNNNN_*.py` takes a database at version N - 1 to N, with one script per 
 database runs them all. SQLite keeps its version in `PRAGMA user_version`, PostgreSQL in the
 `schema_migrations` table (one row per version applied). On PostgreSQL every migration runs
 under one transaction-scoped advisory lock: instances starting together queue on it, the first
-migrates, the others then find the schema current and do nothing.
+migrates, the others then find the schema current and do nothing. Each migration is given an
+open connection (`..connections` opens them): nothing here opens a store.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import sqlite3
 import time
 from typing import TYPE_CHECKING
 
+from .. import connections
 from ..location import DatabaseLocation
 from . import (
     v0001_initial,
@@ -135,7 +137,7 @@ async def migrate(location: DatabaseLocation) -> dict[str, object]:
     if location.backend == "sqlite":
         await asyncio.to_thread(_migrate_sqlite_file, location)
     else:
-        conn = await _connect(location)
+        conn = await connections.connect_postgresql(location)
         try:
             await migrate_postgresql(conn)
         finally:
@@ -148,7 +150,7 @@ async def status(location: DatabaseLocation) -> dict[str, object]:
     if location.backend == "sqlite":
         version = await asyncio.to_thread(_sqlite_file_version, location)
     else:
-        conn = await _connect(location)
+        conn = await connections.connect_postgresql(location)
         try:
             version = await postgresql_version(conn)
         finally:
@@ -156,25 +158,20 @@ async def status(location: DatabaseLocation) -> dict[str, object]:
     return {"backend": location.backend, "version": version, "latest": LATEST}
 
 
-async def _connect(location: DatabaseLocation) -> asyncpg.Connection:
-    from ..postgresql import connect  # only PostgreSQL users pay for the driver's import
-
-    return await connect(location)
-
-
 def _migrate_sqlite_file(location: DatabaseLocation) -> None:
-    from ..sqlite import SQLiteStore  # which migrates as it opens, with its own settings
-
     assert location.path is not None
-    location.path.parent.mkdir(parents=True, exist_ok=True)
-    SQLiteStore(location.path).close()
+    db = connections.open_sqlite(location.path)
+    try:
+        migrate_sqlite(db)
+    finally:
+        db.close()
 
 
 def _sqlite_file_version(location: DatabaseLocation) -> int:
     assert location.path is not None
     if not location.path.exists():
         return 0
-    db = sqlite3.connect(f"{location.path.resolve().as_uri()}?mode=ro", uri=True)
+    db = connections.open_sqlite_read_only(location.path)
     try:
         return sqlite_version(db)
     finally:
