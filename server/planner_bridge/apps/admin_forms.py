@@ -12,6 +12,7 @@ from ..api_tokens import MAX_DAYS
 from ..entities import MAX_COMMENT_LENGTH
 from ..errors import InvalidScope, ProtocolError
 from ..validation import ascii_number, one_line_text
+from .openapi_parts import TOKEN_ID, static
 
 RIGHTS = {"read": ["read"], "read write": ["read", "write"]}
 # The core's field names (as its messages begin) -> (form field, the label people see).
@@ -100,3 +101,81 @@ class TokenForm:
             if message.startswith(prefix):
                 return {field: label + message[len(prefix) :] + "."}
         return {"form": message}
+
+
+# -- how /openapi.json describes these routes (assembled by `openapi`) ---------------------------
+
+HTML_PAGE = {"description": "An HTML page", "content": {"text/html": {}}}
+CONSOLE_ERROR = {
+    "description": "The console's error page: 400 a field refused, 401 wrong username or"
+    " password, 403 a form without this session's CSRF token, 404 another entity's id or an"
+    " unknown action, 429 too many failed sign-ins",
+    "content": {"text/html": {}},
+}
+
+
+def console_form(summary: str, *fields: str, shows_page: bool = False) -> dict[str, Any]:
+    """A POST of the administration console: an HTML form, a 303 back to /admin/ or a page."""
+    properties = {name: {"type": "string"} for name in ("csrf", *fields)}
+    answers: dict[str, Any] = {
+        "303": {"description": "Done, or not signed in: back to /admin/"},
+        "4XX": CONSOLE_ERROR,
+    }
+    if shows_page:
+        answers["200"] = HTML_PAGE
+    return {
+        "post": {
+            "summary": summary,
+            "tags": ["administration console"],
+            "security": [{"adminSession": []}],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/x-www-form-urlencoded": {
+                        "schema": {"type": "object", "properties": properties}
+                    }
+                },
+            },
+            "responses": answers,
+        }
+    }
+
+
+def console_paths() -> dict[str, Any]:
+    """The administration console (`apps.admin`): HTML pages and forms for administrators."""
+    token_id = {**TOKEN_ID}
+    action = {"name": "action", "in": "path", "required": True, "schema": {"type": "string"}}
+    key_id = {"name": "key_id", "in": "path", "required": True, "schema": {"type": "string"}}
+    change_token = console_form(
+        "disable | enable | delete (delete confirms first)", shows_page=True
+    )
+    return {
+        "/admin/": {
+            "get": {
+                "summary": "The sign-in form, or the signed-in administrator's console",
+                "tags": ["administration console"],
+                "responses": {"200": HTML_PAGE, "4XX": CONSOLE_ERROR},
+            }
+        },
+        "/admin/sign-in": console_form("Sign in (a 303 to the console)", "username", "password"),
+        "/admin/sign-out": console_form("Sign out: the session ends on the server"),
+        "/admin/api-keys": console_form(
+            "Generate an API key; its secret is shown once", "comment", shows_page=True
+        ),
+        "/admin/api-keys/{key_id}/revoke": {
+            "parameters": [key_id],
+            **console_form("Revoke an API key"),
+        },
+        "/admin/tokens": console_form(
+            "Generate a web service token; shown once (never expires: asks to confirm first)",
+            "name",
+            "user_id",
+            "user_name",
+            "days",
+            "never",
+            "rights",
+            shows_page=True,
+        ),
+        "/admin/tokens/{token_id}/{action}": {"parameters": [token_id, action], **change_token},
+        "/admin/static/{path}": static("The console's style and copy-button script"),
+    }

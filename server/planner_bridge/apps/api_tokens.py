@@ -17,12 +17,35 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from ..api_tokens import ApiTokens, describe, expires_at
+from ..api_tokens import (
+    MAX_DAYS,
+    MAX_EXCHANGE_TTL,
+    MAX_NAME_LENGTH,
+    MAX_USER_ID_LENGTH,
+    ApiTokens,
+    describe,
+    expires_at,
+)
 from ..core import Core
 from ..errors import InvalidRequest, InvalidToken, MissingCredentials
 from ..metrics import API_TOKEN_EXCHANGE, SIGNED_REQUEST
+from ..tokens import RIGHTS
 from .bearer import bearer_token
 from .observed import note_minted
+from .openapi_parts import (
+    BEARER_ANSWERS,
+    NOT_FOUND,
+    NULLABLE_INT,
+    RIGHTS_SCHEMA,
+    TOKEN_ID,
+    TOO_MANY,
+    error,
+    ok,
+    ref,
+    request_body,
+    signed,
+    text,
+)
 from .responses import NO_STORE, json_response, parse_json_object
 from .signed import authenticate_signed
 
@@ -118,3 +141,113 @@ def routes(core: Core) -> list[BaseRoute]:
         Route("/v1/api-tokens/{token_id}", api.change, methods=["PATCH"]),
         Route("/v1/api-tokens/{token_id}", api.delete, methods=["DELETE"]),
     ]
+
+
+# -- how /openapi.json describes these routes (assembled by `openapi`) ---------------------------
+
+SCHEMAS: dict[str, Any] = {
+    "ApiTokenRequest": {
+        "type": "object",
+        "required": ["name", "user"],
+        "additionalProperties": False,
+        "properties": {
+            "name": text(MAX_NAME_LENGTH),
+            "user": {
+                "type": "object",
+                "required": ["id"],
+                "properties": {"id": text(MAX_USER_ID_LENGTH), "name": text(MAX_NAME_LENGTH)},
+            },
+            "expires_in_days": {
+                "type": ["integer", "null"],
+                "minimum": 1,
+                "maximum": MAX_DAYS,
+                "description": "Default 30; null: never expires",
+            },
+            "rights": RIGHTS_SCHEMA,
+        },
+    },
+    "NewApiToken": {
+        "type": "object",
+        "required": ["id", "name", "token", "expires_at"],
+        "properties": {
+            "id": {"type": "string"},
+            "name": {"type": "string"},
+            "token": {"type": "string", "description": "Shown this once only"},
+            "expires_at": NULLABLE_INT,
+        },
+    },
+    "ApiToken": {
+        "type": "object",
+        "required": ["id", "name", "user", "rights", "created", "expires_at", "disabled"],
+        "properties": {
+            "id": {"type": "string"},
+            "name": {"type": "string"},
+            "user": {"type": "object", "properties": {"id": {}, "name": {}}},
+            "rights": {"type": "array", "items": {"enum": list(RIGHTS)}},
+            "created": {"type": "integer"},
+            "expires_at": NULLABLE_INT,
+            "never_expires": {"type": "boolean"},
+            "last_used": NULLABLE_INT,
+            "disabled": {"type": "boolean"},
+        },
+    },
+    "ApiTokenList": {
+        "type": "object",
+        "required": ["api_tokens"],
+        "properties": {"api_tokens": {"type": "array", "items": ref("ApiToken")}},
+    },
+    "ApiTokenChange": {
+        "type": "object",
+        "required": ["disabled"],
+        "additionalProperties": False,
+        "properties": {"disabled": {"type": "boolean"}},
+    },
+}
+
+OPERATIONS: dict[str, Any] = {
+    "/v1/api-tokens": {
+        "post": signed(
+            {
+                "summary": "Create a long-lived API token (shown once)",
+                "requestBody": request_body("ApiTokenRequest"),
+                "responses": {
+                    "201": ok("The new token", ref("NewApiToken")),
+                    "403": error("Write rights not allowed", "invalid_scope"),
+                },
+            }
+        ),
+        "get": signed(
+            {
+                "summary": "The entity's API tokens, without secrets",
+                "responses": {"200": ok("The list", ref("ApiTokenList"))},
+            }
+        ),
+    },
+    "/v1/api-tokens/{token_id}": {
+        "parameters": [TOKEN_ID],
+        "patch": signed(
+            {
+                "summary": "Disable or enable an API token",
+                "requestBody": request_body("ApiTokenChange"),
+                "responses": {"200": ok("The token", ref("ApiToken")), "404": NOT_FOUND},
+            }
+        ),
+        "delete": signed(
+            {
+                "summary": "Delete an API token",
+                "responses": {"204": {"description": "Deleted"}, "404": NOT_FOUND},
+            }
+        ),
+    },
+    "/v1/api-tokens/exchange": {
+        "post": {
+            "summary": f"Trade an API token for a user access token (≤ {MAX_EXCHANGE_TTL} s)",
+            "security": [{"apiTokenAuth": []}],
+            "responses": {
+                "200": ok("The access token", ref("AccessToken")),
+                **BEARER_ANSWERS,
+                "429": TOO_MANY,
+            },
+        }
+    },
+}

@@ -12,12 +12,14 @@ a password in it, or an exception's text).
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
 from ..core import Core
+from .openapi_parts import ok, ref
 
 NO_CACHE = {"Cache-Control": "no-store"}
 PROBE_SECONDS = 3.0
@@ -54,3 +56,32 @@ def routes(core: Core) -> list[BaseRoute]:
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
     ]
+
+
+# -- how /openapi.json describes these routes (assembled by `openapi`) ---------------------------
+
+SCHEMAS: dict[str, Any] = {
+    "Status": {
+        "type": "object",
+        "required": ["status"],
+        "properties": {"status": {"type": "string"}, "reason": {"type": "string"}},
+    },
+}
+
+OPERATIONS: dict[str, Any] = {
+    "/healthz": {
+        "get": {
+            "summary": "Liveness: 200 while the process runs",
+            "responses": {"200": ok("Alive", ref("Status"))},
+        }
+    },
+    "/readyz": {
+        "get": {
+            "summary": "Readiness: the database answers and a signing key is loaded",
+            "responses": {
+                "200": ok("Ready", ref("Status")),
+                "503": ok("Unavailable, with a reason", ref("Status")),
+            },
+        }
+    },
+}

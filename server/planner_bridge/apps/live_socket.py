@@ -28,6 +28,7 @@ from ..errors import InvalidRequest, InvalidToken, ProtocolError
 from ..live import LiveHub, Subscription
 from ..verification import AccessClaims
 from .bearer import BearerBackend
+from .openapi_parts import error
 
 AUTH_DEADLINE = 5.0
 EXPIRY_CHECK = 1.0  # at most this long between checks of the token's exp against the clock
@@ -127,3 +128,21 @@ class LiveSocket:
 async def _until_disconnect(websocket: WebSocket) -> None:
     while (await websocket.receive())["type"] != "websocket.disconnect":
         pass  # messages after the auth message carry nothing for us
+
+
+# -- how /openapi.json describes these routes (assembled by `openapi`) ---------------------------
+
+OPERATIONS: dict[str, Any] = {
+    "/v1/live": {
+        "get": {
+            "summary": "WebSocket of asset changes (not plain HTTP)",
+            "description": 'Upgrade to a WebSocket; first message {"type": "auth", "token"};'
+            ' then {"type": "asset.changed", "asset"} for changes the token may see; on'
+            ' expiry {"type": "token_expired"} and close code 4401.',
+            "responses": {
+                "101": {"description": "Switching protocols"},
+                "404": error("Not a WebSocket upgrade request", "not_found"),
+            },
+        }
+    },
+}

@@ -30,6 +30,7 @@ from ..errors import InvalidRequest, NotFound
 from ..storage import Entity
 from . import web_files
 from .module_versions import FOREVER, ModuleVersions, planner_modules, script_hash
+from .openapi_parts import BAD_REQUEST, NOT_FOUND, static, text
 
 MAX_ENTITY_ID = 128
 JSON_ESCAPES = {
@@ -184,3 +185,24 @@ def routes(core: Core) -> list[BaseRoute]:
             ),
         ),
     ]
+
+
+# -- how /openapi.json describes these routes (assembled by `openapi`) ---------------------------
+
+OPERATIONS: dict[str, Any] = {
+    "/planner/": {
+        "get": {
+            "summary": "The planner page, framable only by the entity's registered origins",
+            "parameters": [
+                {"name": "entity", "in": "query", "required": True, "schema": text(128)}
+            ],
+            "responses": {
+                "200": {"description": "The page", "content": {"text/html": {}}},
+                "400": BAD_REQUEST,
+                "404": NOT_FOUND,
+            },
+        }
+    },
+    "/planner/{path}": static("The planner's scripts and style (same origin only)"),
+    "/sdk/{path}": static("The host SDK: planner-bridge.js, protocol.js and their typings"),
+}

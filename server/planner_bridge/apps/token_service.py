@@ -8,6 +8,7 @@ is the hot path: see `ClientCredentialsEndpoint` for why it is a bare ASGI app; 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -17,6 +18,7 @@ from starlette.types import Receive, Scope, Send
 from ..core import Core
 from ..errors import InvalidRequest, PayloadTooLarge, ProtocolError
 from ..grants import (
+    MAX_USER_FIELD,
     ClientCredentialsGrant,
     FormRequest,
     check_rights_allowed,
@@ -31,7 +33,19 @@ from ..metadata import (
     authorization_server_metadata,
 )
 from ..metrics import CLIENT_CREDENTIALS, SIGNED_REQUEST
+from ..tokens import RIGHTS
 from .observed import note_minted
+from .openapi_parts import (
+    RIGHTS_SCHEMA,
+    TOO_LARGE,
+    TOO_MANY,
+    error,
+    ok,
+    ref,
+    request_body,
+    signed,
+    text,
+)
 from .responses import NO_STORE, error_response, parse_json_object
 from .signed import authenticate_signed
 
@@ -145,3 +159,109 @@ def routes(core: Core) -> list[BaseRoute]:
         Route(JWKS_PATH, service.jwks, methods=["GET"]),
         Route(METADATA_PATH, service.metadata, methods=["GET"]),
     ]
+
+
+# -- how /openapi.json describes these routes (assembled by `openapi`) ---------------------------
+
+USER = {
+    "type": "object",
+    "required": ["id", "name"],
+    "additionalProperties": False,
+    "properties": {"id": text(MAX_USER_FIELD), "name": text(MAX_USER_FIELD)},
+}
+SCHEMAS: dict[str, Any] = {
+    "TokenRequest": {
+        "type": "object",
+        "required": ["type"],
+        "additionalProperties": False,
+        "properties": {
+            "type": {"enum": ["legal_entity", "user"]},
+            "user": {**USER, "description": "Only (and required) for user tokens"},
+            "rights": RIGHTS_SCHEMA,
+            "expires_in": {"type": "integer", "description": "Seconds; default 3600"},
+        },
+    },
+    "Token": {
+        "type": "object",
+        "required": ["token", "token_type", "type", "rights", "expires_in", "expires_at"],
+        "properties": {
+            "token": {"type": "string", "description": "A JWT (typ at+jwt)"},
+            "token_type": {"const": "Bearer"},
+            "type": {"enum": ["legal_entity", "user"]},
+            "rights": {"type": "array", "items": {"enum": list(RIGHTS)}},
+            "expires_in": {"type": "integer"},
+            "expires_at": {"type": "integer", "description": "Epoch seconds"},
+        },
+    },
+    "ClientCredentialsForm": {
+        "type": "object",
+        "required": ["grant_type"],
+        "properties": {
+            "grant_type": {"const": "client_credentials"},
+            "scope": {"type": "string", "description": 'Space-separated: "read", "read write"'},
+            "client_id": {"type": "string", "description": "client_secret_post, or checked"},
+            "client_secret": {"type": "string", "description": "client_secret_post only"},
+        },
+    },
+    "AccessToken": {
+        "type": "object",
+        "required": ["access_token", "token_type", "expires_in"],
+        "properties": {
+            "access_token": {"type": "string"},
+            "token_type": {"const": "Bearer"},
+            "expires_in": {"type": "integer", "maximum": 86400},
+            "scope": {"enum": ["read", "read write"]},
+        },
+    },
+}
+
+OPERATIONS: dict[str, Any] = {
+    TOKEN_PATH: {
+        "post": {
+            "summary": "OAuth2 client credentials (RFC 6749 §4.4): a legal-entity token",
+            "security": [{"basicAuth": []}, {}],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/x-www-form-urlencoded": {"schema": ref("ClientCredentialsForm")}
+                },
+            },
+            "responses": {
+                "200": ok("The token", ref("AccessToken")),
+                "400": error(
+                    "Malformed form, credentials in both places, unknown grant or scope",
+                    "invalid_request",
+                    "unsupported_grant_type",
+                    "invalid_scope",
+                ),
+                "401": error("Unknown client or wrong secret", "invalid_client", challenge=True),
+                "413": TOO_LARGE,
+                "429": TOO_MANY,
+            },
+        }
+    },
+    SIGNED_TOKEN_PATH: {
+        "post": signed(
+            {
+                "summary": "A legal-entity or user token, for a signed request",
+                "requestBody": request_body("TokenRequest"),
+                "responses": {
+                    "201": ok("The token", ref("Token")),
+                    "403": error("Write rights not allowed", "invalid_scope"),
+                },
+            }
+        )
+    },
+    JWKS_PATH: {
+        "get": {
+            "summary": "The token service's public keys (RFC 7517), with kid",
+            "responses": {"200": ok("The key set", {"type": "object", "required": ["keys"]})},
+        }
+    },
+    METADATA_PATH: {
+        "get": {
+            "summary": "RFC 8414 authorization server metadata",
+            "responses": {"200": ok("The metadata", {"type": "object", "required": ["issuer"]})},
+        }
+    },
+}

@@ -25,6 +25,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 
+from .. import assets
 from ..assets import AnswerFor, AssetCatalog, asset_json, parse_after, parse_limit
 from ..core import Core
 from ..errors import InvalidRequest
@@ -33,6 +34,7 @@ from ..live import LiveHub
 from ..storage import AnswerRecord, Asset, Conflict, Headers, IdempotentAnswer
 from ..validation import ascii_number
 from ..verification import AccessClaims
+from . import openapi_parts as api
 from .bearer import BearerBackend, Endpoint, Handler, requires_token
 from .live_socket import LiveSocket
 from .responses import NO_STORE, parse_json_object, read_body
@@ -196,3 +198,101 @@ def routes(core: Core) -> list[BaseRoute]:
     backend = BearerBackend(core.verifier)
     socket = LiveSocket(backend, hub, core.clock)
     return [*asset_routes(endpoints, backend, core), WebSocketRoute("/v1/live", socket)]
+
+
+# -- how /openapi.json describes these routes (assembled by `openapi`) ---------------------------
+
+SCHEMAS: dict[str, Any] = {
+    "Asset": {
+        "type": "object",
+        "required": ["id", "entity", "owner", "name", "kind", "data", "version"],
+        "properties": {
+            "id": {"type": "string", "pattern": "^ast_[0-9a-f]{24}$"},
+            "entity": {"type": "string"},
+            "owner": {"type": ["string", "null"], "description": "null: the catalog"},
+            "name": {"type": "string"},
+            "kind": {"type": "string"},
+            "data": {"type": "object"},
+            "created": {"type": "number"},
+            "updated": {"type": "number"},
+            "version": {"type": "integer", "minimum": 1},
+        },
+    },
+    "AssetWrite": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "name": api.text(assets.MAX_NAME_LENGTH, minLength=1),
+            "kind": api.text(assets.MAX_KIND_LENGTH, minLength=1),
+            "data": {"type": "object", "description": "At most 64 KiB of JSON"},
+        },
+    },
+    "AssetPage": {
+        "type": "object",
+        "required": ["assets", "next"],
+        "properties": {
+            "assets": {"type": "array", "items": api.ref("Asset")},
+            "next": {"type": ["string", "null"], "description": "`after` for the next page"},
+        },
+    },
+}
+
+OPERATIONS: dict[str, Any] = {
+    "/v1/assets": {
+        "get": api.bearer(
+            {
+                "summary": "The assets the token may see, in creation order",
+                "parameters": [
+                    {
+                        "name": "limit",
+                        "in": "query",
+                        "schema": {"type": "integer", "minimum": 1, "maximum": assets.MAX_LIMIT},
+                    },
+                    {"name": "after", "in": "query", "schema": {"type": "string"}},
+                ],
+                "responses": {"200": api.ok("A page", api.ref("AssetPage"))},
+            }
+        ),
+        "post": api.bearer(
+            {
+                "summary": "Create an asset (name and kind required)",
+                "parameters": [api.IDEMPOTENCY_KEY],
+                "requestBody": api.request_body("AssetWrite"),
+                "responses": {
+                    "201": {**api.ok("The asset", api.ref("Asset")), "headers": api.ETAG}
+                },
+            },
+            writes=True,
+        ),
+    },
+    "/v1/assets/{asset_id}": {
+        "parameters": [api.ASSET_ID],
+        "get": api.bearer(
+            {
+                "summary": "One asset",
+                "responses": {
+                    "200": {**api.ok("The asset", api.ref("Asset")), "headers": api.ETAG}
+                },
+            }
+        ),
+        "patch": api.bearer(
+            {
+                "summary": "Change an asset",
+                "parameters": [api.IDEMPOTENCY_KEY, api.IF_MATCH],
+                "requestBody": api.request_body("AssetWrite"),
+                "responses": {
+                    "200": {**api.ok("The asset", api.ref("Asset")), "headers": api.ETAG}
+                },
+            },
+            writes=True,
+        ),
+        "delete": api.bearer(
+            {
+                "summary": "Delete an asset",
+                "parameters": [api.IDEMPOTENCY_KEY, api.IF_MATCH],
+                "responses": {"204": {"description": "Deleted"}},
+            },
+            writes=True,
+        ),
+    },
+}
