@@ -20,6 +20,7 @@ import pytest
 
 from planner_bridge.core import Core
 from planner_bridge.demo import seed as demo
+from planner_bridge.demo.settings import DemoSettings
 from planner_bridge.passwords import verify_password
 from planner_bridge.serving import blocking
 
@@ -27,9 +28,10 @@ HOST_URL = "http://localhost:8000"
 PLANNER_URL = "http://127.0.0.1:8001"
 
 
-def prepare(make_settings, **overrides) -> tuple[Core, demo.DemoSetup]:
-    core = blocking(Core.connect(make_settings(**overrides)))
-    return core, blocking(demo.prepare(core, host_url=HOST_URL, planner_url=PLANNER_URL))
+def prepare(make_settings, password: str = "") -> tuple[Core, demo.DemoSetup]:
+    core = blocking(Core.connect(make_settings()))
+    options = DemoSettings(password=password)
+    return core, blocking(demo.prepare(core, options, host_url=HOST_URL, planner_url=PLANNER_URL))
 
 
 def owner_only(path: Path) -> bool:
@@ -71,7 +73,7 @@ def test_second_run_reuses_everything_and_shows_no_password(make_settings):
 
 
 def test_the_password_comes_from_the_environment_when_set(make_settings):
-    core, setup = prepare(make_settings, demo_password="correct horse")
+    core, setup = prepare(make_settings, password="correct horse")
     users = json.loads(setup.host.users_file.read_text())["users"]
     assert setup.generated_password is None and setup.password_from_env
     assert verify_password("correct horse", users["bob"]["hash"])
@@ -81,7 +83,11 @@ def test_the_password_comes_from_the_environment_when_set(make_settings):
 
 def test_another_host_port_gets_an_entity_registered_for_that_origin(make_settings):
     core, first = prepare(make_settings)
-    other = blocking(demo.prepare(core, host_url="http://localhost:9000", planner_url=PLANNER_URL))
+    other = blocking(
+        demo.prepare(
+            core, DemoSettings(), host_url="http://localhost:9000", planner_url=PLANNER_URL
+        )
+    )
     assert other.new_entity and other.host.entity_id != first.host.entity_id
     assert blocking(core.store.get_entity(other.host.entity_id)).origins == (
         "http://localhost:9000",
@@ -98,7 +104,7 @@ def test_a_run_that_dies_while_seeding_the_catalog_is_seeded_again(make_settings
             " BEGIN SELECT RAISE(ABORT, 'process killed'); END"
         )
     with pytest.raises(sqlite3.DatabaseError, match="process killed"):
-        blocking(demo.prepare(core, host_url=HOST_URL, planner_url=PLANNER_URL))
+        blocking(demo.prepare(core, DemoSettings(), host_url=HOST_URL, planner_url=PLANNER_URL))
     blocking(core.aclose())
     assert not (core.settings.data_dir / "host" / "credentials.json").exists()
     with sqlite3.connect(core.store.path) as db:
@@ -109,7 +115,9 @@ def test_a_run_that_dies_while_seeding_the_catalog_is_seeded_again(make_settings
     assert setup.new_entity
     catalog = blocking(again.store.list_assets(setup.host.entity_id, (None,)))
     assert [a.name for a in catalog] == [name for name, _, _ in demo.CATALOG]
-    reused = blocking(demo.prepare(again, host_url=HOST_URL, planner_url=PLANNER_URL))
+    reused = blocking(
+        demo.prepare(again, DemoSettings(), host_url=HOST_URL, planner_url=PLANNER_URL)
+    )
     assert reused.host.entity_id == setup.host.entity_id and not reused.new_entity
     blocking(again.aclose())
 

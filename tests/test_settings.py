@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from planner_bridge.demo.settings import DemoSettings
 from planner_bridge.settings import Settings, SettingsError
 
 
@@ -14,7 +15,10 @@ def test_defaults_match_the_spec():
     assert settings.data_dir == Path("data")
     assert settings.signing_alg == "ES256"
     assert (settings.min_token_ttl, settings.max_token_ttl) == (60, 86400)
-    assert (settings.default_token_ttl, settings.demo_token_ttl) == (3600, 3600)
+    assert (settings.default_token_ttl, DemoSettings.from_env(settings, {}).token_ttl) == (
+        3600,
+        3600,
+    )
     assert settings.exchange_token_ttl == 900
     assert settings.sqlite_path == Path("data") / "planner-bridge.sqlite3"
 
@@ -43,7 +47,7 @@ def test_every_variable_is_read():
         600,
     )
     assert (settings.exchange_token_ttl, settings.api_token_days, settings.leeway) == (300, 7, 10)
-    assert settings.demo_token_ttl == 90
+    assert DemoSettings.from_env(settings, environ).token_ttl == 90
     assert settings.sqlite_path == Path("/srv/pb/other.sqlite3")
 
 
@@ -108,7 +112,7 @@ def test_each_mistake_is_named(name, value, mentions):
 def test_a_demo_token_ttl_the_token_service_would_refuse_is_named(environ):
     # Otherwise every /planner-token of the demo shop answers 502.
     with pytest.raises(SettingsError) as caught:
-        Settings.from_env(environ)
+        DemoSettings.from_env(Settings.from_env(environ), environ)
     [problem] = caught.value.problems
     assert "PLANNER_BRIDGE_DEMO_TOKEN_TTL" in problem
     assert "lower PLANNER_BRIDGE_MIN_TOKEN_TTL" in problem
@@ -116,7 +120,27 @@ def test_a_demo_token_ttl_the_token_service_would_refuse_is_named(environ):
 
 def test_a_short_demo_token_ttl_is_fine_once_the_floor_is_lowered():
     environ = {"PLANNER_BRIDGE_DEMO_TOKEN_TTL": "5", "PLANNER_BRIDGE_MIN_TOKEN_TTL": "1"}
-    assert Settings.from_env(environ).demo_token_ttl == 5
+    assert DemoSettings.from_env(Settings.from_env(environ), environ).token_ttl == 5
+
+
+def test_the_demo_options_are_the_demos_own():
+    environ = {
+        "PLANNER_BRIDGE_DEMO_PASSWORD": "correct horse",
+        "PLANNER_BRIDGE_DEMO_TOKEN_TTL": "x",
+    }
+    assert Settings.from_env(environ) == Settings()  # the product reads neither
+    with pytest.raises(SettingsError) as caught:
+        DemoSettings.from_env(Settings(), environ)
+    assert caught.value.problems == ["PLANNER_BRIDGE_DEMO_TOKEN_TTL must be a whole number"]
+    demo = DemoSettings.from_env(Settings(), {"PLANNER_BRIDGE_DEMO_PASSWORD": "correct horse"})
+    assert demo.password == "correct horse" and "correct horse" not in repr(demo)
+
+
+def test_the_settings_know_which_values_the_environment_gave():
+    environ = {"PLANNER_BRIDGE_ISSUER": "https://planner.example", "PLANNER_BRIDGE_LEEWAY": "5"}
+    settings = Settings.from_env(environ, leeway=10)
+    assert settings.from_environment == {"issuer", "leeway"}
+    assert Settings.from_env({}, issuer="https://x.example").from_environment == frozenset()
 
 
 def test_all_mistakes_are_told_at_once():

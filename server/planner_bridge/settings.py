@@ -1,4 +1,5 @@
-"""Configuration: one place that reads `PLANNER_BRIDGE_*` variables and checks them all at once.
+"""Configuration: the one place that reads the environment (`PLANNER_BRIDGE_*` variables, here
+and for the demo shop's `DemoSettings`) and checks every value at once.
 
 Every option, its variable and its default:
 
@@ -14,9 +15,6 @@ Every option, its variable and its default:
     api_token_days      PLANNER_BRIDGE_API_TOKEN_DAYS  30           default API-token lifetime
     leeway              PLANNER_BRIDGE_LEEWAY          30           clock skew allowed (≤ 60 s)
     jwks_url            PLANNER_BRIDGE_JWKS_URL        (none)       verify against a remote JWKS
-    demo_token_ttl      PLANNER_BRIDGE_DEMO_TOKEN_TTL  3600         lifetime the demo host asks for
-                                                                    (within MIN..MAX_TOKEN_TTL)
-    demo_password       PLANNER_BRIDGE_DEMO_PASSWORD   (generated)  password of alice and bob
     master_key          PLANNER_BRIDGE_MASTER_KEY      (file)       base64url, 32 bytes; else
                                                                     <data_dir>/master.key
     trusted_proxies     PLANNER_BRIDGE_TRUSTED_PROXIES (none)       addresses or CIDR blocks whose
@@ -32,8 +30,9 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 from .addresses import parse_networks
 from .entities import origin_of
@@ -53,6 +52,36 @@ class SettingsError(ValueError):
         self.problems = problems
 
 
+def environment(
+    names: Iterable[str], environ: Mapping[str, str] | None = None, prefix: str = PREFIX
+) -> dict[str, str]:
+    """The `PLANNER_BRIDGE_<NAME>` variables set for these names, by name: the only reader of
+    the process environment (None: os.environ)."""
+    environ = os.environ if environ is None else environ
+    variables = {name: prefix + name.upper() for name in names}
+    return {name: environ[variable] for name, variable in variables.items() if variable in environ}
+
+
+def typed_values(
+    cls: Any, raw: Mapping[str, object], problems: list[str], prefix: str = PREFIX
+) -> dict[str, object]:
+    """`raw` converted to the types of the dataclass `cls`'s fields (int, Path, str); each value
+    that does not convert is a problem, named by its variable."""
+    values: dict[str, object] = {}
+    types = {f.name: f.type for f in dataclasses.fields(cls)}
+    for name, value in raw.items():
+        if types[name] == "int":
+            try:
+                values[name] = int(str(value))
+            except ValueError:
+                problems.append(f"{prefix}{name.upper()} must be a whole number")
+        elif types[name] == "Path":
+            values[name] = Path(str(value))
+        else:
+            values[name] = str(value)
+    return values
+
+
 @dataclasses.dataclass(frozen=True)
 class Settings:
     data_dir: Path = Path("data")
@@ -66,12 +95,15 @@ class Settings:
     api_token_days: int = 30
     leeway: int = 30
     jwks_url: str = ""
-    demo_token_ttl: int = 3600
-    demo_password: str = ""
     master_key: str = ""
     trusted_proxies: str = ""  # see `addresses`
     log_format: str = "text"
     metrics_port: int = METRICS_OFF
+    # The fields the environment set (not overrides): `serve` lets PLANNER_BRIDGE_ISSUER win
+    # over the URL it listens on.
+    from_environment: frozenset[str] = dataclasses.field(
+        default=frozenset(), compare=False, repr=False
+    )
 
     @property
     def database(self) -> DatabaseLocation:
@@ -86,33 +118,19 @@ class Settings:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
         """Settings from the environment, then explicit overrides (command-line flags)."""
-        environ = os.environ if environ is None else environ
-        raw: dict[str, object] = {}
-        for field in dataclasses.fields(cls):
-            name = PREFIX + field.name.upper()
-            if name in environ:
-                raw[field.name] = environ[name]
+        names = [f.name for f in dataclasses.fields(cls) if f.name != "from_environment"]
+        raw: dict[str, object] = dict(environment(names, environ))
+        given = frozenset(raw)
         raw.update({k: v for k, v in overrides.items() if v is not None})
-        return cls._validated(raw)
+        return cls._validated(raw, given)
 
     @classmethod
-    def _validated(cls, raw: dict[str, object]) -> Settings:
+    def _validated(cls, raw: dict[str, object], given: frozenset[str]) -> Settings:
         problems: list[str] = []
-        values: dict[str, object] = {}
-        types = {f.name: f.type for f in dataclasses.fields(cls)}
-        for name, value in raw.items():
-            if types[name] == "int":
-                try:
-                    values[name] = int(str(value))
-                except ValueError:
-                    problems.append(f"{PREFIX}{name.upper()} must be a whole number")
-            elif types[name] == "Path":
-                values[name] = Path(str(value))
-            else:
-                values[name] = str(value)
+        values = typed_values(cls, raw, problems)
         # The other checks run on the defaults of the fields that failed, so every mistake is
         # reported in one go, not only the first kind found.
-        settings = cls(**values)  # type: ignore[arg-type]
+        settings = cls(**values, from_environment=given)  # type: ignore[arg-type]
         settings._check(problems)
         if problems:
             raise SettingsError(problems)
@@ -125,14 +143,6 @@ class Settings:
             problems.append(f"{PREFIX}MIN_TOKEN_TTL must be between 1 and MAX_TOKEN_TTL")
         if not self.min_token_ttl <= self.default_token_ttl <= self.max_token_ttl:
             problems.append(f"{PREFIX}DEFAULT_TOKEN_TTL must lie between MIN and MAX_TOKEN_TTL")
-        if not self.min_token_ttl <= self.demo_token_ttl <= self.max_token_ttl:
-            # The demo shop asks for exactly this lifetime: out of bounds, every token it asks
-            # for would be refused and its /planner-token would answer 502.
-            problems.append(
-                f"{PREFIX}DEMO_TOKEN_TTL must lie between MIN and MAX_TOKEN_TTL"
-                f" ({self.min_token_ttl} to {self.max_token_ttl} s); for expiry demos,"
-                f" lower {PREFIX}MIN_TOKEN_TTL as well"
-            )
         if not 1 <= self.exchange_token_ttl <= 900:
             problems.append(f"{PREFIX}EXCHANGE_TOKEN_TTL must be between 1 and 900")
         if not 0 <= self.leeway <= 60:

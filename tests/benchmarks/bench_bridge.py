@@ -26,6 +26,7 @@ from playwright.sync_api import Frame, Page, sync_playwright
 from planner_bridge.apps import planner
 from planner_bridge.core import Core
 from planner_bridge.demo import seed, shop
+from planner_bridge.demo.settings import DemoSettings
 from planner_bridge.serving import ThreadedServer, blocking
 from planner_bridge.settings import Settings
 from planner_bridge.testing import launch_chromium
@@ -92,7 +93,8 @@ STATE = """(want) => {
 @contextmanager
 def servers(data_dir: Path) -> Iterator[str]:
     """Both origins, seeded like the demo; yields the shop's URL."""
-    settings = Settings(data_dir=data_dir, min_token_ttl=1, demo_token_ttl=TOKEN_TTL)
+    settings = Settings(data_dir=data_dir, min_token_ttl=1)
+    demo = DemoSettings(token_ttl=TOKEN_TTL)
     with ExitStack() as stack:
         cores: list[Core] = []
 
@@ -104,7 +106,9 @@ def servers(data_dir: Path) -> Iterator[str]:
         planner_server = stack.enter_context(ThreadedServer(build_planner))
 
         def build_host(url: str) -> Any:
-            setup = blocking(seed.prepare(cores[0], host_url=url, planner_url=planner_server.url))
+            setup = blocking(
+                seed.prepare(cores[0], demo, host_url=url, planner_url=planner_server.url)
+            )
             config = dataclasses.replace(setup.host, answer_deadline_ms=ANSWER_DEADLINE_MS)
             return shop.create_app(config)
 

@@ -27,6 +27,7 @@ from typing import Any
 from playwright.sync_api import Frame, Page, Route, sync_playwright
 
 from planner_bridge.demo import seed, shop
+from planner_bridge.demo.settings import DemoSettings
 from planner_bridge.serving import ThreadedServer, blocking
 from planner_bridge.testing import PlannerOrigin, launch_chromium
 
@@ -69,12 +70,16 @@ WATCH_ACKS = """() => {
 def servers(data_dir: Path) -> Iterator[tuple[str, PlannerOrigin]]:
     """The demo's shop and a planner origin; yields the shop's URL and the origin."""
     with ExitStack() as stack:
-        origin = stack.enter_context(PlannerOrigin(data_dir, demo_password=PASSWORD))
+        origin = stack.enter_context(PlannerOrigin(data_dir))
         core = origin.core
         assert core is not None
 
         def build_host(url: str) -> Any:
-            setup = blocking(seed.prepare(core, host_url=url, planner_url=origin.url))
+            setup = blocking(
+                seed.prepare(
+                    core, DemoSettings(password=PASSWORD), host_url=url, planner_url=origin.url
+                )
+            )
             return shop.create_app(setup.host)
 
         host = stack.enter_context(ThreadedServer(build_host, url_host="localhost"))

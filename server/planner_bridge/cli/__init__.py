@@ -10,14 +10,13 @@ import argparse
 import asyncio
 import importlib.metadata
 import inspect
-import os
 import sqlite3
 import sys
 from collections.abc import Sequence
 from typing import Any
 
 from .. import logs
-from ..settings import SettingsError
+from ..settings import SettingsError, environment
 from ..storage import driver_errors
 from . import admins, api_tokens, db, entities, serve
 from .common import CommandError, closing_cores, settings_from
@@ -66,7 +65,7 @@ def start_logging(args: argparse.Namespace) -> None:
     """`serve` always logs (requests and events, on stderr); other commands (the demo, `key
     revoke`, `keys rotate`, ...) log their events only when PLANNER_BRIDGE_LOG_FORMAT asks.
     A wrong value is reported by the settings check, in the one-line-per-mistake way."""
-    asked = os.environ.get("PLANNER_BRIDGE_LOG_FORMAT")
+    asked = environment(["log_format"]).get("log_format")
     if asked is not None or args.command == "serve":
         logs.configure(asked if asked in logs.FORMATS else "text")
 

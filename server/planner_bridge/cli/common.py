@@ -17,7 +17,6 @@ class CommandError(Exception):
     """A refusal worth one line on stderr (exit status 1)."""
 
 
-ISSUER_VARIABLE = "PLANNER_BRIDGE_ISSUER"
 # The issuer a server last served as, remembered in its data dir: tokens name their issuer, so
 # an `api-token create` run beside `serve --port 9000` must mint for that server, not the default.
 ISSUER_FILE = "issuer"
@@ -26,7 +25,7 @@ ISSUER_FILE = "issuer"
 def settings_from(args: argparse.Namespace, **overrides: object) -> Settings:
     settings = Settings.from_env(None, data_dir=getattr(args, "data_dir", None), **overrides)
     remembered = _remembered_issuer(settings)
-    if ISSUER_VARIABLE not in os.environ and "issuer" not in overrides and remembered:
+    if "issuer" not in settings.from_environment and "issuer" not in overrides and remembered:
         # A remembered issuer that no longer validates is simply not used.
         with contextlib.suppress(SettingsError):
             settings = Settings.from_env(
@@ -48,7 +47,7 @@ def serving_settings(args: argparse.Namespace, url: str, **overrides: object) ->
     """Settings for a server listening on `url`: the issuer defaults to that URL (the
     environment's wins), and is remembered for the commands run beside it."""
     settings = Settings.from_env(None, data_dir=getattr(args, "data_dir", None), **overrides)
-    if ISSUER_VARIABLE not in os.environ:
+    if "issuer" not in settings.from_environment:  # PLANNER_BRIDGE_ISSUER wins
         settings = settings.replace(issuer=url)
     settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     # Write then rename: a crash never leaves an empty file behind.

@@ -13,13 +13,14 @@ import sys
 from typing import Any
 
 from ..apps import planner, web_files
-from ..cli.common import emit, serving_settings
+from ..cli.common import emit, serving_settings, settings_from
 from ..cli.serve import port_number
 from ..core import Core
 from ..serving import bind, make_server, serve_all, url_of
 from ..serving import run as run_on_loop
 from ..settings import Settings
 from . import seed, shop
+from .settings import DemoSettings
 
 
 def register(commands: Any, parent: argparse.ArgumentParser) -> None:
@@ -47,22 +48,24 @@ def run(args: argparse.Namespace) -> None:
     host_sock = bind("127.0.0.1", args.host_port)
     planner_url = url_of(planner_sock)
     host_url = url_of(host_sock, "localhost")
+    demo = DemoSettings.from_env(settings_from(args))  # refused before anything is written
     settings = serving_settings(args, planner_url)
-    run_on_loop(_serve(args, settings, (planner_sock, planner_url), (host_sock, host_url)))
+    run_on_loop(_serve(args, (settings, demo), (planner_sock, planner_url), (host_sock, host_url)))
 
 
 async def _serve(
     args: argparse.Namespace,
-    settings: Settings,
+    options: tuple[Settings, DemoSettings],
     planner_at: tuple[socket.socket, str],
     host_at: tuple[socket.socket, str],
 ) -> None:
-    (planner_sock, planner_url), (host_sock, host_url) = planner_at, host_at
+    (settings, demo), (planner_sock, planner_url) = options, planner_at
+    host_sock, host_url = host_at
     core = await Core.connect(settings)  # on the loop that serves, which owns its pool
     try:
         # Before seeding: a password generated for a start that then fails would be lost.
         web_files.require("planner", "sdk", "templates", "host")
-        setup = await seed.prepare(core, host_url=host_url, planner_url=planner_url)
+        setup = await seed.prepare(core, demo, host_url=host_url, planner_url=planner_url)
         # Both apps are built before anything is printed: a start that fails shows no banner
         # and no one-time password that looks like success.
         servers = [

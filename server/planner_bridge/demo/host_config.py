@@ -27,7 +27,7 @@ class HostConfig:
     users_file: Path  # {"users": {username: {"name", "hash"}}}
     session_key: str  # signs the session cookie
     allow_write: bool = True  # users then get ["read", "write"]; anonymous always ["read"]
-    token_ttl: int = 3600  # the lifetime asked for (settings.demo_token_ttl)
+    token_ttl: int = 3600  # the lifetime asked for (DemoSettings.token_ttl)
     answer_deadline_ms: int | None = None  # embedPlanner's answerDeadlineMs; None: its default
     clock: Clock = dataclasses.field(default_factory=SystemClock)
     # Whose X-Forwarded-For the login brakes believe (PLANNER_BRIDGE_TRUSTED_PROXIES).

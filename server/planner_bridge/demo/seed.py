@@ -26,6 +26,7 @@ from ..passwords import verify_password
 from ..storage import Asset
 from .accounts import write_users
 from .host_config import HostConfig
+from .settings import DemoSettings
 
 ENTITY_NAME = "Demo Store"
 DEMO_USERS = {"alice": "Alice", "bob": "Bob"}
@@ -46,12 +47,12 @@ class DemoSetup:
     new_entity: bool
 
 
-async def prepare(core: Core, *, host_url: str, planner_url: str) -> DemoSetup:
+async def prepare(core: Core, demo: DemoSettings, *, host_url: str, planner_url: str) -> DemoSetup:
     """Seed what is missing, reuse what is there; the host back-end's config comes out."""
     host_dir = core.settings.data_dir / "host"
     host_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     credentials, new_entity = await _shop_credentials(core, host_dir / "credentials.json", host_url)
-    generated = _seed_users(host_dir / "users.json", core.settings.demo_password)
+    generated = _seed_users(host_dir / "users.json", demo.password)
     config = HostConfig(
         host_url=host_url,
         planner_url=planner_url,
@@ -61,11 +62,11 @@ async def prepare(core: Core, *, host_url: str, planner_url: str) -> DemoSetup:
         users_file=host_dir / "users.json",
         session_key=_session_key(host_dir / "session.key"),
         allow_write=credentials["allow_write"],
-        token_ttl=core.settings.demo_token_ttl,
+        token_ttl=demo.token_ttl,
         clock=core.clock,
         proxies=core.proxies,
     )
-    return DemoSetup(config, generated, bool(core.settings.demo_password), new_entity)
+    return DemoSetup(config, generated, bool(demo.password), new_entity)
 
 
 async def _shop_credentials(core: Core, path: Path, host_url: str) -> tuple[dict[str, Any], bool]:
