@@ -21,6 +21,7 @@ from bridge_e2e import (
     wait_for_burst,
     wait_until,
 )
+from planner_bridge.serving import blocking
 
 pytestmark = pytest.mark.browser
 
@@ -85,7 +86,7 @@ def test_a_refused_token_is_replaced_and_each_call_replayed_once(page, bridge):
     page.on(
         "request", lambda r: sent.append(r.post_data) if r.url.endswith("/planner-token") else None
     )
-    bridge.core.keyring.rotate(drop_old=True)  # every token out there is now refused
+    blocking(bridge.core.keyring.rotate(drop_old=True))  # every token out there is now refused
     fire_burst(frame, 5)
     frame.evaluate(RENAME_TWICE, asset_id)  # "A" then "B": the server must apply them in order
 

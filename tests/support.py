@@ -8,15 +8,20 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import hashlib
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from http_message_signatures import HTTPSignatureKeyResolver
 
+from planner_bridge.clock import Clock
 from planner_bridge.core import Core
+from planner_bridge.keys import KeyRing, KeySealer, SigningKey
 from planner_bridge.serving import blocking
 from planner_bridge.storage import Entity
+from planner_bridge.storage.sqlite import SQLiteStore
 
 HOST_ORIGIN = "http://localhost:8000"
 
@@ -96,3 +101,25 @@ class SharedSecret(HTTPSignatureKeyResolver):
 
     def resolve_public_key(self, key_id: str) -> bytes:
         return self.resolve_private_key(key_id)
+
+
+TEST_MASTER_KEY = hashlib.sha256(b"planner-bridge tests: the key rings' master key").digest()
+
+
+def key_ring(path: Path, clock: Clock, *, alg: str = "ES256", published_for: float) -> KeyRing:
+    """A key ring of its own, on a SQLite database at `path` (made if missing), started."""
+
+    async def started() -> KeyRing:
+        store = await SQLiteStore.open(path)
+        ring = KeyRing(
+            store, KeySealer(TEST_MASTER_KEY), clock, alg=alg, published_for=published_for
+        )
+        await ring.start()
+        return ring
+
+    return blocking(started())
+
+
+def rotate(ring: KeyRing, *, drop_old: bool = False) -> SigningKey:
+    """`await ring.rotate()` from a test that runs on no event loop."""
+    return blocking(ring.rotate(drop_old=drop_old))

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
 
 import pytest
 
 from planner_bridge.storage.migrations import LATEST
-from test_cli import SCRIPT, assert_one_line_refusal, environment
+from test_cli import SCRIPT, assert_one_line_refusal, cli_json, environment, stored_ring
+from test_keys import write_file_ring
 
 
 def db(data_dir, *args: str, url: str = "") -> subprocess.CompletedProcess:
@@ -109,3 +111,19 @@ def test_a_malformed_url_is_one_line_without_the_password(tmp_path, url):
     done = db(tmp_path, "status", url=url)
     assert_one_line_refusal(done, 1, "PLANNER_BRIDGE_DATABASE_URL")
     assert "s3cret-pw" not in done.stderr + done.stdout
+
+
+def test_migrate_imports_an_earlier_releases_key_ring_once(tmp_path):
+    data_dir = tmp_path / "data"
+    kids = write_file_ring(data_dir / "keys", time.time())
+    done = db(data_dir, "migrate", "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["imported_signing_keys"] == 2
+    again = db(data_dir, "migrate", "--json")
+    assert again.returncode == 0 and "imported_signing_keys" not in json.loads(again.stdout)
+    ring = stored_ring(data_dir)
+    assert [k["kid"] for k in ring] == kids and [k["retired"] is None for k in ring] == [0, 1]
+    assert not any(b"PRIVATE" in k["sealed_key"] for k in ring)  # sealed, never in clear
+    assert not list((data_dir / "keys").glob("*.pem"))
+    rotated = cli_json(data_dir, "keys", "rotate")  # the imported ring is the ring
+    assert [k["kid"] for k in stored_ring(data_dir)] == [*kids, rotated["kid"]]

@@ -305,7 +305,7 @@ def test_algorithm_swapped_in_the_header(target):
 
 def test_token_of_a_dropped_key(target):
     planner, _, token = target
-    planner.core.keyring.rotate(drop_old=True)
+    blocking(planner.core.keyring.rotate(drop_old=True))
     refused(target, token)  # even though it was verified (and cached) before
 
 

@@ -19,6 +19,7 @@ from http_message_signatures import HTTPMessageSigner, algorithms
 from oauthlib.oauth2 import BackendApplicationClient
 from requests_oauthlib import OAuth2Session
 
+from planner_bridge.serving import blocking
 from support import PlannerServer, SharedSecret, Shop, register_shop
 
 with warnings.catch_warnings():
@@ -154,7 +155,7 @@ def test_pyjwkclient_verifies_minted_tokens_from_the_jwks_url(start_planner, alg
 def test_pyjwkclient_verifies_tokens_of_a_retired_key_after_rotation(planner, shop):
     with authlib_client(planner, shop) as client:
         old = client.fetch_token(planner.url + "/auth/token", grant_type="client_credentials")
-        planner.core.keyring.rotate()
+        blocking(planner.core.keyring.rotate())
         new = client.fetch_token(planner.url + "/auth/token", grant_type="client_credentials")
     old_token, new_token = old["access_token"], new["access_token"]
     assert (

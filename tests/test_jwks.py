@@ -24,6 +24,7 @@ from planner_bridge.keys import KeyRing
 from planner_bridge.serving import ThreadedServer, blocking
 from planner_bridge.tokens import TokenIssuer
 from planner_bridge.verification import TokenVerifier
+from support import key_ring, rotate
 
 ISSUER = "http://token-service.test"
 
@@ -48,7 +49,7 @@ class JwksServer:
 
 @pytest.fixture
 def token_service(tmp_path) -> Iterator[JwksServer]:
-    ring = KeyRing(tmp_path / "remote-keys", SystemClock(), alg="ES256", published_for=3600)
+    ring = key_ring(tmp_path / "remote-keys.sqlite3", SystemClock(), published_for=3600)
     served = JwksServer(ring)
     app = Starlette(routes=[Route("/.well-known/jwks.json", served.jwks)])
     with ThreadedServer(lambda url: app) as server:
@@ -81,12 +82,10 @@ def test_tokens_verify_against_the_remote_set_fetched_once(token_service, verifi
     assert token_service.hits == 1 and source.fetches == 1
 
 
-def test_an_unknown_kid_refreshes_at_most_once_per_interval(token_service, verifier):
+def test_an_unknown_kid_refreshes_at_most_once_per_interval(token_service, verifier, tmp_path):
     check, source, clock = verifier
     check.verify_access_token(remote_token(token_service.ring))
-    foreign = KeyRing(
-        token_service.ring.directory.parent / "f", clock, alg="ES256", published_for=1
-    )
+    foreign = key_ring(tmp_path / "f.sqlite3", clock, published_for=1)
 
     for _ in range(20):
         with pytest.raises(InvalidToken):
@@ -120,7 +119,7 @@ def test_a_rotation_on_the_token_service_is_picked_up_by_its_new_kid(token_servi
     check.verify_access_token(remote_token(token_service.ring))
     clock.advance(MIN_REFRESH_INTERVAL + 1)
 
-    token_service.ring.rotate()
+    rotate(token_service.ring)
     claims = check.verify_access_token(remote_token(token_service.ring))
 
     assert claims.kid == token_service.ring.current.kid and token_service.hits == 2

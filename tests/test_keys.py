@@ -1,12 +1,15 @@
-"""The signing key ring: files on disk, rotation, retirement windows, JWKS, other processes."""
+"""The signing key ring: in the database (sealed), rotation, key states, JWKS, other processes,
+and the file ring of earlier releases imported once."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
 import multiprocessing
-import stat
+import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +23,11 @@ from jwt.utils import der_to_raw_signature
 from planner_bridge.clock import FrozenClock, SystemClock
 from planner_bridge.credentials import b64url, b64url_decode
 from planner_bridge.errors import InvalidToken
-from planner_bridge.keys import RELOAD_INTERVAL, KeyRing, generate_private_key
+from planner_bridge.keys import RELOAD_INTERVAL, KeyRing, KeySealer, KeyState, generate_private_key
+from planner_bridge.ring_file import import_ring_file
+from planner_bridge.serving import blocking
 from planner_bridge.signing import raw_ecdsa_signature
+from planner_bridge.storage.sqlite import SQLiteStore
 from planner_bridge.tokens import TokenIssuer
 from planner_bridge.verification import TokenVerifier
 from support import P256_ORDER, s_is_low
@@ -35,8 +41,41 @@ def clock() -> FrozenClock:
     return FrozenClock()
 
 
+MASTER = hashlib.sha256(b"test_keys: one master key, in every process").digest()
+OPENED: list[SQLiteStore] = []
+
+
+@pytest.fixture(autouse=True)
+def close_stores() -> Iterator[None]:
+    yield
+    while OPENED:
+        blocking(OPENED.pop().close())
+
+
+async def open_ring(path: Path, clock, alg: str = "ES256") -> KeyRing:
+    store = await SQLiteStore.open(path)
+    keyring = KeyRing(store, KeySealer(MASTER), clock, alg=alg, published_for=PUBLISHED_FOR)
+    await keyring.start()
+    return keyring
+
+
 def ring(tmp_path, clock, alg="ES256") -> KeyRing:
-    return KeyRing(tmp_path / "keys", clock, alg=alg, published_for=PUBLISHED_FOR)
+    """A ring on the SQLite database in `tmp_path`, as a process (server, CLI) opens it."""
+    keyring = blocking(open_ring(tmp_path / "store.sqlite3", clock, alg))
+    OPENED.append(keyring.store)  # type: ignore[arg-type]
+    return keyring
+
+
+def rotate(keyring: KeyRing, *, drop_old: bool = False):
+    return blocking(keyring.rotate(drop_old=drop_old))
+
+
+def stored_keys(path: Path) -> list[sqlite3.Row]:
+    with sqlite3.connect(path) as db:
+        db.row_factory = sqlite3.Row
+        rows = db.execute("SELECT * FROM signing_keys ORDER BY created, kid").fetchall()
+    db.close()
+    return rows
 
 
 def mint(keyring: KeyRing, clock: FrozenClock, lifetime: int = 3600) -> str:
@@ -50,15 +89,16 @@ def verifier(keyring: KeyRing, clock: FrozenClock) -> TokenVerifier:
     return TokenVerifier(keyring, clock, issuer=ISSUER, leeway=30)
 
 
-def test_a_new_ring_makes_one_private_key_readable_only_by_its_owner(tmp_path, clock):
+def test_a_new_ring_makes_one_private_key_stored_only_sealed(tmp_path, clock):
     keyring = ring(tmp_path, clock)
     key = keyring.current
-    pem = tmp_path / "keys" / f"{key.kid}.pem"
-    assert stat.S_IMODE(pem.stat().st_mode) == 0o600
-    assert pem.read_bytes().startswith(b"-----BEGIN PRIVATE KEY-----")
-    entries = json.loads((tmp_path / "keys" / "ring.json").read_text())["keys"]
-    assert [e["kid"] for e in entries] == [key.kid] and key.alg == "ES256"
-    assert "PRIVATE" not in (tmp_path / "keys" / "ring.json").read_text()
+    (row,) = stored_keys(tmp_path / "store.sqlite3")
+    assert row["kid"] == key.kid and row["alg"] == key.alg == "ES256"
+    assert b"PRIVATE" not in row["sealed_key"]  # never in clear: sealed with the master key
+    assert KeySealer(MASTER).unseal(key.kid, row["sealed_key"]).private_numbers() == (
+        key.private_key.private_numbers()
+    )
+    assert key.state(clock.now(), PUBLISHED_FOR) is KeyState.ACTIVE
 
 
 def test_reopening_a_ring_keeps_its_keys(tmp_path, clock):
@@ -75,7 +115,7 @@ def test_rotation_signs_with_the_new_key_and_keeps_the_old_one_verifying(tmp_pat
     keyring = ring(tmp_path, clock)
     old_token = mint(keyring, clock)
     old_kid = keyring.current.kid
-    new_kid = keyring.rotate().kid
+    new_kid = rotate(keyring).kid
     new_token = mint(keyring, clock)
     assert jwt.get_unverified_header(new_token)["kid"] == new_kid != old_kid
     assert [k["kid"] for k in keyring.jwks()["keys"]] == [new_kid, old_kid]
@@ -87,7 +127,7 @@ def test_rotation_signs_with_the_new_key_and_keeps_the_old_one_verifying(tmp_pat
 def test_old_tokens_verify_until_they_expire(tmp_path, clock):
     keyring = ring(tmp_path, clock)
     old_token = mint(keyring, clock, lifetime=600)
-    keyring.rotate()
+    rotate(keyring)
     clock.advance(600 + 30)  # exp plus leeway: still good
     assert verifier(keyring, clock).verify_access_token(old_token)
     clock.advance(1)
@@ -98,7 +138,7 @@ def test_old_tokens_verify_until_they_expire(tmp_path, clock):
 def test_a_retired_key_leaves_the_jwks_once_its_tokens_have_all_expired(tmp_path, clock):
     keyring = ring(tmp_path, clock)
     old_kid = keyring.current.kid
-    keyring.rotate()
+    rotate(keyring)
     clock.advance(PUBLISHED_FOR)
     assert old_kid in [k["kid"] for k in keyring.jwks()["keys"]]
     clock.advance(1)
@@ -112,7 +152,7 @@ def test_drop_old_stops_every_older_key_at_once(tmp_path, clock):
     keyring = ring(tmp_path, clock)
     old_token = mint(keyring, clock)
     old_kid = keyring.current.kid
-    new = keyring.rotate(drop_old=True)
+    new = rotate(keyring, drop_old=True)
     assert [k["kid"] for k in keyring.jwks()["keys"]] == [new.kid]
     assert keyring.verification_key(old_kid, access_token=True) is None
     assert keyring.verification_key(old_kid, access_token=False) is None
@@ -123,9 +163,11 @@ def test_drop_old_stops_every_older_key_at_once(tmp_path, clock):
 def test_a_rotation_by_another_process_is_picked_up_within_a_second(tmp_path, clock):
     server_ring = ring(tmp_path, clock)
     old_kid = server_ring.current.kid
-    new_kid = ring(tmp_path, clock).rotate().kid  # e.g. `planner-bridge keys rotate`
+    new_kid = rotate(ring(tmp_path, clock)).kid  # e.g. `planner-bridge keys rotate`
+    blocking(server_ring.refreshed())  # not due yet: what it had
     assert server_ring.current.kid in (old_kid, new_kid)
     clock.advance(RELOAD_INTERVAL)
+    blocking(server_ring.refreshed())  # what a request does in the background once due
     assert server_ring.current.kid == new_kid
     assert server_ring.verification_key(old_kid, access_token=True) is not None
 
@@ -223,25 +265,99 @@ def test_claims_are_exactly_what_was_asked_whatever_the_characters(tmp_path, clo
         }
 
 
-def _rotate_many(directory: str, times: int, start: Any) -> list[str]:
+def _rotate_many(path: str, times: int, start: Any) -> list[str]:
     """One process's share: open the ring (maybe creating it) and rotate `times` times."""
+
+    async def share() -> list[str]:
+        keyring = await open_ring(Path(path), SystemClock())
+        try:
+            return [(await keyring.rotate()).kid for _ in range(times)]
+        finally:
+            await keyring.store.close()
+
     start.wait()  # both processes begin together, first start included
-    keyring = KeyRing(Path(directory), SystemClock(), alg="ES256", published_for=PUBLISHED_FOR)
-    return [keyring.rotate().kid for _ in range(times)]
+    return asyncio.run(share())
 
 
 def test_rotations_from_two_processes_at_once_lose_no_key(tmp_path):
-    directory = tmp_path / "keys"
+    path = tmp_path / "store.sqlite3"
     context = multiprocessing.get_context("spawn")
     with context.Manager() as manager, context.Pool(2) as pool:
         start = manager.Barrier(2)
-        shares = [pool.apply_async(_rotate_many, (str(directory), 20, start)) for _ in range(2)]
+        shares = [pool.apply_async(_rotate_many, (str(path), 20, start)) for _ in range(2)]
         made = [kid for share in shares for kid in share.get(timeout=120)]
 
-    entries = json.loads((directory / "ring.json").read_text())["keys"]
+    entries = stored_keys(path)
     kids = [e["kid"] for e in entries]
     assert set(made) <= set(kids) and len(kids) == len(set(kids)) == len(made) + 1
-    assert {p.stem for p in directory.glob("*.pem")} == set(kids)  # each with its PEM file
+    assert all(KeySealer(MASTER).unseal(e["kid"], e["sealed_key"]) for e in entries)  # each whole
     assert [e["kid"] for e in entries if e["retired"] is None] == [kids[-1]]
-    reopened = KeyRing(directory, SystemClock(), alg="ES256", published_for=PUBLISHED_FOR)
+    reopened = ring(tmp_path, SystemClock())
     assert reopened.current.kid == kids[-1]
+
+
+# -- the file ring of earlier releases ---------------------------------------------------------
+
+
+def write_file_ring(directory: Path, now: float) -> list[str]:
+    """A ring as releases before the database ring kept it: ring.json and PEM files, the
+    older key retired by a rotation."""
+    directory.mkdir(parents=True)
+    entries = []
+    for i, retired in enumerate([now - 50, None]):
+        kid = f"{int(now) - 100 + i}-file{i}"
+        pem = generate_private_key("ES256").private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        (directory / f"{kid}.pem").write_bytes(pem)
+        entries.append({"kid": kid, "alg": "ES256", "created": now - 100 + i, "retired": retired})
+    (directory / "ring.json").write_text(json.dumps({"keys": entries}))
+    return [e["kid"] for e in entries]
+
+
+def file_key(directory: Path, kid: str) -> Any:
+    pem = (directory / f"{kid}.pem").read_bytes()
+    return serialization.load_pem_private_key(pem, password=None)
+
+
+def test_a_file_ring_is_imported_once_and_its_keys_keep_verifying(tmp_path, clock):
+    directory = tmp_path / "keys"
+    old, newest = write_file_ring(directory, clock.now())
+    private = file_key(directory, newest)
+    assert blocking(import_into(tmp_path, directory, clock)) == 2
+    assert not (directory / "ring.json").exists() and (directory / "ring.json.imported").exists()
+    assert list(directory.glob("*.pem")) == []  # private keys in clear: gone once sealed
+    assert blocking(import_into(tmp_path, directory, clock)) == 0  # once: nothing more to do
+    keyring = ring(tmp_path, clock)
+    assert keyring.current.kid == newest  # the file ring's active key still signs
+    assert keyring.current.private_key.private_numbers() == private.private_numbers()
+    assert [k["kid"] for k in keyring.jwks()["keys"]] == [newest, old]
+
+
+def test_a_file_ring_imported_into_a_ring_with_keys_comes_retired(tmp_path, clock):
+    keyring = ring(tmp_path, clock)
+    active = keyring.current.kid
+    old, newest = write_file_ring(tmp_path / "keys", clock.now())
+    assert blocking(import_into(tmp_path, tmp_path / "keys", clock)) == 2
+    blocking(keyring.reload())
+    assert keyring.current.kid == active  # still signing
+    assert keyring.verification_key(newest, access_token=True) is not None  # passive now
+    assert keyring.verification_key(old, access_token=True) is not None
+
+
+async def import_into(tmp_path: Path, directory: Path, clock) -> int:
+    store = await SQLiteStore.open(tmp_path / "store.sqlite3")
+    try:
+        return await import_ring_file(directory, store, KeySealer(MASTER), clock.now())
+    finally:
+        await store.close()
+
+
+@pytest.mark.parametrize("ring_text", ["{}", "not json", '{"keys": [{"alg": "ES256"}]}', "[]"])
+def test_a_malformed_file_ring_is_refused_naming_the_file(tmp_path, clock, ring_text):
+    (tmp_path / "keys").mkdir()
+    (tmp_path / "keys" / "ring.json").write_text(ring_text)
+    with pytest.raises(ValueError, match=r"ring\.json: not a valid key ring"):
+        blocking(import_into(tmp_path, tmp_path / "keys", clock))

@@ -1,4 +1,5 @@
-"""The signing key ring in a shared database: sealed at rest, one ring for every instance."""
+"""The signing key ring in a shared database (PostgreSQL): sealed at rest, one ring for every
+instance."""
 
 from __future__ import annotations
 
@@ -9,8 +10,7 @@ import pytest
 from cryptography.exceptions import InvalidTag
 
 from planner_bridge.clock import SystemClock
-from planner_bridge.keys import generate_private_key
-from planner_bridge.shared_keys import KeySealer, SharedKeyRing
+from planner_bridge.keys import KeyRing, KeySealer, generate_private_key
 from planner_bridge.storage.location import locate_database
 from planner_bridge.storage.opening import open_store
 
@@ -36,9 +36,9 @@ def test_a_sealed_key_opens_only_with_its_master_key_and_kid():
     assert KeySealer(MASTER).seal("k1", private_key) != sealed  # a fresh nonce every time
 
 
-async def ring_on(url: str, tmp_path, master: bytes = MASTER) -> SharedKeyRing:
+async def ring_on(url: str, tmp_path, master: bytes = MASTER) -> KeyRing:
     store = await open_store(locate_database(url, tmp_path / "unused.sqlite3"))
-    ring = SharedKeyRing(store, KeySealer(master), SystemClock(), alg="ES256", published_for=3600)
+    ring = KeyRing(store, KeySealer(master), SystemClock(), alg="ES256", published_for=3600)
     try:
         await ring.start()
     except BaseException:
@@ -47,8 +47,8 @@ async def ring_on(url: str, tmp_path, master: bytes = MASTER) -> SharedKeyRing:
     return ring
 
 
-async def close(ring: SharedKeyRing) -> None:
-    await ring.stop()
+async def close(ring: KeyRing) -> None:
+    await ring.settle()
     await ring.store.close()
 
 
@@ -58,13 +58,13 @@ async def test_instances_share_one_ring_and_follow_a_rotation(postgres_server, t
     try:
         assert a.current.kid == b.current.kid  # one first key, however many started
         assert a.jwks() == b.jwks()
-        rotated = await a.arotate()
+        rotated = await a.rotate()
         deadline = asyncio.get_running_loop().time() + 5
-        while b.current.kid != rotated.kid:  # b's watcher re-reads the ring every second
+        while b.current.kid != rotated.kid:  # b re-reads the ring once a second, in the background
             assert asyncio.get_running_loop().time() < deadline, "rotation not seen"
             await asyncio.sleep(0.05)
         assert a.jwks() == b.jwks() and len(b.jwks()["keys"]) == 2
-        dropped = await b.arotate(drop_old=True)
+        dropped = await b.rotate(drop_old=True)
         await a.reload()
         assert [k["kid"] for k in a.jwks()["keys"]] == [dropped.kid]
     finally:

@@ -611,7 +611,7 @@ async def test_answers_expire_when_the_record_says(store):
     await claim(store, when=NOW + 601)
 
 
-# -- the shared signing key ring ----------------------------------------------------------------
+# -- the signing key ring -----------------------------------------------------------------------
 
 
 def signing_key(kid: str, created: float = NOW, sealed: bytes = b"sealed") -> SigningKeyRecord:
@@ -650,6 +650,24 @@ async def test_instances_starting_together_make_one_first_key(store, other_insta
     assert sorted(made) == [False] * 7 + [True]
     assert len(await other_instance.list_signing_keys()) == 1
     assert await store.add_signing_key(signing_key("later", NOW + 1), first=True) is False
+
+
+async def test_imported_keys_come_as_they_are_into_an_empty_ring(store):
+    old = dataclasses.replace(signing_key("f1", NOW - 20), retired=NOW - 10)
+    newest = signing_key("f2", NOW - 10, sealed=b"\x01two")
+    assert await store.import_signing_keys([old, newest], NOW) == 2
+    assert await store.list_signing_keys() == [old, newest]
+    assert await store.import_signing_keys([old, newest], NOW + 5) == 0  # known kids: untouched
+    assert await store.list_signing_keys() == [old, newest]
+
+
+async def test_imported_keys_come_retired_into_a_ring_with_keys(store):
+    await store.add_signing_key(signing_key("own", NOW - 100))
+    dropped = dataclasses.replace(signing_key("f1", NOW - 20), retired=NOW - 10, dropped=True)
+    assert await store.import_signing_keys([dropped, signing_key("f2", NOW - 10)], NOW) == 2
+    own, f1, f2 = await store.list_signing_keys()
+    assert (own.kid, own.retired) == ("own", None)  # still the active key
+    assert f1 == dropped and (f2.retired, f2.dropped) == (NOW, False)
 
 
 # -- schema migrations, either backend --------------------------------------------------------

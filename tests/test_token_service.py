@@ -13,6 +13,7 @@ import jwt
 import pytest
 
 from planner_bridge.errors import InvalidToken
+from planner_bridge.serving import blocking
 from planner_bridge.signatures import sign_request
 from support import PlannerServer, Shop, register_shop
 
@@ -274,7 +275,7 @@ def test_authorization_server_metadata(planner):
 def test_key_rotation_old_tokens_still_verify_and_new_ones_use_the_new_key(planner, shop):
     old = ask(planner, shop, {"type": "legal_entity"}).json()["token"]
     old_kid = jwt.get_unverified_header(old)["kid"]
-    planner.core.keyring.rotate()
+    blocking(planner.core.keyring.rotate())
     new = ask(planner, shop, {"type": "legal_entity"}).json()["token"]
     new_kid = jwt.get_unverified_header(new)["kid"]
     assert new_kid != old_kid
@@ -289,7 +290,7 @@ def test_key_rotation_old_tokens_still_verify_and_new_ones_use_the_new_key(plann
 def test_rotation_with_drop_old_stops_the_old_key_at_once(planner, shop):
     old = ask(planner, shop, {"type": "legal_entity"}).json()["token"]
     old_kid = jwt.get_unverified_header(old)["kid"]
-    new_key = planner.core.keyring.rotate(drop_old=True)
+    new_key = blocking(planner.core.keyring.rotate(drop_old=True))
     kids = [k["kid"] for k in httpx.get(planner.url + "/.well-known/jwks.json").json()["keys"]]
     assert kids == [new_key.kid] and old_kid not in kids
     with pytest.raises(InvalidToken):

@@ -14,10 +14,9 @@ import pytest
 
 from planner_bridge.clock import FrozenClock
 from planner_bridge.errors import InvalidToken
-from planner_bridge.keys import KeyRing
 from planner_bridge.tokens import TokenIssuer
 from planner_bridge.verification import AccessClaims, TokenVerifier
-from support import high_s, low_s
+from support import high_s, key_ring, low_s, rotate
 
 ISSUER = "http://127.0.0.1:8001"
 LEEWAY = 30
@@ -31,7 +30,7 @@ def clock():
 
 @pytest.fixture
 def ring(tmp_path, clock):
-    return KeyRing(tmp_path / "keys", clock, alg="ES256", published_for=PUBLISHED_FOR)
+    return key_ring(tmp_path / "keys.sqlite3", clock, published_for=PUBLISHED_FOR)
 
 
 @pytest.fixture
@@ -92,7 +91,7 @@ def test_a_cached_token_holds_through_the_leeway_and_not_a_second_more(ring, clo
 def test_a_cached_token_of_a_dropped_key_is_refused(ring, clock, verifier):
     token = mint(ring, clock)
     verifier.verify_access_token(token)
-    ring.rotate(drop_old=True)
+    rotate(ring, drop_old=True)
     clock.advance(2)  # past the ring's reload interval
     with pytest.raises(InvalidToken):
         verifier.verify_access_token(token)
@@ -102,7 +101,7 @@ def test_a_retired_key_verifies_access_tokens_only_within_its_window(ring, clock
     # A token living longer than the window (e.g. minted before max_token_ttl was lowered):
     # the key's window refuses it even though its own exp has not come.
     token = mint(ring, clock, lifetime=3 * PUBLISHED_FOR)
-    ring.rotate()
+    rotate(ring)
     clock.advance(2)
     assert verifier.verify_access_token(token).subject == "ent"
     uncached = TokenVerifier(ring, clock, issuer=ISSUER, leeway=LEEWAY)
@@ -157,7 +156,7 @@ def test_a_retired_key_still_verifies_api_tokens_past_its_window(ring, clock, ve
         expires_at=now + 30 * 86400,
     ).token
     access_token = mint(ring, clock, lifetime=3 * PUBLISHED_FOR)
-    ring.rotate()
+    rotate(ring)
     clock.advance(PUBLISHED_FOR + 2)
 
     assert verifier.verify_api_token(api_token)["jti"] == "apt_1"

@@ -11,10 +11,10 @@ from .clock import Clock, SystemClock
 from .credentials import SecretDeriver, load_master_key
 from .entities import EntityRegistry
 from .jwks import key_source
-from .keys import KeyRing
+from .keys import KeyRing, KeySealer
 from .ratelimit import FailureLimiter
+from .ring_file import open_key_ring
 from .settings import Settings
-from .shared_keys import KeySealer, SharedKeyRing
 from .signatures import SignatureVerifier
 from .storage import Store
 from .storage.opening import open_store
@@ -43,39 +43,25 @@ class Core:
         """A core on the database the settings name (SQLite or PostgreSQL), opened on the
         running event loop, which its PostgreSQL pool then belongs to."""
         settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        clock = clock or SystemClock()
+        master_key = load_master_key(settings.data_dir, settings.master_key)
         store = await open_store(settings.database)
-        if settings.database.backend == "sqlite":
-            return cls._build(settings, clock, store)
-        try:  # instances sharing a database share its key ring, sealed with the master key
-            keyring = SharedKeyRing(
-                store,
-                KeySealer(load_master_key(settings.data_dir, settings.master_key)),
-                clock or SystemClock(),
-                alg=settings.signing_alg,
-                published_for=settings.max_token_ttl + settings.leeway,
-            )
-            await keyring.start()
+        try:  # one key ring, in the database, its private keys sealed with the master key
+            keyring = await open_key_ring(settings, store, KeySealer(master_key), clock)
         except BaseException:
             await store.close()
             raise
-        return cls._build(settings, keyring.clock, store, keyring)
+        return cls._build(settings, clock, store, keyring, SecretDeriver(master_key))
 
     @classmethod
     def _build(
         cls,
         settings: Settings,
-        clock: Clock | None,
+        clock: Clock,
         store: Store,
-        keyring: KeyRing | None = None,
+        keyring: KeyRing,
+        deriver: SecretDeriver,
     ) -> Core:
-        clock = clock or SystemClock()
-        deriver = SecretDeriver(load_master_key(settings.data_dir, settings.master_key))
-        keyring = keyring or KeyRing(
-            settings.data_dir / "keys",
-            clock,
-            alg=settings.signing_alg,
-            published_for=settings.max_token_ttl + settings.leeway,
-        )
         entities = EntityRegistry(store, deriver, clock)
         return cls(
             settings=settings,
@@ -106,6 +92,5 @@ class Core:
 
     async def aclose(self) -> None:
         await self.entities.settle()
-        if isinstance(self.keyring, SharedKeyRing):
-            await self.keyring.stop()
+        await self.keyring.settle()
         await self.store.close()

@@ -1,35 +1,50 @@
-"""The signing key ring: asymmetric keys on disk, the newest signs, the others still verify.
+"""The signing key ring: one ring, kept in the database on either backend.
 
-Layout in `<data_dir>/keys/`: one PEM file per private key (mode 0600) and `ring.json`, which
-lists them oldest to newest with their `kid`, algorithm, creation and retirement times.
-A retired key keeps verifying (and stays in the JWKS) until every access token it can have
-signed has expired; a *dropped* key (rotated with `drop_old`, e.g. after a leak) stops at once.
-Retired keys are kept for the token service's own API tokens, which outlive access tokens.
-A running server notices a rotation done by the CLI: it re-reads the ring at most once a second.
+Keys have the three states Keycloak and itsdangerous give them. The *active* key (the newest
+not retired) signs. A *passive* key (retired by a rotation) still verifies and stays in the
+JWKS until every access token it can have signed has expired (`published_for`). A *retired*
+key is no longer published and verifies no access token; it still verifies the token
+service's own API tokens, which outlive access tokens, unless it was dropped (`keys rotate
+--drop-old`, e.g. after a leak): a dropped key verifies nothing, at once.
+
+Private keys are stored sealed with AES-256-GCM under a key derived (HKDF-SHA256) from the
+master key, the key id bound in as associated data: the database alone reveals no signing key,
+and a sealed key cannot be passed off under another kid. Each process re-reads the ring at most
+once a second, in the background of the request that finds it due (`refresh`), so a rotation
+made anywhere (`planner-bridge keys rotate`, another instance) reaches every process, and no
+request waits on the database for it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
-import fcntl
+import enum
 import json
-import os
+import logging
 import secrets
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import jwt
-from cryptography.hazmat.primitives import serialization
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from . import logs
 from .clock import Clock
+from .storage import SigningKeyRecord, Store
 
 RELOAD_INTERVAL = 1.0
+SEALING_INFO = b"planner-bridge/signing-keys/v1"
+NONCE_BYTES = 12
+
+
+class KeyState(enum.Enum):
+    ACTIVE = "active"  # signs (and verifies)
+    PASSIVE = "passive"  # verifies, published in the JWKS
+    RETIRED = "retired"  # not published; verifies only API tokens, and nothing once dropped
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,6 +66,13 @@ class SigningKey:
         jwk.update(kid=self.kid, alg=self.alg, use="sig")
         return jwk
 
+    def state(self, now: float, published_for: float) -> KeyState:
+        if self.dropped:
+            return KeyState.RETIRED
+        if self.retired is None:
+            return KeyState.ACTIVE
+        return KeyState.PASSIVE if now <= self.retired + published_for else KeyState.RETIRED
+
 
 def generate_private_key(alg: str) -> Any:
     if alg == "ES256":
@@ -62,173 +84,156 @@ def generate_private_key(alg: str) -> Any:
     raise ValueError(f"unsupported signing algorithm: {alg}")
 
 
-class KeyRing:
-    def __init__(self, directory: Path, clock: Clock, *, alg: str, published_for: float) -> None:
-        """`published_for`: how long a retired key must keep verifying (longest token + leeway)."""
-        self.directory = directory
-        self.clock = clock
-        self.alg = alg
-        self.published_for = published_for
-        self._lock = threading.Lock()
-        self._keys: tuple[SigningKey, ...] = ()
-        self._by_kid: dict[str, SigningKey] = {}
-        self._mtime = -1
-        self._next_check = 0.0
-        if not self._ring_file.exists():
-            self._create()
-        self._load()
+def new_kid(now: float) -> str:
+    return f"{int(now)}-{secrets.token_hex(4)}"
 
-    @property
-    def _ring_file(self) -> Path:
-        return self.directory / "ring.json"
 
-    # -- reading ---------------------------------------------------------------------------
+class KeySealer:
+    def __init__(self, master_key: bytes) -> None:
+        kdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=SEALING_INFO)
+        self._aead = AESGCM(kdf.derive(master_key))
 
-    def _load(self) -> None:
-        """Read the ring; ValueError naming `ring.json` if it is not one (OSError if unreadable)."""
-        mtime = self._ring_file.stat().st_mtime_ns
-        try:
-            entries = json.loads(self._ring_file.read_text())["keys"]
-            keys = tuple(self._read_key(e) for e in entries)
-        except (ValueError, KeyError, TypeError) as exc:
-            lines = str(exc).splitlines() or [type(exc).__name__]
-            reason = f"missing {exc}" if isinstance(exc, KeyError) else lines[0]
-            raise ValueError(f"{self._ring_file}: not a valid key ring ({reason})") from None
-        if not keys:
-            raise ValueError(f"{self._ring_file}: not a valid key ring (no keys)")
-        if self._keys and self._keys[-1].kid != keys[-1].kid:  # here, or seen from another process
-            logs.event("signing key rotated", kid=keys[-1].kid, previous_kid=self._keys[-1].kid)
-        self._keys, self._by_kid, self._mtime = keys, {k.kid: k for k in keys}, mtime
-
-    def _read_key(self, entry: dict[str, Any]) -> SigningKey:
-        pem = (self.directory / f"{entry['kid']}.pem").read_bytes()
-        private_key = serialization.load_pem_private_key(pem, password=None)
-        return SigningKey(
-            kid=entry["kid"],
-            alg=entry["alg"],
-            created=entry["created"],
-            retired=entry.get("retired"),
-            dropped=entry.get("dropped", False),
-            private_key=private_key,
-        )
-
-    def refresh(self) -> None:
-        """Pick up a rotation done by another process; cheap enough for every request."""
-        now = self.clock.now()
-        if now < self._next_check:
-            return
-        self._next_check = now + RELOAD_INTERVAL
-        try:
-            if self._ring_file.stat().st_mtime_ns != self._mtime:
-                self._load()
-        except (OSError, ValueError, KeyError):
-            pass  # a half-written ring: keep the keys we have and look again later
-
-    @property
-    def current(self) -> SigningKey:
-        self.refresh()
-        return self._keys[-1]
-
-    def verification_key(self, kid: str, *, access_token: bool) -> SigningKey | None:
-        """The key for `kid` if it may still verify; access tokens only within their window."""
-        self.refresh()
-        key = self._by_kid.get(kid)
-        if key is None or key.dropped:
-            return None
-        expired = key.retired is not None and self.clock.now() > key.retired + self.published_for
-        if access_token and expired:
-            return None
-        return key
-
-    def jwks(self) -> dict[str, Any]:
-        self.refresh()
-        keys = [
-            k for k in self._keys if self.verification_key(k.kid, access_token=True) is not None
-        ]
-        return {"keys": [k.public_jwk() for k in reversed(keys)]}
-
-    # -- writing ---------------------------------------------------------------------------
-    # Every change is a read-modify-write of ring.json under an OS lock on `ring.lock`, so a
-    # server's first start, a CLI rotation and another CLI rotation never lose each other's
-    # keys; and every file is fsynced (then its directory) so a power cut leaves the old ring
-    # or the new one, each with all its PEM files, never an empty or dangling ring.
-
-    def rotate(self, *, drop_old: bool = False) -> SigningKey:
-        """Make a new current key; retire (or drop) the others. Safe across processes."""
-        with self._ring_lock():
-            return self._rotate(drop_old)
-
-    async def arotate(self, *, drop_old: bool = False) -> SigningKey:
-        """`rotate` from the event loop (the CLI; `shared_keys.SharedKeyRing` too)."""
-        return await asyncio.to_thread(lambda: self.rotate(drop_old=drop_old))
-
-    def _create(self) -> None:
-        with self._ring_lock():
-            if not self._ring_file.exists():  # another process may have made it meanwhile
-                self._rotate(drop_old=False)
-
-    @contextmanager
-    def _ring_lock(self) -> Iterator[None]:
-        self.directory.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.directory / "ring.lock", os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            with self._lock:
-                fcntl.flock(fd, fcntl.LOCK_EX)  # released when the descriptor is closed
-                yield
-        finally:
-            os.close(fd)
-
-    def _rotate(self, drop_old: bool) -> SigningKey:
-        now = self.clock.now()
-        entries = self._entries()
-        for entry in entries:
-            entry.setdefault("retired", None)
-            entry["retired"] = entry["retired"] or now
-            if drop_old:
-                entry["dropped"] = True
-        kid = f"{int(now)}-{secrets.token_hex(4)}"
-        private_key = generate_private_key(self.alg)
+    def seal(self, kid: str, private_key: Any) -> bytes:
         pem = private_key.private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
-        _write_synced(self.directory / f"{kid}.pem", pem, exclusive=True)
-        entries.append({"kid": kid, "alg": self.alg, "created": now, "retired": None})
-        self._write_entries(entries)
-        self._load()
-        return self._keys[-1]
+        nonce = secrets.token_bytes(NONCE_BYTES)
+        return nonce + self._aead.encrypt(nonce, pem, kid.encode())
 
-    def _entries(self) -> list[dict[str, Any]]:
-        if not self._ring_file.exists():
-            return []
-        entries: list[dict[str, Any]] = json.loads(self._ring_file.read_text())["keys"]
-        return entries
-
-    def _write_entries(self, entries: list[dict[str, Any]]) -> None:
-        # Write then rename, so a reader never sees half a ring; the PEM files it names are
-        # already on disk (fsynced, with their directory entries) before it can be read.
-        tmp = self.directory / f".ring.{os.getpid()}.tmp"
-        _write_synced(tmp, json.dumps({"keys": entries}, indent=2).encode(), exclusive=False)
-        os.replace(tmp, self._ring_file)
-        _sync_directory(self.directory)
+    def unseal(self, kid: str, sealed: bytes) -> Any:
+        """The private key; cryptography's InvalidTag if sealed under another master key or
+        kid, or tampered with."""
+        pem = self._aead.decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], kid.encode())
+        return serialization.load_pem_private_key(pem, password=None)
 
 
-def _write_synced(path: Path, data: bytes, *, exclusive: bool) -> None:
-    """Write `path` (mode 0600, never briefly world-readable) and wait for the disk."""
-    flags = os.O_WRONLY | os.O_CREAT | (os.O_EXCL if exclusive else os.O_TRUNC)
-    fd = os.open(path, flags, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    _sync_directory(path.parent)
+class KeyRing:
+    def __init__(
+        self, store: Store, sealer: KeySealer, clock: Clock, *, alg: str, published_for: float
+    ) -> None:
+        """`published_for`: how long a passive key keeps verifying (longest token + leeway)."""
+        self.store = store
+        self.sealer = sealer
+        self.clock = clock
+        self.alg = alg
+        self.published_for = published_for
+        self._keys: tuple[SigningKey, ...] = ()
+        self._by_kid: dict[str, SigningKey] = {}
+        self._current: SigningKey | None = None
+        self._unsealed: dict[str, SigningKey] = {}  # each key is unsealed once
+        self._next_check = 0.0
+        self._reloading: asyncio.Task[None] | None = None
 
+    async def start(self) -> None:
+        """Load the ring, making its first key if it has none (instances starting together
+        make one)."""
+        await self._add_key(first=True)
+        await self.reload()
 
-def _sync_directory(directory: Path) -> None:
-    """Make a created or renamed entry in `directory` survive a power cut."""
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    # -- reading ---------------------------------------------------------------------------
+
+    async def reload(self) -> None:
+        records = await self.store.list_signing_keys()
+        self._next_check = self.clock.now() + RELOAD_INTERVAL
+        if not records:
+            return
+        # Oldest first, the active key last (a key made in the same second as another sorts
+        # after the one it retired).
+        keys = tuple(
+            sorted((self._key(r) for r in records), key=lambda k: (k.created, k.retired is None))
+        )
+        active = [k for k in keys if k.retired is None] or list(keys)
+        current = active[-1]
+        if self._current is not None and self._current.kid != current.kid:
+            logs.event("signing key rotated", kid=current.kid, previous_kid=self._current.kid)
+        self._keys, self._by_kid, self._current = keys, {k.kid: k for k in keys}, current
+
+    def _key(self, record: SigningKeyRecord) -> SigningKey:
+        known = self._unsealed.get(record.kid)
+        try:
+            private_key = (
+                known.private_key if known else self.sealer.unseal(record.kid, record.sealed_key)
+            )
+        except InvalidTag:
+            raise ValueError(
+                f"signing key {record.kid} cannot be unsealed with this master key"
+                " (every instance needs the same PLANNER_BRIDGE_MASTER_KEY)"
+            ) from None
+        r = record
+        key = SigningKey(r.kid, r.alg, r.created, r.retired, r.dropped, private_key)
+        self._unsealed[record.kid] = key
+        return key
+
+    def refresh(self) -> None:
+        """Re-read the ring if a second has passed, in the background of the calling loop (no
+        request waits for it); outside a loop, `await refreshed()` does it."""
+        if self.clock.now() < self._next_check or self._reloading is not None:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        self._next_check = self.clock.now() + RELOAD_INTERVAL
+        self._reloading = loop.create_task(self._reload_quietly())
+
+    async def settle(self) -> None:
+        """Wait for a re-read under way (before closing the store)."""
+        if self._reloading is not None and self._reloading.get_loop() is asyncio.get_running_loop():
+            await asyncio.gather(self._reloading, return_exceptions=True)
+
+    async def refreshed(self) -> None:
+        """The ring re-read now if it is due."""
+        if self.clock.now() >= self._next_check:
+            await self.reload()
+
+    async def _reload_quietly(self) -> None:
+        try:
+            await self.reload()
+        except Exception:
+            # The database is away or a row is bad: keep signing with the keys we have.
+            logging.getLogger(__name__).warning("could not re-read the signing keys")
+        finally:
+            self._reloading = None
+
+    @property
+    def current(self) -> SigningKey:
+        self.refresh()
+        if self._current is None:
+            raise RuntimeError("the key ring is not loaded (await start())")
+        return self._current
+
+    def verification_key(self, kid: str, *, access_token: bool) -> SigningKey | None:
+        """The key for `kid` if it may still verify; access tokens only while it is passive."""
+        self.refresh()
+        key = self._by_kid.get(kid)
+        if key is None or key.dropped:
+            return None
+        if access_token and key.state(self.clock.now(), self.published_for) is KeyState.RETIRED:
+            return None
+        return key
+
+    def jwks(self) -> dict[str, Any]:
+        self.refresh()
+        now = self.clock.now()
+        keys = [k for k in self._keys if k.state(now, self.published_for) is not KeyState.RETIRED]
+        return {"keys": [k.public_jwk() for k in reversed(keys)]}
+
+    # -- writing ---------------------------------------------------------------------------
+
+    async def rotate(self, *, drop_old: bool = False) -> SigningKey:
+        """Make a new active key; the others become passive (or dropped). Safe across
+        processes: the database settles concurrent rotations."""
+        await self._add_key(drop_old=drop_old)
+        await self.reload()
+        return self.current
+
+    async def _add_key(self, *, drop_old: bool = False, first: bool = False) -> bool:
+        now = self.clock.now()
+        kid = new_kid(now)
+        private_key = await asyncio.to_thread(generate_private_key, self.alg)  # RSA takes a while
+        record = SigningKeyRecord(
+            kid, self.alg, now, None, False, self.sealer.seal(kid, private_key)
+        )
+        return await self.store.add_signing_key(record, drop_old=drop_old, first=first)

@@ -141,7 +141,7 @@ async def revoke_key(args: argparse.Namespace) -> None:
 
 
 async def rotate_keys(args: argparse.Namespace) -> None:
-    key = await (await open_core(args)).keyring.arotate(drop_old=args.drop_old)
+    key = await (await open_core(args)).keyring.rotate(drop_old=args.drop_old)
     emit(
         args,
         {"kid": key.kid, "alg": key.alg, "dropped_old": args.drop_old},

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 
@@ -225,7 +225,7 @@ class Store(Protocol):
     ) -> IdempotentAnswer | Reservation: ...
     async def release_idempotency_key(self, reservation: Reservation) -> None: ...
 
-    # The shared signing key ring, oldest first. `add_signing_key` makes `record` the newest
+    # The signing key ring, oldest first. `add_signing_key` makes `record` the newest
     # key and, in the same transaction, retires every other (at `record.created`, unless
     # retired already) and drops them too with `drop_old`. With `first`, it does so only if
     # the ring is empty (instances starting together make one first key): False if not.
@@ -233,6 +233,10 @@ class Store(Protocol):
     async def add_signing_key(
         self, record: SigningKeyRecord, *, drop_old: bool = False, first: bool = False
     ) -> bool: ...
+    # Keys brought from elsewhere (a data dir's old `ring.json`), in one transaction: those
+    # whose kid is new are added as they are into an empty ring, retired at `now` (unless
+    # already) into one that has keys, so the ring's active key stays; returns how many.
+    async def import_signing_keys(self, records: Sequence[SigningKeyRecord], now: float) -> int: ...
 
     # From now on, `listener` hears (on this loop) the asset changes other processes make in
     # the same database, in the order they were committed. A store shared by several

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     import asyncpg
 
 CONNECT_TIMEOUT = 10  # seconds
+BUSY_SECONDS = 5  # how long SQLite waits for another process's write to end
 
 
 def open_sqlite(path: Path | str) -> sqlite3.Connection:
@@ -30,14 +32,29 @@ def open_sqlite(path: Path | str) -> sqlite3.Connection:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
     db.row_factory = sqlite3.Row
-    db.execute("PRAGMA busy_timeout = 5000")  # the CLI may write while a server runs
+    db.execute(f"PRAGMA busy_timeout = {BUSY_SECONDS * 1000}")  # the CLI may write beside a server
     if str(path) != ":memory:":
-        db.execute("PRAGMA journal_mode = WAL")
+        _use_wal(db)
     db.execute("PRAGMA foreign_keys = ON")
     # Spelled out: under WAL, FULL makes every commit wait for the disk (~0.4 ms here), so an
     # answered revocation or asset write survives a power cut.
     db.execute("PRAGMA synchronous = FULL")
     return db
+
+
+def _use_wal(db: sqlite3.Connection) -> None:
+    """WAL mode. SQLite does not wait (`busy_timeout`) to change the journal mode: a process
+    opening a new file while another is making it (two first starts) tries again, as long as
+    `busy_timeout` would have waited."""
+    deadline = time.monotonic() + BUSY_SECONDS
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 def open_sqlite_read_only(path: Path) -> sqlite3.Connection:

@@ -10,6 +10,7 @@ settled by the database: a nonce or an idempotency key is taken by one
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
@@ -35,9 +36,6 @@ from .connections import postgresql_pool
 from .location import DatabaseLocation
 from .migrations import migrate_postgresql
 from .postgresql_transactions import reachable
-
-# Expired nonces and idempotency keys are swept once every this many inserts (per instance).
-SWEEP_EVERY = 256
 
 
 class PostgresStore:
@@ -176,7 +174,7 @@ class PostgresStore:
 
     async def _maybe_sweep(self, now: float) -> None:
         self._inserts += 1
-        if self._inserts % SWEEP_EVERY == 0:
+        if self._inserts % transactions.SWEEP_EVERY == 0:
             await transactions.sweep(self._pool, now)
 
     # -- API tokens ----------------------------------------------------------------------------
@@ -277,12 +275,9 @@ class PostgresStore:
 
     @reachable
     async def release_idempotency_key(self, reservation: Reservation) -> None:
+        sql = "DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND status = 0"
         r = reservation
-        sql = (
-            "DELETE FROM idempotency_keys"
-            " WHERE scope = $1 AND key = $2 AND status = 0 AND owner = $3"
-        )
-        await self._changed(sql, r.scope, r.key, r.owner)
+        await self._changed(f"{sql} AND owner = $3", r.scope, r.key, r.owner)
 
     # -- the signing key ring -------------------------------------------------------------------
 
@@ -297,3 +292,8 @@ class PostgresStore:
     ) -> bool:
         async with self._pool.acquire() as conn, conn.transaction():
             return await transactions.add_signing_key(conn, record, drop_old, first)
+
+    @reachable
+    async def import_signing_keys(self, records: Sequence[SigningKeyRecord], now: float) -> int:
+        async with self._pool.acquire() as conn, conn.transaction():
+            return await transactions.import_signing_keys(conn, records, now)

@@ -3,9 +3,10 @@ inside the caller's transaction, and how a lost connection is told (`reachable`)
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import secrets
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import asyncpg
@@ -33,6 +34,8 @@ WHERE idempotency_keys.expires <= $4
 RETURNING owner
 """
 
+# Expired nonces and idempotency keys are swept once every this many inserts (per instance).
+SWEEP_EVERY = 256
 # What a lost or refused connection raises (the database stopped, restarting, unreachable).
 CONNECTION_LOST = (
     OSError,
@@ -122,3 +125,22 @@ async def add_signing_key(
     sql = "INSERT INTO signing_keys VALUES ($1, $2, $3, $4, $5, $6)"
     await conn.execute(sql, *rows.signing_key_values(record))
     return True
+
+
+async def import_signing_keys(
+    conn: asyncpg.Connection, records: Sequence[SigningKeyRecord], now: float
+) -> int:
+    await conn.execute("LOCK TABLE signing_keys IN EXCLUSIVE MODE")  # as `add_signing_key`
+    had_keys = await conn.fetchval("SELECT 1 FROM signing_keys LIMIT 1") is not None
+    added = 0
+    for record in records:
+        if had_keys and record.retired is None:
+            record = dataclasses.replace(record, retired=now)
+        added += count(
+            await conn.execute(
+                "INSERT INTO signing_keys VALUES ($1, $2, $3, $4, $5, $6)"
+                " ON CONFLICT (kid) DO NOTHING",
+                *rows.signing_key_values(record),
+            )
+        )
+    return added

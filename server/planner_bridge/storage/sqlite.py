@@ -261,3 +261,7 @@ class SQLiteStore:
     ) -> bool:
         add = transactions.add_signing_key
         return await self._db.write(lambda db: add(db, record, drop_old=drop_old, first=first))
+
+    async def import_signing_keys(self, records: Sequence[SigningKeyRecord], now: float) -> int:
+        add = transactions.import_signing_keys
+        return await self._db.write(lambda db: add(db, records, now))

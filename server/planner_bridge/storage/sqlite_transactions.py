@@ -3,6 +3,7 @@ its worker thread (`SQLiteThread.transaction`), given the connection."""
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 from collections.abc import Sequence
 
@@ -94,3 +95,16 @@ def add_signing_key(db: Db, record: SigningKeyRecord, *, drop_old: bool, first: 
         "INSERT INTO signing_keys VALUES (?, ?, ?, ?, ?, ?)", rows.signing_key_values(record)
     )
     return True
+
+
+def import_signing_keys(db: Db, records: Sequence[SigningKeyRecord], now: float) -> int:
+    had_keys = db.execute("SELECT 1 FROM signing_keys LIMIT 1").fetchone() is not None
+    added = 0
+    for record in records:
+        if had_keys and record.retired is None:
+            record = dataclasses.replace(record, retired=now)
+        added += db.execute(
+            "INSERT INTO signing_keys VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (kid) DO NOTHING",
+            rows.signing_key_values(record),
+        ).rowcount
+    return added
