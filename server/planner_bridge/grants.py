@@ -1,9 +1,9 @@
 """The token service's grants: who may ask for which token, for how long, and what is answered.
 
 Two ways in, one kind of token out (SPEC "Token service"):
-- `/v1/tokens`: a signed JSON body (`parse_token_request`, `issue_token`); the signature itself
-  is checked by `signatures`, before anything here runs.
-- `/auth/token`: RFC 6749 §4.4 client credentials (`ClientCredentialsGrant`), the client
+- `/v1/tokens`: a signed JSON body (`signed_tokens.SignedTokenGrant`); the signature itself
+  is checked by `signatures`, before anything there runs.
+- `/auth/token`: RFC 6749 §4.4 client credentials (`ClientCredentialsGrant`, here), the client
   authenticated by HTTP Basic or by `client_id` and `client_secret` in the form body (§2.3.1,
   `client_secret_post`: SPEC asks for it, for OAuth2 libraries that send only that). Both at
   once is refused with `invalid_request` (§2.3: one authentication method per request).
@@ -31,9 +31,7 @@ from .signing import MintedToken, SigningBatch, UnsignedToken
 from .storage import ApiKey, Entity
 from .tokens import RIGHTS, TokenIssuer, parse_rights, scope_of
 
-MAX_USER_FIELD = 200
 MAX_CREDENTIAL = 256  # longer than any key id or secret we issue
-TOKEN_REQUEST_FIELDS = frozenset({"type", "user", "rights", "expires_in"})
 FORM_TYPE = "application/x-www-form-urlencoded"
 COMMON_FORM = b"grant_type=client_credentials"
 NO_CREDENTIALS = ("", "")  # any pair that never matches would do
@@ -53,6 +51,7 @@ class TokenAnswer:
     status: int
     body: bytes
     headers: tuple[tuple[bytes, bytes], ...]
+    kind: str  # what was minted (legal_entity or user), for the metrics
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -67,86 +66,10 @@ class FormRequest:
     read_body: Callable[[], Awaitable[bytes | None]]
 
 
-@dataclasses.dataclass(frozen=True)
-class TokenRequest:
-    """What a signed `/v1/tokens` body asks for, checked."""
-
-    kind: str
-    rights: tuple[str, ...]
-    lifetime: int
-    user_id: str | None = None
-    user_name: str | None = None
-
-
-def parse_token_request(body: dict[str, Any], settings: Settings) -> TokenRequest:
-    unknown = set(body) - TOKEN_REQUEST_FIELDS
-    if unknown:
-        raise InvalidRequest(f"unknown field {sorted(unknown)[0]!r}")
-    kind = body.get("type")
-    if kind not in ("legal_entity", "user"):
-        raise InvalidRequest('type must be "legal_entity" or "user"')
-    rights = parse_rights(body.get("rights"))
-    lifetime = token_lifetime(body.get("expires_in"), settings)
-    if kind == "legal_entity":
-        if "user" in body:
-            raise InvalidRequest("user is only for user tokens")
-        return TokenRequest(kind, rights, lifetime)
-    user_id, user_name = _user(body.get("user"))
-    return TokenRequest(kind, rights, lifetime, user_id, user_name)
-
-
-def token_lifetime(value: object, settings: Settings) -> int:
-    """`expires_in` as asked, within the service's bounds; the default when not asked."""
-    if value is None:
-        return settings.default_token_ttl
-    low, high = settings.min_token_ttl, settings.max_token_ttl
-    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-        raise InvalidRequest(f"expires_in must be a whole number of seconds from {low} to {high}")
-    return value
-
-
-def _user(value: object) -> tuple[str, str]:
-    if not isinstance(value, dict):
-        raise InvalidRequest('user tokens need "user": {"id", "name"}')
-    unknown = set(value) - {"id", "name"}
-    if unknown:
-        raise InvalidRequest(f"unknown field 'user.{sorted(unknown)[0]}'")
-    return _user_field(value, "id"), _user_field(value, "name")
-
-
-def _user_field(user: dict[str, Any], name: str) -> str:
-    value = user.get(name)
-    if not isinstance(value, str) or not value.strip() or len(value) > MAX_USER_FIELD:
-        raise InvalidRequest(f"user.{name} must be a string of 1 to {MAX_USER_FIELD} characters")
-    if not value.isprintable():
-        raise InvalidRequest(f"user.{name} must not contain control characters")
-    return value
-
-
 def check_rights_allowed(rights: tuple[str, ...], entity: Entity, *, status: int = 403) -> None:
     """Write rights only for entities registered with `--allow-write`."""
     if "write" in rights and not entity.allow_write:
         raise InvalidScope("this legal entity may not ask for write rights", status_code=status)
-
-
-def issue_token(issuer: TokenIssuer, key: ApiKey, request: TokenRequest) -> dict[str, Any]:
-    """Mint the token a checked `/v1/tokens` request asked for; the 201 answer's body."""
-    minted = issuer.mint_access_token(
-        entity_id=key.entity_id,
-        client_id=key.key_id,
-        rights=request.rights,
-        lifetime=request.lifetime,
-        user_id=request.user_id,
-        user_name=request.user_name,
-    )
-    return {
-        "token": minted.token,
-        "token_type": "Bearer",
-        "type": request.kind,
-        "rights": list(request.rights),
-        "expires_in": minted.expires_in,
-        "expires_at": minted.expires_at,
-    }
 
 
 # -- OAuth2 client credentials (RFC 6749 §4.4) -----------------------------------------------
@@ -236,7 +159,8 @@ class ClientCredentialsGrant:
         unsigned = self.prepare(rights, form, key, entity)
         minted = unsigned.signed(await self.signatures.sign(unsigned))
         answer = self._render(token_endpoint_answer(minted, rights))
-        return TokenAnswer(200, answer, (*ANSWER_HEADERS, (b"content-length", b"%d" % len(answer))))
+        length = (b"content-length", b"%d" % len(answer))
+        return TokenAnswer(200, answer, (*ANSWER_HEADERS, length), "legal_entity")
 
     def _render(self, answer: dict[str, Any]) -> bytes:
         """The answer as `JSONResponse` would render it. The token is a compact JWS (base64url

@@ -17,14 +17,7 @@ from starlette.types import Receive, Scope, Send
 
 from ..core import Core
 from ..errors import InvalidRequest, PayloadTooLarge, ProtocolError
-from ..grants import (
-    MAX_USER_FIELD,
-    ClientCredentialsGrant,
-    FormRequest,
-    check_rights_allowed,
-    issue_token,
-    parse_token_request,
-)
+from ..grants import ClientCredentialsGrant, FormRequest, TokenAnswer
 from ..metadata import (
     JWKS_PATH,
     METADATA_PATH,
@@ -33,6 +26,7 @@ from ..metadata import (
     authorization_server_metadata,
 )
 from ..metrics import CLIENT_CREDENTIALS, SIGNED_REQUEST
+from ..signed_tokens import MAX_USER_FIELD, SignedTokenGrant
 from ..tokens import RIGHTS
 from .observed import note_minted
 from .openapi_parts import (
@@ -46,7 +40,7 @@ from .openapi_parts import (
     signed,
     text,
 )
-from .responses import NO_STORE, error_response, parse_json_object
+from .responses import error_response, parse_json_object
 from .signed import authenticate_signed
 
 MAX_FORM_BODY = 4096
@@ -60,17 +54,17 @@ class TokenService:
             core.entities, core.issuer, core.settings, core.client_failures
         )
         self.client_credentials = ClientCredentialsEndpoint(core, self.grant)
+        self.signed = SignedTokenGrant(core.issuer, core.settings)
 
     async def signed_token(self, request: Request) -> Response:
         caller, body = await authenticate_signed(request, self.core)
         media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
         if media_type != "application/json":
             raise InvalidRequest("the body must be application/json")
-        asked = parse_token_request(parse_json_object(body), self.core.settings)
-        check_rights_allowed(asked.rights, caller.entity)
-        answer = issue_token(self.core.issuer, caller.key, asked)
-        note_minted(request.scope, asked.kind, SIGNED_REQUEST)
-        return JSONResponse(answer, status_code=201, headers=NO_STORE)
+        asked = parse_json_object(body)
+        answer = self.signed.create_token_response(caller.key, caller.entity, asked)
+        note_minted(request.scope, answer.kind, SIGNED_REQUEST)
+        return answer_response(answer)
 
     async def jwks(self, request: Request) -> Response:
         return JSONResponse(self.core.keyring.jwks(), headers=PUBLIC_CACHE)
@@ -112,10 +106,18 @@ class ClientCredentialsEndpoint:
             await error_response(exc)(scope, receive, send)
             return
         if answer is not None:  # None: the client left before its body arrived
-            note_minted(scope, "legal_entity", CLIENT_CREDENTIALS)
+            note_minted(scope, answer.kind, CLIENT_CREDENTIALS)
             headers = list(answer.headers)  # a list: middleware may add to it
             await send({"type": "http.response.start", "status": answer.status, "headers": headers})
             await send({"type": "http.response.body", "body": answer.body})
+
+
+def answer_response(answer: TokenAnswer) -> Response:
+    """A grant's answer as a Starlette response (for routes that go through the app's
+    middleware as responses; the bare endpoint sends its answers itself)."""
+    response = Response(answer.body, status_code=answer.status)
+    response.raw_headers = list(answer.headers)
+    return response
 
 
 def _token_headers(
