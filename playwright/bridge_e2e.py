@@ -22,9 +22,9 @@ from typing import Any
 
 from playwright.sync_api import Frame, FrameLocator, Page, Route, expect
 
-from planner_bridge.assets import AssetCatalog
 from planner_bridge.core import Core
 from planner_bridge.demo.accounts import write_users
+from planner_bridge.planner.assets import AssetCatalog
 from planner_bridge.serving import blocking
 from planner_bridge.storage import Asset
 from planner_bridge.testing import PlannerOrigin

@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from bridge_e2e import screenshot_path, wait_until
-from planner_bridge.admins import AdminBook
+from planner_bridge.admin.accounts import AdminBook
 from planner_bridge.apps import planner
 from planner_bridge.core import Core
 from planner_bridge.serving import ThreadedServer, blocking

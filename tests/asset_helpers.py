@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import httpx
 
-from planner_bridge.assets import AssetCatalog
 from planner_bridge.core import Core
+from planner_bridge.planner.assets import AssetCatalog
 from planner_bridge.serving import blocking
 from planner_bridge.storage import Asset
 

@@ -25,8 +25,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 STAGE = ROOT / "build" / "mutate"
-# Each module with the test files that exercise it (mutmut runs, per mutant, only the tests among
-# these that reached the mutated function).
+# Each module (dotted, under planner_bridge) with the test files that exercise it (mutmut runs,
+# per mutant, only the tests among these that reached the mutated function).
 MODULES: dict[str, list[str]] = {
     "verification": [
         "tests/test_token_verifier.py",
@@ -43,7 +43,7 @@ MODULES: dict[str, list[str]] = {
         "tests/test_signature_fields.py",  # our verifier against the library's
     ],
     # The Signature-Input/Signature/Content-Digest parser under signatures' verifier.
-    "signature_fields": ["tests/test_signature_fields.py", "tests/test_signatures.py"],
+    "clients.signature_fields": ["tests/test_signature_fields.py", "tests/test_signatures.py"],
     # test_rate_limit: the brakes per client address on the grant paths (hardening).
     "grants": [
         "tests/test_token_service.py",
@@ -51,19 +51,24 @@ MODULES: dict[str, list[str]] = {
         "tests/test_rate_limit.py",
     ],
     # test_idempotency: the answer kept with each write; test_live: what each write announces.
-    "assets": [
+    "planner.assets": [
         "tests/test_asset_rights.py",
         "tests/test_assets.py",
         "tests/test_idempotency.py",
         "tests/test_live.py",
     ],
-    "idempotency": ["tests/test_idempotency.py"],
+    "planner.idempotency": ["tests/test_idempotency.py"],
     "api_tokens": ["tests/test_api_tokens.py"],
 }
 # Exit statuses mutmut reports that mean a test noticed the mutant.
 KILLED = {"killed", "timeout", "caught by type check"}
 # mutmut's exit codes for "survived" and "no tests": verdicts tested again on every run.
 NOT_KILLED_CODES = {0, 5, 33}
+
+
+def source_path(module: str) -> str:
+    """A module's file under the package: "planner.assets" -> "planner/assets.py"."""
+    return module.replace(".", "/") + ".py"
 
 
 def mutmut_settings(module: str, tests: list[str]) -> str:
@@ -73,7 +78,7 @@ def mutmut_settings(module: str, tests: list[str]) -> str:
     return (
         "\n[tool.mutmut]\n"
         'source_paths = ["src/planner_bridge"]\n'
-        f'only_mutate = ["src/planner_bridge/{module}.py"]\n'
+        f'only_mutate = ["src/planner_bridge/{source_path(module)}"]\n'
         f"pytest_add_cli_args_test_selection = {toml_list(tests)}\n"
         # A mutant that breaks a test half-way may leave a socket open; that warning is noise.
         'pytest_add_cli_args = ["-p", "no:cacheprovider", "-q", "-W", "ignore::ResourceWarning",'
@@ -120,7 +125,7 @@ def retest_survivors(where: Path, module: str) -> None:
     map of which tests reach which function is dropped too (it would miss a function added
     since, or an old test that reaches a function it did not before), so it is drawn again."""
     (where / "mutants" / "mutmut-stats.json").unlink(missing_ok=True)
-    meta = where / "mutants" / "src" / "planner_bridge" / f"{module}.py.meta"
+    meta = where / "mutants" / "src" / "planner_bridge" / f"{source_path(module)}.meta"
     if not meta.exists():
         return
     data = json.loads(meta.read_text())

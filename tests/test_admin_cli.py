@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from planner_bridge.admins import AdminBook
+from planner_bridge.admin.accounts import AdminBook
 from planner_bridge.core import Core
 from planner_bridge.serving import blocking
 from planner_bridge.settings import Settings

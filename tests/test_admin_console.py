@@ -13,8 +13,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from planner_bridge.addresses import TrustedProxies, brake_subject
-from planner_bridge.admin_sessions import SessionBook
-from planner_bridge.admins import AdminBook
+from planner_bridge.admin.accounts import AdminBook
+from planner_bridge.admin.sessions import SessionBook
 from planner_bridge.api_tokens import ApiTokens
 from planner_bridge.apps.admin_session import USERNAME_FAILURES, Guard, SignInBrakes
 from planner_bridge.clock import FrozenClock

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from planner_bridge.admin_sessions import (
+from planner_bridge.admin.accounts import AdminBook
+from planner_bridge.admin.sessions import (
     ABSOLUTE_SECONDS,
     IDLE_SECONDS,
     SessionBook,
@@ -16,7 +17,6 @@ from planner_bridge.admin_sessions import (
     csrf_token,
     id_hash,
 )
-from planner_bridge.admins import AdminBook
 from planner_bridge.clock import FrozenClock
 from planner_bridge.credentials import SecretDeriver
 from planner_bridge.entities import LAST_USE_RESOLUTION, EntityRegistry

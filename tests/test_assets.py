@@ -9,8 +9,8 @@ import httpx
 import pytest
 
 from asset_helpers import READ, WRITE, bearer, mint, seed_asset
-from planner_bridge.assets import ASSET_ID, AssetCatalog
 from planner_bridge.clock import FrozenClock
+from planner_bridge.planner.assets import ASSET_ID, AssetCatalog
 from planner_bridge.serving import blocking
 from planner_bridge.storage import Entity
 from planner_bridge.verification import AccessClaims
@@ -402,11 +402,11 @@ def test_a_failing_listener_is_logged_and_the_write_stands(core, caplog):
     blocking(core.store.add_entity(Entity("ent_w", "Shop", ("http://localhost",), True, 0.0)))
     claims = AccessClaims("alice", "ent_w", "user", ("read", "write"), "c", "j", 0, 0, "kid")
 
-    with caplog.at_level("ERROR", logger="planner_bridge.assets"):
+    with caplog.at_level("ERROR", logger="planner_bridge.planner.assets"):
         created = blocking(catalog.create(claims, {"name": "A", "kind": "k"}))
 
     assert blocking(core.store.get_asset(created.id)) == created
-    (record,) = [r for r in caplog.records if r.name == "planner_bridge.assets"]
+    (record,) = [r for r in caplog.records if r.name == "planner_bridge.planner.assets"]
     assert record.getMessage() == "asset change listener failed"
     assert record.exc_info is not None and "live channel down" in str(record.exc_info[1])
 

@@ -12,10 +12,10 @@ import httpx
 import pytest
 
 from asset_helpers import WRITE, bearer, mint, seed_asset
-from planner_bridge.assets import AssetCatalog
 from planner_bridge.clock import FrozenClock
 from planner_bridge.errors import InvalidRequest, NotFound, UnprocessableRequest
-from planner_bridge.idempotency import (
+from planner_bridge.planner.assets import AssetCatalog
+from planner_bridge.planner.idempotency import (
     KEY_TTL,
     RESERVATION_LEASE,
     IdempotencyKeys,

@@ -15,7 +15,7 @@ from websockets.sync.client import ClientConnection, connect
 
 from asset_helpers import READ, WRITE, bearer, mint, seed_asset
 from planner_bridge.apps import live_socket
-from planner_bridge.live import QUEUE_LIMIT, LiveHub
+from planner_bridge.planner.live import QUEUE_LIMIT, LiveHub
 from planner_bridge.serving import blocking
 from support import wait_until
 

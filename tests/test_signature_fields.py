@@ -24,13 +24,13 @@ import pytest
 from http_message_signatures import ContentDigest, HTTPMessageVerifier, algorithms
 from http_message_signatures.exceptions import HTTPMessageSignaturesException
 
-from planner_bridge.errors import InvalidClient
-from planner_bridge.serving import blocking
-from planner_bridge.signature_fields import (
+from planner_bridge.clients.signature_fields import (
     MalformedSignature,
     parse_content_digest,
     parse_signature,
 )
+from planner_bridge.errors import InvalidClient
+from planner_bridge.serving import blocking
 from planner_bridge.signatures import COVERED, COVERED_CALL
 from support import register_shop
 

@@ -25,15 +25,15 @@ from urllib.parse import urlsplit
 
 from http_message_signatures import HTTPMessageSigner, MappingKeyResolver, algorithms
 
-from .clock import Clock
-from .entities import EntityRegistry
-from .errors import InvalidClient
-from .signature_fields import (
+from .clients.signature_fields import (
     MalformedSignature,
     SignatureInput,
     parse_content_digest,
     parse_signature,
 )
+from .clock import Clock
+from .entities import EntityRegistry
+from .errors import InvalidClient
 from .storage import ApiKey, Conflict, Entity, Store
 
 COVERED = ("@method", "@path", "content-digest")

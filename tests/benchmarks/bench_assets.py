@@ -58,8 +58,8 @@ def build_app(core: Any, entity_id: str) -> Any:
 
     from planner_bridge.apps.planner import create_app
     from planner_bridge.apps.web_services import AssetEndpoints
-    from planner_bridge.assets import AssetCatalog
-    from planner_bridge.idempotency import IdempotencyKeys
+    from planner_bridge.planner.assets import AssetCatalog
+    from planner_bridge.planner.idempotency import IdempotencyKeys
     from planner_bridge.verification import AccessClaims
 
     app = create_app(core)
@@ -95,8 +95,8 @@ def serve(data_dir: str, conn: Any, database_url: str = "") -> None:
 async def serve_on_loop(data_dir: str, conn: Any, database_url: str) -> None:
     """The core is opened as `planner-bridge serve` opens it, on the loop that serves (a
     PostgreSQL pool belongs to its loop): SQLite in `data_dir`, or `database_url`."""
-    from planner_bridge.assets import AssetCatalog
     from planner_bridge.core import Core
+    from planner_bridge.planner.assets import AssetCatalog
     from planner_bridge.serving import bind, make_server, url_of
     from planner_bridge.settings import Settings
     from planner_bridge.storage import Asset

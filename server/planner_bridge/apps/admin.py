@@ -25,8 +25,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
-from ..admin_sessions import SessionBook
-from ..admins import AdminBook
+from ..admin.accounts import AdminBook
+from ..admin.sessions import SessionBook
 from ..api_tokens import ApiTokens
 from ..clock import utc_minute
 from ..core import Core

@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Scope
 
-from ..admin_sessions import SessionBook, csrf_matches, csrf_token
+from ..admin.sessions import SessionBook, csrf_matches, csrf_token
 from ..clock import Clock
 from ..errors import InvalidRequest
 from ..ratelimit import FailureLimiter

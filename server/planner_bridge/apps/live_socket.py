@@ -1,6 +1,6 @@
 """`GET /v1/live`: the WebSocket that pushes asset changes to the planner.
 
-The conversation (SPEC "Planner web services"; events in `planner_bridge.live`):
+The conversation (SPEC "Planner web services"; events in `planner_bridge.planner.live`):
 
     client: {"type": "auth", "token": "<access token>"}       first message, within AUTH_DEADLINE
     server: {"type": "authenticated", "expires_at": EXP}      the subscription is in place
@@ -25,7 +25,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from ..clock import Clock
 from ..errors import InvalidRequest, InvalidToken, ProtocolError
-from ..live import LiveHub, Subscription
+from ..planner.live import LiveHub, Subscription
 from ..verification import AccessClaims
 from .bearer import BearerBackend
 from .openapi_parts import error

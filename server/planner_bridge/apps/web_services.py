@@ -10,8 +10,8 @@
 Every call takes `Authorization: Bearer <token>` or, from a back-end, an RFC 9421 signature made
 with the entity's API key (`apps.signed.signed_call`: the legal entity's rights).
 Asset answers carry `ETag: "<version>"`; PATCH and DELETE honour `If-Match: "<version>"` (412 when
-the asset moved on). Writes honour `Idempotency-Key` (see `planner_bridge.idempotency`); a replay
-carries `Idempotent-Replayed: true`. Rights are the core's (`planner_bridge.assets`); this module
+the asset moved on). Writes honour `Idempotency-Key` (see `planner_bridge.planner.idempotency`); a replay
+carries `Idempotent-Replayed: true`. Rights are the core's (`planner_bridge.planner.assets`); this module
 only turns requests into calls and results into answers. Every answer is `no-store`.
 """
 
@@ -25,12 +25,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 
-from .. import assets
-from ..assets import AnswerFor, AssetCatalog, asset_json, parse_after, parse_limit
 from ..core import Core
 from ..errors import InvalidRequest
-from ..idempotency import IdempotencyKeys, check_key, fingerprint, key_scope
-from ..live import LiveHub
+from ..planner import assets
+from ..planner.assets import AnswerFor, AssetCatalog, asset_json, parse_after, parse_limit
+from ..planner.idempotency import IdempotencyKeys, check_key, fingerprint, key_scope
+from ..planner.live import LiveHub
 from ..storage import AnswerRecord, Asset, Conflict, Headers, IdempotentAnswer
 from ..validation import ascii_number
 from ..verification import AccessClaims

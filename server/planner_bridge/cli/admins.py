@@ -10,7 +10,7 @@ import argparse
 import sys
 from typing import Any
 
-from ..admins import AdminBook
+from ..admin.accounts import AdminBook
 from ..clock import utc_minute
 from ..storage import Administrator
 from .common import CommandError, emit, open_core

@@ -19,10 +19,10 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from ..assets import AssetCatalog
 from ..core import Core
 from ..credentials import replace_private_file, write_private_file
 from ..passwords import verify_password
+from ..planner.assets import AssetCatalog
 from ..storage import Asset
 from .accounts import write_users
 from .host_config import HostConfig

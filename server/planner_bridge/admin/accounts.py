@@ -10,9 +10,9 @@ import asyncio
 import re
 import secrets
 
-from .clock import Clock
-from .passwords import hash_password, verify_password
-from .storage import Administrator, Conflict, Store
+from ..clock import Clock
+from ..passwords import hash_password, verify_password
+from ..storage import Administrator, Conflict, Store
 
 USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
 MIN_PASSWORD_LENGTH = 12

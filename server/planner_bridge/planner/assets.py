@@ -26,11 +26,11 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from .clock import Clock
-from .errors import InsufficientScope, InvalidRequest, NotFound, PayloadTooLarge
-from .storage import AnswerRecord, Asset, Store
-from .validation import ascii_number, is_utf8_encodable, one_line_text
-from .verification import AccessClaims
+from ..clock import Clock
+from ..errors import InsufficientScope, InvalidRequest, NotFound, PayloadTooLarge
+from ..storage import AnswerRecord, Asset, Store
+from ..validation import ascii_number, is_utf8_encodable, one_line_text
+from ..verification import AccessClaims
 
 ASSET_ID = re.compile(r"ast_[0-9a-f]{24}")
 MAX_DATA_BYTES = 64 * 1024
@@ -44,7 +44,7 @@ CHANGE_ATTEMPTS = 3  # optimistic retries when another write lands between our r
 
 AssetListener = Callable[[Asset, bool], None]  # (asset, deleted)
 # The idempotency answer for a write, given the asset it is about to store: kept by the store
-# in the same transaction as the write (see `planner_bridge.idempotency`).
+# in the same transaction as the write (see `planner_bridge.planner.idempotency`).
 AnswerFor = Callable[[Asset], AnswerRecord]
 
 

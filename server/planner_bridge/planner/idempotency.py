@@ -42,10 +42,10 @@ import json
 import re
 from typing import Any
 
-from .clock import Clock
-from .errors import InvalidRequest, UnprocessableRequest
-from .storage import AnswerRecord, Headers, IdempotentAnswer, Reservation, Store
-from .verification import AccessClaims
+from ..clock import Clock
+from ..errors import InvalidRequest, UnprocessableRequest
+from ..storage import AnswerRecord, Headers, IdempotentAnswer, Reservation, Store
+from ..verification import AccessClaims
 
 KEY_TTL = 24 * 3600.0
 RESERVATION_LEASE = 60.0  # far longer than any write takes; a dead request's key frees itself

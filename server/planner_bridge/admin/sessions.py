@@ -12,8 +12,8 @@ import hashlib
 import hmac
 import secrets
 
-from .clock import Clock
-from .storage import Administrator, AdminSession, Store
+from ..clock import Clock
+from ..storage import Administrator, AdminSession, Store
 
 IDLE_SECONDS = 30 * 60
 ABSOLUTE_SECONDS = 8 * 3600

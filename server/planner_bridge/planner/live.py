@@ -21,9 +21,9 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from ..storage import Asset, AssetListener
+from ..verification import AccessClaims
 from .assets import asset_json, can_see
-from .storage import Asset, AssetListener
-from .verification import AccessClaims
 
 QUEUE_LIMIT = 256
 
