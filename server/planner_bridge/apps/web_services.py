@@ -10,9 +10,9 @@
 Every call takes `Authorization: Bearer <token>` or, from a back-end, an RFC 9421 signature made
 with the entity's API key (`apps.signed.signed_call`: the legal entity's rights).
 Asset answers carry `ETag: "<version>"`; PATCH and DELETE honour `If-Match: "<version>"` (412 when
-the asset moved on). Writes honour `Idempotency-Key` (see `planner_bridge.planner.idempotency`); a replay
-carries `Idempotent-Replayed: true`. Rights are the core's (`planner_bridge.planner.assets`); this module
-only turns requests into calls and results into answers. Every answer is `no-store`.
+the asset moved on). Writes honour `Idempotency-Key` (see `planner.idempotency`); a replay
+carries `Idempotent-Replayed: true`. Rights are the core's (`planner.assets`); this module only
+turns requests into calls and results into answers. Every answer is `no-store`.
 """
 
 from __future__ import annotations
