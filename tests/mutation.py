@@ -36,7 +36,7 @@ MODULES: dict[str, list[str]] = {
         "tests/test_low_s.py",  # high-S copies refused (hardening)
     ],
     # test_signed_assets: signed web-service calls (call_components' "@query").
-    "signatures": [
+    "clients.signatures": [
         "tests/test_signatures.py",
         "tests/test_rate_limit.py",
         "tests/test_signed_assets.py",

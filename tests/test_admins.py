@@ -17,9 +17,9 @@ from planner_bridge.admin.sessions import (
     csrf_token,
     id_hash,
 )
+from planner_bridge.clients.entities import LAST_USE_RESOLUTION, EntityRegistry
 from planner_bridge.clock import FrozenClock
 from planner_bridge.credentials import SecretDeriver
-from planner_bridge.entities import LAST_USE_RESOLUTION, EntityRegistry
 from planner_bridge.storage import Store
 from planner_bridge.storage.sqlite import SQLiteStore
 

@@ -45,7 +45,7 @@ def b64url_decode(text: str) -> bytes:
 
 def signed(planner, shop, method: str, path: str, payload: Any = None) -> httpx.Response:
     """A request signed with the shop's API key/secret (RFC 9421), body sent byte for byte."""
-    from planner_bridge.signatures import sign_request
+    from planner_bridge.clients.signatures import sign_request
 
     url = planner.url + path
     body = b"" if payload is None else json.dumps(payload).encode()
@@ -314,7 +314,7 @@ def test_the_longest_names_and_lifetime_are_accepted(planner, shop):
 
 
 def test_signed_bodies_must_be_json(planner, shop):
-    from planner_bridge.signatures import sign_request
+    from planner_bridge.clients.signatures import sign_request
 
     url = planner.url + "/v1/api-tokens"
     body = json.dumps({"name": "sync", "user": {"id": "alice"}}).encode()
@@ -331,7 +331,7 @@ def test_unsigned_or_wrongly_signed_management_calls_are_refused(planner, shop):
     body = json.dumps({"name": "sync", "user": {"id": "alice"}}).encode()
     assert httpx.post(planner.url + "/v1/api-tokens", content=body).status_code == 401
     assert httpx.get(planner.url + "/v1/api-tokens").json()["error"] == "invalid_client"
-    from planner_bridge.signatures import sign_request
+    from planner_bridge.clients.signatures import sign_request
 
     url = planner.url + "/v1/api-tokens"
     headers = sign_request(method="GET", url=url, body=b"", key_id=shop.key_id, secret="wrong")

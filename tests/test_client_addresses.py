@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from planner_bridge.addresses import TrustedProxies, brake_subject
+from planner_bridge.clients.signatures import sign_request
 from planner_bridge.settings import Settings, SettingsError
-from planner_bridge.signatures import sign_request
 from support import register_shop
 
 LIMIT = 10

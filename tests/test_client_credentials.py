@@ -14,9 +14,9 @@ import httpx
 import jwt
 import pytest
 
+from planner_bridge.clients.entities import EntityRegistry
 from planner_bridge.clock import FrozenClock
 from planner_bridge.credentials import SecretDeriver, b64url
-from planner_bridge.entities import EntityRegistry
 from planner_bridge.errors import InvalidClient
 from planner_bridge.grants import COMMON_FORM, ClientCredentialsGrant, parse_form
 from planner_bridge.serving import blocking

@@ -9,7 +9,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from planner_bridge.entities import normalize_origin
+from planner_bridge.clients.entities import normalize_origin
 from planner_bridge.serving import blocking
 
 

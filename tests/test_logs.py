@@ -10,7 +10,7 @@ import json
 
 import httpx
 
-from planner_bridge.signatures import sign_request
+from planner_bridge.clients.signatures import sign_request
 from served import cli_env, run_cli, running
 from support import wait_until
 

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from asset_helpers import assert_invalid_token, bearer, seed_asset
-from planner_bridge.signatures import sign_request
+from planner_bridge.clients.signatures import sign_request
 from support import high_s, s_is_low
 
 ROUNDS = 40  # a token left to chance is high-S half the time: 2^-40 to pass by luck

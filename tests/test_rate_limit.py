@@ -13,10 +13,10 @@ import json
 import httpx
 import pytest
 
+from planner_bridge.clients.signatures import sign_request
 from planner_bridge.clock import FrozenClock
 from planner_bridge.errors import InvalidClient, InvalidRequest, TooManyRequests
 from planner_bridge.ratelimit import FailureLimiter
-from planner_bridge.signatures import sign_request
 from support import PlannerServer, Shop, register_shop
 
 GRANT = b"grant_type=client_credentials"

@@ -18,7 +18,7 @@ import httpx
 import pytest
 from websockets.sync.client import connect
 
-from planner_bridge.signatures import sign_request
+from planner_bridge.clients.signatures import sign_request
 from support import wait_until
 from test_cli import SCRIPT, _first_line_url, assert_one_line_refusal, environment
 

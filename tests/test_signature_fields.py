@@ -29,9 +29,9 @@ from planner_bridge.clients.signature_fields import (
     parse_content_digest,
     parse_signature,
 )
+from planner_bridge.clients.signatures import COVERED, COVERED_CALL
 from planner_bridge.errors import InvalidClient
 from planner_bridge.serving import blocking
-from planner_bridge.signatures import COVERED, COVERED_CALL
 from support import register_shop
 
 URL = "http://127.0.0.1:8001/v1/tokens"

@@ -17,11 +17,11 @@ import httpx
 import pytest
 from http_message_signatures import HTTPMessageSigner, algorithms
 
+from planner_bridge.clients.entities import EntityRegistry
+from planner_bridge.clients.signatures import CHALLENGE, COVERED, SignatureVerifier, sign_request
 from planner_bridge.clock import FrozenClock
-from planner_bridge.entities import EntityRegistry
 from planner_bridge.errors import InvalidClient
 from planner_bridge.serving import blocking
-from planner_bridge.signatures import CHALLENGE, COVERED, SignatureVerifier, sign_request
 from support import PlannerServer, SharedSecret, Shop, register_shop
 
 BODY = json.dumps({"type": "legal_entity"}).encode()

@@ -12,9 +12,9 @@ import httpx
 import jwt
 import pytest
 
+from planner_bridge.clients.signatures import sign_request
 from planner_bridge.errors import InvalidToken
 from planner_bridge.serving import blocking
-from planner_bridge.signatures import sign_request
 from support import PlannerServer, Shop, register_shop
 
 TOKEN_ANSWER_KEYS = {"token", "token_type", "type", "rights", "expires_in", "expires_at"}

@@ -23,8 +23,8 @@ from typing import Any
 
 import httpx
 
+from .clients.signatures import sign_request
 from .clock import Clock, SystemClock
-from .signatures import sign_request
 from .validation import ascii_number
 
 CACHE_MARGIN_CAP = 300

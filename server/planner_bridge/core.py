@@ -7,15 +7,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from .addresses import TrustedProxies, brake_subject
+from .clients.entities import EntityRegistry
+from .clients.signatures import SignatureVerifier
 from .clock import Clock, SystemClock
 from .credentials import SecretDeriver, load_master_key
-from .entities import EntityRegistry
 from .jwks import key_source
 from .keys import KeyRing, KeySealer
 from .ratelimit import FailureLimiter
 from .ring_file import open_key_ring
 from .settings import Settings
-from .signatures import SignatureVerifier
 from .storage import Store
 from .storage.opening import open_store
 from .tokens import TokenIssuer

@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl, unquote_plus
 
-from .entities import EntityRegistry
+from .clients.entities import EntityRegistry
 from .errors import InvalidClient, InvalidRequest, InvalidScope, UnsupportedGrantType
 from .ratelimit import FailureLimiter
 from .settings import Settings

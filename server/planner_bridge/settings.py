@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from .addresses import parse_networks
-from .entities import origin_of
+from .clients.entities import origin_of
 from .storage.location import BadDatabaseUrl, DatabaseLocation, locate_database
 
 PREFIX = "PLANNER_BRIDGE_"

@@ -32,9 +32,9 @@ import httpx
 import jwt
 import uvloop
 
+from planner_bridge.clients.signatures import sign_request
 from planner_bridge.keys import generate_private_key
 from planner_bridge.serving import blocking
-from planner_bridge.signatures import sign_request
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "2"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))

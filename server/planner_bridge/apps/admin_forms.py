@@ -9,7 +9,7 @@ import dataclasses
 from typing import Any
 
 from ..api_tokens import MAX_DAYS
-from ..entities import MAX_COMMENT_LENGTH
+from ..clients.entities import MAX_COMMENT_LENGTH
 from ..errors import InvalidScope, ProtocolError
 from ..validation import ascii_number, one_line_text
 from .openapi_parts import TOKEN_ID, static

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..signatures import CHALLENGE
+from ..clients.signatures import CHALLENGE
 from ..tokens import RIGHTS
 from .admin_session import SESSION_COOKIE
 

@@ -24,8 +24,8 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 from starlette.types import Scope
 
+from ..clients.entities import origin_of
 from ..core import Core
-from ..entities import origin_of
 from ..errors import InvalidRequest, NotFound
 from ..storage import Entity
 from . import web_files

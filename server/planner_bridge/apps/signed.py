@@ -8,9 +8,9 @@ from typing import Any
 from starlette.requests import Request
 from starlette.types import Message
 
+from ..clients.signatures import COVERED, SignedCaller, call_components
 from ..core import Core
 from ..errors import InvalidClient
-from ..signatures import COVERED, SignedCaller, call_components
 from ..verification import AccessClaims
 from .responses import read_body
 

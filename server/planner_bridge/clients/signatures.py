@@ -25,16 +25,16 @@ from urllib.parse import urlsplit
 
 from http_message_signatures import HTTPMessageSigner, MappingKeyResolver, algorithms
 
-from .clients.signature_fields import (
+from ..clock import Clock
+from ..errors import InvalidClient
+from ..storage import ApiKey, Conflict, Entity, Store
+from .entities import EntityRegistry
+from .signature_fields import (
     MalformedSignature,
     SignatureInput,
     parse_content_digest,
     parse_signature,
 )
-from .clock import Clock
-from .entities import EntityRegistry
-from .errors import InvalidClient
-from .storage import ApiKey, Conflict, Entity, Store
 
 COVERED = ("@method", "@path", "content-digest")
 # A web-service call (SPEC "Planner web services") covers these, plus "@query" when the URL has

@@ -10,12 +10,12 @@ from collections.abc import Sequence
 from typing import TypeVar
 from urllib.parse import urlsplit
 
-from . import logs
-from .background import BackgroundWrites
-from .clock import Clock
-from .credentials import SecretDeriver, new_key_id
-from .storage import ApiKey, Entity, Store
-from .validation import ascii_number, one_line_text
+from .. import logs
+from ..background import BackgroundWrites
+from ..clock import Clock
+from ..credentials import SecretDeriver, new_key_id
+from ..storage import ApiKey, Entity, Store
+from ..validation import ascii_number, one_line_text
 
 MAX_NAME_LENGTH = 200
 MAX_COMMENT_LENGTH = 200
