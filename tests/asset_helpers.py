@@ -22,13 +22,15 @@ def mint(
     lifetime: int = 600,
 ) -> str:
     """A legal-entity token when `user` is None, else a user token, as the token service mints."""
-    return core.issuer.mint_access_token(
-        entity_id=entity_id,
-        client_id="test-client",
-        rights=rights,
-        lifetime=lifetime,
-        user_id=user,
-        user_name=user,
+    return blocking(
+        core.issuer.mint_access_token(
+            entity_id=entity_id,
+            client_id="test-client",
+            rights=rights,
+            lifetime=lifetime,
+            user_id=user,
+            user_name=user,
+        )
     ).token
 
 

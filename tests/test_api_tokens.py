@@ -194,13 +194,15 @@ def test_an_api_token_never_keeps_write_when_its_entity_may_not_write(planner, r
         expires_in_days=30,
     )
     blocking(core.store.add_api_token(record))
-    token = core.issuer.mint_api_token(
-        token_id=record.id,
-        entity_id=record.entity_id,
-        user_id=record.user_id,
-        rights=record.rights,
-        issued_at=int(record.created),
-        expires_at=int(record.expires or 0),
+    token = blocking(
+        core.issuer.mint_api_token(
+            token_id=record.id,
+            entity_id=record.entity_id,
+            user_id=record.user_id,
+            rights=record.rights,
+            issued_at=int(record.created),
+            expires_at=int(record.expires or 0),
+        )
     ).token
     assert split(token)[1]["scope"] == "read write"
     answer = exchange(planner, token)
@@ -242,9 +244,9 @@ def test_the_exchange_refuses_a_validly_signed_token_that_disagrees_with_its_rec
         "issued_at": int(record.created),
         "expires_at": int(record.expires),
     }
-    twin = planner.core.issuer.mint_api_token(**claims).token
+    twin = blocking(planner.core.issuer.mint_api_token(**claims)).token
     assert exchange(planner, twin).status_code == 200  # the same claims, signed anew: fine
-    altered = planner.core.issuer.mint_api_token(**{**claims, **change(record)}).token
+    altered = blocking(planner.core.issuer.mint_api_token(**{**claims, **change(record)})).token
     assert_invalid_token(exchange(planner, altered), "API token does not match its record")
 
 
@@ -560,8 +562,10 @@ def test_an_access_token_presented_to_the_exchange_is_refused(planner, shop):
     api_token = create_token(planner, shop)["token"]
     access = exchange(planner, api_token).json()["access_token"]
     assert_invalid_token(exchange(planner, access))
-    entity_token = planner.core.issuer.mint_access_token(
-        entity_id=shop.entity.id, client_id=shop.key_id, rights=["read"], lifetime=60
+    entity_token = blocking(
+        planner.core.issuer.mint_access_token(
+            entity_id=shop.entity.id, client_id=shop.key_id, rights=["read"], lifetime=60
+        )
     )
     assert_invalid_token(exchange(planner, entity_token.token))
 
@@ -732,8 +736,14 @@ def test_readme_background_job_example_runs_and_refreshes_on_401(
     # example exchanges again and the same call succeeds.
     earlier = past_core(make_settings, planner, 3600)
     try:
-        stale = earlier.issuer.mint_access_token(
-            entity_id=shop.entity.id, client_id="x", rights=["read"], lifetime=60, user_id="alice"
+        stale = blocking(
+            earlier.issuer.mint_access_token(
+                entity_id=shop.entity.id,
+                client_id="x",
+                rights=["read"],
+                lifetime=60,
+                user_id="alice",
+            )
         ).token
     finally:
         blocking(earlier.aclose())

@@ -20,7 +20,7 @@ from planner_bridge.credentials import SecretDeriver, b64url
 from planner_bridge.errors import InvalidClient
 from planner_bridge.grants import COMMON_FORM, ClientCredentialsGrant, parse_form
 from planner_bridge.serving import blocking
-from planner_bridge.signing import SigningBatch, UnsignedToken
+from planner_bridge.signing import SigningBatch
 from support import PlannerServer, Shop, wait_until
 
 FORM = "application/x-www-form-urlencoded"
@@ -423,8 +423,7 @@ def test_concurrent_requests_each_get_their_own_valid_token(planner, shop):
     assert all(c.entity_id == shop.entity.id for c in claims)
 
 
-def unsigned(sign) -> UnsignedToken:
-    return UnsignedToken(b"header.payload", sign, "jti", 1, 2)
+INPUT = b"header.payload"  # a token's signing input
 
 
 def test_a_batch_signs_every_token_it_was_given():
@@ -432,7 +431,7 @@ def test_a_batch_signs_every_token_it_was_given():
 
     async def sign_together() -> list[bytes]:
         return await asyncio.gather(
-            *(batch.sign(unsigned(lambda d, i=i: d + b"%d" % i)) for i in range(5))
+            *(batch.sign(INPUT, lambda d, i=i: d + b"%d" % i) for i in range(5))
         )
 
     assert asyncio.run(sign_together()) == [b"header.payload%d" % i for i in range(5)]
@@ -445,7 +444,7 @@ def test_a_failed_signature_reaches_its_own_request_only():
         raise ValueError("no key")
 
     async def sign_together() -> list[object]:
-        good, bad = batch.sign(unsigned(lambda d: b"sig")), batch.sign(unsigned(broken))
+        good, bad = batch.sign(INPUT, lambda d: b"sig"), batch.sign(INPUT, broken)
         return await asyncio.gather(good, bad, return_exceptions=True)
 
     good, bad = asyncio.run(sign_together())
@@ -461,9 +460,9 @@ def test_a_request_gone_before_its_turn_is_skipped():
         return b"sig"
 
     async def cancel_one() -> bytes:
-        gone = asyncio.ensure_future(batch.sign(unsigned(lambda d: pytest.fail("signed"))))
+        gone = asyncio.ensure_future(batch.sign(INPUT, lambda d: pytest.fail("signed")))
         await asyncio.sleep(0)  # queued
         gone.cancel()
-        return await batch.sign(unsigned(record))
+        return await batch.sign(INPUT, record)
 
     assert asyncio.run(cancel_one()) == b"sig" and signed == [b"header.payload"]

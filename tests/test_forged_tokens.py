@@ -24,10 +24,10 @@ from starlette.routing import Route
 from asset_helpers import READ, WRITE, assert_invalid_token, bearer, mint, seed_asset
 from planner_bridge.clock import FrozenClock
 from planner_bridge.errors import InvalidToken
-from planner_bridge.keys import KeyRing, generate_private_key
+from planner_bridge.keys import generate_private_key
 from planner_bridge.serving import ThreadedServer, blocking
 from planner_bridge.tokens import TokenIssuer
-from support import low_s
+from support import key_ring, low_s
 
 
 def b64(data: bytes) -> str:
@@ -197,8 +197,8 @@ def test_edited_claims_under_the_old_signature(target, change):
 def test_expired_token(target, planner, shop):
     long_ago = FrozenClock(time.time() - 3600)
     issuer = TokenIssuer(planner.core.keyring, long_ago, issuer=planner.url)
-    token = issuer.mint_access_token(
-        entity_id=shop.entity.id, client_id="c", rights=READ, lifetime=60
+    token = blocking(
+        issuer.mint_access_token(entity_id=shop.entity.id, client_id="c", rights=READ, lifetime=60)
     ).token
     refused(target, token)
 
@@ -210,23 +210,25 @@ def test_expired_beyond_zero_leeway(start_planner, make_settings):
     )
     asset = seed_asset(planner.core, entity.id, None)
     issuer = TokenIssuer(planner.core.keyring, FrozenClock(time.time() - 12), issuer=planner.url)
-    token = issuer.mint_access_token(entity_id=entity.id, client_id="c", rights=READ, lifetime=5)
+    token = blocking(
+        issuer.mint_access_token(entity_id=entity.id, client_id="c", rights=READ, lifetime=5)
+    )
     assert_invalid_token(httpx.get(url_of(planner, asset), headers=bearer(token.token)))
 
 
 def test_recently_expired_token_is_within_the_default_leeway(target, planner, shop):
     # The counterpart of the test above: with the default 30 s leeway this token still passes.
     issuer = TokenIssuer(planner.core.keyring, FrozenClock(time.time() - 12), issuer=planner.url)
-    token = issuer.mint_access_token(
-        entity_id=shop.entity.id, client_id="c", rights=READ, lifetime=5
+    token = blocking(
+        issuer.mint_access_token(entity_id=shop.entity.id, client_id="c", rights=READ, lifetime=5)
     )
     assert httpx.get(url_of(planner, target[1]), headers=bearer(token.token)).status_code == 200
 
 
 def test_future_iat(target, planner, shop):
     issuer = TokenIssuer(planner.core.keyring, FrozenClock(time.time() + 3600), issuer=planner.url)
-    token = issuer.mint_access_token(
-        entity_id=shop.entity.id, client_id="c", rights=READ, lifetime=60
+    token = blocking(
+        issuer.mint_access_token(entity_id=shop.entity.id, client_id="c", rights=READ, lifetime=60)
     )
     refused(target, token.token)
 
@@ -244,8 +246,8 @@ def test_time_claims_that_are_not_integers(target, claim):
 
 def test_wrong_issuer(target, planner, shop):
     issuer = TokenIssuer(planner.core.keyring, planner.core.clock, issuer="http://evil.example")
-    token = issuer.mint_access_token(
-        entity_id=shop.entity.id, client_id="c", rights=READ, lifetime=60
+    token = blocking(
+        issuer.mint_access_token(entity_id=shop.entity.id, client_id="c", rights=READ, lifetime=60)
     )
     refused(target, token.token)
 
@@ -271,24 +273,25 @@ def test_missing_required_claim(target, claim):
 
 def test_api_token_is_not_an_access_token(target, planner, shop):
     now = int(time.time())
-    api_token = planner.core.issuer.mint_api_token(
-        token_id="apt_test",
-        entity_id=shop.entity.id,
-        user_id="alice",
-        rights=WRITE,
-        issued_at=now,
-        expires_at=now + 3600,
+    api_token = blocking(
+        planner.core.issuer.mint_api_token(
+            token_id="apt_test",
+            entity_id=shop.entity.id,
+            user_id="alice",
+            rights=WRITE,
+            issued_at=now,
+            expires_at=now + 3600,
+        )
     ).token
     refused(target, api_token)
 
 
 def test_signed_by_a_key_not_in_the_ring(target, planner, shop, tmp_path):
-    foreign = KeyRing(tmp_path / "foreign", planner.core.clock, alg="ES256", published_for=60)
-    token = (
-        TokenIssuer(foreign, planner.core.clock, issuer=planner.url)
-        .mint_access_token(entity_id=shop.entity.id, client_id="c", rights=READ, lifetime=60)
-        .token
-    )
+    foreign = key_ring(tmp_path / "foreign.sqlite3", planner.core.clock, published_for=60)
+    issuer = TokenIssuer(foreign, planner.core.clock, issuer=planner.url)
+    token = blocking(
+        issuer.mint_access_token(entity_id=shop.entity.id, client_id="c", rights=READ, lifetime=60)
+    ).token
     refused(target, token)
 
 

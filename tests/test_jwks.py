@@ -58,11 +58,10 @@ def token_service(tmp_path) -> Iterator[JwksServer]:
 
 
 def remote_token(ring: KeyRing, issuer: str = ISSUER, entity: str = "ent_x") -> str:
-    return (
-        TokenIssuer(ring, SystemClock(), issuer=issuer)
-        .mint_access_token(entity_id=entity, client_id="c", rights=READ, lifetime=600)
-        .token
-    )
+    issuer_ = TokenIssuer(ring, SystemClock(), issuer=issuer)
+    return blocking(
+        issuer_.mint_access_token(entity_id=entity, client_id="c", rights=READ, lifetime=600)
+    ).token
 
 
 @pytest.fixture

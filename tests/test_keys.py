@@ -11,11 +11,12 @@ import multiprocessing
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import jwt
 import pytest
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from jwt.utils import der_to_raw_signature
@@ -80,8 +81,10 @@ def stored_keys(path: Path) -> list[sqlite3.Row]:
 
 def mint(keyring: KeyRing, clock: FrozenClock, lifetime: int = 3600) -> str:
     issuer = TokenIssuer(keyring, clock, issuer=ISSUER)
-    return issuer.mint_access_token(
-        entity_id="ent_1", client_id="pbk_1", rights=("read",), lifetime=lifetime
+    return blocking(
+        issuer.mint_access_token(
+            entity_id="ent_1", client_id="pbk_1", rights=("read",), lifetime=lifetime
+        )
     ).token
 
 
@@ -227,8 +230,10 @@ def test_many_es256_tokens_all_verify_with_pyjwt(tmp_path, clock):
     issuer = TokenIssuer(keyring, clock, issuer=ISSUER)
     public = keyring.current.public_key
     for _ in range(300):  # short r or s (one signature in 128) happen on the way
-        token = issuer.mint_access_token(
-            entity_id="ent_1", client_id="pbk_1", rights=("read",), lifetime=60
+        token = blocking(
+            issuer.mint_access_token(
+                entity_id="ent_1", client_id="pbk_1", rights=("read",), lifetime=60
+            )
         ).token
         assert len(b64url_decode(token.rsplit(".", 1)[1])) == 64
         assert s_is_low(token)  # half of them would be high-S if it were left to chance
@@ -241,13 +246,15 @@ def test_claims_are_exactly_what_was_asked_whatever_the_characters(tmp_path, clo
     issuer = TokenIssuer(keyring, clock, issuer=ISSUER)
     name = 'Zoë "the \\ one" </script>\u2028'
     for rights in [("read",), ("read", "write"), ("read",)]:  # the fixed part, made then reused
-        minted = issuer.mint_access_token(
-            entity_id="ent_1",
-            client_id="pbk_1",
-            rights=rights,
-            lifetime=600,
-            user_id="user-1",
-            user_name=name,
+        minted = blocking(
+            issuer.mint_access_token(
+                entity_id="ent_1",
+                client_id="pbk_1",
+                rights=rights,
+                lifetime=600,
+                user_id="user-1",
+                user_name=name,
+            )
         )
         payload = json.loads(b64url_decode(minted.token.split(".")[1]))
         assert payload == {
@@ -361,3 +368,59 @@ def test_a_malformed_file_ring_is_refused_naming_the_file(tmp_path, clock, ring_
     (tmp_path / "keys" / "ring.json").write_text(ring_text)
     with pytest.raises(ValueError, match=r"ring\.json: not a valid key ring"):
         blocking(import_into(tmp_path, tmp_path / "keys", clock))
+
+
+# -- signers -------------------------------------------------------------------------------------
+
+
+class RemoteSigner:
+    """A `Signer` as a KMS or HSM would be one: the private key out of the token code's reach,
+    each signature awaited."""
+
+    def __init__(self, kid: str, private_key: Any) -> None:
+        self.kid, self.alg, self.calls = kid, "ES256", 0
+        self._private_key = private_key
+
+    def public_jwk(self) -> dict[str, Any]:
+        jwk: dict[str, Any] = json.loads(
+            jwt.get_algorithm_by_name("ES256").to_jwk(self._private_key.public_key())
+        )
+        return {**jwk, "kid": self.kid, "alg": self.alg, "use": "sig"}
+
+    async def sign(self, data: bytes) -> bytes:
+        self.calls += 1
+        await asyncio.sleep(0)  # a round trip to the key's keeper
+        der = self._private_key.sign(data, ec.ECDSA(hashes.SHA256()))
+        return raw_ecdsa_signature(der, 32, P256_ORDER)
+
+
+def test_tokens_are_signed_through_any_signer(clock):
+    signer = RemoteSigner("kms-1", generate_private_key("ES256"))
+    ring = SimpleNamespace(signer=signer)  # all the token code asks of the ring to sign
+    issuer = TokenIssuer(ring, clock, issuer=ISSUER)  # type: ignore[arg-type]
+    minted = blocking(
+        issuer.mint_access_token(entity_id="ent_1", client_id="c", rights=("read",), lifetime=60)
+    )
+    api = blocking(
+        issuer.mint_api_token(
+            token_id="t1",
+            entity_id="ent_1",
+            user_id="u",
+            rights=("read",),
+            issued_at=int(clock.now()),
+            expires_at=None,
+        )
+    )
+    assert signer.calls == 2 and s_is_low(minted.token)
+    key = jwt.PyJWK(signer.public_jwk()).key
+    frozen_time = {"verify_exp": False, "verify_iat": False}
+    claims = jwt.decode(
+        minted.token, key, algorithms=["ES256"], audience="planner", options=frozen_time
+    )
+    assert claims["sub"] == "ent_1" and jwt.get_unverified_header(minted.token)["kid"] == "kms-1"
+    assert (
+        jwt.decode(api.token, key, algorithms=["ES256"], audience=ISSUER, options=frozen_time)[
+            "jti"
+        ]
+        == "t1"
+    )

@@ -25,6 +25,7 @@ from schemathesis.checks import (
 from starlette.routing import Mount, Route, WebSocketRoute
 
 from planner_bridge.apps.planner import create_app
+from planner_bridge.serving import blocking
 
 CHECKS = [
     not_a_server_error,
@@ -69,13 +70,15 @@ def api_schema(planner, shop):
 @pytest.fixture
 def credentials(planner, shop) -> dict[str, dict[str, str]]:
     """Real credentials: a user token with write rights, and the shop's key and secret."""
-    minted = planner.core.issuer.mint_access_token(
-        entity_id=shop.entity.id,
-        client_id=shop.key_id,
-        rights=("read", "write"),
-        lifetime=3600,
-        user_id="schemathesis",
-        user_name="Schema Thesis",
+    minted = blocking(
+        planner.core.issuer.mint_access_token(
+            entity_id=shop.entity.id,
+            client_id=shop.key_id,
+            rights=("read", "write"),
+            lifetime=3600,
+            user_id="schemathesis",
+            user_name="Schema Thesis",
+        )
     )
     basic = base64.b64encode(f"{shop.key_id}:{shop.secret}".encode()).decode()
     return {

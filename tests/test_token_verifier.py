@@ -14,6 +14,7 @@ import pytest
 
 from planner_bridge.clock import FrozenClock
 from planner_bridge.errors import InvalidToken
+from planner_bridge.serving import blocking
 from planner_bridge.tokens import TokenIssuer
 from planner_bridge.verification import AccessClaims, TokenVerifier
 from support import high_s, key_ring, low_s, rotate
@@ -40,8 +41,10 @@ def verifier(ring, clock):
 
 def mint(ring, clock, lifetime: int = 60, **user: Any) -> str:
     issuer = TokenIssuer(ring, clock, issuer=ISSUER)
-    return issuer.mint_access_token(
-        entity_id="ent", client_id="key", rights=("read", "write"), lifetime=lifetime, **user
+    return blocking(
+        issuer.mint_access_token(
+            entity_id="ent", client_id="key", rights=("read", "write"), lifetime=lifetime, **user
+        )
     ).token
 
 
@@ -147,13 +150,15 @@ def test_a_retired_key_still_verifies_api_tokens_past_its_window(ring, clock, ve
     # API tokens live for months: a key rotation must not break every background job.
     issuer = TokenIssuer(ring, clock, issuer=ISSUER)
     now = int(clock.now())
-    api_token = issuer.mint_api_token(
-        token_id="apt_1",
-        entity_id="ent",
-        user_id="job",
-        rights=("read",),
-        issued_at=now,
-        expires_at=now + 30 * 86400,
+    api_token = blocking(
+        issuer.mint_api_token(
+            token_id="apt_1",
+            entity_id="ent",
+            user_id="job",
+            rights=("read",),
+            issued_at=now,
+            expires_at=now + 30 * 86400,
+        )
     ).token
     access_token = mint(ring, clock, lifetime=3 * PUBLISHED_FOR)
     rotate(ring)

@@ -114,7 +114,7 @@ class ApiTokens:
     async def issue(self, entity: Entity, **fields: object) -> IssuedApiToken:
         """Check, mint and record a token; the fields are those of `new_record`."""
         record = new_record(entity, now=int(self.core.clock.now()), **fields)
-        minted = self.core.issuer.mint_api_token(
+        minted = await self.core.issuer.mint_api_token(
             token_id=record.id,
             entity_id=record.entity_id,
             user_id=record.user_id,
@@ -163,7 +163,7 @@ class ApiTokens:
             raise InvalidToken("API token's entity no longer exists")
         # Never more than the record grants, nor more than the entity may grant today.
         rights = tuple(r for r in record.rights if r != "write" or entity.allow_write)
-        minted = self.core.issuer.mint_access_token(
+        minted = await self.core.issuer.mint_access_token(
             entity_id=record.entity_id,
             client_id="api-token:" + record.id,
             rights=rights,

@@ -27,7 +27,7 @@ from .clients.entities import EntityRegistry
 from .errors import InvalidClient, InvalidRequest, InvalidScope, UnsupportedGrantType
 from .ratelimit import FailureLimiter
 from .settings import Settings
-from .signing import MintedToken, SigningBatch, UnsignedToken
+from .signing import MintedToken, UnsignedToken
 from .storage import ApiKey, Entity
 from .tokens import RIGHTS, TokenIssuer, parse_rights, scope_of
 
@@ -139,8 +139,6 @@ class ClientCredentialsGrant:
         self.lifetime = settings.default_token_ttl
         # Failed client authentications, counted per client address only: a key id is public.
         self.failures = failures or FailureLimiter(entities.clock)
-        # The signatures asked for in the same turn of the event loop are made together.
-        self.signatures = SigningBatch()
         self._tails: dict[tuple[Any, ...], bytes] = {}
 
     async def create_token_response(self, request: FormRequest) -> TokenAnswer | None:
@@ -157,7 +155,7 @@ class ClientCredentialsGrant:
             rights = self.validate_form(form)
             key, entity = await self.authenticate(credentials)
         unsigned = self.prepare(rights, form, key, entity)
-        minted = unsigned.signed(await self.signatures.sign(unsigned))
+        minted = await unsigned.sign()  # batched with the others of this loop turn
         answer = self._render(token_endpoint_answer(minted, rights))
         length = (b"content-length", b"%d" % len(answer))
         return TokenAnswer(200, answer, (*ANSWER_HEADERS, length), "legal_entity")

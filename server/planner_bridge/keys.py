@@ -5,7 +5,8 @@ not retired) signs. A *passive* key (retired by a rotation) still verifies and s
 JWKS until every access token it can have signed has expired (`published_for`). A *retired*
 key is no longer published and verifies no access token; it still verifies the token
 service's own API tokens, which outlive access tokens, unless it was dropped (`keys rotate
---drop-old`, e.g. after a leak): a dropped key verifies nothing, at once.
+--drop-old`, e.g. after a leak): a dropped key verifies nothing, at once. What signs goes
+through `signing.Signer` (`signer`), so the token code never touches a private key.
 
 Private keys are stored sealed with AES-256-GCM under a key derived (HKDF-SHA256) from the
 master key, the key id bound in as associated data: the database alone reveals no signing key,
@@ -20,12 +21,10 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import enum
-import json
 import logging
 import secrets
 from typing import Any
 
-import jwt
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
@@ -34,6 +33,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from . import logs
 from .clock import Clock
+from .signing import LocalSigner, Signer, public_jwk
 from .storage import SigningKeyRecord, Store
 
 RELOAD_INTERVAL = 1.0
@@ -61,10 +61,7 @@ class SigningKey:
         return self.private_key.public_key()
 
     def public_jwk(self) -> dict[str, Any]:
-        algorithm = jwt.get_algorithm_by_name(self.alg)
-        jwk: dict[str, Any] = json.loads(algorithm.to_jwk(self.public_key))
-        jwk.update(kid=self.kid, alg=self.alg, use="sig")
-        return jwk
+        return public_jwk(self.kid, self.alg, self.public_key)
 
     def state(self, now: float, published_for: float) -> KeyState:
         if self.dropped:
@@ -123,6 +120,7 @@ class KeyRing:
         self._by_kid: dict[str, SigningKey] = {}
         self._current: SigningKey | None = None
         self._unsealed: dict[str, SigningKey] = {}  # each key is unsealed once
+        self._signers: dict[str, Signer] = {}
         self._next_check = 0.0
         self._reloading: asyncio.Task[None] | None = None
 
@@ -196,6 +194,15 @@ class KeyRing:
             logging.getLogger(__name__).warning("could not re-read the signing keys")
         finally:
             self._reloading = None
+
+    @property
+    def signer(self) -> Signer:
+        """What signs with the active key (made once per key)."""
+        key = self.current
+        signer = self._signers.get(key.kid)
+        if signer is None:
+            signer = self._signers[key.kid] = LocalSigner(key.kid, key.alg, key.private_key)
+        return signer
 
     @property
     def current(self) -> SigningKey:

@@ -75,9 +75,9 @@ def _user_field(user: dict[str, Any], name: str) -> str:
     return value
 
 
-def issue_token(issuer: TokenIssuer, key: ApiKey, request: TokenRequest) -> dict[str, Any]:
+async def issue_token(issuer: TokenIssuer, key: ApiKey, request: TokenRequest) -> dict[str, Any]:
     """Mint the token a checked `/v1/tokens` request asked for; the 201 answer's body."""
-    minted = issuer.mint_access_token(
+    minted = await issuer.mint_access_token(
         entity_id=key.entity_id,
         client_id=key.key_id,
         rights=request.rights,
@@ -102,14 +102,14 @@ class SignedTokenGrant:
         self.issuer = issuer
         self.settings = settings
 
-    def create_token_response(
+    async def create_token_response(
         self, key: ApiKey, entity: Entity, body: dict[str, Any]
     ) -> TokenAnswer:
         asked = parse_token_request(body, self.settings)
         check_rights_allowed(asked.rights, entity)
         # As Starlette's JSONResponse renders it (the answer this endpoint always gave).
         answer = json.dumps(
-            issue_token(self.issuer, key, asked),
+            await issue_token(self.issuer, key, asked),
             ensure_ascii=False,
             allow_nan=False,
             separators=(",", ":"),

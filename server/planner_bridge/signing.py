@@ -1,6 +1,8 @@
-"""How a compact JWS is produced with one of our keys, fast: the per-key signing functions
-(ES256 signatures converted to JWS's r || s, low-S only), the encoded header kept per key, and
-the `SigningBatch` that `/auth/token` signs through.
+"""How a compact JWS is produced, fast. Every signature goes through a `Signer` (`kid`, `alg`,
+`public_jwk()`, `async sign(data)`): `LocalSigner` signs with a key of the ring in this process
+(ES256 signatures converted to JWS's r || s, low-S only; the signatures asked for in one turn of
+the event loop made together, `SigningBatch`); a KMS or HSM can implement it without any change
+to the token code. `CompactSigner` keeps the encoded header per key.
 
 What goes into a token (its claims, its `typ`) is `tokens`' business; this module only turns a
 header and a JSON payload into `header.payload.signature`, exactly as `jwt.encode` would.
@@ -14,13 +16,11 @@ import dataclasses
 import functools
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
-
-from .keys import SigningKey
 
 URLSAFE = bytes.maketrans(b"+/", b"-_")
 
@@ -55,15 +55,53 @@ class MintedToken:
         return self.expires_at - self.issued_at
 
 
+class Signer(Protocol):
+    """What signs tokens with one key: its id and algorithm (the JWS header's `kid` and `alg`),
+    its public half as a JWK, and the signature of a JWS signing input (as JWS wants it: for
+    ECDSA r || s in low-S form, see `CURVE_ORDERS`)."""
+
+    @property
+    def kid(self) -> str: ...
+    @property
+    def alg(self) -> str: ...
+    def public_jwk(self) -> dict[str, Any]: ...
+    async def sign(self, data: bytes) -> bytes: ...
+
+
+def public_jwk(kid: str, alg: str, public_key: Any) -> dict[str, Any]:
+    jwk: dict[str, Any] = json.loads(jwt.get_algorithm_by_name(alg).to_jwk(public_key))
+    jwk.update(kid=kid, alg=alg, use="sig")
+    return jwk
+
+
+class LocalSigner:
+    """A `Signer` over a private key held in this process."""
+
+    def __init__(self, kid: str, alg: str, private_key: Any) -> None:
+        self.kid, self.alg = kid, alg
+        self._public_jwk = public_jwk(kid, alg, private_key.public_key())
+        self.sign_now = key_signer(jwt.get_algorithm_by_name(alg), private_key)
+        self._batch = SigningBatch()
+
+    def public_jwk(self) -> dict[str, Any]:
+        return dict(self._public_jwk)
+
+    async def sign(self, data: bytes) -> bytes:
+        return await self._batch.sign(data, self.sign_now)
+
+
 @dataclasses.dataclass(frozen=True)
 class UnsignedToken:
-    """A token's signing input and the function that signs it with the key its header names."""
+    """A token's signing input and the signer its header names."""
 
     signing_input: bytes
-    sign: Sign
+    signer: Signer
     jti: str
     issued_at: int
     expires_at: int
+
+    async def sign(self) -> MintedToken:
+        return self.signed(await self.signer.sign(self.signing_input))
 
     def signed(self, signature: bytes) -> MintedToken:
         token = (self.signing_input + b"." + b64url_segment(signature)).decode("ascii")
@@ -71,33 +109,21 @@ class UnsignedToken:
 
 
 class CompactSigner:
-    """Compact JWS for the JSON payloads it is given, as `jwt.encode` makes them, minus its
-    per-call work: the encoded header and the signing function are made once per key and
-    `typ` (the token endpoint's hot path; PyJWT's generic encode costs about as much again as
-    signing)."""
+    """Compact JWS signing inputs for the JSON payloads it is given, as `jwt.encode` makes
+    them, minus its per-call work: the encoded header is made once per key and `typ` (the
+    token endpoint's hot path; PyJWT's generic encode costs about as much again as signing)."""
 
     def __init__(self) -> None:
-        self._parts: dict[tuple[str, str], tuple[bytes, Sign]] = {}
+        self._headers: dict[tuple[str, str, str], bytes] = {}
 
-    def sign(self, key: SigningKey, typ: str, payload: bytes) -> str:
-        signing_input, sign = self.signing_input(key, typ, payload)
-        return (signing_input + b"." + b64url_segment(sign(signing_input))).decode("ascii")
-
-    def signing_input(self, key: SigningKey, typ: str, payload: bytes) -> tuple[bytes, Sign]:
-        """`header.payload`, and the function that signs it."""
-        header, sign = self._signing_parts(key, typ)
-        return header + b64url_segment(payload), sign
-
-    def _signing_parts(self, key: SigningKey, typ: str) -> tuple[bytes, Sign]:
-        """The encoded header with its trailing dot, and the signing function, for one key."""
-        parts = self._parts.get((key.kid, typ))
-        if parts is None:
-            header = {"alg": key.alg, "kid": key.kid, "typ": typ}
-            encoded = b64url_segment(json.dumps(header, separators=(",", ":")).encode())
-            algorithm = jwt.get_algorithm_by_name(key.alg)
-            parts = (encoded + b".", key_signer(algorithm, key.private_key))
-            self._parts[(key.kid, typ)] = parts
-        return parts
+    def signing_input(self, signer: Signer, typ: str, payload: bytes) -> bytes:
+        """`header.payload`, for `signer` to sign."""
+        header = self._headers.get((signer.kid, signer.alg, typ))
+        if header is None:
+            fields = {"alg": signer.alg, "kid": signer.kid, "typ": typ}
+            header = b64url_segment(json.dumps(fields, separators=(",", ":")).encode()) + b"."
+            self._headers[(signer.kid, signer.alg, typ)] = header
+        return header + b64url_segment(payload)
 
 
 def key_signer(algorithm: Any, private_key: Any) -> Sign:
@@ -155,26 +181,26 @@ class SigningBatch:
     """
 
     def __init__(self) -> None:
-        self._queue: list[tuple[UnsignedToken, asyncio.Future[bytes]]] = []
+        self._queue: list[tuple[bytes, Sign, asyncio.Future[bytes]]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
 
-    async def sign(self, unsigned: UnsignedToken) -> bytes:
+    async def sign(self, data: bytes, sign: Sign) -> bytes:
         loop = asyncio.get_running_loop()
         if self._queue and loop is not self._loop:  # another loop's batch: never mix them
-            return unsigned.sign(unsigned.signing_input)
+            return sign(data)
         future: asyncio.Future[bytes] = loop.create_future()
         if not self._queue:
             self._loop = loop
             loop.call_soon(self._sign_all)
-        self._queue.append((unsigned, future))
+        self._queue.append((data, sign, future))
         return await future
 
     def _sign_all(self) -> None:
         queue, self._queue = self._queue, []
-        for unsigned, future in queue:
+        for data, sign, future in queue:
             if future.cancelled():
                 continue
             try:
-                future.set_result(unsigned.sign(unsigned.signing_input))
+                future.set_result(sign(data))
             except Exception as exc:  # reaches its own request only, as if signed there
                 future.set_exception(exc)

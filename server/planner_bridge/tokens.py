@@ -2,8 +2,8 @@
 
 Access tokens (RFC 9068, `typ: at+jwt`, `aud: planner`) are what the planner web services
 accept. API tokens have their own `typ` and the token service as audience, so no web service
-ever accepts one. How the signature is made (fast, per key) is `signing`'s business; how a
-token is checked is `verification`'s.
+ever accepts one. How the signature is made (through the key ring's `Signer`) is `signing`'s
+business; how a token is checked is `verification`'s.
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ class TokenIssuer:
         self._signer = CompactSigner()
         self._claim_heads: dict[FixedClaims, bytes] = {}
 
-    def mint_access_token(
+    async def mint_access_token(
         self,
         *,
         entity_id: str,
@@ -75,7 +75,7 @@ class TokenIssuer:
             user_id=user_id,
             user_name=user_name,
         )
-        return unsigned.signed(unsigned.sign(unsigned.signing_input))
+        return await unsigned.sign()
 
     def prepare_access_token(
         self,
@@ -87,16 +87,16 @@ class TokenIssuer:
         user_id: str | None = None,
         user_name: str | None = None,
     ) -> UnsignedToken:
-        """Everything of an access token but its signature, for callers that sign later."""
+        """Everything of an access token but its signature (`await .sign()` makes it)."""
         now = int(self.clock.now())
         jti = secrets.token_urlsafe(16)
         sub, kind = (user_id, "user") if user_id else (entity_id, "legal_entity")
         name = (user_name or user_id) if user_id else None
         fixed: FixedClaims = (sub, entity_id, kind, scope_of(rights), client_id, name)
         payload = self._encode_access_claims(fixed, now, now + lifetime, jti)
-        key = self.keyring.current
-        signing_input, sign = self._signer.signing_input(key, ACCESS_TOKEN_TYP, payload)
-        return UnsignedToken(signing_input, sign, jti, now, now + lifetime)
+        signer = self.keyring.signer
+        signing_input = self._signer.signing_input(signer, ACCESS_TOKEN_TYP, payload)
+        return UnsignedToken(signing_input, signer, jti, now, now + lifetime)
 
     def _encode_access_claims(self, fixed: FixedClaims, iat: int, exp: int, jti: str) -> bytes:
         """The claims as JSON. Only iat, exp and jti change from one token to the next, so the
@@ -119,7 +119,7 @@ class TokenIssuer:
             claims["name"] = name
         return claims
 
-    def mint_api_token(
+    async def mint_api_token(
         self,
         *,
         token_id: str,
@@ -141,5 +141,6 @@ class TokenIssuer:
             "jti": token_id,
         }
         payload = self._claims_encoder.encode(claims).encode()
-        token = self._signer.sign(self.keyring.current, API_TOKEN_TYP, payload)
-        return MintedToken(token, token_id, issued_at, exp)
+        signer = self.keyring.signer
+        signing_input = self._signer.signing_input(signer, API_TOKEN_TYP, payload)
+        return await UnsignedToken(signing_input, signer, token_id, issued_at, exp).sign()

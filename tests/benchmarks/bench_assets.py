@@ -112,9 +112,10 @@ async def serve_on_loop(data_dir: str, conn: Any, database_url: str) -> None:
     asset_id = AssetCatalog(core.store, core.clock).new_id()
     asset = Asset(asset_id, entity.id, None, "Bench sofa", "furniture", data, now, now, 1)
     await core.store.add_asset(asset)
-    token = core.issuer.mint_access_token(
+    minted = await core.issuer.mint_access_token(
         entity_id=entity.id, client_id=key.key_id, rights=["read"], lifetime=3600
-    ).token
+    )
+    token = minted.token
     server = make_server(build_app(core, entity.id))
     conn.send((sock.getsockname()[1], asset.id, token))
     await server.serve(sockets=[sock])

@@ -62,7 +62,7 @@ class TokenService:
         if media_type != "application/json":
             raise InvalidRequest("the body must be application/json")
         asked = parse_json_object(body)
-        answer = self.signed.create_token_response(caller.key, caller.entity, asked)
+        answer = await self.signed.create_token_response(caller.key, caller.entity, asked)
         note_minted(request.scope, answer.kind, SIGNED_REQUEST)
         return answer_response(answer)
 

@@ -32,8 +32,8 @@ class ShortLivedIssuer:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._issuer, name)
 
-    def mint_access_token(self, *, lifetime: int, **fields: Any) -> Any:
-        return self._issuer.mint_access_token(lifetime=self.ttl or lifetime, **fields)
+    async def mint_access_token(self, *, lifetime: int, **fields: Any) -> Any:
+        return await self._issuer.mint_access_token(lifetime=self.ttl or lifetime, **fields)
 
     def prepare_access_token(self, *, lifetime: int, **fields: Any) -> Any:
         return self._issuer.prepare_access_token(lifetime=self.ttl or lifetime, **fields)
