@@ -15,7 +15,6 @@ from starlette.responses import Response
 from planner_bridge.addresses import TrustedProxies, brake_subject
 from planner_bridge.admin.accounts import AdminBook
 from planner_bridge.admin.sessions import SessionBook
-from planner_bridge.api_tokens import ApiTokens
 from planner_bridge.apps.admin_session import USERNAME_FAILURES, Guard, SignInBrakes
 from planner_bridge.clock import FrozenClock
 from planner_bridge.errors import TooManyRequests
@@ -216,7 +215,7 @@ def test_a_generated_token_is_shown_once_and_exchanges(planner, admin):
 
 
 def test_never_expires_asks_for_a_confirmation_first(planner, admin):
-    tokens = ApiTokens(planner.core)
+    tokens = planner.core.api_tokens()
     page = admin.post("/admin/tokens", **token_fields(never="yes"))
     assert page.status_code == 200 and "never expires" in page.text
     assert 'data-testid="shown-once"' not in page.text
@@ -232,7 +231,7 @@ def test_token_form_errors_are_worded_next_to_their_fields(planner, admin):
     assert page.status_code == 400
     assert 'id="days-error"' in page.text and 'id="user_id-error"' in page.text
     assert "User id is required." in page.text
-    assert blocking(ApiTokens(planner.core).of_entity(admin.shop.entity.id)) == []
+    assert blocking(planner.core.api_tokens().of_entity(admin.shop.entity.id)) == []
 
 
 def test_write_rights_beyond_the_entitys_are_refused_next_to_rights(sign_in_as, readonly_shop):
@@ -243,7 +242,7 @@ def test_write_rights_beyond_the_entitys_are_refused_next_to_rights(sign_in_as, 
 
 
 def test_disable_enable_and_delete_with_confirmation(planner, admin):
-    tokens = ApiTokens(planner.core)
+    tokens = planner.core.api_tokens()
     admin.post("/admin/tokens", **token_fields())
     (record,) = blocking(tokens.of_entity(admin.shop.entity.id))
     assert admin.post(f"/admin/tokens/{record.id}/disable").status_code == 303
@@ -264,7 +263,7 @@ def test_disable_enable_and_delete_with_confirmation(planner, admin):
 def test_an_administrator_cannot_see_or_touch_another_entitys_records(planner, admin):
     other = register_shop(planner.core, name="Other Store")
     issued = blocking(
-        ApiTokens(planner.core).issue(
+        planner.core.api_tokens().issue(
             other.entity, name="theirs", user_id="bob", rights=["read"], expires_in_days=5
         )
     )
@@ -275,7 +274,7 @@ def test_an_administrator_cannot_see_or_touch_another_entitys_records(planner, a
         answer = admin.post(f"/admin/tokens/{issued.record.id}/{action}", confirm="yes")
         assert answer.status_code == 404
     assert blocking(planner.core.store.get_api_key(other.key_id)).active
-    assert blocking(ApiTokens(planner.core).get(issued.record.id)) == issued.record
+    assert blocking(planner.core.api_tokens().get(issued.record.id)) == issued.record
 
 
 # -- signing out -----------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from planner_bridge import logs
-from planner_bridge.api_tokens import DAY, MAX_DAYS, ApiTokens, new_record
+from planner_bridge.api_tokens import DAY, MAX_DAYS, new_record
 from planner_bridge.clock import FrozenClock
 from planner_bridge.core import Core
 from planner_bridge.errors import InvalidToken
@@ -486,7 +486,7 @@ def test_an_expired_api_token_is_refused_by_the_server(planner, shop, make_setti
     earlier = past_core(make_settings, planner, 2 * DAY)
     try:
         issued = blocking(
-            ApiTokens(earlier).issue(
+            earlier.api_tokens().issue(
                 shop.entity, name="old", user_id="alice", rights=["read"], expires_in_days=1
             )
         )
@@ -501,7 +501,7 @@ def test_the_record_expires_on_our_clock_even_within_the_jwt_leeway(make_setting
     core = blocking(Core.connect(make_settings(), clock=clock))
     try:
         entity, _ = blocking(core.entities.create("Shop", ["http://localhost:8000"]))
-        tokens = ApiTokens(core)
+        tokens = core.api_tokens()
         issued = blocking(
             tokens.issue(entity, name="n", user_id="alice", rights=None, expires_in_days=1)
         )

@@ -16,12 +16,13 @@ import secrets
 from typing import Any
 
 from . import logs
-from .core import Core
+from .clock import Clock
 from .errors import InvalidRequest, InvalidScope, InvalidToken, NotFound
 from .signing import MintedToken
-from .storage import ApiTokenRecord, Entity
-from .tokens import parse_rights, scope_of
+from .storage import ApiTokenRecord, Entity, Store
+from .tokens import TokenIssuer, parse_rights, scope_of
 from .validation import one_line_text
+from .verification import TokenVerifier
 
 MAX_NAME_LENGTH = 200
 MAX_USER_ID_LENGTH = 200
@@ -105,16 +106,27 @@ def new_record(
 
 
 class ApiTokens:
-    """The API-token operations, over the core's store, issuer, verifier and clock."""
+    """The API-token operations, over the store, the issuer, the verifier and the clock."""
 
-    def __init__(self, core: Core) -> None:
-        self.core = core
-        self.store = core.store
+    def __init__(
+        self,
+        store: Store,
+        issuer: TokenIssuer,
+        verifier: TokenVerifier,
+        clock: Clock,
+        *,
+        exchange_ttl: int,
+    ) -> None:
+        self.store = store
+        self.issuer = issuer
+        self.verifier = verifier
+        self.clock = clock
+        self.exchange_ttl = min(exchange_ttl, MAX_EXCHANGE_TTL)
 
     async def issue(self, entity: Entity, **fields: object) -> IssuedApiToken:
         """Check, mint and record a token; the fields are those of `new_record`."""
-        record = new_record(entity, now=int(self.core.clock.now()), **fields)
-        minted = await self.core.issuer.mint_api_token(
+        record = new_record(entity, now=int(self.clock.now()), **fields)
+        minted = await self.issuer.mint_api_token(
             token_id=record.id,
             entity_id=record.entity_id,
             user_id=record.user_id,
@@ -156,22 +168,22 @@ class ApiTokens:
 
     async def exchange(self, token: str) -> MintedToken:
         """A user access token (≤ 900 s) for a valid API token; InvalidToken otherwise."""
-        claims = self.core.verifier.verify_api_token(token)
+        claims = self.verifier.verify_api_token(token)
         record = await self._live_record(claims)
         entity = await self.store.get_entity(record.entity_id)
         if entity is None:
             raise InvalidToken("API token's entity no longer exists")
         # Never more than the record grants, nor more than the entity may grant today.
         rights = tuple(r for r in record.rights if r != "write" or entity.allow_write)
-        minted = await self.core.issuer.mint_access_token(
+        minted = await self.issuer.mint_access_token(
             entity_id=record.entity_id,
             client_id="api-token:" + record.id,
             rights=rights,
-            lifetime=min(self.core.settings.exchange_token_ttl, MAX_EXCHANGE_TTL),
+            lifetime=self.exchange_ttl,
             user_id=record.user_id,
             user_name=record.user_name,
         )
-        await self.store.touch_api_token(record.id, self.core.clock.now())
+        await self.store.touch_api_token(record.id, self.clock.now())
         return minted
 
     async def _live_record(self, claims: dict[str, Any]) -> ApiTokenRecord:
@@ -182,7 +194,7 @@ class ApiTokens:
             raise InvalidToken("API token is unknown or deleted")
         if record.disabled:
             raise InvalidToken("API token is disabled")
-        if record.expires is not None and self.core.clock.now() >= record.expires:
+        if record.expires is not None and self.clock.now() >= record.expires:
             raise InvalidToken("API token has expired")
         if not _claims_match(claims, record):
             raise InvalidToken("API token does not match its record")

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .addresses import TrustedProxies, brake_subject
+from .api_tokens import ApiTokens
 from .clients.entities import EntityRegistry
 from .clients.signatures import SignatureVerifier
 from .clock import Clock, SystemClock
@@ -85,6 +86,16 @@ class Core:
     def brake_subject(self, scope: Mapping[str, Any]) -> str:
         """What the brakes count a request's failures against: its client's address."""
         return brake_subject(self.proxies.client_address(scope))
+
+    def api_tokens(self) -> ApiTokens:
+        """The API-token operations over this core's store, issuer, verifier and clock."""
+        return ApiTokens(
+            self.store,
+            self.issuer,
+            self.verifier,
+            self.clock,
+            exchange_ttl=self.settings.exchange_token_ttl,
+        )
 
     @property
     def deriver(self) -> SecretDeriver:

@@ -24,14 +24,15 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
+from starlette.types import Scope
 
 from ..admin.accounts import AdminBook
 from ..admin.sessions import SessionBook
 from ..api_tokens import ApiTokens
-from ..clock import utc_minute
-from ..core import Core
+from ..clients.entities import EntityRegistry
+from ..clock import Clock, utc_minute
 from ..errors import NotFound, ProtocolError, TooManyRequests
-from ..storage import AdminSession, Entity
+from ..storage import AdminSession, Entity, Store
 from . import web_files
 from .admin_forms import TokenForm, key_comment
 from .admin_session import (
@@ -55,14 +56,25 @@ Action = Callable[[Request, AdminSession, str, dict[str, str]], Awaitable[Respon
 
 
 class Console:
-    def __init__(self, core: Core) -> None:
-        self.core = core
-        self.admins = AdminBook(core.store, core.clock)
-        self.tokens = ApiTokens(core)
-        self.guard = Guard(
-            SessionBook(core.store, core.clock), secure=core.settings.issuer.startswith("https:")
-        )
-        self.brakes = SignInBrakes(core.clock, core.brake_subject)
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        entities: EntityRegistry,
+        tokens: ApiTokens,
+        *,
+        issuer: str,
+        subject_of: Callable[[Scope], str],
+        default_days: int,
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.entities = entities
+        self.default_days = default_days
+        self.admins = AdminBook(store, clock)
+        self.tokens = tokens
+        self.guard = Guard(SessionBook(store, clock), secure=issuer.startswith("https:"))
+        self.brakes = SignInBrakes(clock, subject_of)
         self.templates = web_files.templates("templates")
         self.templates.env.filters["when"] = utc_minute
 
@@ -96,10 +108,10 @@ class Console:
             "entity": entity,
             "username": session.username,
             "csrf": self.guard.csrf(session_id),
-            "keys": await self.core.store.list_api_keys(entity.id),
+            "keys": await self.store.list_api_keys(entity.id),
             "tokens": await self.tokens.of_entity(entity.id),
-            "now": self.core.clock.now(),
-            "token_form": TokenForm.blank(self.core.settings.api_token_days),
+            "now": self.clock.now(),
+            "token_form": TokenForm.blank(self.default_days),
             "errors": {},
             "comment": "",
             **extra,
@@ -107,7 +119,7 @@ class Console:
         return self.page(request, "console.html", status, **context)
 
     async def _entity(self, session: AdminSession) -> Entity:
-        entity = await self.core.store.get_entity(session.entity_id)
+        entity = await self.store.get_entity(session.entity_id)
         if entity is None:
             raise NotFound("this administrator's entity no longer exists")
         return entity
@@ -159,7 +171,7 @@ class Console:
             return await self.console_page(
                 request, session, sid, status=400, errors={"comment": error}, comment=comment
             )
-        issued = await self.core.entities.issue_key(session.entity_id, comment)
+        issued = await self.entities.issue_key(session.entity_id, comment)
         shown = {"kind": "key", "key_id": issued.key_id, "secret": issued.secret}
         return await self.console_page(request, session, sid, shown_once=shown)
 
@@ -167,11 +179,11 @@ class Console:
         self, request: Request, session: AdminSession, sid: str, form: dict[str, str]
     ) -> Response:
         key_id = request.path_params["key_id"]
-        key = await self.core.store.get_api_key(key_id)
+        key = await self.store.get_api_key(key_id)
         if key is None or key.entity_id != session.entity_id:
             raise NotFound("no such API key")
         if key.active:
-            await self.core.entities.revoke_key(key_id)
+            await self.entities.revoke_key(key_id)
         return RedirectResponse(HOME, status_code=303, headers=HEADERS)
 
     # -- web service tokens ----------------------------------------------------------------
@@ -247,9 +259,7 @@ class Console:
         return answer
 
 
-def routes(core: Core) -> list[BaseRoute]:
-    console = Console(core)
-
+def routes(console: Console) -> list[BaseRoute]:
     def guarded(action: Action) -> Endpoint:
         return console.answered(console.signed_in(action))
 

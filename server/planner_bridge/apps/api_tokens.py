@@ -11,11 +11,13 @@ Failed exchanges are counted per client address and braked with 429 + `Retry-Aft
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
+from starlette.types import Scope
 
 from ..api_tokens import (
     MAX_DAYS,
@@ -26,9 +28,9 @@ from ..api_tokens import (
     describe,
     expires_at,
 )
-from ..core import Core
 from ..errors import InvalidRequest, InvalidToken, MissingCredentials
 from ..metrics import API_TOKEN_EXCHANGE, SIGNED_REQUEST
+from ..ratelimit import FailureLimiter
 from ..tokens import RIGHTS
 from .bearer import bearer_token
 from .observed import note_minted
@@ -47,7 +49,7 @@ from .openapi_parts import (
     text,
 )
 from .responses import NO_STORE, json_response, parse_json_object
-from .signed import authenticate_signed
+from .signed import SignedRequests
 
 CREATE_FIELDS = frozenset({"name", "user", "expires_in_days", "rights"})
 USER_FIELDS = frozenset({"id", "name"})
@@ -78,12 +80,24 @@ def _user(data: dict[str, Any]) -> dict[str, Any]:
 
 
 class ApiTokenRoutes:
-    def __init__(self, core: Core) -> None:
-        self.core = core
-        self.tokens = ApiTokens(core)
+    def __init__(
+        self,
+        tokens: ApiTokens,
+        signed: SignedRequests,
+        exchange_failures: FailureLimiter,
+        subject_of: Callable[[Scope], str],
+        *,
+        default_days: int,
+    ) -> None:
+        self.tokens = tokens
+        self.signed = signed
+        # Failed exchanges, counted per client address only.
+        self.exchange_failures = exchange_failures
+        self.subject_of = subject_of
+        self.default_days = default_days
 
     async def create(self, request: Request) -> Response:
-        caller, body = await authenticate_signed(request, self.core)
+        caller, body = await self.signed.authenticate(request)
         data = json_body(request, body, CREATE_FIELDS)
         user = _user(data)
         issued = await self.tokens.issue(
@@ -93,7 +107,7 @@ class ApiTokenRoutes:
             user_name=user.get("name"),
             rights=data.get("rights"),
             # Absent: the default lifetime; an explicit null: never expires (a deliberate choice).
-            expires_in_days=data.get("expires_in_days", self.core.settings.api_token_days),
+            expires_in_days=data.get("expires_in_days", self.default_days),
         )
         record = issued.record
         note_minted(request.scope, "api_token", SIGNED_REQUEST)
@@ -101,12 +115,12 @@ class ApiTokenRoutes:
         return json_response({**answer, "expires_at": expires_at(record)}, 201, no_store=True)
 
     async def list(self, request: Request) -> Response:
-        caller, _ = await authenticate_signed(request, self.core)
+        caller, _ = await self.signed.authenticate(request)
         records = await self.tokens.of_entity(caller.entity.id)
         return json_response({"api_tokens": [describe(r) for r in records]}, no_store=True)
 
     async def change(self, request: Request) -> Response:
-        caller, body = await authenticate_signed(request, self.core)
+        caller, body = await self.signed.authenticate(request)
         disabled = json_body(request, body, frozenset({"disabled"})).get("disabled")
         if not isinstance(disabled, bool):
             raise InvalidRequest("disabled must be true or false")
@@ -115,13 +129,13 @@ class ApiTokenRoutes:
         return json_response(describe(record), no_store=True)
 
     async def delete(self, request: Request) -> Response:
-        caller, _ = await authenticate_signed(request, self.core)
+        caller, _ = await self.signed.authenticate(request)
         await self.tokens.delete(request.path_params["token_id"], caller.entity.id)
         return Response(status_code=204, headers=NO_STORE)
 
     async def exchange(self, request: Request) -> Response:
-        address = self.core.brake_subject(request.scope)
-        with self.core.exchange_failures.guarding(address, counts=InvalidToken):
+        address = self.subject_of(request.scope)
+        with self.exchange_failures.guarding(address, counts=InvalidToken):
             token = bearer_token(request)  # the web services' parser, so the same answers
             if token is None:
                 raise MissingCredentials()  # RFC 6750 §3.1: no Bearer credentials, no code
@@ -131,8 +145,7 @@ class ApiTokenRoutes:
         return json_response({**answer, "expires_in": minted.expires_in}, no_store=True)
 
 
-def routes(core: Core) -> list[BaseRoute]:
-    api = ApiTokenRoutes(core)
+def routes(api: ApiTokenRoutes) -> list[BaseRoute]:
     return [
         # Before `{token_id}`, so "exchange" is never taken for an id.
         Route("/v1/api-tokens/exchange", api.exchange, methods=["POST"]),

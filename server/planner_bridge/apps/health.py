@@ -18,22 +18,23 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
-from ..core import Core
+from ..keys import KeyRing
+from ..storage import Store
 from .openapi_parts import ok, ref
 
 NO_CACHE = {"Cache-Control": "no-store"}
 PROBE_SECONDS = 3.0
 
 
-async def unready_reason(core: Core) -> str | None:
+async def unready_reason(store: Store, keyring: KeyRing) -> str | None:
     """Why this instance should get no traffic now, or None when it may."""
     try:
         # Bounded: a probe must answer "not ready" in time, not wait on a database away.
-        await asyncio.wait_for(core.store.get_entity("readiness-probe"), PROBE_SECONDS)
+        await asyncio.wait_for(store.get_entity("readiness-probe"), PROBE_SECONDS)
     except Exception:  # any failure of the database is "not ready", never a 500
         return "database: not answering"
     try:
-        key = core.keyring.current
+        key = keyring.current
     except Exception:
         return "signing key: not loaded"
     if key.private_key is None:
@@ -41,12 +42,12 @@ async def unready_reason(core: Core) -> str | None:
     return None
 
 
-def routes(core: Core) -> list[BaseRoute]:
+def routes(store: Store, keyring: KeyRing) -> list[BaseRoute]:
     async def healthz(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"}, headers=NO_CACHE)
 
     async def readyz(request: Request) -> JSONResponse:
-        reason = await unready_reason(core)
+        reason = await unready_reason(store, keyring)
         if reason is None:
             return JSONResponse({"status": "ready"}, headers=NO_CACHE)
         body = {"status": "unavailable", "reason": reason}

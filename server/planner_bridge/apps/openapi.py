@@ -16,7 +16,6 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
 from .. import __doc__ as PACKAGE_DOC
-from ..core import Core
 from ..metadata import TOKEN_AUTH_METHODS
 from . import (
     admin_forms,
@@ -73,8 +72,8 @@ def document(issuer: str) -> dict[str, Any]:
     }
 
 
-def routes(core: Core) -> list[BaseRoute]:
-    described = document(core.settings.issuer)  # once: it depends on nothing but the issuer
+def routes(issuer: str) -> list[BaseRoute]:
+    described = document(issuer)  # once: it depends on nothing but the issuer
 
     async def openapi(request: Request) -> JSONResponse:
         return JSONResponse(described, headers={"Cache-Control": "public, max-age=60"})

@@ -9,22 +9,26 @@ from starlette.middleware import Middleware
 
 from ..core import Core
 from ..errors import ProtocolError
+from ..grants import ClientCredentialsGrant
 from ..metrics import Metrics
+from ..signed_tokens import SignedTokenGrant
 from ..storage import DatabaseUnavailable
 from . import admin, api_tokens, health, openapi, planner_site, token_service, web_services
 from .observed import Observed
 from .responses import http_error_handler, protocol_error_handler, unavailable_handler
+from .signed import SignedRequests
 
 
 def create_app(core: Core) -> Starlette:
+    """The composition root of the apps: each route module gets only what it uses."""
     routes = [
-        *token_service.routes(core),
-        *api_tokens.routes(core),
-        *web_services.routes(core),
-        *planner_site.routes(core),
-        *admin.routes(core),
-        *health.routes(core),
-        *openapi.routes(core),
+        *token_service.routes(token_endpoints(core)),
+        *api_tokens.routes(api_token_endpoints(core)),
+        *web_services.routes(core.store, core.clock, core.verifier, signed_requests(core)),
+        *planner_site.routes(core.store, core.settings.issuer),
+        *admin.routes(console(core)),
+        *health.routes(core.store, core.keyring),
+        *openapi.routes(core.settings.issuer),
     ]
     handlers = {
         ProtocolError: protocol_error_handler,
@@ -37,3 +41,43 @@ def create_app(core: Core) -> Starlette:
     app.state.core = core
     app.state.metrics = metrics  # served by `metrics_listener`, on its own port
     return app
+
+
+def signed_requests(core: Core) -> SignedRequests:
+    return SignedRequests(core.signatures, core.client_failures, core.brake_subject, core.clock)
+
+
+def token_endpoints(core: Core) -> token_service.TokenService:
+    grants = (
+        ClientCredentialsGrant(core.entities, core.issuer, core.settings, core.client_failures),
+        SignedTokenGrant(core.issuer, core.settings),
+    )
+    return token_service.TokenService(
+        grants,
+        signed_requests(core),
+        core.keyring,
+        issuer=core.settings.issuer,
+        subject_of=core.brake_subject,
+    )
+
+
+def api_token_endpoints(core: Core) -> api_tokens.ApiTokenRoutes:
+    return api_tokens.ApiTokenRoutes(
+        core.api_tokens(),
+        signed_requests(core),
+        core.exchange_failures,
+        core.brake_subject,
+        default_days=core.settings.api_token_days,
+    )
+
+
+def console(core: Core) -> admin.Console:
+    return admin.Console(
+        core.store,
+        core.clock,
+        core.entities,
+        core.api_tokens(),
+        issuer=core.settings.issuer,
+        subject_of=core.brake_subject,
+        default_days=core.settings.api_token_days,
+    )

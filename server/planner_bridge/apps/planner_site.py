@@ -25,9 +25,8 @@ from starlette.templating import Jinja2Templates
 from starlette.types import Scope
 
 from ..clients.entities import origin_of
-from ..core import Core
 from ..errors import InvalidRequest, NotFound
-from ..storage import Entity
+from ..storage import Entity, Store
 from . import web_files
 from .module_versions import FOREVER, ModuleVersions, planner_modules, script_hash
 from .openapi_parts import BAD_REQUEST, NOT_FOUND, static, text
@@ -91,12 +90,14 @@ def planner_origins(issuer: str) -> tuple[str, str]:
 
 
 class PlannerPage:
-    def __init__(self, core: Core, templates: Jinja2Templates, modules: ModuleVersions) -> None:
-        self.core = core
+    def __init__(
+        self, store: Store, issuer: str, templates: Jinja2Templates, modules: ModuleVersions
+    ) -> None:
+        self.store = store
         self.templates = templates
         self.modules = modules
         # Once, at start-up: an issuer that has no origin fails here, not on every page.
-        self.origin, self.live_origin = planner_origins(core.settings.issuer)
+        self.origin, self.live_origin = planner_origins(issuer)
 
     async def render(self, request: Request) -> Response:
         entity = await self._entity(request.query_params.get("entity", ""))
@@ -122,9 +123,7 @@ class PlannerPage:
     async def _entity(self, entity_id: str) -> Entity:
         if not entity_id:
             raise InvalidRequest("entity: the query parameter is required (?entity=ID)")
-        entity = (
-            None if len(entity_id) > MAX_ENTITY_ID else await self.core.store.get_entity(entity_id)
-        )
+        entity = None if len(entity_id) > MAX_ENTITY_ID else await self.store.get_entity(entity_id)
         if entity is None:
             raise NotFound("entity: no legal entity is registered with this id")
         return entity
@@ -172,11 +171,11 @@ class PublicFiles(StaticFiles):
         return self.unversioned if "v=" not in query else "no-cache"
 
 
-def routes(core: Core) -> list[BaseRoute]:
+def routes(store: Store, issuer: str) -> list[BaseRoute]:
     templates = web_files.templates("planner")
     modules = planner_modules(web_files.root())
     return [
-        Route("/planner/", PlannerPage(core, templates, modules).render, methods=["GET"]),
+        Route("/planner/", PlannerPage(store, issuer, templates, modules).render, methods=["GET"]),
         Mount("/planner", PublicFiles("planner", (".js", ".css"), versions=modules)),
         Mount(
             "/sdk",

@@ -2,68 +2,83 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from starlette.requests import Request
-from starlette.types import Message
+from starlette.types import Message, Scope
 
-from ..clients.signatures import COVERED, SignedCaller, call_components
-from ..core import Core
+from ..clients.signatures import COVERED, SignatureVerifier, SignedCaller, call_components
+from ..clock import Clock
 from ..errors import InvalidClient
+from ..ratelimit import FailureLimiter
 from ..verification import AccessClaims
 from .responses import read_body
 
 SIGNATURE_HEADERS = ("signature", "signature-input")
 
 
-async def authenticate_signed(
-    request: Request, core: Core, covered: Sequence[str] = COVERED
-) -> tuple[SignedCaller, bytes]:
-    """The verified caller and the exact body it signed; failures are counted and braked.
+class SignedRequests:
+    """Integrator back-ends' signed requests, for every signed route: the caller checked, its
+    failures braked per client address.
 
     Failures are counted per client address only, never per claimed key: the key id is public
     (the `client_id` of every token), so braking it would let anyone lock its holder out. The
     limiter is consulted first so that a braked address learns nothing more, not even whether
     this guess was right.
     """
-    subject = core.brake_subject(request.scope)
-    with core.client_failures.guarding(subject, counts=InvalidClient):
-        body = await read_body(request)
-        caller = await core.signatures.verify(
-            method=request.method,
-            url=str(request.url),
-            headers=request.headers.items(),
-            body=body,
-            covered=covered,
+
+    def __init__(
+        self,
+        verifier: SignatureVerifier,
+        failures: FailureLimiter,
+        subject_of: Callable[[Scope], str],
+        clock: Clock,
+    ) -> None:
+        self.verifier = verifier
+        self.failures = failures
+        self.subject_of = subject_of
+        self.clock = clock
+
+    async def authenticate(
+        self, request: Request, covered: Sequence[str] = COVERED
+    ) -> tuple[SignedCaller, bytes]:
+        """The verified caller and the exact body it signed; failures are counted and braked."""
+        with self.failures.guarding(self.subject_of(request.scope), counts=InvalidClient):
+            body = await read_body(request)
+            caller = await self.verifier.verify(
+                method=request.method,
+                url=str(request.url),
+                headers=request.headers.items(),
+                body=body,
+                covered=covered,
+            )
+        return caller, body
+
+    async def call(self, request: Request) -> tuple[AccessClaims, Request]:
+        """A web-service call signed with an API key (SPEC "Planner web services"): the legal
+        entity's rights as claims (read; write only if the entity may write), and the request
+        again with the body it signed, for the handler to read."""
+        url = str(request.url)
+        caller, body = await self.authenticate(request, call_components(url))
+        entity, now = caller.entity, int(self.clock.now())
+        claims = AccessClaims(
+            subject=entity.id,
+            entity_id=entity.id,
+            kind="legal_entity",
+            rights=("read", "write") if entity.allow_write else ("read",),
+            client_id=caller.key.key_id,
+            jti="signed",  # no token: one signed request, its nonce spent
+            issued_at=now,
+            expires_at=now,
+            kid="",
         )
-    return caller, body
+        return claims, Request(request.scope, receive=_replay(body))
 
 
 def is_signed(request: Request) -> bool:
     """Whether the request carries RFC 9421 signature headers (valid or not)."""
     return any(name in request.headers for name in SIGNATURE_HEADERS)
-
-
-async def signed_call(request: Request, core: Core) -> tuple[AccessClaims, Request]:
-    """A web-service call signed with an API key (SPEC "Planner web services"): the legal
-    entity's rights as claims (read; write only if the entity may write), and the request
-    again with the body it signed, for the handler to read."""
-    url = str(request.url)
-    caller, body = await authenticate_signed(request, core, call_components(url))
-    entity, now = caller.entity, int(core.clock.now())
-    claims = AccessClaims(
-        subject=entity.id,
-        entity_id=entity.id,
-        kind="legal_entity",
-        rights=("read", "write") if entity.allow_write else ("read",),
-        client_id=caller.key.key_id,
-        jti="signed",  # no token: one signed request, its nonce spent
-        issued_at=now,
-        expires_at=now,
-        kid="",
-    )
-    return claims, Request(request.scope, receive=_replay(body))
 
 
 def _replay(body: bytes) -> Any:

@@ -7,7 +7,7 @@ is the hot path: see `ClientCredentialsEndpoint` for why it is a bare ASGI app; 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from starlette.requests import Request
@@ -15,9 +15,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
-from ..core import Core
 from ..errors import InvalidRequest, PayloadTooLarge, ProtocolError
 from ..grants import ClientCredentialsGrant, FormRequest, TokenAnswer
+from ..keys import KeyRing
 from ..metadata import (
     JWKS_PATH,
     METADATA_PATH,
@@ -41,23 +41,32 @@ from .openapi_parts import (
     text,
 )
 from .responses import error_response, parse_json_object
-from .signed import authenticate_signed
+from .signed import SignedRequests
 
 MAX_FORM_BODY = 4096
 PUBLIC_CACHE = {"Cache-Control": "public, max-age=60"}
 
 
 class TokenService:
-    def __init__(self, core: Core) -> None:
-        self.core = core
-        self.grant = ClientCredentialsGrant(
-            core.entities, core.issuer, core.settings, core.client_failures
-        )
-        self.client_credentials = ClientCredentialsEndpoint(core, self.grant)
-        self.signed = SignedTokenGrant(core.issuer, core.settings)
+    """The token endpoints, over the two grants, the signed-request check and the key ring."""
+
+    def __init__(
+        self,
+        grants: tuple[ClientCredentialsGrant, SignedTokenGrant],
+        signed_requests: SignedRequests,
+        keyring: KeyRing,
+        *,
+        issuer: str,
+        subject_of: Callable[[Scope], str],
+    ) -> None:
+        self.grant, self.signed = grants
+        self.client_credentials = ClientCredentialsEndpoint(self.grant, subject_of)
+        self.signed_requests = signed_requests
+        self.keyring = keyring
+        self.issuer = issuer
 
     async def signed_token(self, request: Request) -> Response:
-        caller, body = await authenticate_signed(request, self.core)
+        caller, body = await self.signed_requests.authenticate(request)
         media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
         if media_type != "application/json":
             raise InvalidRequest("the body must be application/json")
@@ -67,10 +76,10 @@ class TokenService:
         return answer_response(answer)
 
     async def jwks(self, request: Request) -> Response:
-        return JSONResponse(self.core.keyring.jwks(), headers=PUBLIC_CACHE)
+        return JSONResponse(self.keyring.jwks(), headers=PUBLIC_CACHE)
 
     async def metadata(self, request: Request) -> Response:
-        body = authorization_server_metadata(self.core.settings.issuer)
+        body = authorization_server_metadata(self.issuer)
         return JSONResponse(body, headers=PUBLIC_CACHE)
 
 
@@ -86,9 +95,9 @@ class ClientCredentialsEndpoint:
     handler would render it.
     """
 
-    def __init__(self, core: Core, grant: ClientCredentialsGrant) -> None:
+    def __init__(self, grant: ClientCredentialsGrant, subject_of: Callable[[Scope], str]) -> None:
         self.grant = grant
-        self.brake_subject = core.brake_subject
+        self.brake_subject = subject_of
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
@@ -152,8 +161,7 @@ async def _read_form_body(receive: Receive, declared: bytes | None) -> bytes | N
             return body
 
 
-def routes(core: Core) -> list[BaseRoute]:
-    service = TokenService(core)
+def routes(service: TokenService) -> list[BaseRoute]:
     return [
         # The hot path first: the router tries routes in order.
         Route(TOKEN_PATH, service.client_credentials, methods=["POST"]),

@@ -8,7 +8,7 @@
     GET    /v1/live          WebSocket, see `apps.live_socket`
 
 Every call takes `Authorization: Bearer <token>` or, from a back-end, an RFC 9421 signature made
-with the entity's API key (`apps.signed.signed_call`: the legal entity's rights).
+with the entity's API key (`apps.signed.SignedRequests.call`: the legal entity's rights).
 Asset answers carry `ETag: "<version>"`; PATCH and DELETE honour `If-Match: "<version>"` (412 when
 the asset moved on). Writes honour `Idempotency-Key` (see `planner.idempotency`); a replay
 carries `Idempotent-Replayed: true`. Rights are the core's (`planner.assets`); this module only
@@ -25,20 +25,20 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 
-from ..core import Core
+from ..clock import Clock
 from ..errors import InvalidRequest
 from ..planner import assets
 from ..planner.assets import AnswerFor, AssetCatalog, asset_json, parse_after, parse_limit
 from ..planner.idempotency import IdempotencyKeys, check_key, fingerprint, key_scope
 from ..planner.live import LiveHub
-from ..storage import AnswerRecord, Asset, Conflict, Headers, IdempotentAnswer
+from ..storage import AnswerRecord, Asset, Conflict, Headers, IdempotentAnswer, Store
 from ..validation import ascii_number
-from ..verification import AccessClaims
+from ..verification import AccessClaims, TokenVerifier
 from . import openapi_parts as api
 from .bearer import BearerBackend, Endpoint, Handler, requires_token
 from .live_socket import LiveSocket
 from .responses import NO_STORE, parse_json_object, read_body
-from .signed import is_signed, signed_call
+from .signed import SignedRequests, is_signed
 
 # Applies a write; given an `AnswerFor`, the store keeps the idempotency answer with it.
 Write = Callable[[AnswerFor | None], Awaitable[Asset]]
@@ -162,7 +162,9 @@ def _replay_without_headers(status: int, body: bytes) -> Response:
     return Response(body, status_code=status, headers=headers, media_type="application/json")
 
 
-def requires_credentials(backend: BearerBackend, core: Core, handler: Handler) -> Endpoint:
+def requires_credentials(
+    backend: BearerBackend, signed_requests: SignedRequests, handler: Handler
+) -> Endpoint:
     """An endpoint for a bearer token or an API-key signature (never both: which one would
     speak for the call?)."""
     by_token = requires_token(backend, handler)
@@ -172,14 +174,16 @@ def requires_credentials(backend: BearerBackend, core: Core, handler: Handler) -
             return await by_token(request)
         if "authorization" in request.headers:
             raise InvalidRequest("send either a bearer token or a signature, not both")
-        claims, signed = await signed_call(request, core)
+        claims, signed = await signed_requests.call(request)
         return await handler(signed, claims)
 
     return endpoint
 
 
-def asset_routes(endpoints: AssetEndpoints, backend: BearerBackend, core: Core) -> list[BaseRoute]:
-    guard = partial(requires_credentials, backend, core)
+def asset_routes(
+    endpoints: AssetEndpoints, backend: BearerBackend, signed: SignedRequests
+) -> list[BaseRoute]:
+    guard = partial(requires_credentials, backend, signed)
     one = "/v1/assets/{asset_id}"
     return [
         Route("/v1/assets", guard(endpoints.list), methods=["GET"]),
@@ -190,14 +194,16 @@ def asset_routes(endpoints: AssetEndpoints, backend: BearerBackend, core: Core) 
     ]
 
 
-def routes(core: Core) -> list[BaseRoute]:
+def routes(
+    store: Store, clock: Clock, verifier: TokenVerifier, signed: SignedRequests
+) -> list[BaseRoute]:
     # The hub lives as long as these routes: one per app, never a module global.
-    hub = LiveHub(core.store.watch_assets)
-    catalog = AssetCatalog(core.store, core.clock, listener=hub.publish)
-    endpoints = AssetEndpoints(catalog, IdempotencyKeys(core.store, core.clock))
-    backend = BearerBackend(core.verifier)
-    socket = LiveSocket(backend, hub, core.clock)
-    return [*asset_routes(endpoints, backend, core), WebSocketRoute("/v1/live", socket)]
+    hub = LiveHub(store.watch_assets)
+    catalog = AssetCatalog(store, clock, listener=hub.publish)
+    endpoints = AssetEndpoints(catalog, IdempotencyKeys(store, clock))
+    backend = BearerBackend(verifier)
+    socket = LiveSocket(backend, hub, clock)
+    return [*asset_routes(endpoints, backend, signed), WebSocketRoute("/v1/live", socket)]
 
 
 # -- how /openapi.json describes these routes (assembled by `openapi`) ---------------------------

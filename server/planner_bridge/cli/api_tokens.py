@@ -50,7 +50,7 @@ def register(commands: Any, parent: argparse.ArgumentParser) -> None:
 
 async def _tokens(args: argparse.Namespace) -> tuple[Core, ApiTokens]:
     core = await open_core(args)
-    return core, ApiTokens(core)
+    return core, core.api_tokens()
 
 
 def _confirm_never() -> None:
