@@ -53,7 +53,7 @@ def test_first_run_seeds_the_shop_its_users_and_a_catalog(make_settings):
     assert all(owner_only(host_dir / f) for f in ("credentials.json", "users.json", "session.key"))
     catalog = blocking(core.store.list_assets(entity.id, (None,)))
     assert [a.name for a in catalog] == [name for name, _, _ in demo.CATALOG]
-    assert (core.settings.data_dir / "keys" / "ring.json").exists()
+    assert len(blocking(core.store.list_signing_keys())) == 1  # the ring's first key, sealed
     blocking(core.aclose())
 
 

@@ -3,7 +3,7 @@
 bench_tokens' server (the planner app, one uvicorn worker, uvloop + httptools, SQLite, its own
 process) is driven by bench_tokens' client with freshly signed requests. A first round, not
 profiled, splits the server's CPU per request between its event-loop thread and the other
-threads (SQLite runs in the default executor's threads: `ThreadedStore`), from
+threads (SQLite runs in the default executor's threads: `SQLiteThread`), from
 /proc/PID/task. A second round runs the loop thread under cProfile (switched on and off by
 SIGUSR1/SIGUSR2, so start-up is not counted) and prints the functions that take the biggest
 shares of it, by cumulative and by own time. cProfile slows what it watches (more so code that

@@ -1,8 +1,8 @@
-"""Schema 3: the signing key ring, for instances that share a database.
+"""Schema 3: the signing key ring (first for instances sharing a database; since then the one
+ring on either backend).
 
 Private keys are stored sealed (AES-256-GCM under a key derived from the master key, see
-`shared_keys`), never in clear. SQLite deployments keep their ring in `<data dir>/keys/`; the
-table is there on both so that the numbering stays the same.
+`keys.KeySealer`), never in clear.
 """
 
 SQLITE = """
