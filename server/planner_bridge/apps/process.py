@@ -1,4 +1,5 @@
-"""The planner origin as one server process runs it: the core opened at start-up, closed at exit.
+"""The planner origin as one server process runs it: the core opened at start-up, closed at exit,
+in Starlette's lifespan.
 
 `serve` hands uvicorn this app rather than a built one: a worker process receives it pickled
 (settings only, validated once in the parent) and opens its own core in the lifespan start-up,
@@ -7,8 +8,12 @@ on the loop that then serves, which a PostgreSQL pool belongs to.
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import AsyncIterator
 from typing import Any
+
+from starlette.routing import Router
 
 from ..core import Core
 from ..serving import loop_name
@@ -24,36 +29,46 @@ def ready_line() -> str:
 
 
 class PlannerProcess:
-    """An ASGI app: the lifespan opens and closes the core; requests go to the planner app."""
+    """An ASGI app: Starlette's lifespan opens and closes the core; requests go to the planner
+    app built on it. Picklable until started (settings only)."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.core: Core | None = None
         self.app: Any = None
+        self._failure = ""
 
     async def __call__(self, scope: Message, receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
-            await self._lifespan(receive, send)
+            await self._lifespan(scope, receive, send)
         else:
             await self.app(scope, receive, send)
 
-    async def _lifespan(self, receive: Any, send: Any) -> None:
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                await send(await self._start())
-            elif message["type"] == "lifespan.shutdown":
-                if self.core is not None:
-                    await self.core.aclose()
-                await send({"type": "lifespan.shutdown.complete"})
-                return
+    async def _lifespan(self, scope: Message, receive: Any, send: Any) -> None:
+        # Starlette runs the protocol and reports a failed start to the server, then raises
+        # again: the server has been told (in one line, see `_told`), so nothing is left to say.
+        with contextlib.suppress(Exception):
+            await Router(lifespan=self._opened).lifespan(scope, receive, self._told(send))
 
-    async def _start(self) -> Message:
+    @contextlib.asynccontextmanager
+    async def _opened(self, _app: object) -> AsyncIterator[None]:
         try:
-            self.core = await Core.connect(self.settings)
+            core = await Core.connect(self.settings)
         except Exception as exc:  # the parent checked the database; it may have gone since
-            reason = (str(exc).splitlines() or [type(exc).__name__])[0]
-            return {"type": "lifespan.startup.failed", "message": reason}
-        self.app = create_app(self.core)
-        print(ready_line(), flush=True)
-        return {"type": "lifespan.startup.complete"}
+            self._failure = (str(exc).splitlines() or [type(exc).__name__])[0]
+            raise
+        try:
+            self.app = create_app(core)
+            print(ready_line(), flush=True)
+            yield
+        finally:
+            await core.aclose()
+
+    def _told(self, send: Any) -> Any:
+        """`send`, with a failed start told as its one-line reason, not Starlette's traceback."""
+
+        async def told(message: Message) -> None:
+            if message["type"] == "lifespan.startup.failed" and self._failure:
+                message = {**message, "message": self._failure}
+            await send(message)
+
+        return told
