@@ -28,7 +28,7 @@ STAGE = ROOT / "build" / "mutate"
 # Each module (dotted, under planner_bridge) with the test files that exercise it (mutmut runs,
 # per mutant, only the tests among these that reached the mutated function).
 MODULES: dict[str, list[str]] = {
-    "verification": [
+    "tokens.verification": [
         "tests/test_token_verifier.py",
         "tests/test_forged_tokens.py",
         "tests/test_jwks.py",
@@ -45,7 +45,7 @@ MODULES: dict[str, list[str]] = {
     # The Signature-Input/Signature/Content-Digest parser under signatures' verifier.
     "clients.signature_fields": ["tests/test_signature_fields.py", "tests/test_signatures.py"],
     # test_rate_limit: the brakes per client address on the grant paths (hardening).
-    "grants": [
+    "tokens.client_credentials": [
         "tests/test_token_service.py",
         "tests/test_client_credentials.py",
         "tests/test_rate_limit.py",
@@ -58,7 +58,7 @@ MODULES: dict[str, list[str]] = {
         "tests/test_live.py",
     ],
     "planner.idempotency": ["tests/test_idempotency.py"],
-    "api_tokens": ["tests/test_api_tokens.py"],
+    "tokens.api_tokens": ["tests/test_api_tokens.py"],
 }
 # Exit statuses mutmut reports that mean a test noticed the mutant.
 KILLED = {"killed", "timeout", "caught by type check"}

@@ -18,7 +18,7 @@ from http_message_signatures import HTTPSignatureKeyResolver
 
 from planner_bridge.clock import Clock
 from planner_bridge.core import Core
-from planner_bridge.keys import KeyRing, KeySealer, SigningKey
+from planner_bridge.keys.ring import KeyRing, KeySealer, SigningKey
 from planner_bridge.serving import blocking
 from planner_bridge.storage import Entity
 from planner_bridge.storage.sqlite import SQLiteStore

@@ -24,12 +24,12 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from planner_bridge import logs
-from planner_bridge.api_tokens import DAY, MAX_DAYS, new_record
 from planner_bridge.clock import FrozenClock
 from planner_bridge.core import Core
 from planner_bridge.errors import InvalidToken
 from planner_bridge.serving import blocking
 from planner_bridge.storage import Asset
+from planner_bridge.tokens.api_tokens import DAY, MAX_DAYS, new_record
 from support import high_s, low_s
 
 # -- helpers ---------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from planner_bridge.clock import FrozenClock
 from planner_bridge.planner.assets import ASSET_ID, AssetCatalog
 from planner_bridge.serving import blocking
 from planner_bridge.storage import Entity
-from planner_bridge.verification import AccessClaims
+from planner_bridge.tokens.verification import AccessClaims
 
 SHAPE = {"id", "entity", "owner", "name", "kind", "data", "created", "updated", "version"}
 

@@ -18,9 +18,9 @@ from planner_bridge.clients.entities import EntityRegistry
 from planner_bridge.clock import FrozenClock
 from planner_bridge.credentials import SecretDeriver, b64url
 from planner_bridge.errors import InvalidClient
-from planner_bridge.grants import COMMON_FORM, ClientCredentialsGrant, parse_form
+from planner_bridge.keys.signing import SigningBatch
 from planner_bridge.serving import blocking
-from planner_bridge.signing import SigningBatch
+from planner_bridge.tokens.client_credentials import COMMON_FORM, ClientCredentialsGrant, parse_form
 from support import PlannerServer, Shop, wait_until
 
 FORM = "application/x-www-form-urlencoded"

@@ -24,9 +24,9 @@ from starlette.routing import Route
 from asset_helpers import READ, WRITE, assert_invalid_token, bearer, mint, seed_asset
 from planner_bridge.clock import FrozenClock
 from planner_bridge.errors import InvalidToken
-from planner_bridge.keys import generate_private_key
+from planner_bridge.keys.ring import generate_private_key
 from planner_bridge.serving import ThreadedServer, blocking
-from planner_bridge.tokens import TokenIssuer
+from planner_bridge.tokens.issuer import TokenIssuer
 from support import key_ring, low_s
 
 

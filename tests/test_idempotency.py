@@ -25,7 +25,7 @@ from planner_bridge.planner.idempotency import (
 from planner_bridge.serving import blocking
 from planner_bridge.storage import Conflict, Entity, IdempotentAnswer, Reservation
 from planner_bridge.storage.sqlite import SQLiteStore
-from planner_bridge.verification import AccessClaims
+from planner_bridge.tokens.verification import AccessClaims
 from support import wait_until
 
 

@@ -19,11 +19,11 @@ from starlette.routing import Route
 from asset_helpers import READ, assert_invalid_token, bearer, mint, seed_asset
 from planner_bridge.clock import FrozenClock, SystemClock
 from planner_bridge.errors import InvalidToken
-from planner_bridge.jwks import MIN_REFRESH_INTERVAL, RemoteJWKS
-from planner_bridge.keys import KeyRing
+from planner_bridge.keys.ring import KeyRing
 from planner_bridge.serving import ThreadedServer, blocking
-from planner_bridge.tokens import TokenIssuer
-from planner_bridge.verification import TokenVerifier
+from planner_bridge.tokens.issuer import TokenIssuer
+from planner_bridge.tokens.jwks import MIN_REFRESH_INTERVAL, RemoteJWKS
+from planner_bridge.tokens.verification import TokenVerifier
 from support import key_ring, rotate
 
 ISSUER = "http://token-service.test"

@@ -24,13 +24,19 @@ from jwt.utils import der_to_raw_signature
 from planner_bridge.clock import FrozenClock, SystemClock
 from planner_bridge.credentials import b64url, b64url_decode
 from planner_bridge.errors import InvalidToken
-from planner_bridge.keys import RELOAD_INTERVAL, KeyRing, KeySealer, KeyState, generate_private_key
-from planner_bridge.ring_file import import_ring_file
+from planner_bridge.keys.ring import (
+    RELOAD_INTERVAL,
+    KeyRing,
+    KeySealer,
+    KeyState,
+    generate_private_key,
+)
+from planner_bridge.keys.ring_file import import_ring_file
+from planner_bridge.keys.signing import raw_ecdsa_signature
 from planner_bridge.serving import blocking
-from planner_bridge.signing import raw_ecdsa_signature
 from planner_bridge.storage.sqlite import SQLiteStore
-from planner_bridge.tokens import TokenIssuer
-from planner_bridge.verification import TokenVerifier
+from planner_bridge.tokens.issuer import TokenIssuer
+from planner_bridge.tokens.verification import TokenVerifier
 from support import P256_ORDER, s_is_low
 
 PUBLISHED_FOR = 86400 + 30  # longest token + leeway, as the core configures it

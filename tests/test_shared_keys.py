@@ -10,7 +10,7 @@ import pytest
 from cryptography.exceptions import InvalidTag
 
 from planner_bridge.clock import SystemClock
-from planner_bridge.keys import KeyRing, KeySealer, generate_private_key
+from planner_bridge.keys.ring import KeyRing, KeySealer, generate_private_key
 from planner_bridge.storage.location import locate_database
 from planner_bridge.storage.opening import open_store
 

@@ -15,8 +15,8 @@ import pytest
 from planner_bridge.clock import FrozenClock
 from planner_bridge.errors import InvalidToken
 from planner_bridge.serving import blocking
-from planner_bridge.tokens import TokenIssuer
-from planner_bridge.verification import AccessClaims, TokenVerifier
+from planner_bridge.tokens.issuer import TokenIssuer
+from planner_bridge.tokens.verification import AccessClaims, TokenVerifier
 from support import high_s, key_ring, low_s, rotate
 
 ISSUER = "http://127.0.0.1:8001"

@@ -7,20 +7,20 @@ from collections.abc import Mapping
 from typing import Any
 
 from .addresses import TrustedProxies, brake_subject
-from .api_tokens import ApiTokens
 from .clients.entities import EntityRegistry
 from .clients.signatures import SignatureVerifier
 from .clock import Clock, SystemClock
 from .credentials import SecretDeriver, load_master_key
-from .jwks import key_source
-from .keys import KeyRing, KeySealer
+from .keys.ring import KeyRing, KeySealer
+from .keys.ring_file import open_key_ring
 from .ratelimit import FailureLimiter
-from .ring_file import open_key_ring
 from .settings import Settings
 from .storage import Store
 from .storage.opening import open_store
-from .tokens import TokenIssuer
-from .verification import TokenVerifier
+from .tokens.api_tokens import ApiTokens
+from .tokens.issuer import TokenIssuer
+from .tokens.jwks import key_source
+from .tokens.verification import TokenVerifier
 
 
 @dataclasses.dataclass

@@ -60,7 +60,7 @@ def build_app(core: Any, entity_id: str) -> Any:
     from planner_bridge.apps.web_services import AssetEndpoints
     from planner_bridge.planner.assets import AssetCatalog
     from planner_bridge.planner.idempotency import IdempotencyKeys
-    from planner_bridge.verification import AccessClaims
+    from planner_bridge.tokens.verification import AccessClaims
 
     app = create_app(core)
     endpoints = AssetEndpoints(

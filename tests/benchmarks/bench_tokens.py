@@ -33,7 +33,7 @@ import jwt
 import uvloop
 
 from planner_bridge.clients.signatures import sign_request
-from planner_bridge.keys import generate_private_key
+from planner_bridge.keys.ring import generate_private_key
 from planner_bridge.serving import blocking
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "2"))

@@ -28,11 +28,11 @@ from starlette.types import Scope
 
 from ..admin.accounts import AdminBook
 from ..admin.sessions import SessionBook
-from ..api_tokens import ApiTokens
 from ..clients.entities import EntityRegistry
 from ..clock import Clock, utc_minute
 from ..errors import NotFound, ProtocolError, TooManyRequests
 from ..storage import AdminSession, Entity, Store
+from ..tokens.api_tokens import ApiTokens
 from . import web_files
 from .admin_forms import TokenForm, key_comment
 from .admin_session import (

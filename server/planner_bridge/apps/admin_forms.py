@@ -8,9 +8,9 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from ..api_tokens import MAX_DAYS
 from ..clients.entities import MAX_COMMENT_LENGTH
 from ..errors import InvalidScope, ProtocolError
+from ..tokens.api_tokens import MAX_DAYS
 from ..validation import ascii_number, one_line_text
 from .openapi_parts import TOKEN_ID, static
 

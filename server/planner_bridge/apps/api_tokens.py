@@ -1,7 +1,7 @@
 """The API-token routes of the token service: issue, list, disable/enable, delete (signed with the
 entity's API key, RFC 9421) and exchange (`Authorization: Bearer <API token>`).
 
-The rules live in `planner_bridge.api_tokens`; this module only reads requests and writes
+The rules live in `planner_bridge.tokens.api_tokens`; this module only reads requests and writes
 answers. An entity sees and changes only its own tokens (another entity's id answers 404).
 The exchange reads `Authorization: Bearer` with `apps.bearer.bearer_token`, so it answers as the
 web services do: no Bearer credentials 401 without an error code, a malformed header or a token
@@ -19,7 +19,10 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import Scope
 
-from ..api_tokens import (
+from ..errors import InvalidRequest, InvalidToken, MissingCredentials
+from ..metrics import API_TOKEN_EXCHANGE, SIGNED_REQUEST
+from ..ratelimit import FailureLimiter
+from ..tokens.api_tokens import (
     MAX_DAYS,
     MAX_EXCHANGE_TTL,
     MAX_NAME_LENGTH,
@@ -28,10 +31,7 @@ from ..api_tokens import (
     describe,
     expires_at,
 )
-from ..errors import InvalidRequest, InvalidToken, MissingCredentials
-from ..metrics import API_TOKEN_EXCHANGE, SIGNED_REQUEST
-from ..ratelimit import FailureLimiter
-from ..tokens import RIGHTS
+from ..tokens.issuer import RIGHTS
 from .bearer import bearer_token
 from .observed import note_minted
 from .openapi_parts import (

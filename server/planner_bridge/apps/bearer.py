@@ -29,7 +29,7 @@ from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 
 from ..errors import InvalidRequest, MissingCredentials, ProtocolError
-from ..verification import AccessClaims, TokenVerifier
+from ..tokens.verification import AccessClaims, TokenVerifier
 from .responses import error_response
 
 Handler = Callable[[Request, AccessClaims], Awaitable[Response]]

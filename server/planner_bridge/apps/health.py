@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
-from ..keys import KeyRing
+from ..keys.ring import KeyRing
 from ..storage import Store
 from .openapi_parts import ok, ref
 

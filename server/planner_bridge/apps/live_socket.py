@@ -26,7 +26,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from ..clock import Clock
 from ..errors import InvalidRequest, InvalidToken, ProtocolError
 from ..planner.live import LiveHub, Subscription
-from ..verification import AccessClaims
+from ..tokens.verification import AccessClaims
 from .bearer import BearerBackend
 from .openapi_parts import error
 

@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
 from .. import __doc__ as PACKAGE_DOC
-from ..metadata import TOKEN_AUTH_METHODS
+from ..tokens.metadata import TOKEN_AUTH_METHODS
 from . import (
     admin_forms,
     api_tokens,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..clients.signatures import CHALLENGE
-from ..tokens import RIGHTS
+from ..tokens.issuer import RIGHTS
 from .admin_session import SESSION_COOKIE
 
 JSON = "application/json"

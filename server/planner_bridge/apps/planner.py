@@ -9,10 +9,10 @@ from starlette.middleware import Middleware
 
 from ..core import Core
 from ..errors import ProtocolError
-from ..grants import ClientCredentialsGrant
 from ..metrics import Metrics
-from ..signed_tokens import SignedTokenGrant
 from ..storage import DatabaseUnavailable
+from ..tokens.client_credentials import ClientCredentialsGrant
+from ..tokens.signed_requests import SignedTokenGrant
 from . import admin, api_tokens, health, openapi, planner_site, token_service, web_services
 from .observed import Observed
 from .responses import http_error_handler, protocol_error_handler, unavailable_handler

@@ -12,7 +12,7 @@ from ..clients.signatures import COVERED, SignatureVerifier, SignedCaller, call_
 from ..clock import Clock
 from ..errors import InvalidClient
 from ..ratelimit import FailureLimiter
-from ..verification import AccessClaims
+from ..tokens.verification import AccessClaims
 from .responses import read_body
 
 SIGNATURE_HEADERS = ("signature", "signature-input")

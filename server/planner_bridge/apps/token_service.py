@@ -16,18 +16,18 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
 from ..errors import InvalidRequest, PayloadTooLarge, ProtocolError
-from ..grants import ClientCredentialsGrant, FormRequest, TokenAnswer
-from ..keys import KeyRing
-from ..metadata import (
+from ..keys.ring import KeyRing
+from ..metrics import CLIENT_CREDENTIALS, SIGNED_REQUEST
+from ..tokens.client_credentials import ClientCredentialsGrant, FormRequest, TokenAnswer
+from ..tokens.issuer import RIGHTS
+from ..tokens.metadata import (
     JWKS_PATH,
     METADATA_PATH,
     SIGNED_TOKEN_PATH,
     TOKEN_PATH,
     authorization_server_metadata,
 )
-from ..metrics import CLIENT_CREDENTIALS, SIGNED_REQUEST
-from ..signed_tokens import MAX_USER_FIELD, SignedTokenGrant
-from ..tokens import RIGHTS
+from ..tokens.signed_requests import MAX_USER_FIELD, SignedTokenGrant
 from .observed import note_minted
 from .openapi_parts import (
     RIGHTS_SCHEMA,

@@ -32,8 +32,8 @@ from ..planner.assets import AnswerFor, AssetCatalog, asset_json, parse_after, p
 from ..planner.idempotency import IdempotencyKeys, check_key, fingerprint, key_scope
 from ..planner.live import LiveHub
 from ..storage import AnswerRecord, Asset, Conflict, Headers, IdempotentAnswer, Store
+from ..tokens.verification import AccessClaims, TokenVerifier
 from ..validation import ascii_number
-from ..verification import AccessClaims, TokenVerifier
 from . import openapi_parts as api
 from .bearer import BearerBackend, Endpoint, Handler, requires_token
 from .live_socket import LiveSocket

@@ -14,11 +14,11 @@ import argparse
 import sys
 from typing import Any
 
-from ..api_tokens import MAX_DAYS, ApiTokens, describe, expires_at
 from ..clock import utc_minute
 from ..core import Core
 from ..errors import ProtocolError
 from ..storage import ApiTokenRecord
+from ..tokens.api_tokens import MAX_DAYS, ApiTokens, describe, expires_at
 from .common import CommandError, emit, open_core
 
 

@@ -11,8 +11,8 @@ import time
 from typing import Any
 
 from ..credentials import load_master_key
-from ..keys import KeySealer
-from ..ring_file import RING_FILE, import_ring_file
+from ..keys.ring import KeySealer
+from ..keys.ring_file import RING_FILE, import_ring_file
 from ..settings import Settings
 from ..storage import DatabaseUnavailable, migrations
 from ..storage.location import DatabaseLocation

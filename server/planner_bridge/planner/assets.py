@@ -29,8 +29,8 @@ from typing import Any
 from ..clock import Clock
 from ..errors import InsufficientScope, InvalidRequest, NotFound, PayloadTooLarge
 from ..storage import AnswerRecord, Asset, Store
+from ..tokens.verification import AccessClaims
 from ..validation import ascii_number, is_utf8_encodable, one_line_text
-from ..verification import AccessClaims
 
 ASSET_ID = re.compile(r"ast_[0-9a-f]{24}")
 MAX_DATA_BYTES = 64 * 1024

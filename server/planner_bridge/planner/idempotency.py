@@ -45,7 +45,7 @@ from typing import Any
 from ..clock import Clock
 from ..errors import InvalidRequest, UnprocessableRequest
 from ..storage import AnswerRecord, Headers, IdempotentAnswer, Reservation, Store
-from ..verification import AccessClaims
+from ..tokens.verification import AccessClaims
 
 KEY_TTL = 24 * 3600.0
 RESERVATION_LEASE = 60.0  # far longer than any write takes; a dead request's key frees itself

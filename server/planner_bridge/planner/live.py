@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ..storage import Asset, AssetListener
-from ..verification import AccessClaims
+from ..tokens.verification import AccessClaims
 from .assets import asset_json, can_see
 
 QUEUE_LIMIT = 256

@@ -15,13 +15,13 @@ import dataclasses
 import secrets
 from typing import Any
 
-from . import logs
-from .clock import Clock
-from .errors import InvalidRequest, InvalidScope, InvalidToken, NotFound
-from .signing import MintedToken
-from .storage import ApiTokenRecord, Entity, Store
-from .tokens import TokenIssuer, parse_rights, scope_of
-from .validation import one_line_text
+from .. import logs
+from ..clock import Clock
+from ..errors import InvalidRequest, InvalidScope, InvalidToken, NotFound
+from ..keys.signing import MintedToken
+from ..storage import ApiTokenRecord, Entity, Store
+from ..validation import one_line_text
+from .issuer import TokenIssuer, parse_rights, scope_of
 from .verification import TokenVerifier
 
 MAX_NAME_LENGTH = 200

@@ -9,11 +9,11 @@ import dataclasses
 import json
 from typing import Any
 
-from .errors import InvalidRequest
-from .grants import ANSWER_HEADERS, TokenAnswer, check_rights_allowed
-from .settings import Settings
-from .storage import ApiKey, Entity
-from .tokens import TokenIssuer, parse_rights
+from ..errors import InvalidRequest
+from ..settings import Settings
+from ..storage import ApiKey, Entity
+from .client_credentials import ANSWER_HEADERS, TokenAnswer, check_rights_allowed
+from .issuer import TokenIssuer, parse_rights
 
 MAX_USER_FIELD = 200
 TOKEN_REQUEST_FIELDS = frozenset({"type", "user", "rights", "expires_in"})

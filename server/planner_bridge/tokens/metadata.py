@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .tokens import RIGHTS
+from .issuer import RIGHTS
 
 TOKEN_PATH = "/auth/token"
 SIGNED_TOKEN_PATH = "/v1/tokens"

@@ -31,10 +31,10 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from . import logs
-from .clock import Clock
+from .. import logs
+from ..clock import Clock
+from ..storage import SigningKeyRecord, Store
 from .signing import LocalSigner, Signer, public_jwk
-from .storage import SigningKeyRecord, Store
 
 RELOAD_INTERVAL = 1.0
 SEALING_INFO = b"planner-bridge/signing-keys/v1"

@@ -12,10 +12,10 @@ import json
 import secrets
 from collections.abc import Sequence
 
-from .clock import Clock
-from .errors import InvalidRequest
-from .keys import KeyRing
-from .signing import CompactSigner, MintedToken, UnsignedToken
+from ..clock import Clock
+from ..errors import InvalidRequest
+from ..keys.ring import KeyRing
+from ..keys.signing import CompactSigner, MintedToken, UnsignedToken
 
 ACCESS_TOKEN_TYP = "at+jwt"
 API_TOKEN_TYP = "pb-api+jwt"

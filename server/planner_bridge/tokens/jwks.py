@@ -25,9 +25,9 @@ from typing import Any
 import httpx
 import jwt
 
-from .clock import Clock
-from .keys import KeyRing
-from .settings import SIGNING_ALGORITHMS, Settings
+from ..clock import Clock
+from ..keys.ring import KeyRing
+from ..settings import SIGNING_ALGORITHMS, Settings
 from .verification import KeySource
 
 MAX_AGE = 300.0

@@ -20,10 +20,10 @@ from typing import Any, Protocol
 import jwt
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from .clock import Clock
-from .errors import InvalidToken
-from .signing import is_high_s
-from .tokens import ACCESS_TOKEN_TYP, API_TOKEN_TYP, AUDIENCE, KINDS, RIGHTS
+from ..clock import Clock
+from ..errors import InvalidToken
+from ..keys.signing import is_high_s
+from .issuer import ACCESS_TOKEN_TYP, API_TOKEN_TYP, AUDIENCE, KINDS, RIGHTS
 
 MAX_TOKEN_LENGTH = 4096
 ACCESS_CLAIMS = ("iss", "aud", "sub", "entity", "kind", "scope", "client_id", "iat", "exp", "jti")

@@ -23,13 +23,13 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl, unquote_plus
 
-from .clients.entities import EntityRegistry
-from .errors import InvalidClient, InvalidRequest, InvalidScope, UnsupportedGrantType
-from .ratelimit import FailureLimiter
-from .settings import Settings
-from .signing import MintedToken, UnsignedToken
-from .storage import ApiKey, Entity
-from .tokens import RIGHTS, TokenIssuer, parse_rights, scope_of
+from ..clients.entities import EntityRegistry
+from ..errors import InvalidClient, InvalidRequest, InvalidScope, UnsupportedGrantType
+from ..keys.signing import MintedToken, UnsignedToken
+from ..ratelimit import FailureLimiter
+from ..settings import Settings
+from ..storage import ApiKey, Entity
+from .issuer import RIGHTS, TokenIssuer, parse_rights, scope_of
 
 MAX_CREDENTIAL = 256  # longer than any key id or secret we issue
 FORM_TYPE = "application/x-www-form-urlencoded"

@@ -18,10 +18,10 @@ from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 
-from .clock import Clock
-from .keys import KeyRing, KeySealer
-from .settings import Settings
-from .storage import SigningKeyRecord, Store
+from ..clock import Clock
+from ..settings import Settings
+from ..storage import SigningKeyRecord, Store
+from .ring import KeyRing, KeySealer
 
 RING_FILE = "ring.json"
 IMPORTED = "ring.json.imported"
