@@ -1,4 +1,5 @@
-"""Authenticating an integrator back-end's signed request (RFC 9421), for every signed route."""
+"""Authenticating an integrator back-end's signed request (RFC 9421), for every signed route, and
+the web services' choice between a bearer token and a signature."""
 
 from __future__ import annotations
 
@@ -6,13 +7,15 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import Message, Scope
 
 from ..clients.signatures import COVERED, SignatureVerifier, SignedCaller, call_components
 from ..clock import Clock
-from ..errors import InvalidClient
+from ..errors import InvalidClient, InvalidRequest
 from ..ratelimit import FailureLimiter
 from ..tokens.verification import AccessClaims
+from .bearer import BearerBackend, Endpoint, Handler, requires_token
 from .responses import read_body
 
 SIGNATURE_HEADERS = ("signature", "signature-input")
@@ -79,6 +82,24 @@ class SignedRequests:
 def is_signed(request: Request) -> bool:
     """Whether the request carries RFC 9421 signature headers (valid or not)."""
     return any(name in request.headers for name in SIGNATURE_HEADERS)
+
+
+def requires_credentials(
+    backend: BearerBackend, signed_requests: SignedRequests, handler: Handler
+) -> Endpoint:
+    """An endpoint for a bearer token or an API-key signature (never both: which one would
+    speak for the call?)."""
+    by_token = requires_token(backend, handler)
+
+    async def endpoint(request: Request) -> Response:
+        if not is_signed(request):
+            return await by_token(request)
+        if "authorization" in request.headers:
+            raise InvalidRequest("send either a bearer token or a signature, not both")
+        claims, signed = await signed_requests.call(request)
+        return await handler(signed, claims)
+
+    return endpoint
 
 
 def _replay(body: bytes) -> Any:

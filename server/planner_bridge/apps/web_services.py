@@ -8,7 +8,7 @@
     GET    /v1/live          WebSocket, see `apps.live_socket`
 
 Every call takes `Authorization: Bearer <token>` or, from a back-end, an RFC 9421 signature made
-with the entity's API key (`apps.signed.SignedRequests.call`: the legal entity's rights).
+with the entity's API key (`apps.signed.requires_credentials`: the legal entity's rights).
 Asset answers carry `ETag: "<version>"`; PATCH and DELETE honour `If-Match: "<version>"` (412 when
 the asset moved on). Writes honour `Idempotency-Key` (see `planner.idempotency`); a replay
 carries `Idempotent-Replayed: true`. Rights are the core's (`planner.assets`); this module only
@@ -35,10 +35,10 @@ from ..storage import AnswerRecord, Asset, Conflict, Headers, IdempotentAnswer, 
 from ..tokens.verification import AccessClaims, TokenVerifier
 from ..validation import ascii_number
 from . import openapi_parts as api
-from .bearer import BearerBackend, Endpoint, Handler, requires_token
+from .bearer import BearerBackend
 from .live_socket import LiveSocket
 from .responses import NO_STORE, parse_json_object, read_body
-from .signed import SignedRequests, is_signed
+from .signed import SignedRequests, requires_credentials
 
 # Applies a write; given an `AnswerFor`, the store keeps the idempotency answer with it.
 Write = Callable[[AnswerFor | None], Awaitable[Asset]]
@@ -160,24 +160,6 @@ def _replay_without_headers(status: int, body: bytes) -> Response:
     if not body:
         return Response(status_code=status, headers=headers)
     return Response(body, status_code=status, headers=headers, media_type="application/json")
-
-
-def requires_credentials(
-    backend: BearerBackend, signed_requests: SignedRequests, handler: Handler
-) -> Endpoint:
-    """An endpoint for a bearer token or an API-key signature (never both: which one would
-    speak for the call?)."""
-    by_token = requires_token(backend, handler)
-
-    async def endpoint(request: Request) -> Response:
-        if not is_signed(request):
-            return await by_token(request)
-        if "authorization" in request.headers:
-            raise InvalidRequest("send either a bearer token or a signature, not both")
-        claims, signed = await signed_requests.call(request)
-        return await handler(signed, claims)
-
-    return endpoint
 
 
 def asset_routes(
