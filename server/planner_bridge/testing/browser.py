@@ -3,9 +3,10 @@ download does not work everywhere), else Playwright's bundled browser."""
 
 from __future__ import annotations
 
-import os
 import shutil
 from typing import TYPE_CHECKING, Any
+
+from ..settings import environment
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Playwright
@@ -23,7 +24,7 @@ CHROMIUM_ARGS = [
 
 def chromium_path() -> str | None:
     """PLANNER_BRIDGE_CHROMIUM, else a `chromium` on the PATH, else None (Playwright's own)."""
-    return os.environ.get("PLANNER_BRIDGE_CHROMIUM") or shutil.which("chromium")
+    return environment(["chromium"]).get("chromium") or shutil.which("chromium")
 
 
 def launch_chromium(playwright: Playwright, **options: Any) -> Browser:
