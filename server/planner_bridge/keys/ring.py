@@ -137,10 +137,10 @@ class KeyRing:
         self._next_check = self.clock.now() + RELOAD_INTERVAL
         if not records:
             return
-        # Oldest first, the active key last (a key made in the same second as another sorts
-        # after the one it retired).
+        # The active key last, the others oldest first (by creation: the order of rotations,
+        # unless two processes' clocks disagree, which can only reorder keys made together).
         keys = tuple(
-            sorted((self._key(r) for r in records), key=lambda k: (k.created, k.retired is None))
+            sorted((self._key(r) for r in records), key=lambda k: (k.retired is None, k.created))
         )
         active = [k for k in keys if k.retired is None] or list(keys)
         current = active[-1]

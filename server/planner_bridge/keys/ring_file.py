@@ -12,6 +12,7 @@ active key keeps signing.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from pathlib import Path
 from typing import Any
@@ -62,14 +63,20 @@ async def import_ring_file(directory: Path, store: Store, sealer: KeySealer, now
     was there, or all were in the database already)."""
     if not (directory / RING_FILE).exists():
         return 0
-    records = await asyncio.to_thread(read_ring_file, directory, sealer)
+    try:
+        records = await asyncio.to_thread(read_ring_file, directory, sealer)
+    except FileNotFoundError:
+        if (directory / RING_FILE).exists():  # a PEM file it names is missing
+            raise ValueError(f"{directory / RING_FILE}: names a key file that is missing") from None
+        return 0  # another process (a worker, the CLI) imported it meanwhile
     added = await store.import_signing_keys(records, now)
     await asyncio.to_thread(_retire_files, directory, [r.kid for r in records])
     return added
 
 
 def _retire_files(directory: Path, kids: list[str]) -> None:
-    (directory / RING_FILE).replace(directory / IMPORTED)
+    with contextlib.suppress(FileNotFoundError):  # renamed by another process's import
+        (directory / RING_FILE).replace(directory / IMPORTED)
     for kid in kids:
         (directory / f"{kid}.pem").unlink(missing_ok=True)
     (directory / "ring.lock").unlink(missing_ok=True)
