@@ -1,62 +1,58 @@
 // @ts-check
 /**
- * The design being planned: items from the catalog placed in the room, and its saving. Every
- * change is applied here at once (the plan never waits for the network) and, when the person may
- * save, sent as one web-service call through the token keeper: the first creates the design asset,
- * each later one PATCHes it with the whole plan. Calls go out one after another, so the server
- * applies them in the order they were made, and each carries its Idempotency-Key (the keeper's),
- * so a replay after an expired token is applied once. A failed save loses nothing: the next
- * change sends the whole plan again.
+ * The design being planned, in millimetres: the room, the catalog items placed in it (layout.js
+ * says where they may go), undo and redo, and its saving. Every change is applied here at once
+ * (the plan never waits for the network) and, when the person may save, sent as one web-service
+ * call through the token keeper: the first creates the design asset, each later one PATCHes it
+ * with the whole design. Calls go out one after another, so the server applies them in the order
+ * they were made, and each carries its Idempotency-Key (the keeper's), so a replay after an
+ * expired token is applied once. A failed save loses nothing: the next change, or `saveOnce()`
+ * (which saving.js retries), sends the whole design again.
+ *
+ * Listeners (`on`): "change" (Design, any change incl. saved state), "edit" (Design, a change of
+ * the content), "opened" (Design), "saved" (Design), "added" / "removed" (the item).
  */
+import { UndoHistory } from "./history.js";
+import { collidesWithAny, extent, freeSpot, hangOn, inside, settle, snap } from "./layout.js";
+import { DEFAULT_ROOM, isRoomLength, itemFrom, readStored, rotationOf, storedData } from "./stored-design.js";
 
 /**
  * @typedef {import("./api.js").Asset} Asset
- * @typedef {{key: string, asset: string, name: string, width: number, depth: number,
- *   x: number, y: number, rotation: number}} PlacedItem  sizes and places in cm, rotation in deg
- * @typedef {{id: string | null, name: string, items: PlacedItem[], saving: number,
- *   unsaved: boolean}} DesignState
+ * @typedef {import("./layout.js").PlacedItem} PlacedItem
+ * @typedef {import("./layout.js").Room} Room
+ * @typedef {import("../sdk/protocol.js").Design} DesignJSON
+ * @typedef {{id: string | null, name: string, room: Room, items: PlacedItem[], saving: number,
+ *   unsaved: boolean, canUndo: boolean, canRedo: boolean}} DesignState
  * @typedef {{create: (a: {name: string, kind: string, data: Record<string, unknown>}) =>
  *   Promise<Asset>, update: (id: string, f: Record<string, unknown>) => Promise<Asset>}} Saver
+ * @typedef {{id: string | null, creating: Promise<string> | null, name: string, room: Room,
+ *   items: PlacedItem[]}} DesignRecord  one design as saving sees it; a design opened after it
+ *   was changed keeps its own record, so its calls still go out
  */
 
-/** The room, in cm: what the plan draws and where items may go. */
-export const ROOM = Object.freeze({ width: 600, depth: 400 });
-const DEFAULT_SIZE = 60;
+const DEFAULT_NAME = "My design";
 
-/** What an item covers on the floor, turned as it is. @param {PlacedItem} item */
-export function extent(item) {
-  const turned = item.rotation % 180 !== 0;
-  return { width: turned ? item.depth : item.width, depth: turned ? item.width : item.depth };
+/** The design's total: the sum of its items' prices. @param {PlacedItem[]} items */
+export function totalOf(items) {
+  return Math.round(items.reduce((sum, item) => sum + item.unitPrice, 0) * 100) / 100;
 }
-
-/** @param {number} value @param {number} low @param {number} high */
-function clamp(value, low, high) {
-  return Math.min(Math.max(value, low), Math.max(low, high));
-}
-
-/** An item's footprint in cm from a catalog asset's data (mm), or a default square.
- * @param {Record<string, unknown>} data */
-function footprint(data) {
-  const cm = (/** @type {unknown} */ mm) => (typeof mm === "number" && mm > 0 ? mm / 10 : DEFAULT_SIZE);
-  return { width: Math.min(cm(data.width), ROOM.width), depth: Math.min(cm(data.depth), ROOM.depth) };
-}
-
-/**
- * One design as saving sees it: its id once created, the running creation, its plan as last
- * changed. A design opened after it was changed keeps its own record, so its calls still go out.
- * @typedef {{id: string | null, creating: Promise<string> | null, name: string,
- *   items: PlacedItem[]}} DesignRecord
- */
 
 export class Design {
-  /** @type {DesignRecord} */ #doc = { id: null, creating: null, name: "My design", items: [] };
+  /** @type {DesignRecord} */ #doc = { id: null, creating: null, name: DEFAULT_NAME,
+    room: { ...DEFAULT_ROOM }, items: [] };
   #saving = 0;
   #unsaved = false;
+  #version = 0;
+  #savedVersion = -1;
   #next = 1;
+  #history = new UndoHistory();
   /** @type {Set<Promise<unknown>>} */ #pending = new Set();
+  /** @type {Map<string, Set<(value: any) => void>>} */ #listeners = new Map();
+  /** The shop's currency (ISO 4217), set by the locale. */
+  currency = "EUR";
 
   /**
-   * @param {{api: Saver, canSave: () => boolean, onChange: (state: DesignState) => void,
+   * @param {{api: Saver, canSave: () => boolean, onChange?: (state: DesignState) => void,
    *   onError: (error: unknown) => void, onSaved?: (asset: Asset) => void}} options
    */
   constructor(options) {
@@ -67,25 +63,62 @@ export class Design {
 
   /** @returns {DesignState} */
   get state() {
-    const { id, name, items } = this.#doc;
-    return { id, name, items, saving: this.#saving, unsaved: this.#unsaved };
+    const { id, name, room, items } = this.#doc;
+    return { id, name, room, items, saving: this.#saving, unsaved: this.#unsaved,
+      canUndo: this.#history.canUndo, canRedo: this.#history.canRedo };
+  }
+
+  /** True when the server has the current state. */
+  get saved() {
+    return this.#doc.id !== null && this.#savedVersion === this.#version;
+  }
+
+  /** The design as SPEC's `Design` (items carry `elevation` too, for the 3D view). @returns {DesignJSON} */
+  toJSON() {
+    const { id, name, room, items } = this.#doc;
+    return { id, name, room: { ...room }, items: items.map((i) => ({ ...i })),
+      total: { amount: totalOf(items), currency: this.currency }, saved: this.saved };
+  }
+
+  /** @param {string} event @param {(value: any) => void} listener @returns {() => void} unsubscribe */
+  on(event, listener) {
+    const set = this.#listeners.get(event) ?? new Set();
+    this.#listeners.set(event, set);
+    set.add(listener);
+    return () => set.delete(listener);
+  }
+
+  /** @param {string} event @param {unknown} value */
+  #emit(event, value) {
+    for (const listener of this.#listeners.get(event) ?? []) listener(value);
+  }
+
+  /** @param {string} id */
+  item(id) {
+    return this.#doc.items.find((i) => i.id === id) ?? null;
   }
 
   /** A fresh, empty design (not saved until its first change or Save). @param {string} [name] */
-  startNew(name = "My design") {
-    this.#reset({ id: null, creating: null, name, items: [] });
+  startNew(name = DEFAULT_NAME) {
+    this.#reset({ id: null, creating: null, name, room: { ...DEFAULT_ROOM }, items: [] }, false);
   }
 
-  /** Open a saved design asset. @param {Asset} asset @param {Asset[]} catalog */
+  /** Open a saved design asset (either stored shape). @param {Asset} asset @param {Asset[]} catalog */
   open(asset, catalog) {
-    const byId = new Map(catalog.map((a) => [a.id, a]));
-    const stored = Array.isArray(asset.data?.items) ? asset.data.items : [];
-    const items = stored.flatMap((/** @type {any} */ saved) => {
-      const source = byId.get(saved?.asset);
-      if (!source) return []; // an item the catalog no longer has
-      return [this.#item(source, Number(saved.x) || 0, Number(saved.y) || 0, Number(saved.rotation) || 0)];
-    });
-    this.#reset({ id: asset.id, creating: null, name: asset.name, items });
+    const { room, items } = readStored(asset.data, catalog);
+    this.#reset({ id: asset.id, creating: null, name: asset.name, room, items }, true);
+  }
+
+  /**
+   * Load a design as `toJSON()` gave it (a draft kept on this device). It is sent at the next
+   * save unless it says it was saved.
+   * @param {Partial<DesignJSON> & {items?: unknown[]}} like
+   */
+  restore(like) {
+    const { room, items } = readStored({ room: like.room, items: like.items ?? [] }, []);
+    const id = typeof like.id === "string" ? like.id : null;
+    this.#reset({ id, creating: null, name: like.name || DEFAULT_NAME, room, items }, like.saved === true);
+    if (like.saved !== true && items.length) { this.#unsaved = true; this.#changed(); }
   }
 
   /** A design was renamed from the list: the open one takes the new name. @param {string} id
@@ -101,42 +134,96 @@ export class Design {
     if (this.#doc.id === id) this.startNew();
   }
 
-  /** Place a catalog item in the middle of the room. @param {Asset} source @returns {string} */
-  place(source) {
-    const item = this.#item(source, 0, 0, 0);
-    const step = 20 * (this.#doc.items.length % 5); // side by side, not stacked
-    item.x = Math.round(clamp((ROOM.width - item.width) / 2 + step, 0, ROOM.width - item.width));
-    item.y = Math.round(clamp((ROOM.depth - item.depth) / 2 + step, 0, ROOM.depth - item.depth));
-    return this.#change((items) => [...items, item], item.key);
+  /**
+   * Place a catalog item: where asked (snapped) if that is free, else in the first free spot
+   * along a wall. Returns the new item, or null when the room has no space for it.
+   * @param {Asset} source @param {{x?: number, y?: number, rotation?: number}} [at]
+   * @returns {PlacedItem | null}
+   */
+  place(source, at = {}) {
+    const { room, items } = this.#doc;
+    const fresh = itemFrom(source, `item-${this.#next++}`);
+    let item = null;
+    if (at.x !== undefined || at.y !== undefined) {
+      const asked = { ...fresh, x: at.x ?? 0, y: at.y ?? 0, rotation: rotationOf(at.rotation ?? 0) };
+      const snapped = snap(asked, room, items);
+      if (!collidesWithAny(snapped, items)) item = snapped;
+    }
+    const spot = item ? null : freeSpot(fresh, room, items);
+    if (spot) item = { ...fresh, ...spot };
+    if (!item) return null;
+    const placed = item;
+    this.#edit(() => [...items, placed]);
+    this.#emit("added", placed);
+    return placed;
   }
 
-  /** @param {string} key @param {number} x @param {number} y */
-  move(key, x, y) {
-    return this.#edit(key, (item) => ({ ...item,
-      x: Math.round(clamp(x, 0, ROOM.width - extent(item).width)),
-      y: Math.round(clamp(y, 0, ROOM.depth - extent(item).depth)) }));
+  /** Move an item; a move onto another item is pushed aside or refused (false).
+   * @param {string} id @param {number} x @param {number} y */
+  move(id, x, y) {
+    const item = this.item(id);
+    if (!item) return false;
+    const others = this.#doc.items.filter((i) => i.id !== id);
+    const moved = settle({ ...item, x, y }, item, this.#doc.room, others);
+    if (!moved || (moved.x === item.x && moved.y === item.y && moved.rotation === item.rotation)) {
+      this.#changed(); // drawn back where it was
+      return false;
+    }
+    this.#replace(moved);
+    return true;
   }
 
-  /** Turn an item a quarter to the right. @param {string} key */
-  rotate(key) {
-    return this.#edit(key, (item) => {
-      const turned = { ...item, rotation: (item.rotation + 90) % 360 };
-      const { width, depth } = extent(turned); // keep it inside the room once turned
-      return { ...turned, x: Math.round(clamp(item.x, 0, ROOM.width - width)),
-        y: Math.round(clamp(item.y, 0, ROOM.depth - depth)) };
-    });
+  /** Turn an item a quarter to the right (a wall unit moves on to the next wall); refused
+   * (false) when it would not fit there. @param {string} id */
+  rotate(id) {
+    const item = this.item(id);
+    if (!item) return false;
+    const rotation = /** @type {0 | 90 | 180 | 270} */ ((item.rotation + 90) % 360);
+    const turned = item.mount === "wall" ? hangOn(item, this.#doc.room, rotation)
+      : inside({ ...item, rotation }, this.#doc.room);
+    if (collidesWithAny(turned, this.#doc.items)) return false;
+    this.#replace(turned);
+    return true;
   }
 
-  /** @param {string} key */
-  remove(key) {
-    return this.#change((items) => items.filter((i) => i.key !== key), key);
+  /** @param {string} id @returns {PlacedItem | null} the removed item */
+  remove(id) {
+    const item = this.item(id);
+    if (!item) return null;
+    this.#edit((items) => items.filter((i) => i.id !== id));
+    this.#emit("removed", item);
+    return item;
+  }
+
+  /** Resize the room; items keep their places, pulled inside (wall units onto their wall).
+   * Returns false for a size no kitchen has. @param {{width: number, depth: number}} size */
+  setRoom({ width, depth }) {
+    if (!isRoomLength(width) || !isRoomLength(depth)) return false;
+    const room = { width: Math.round(width), depth: Math.round(depth) };
+    this.#edit((items) => items.map((i) => (i.mount === "wall" ? hangOn(i, room, i.rotation) : inside(i, room))),
+      room);
+    return true;
   }
 
   /** @param {string} name */
   rename(name) {
     if (!name || name === this.#doc.name) return Promise.resolve(true);
+    this.#history.push(this.#snapshot());
     this.#doc.name = name;
+    this.#version += 1;
     return this.#commit();
+  }
+
+  undo() {
+    const previous = this.#history.undo(this.#snapshot());
+    if (previous) this.#apply(previous);
+    return previous !== null;
+  }
+
+  redo() {
+    const next = this.#history.redo(this.#snapshot());
+    if (next) this.#apply(next);
+    return next !== null;
   }
 
   /** Save now (a design made before logging in, or a new one). Resolves to whether it worked. */
@@ -144,75 +231,102 @@ export class Design {
     return this.#commit();
   }
 
-  /** Every save asked for so far has its answer. */
-  async whenSaved() {
-    while (this.#pending.size) await Promise.allSettled([...this.#pending]);
-  }
-
-  /** @param {DesignRecord} doc */
-  #reset(doc) {
-    this.#doc = doc;
-    this.#unsaved = false;
-    this.#saving = 0;
-    this.#changed();
-  }
-
-  #changed() {
-    this.options.onChange(this.state);
-  }
-
-  /** @param {Asset} source @param {number} x @param {number} y @param {number} rotation
-   * @returns {PlacedItem} */
-  #item(source, x, y, rotation) {
-    return { key: `item-${this.#next++}`, asset: source.id, name: source.name,
-      ...footprint(source.data ?? {}), x, y, rotation: ((rotation % 360) + 360) % 360 };
-  }
-
-  /** @param {string} key @param {(item: PlacedItem) => PlacedItem} edit */
-  #edit(key, edit) {
-    return this.#change((items) => items.map((i) => (i.key === key ? edit(i) : i)), key);
-  }
-
-  /** @param {(items: PlacedItem[]) => PlacedItem[]} update @param {string} key */
-  #change(update, key) {
-    this.#doc.items = update(this.#doc.items);
-    void this.#commit();
-    return key;
-  }
-
   /**
-   * Draw the change and, if the person may save, send it: one call with the plan as it is now.
-   * Once the design exists, calls go out at once (the keeper sends changes of one asset in the
-   * order they were made); before, they wait for its creation. Resolves to whether it was saved.
-   * @returns {Promise<boolean>}
+   * Send the whole current design once: creates the asset or PATCHes it. Rejects on failure;
+   * never retries (saving.js does).
+   * @returns {Promise<void>}
    */
-  #commit() {
-    if (!this.options.canSave()) {
-      this.#unsaved = true;
-      this.#changed();
-      return Promise.resolve(false);
-    }
+  saveOnce() {
     const doc = this.#doc;
-    const fields = { name: doc.name, data: { items: doc.items.map(({ asset, x, y, rotation }) =>
-      ({ asset, x, y, rotation })) } };
+    const version = this.#version;
+    const fields = { name: doc.name, data: storedData(doc.room, doc.items) };
     const current = () => doc === this.#doc;
     this.#saving += 1;
     this.#changed();
     const call = this.#send(doc, fields).then((asset) => {
       this.acknowledged += 1;
-      if (current()) this.#unsaved = false;
+      if (current()) {
+        this.#savedVersion = Math.max(this.#savedVersion, version);
+        this.#unsaved = this.#savedVersion !== this.#version;
+      }
       this.options.onSaved?.(asset);
-      return true;
+      if (current()) this.#emit("saved", this.toJSON());
     }, (error) => {
       if (current()) this.#unsaved = true;
-      this.options.onError(error);
-      return false;
+      throw error;
     }).finally(() => {
       this.#pending.delete(call);
       if (current()) { this.#saving -= 1; this.#changed(); }
     });
     this.#pending.add(call);
     return call;
+  }
+
+  /** Every save asked for so far has its answer. */
+  async whenSaved() {
+    while (this.#pending.size) await Promise.allSettled([...this.#pending]);
+  }
+
+  #snapshot() {
+    const { name, room, items } = this.#doc;
+    return { name, room: { ...room }, items };
+  }
+
+  /** @param {{name: string, room: Room, items: PlacedItem[]}} snapshot */
+  #apply(snapshot) {
+    Object.assign(this.#doc, snapshot);
+    this.#version += 1;
+    void this.#commit();
+    this.#emit("edit", this.toJSON());
+  }
+
+  /** @param {DesignRecord} doc @param {boolean} saved */
+  #reset(doc, saved) {
+    this.#doc = doc;
+    this.#unsaved = false;
+    this.#saving = 0;
+    this.#version += 1;
+    this.#savedVersion = saved ? this.#version : -1;
+    this.#history.clear();
+    const numbers = doc.items.map((i) => Number(/^item-(\d+)$/.exec(i.id)?.[1] ?? 0));
+    this.#next = Math.max(this.#next, 1 + Math.max(0, ...numbers));
+    this.#changed();
+    this.#emit("opened", this.toJSON());
+  }
+
+  #changed() {
+    this.options.onChange?.(this.state);
+    this.#emit("change", this.toJSON());
+  }
+
+  /** @param {PlacedItem} item */
+  #replace(item) {
+    this.#edit((items) => items.map((i) => (i.id === item.id ? item : i)));
+  }
+
+  /** One undoable change of the items (and the room), saved and told.
+   * @param {(items: PlacedItem[]) => PlacedItem[]} update @param {Room} [room] */
+  #edit(update, room = this.#doc.room) {
+    this.#history.push(this.#snapshot());
+    this.#doc.room = room;
+    this.#doc.items = update(this.#doc.items);
+    this.#version += 1;
+    void this.#commit();
+    this.#emit("edit", this.toJSON());
+  }
+
+  /** Draw the change and, if the person may save, send it. Resolves to whether it was saved.
+   * @returns {Promise<boolean>} */
+  #commit() {
+    if (!this.options.canSave()) {
+      this.#unsaved = true;
+      this.#changed();
+      return Promise.resolve(false);
+    }
+    return this.saveOnce().then(() => true, (error) => {
+      this.options.onError(error);
+      return false;
+    });
   }
 
   /** @param {DesignRecord} doc @param {{name: string, data: Record<string, unknown>}} fields */
@@ -225,3 +339,5 @@ export class Design {
     return creating;
   }
 }
+
+export { extent };
