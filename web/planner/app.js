@@ -35,6 +35,7 @@ import { Design } from "./design.js";
 import { SESSION_ERRORS } from "./messages.js";
 import { RoomPlan } from "./room-plan.js";
 import { PlannerView } from "./view.js";
+import { reportPageSize } from "./resize.js";
 
 /** @typedef {import("./api.js").Asset} Asset */
 
@@ -180,11 +181,12 @@ function main() {
     return;
   }
   link.start();
+  reportPageSize((event, content) => link.post(event, content)); // Resize, for height: "auto"
   // The live channel connects once the first listing has answered: that listing is the call
   // that confirms the token (AuthenticationSucceeded), and the socket's handshake and auth,
   // sent at the same moment, made the planner origin answer it later. A change in between is
   // missed no more than before: the listing and the socket raced anyway.
-  void refresh().finally(() => live.start());
+  void refresh().finally(() => { link.drawn(); live.start(); }); // drawn: Loaded once authenticated
 }
 
 main();

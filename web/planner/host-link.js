@@ -11,9 +11,35 @@
  *
  * AuthenticationSucceeded / LoginSucceeded are posted when a call made with the new identity's
  * token succeeds (the token keeper's "confirmed"), not on mere receipt; AuthenticationFailed /
- * LoginFailed when the service refuses such a token before it ever worked.
+ * LoginFailed when the service refuses such a token before it ever worked. Loaded is posted once
+ * per page, when the planner is both drawn (the app says so) and authenticated.
+ *
+ * A Command from the host is run by `runCommand` (commands.js) and answered with one
+ * CommandResult carrying its id: the value, or the error's code and message.
  */
-import { HostEvent, PlannerEvent, PROTOCOL_VERSION, asHostMessage, message } from "../sdk/protocol.js";
+import {
+  CommandError, CommandName, HostEvent, PlannerEvent, PROTOCOL_VERSION, PlannerBridgeError,
+  asHostMessage, message,
+} from "../sdk/protocol.js";
+
+// CommandResult's error message is bounded by its guard; a longer one is cut, never refused.
+const MAX_ERROR_MESSAGE = 512;
+
+/** @typedef {(name: string, args: Record<string, unknown>) => Promise<unknown>} RunCommand */
+
+/** @type {RunCommand} */
+const noCommands = async (name) => {
+  throw new PlannerBridgeError(CommandError.UnknownCommand, `${name}: this planner runs no commands`);
+};
+
+/** @param {unknown} error @returns {{code: string, message: string}} */
+function errorOf(error) {
+  const { code, message: text } = /** @type {{code?: unknown, message?: unknown}} */ (error ?? {});
+  return {
+    code: typeof code === "string" && code ? code : "PlannerError",
+    message: (typeof text === "string" ? text : String(error)).slice(0, MAX_ERROR_MESSAGE),
+  };
+}
 
 /**
  * The parent's origin if it is registered, else null.
@@ -36,9 +62,13 @@ export class HostLink {
    * @param {{parent: {postMessage: (m: unknown, origin: string) => void}, registered: string[],
    *   parentOrigin: string | null, entity: string,
    *   keeper: import("./token-keeper.js").TokenKeeper,
-   *   onRefused?: (reason: string) => void}} options
+   *   onRefused?: (reason: string) => void, runCommand?: RunCommand}} options
    */
-  constructor({ parent, registered, parentOrigin, entity, keeper, onRefused }) {
+  constructor({ parent, registered, parentOrigin, entity, keeper, onRefused, runCommand }) {
+    this.runCommand = runCommand ?? noCommands;
+    this.authenticated = false;
+    this.isDrawn = false;
+    this.loadedPosted = false;
     this.parent = parent;
     this.registered = registered;
     this.parentOrigin = parentOrigin;
@@ -69,7 +99,37 @@ export class HostLink {
     const received = asHostMessage(event.data);
     if (!received) return false;
     this.parentOrigin = event.origin;
+    if (received.event === HostEvent.Command) {
+      void this.#run(/** @type {import("../sdk/protocol.js").CommandContent} */ (received.content));
+      return true;
+    }
     return this.#deliver(received.event, /** @type {any} */ (received.content));
+  }
+
+  /** The app has drawn the planner: Loaded follows once it is also authenticated. */
+  drawn() {
+    this.isDrawn = true;
+    this.#maybeLoaded();
+  }
+
+  #maybeLoaded() {
+    if (this.loadedPosted || !this.isDrawn || !this.authenticated) return;
+    this.loadedPosted = true;
+    this.post(PlannerEvent.Loaded);
+  }
+
+  /** @param {import("../sdk/protocol.js").CommandContent} command */
+  async #run({ id, name, args }) {
+    let result;
+    try {
+      if (!Object.hasOwn(CommandName, name)) {
+        throw new PlannerBridgeError(CommandError.UnknownCommand, `no command is named ${name.slice(0, 64)}`);
+      }
+      result = { id, ok: true, value: await this.runCommand(name, args) };
+    } catch (error) {
+      result = { id, ok: false, error: errorOf(error) };
+    }
+    this.post(PlannerEvent.CommandResult, result);
   }
 
   /** @param {string} event @param {{token: string, expiresIn: number, user?: any}} content */
@@ -88,9 +148,11 @@ export class HostLink {
 
   /** @param {import("./token-keeper.js").Identity} identity */
   #confirmed(identity) {
+    this.authenticated = true;
     if (identity.kind === "user") this.post(PlannerEvent.LoginSucceeded, { user: identity.user });
     else this.post(PlannerEvent.AuthenticationSucceeded,
       { origin: this.parentOrigin ?? this.registered[0], entity: this.entity });
+    this.#maybeLoaded();
   }
 
   /** @param {string} event @param {Record<string, unknown>} [content] */
