@@ -100,15 +100,36 @@ def test_an_https_issuer_gives_a_wss_live_url(make_settings):
     assert config["liveUrl"] == "wss://planner.example/v1/live"
 
 
-def test_an_unknown_or_missing_entity_is_refused(planner, shop):
+def test_an_unknown_or_missing_entity_is_refused_with_a_sentence(planner, shop):
     unknown = page(planner, "no-such-entity")
     assert unknown.status_code == 404
-    assert unknown.json()["error"] == "not_found"
-    assert "content-security-policy" not in unknown.headers
+    assert unknown.headers["content-type"] == "text/html; charset=utf-8"
+    assert "no shop is registered with the entity it was asked for." in unknown.text
+    assert "no-such-entity" not in unknown.text, "the asked id is not echoed into the page"
+    # A page in words that runs nothing and names no entity's origins.
+    policy = csp_directives(unknown)
+    assert policy["default-src"] == ["'none'"] and "frame-ancestors" not in policy
     missing = httpx.get(planner.url + "/planner/")
     assert missing.status_code == 400
-    assert missing.json()["error"] == "invalid_request"
-    assert "entity" in missing.json()["error_description"]
+    assert "the address does not say which shop it is for (?entity=...)." in missing.text
+
+
+def embed_check(planner, **params) -> httpx.Response:
+    return httpx.get(planner.url + "/planner/embed-check", params=params)
+
+
+def test_the_embed_check_says_whether_the_entity_and_the_origin_are_registered(planner, shop):
+    origin = shop.entity.origins[0]
+    known = embed_check(planner, entity=shop.entity.id, origin=origin)
+    assert known.json() == {"entity": True, "originRegistered": True}
+    assert known.headers["access-control-allow-origin"] == "*"
+    assert known.headers["cache-control"] == "no-store"
+    other = embed_check(planner, entity=shop.entity.id, origin="https://elsewhere.example")
+    assert other.json() == {"entity": True, "originRegistered": False}
+    for entity in ("no-such-entity", "", "x" * 129):
+        answer = embed_check(planner, entity=entity, origin=origin)
+        assert answer.status_code == 200
+        assert answer.json() == {"entity": False, "originRegistered": False}
 
 
 def test_the_page_has_no_inline_script(planner, shop):

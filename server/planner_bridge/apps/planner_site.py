@@ -1,6 +1,10 @@
 """The planner app's page and the public browser code of the planner origin.
 
-    GET /planner/?entity=ID   the planner page, framable only by the entity's registered origins
+    GET /planner/?entity=ID   the planner page, framable only by the entity's registered origins;
+                              an unknown entity gets a short page that says so in words
+    GET /planner/embed-check?entity=ID&origin=ORIGIN
+                              public and credential-free, for the SDK to name why a planner did
+                              not load: {"entity": bool, "originRegistered": bool}
     GET /planner/*.js|.css    the planner's modules and style (same origin only)
     GET /sdk/*.js|.d.ts       the host SDK and the protocol module, public: any origin may import
 
@@ -18,7 +22,7 @@ from typing import Any
 
 from markupsafe import Markup
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
@@ -80,6 +84,36 @@ def page_headers(entity: Entity, live_origin: str, inline: str = "") -> dict[str
     }
 
 
+EMBED_CHECK_HEADERS = {
+    "Access-Control-Allow-Origin": "*",  # public answer, asked without credentials
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+}
+NOT_SET_UP = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Planner not available</title></head>
+<body><p>This planner is not available here: {sentence} If you run this shop, check the
+entity in the planner's address.</p></body></html>
+"""
+
+
+def not_set_up_page(refused: InvalidRequest | NotFound) -> Response:
+    """A person sees this page in the shop's frame: a sentence, not JSON. It carries no data of
+    any entity, so it may be framed by any page; it runs nothing."""
+    sentence = (
+        "no shop is registered with the entity it was asked for."
+        if isinstance(refused, NotFound)
+        else "the address does not say which shop it is for (?entity=...)."
+    )
+    headers = {
+        "Content-Security-Policy": "default-src 'none'; base-uri 'none'; form-action 'none'",
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "no-store",
+    }
+    return HTMLResponse(
+        NOT_SET_UP.format(sentence=sentence), status_code=refused.status_code, headers=headers
+    )
+
+
 def planner_origins(issuer: str) -> tuple[str, str]:
     """The planner origin and its WebSocket origin (http→ws, https→wss), from the issuer.
 
@@ -98,7 +132,10 @@ class PlannerPage:
         self.origin, self.live_origin = planner_origins(core.settings.issuer)
 
     async def render(self, request: Request) -> Response:
-        entity = await self._entity(request.query_params.get("entity", ""))
+        try:
+            entity = await self._entity(request.query_params.get("entity", ""))
+        except (InvalidRequest, NotFound) as refused:
+            return not_set_up_page(refused)
         config = {
             "entity": entity.id,
             "entityName": entity.name,
@@ -117,6 +154,23 @@ class PlannerPage:
         }
         headers = page_headers(entity, self.live_origin, str(import_map))
         return self.templates.TemplateResponse(request, "index.html", context, headers=headers)
+
+    async def embed_check(self, request: Request) -> Response:
+        """What the SDK may know when a frame stays blank: whether the entity exists and whether
+        the asking page's origin is registered for it. The page's own `frame-ancestors` header
+        tells the same to anyone who asks for the page, so this reveals nothing new."""
+        entity_id = request.query_params.get("entity", "")
+        origin = request.query_params.get("origin", "")
+        found = (
+            await self.core.store.get_entity(entity_id)
+            if 0 < len(entity_id) <= MAX_ENTITY_ID
+            else None
+        )
+        answer = {
+            "entity": found is not None,
+            "originRegistered": found is not None and origin in found.origins,
+        }
+        return JSONResponse(answer, headers=EMBED_CHECK_HEADERS)
 
     async def _entity(self, entity_id: str) -> Entity:
         if not entity_id:
@@ -174,8 +228,10 @@ class PublicFiles(StaticFiles):
 def routes(core: Core) -> list[BaseRoute]:
     templates = web_files.templates("planner")
     modules = planner_modules(web_files.root())
+    page = PlannerPage(core, templates, modules)
     return [
-        Route("/planner/", PlannerPage(core, templates, modules).render, methods=["GET"]),
+        Route("/planner/", page.render, methods=["GET"]),
+        Route("/planner/embed-check", page.embed_check, methods=["GET"]),
         Mount("/planner", PublicFiles("planner", (".js", ".css"), versions=modules)),
         Mount(
             "/sdk",
