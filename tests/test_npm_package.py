@@ -24,7 +24,8 @@ NPM_TIMEOUT = 600
 # downloads packages: more than the suite's usual 300 s bound may be needed.
 pytestmark = pytest.mark.timeout(900)
 SHIPPED = {"package.json", "planner-bridge.js", "planner-bridge.d.ts", "protocol.js"}
-SHIPPED |= {"protocol.d.ts", "session-channel.js", "README.md"}
+SHIPPED |= {"protocol.d.ts", "session-channel.js", "README.md", "host-bridge.js"}
+SHIPPED |= {"command-channel.js", "embed-options.js", "load-check.js"}
 
 
 def run(command: list[str], cwd: Path) -> subprocess.CompletedProcess:
