@@ -216,13 +216,29 @@ def test_the_page_loads_its_modules_under_its_own_csp(planner, shop):
     assert problems == []
 
 
+def test_three_js_is_in_the_import_map_but_never_preloaded(planner, shop):
+    """The 3D view imports three.js when first opened: the page must not fetch it up front."""
+    html = page(planner, shop.entity.id).text
+    preloads = re.findall(r'<link rel="modulepreload" href="([^"]+)">', html)
+    import_map = json.loads(re.search(r'<script type="importmap">(.*?)</script>', html).group(1))
+    three = import_map["imports"]["/vendor/three/three-planner.js"]
+    assert three.startswith("/vendor/three/three-planner.js?v=")
+    assert not [url for url in preloads if "three" in url]
+    answer = httpx.get(planner.url + three)
+    assert answer.status_code == 200
+    assert answer.headers["content-type"] == "text/javascript; charset=utf-8"
+    assert "Three.js Authors" in answer.text  # the bundle keeps three.js's licence
+    assert httpx.get(planner.url + "/vendor/three/entry.mjs").status_code == 404
+
+
 def test_hashed_modules_are_cached_for_good_the_sdk_briefly_others_revalidate(planner, shop):
     html = page(planner, shop.entity.id).text
     preloads = re.findall(r'<link rel="modulepreload" href="([^"]+)">', html)
     assert "/sdk/protocol.js" in " ".join(preloads) and len(preloads) >= 10
     import_map = json.loads(re.search(r'<script type="importmap">(.*?)</script>', html).group(1))
-    assert sorted(import_map["imports"].values()) == sorted(preloads)
-    for url in preloads:
+    lazy = [url for url in import_map["imports"].values() if url.startswith("/vendor/three/")]
+    assert sorted(import_map["imports"].values()) == sorted(preloads + lazy)
+    for url in preloads + lazy:
         answer = httpx.get(planner.url + url)
         assert answer.status_code == 200
         assert answer.headers["cache-control"] == "public, max-age=31536000, immutable", url

@@ -7,6 +7,7 @@
                               not load: {"entity": bool, "originRegistered": bool}
     GET /planner/*.js|.css    the planner's modules and style (same origin only)
     GET /sdk/*.js|.d.ts       the host SDK and the protocol module, public: any origin may import
+    GET /vendor/three/*.js    the part of three.js the planner's 3D view imports when opened
 
 The page's only inline script is its import map (module_versions.py), allowed by its hash, so
 its CSP says `script-src 'self' 'sha256-…'`; what the scripts need (entity, registered origins,
@@ -233,6 +234,7 @@ def routes(core: Core) -> list[BaseRoute]:
         Route("/planner/", page.render, methods=["GET"]),
         Route("/planner/embed-check", page.embed_check, methods=["GET"]),
         Mount("/planner", PublicFiles("planner", (".js", ".css"), versions=modules)),
+        Mount("/vendor/three", PublicFiles("vendor/three", (".js",), versions=modules)),
         Mount(
             "/sdk",
             PublicFiles(
