@@ -18,6 +18,7 @@ from bridge_e2e import (
     planner_frame,
     screenshot_path,
 )
+from planner_bridge.demo import CATALOG
 from planner_bridge.serving import blocking
 
 pytestmark = pytest.mark.browser
@@ -47,6 +48,11 @@ def saved_items(bridge) -> list[dict]:
     return designs[0].data["items"]
 
 
+def catalog_id(bridge, name: str) -> str:
+    (asset,) = [a for a in bridge.assets(None) if a.name == name]
+    return asset.id
+
+
 def violations(page, bridge) -> list[str]:
     """axe-core run inside the planner frame (evaluated, so the planner's CSP needs no change)."""
     frame = planner_frame(page, bridge)
@@ -68,23 +74,25 @@ def test_items_placed_dragged_turned_and_removed_are_saved_one_call_each(page, b
     assert box is not None
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     page.mouse.down()
-    page.mouse.move(box["x"] + box["width"] / 2 - 80, box["y"] + box["height"] / 2 + 40, steps=5)
+    # Placed in the back wall's left corner: dragged out into the room.
+    page.mouse.move(box["x"] + box["width"] / 2 + 160, box["y"] + box["height"] / 2 + 80, steps=5)
     page.mouse.up()
     expect(item).not_to_have_attribute("data-x", str(start[0]))
     moved = (int(item.get_attribute("data-x")), int(item.get_attribute("data-y")))
-    assert moved[0] < start[0] and moved[1] > start[1]
+    assert moved[0] > start[0] and moved[1] > start[1]
 
     planner.get_by_test_id("rotate-item").click()
     expect(item).to_have_attribute("data-rotation", "90")
     expect(planner.get_by_test_id("save-status")).to_have_text("All changes saved.")
-    assert saved_items(bridge) == [
-        {"asset": saved_items(bridge)[0]["asset"], "x": moved[0], "y": moved[1], "rotation": 90}
+    saved = saved_items(bridge)
+    assert [(i["catalogId"], i["x"], i["y"], i["rotation"]) for i in saved] == [
+        (catalog_id(bridge, "Base cabinet 60"), moved[0], moved[1], 90)
     ]
     expect(planner.locator(OWN_ROWS)).to_have_count(1)
 
     item.focus()
-    page.keyboard.press("ArrowRight")  # 10 cm to the right
-    expect(item).to_have_attribute("data-x", str(moved[0] + 10))
+    page.keyboard.press("ArrowRight")  # one grid step (50 mm) to the right
+    expect(item).to_have_attribute("data-x", str(moved[0] + 50))
     page.keyboard.press("Delete")
     expect(item).to_have_count(0)
     expect(planner.get_by_test_id("save-status")).to_have_text("All changes saved.")
@@ -201,7 +209,7 @@ def test_no_serious_accessibility_violations_and_the_readme_screenshots(page, br
     assert AXE.exists(), "run `make axe` (npm ci in playwright/) first"
     page.set_viewport_size({"width": 1280, "height": 1000})
     planner = open_shop(page, bridge)
-    expect(planner.locator(CATALOG_ROWS)).to_have_count(4)
+    expect(planner.locator(CATALOG_ROWS)).to_have_count(len(CATALOG))
     planner.locator(CATALOG_ROWS).nth(2).get_by_test_id("add-to-design").click()
     assert violations(page, bridge) == []
     page.locator("[data-testid=planner-container] iframe").screenshot(
@@ -229,5 +237,5 @@ def test_close_app_hides_the_planner_and_the_shop_offers_it_again(page, bridge):
     expect(page.get_by_test_id("reopen-planner")).to_be_focused()
     page.get_by_test_id("reopen-planner").click()
     expect(page.get_by_test_id("planner-container")).to_be_visible()
-    expect(planner.locator(CATALOG_ROWS)).to_have_count(4)  # as it was: not reloaded
+    expect(planner.locator(CATALOG_ROWS)).to_have_count(len(CATALOG))  # as it was: not reloaded
     assert bridge_events(page).count("Ready") == 1

@@ -10,20 +10,26 @@
  *                 connecting | live | offline), error-box, error (a sentence; data-code: the
  *                 error's name, e.g. TokenRefreshTimeout, insufficient_scope, IdentityChanged),
  *                 error-dismiss, notice, catalog, my-assets, my-assets-empty, write-hint,
- *                 room-plan (the SVG), plan-item (one per placed item: data-key, data-x, data-y,
- *                 data-rotation), selected-name, rotate-item, remove-item, design (the placed
- *                 items as a list), design-item, remove-from-design, design-name,
+ *                 room-plan (the SVG; data-width, data-depth: the room in mm), plan-item (one
+ *                 per placed item: data-key (the item id), data-x, data-y (mm), data-rotation,
+ *                 data-mount (floor | wall), data-width, data-depth (as turned)), selected-name,
+ *                 rotate-item, remove-item, undo, redo, room-size (form: room-width,
+ *                 room-depth, room-apply), design (the placed items as a list), design-item,
+ *                 remove-from-design, parts-list (table: part-line rows with data-catalog-id and
+ *                 part-quantity), parts-total, add-to-cart, entity-name, design-name,
  *                 save-to-account, save-status, close-app, add-asset (the form),
  *                 asset-name-input, add-asset-submit.
  *   asset rows    li[data-testid=asset][data-asset-id=ID] holding asset-name, and add-to-design
  *                 (catalog rows) or open-asset, rename-asset, delete-asset (own rows);
  *                 rename-asset opens rename-form with rename-input, rename-save, rename-cancel.
- *   window.planner  { api, keeper, design, refresh, state }: `api` is the queued AssetsApi
+ *   window.planner  { api, keeper, design, refresh, state, runCommand, locale }: `api` is the queued AssetsApi
  *                 (list, listAll, create, rename, update, remove), so page.evaluate in the iframe
  *                 can fire real calls; `keeper.state` is {identity, waiting, held, asking, valid};
- *                 `design` the open Design (design.js: state, whenSaved(), acknowledged).
+ *                 `design` the open Design (design.js: state, toJSON(), whenSaved(), acknowledged);
+ *                 `runCommand(name, args)` runs a host command (commands.js) as the host link does.
  *                 No token is reachable from it.
- *   query         /planner/?entity=ID[&answerDeadlineMs=N] (N from 100 to 600000; default 30000).
+ *   query         /planner/?entity=ID[&answerDeadlineMs=N] (N from 100 to 600000; default 30000)
+ *                 [&locale=TAG][&currency=ISO] (the words and prices the planner starts with).
  */
 import { DEFAULT_ANSWER_DEADLINE_MS, PlannerEvent, isAnswerDeadline } from "../sdk/protocol.js";
 import { AssetsApi, httpSender } from "./api.js";
@@ -32,6 +38,10 @@ import { HostLink, pickParentOrigin } from "./host-link.js";
 import { LiveChannel } from "./live.js";
 import { TokenKeeper } from "./token-keeper.js";
 import { Design } from "./design.js";
+import { installCommands, runCommand } from "./commands.js";
+import { Locale } from "./i18n.js";
+import { PartsList } from "./parts-list.js";
+import { tellHost } from "./planner-events.js";
 import { SESSION_ERRORS } from "./messages.js";
 import { RoomPlan } from "./room-plan.js";
 import { PlannerView } from "./view.js";
@@ -56,8 +66,32 @@ function named(error) {
   return { code: e.code ?? "PlannerError", message: e.message ?? String(error) };
 }
 
+/** The words and prices the page starts with: the query's locale and currency, else English and
+ * euros. @param {string} search */
+function localeOf(search) {
+  const query = new URLSearchParams(search);
+  const locale = new Locale();
+  locale.set(query.get("locale") ?? "en", query.get("currency") ?? "EUR");
+  return locale;
+}
+
+/** Ctrl+Z undoes, Ctrl+Shift+Z (or Ctrl+Y) redoes, except while typing in a field.
+ * @param {{undo: () => void, redo: () => void}} history */
+function historyKeys(history) {
+  document.addEventListener("keydown", (event) => {
+    const target = /** @type {HTMLElement | null} */ (event.target);
+    if (!(event.ctrlKey || event.metaKey) || target?.closest("input, textarea")) return;
+    const key = event.key.toLowerCase();
+    if (key === "z" && !event.shiftKey) history.undo();
+    else if ((key === "z" && event.shiftKey) || key === "y") history.redo();
+    else return;
+    event.preventDefault();
+  });
+}
+
 function main() {
   const config = readConfig();
+  const locale = localeOf(location.search);
   const keeper = new TokenKeeper({
     send: httpSender({ fetch: (url, init) => fetch(url, init), base: location.origin }),
     answerDeadlineMs: answerDeadlineOf(location.search),
@@ -73,21 +107,32 @@ function main() {
     entity: config.entity,
     keeper,
     onRefused: (reason) => view.showError({ code: "UnexpectedMessage", message: reason }),
+    runCommand,
   });
+  const post = (/** @type {string} */ event, /** @type {Record<string, unknown>} */ content) =>
+    link.post(event, content);
 
   const user = () => { const id = keeper.identity; return id?.kind === "user" ? id.user : null; };
   const report = (/** @type {unknown} */ error) => view.showError(named(error));
   const design = new Design({
     api,
     canSave: () => user() !== null,
-    onChange: (d) => { view.design(d, user() !== null); plan.draw(d.items); },
+    onChange: (d) => { view.design(d, user() !== null); plan.draw(d.room, d.items);
+      parts.draw(d.items, design.currency); },
     onError: report,
     onSaved: () => { view.showError(null); void refresh(); }, // the last failure is made good
   });
+  design.currency = locale.currency;
   const draw = () => {
     view.assets({ ...state, signedIn: user() !== null, openId: design.state.id });
     view.design(design.state, user() !== null);
-    plan.draw(design.state.items);
+    plan.draw(design.state.room, design.state.items);
+    parts.draw(design.state.items, design.currency);
+  };
+  /** A refused change, told in words. @param {boolean} done @param {string} key @param {string} id */
+  const told = (done, key, id) => {
+    if (!done) view.notice(locale.t(key, { name: design.item(id)?.name ?? "" }));
+    else view.notice(null);
   };
 
   /** Run a person's action; its error is shown as a sentence, its success clears the last error.
@@ -98,7 +143,7 @@ function main() {
   /** The person tried to save without an account: the shop should offer its login. */
   const needLogin = () => {
     link.post(PlannerEvent.LoginRequired);
-    view.notice("Log in on the shop's page to save your design to your account.");
+    view.notice(locale.t("logInNotice"));
   };
 
   /** @type {PlannerView} */
@@ -116,19 +161,51 @@ function main() {
       design.forget(asset.id);
       await refresh();
     }),
-    addToDesign: (asset) => plan.focus(design.place(asset)),
+    addToDesign: (asset) => {
+      const item = design.place(asset);
+      if (item) { view.notice(null); plan.focus(item.id); }
+      else view.notice(locale.t("noSpace", { name: asset.name }));
+    },
     removeFromDesign: (key) => design.remove(key),
-    rotate: (key) => design.rotate(key),
+    rotate: (key) => told(design.rotate(key), "noTurn", key),
+    undo: () => design.undo(),
+    redo: () => design.redo(),
+    setRoom: (size) => design.setRoom(size),
     renameDesign: (name) => void design.rename(name),
     save: () => (user() ? void design.save() : needLogin()),
     close: () => link.post(PlannerEvent.CloseApp),
-  });
+  }, locale);
+  const parts = new PartsList({ locale, addToCart: (cart) => {
+    post(PlannerEvent.AddToCart, { designId: design.state.id, ...cart });
+    view.notice(locale.t("addedToCart"));
+  } });
+  const selection = tellHost(design, post, { now: () => performance.now(),
+    setTimer: (fn, ms) => setTimeout(fn, ms), clearTimer: (handle) => clearTimeout(handle) });
   const plan = new RoomPlan(/** @type {SVGSVGElement} */ (/** @type {unknown} */ (
     document.querySelector("[data-testid=room-plan]"))), {
-    move: (key, x, y) => design.move(key, x, y),
-    rotate: (key) => design.rotate(key),
-    remove: (key) => design.remove(key),
-    select: (key) => view.select(key, design.state.items.find((i) => i.key === key)?.name),
+    move: (key, x, y, snapping) => told(design.move(key, x, y, snapping), "noMove", key),
+    rotate: (key) => told(design.rotate(key), "noTurn", key),
+    remove: (key) => void design.remove(key),
+    select: (key) => {
+      const item = key ? design.item(key) : null;
+      view.select(key, item?.name);
+      selection(item);
+    },
+    describe: (item) => locale.t("itemAt", { name: item.name, x: item.x, y: item.y }) +
+      (item.rotation ? locale.t("turned", { rotation: item.rotation }) : "") +
+      (item.mount === "wall" ? locale.t("onWall", { elevation: item.elevation ?? 0 }) : ""),
+    label: (key, vars) => locale.t(key, vars),
+  });
+  locale.onChange(() => { design.currency = locale.currency; view.relabel(); draw(); });
+  historyKeys(design);
+  installCommands({
+    design,
+    catalog: () => state.catalog,
+    findDesign: async (id) => { await refresh(); return state.mine.find((a) => a.id === id) ?? null; },
+    loggedIn: () => user() !== null,
+    askLogin: needLogin,
+    locale,
+    root: document.documentElement,
   });
 
   async function loadOnce() {
@@ -157,7 +234,7 @@ function main() {
     const identity = keeper.identity;
     if (!identity) view.identity("", "none");
     else if (identity.kind === "user") view.identity(identity.user.name || identity.user.id, "user");
-    else view.identity(config.entityName, "legal_entity");
+    else view.identity(config.entityName, "legal_entity"); // the shop's own name
   });
   keeper.on("error", report);
   keeper.on("identity", () => {
@@ -174,7 +251,9 @@ function main() {
   window.addEventListener("pageshow", () => keeper.wake());
   window.addEventListener("message", (event) => { link.receive(event); });
 
-  /** @type {any} */ (window).planner = Object.freeze({ api, keeper, design, refresh, state });
+  /** @type {any} */ (window).planner = Object.freeze({ api, keeper, design, refresh, state,
+    runCommand, locale });
+  view.relabel();
   draw();
   if (window.parent === window) {
     view.showError({ code: "NotEmbedded", message: "open the planner from a shop's page" });

@@ -158,13 +158,14 @@ export class Design {
     return placed;
   }
 
-  /** Move an item; a move onto another item is pushed aside or refused (false).
-   * @param {string} id @param {number} x @param {number} y */
-  move(id, x, y) {
+  /** Move an item; a move onto another item is pushed aside or refused (false). Pointer moves
+   * snap, keyboard moves (`snapping` false) go exactly where asked.
+   * @param {string} id @param {number} x @param {number} y @param {boolean} [snapping] */
+  move(id, x, y, snapping = true) {
     const item = this.item(id);
     if (!item) return false;
     const others = this.#doc.items.filter((i) => i.id !== id);
-    const moved = settle({ ...item, x, y }, item, this.#doc.room, others);
+    const moved = settle({ ...item, x, y }, item, this.#doc.room, others, snapping);
     if (!moved || (moved.x === item.x && moved.y === item.y && moved.rotation === item.rotation)) {
       this.#changed(); // drawn back where it was
       return false;

@@ -76,7 +76,9 @@ function snapAxis(value, size, limit, edges) {
 /** Snap a proposed position: walls and neighbours first, then the grid.
  * @param {PlacedItem} item @param {Room} room @param {PlacedItem[]} others @returns {PlacedItem} */
 export function snap(item, room, others) {
-  if (item.mount === "wall") return hang(item, room);
+  if (item.mount === "wall") {
+    return hang({ ...item, x: Math.round(item.x / GRID_MM) * GRID_MM, y: Math.round(item.y / GRID_MM) * GRID_MM }, room);
+  }
   const { width, depth } = extent(item);
   const near = others.filter((o) => o.id !== item.id);
   const xs = near.flatMap((o) => [o.x, o.x + extent(o).width]);
@@ -110,7 +112,7 @@ export function hangOn(item, room, rotation) {
   const turned = { ...item, rotation };
   const size = extent(turned);
   const along = (/** @type {number} */ v, /** @type {number} */ s, /** @type {number} */ l) =>
-    Math.round(clamp(Math.round(v / GRID_MM) * GRID_MM, 0, l - s));
+    Math.round(clamp(v, 0, l - s));
   if (rotation === 0 || rotation === 180) {
     return { ...turned, x: along(cx - size.width / 2, size.width, room.width),
       y: rotation === 0 ? 0 : Math.max(0, room.depth - size.depth) };
@@ -162,11 +164,15 @@ export function freeSpot(item, room, others) {
 /**
  * Where a moved item ends up: the snapped place if it is free, else pushed aside to the nearest
  * free place in the direction it came from; null when there is none (the move is refused).
+ * Pointer moves snap; keyboard moves (`snapping` false) go exactly where asked, wall units still
+ * on their wall.
  * @param {PlacedItem} moved @param {PlacedItem} before @param {Room} room @param {PlacedItem[]} others
+ * @param {boolean} [snapping]
  * @returns {PlacedItem | null}
  */
-export function settle(moved, before, room, others) {
-  const snapped = snap(moved, room, others);
+export function settle(moved, before, room, others, snapping = true) {
+  const snapped = snapping ? snap(moved, room, others)
+    : moved.mount === "wall" ? hangOn(moved, room, moved.rotation) : inside(moved, room);
   if (!collidesWithAny(snapped, others)) return snapped;
   // Step back towards where it was, a grid step at a time: it stops against its neighbour.
   const dx = before.x - snapped.x;
