@@ -82,7 +82,7 @@ export interface EmbedOptions {
   theme?: Theme;
   /** A language tag ("en", "de", "en-GB"), sent as setLocale after the theme. */
   locale?: string;
-  /** An ISO 4217 code ("EUR"), sent with the locale. */
+  /** An ISO 4217 code ("EUR"), sent with the locale (only with a locale). */
   currency?: string;
 }
 

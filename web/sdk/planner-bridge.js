@@ -114,7 +114,7 @@ function applySize(iframe, bridge, size) {
 function sendLook(bridge, commands, { theme, locale, currency }) {
   const report = (/** @type {unknown} */ error) => bridge.report(error);
   if (theme !== undefined) commands.setTheme(/** @type {any} */ (theme)).catch(report);
-  if (locale !== undefined || currency !== undefined) {
+  if (locale !== undefined) {
     bridge.command(CommandName.setLocale, localeArgs(locale, currency)).catch(report);
   }
 }
@@ -140,6 +140,8 @@ export function embedPlanner(options) {
   const size = sizing(options);
   if (options.theme !== undefined) checkTheme(options.theme);
   localeArgs(options.locale, options.currency);
+  insist(options.currency === undefined || options.locale !== undefined,
+    "currency goes with a locale: give locale too");
   const url = plannerUrlOf(plannerUrl, answerDeadlineMs);
   const iframe = document.createElement("iframe");
   iframe.src = url.href;

@@ -76,8 +76,9 @@ test("good theme values pass as given, undefined keys dropped", () => {
 const refusedOptions = [
   [{ locale: "not a locale!" }, "locale must be a language tag, like en, de or en-GB"],
   [{ locale: 7 }, "locale must be a language tag, like en, de or en-GB"],
-  [{ currency: "eur" }, "currency must be an ISO 4217 code, like EUR or USD"],
-  [{ currency: "EURO" }, "currency must be an ISO 4217 code, like EUR or USD"],
+  [{ locale: "de", currency: "eur" }, "currency must be an ISO 4217 code, like EUR or USD"],
+  [{ locale: "de", currency: "EURO" }, "currency must be an ISO 4217 code, like EUR or USD"],
+  [{ currency: "EUR" }, "currency goes with a locale: give locale too"],
   [{ loadTimeoutMs: 0 }, "loadTimeoutMs must be a whole number of milliseconds from 1 to 600000"],
   [{ loadTimeoutMs: 600_001 }, "loadTimeoutMs must be a whole number of milliseconds from 1 to 600000"],
   [{ loadTimeoutMs: 1.5 }, "loadTimeoutMs must be a whole number of milliseconds from 1 to 600000"],
