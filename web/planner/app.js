@@ -46,6 +46,8 @@ import { SESSION_ERRORS } from "./messages.js";
 import { RoomPlan } from "./room-plan.js";
 import { PlannerView } from "./view.js";
 import { reportPageSize } from "./resize.js";
+import { ask } from "./confirm.js";
+import { keepEverything } from "./nothing-lost.js";
 
 /** @typedef {import("./api.js").Asset} Asset */
 
@@ -119,7 +121,7 @@ function main() {
     canSave: () => user() !== null,
     onChange: (d) => { view.design(d, user() !== null); plan.draw(d.room, d.items);
       parts.draw(d.items, design.currency); },
-    onError: report,
+    onError: (error) => { report(error); kept.saving.failed(error); }, // retried (saving.js)
     onSaved: () => { view.showError(null); void refresh(); }, // the last failure is made good
   });
   design.currency = locale.currency;
@@ -156,11 +158,12 @@ function main() {
       design.renamed(asset.id, name);
       await refresh();
     }),
-    remove: (asset) => void act(async () => {
+    remove: (asset) => void ask(`Delete the design “${asset.name}”? This cannot be undone.`)
+      .then((yes) => yes && act(async () => {
       await api.remove(asset.id);
       design.forget(asset.id);
       await refresh();
-    }),
+    })),
     addToDesign: (asset) => {
       const item = design.place(asset);
       if (item) { view.notice(null); plan.focus(item.id); }
@@ -237,6 +240,9 @@ function main() {
     else view.identity(config.entityName, "legal_entity"); // the shop's own name
   });
   keeper.on("error", report);
+  // Drafts, retried saves and the 3D view: window.planner.{drafts, saving, view3d} for tests.
+  const kept = keepEverything({ design, entity: config.entity, identity: () => keeper.identity,
+    onIdentity: (fn) => keeper.on("change", fn) });
   keeper.on("identity", () => {
     state.mine = [];
     view.notice(null); // "log in to save" no longer applies, or applies anew
@@ -252,7 +258,7 @@ function main() {
   window.addEventListener("message", (event) => { link.receive(event); });
 
   /** @type {any} */ (window).planner = Object.freeze({ api, keeper, design, refresh, state,
-    runCommand, locale });
+    runCommand, locale, ...kept });
   view.relabel();
   draw();
   if (window.parent === window) {
