@@ -61,7 +61,7 @@ def start_bridge(tmp_path: Path) -> Iterator[Callable[..., Bridge]]:
 
         def build_host(url: str) -> Any:
             entity, key = blocking(
-                core.entities.create("Demo Store", [url], allow_write=allow_write)
+                core.entities.create("Fjord & Pine", [url], allow_write=allow_write)
             )
             blocking(seed_catalog(core, entity.id))
             files = write_host_files(tmp_path / "host", key.secret)

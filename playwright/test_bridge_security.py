@@ -43,7 +43,7 @@ MARKER_ARRIVED = "() => window.__bridgeReceived.some((m) => m.event === 'Marker'
 
 def test_forged_messages_from_a_third_origin_are_ignored(page, bridge, third_origin):
     planner = open_shop(page, bridge)
-    expect(planner.get_by_test_id("identity")).to_have_text("Demo Store")
+    expect(planner.get_by_test_id("identity")).to_have_text("Fjord & Pine")
     frame = planner_frame(page, bridge)
     with page.expect_popup() as opened:
         page.evaluate("url => { window.open(url); }", third_origin + "/")
@@ -57,7 +57,7 @@ def test_forged_messages_from_a_third_origin_are_ignored(page, bridge, third_ori
     forged_at_shop = [m["event"] for m in received(page) if m["origin"] == third_origin]
     assert forged_at_planner == ["Login", "Authentication", "TokenRefreshed", "Marker"]
     assert forged_at_shop == ["TokenExpired", "Ready", "AuthenticationRequired", "Marker"]
-    expect(planner.get_by_test_id("identity")).to_have_text("Demo Store")
+    expect(planner.get_by_test_id("identity")).to_have_text("Fjord & Pine")
     assert bridge_events(page).count("Ready") == 1 and "TokenExpired" not in bridge_events(page)
 
     log_in(page, "alice")  # a real token request after the forged ones, to count against

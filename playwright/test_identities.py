@@ -23,7 +23,7 @@ pytestmark = pytest.mark.browser
 
 def test_anonymous_visitor_sees_the_catalog_and_a_write_is_refused(page, bridge):
     planner = open_shop(page, bridge)
-    expect(planner.get_by_test_id("identity")).to_have_text("Demo Store")
+    expect(planner.get_by_test_id("identity")).to_have_text("Fjord & Pine")
     expect(planner.get_by_test_id("identity")).to_have_attribute("data-kind", "legal_entity")
     expect(planner.locator(CATALOG_ROWS)).to_have_count(len(CATALOG))
     # Write controls are disabled with a hint; a write made anyway is refused by the service.
@@ -106,7 +106,7 @@ def test_logout_mid_session_sends_no_user_call_after_it(page, start_bridge):
     expect(page.get_by_test_id("login-button")).to_be_visible()
     gate.open()
 
-    expect(planner.get_by_test_id("identity")).to_have_text("Demo Store")
+    expect(planner.get_by_test_id("identity")).to_have_text("Fjord & Pine")
     expect(planner.get_by_test_id("identity")).to_have_attribute("data-kind", "legal_entity")
     frame.wait_for_function("() => window.queuedOutcomes.length === 3")
     assert frame.evaluate("window.queuedOutcomes") == ["IdentityChanged"] * 3

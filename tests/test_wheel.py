@@ -137,7 +137,7 @@ def test_demo_from_an_unrelated_directory(installed, tmp_path):
     with running(*args, cli=cli, cwd=tmp_path, env=installed_env()) as demo:
         host = demo.wait_for_line(r"shop \(host origin\):\s+(http://localhost:\d+)/").group(1)
         planner = demo.wait_for_line(r"planner origin:\s+(http://127\.0\.0\.1:\d+)").group(1)
-        entity = demo.wait_for_line(r"legal entity:\s+Demo Store (\S+)").group(1)
+        entity = demo.wait_for_line(r"legal entity:\s+Fjord & Pine (\S+)").group(1)
         shop = httpx.get(host + "/")
         assert shop.status_code == 200 and "/static/shop.js" in shop.text
         assert httpx.get(host + "/static/shop.js").status_code == 200

@@ -2,7 +2,7 @@
 
 What it keeps, besides the core's own files (signing keys, master key, database):
 
-    <data_dir>/host/credentials.json   the "Demo Store" entity id, API key and secret (mode 0600),
+    <data_dir>/host/credentials.json   the "Fjord & Pine" entity id, API key and secret (mode 0600),
                                        handed to the demo host back-end and nothing else
     <data_dir>/host/users.json         alice and bob, with scrypt hashes only (mode 0600)
     <data_dir>/host/session.key        signs the host's session cookie (mode 0600)
@@ -26,7 +26,7 @@ from .core import Core
 from .credentials import replace_private_file, write_private_file
 from .store import Asset
 
-ENTITY_NAME = "Demo Store"
+ENTITY_NAME = "Fjord & Pine"  # the demo shop's own name, which the planner shows
 DEMO_USERS = {"alice": "Alice", "bob": "Bob"}
 
 
