@@ -45,6 +45,10 @@ REQUEST_HEADER_VALUE = "planner-bridge"
 # Reasons the planner gives in TokenExpired when the token service must mint a new token
 # instead of answering from TokenClient's cache (the cached token itself was refused).
 REJECTED_REASONS = frozenset({"invalid_token"})
+# The product page's cabinet, looked up by name in the entity's planner catalog: a real shop
+# knows its products' catalog ids; this demo learns them from the planner once.
+FEATURED_PRODUCT = "Base cabinet 60"
+PRODUCT_RETRY_S = 60
 
 
 # -- the app -------------------------------------------------------------------------------------
@@ -57,9 +61,12 @@ class Host:
         self.config = config
         self.users = UserBook(config.users_file)
         secret = json.loads(config.secret_file.read_text())["secret"]
+        self.http = http or _token_service_http()
         self.tokens = TokenClient(
-            config.planner_url, config.api_key, secret, http=http, clock=config.clock
+            config.planner_url, config.api_key, secret, http=self.http, clock=config.clock
         )
+        self.product: dict[str, Any] | None = None
+        self.product_asked_at = -float(PRODUCT_RETRY_S)
         self.login_brakes = LoginBrakes(config.clock)
         self.sessions = SessionStore(config.clock)
         self.templates = web_files.templates("templates")
@@ -71,7 +78,34 @@ class Host:
             "entityId": self.config.entity_id,
             "user": self.session_user(request),
             "answerDeadlineMs": self.config.answer_deadline_ms,
+            "product": self.product,
         }
+
+    async def find_product(self) -> None:
+        """The featured cabinet from the planner's catalog, once; the page shows no product
+        card while the planner cannot say (asked again at most once a minute)."""
+        now = self.config.clock.now()
+        if self.product is not None or now - self.product_asked_at < PRODUCT_RETRY_S:
+            return
+        self.product_asked_at = now
+        try:
+            token = await self.tokens.legal_entity_token(rights=("read",))
+            answer = await self.http.get(
+                f"{self.config.planner_url}/v1/assets",
+                params={"limit": "100"},
+                headers={"Authorization": f"Bearer {token.token}"},
+            )
+            assets = answer.json()["assets"] if answer.status_code == 200 else []
+        except (TokenServiceError, httpx.HTTPError, ValueError, KeyError):
+            return
+        for asset in assets:
+            if asset.get("owner") is None and asset.get("name") == FEATURED_PRODUCT:
+                price = float(asset.get("data", {}).get("price", 0))
+                self.product = {
+                    "catalogId": asset["id"],
+                    "name": asset["name"],
+                    "priceText": f"{price:.2f} EUR",
+                }
 
     def session_user(self, request: Request) -> dict[str, str] | None:
         """Who is logged in: the user of the live session the cookie names, if any."""
@@ -82,10 +116,15 @@ class Host:
         return user
 
     async def shop_page(self, request: Request) -> Response:
+        await self.find_product()
         return self.render(request, status_code=200)
 
     def render(self, request: Request, status_code: int, login_error: str = "") -> Response:
-        context = {"config": self.page_config(request), "login_error": login_error}
+        context = {
+            "config": self.page_config(request),
+            "login_error": login_error,
+            "debug": "debug" in request.query_params,  # the developers' bridge event panel
+        }
         response = self.templates.TemplateResponse(
             request, "shop.html", context, status_code=status_code
         )
@@ -207,7 +246,7 @@ def content_security_policy(config: HostConfig) -> str:
 
 
 def create_app(config: HostConfig, *, http: httpx.AsyncClient | None = None) -> Starlette:
-    host = Host(config, http=http or _token_service_http())
+    host = Host(config, http=http)
     routes = [
         Route("/", host.shop_page, methods=["GET"]),
         Route("/login", host.login, methods=["POST"]),
