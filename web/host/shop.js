@@ -187,8 +187,11 @@ function wirePlannerEvents(planner, PlannerEvent) {
     setStatus(`error: ${error.code}`);
     if (error.code === "PlannerLoadFailed") byId("planner-problem").hidden = false;
   });
-  if (document.getElementById("bridge-log")) {
-    for (const name of Object.values(PlannerEvent)) {
+  if (document.getElementById("bridge-log")) { // the token handshake's events, for developers
+    const { Ready, AuthenticationRequired, AuthenticationSucceeded, AuthenticationFailed,
+      TokenExpired, LoginRequired, LoginSucceeded, LoginFailed, CloseApp } = PlannerEvent;
+    for (const name of [Ready, AuthenticationRequired, AuthenticationSucceeded,
+      AuthenticationFailed, TokenExpired, LoginRequired, LoginSucceeded, LoginFailed, CloseApp]) {
       planner.on(name, (/** @type {any} */ content) => logEvent(name, content?.reason || ""));
     }
   }
