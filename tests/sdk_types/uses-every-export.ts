@@ -162,7 +162,7 @@ const driven: boolean[] = [
   ROTATIONS.includes(90), MOUNTS.includes("wall"),
 ];
 const loading = new HostBridge({ plannerOrigin: "https://planner.example", frameWindow: () => null,
-  fetchToken: async () => answer, diagnose: async () => null });
+  fetchToken: async () => answer, diagnose: async () => ({ cause: "down", sure: false }) });
 loading.startLoading(15000);
 loading.frameLoaded();
 loading.report(new PlannerBridgeError("PlannerLoadFailed"));

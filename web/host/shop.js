@@ -212,6 +212,8 @@ async function main() {
     ...(config.answerDeadlineMs ? { answerDeadlineMs: config.answerDeadlineMs } : {}),
   });
   wirePlannerEvents(planner, PlannerEvent);
+  // ?debug: the embedding's handle for the developer's console (and the end-to-end tests).
+  if (document.getElementById("bridge-log")) /** @type {any} */ (window).shopPlanner = planner;
   if (config.product) wireProduct(planner, config.product);
   planner.ready.then(() => setStatus("planner connected"), () => {});
   wireAccountForms(planner);

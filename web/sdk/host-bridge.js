@@ -88,7 +88,7 @@ export class HostBridge {
    * @param {{plannerOrigin: string, frameWindow: () => any, fetchToken: FetchToken,
    *   answerDeadlineMs?: number, setTimer?: (fn: () => void, ms: number) => unknown,
    *   clearTimer?: (handle: unknown) => void, sessionChannel?: ChannelLike | null,
-   *   diagnose?: () => Promise<string | null>}} options
+   *   diagnose?: () => Promise<{cause: string, sure: boolean} | null>}} options
    *   sessionChannel: where the tabs of this site tell each other of logins and logouts;
    *   diagnose: why the planner did not load, or null when nothing is known to be wrong
    */
@@ -166,14 +166,16 @@ export class HostBridge {
   }
 
   /** The iframe fired `load`: if no Ready came, ask why now rather than at the deadline (a
-   * refused frame loads the browser's error page at once). A load that looks right waits on. */
+   * refused frame loads the browser's error page at once). Only a sure answer fails the load
+   * now; anything else waits for Ready until the deadline. */
   frameLoaded() {
     if (this.#loading) void this.#diagnoseLoad(null);
   }
 
-  /** @param {string | null} fallback the cause when the diagnosis finds nothing wrong */
+  /** @param {string | null} fallback the cause at the deadline when the diagnosis is not sure */
   async #diagnoseLoad(fallback) {
-    const cause = (await this.diagnose().catch(() => null)) ?? fallback;
+    const found = await this.diagnose().catch(() => null);
+    const cause = found && (found.sure || fallback !== null) ? found.cause : fallback;
     if (cause === null || !this.#loading || this.#destroyed) return;
     this.#loading = false;
     this.clearTimer(this.#loadTimer);

@@ -14,10 +14,12 @@ import { PlannerBridgeError } from "./protocol.js";
 export const PLANNER_LOAD_FAILED = "PlannerLoadFailed";
 
 /**
- * The likely cause, or null when the planner origin says the embedding is set up right.
+ * The likely cause, or null when the planner origin says the embedding is set up right. `sure`:
+ * the planner origin itself said what is wrong; a fetch that failed is not sure (a page whose
+ * Content-Security-Policy does not allow connecting to the planner origin fails it too).
  * @param {{plannerUrl: URL, pageOrigin: string,
  *   fetch: (url: string, init: RequestInit) => Promise<{ok: boolean, json: () => Promise<any>}>}} where
- * @returns {Promise<string | null>}
+ * @returns {Promise<{cause: string, sure: boolean} | null>}
  */
 export async function likelyCause({ plannerUrl, pageOrigin, fetch }) {
   const entity = plannerUrl.searchParams.get("entity") ?? "";
@@ -29,15 +31,16 @@ export async function likelyCause({ plannerUrl, pageOrigin, fetch }) {
     const response = await fetch(check.href, { credentials: "omit", cache: "no-store" });
     answer = response.ok ? await response.json() : null;
   } catch {
-    return `the planner origin ${plannerUrl.origin} could not be reached`;
+    return { sure: false, cause: `the planner origin ${plannerUrl.origin} could not be reached ` +
+      "(or this page's Content-Security-Policy does not allow connecting to it)" };
   }
   if (answer?.entity !== true) {
-    return `the planner origin ${plannerUrl.origin} knows no legal entity "${entity}" (check the ` +
-      "entity in plannerUrl)";
+    return { sure: true, cause: `the planner origin ${plannerUrl.origin} knows no legal entity ` +
+      `"${entity}" (check the entity in plannerUrl)` };
   }
   if (answer.originRegistered !== true) {
-    return `this page's origin ${pageOrigin} is not registered for the legal entity "${entity}" ` +
-      "(register it with the planner's administration)";
+    return { sure: true, cause: `this page's origin ${pageOrigin} is not registered for the ` +
+      `legal entity "${entity}" (register it with the planner's administration)` };
   }
   return null;
 }

@@ -187,8 +187,9 @@ export declare class HostBridge {
       addEventListener(type: "message", listener: (event: { data: unknown }) => void): void;
       close(): void;
     } | null;
-    /** Why the planner did not load, or null when nothing is known to be wrong. */
-    diagnose?: () => Promise<string | null>;
+    /** Why the planner did not load, or null when nothing is known to be wrong; `sure` when
+     * the planner origin itself said so (the load then fails at once, not at the deadline). */
+    diagnose?: () => Promise<{ cause: string; sure: boolean } | null>;
   });
   readonly plannerOrigin: string;
   readonly ready: Promise<void>;

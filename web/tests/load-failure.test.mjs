@@ -31,28 +31,29 @@ test("the embed check is asked for the entity and this page's origin, without cr
     }]);
   });
 
+const UNKNOWN = 'the planner origin https://planner.example knows no legal entity "ent_1" ' +
+  "(check the entity in plannerUrl)";
 const causes = [
-  ["the origin is not registered", { entity: true, originRegistered: false },
+  ["the origin is not registered", { entity: true, originRegistered: false }, true,
     'this page\'s origin https://shop.example is not registered for the legal entity "ent_1" ' +
     "(register it with the planner's administration)"],
-  ["the entity is unknown", { entity: false, originRegistered: false },
-    'the planner origin https://planner.example knows no legal entity "ent_1" (check the entity ' +
-    "in plannerUrl)"],
-  ["the check answers an error", null,
-    'the planner origin https://planner.example knows no legal entity "ent_1" (check the entity ' +
-    "in plannerUrl)"],
-  ["the planner origin is unreachable", new TypeError("Failed to fetch"),
-    "the planner origin https://planner.example could not be reached"],
+  ["the entity is unknown", { entity: false, originRegistered: false }, true, UNKNOWN],
+  ["the check answers an error", null, true, UNKNOWN],
+  ["the planner origin is unreachable", new TypeError("Failed to fetch"), false,
+    "the planner origin https://planner.example could not be reached (or this page's " +
+    "Content-Security-Policy does not allow connecting to it)"],
 ];
-for (const [what, body, expected] of causes) {
+for (const [what, body, sure, cause] of causes) {
   test(`the likely cause when ${what}`, async () => {
-    assert.equal(await likelyCause({ plannerUrl: URL_OF, pageOrigin: PAGE,
-      fetch: checkAnswering(body) }), expected);
+    assert.deepEqual(await likelyCause({ plannerUrl: URL_OF, pageOrigin: PAGE,
+      fetch: checkAnswering(body) }), { cause, sure });
   });
 }
 
+/** `cause`: a string (a sure diagnosis), {cause, sure}, or null (nothing found wrong). */
 function loading(cause, options = {}) {
-  const set = setUpBridge([], { diagnose: async () => cause, ...options });
+  const found = typeof cause === "string" ? { cause, sure: true } : cause;
+  const set = setUpBridge([], { diagnose: async () => found, ...options });
   const errors = [];
   set.bridge.on("error", (error) => errors.push(error));
   set.bridge.startLoading(15_000);
@@ -104,10 +105,23 @@ test("a frame load that looks right keeps waiting; Ready then ends the watch", a
   await assert.rejects(asked, { code: "Destroyed" });
 });
 
+test("an unsure diagnosis at the frame's load waits: Ready may still come; at the deadline it is the cause",
+  async () => {
+    const cause = "the planner origin https://p.example could not be reached";
+    const { bridge, errors, clock } = loading({ cause, sure: false });
+    bridge.frameLoaded();
+    await settle();
+    assert.deepEqual(errors, []);
+    clock.advance(15_000);
+    await settle();
+    await assert.rejects(bridge.ready, { code: "PlannerLoadFailed",
+      message: `the planner did not load: ${cause}` });
+  });
+
 test("Ready before the deadline: no diagnosis, no failure", async () => {
   let diagnosed = 0;
   const { bridge, clock, from, errors } = loading(null,
-    { diagnose: async () => { diagnosed += 1; return "x"; } });
+    { diagnose: async () => { diagnosed += 1; return { cause: "x", sure: true }; } });
   from("Ready", { version: 1 });
   bridge.frameLoaded();
   clock.advance(15_000);

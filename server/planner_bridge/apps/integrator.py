@@ -235,7 +235,7 @@ def content_security_policy(config: HostConfig) -> str:
             "default-src 'self'",
             f"script-src 'self' {planner}",
             f"frame-src {planner}",
-            "connect-src 'self'",
+            f"connect-src 'self' {planner}",  # the SDK's embed check, when a load fails
             "img-src 'self' data:",
             "object-src 'none'",
             "base-uri 'none'",
