@@ -70,6 +70,9 @@ export class PlannerView {
     this.locale.translate(document);
     this.catalog.clear();
     this.mine.clear();
+    const who = part("identity");
+    this.identity(who.textContent ?? "", /** @type {"none" | "legal_entity" | "user"} */ (who.dataset.kind));
+    this.select(this.selected, part("selected-name").textContent ?? "");
   }
 
   /** @param {(key: string) => void} action */
