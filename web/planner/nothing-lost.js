@@ -71,10 +71,10 @@ export function keepEverything({ design, entity, identity, onIdentity, drafts = 
   });
   design.on("change", (d) => {
     keep(d);
-    bar.show(saving.status, blank(d)); // after the page's own drawing of the status line
+    bar.show(saving.status);
     view3d.update(d);
   });
-  saving.onStatus((status) => bar.show(status, blank(design.toJSON())));
+  saving.onStatus((status) => bar.show(status));
   view3d.update(design.toJSON());
   return { drafts, saving, view3d };
 }

@@ -1,23 +1,13 @@
 // @ts-check
 /**
- * What the shopper sees of saving (saving.js): a sentence in the page's status line
- * (`data-testid=save-status`, `data-state` the SaveState) and, after a failed save, a
- * "Retry now" button (`data-testid=retry-save`). "Not saved yet" stays until a save lands.
+ * What the shopper sees of saving (saving.js) beside the page's status sentence (view.js writes
+ * "Not saved yet." and the others, in the page's language): the status line's `data-state` (the
+ * SaveState, for tests and styles) and, while a failed save waits for its retry, a "Retry now"
+ * button (`data-testid=retry-save`).
  */
 import { button } from "./dom.js";
 
 /** @typedef {import("./saving.js").SaveStatus} SaveStatus */
-
-/** The sentence for a status. @param {SaveStatus} status @param {boolean} empty nothing planned yet */
-export function saveSentence(status, empty) {
-  switch (status.state) {
-    case "saving": return "Saving…";
-    case "failed": return "Not saved yet: the server cannot be reached. Trying again…";
-    case "local": return empty ? ""
-      : "Not saved yet: log in to save this design. It is kept in this browser meanwhile.";
-    default: return empty ? "" : "All changes saved.";
-  }
-}
 
 export class SaveBar {
   /** @param {{status: HTMLElement, retry: () => void}} options */
@@ -28,9 +18,8 @@ export class SaveBar {
     status.after(this.retry);
   }
 
-  /** @param {SaveStatus} status @param {boolean} empty */
-  show(status, empty) {
-    this.status.textContent = saveSentence(status, empty);
+  /** @param {SaveStatus} status */
+  show(status) {
     this.status.dataset.state = status.state;
     this.retry.hidden = status.state !== "failed";
   }

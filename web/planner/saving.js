@@ -10,7 +10,7 @@
 
 /**
  * @typedef {import("../sdk/protocol.js").Design} Design
- * @typedef {{saved: boolean, saveOnce: () => Promise<void>,
+ * @typedef {{saved: boolean, saveOnce: () => Promise<void>, toJSON: () => Design,
  *   on: (event: "change", handler: (design: Design) => void) => unknown}} SavableDesign
  * @typedef {{now: () => number, setTimeout: (fn: () => void, ms: number) => unknown,
  *   clearTimeout: (handle: unknown) => void}} Clock
@@ -89,7 +89,7 @@ export class Saving {
   /** Send the design now if the server lacks it and the person may save (a restored draft, a
    * login, a retry). One such save at a time; its failure plans the next. */
   async saveNow() {
-    if (this.#running || this.design.saved || !this.canSave()) return;
+    if (this.#running || this.design.saved || !this.canSave() || blank(this.design.toJSON())) return;
     this.#cancelTimer();
     this.#running = true;
     try {

@@ -34,6 +34,7 @@ function fakeDesign(canSave) {
     id: null, items: [], version: 0, serverVersion: 0, calls: 0, down: false, onError: () => {},
     get saved() { return d.id !== null && d.serverVersion === d.version; },
     on: (_event, fn) => listeners.push(fn),
+    toJSON: () => ({ id: d.id, items: d.items, saved: d.saved }),
     emit() { listeners.forEach((fn) => fn({ id: d.id, items: d.items, saved: d.saved })); },
     change() {
       d.version += 1;
@@ -187,11 +188,13 @@ test("someone who cannot save keeps the design locally; saveNow after a login se
   assert.equal(design.calls, 1);
 });
 
-test("a blank new design has nothing to save", async () => {
+test("a blank new design has nothing to save: saveNow sends nothing", async () => {
   const { design, saving } = setUp();
   design.emit();
   assert.equal(design.saved, false);
   assert.equal(saving.status.state, "saved");
+  await saving.saveNow();
+  assert.equal(design.calls, 0);
 });
 
 test("backoff doubles from 1 s to at most 30 s, with up to a fifth more at random", () => {
