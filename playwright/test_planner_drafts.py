@@ -25,6 +25,11 @@ pytestmark = pytest.mark.browser
 
 AXE = Path(__file__).resolve().parent / "node_modules" / "axe-core" / "axe.min.js"
 ITEMS = "[data-testid=plan-item]"
+SIZE_HOOKS = ("x", "y", "width", "depth")
+# Whether the 3D view's one box has its centre at [x, y] (mm).
+BOX_AT = (
+    "([x, y]) => { const [p] = window.planner.view3d.positions(); return p.x === x && p.y === y; }"
+)
 FIRST_ITEM = "Base cabinet 60"
 AXE_RUN = """async () => {
   const result = await window.axe.run(document, { resultTypes: ["violations"] });
@@ -216,9 +221,6 @@ def test_the_3d_canvas_follows_a_move(page, bridge):
         page.keyboard.press("ArrowRight")
     expect(item).not_to_have_attribute("data-x", start[0] or "")
     moved = centre(item)
-    frame.wait_for_function(
-        "([x, y]) => { const [p] = window.planner.view3d.positions(); return p.x === x && p.y === y; }",
-        arg=list(moved),
-    )
+    frame.wait_for_function(BOX_AT, arg=list(moved))
     expect(canvas).to_have_attribute("data-items", "1")
     no_violations(page, bridge)
