@@ -18,6 +18,7 @@ from bridge_e2e import (
     log_in,
     open_shop,
     planner_frame,
+    screenshot_path,
     wait_until,
 )
 
@@ -224,3 +225,50 @@ def test_the_3d_canvas_follows_a_move(page, bridge):
     frame.wait_for_function(BOX_AT, arg=list(moved))
     expect(canvas).to_have_attribute("data-items", "1")
     no_violations(page, bridge)
+
+
+KITCHEN = (
+    "Fridge-freezer 60",
+    "Base cabinet 60",
+    "Sink unit 80 with steel sink",
+    "Dishwasher 60",
+    "Hob unit 60 with induction hob",
+    "Drawer unit 60",
+    "Wall cabinet 60",
+    "Wall cabinet 80",
+    "Cooker hood 60",
+    "Glass-door wall cabinet 60",
+)
+
+
+def test_the_readme_screenshots_a_kitchen_in_2d_and_3d_and_on_a_phone(page, bridge, tmp_path):
+    """`make screenshots` writes these into docs/: a logged-in shopper's real kitchen, its 3D
+    view, and the planner at a phone's width (390 px), each state checked with axe-core."""
+    page.set_viewport_size({"width": 1280, "height": 1000})
+    planner = logged_in(page, bridge)
+    for name in KITCHEN:
+        add_item(planner, name)
+    expect(planner.get_by_test_id("save-status")).to_have_attribute("data-state", "saved")
+    frame = planner_frame(page, bridge)
+    frame.evaluate("window.planner.design.whenSaved()")
+    no_violations(page, bridge)
+    iframe = page.locator("[data-testid=planner-container] iframe")
+    iframe.screenshot(path=screenshot_path(tmp_path, "planner-kitchen.png"))
+
+    planner.get_by_test_id("open-3d").click()
+    expect(planner.get_by_test_id("view-3d")).to_have_attribute("data-items", str(len(KITCHEN)))
+    planner.get_by_test_id("view-3d").scroll_into_view_if_needed()
+    no_violations(page, bridge)
+    planner.get_by_test_id("view-3d").screenshot(path=screenshot_path(tmp_path, "planner-3d.png"))
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.reload()
+    expect(planner.locator(ITEMS)).to_have_count(0)  # saved, so no draft: a fresh design
+    scroll = "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+    assert page.evaluate(scroll), "the shop scrolls sideways at 390 px"
+    assert planner_frame(page, bridge).evaluate(scroll), "the planner scrolls sideways"
+    planner.locator(OWN_ROWS).first.get_by_test_id("open-asset").click()
+    expect(planner.locator(ITEMS)).to_have_count(len(KITCHEN))
+    no_violations(page, bridge)
+    planner.get_by_test_id("room-plan").scroll_into_view_if_needed()
+    page.screenshot(path=screenshot_path(tmp_path, "planner-phone.png"), full_page=False)
