@@ -154,7 +154,7 @@ def test_the_frame_follows_the_planners_height_without_a_scrollbar_of_its_own(pa
     iframe_height = page.evaluate(
         "() => document.querySelector('[data-testid=planner-container] iframe').clientHeight"
     )
-    assert iframe_height >= max(480, content - 2)
+    assert iframe_height == max(480, content)
 
 
 def test_the_shop_fits_a_phone_without_sideways_scrolling(browser, bridge):
