@@ -42,7 +42,9 @@ def run(page: Page, script: str) -> Any:
 
 
 def heard(page: Page, name: str) -> list[Any]:
-    return page.evaluate("(name) => window.heard.filter(([n]) => n === name).map(([, c]) => c)", name)
+    return page.evaluate(
+        "(name) => window.heard.filter(([n]) => n === name).map(([, c]) => c)", name
+    )
 
 
 def product_id(page: Page) -> str:
@@ -97,7 +99,9 @@ def test_every_event_reaches_the_page(page, bridge):
     assert heard(page, "DesignChanged")[-1]["design"]["items"][0]["id"] == item["id"]
     frame = planner_frame(page, bridge)
     frame.locator(f"[data-testid=plan-item][data-key='{item['id']}']").click()
-    page.wait_for_function("() => window.heard.some(([n, c]) => n === 'SelectionChanged' && c.item)")
+    page.wait_for_function(
+        "() => window.heard.some(([n, c]) => n === 'SelectionChanged' && c.item)"
+    )
     assert heard(page, "SelectionChanged")[-1] == {"item": item}
     saved = run(page, "return await p.saveDesign();")
     page.wait_for_function("() => window.heard.some(([n]) => n === 'DesignSaved')")
@@ -174,7 +178,8 @@ def test_the_shop_fits_a_phone_without_sideways_scrolling(browser, bridge):
 def test_theme_and_locale_reach_the_planner(page, bridge):
     open_debug_shop(page, bridge.host_url)
     frame = planner_frame(page, bridge)
-    run(page, 'return await p.setTheme({ accent: "#c0392b", background: "rgb(1, 2, 3)", font: "Georgia" });')
+    theme = '{ accent: "#c0392b", background: "rgb(1, 2, 3)", font: "Georgia" }'
+    run(page, f"return await p.setTheme({theme});")
     style = frame.evaluate(
         """() => ["--accent", "--background", "--font"].map(
              (v) => document.documentElement.style.getPropertyValue(v))"""
