@@ -88,6 +88,7 @@ DELETE = (
     + PREPARE
     + """
   own(id).querySelector("[data-testid=delete-asset]").click();
+  document.querySelector("[data-testid=confirm-yes]").click(); // deleting asks first
 }"""
 )
 # The action's outcome as the page shows it: its error by name, or the row as expected

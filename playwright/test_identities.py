@@ -69,6 +69,7 @@ def test_login_required_then_login_lets_the_user_manage_only_their_own_assets(pa
     assert [a.name for a in bridge.assets("alice")] == ["Alice's big kitchen"]
 
     row.get_by_test_id("delete-asset").click()
+    planner.get_by_test_id("confirm-yes").click()  # deleting asks first
     expect(planner.locator(OWN_ROWS)).to_have_count(0)
     expect(planner.locator(CATALOG_ROWS)).to_have_count(len(CATALOG))
     expect(planner.get_by_text("Bob's secret room")).to_have_count(0)

@@ -176,6 +176,7 @@ def test_long_names_wrap_and_errors_read_as_sentences(page, bridge):
     # here gets not_found, which the person reads as a sentence, never as the code.
     blocking(bridge.core.store.delete_asset(bridge.assets("alice")[0].id))
     row.get_by_test_id("delete-asset").click()
+    planner.get_by_test_id("confirm-yes").click()  # deleting asks first
     expect(planner.get_by_test_id("error")).to_have_attribute("data-code", "not_found")
     expect(planner.get_by_test_id("error")).to_have_text(
         "That design no longer exists. It may have been deleted elsewhere."
