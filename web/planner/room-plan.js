@@ -40,6 +40,35 @@ export function fitLabel(name, width, depth) {
   return { size, text: name.length <= room ? name : `${name.slice(0, room - 1)}…` };
 }
 
+/**
+ * Items stacked in height share floor area (a wall unit above a base unit, a worktop on both), so
+ * each level writes its name in its own band across the depth, counted from the item's back:
+ * wall units in the back third, worktops in the middle, floor units near the front.
+ * @param {PlacedItem} item
+ */
+function band(item) {
+  if (item.mount === "wall") return 0.5;
+  return (item.elevation ?? 0) > 0 ? 0.5 : 0.72;
+}
+
+/** The label's centre in the shape and the room it has around it (as turned).
+ * @param {PlacedItem} item @param {number} width @param {number} depth */
+function labelBox(item, width, depth) {
+  const f = band(item);
+  switch (item.rotation) {
+    case 90: return { x: (1 - f) * width, y: depth / 2, room: 2 * Math.min(f, 1 - f) * width, tall: depth };
+    case 180: return { x: width / 2, y: (1 - f) * depth, room: width, tall: 2 * Math.min(f, 1 - f) * depth };
+    case 270: return { x: f * width, y: depth / 2, room: 2 * Math.min(f, 1 - f) * width, tall: depth };
+    default: return { x: width / 2, y: f * depth, room: width, tall: 2 * Math.min(f, 1 - f) * depth };
+  }
+}
+
+/** Which layer an item is drawn in: floor units, then what lies on them, then wall units. @param {PlacedItem} item */
+function levelOf(item) {
+  if (item.mount === "wall") return "wall";
+  return (item.elevation ?? 0) > 0 ? "top" : "floor";
+}
+
 export class RoomPlan {
   /** @type {Map<string, SVGGElement>} */ #shapes = new Map();
   /** @type {Map<string, PlacedItem>} */ #items = new Map();
@@ -52,9 +81,11 @@ export class RoomPlan {
     this.root = root;
     this.actions = actions;
     this.backdrop = svg("g", { class: "backdrop", "aria-hidden": "true" });
-    this.floorLayer = svg("g", { class: "items floor-items" });
-    this.wallLayer = svg("g", { class: "items wall-items" });
-    root.append(this.backdrop, this.floorLayer, this.wallLayer);
+    /** @type {Record<string, SVGGElement>} */
+    this.layers = { floor: /** @type {SVGGElement} */ (svg("g", { class: "items floor-items" })),
+      top: /** @type {SVGGElement} */ (svg("g", { class: "items top-items" })),
+      wall: /** @type {SVGGElement} */ (svg("g", { class: "items wall-items" })) };
+    root.append(this.backdrop, this.layers.floor, this.layers.top, this.layers.wall);
     root.addEventListener("pointermove", (event) => this.#dragTo(event));
     root.addEventListener("pointerup", (event) => this.#drop(event));
     root.addEventListener("pointercancel", (event) => this.#drop(event));
@@ -129,7 +160,7 @@ export class RoomPlan {
 
   /** @param {PlacedItem} item */
   #create(item) {
-    const shape = /** @type {SVGGElement} */ (svg("g", { class: `item ${item.mount}`, tabindex: 0,
+    const shape = /** @type {SVGGElement} */ (svg("g", { class: `item ${levelOf(item)}`, tabindex: 0,
       role: "button", "data-testid": "plan-item", "data-key": item.id, "data-mount": item.mount,
       "aria-describedby": "plan-help" }));
     const label = svg("text", { class: "label", "aria-hidden": "true" });
@@ -137,7 +168,7 @@ export class RoomPlan {
     shape.addEventListener("pointerdown", (event) => this.#grab(event, item.id));
     shape.addEventListener("keydown", (event) => this.#key(event, item.id));
     shape.addEventListener("focus", () => this.select(item.id));
-    (item.mount === "wall" ? this.wallLayer : this.floorLayer).append(shape);
+    this.layers[levelOf(item)].append(shape);
     this.#shapes.set(item.id, shape);
     return shape;
   }
@@ -154,8 +185,9 @@ export class RoomPlan {
     const edges = { 0: [0, depth, width, depth], 90: [0, 0, 0, depth], 180: [0, 0, width, 0], 270: [width, 0, width, depth] };
     const [x1, y1, x2, y2] = edges[item.rotation];
     for (const [name, value] of Object.entries({ x1, y1, x2, y2 })) front.setAttribute(name, String(value));
-    const fitted = fitLabel(item.name, width, depth);
-    for (const [name, value] of Object.entries({ x: width / 2, y: depth / 2, "font-size": fitted.size })) {
+    const box = labelBox(item, width, depth);
+    const fitted = fitLabel(item.name, box.room, box.tall);
+    for (const [name, value] of Object.entries({ x: box.x, y: box.y, "font-size": fitted.size })) {
       label.setAttribute(name, String(value));
     }
     label.textContent = fitted.text;

@@ -159,6 +159,7 @@ export class PlannerView {
       return row;
     }));
     part("design-empty").hidden = design.items.length > 0;
+    part("design-count").textContent = String(design.items.length);
     const save = /** @type {HTMLButtonElement} */ (part("save-to-account"));
     save.textContent = signedIn ? t("saveToAccount") : t("logInToSave");
     save.hidden = signedIn && design.id !== null && !design.unsaved;
