@@ -67,6 +67,7 @@ export class PlannerView {
   /** The words changed (setLocale): the page's static text now, the lists at their next draw. */
   relabel() {
     document.documentElement.lang = this.locale.language;
+    document.title = `${this.locale.t("title")} · ${part("entity-name").textContent}`;
     this.locale.translate(document);
     this.catalog.clear();
     this.mine.clear();
@@ -115,7 +116,7 @@ export class PlannerView {
   /** @param {{code: string, message?: string} | null} error */
   showError(error) {
     part("error-box").hidden = !error;
-    part("error").textContent = error ? sentenceFor(error.code) : "";
+    part("error").textContent = error ? sentenceFor(error.code, this.locale.language) : "";
     part("error").dataset.code = error ? error.code : "";
   }
 
@@ -170,7 +171,7 @@ export class PlannerView {
       : design.id ? t("allSaved") : "";
   }
 
-  /** Write controls: disabled with a hint when no one is signed in. @param {boolean} signedIn */
+  /** Write controls: disabled with a hint when no one is logged in. @param {boolean} signedIn */
   #writable(signedIn) {
     for (const node of document.querySelectorAll("[data-writes]")) {
       /** @type {HTMLButtonElement | HTMLInputElement} */ (node).disabled = !signedIn;
