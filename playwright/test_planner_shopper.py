@@ -12,6 +12,9 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from bridge_e2e import CATALOG_ROWS, bridge_events, log_in, open_shop, planner_frame
+from planner_bridge.assets import AssetCatalog
+from planner_bridge.serving import blocking
+from planner_bridge.store import Asset
 from planner_bridge.testing.recorder import WAIT_MS
 from test_planner_ui import violations
 
@@ -155,6 +158,7 @@ def test_add_to_cart_sends_the_parts_list_and_total_to_the_shop(page, bridge):
         ("Wall cabinet 60", 1, 99),
     ]
     assert cart["total"] == {"amount": 357, "currency": "EUR"} and cart["designId"] is None
+    assert violations(page, bridge) == []
 
 
 def test_on_a_phone_nothing_scrolls_sideways_and_touch_drags_an_item(browser: Browser, bridge):
@@ -266,3 +270,45 @@ def test_each_command_answers_its_value_or_its_error_code(page, bridge):
     opened = run("openDesign", {"id": saved["id"]})["value"]
     assert (opened["id"], len(opened["items"])) == (saved["id"], 1)
     assert run("openDesign", {"id": "someone-elses"})["code"] == "NotFound"
+
+
+def test_the_room_size_is_shown_and_the_shopper_changes_it(page, bridge):
+    planner = open_shop(page, bridge)
+    plan = planner.get_by_test_id("room-plan")
+    expect(plan).to_have_attribute("data-width", "4000")
+    expect(plan.locator("text.dimension").first).to_have_text("4000 mm")
+    expect(planner.get_by_test_id("room-width")).to_have_value("4000")
+    add(planner, "Drawer unit 60")
+    planner.get_by_test_id("room-width").fill("2400")
+    planner.get_by_test_id("room-depth").fill("2000")
+    planner.get_by_test_id("room-apply").click()
+    expect(plan).to_have_attribute("data-width", "2400")
+    expect(plan.locator("text.dimension").first).to_have_text("2400 mm")
+    expect(plan.locator("text.dimension").last).to_have_text("2000 mm")
+    # A size no kitchen has is refused by the field itself; the room stays as it was.
+    planner.get_by_test_id("room-width").fill("12")
+    planner.get_by_test_id("room-apply").click()
+    expect(plan).to_have_attribute("data-width", "2400")
+
+
+def test_a_design_saved_by_the_first_release_opens_in_millimetres(page, bridge):
+    planner = open_shop(page, bridge)
+    log_in(page, "alice")
+    expect(planner.get_by_test_id("identity")).to_have_attribute("data-kind", "user")
+    base = next(a for a in bridge.assets(None) if a.name == "Base cabinet 60")
+    # Release 1 stored centimetres in a 6 x 4 m room, each item by its catalog asset's id.
+    old = {"items": [{"asset": base.id, "x": 120, "y": 45, "rotation": 90}]}
+    now = bridge.core.clock.now()
+    asset_id = AssetCatalog(bridge.core.store, bridge.core.clock).new_id()
+    stored = Asset(asset_id, bridge.entity_id, "alice", "Old kitchen", "design", old, now, now, 1)
+    blocking(bridge.core.store.add_asset(stored))
+    planner_frame(page, bridge).evaluate("() => window.planner.refresh()")
+    row = planner.locator("[data-testid=my-assets] [data-testid=asset]", has_text="Old kitchen")
+    row.get_by_test_id("open-asset").click()
+    item = planner.locator(ITEMS)
+    expect(item).to_have_count(1)
+    expect(item).to_have_attribute("data-x", "1200")
+    expect(item).to_have_attribute("data-y", "450")
+    expect(item).to_have_attribute("data-rotation", "90")
+    expect(planner.get_by_test_id("room-plan")).to_have_attribute("data-width", "6000")
+    expect(planner.get_by_test_id("parts-total")).to_have_text("€129.00")

@@ -14,7 +14,7 @@
  * @typedef {{width: number, depth: number}} SetRoomArgs  millimetres, 1 000 to 30 000
  * @typedef {{}} SaveDesignArgs
  * @typedef {{accent?: string, background?: string, font?: string}} SetThemeArgs
- * @typedef {{locale: string, currency?: string}} SetLocaleArgs
+ * @typedef {{locale?: string, currency?: string}} SetLocaleArgs  at least one; the other stays
  * Values: getDesign, newDesign, saveDesign → Design; addItem → DesignItem; openDesign → Design;
  * the others → undefined.
  */
@@ -116,7 +116,8 @@ const COMMANDS = {
   },
 
   [CommandName.setLocale]: (ctx, { locale, currency }) => {
-    if (typeof locale !== "string" || !ctx.locale.set(locale, currency ?? ctx.locale.currency)) {
+    const known = locale !== undefined || currency !== undefined;
+    if (!known || !ctx.locale.set(locale ?? ctx.locale.tag, currency ?? ctx.locale.currency)) {
       throw invalid("locale: en or de (a BCP 47 tag); currency: an ISO 4217 code such as EUR");
     }
     ctx.design.currency = ctx.locale.currency;

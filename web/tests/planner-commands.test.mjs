@@ -108,6 +108,9 @@ test("setLocale switches words and currency; unknown ones are InvalidArgument", 
   assert.equal(ctx.locale.price(1234.5), "1.234,50\u00a0€");
   await cmd("setLocale", { locale: "en", currency: "GBP" });
   assert.equal(design.toJSON().total.currency, "GBP");
+  await cmd("setLocale", { currency: "SEK" }); // the language stays
+  assert.deepEqual([ctx.locale.language, design.toJSON().total.currency], ["en", "SEK"]);
+  assert.equal(await codeOf(cmd("setLocale", {})), CommandError.InvalidArgument);
   assert.equal(await codeOf(cmd("setLocale", { locale: "xx-!!" })), CommandError.InvalidArgument);
   assert.equal(await codeOf(cmd("setLocale", { locale: "fr" })), CommandError.InvalidArgument);
   assert.equal(await codeOf(cmd("setLocale", { locale: "de", currency: "euro" })), CommandError.InvalidArgument);
