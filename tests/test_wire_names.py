@@ -29,3 +29,13 @@ def test_the_mirror_is_protocol_js():
 def test_the_recorder_sends_exactly_the_host_events_to_the_planner():
     assert frozenset(names_of("HostEvent")) == recorder.TO_PLANNER
     assert not recorder.TO_PLANNER & set(names_of("PlannerEvent"))
+
+
+def test_the_reference_lists_every_message_command_and_error_code():
+    reference = (PROTOCOL.parents[2] / "docs" / "reference.md").read_text()
+    sdk_codes = ("InvalidOption", "PlannerLoadFailed", "FetchTokenFailed", "FetchTokenTimeout")
+    for enum in ("HostEvent", "PlannerEvent", "CommandName", "CommandError"):
+        for name in names_of(enum):
+            assert f"`{name}" in reference, f"docs/reference.md does not name {enum}.{name}"
+    for code in sdk_codes:
+        assert f"`{code}`" in reference, code
