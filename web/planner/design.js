@@ -1,19 +1,18 @@
 // @ts-check
 /**
  * The design being planned, in millimetres: the room, the catalog items placed in it (layout.js
- * says where they may go), undo and redo, and its saving. Every change is applied here at once
- * (the plan never waits for the network) and, when the person may save, sent as one web-service
- * call through the token keeper: the first creates the design asset, each later one PATCHes it
- * with the whole design. Calls go out one after another, so the server applies them in the order
- * they were made, and each carries its Idempotency-Key (the keeper's), so a replay after an
- * expired token is applied once. A failed save loses nothing: the next change, or `saveOnce()`
- * (which saving.js retries), sends the whole design again.
+ * says where they may go), undo and redo, and whether the server has it. Every change is applied
+ * here at once (the plan never waits for the network) and, when the person may save, sent whole
+ * as one web-service call (design-sender.js: create, then PATCH, in order). A failed save loses
+ * nothing: the next change, or `saveOnce()` (which saving.js retries), sends the whole design
+ * again.
  *
  * Listeners (`on`): "change" (Design, any change incl. saved state), "edit" (Design, a change of
  * the content), "opened" (Design), "saved" (Design), "added" / "removed" (the item).
  */
+import { DesignSender } from "./design-sender.js";
 import { UndoHistory } from "./history.js";
-import { collidesWithAny, extent, freeSpot, hangOn, inside, settle, snap } from "./layout.js";
+import { collidesWithAny, freeSpot, hangOn, inside, settle, snap } from "./layout.js";
 import { DEFAULT_ROOM, isRoomLength, itemFrom, readStored, rotationOf, storedData } from "./stored-design.js";
 
 /**
@@ -23,8 +22,7 @@ import { DEFAULT_ROOM, isRoomLength, itemFrom, readStored, rotationOf, storedDat
  * @typedef {import("../sdk/protocol.js").Design} DesignJSON
  * @typedef {{id: string | null, name: string, room: Room, items: PlacedItem[], saving: number,
  *   unsaved: boolean, canUndo: boolean, canRedo: boolean}} DesignState
- * @typedef {{create: (a: {name: string, kind: string, data: Record<string, unknown>}) =>
- *   Promise<Asset>, update: (id: string, f: Record<string, unknown>) => Promise<Asset>}} Saver
+ * @typedef {import("./design-sender.js").Saver} Saver
  * @typedef {{id: string | null, creating: Promise<string> | null, name: string, room: Room,
  *   items: PlacedItem[]}} DesignRecord  one design as saving sees it; a design opened after it
  *   was changed keeps its own record, so its calls still go out
@@ -46,7 +44,6 @@ export class Design {
   #savedVersion = -1;
   #next = 1;
   #history = new UndoHistory();
-  /** @type {Set<Promise<unknown>>} */ #pending = new Set();
   /** @type {Map<string, Set<(value: any) => void>>} */ #listeners = new Map();
   /** The shop's currency (ISO 4217), set by the locale. */
   currency = "EUR";
@@ -57,8 +54,12 @@ export class Design {
    */
   constructor(options) {
     this.options = options;
-    /** How many saves the server acknowledged (for measurements; no one reads it otherwise). */
-    this.acknowledged = 0;
+    this.sender = new DesignSender(options.api);
+  }
+
+  /** How many saves the server acknowledged (for measurements; no one reads it otherwise). */
+  get acknowledged() {
+    return this.sender.acknowledged;
   }
 
   /** @returns {DesignState} */
@@ -244,8 +245,7 @@ export class Design {
     const current = () => doc === this.#doc;
     this.#saving += 1;
     this.#changed();
-    const call = this.#send(doc, fields).then((asset) => {
-      this.acknowledged += 1;
+    return this.sender.send(doc, fields).then((asset) => {
       if (current()) {
         this.#savedVersion = Math.max(this.#savedVersion, version);
         this.#unsaved = this.#savedVersion !== this.#version;
@@ -256,16 +256,13 @@ export class Design {
       if (current()) this.#unsaved = true;
       throw error;
     }).finally(() => {
-      this.#pending.delete(call);
       if (current()) { this.#saving -= 1; this.#changed(); }
     });
-    this.#pending.add(call);
-    return call;
   }
 
   /** Every save asked for so far has its answer. */
-  async whenSaved() {
-    while (this.#pending.size) await Promise.allSettled([...this.#pending]);
+  whenSaved() {
+    return this.sender.settled();
   }
 
   #snapshot() {
@@ -329,16 +326,5 @@ export class Design {
       return false;
     });
   }
-
-  /** @param {DesignRecord} doc @param {{name: string, data: Record<string, unknown>}} fields */
-  async #send(doc, fields) {
-    if (doc.id !== null) return this.options.api.update(doc.id, fields);
-    if (doc.creating) return this.options.api.update(await doc.creating, fields);
-    const creating = this.options.api.create({ ...fields, kind: "design" }).then((asset) => asset);
-    doc.creating = creating.then((asset) => { doc.id = asset.id; return asset.id; });
-    doc.creating.catch(() => { doc.creating = null; }); // the next change tries again
-    return creating;
-  }
 }
 
-export { extent };
