@@ -3,6 +3,7 @@
 import {
   type AddToCartContent,
   DEFAULT_ANSWER_DEADLINE_MS,
+  type EarlyMessages,
   type EmbeddedPlanner,
   type EmbedOptions,
   embedPlanner,
@@ -170,3 +171,7 @@ void loading.command(CommandName.getDesign, {});
 const sized: EmbedOptions = { ...options, height: "auto", minHeight: 300, maxHeight: 1200,
   loadTimeoutMs: 15000, theme, locale: "de", currency: "EUR" };
 console.log(driven, result.ok, sized.height);
+const early: EarlyMessages = { messages: [], stop: () => {} };
+const adopted: EmbedOptions = { iframe: document.createElement("iframe"), early,
+  plannerUrl: "https://planner.example/planner/?entity=E", fetchToken: async () => answer };
+console.log(adopted.early?.messages.length);

@@ -203,9 +203,11 @@ async function main() {
   const plannerOrigin = new URL(config.plannerUrl).origin;
   const [{ embedPlanner }, { PlannerEvent }] = await Promise.all([
     import(`${plannerOrigin}/sdk/planner-bridge.js`), import(`${plannerOrigin}/sdk/protocol.js`)]);
+  const iframe = /** @type {HTMLIFrameElement} */ (byId("planner-frame"));
   const planner = embedPlanner({
-    container: byId("planner"),
-    plannerUrl: `${plannerOrigin}/planner/?entity=${encodeURIComponent(config.entityId)}`,
+    iframe, // in the page's HTML: it started loading before this script (planner-early.js)
+    early: /** @type {any} */ (window).plannerBridgeEarly,
+    plannerUrl: iframe.src,
     fetchToken,
     height: "auto",
     minHeight: 480,

@@ -40,9 +40,14 @@ export interface TokenRequest {
   reason?: string;
 }
 
-export interface EmbedOptions {
-  /** The element the iframe is appended to. */
-  container: Element;
+/** What the page's early listener noted (see EmbedOptions.early). */
+export interface EarlyMessages {
+  messages: MessageEvent[];
+  /** Stop noting: the SDK listens from now on. */
+  stop(): void;
+}
+
+interface EmbedOptionsBase {
   /** The planner page, with its entity: "https://planner.example/planner/?entity=ID".
    * Its origin is the only one the SDK posts to and listens to. */
   plannerUrl: string;
@@ -84,7 +89,20 @@ export interface EmbedOptions {
   locale?: string;
   /** An ISO 4217 code ("EUR"), sent with the locale (only with a locale). */
   currency?: string;
+  /** Messages the page noted before this module loaded, for an `iframe` already in the page:
+   * a classic script placed before that iframe adds a `message` listener that pushes each event
+   * into `messages`, and `stop()` removes it. The SDK replays them, each checked for origin,
+   * source and shape as if it arrived now, so the planner's Ready is never lost. */
+  early?: EarlyMessages;
 }
+
+export type EmbedOptions = EmbedOptionsBase & (
+  /** The element the SDK appends its iframe to. */
+  | { container: Element; iframe?: undefined }
+  /** The page's own iframe, already in its HTML with `src` exactly the plannerUrl (and
+   * answerDeadlineMs when given): the planner starts loading before the SDK does. */
+  | { iframe: HTMLIFrameElement; container?: undefined }
+);
 
 /** Colours as "#rgb", "#rrggbb" or "rgb(r, g, b)"; a font family name ("Georgia"). */
 export interface Theme {

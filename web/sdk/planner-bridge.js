@@ -120,22 +120,70 @@ function sendLook(bridge, commands, { theme, locale, currency }) {
 }
 
 /**
+ * The planner's iframe: made here and appended to `container`, or the page's own (`iframe`, in
+ * the page's HTML so that the planner starts loading before this module does), which must
+ * already show exactly the planner URL.
+ * @param {{container?: Element, iframe?: HTMLIFrameElement, title?: string}} options
+ * @param {URL} url
+ */
+function frameOf({ container, iframe, title }, url) {
+  if (iframe !== undefined) {
+    insist(iframe && typeof iframe === "object" && "contentWindow" in iframe,
+      "iframe must be an iframe element");
+    insist(new URL(iframe.src, document.baseURI).href === url.href,
+      "iframe.src must be the plannerUrl (with answerDeadlineMs when given)");
+    return { iframe, place: () => {} };
+  }
+  insist(container && typeof container.appendChild === "function", "container must be an element");
+  const made = document.createElement("iframe");
+  made.src = url.href;
+  made.title = title ?? "Planner";
+  made.referrerPolicy = "origin"; // the planner learns our origin, not our page's path
+  return { iframe: made, place: () => container?.appendChild(made) };
+}
+
+/**
+ * Hear the planner: from now on, and what the page's early listener noted before this module
+ * loaded (each message checked as if it arrived now: origin, source, shape).
+ * @param {HostBridge} bridge @param {EarlyMessages | undefined} early
+ * @returns {() => void} stop listening
+ */
+function listen(bridge, early) {
+  /** @param {MessageEvent} event */
+  const listener = (event) => { bridge.receive(event); };
+  window.addEventListener("message", listener); // before the iframe loads: Ready is never missed
+  if (early) {
+    early.stop(); // in the same task as the line above: no message falls between the two
+    const noted = early.messages.splice(0);
+    // After the caller's on() calls that follow embedPlanner(), before any later message.
+    queueMicrotask(() => { for (const event of noted) bridge.receive(event); });
+  }
+  return () => window.removeEventListener("message", listener);
+}
+
+/** @typedef {{messages: MessageEvent[], stop: () => void}} EarlyMessages */
+
+/**
  * Embed the planner. See planner-bridge.d.ts for the contract.
- * @param {{container: Element, plannerUrl: string, fetchToken: FetchToken,
+ * @param {{container?: Element, iframe?: HTMLIFrameElement, early?: EarlyMessages,
+ *   plannerUrl: string, fetchToken: FetchToken,
  *   answerDeadlineMs?: number, title?: string, crossTab?: boolean, loadTimeoutMs?: number,
  *   height?: number | string, minHeight?: number, maxHeight?: number,
  *   theme?: {accent?: string, background?: string, font?: string}, locale?: string,
  *   currency?: string}} options
  */
 export function embedPlanner(options) {
-  const { container, plannerUrl, fetchToken, answerDeadlineMs, title, crossTab } = options ?? {};
+  const { plannerUrl, fetchToken, answerDeadlineMs, crossTab, early } = options ?? {};
   insist(crossTab === undefined || typeof crossTab === "boolean", "crossTab must be a boolean");
-  insist(container && typeof container.appendChild === "function", "container must be an element");
+  insist(options?.iframe !== undefined || (options?.container &&
+    typeof options.container.appendChild === "function"), "container must be an element");
   insist(typeof fetchToken === "function", "fetchToken must be a function");
   // The planner accepts the same range (protocol.js): outside it, it would silently use its default.
   insist(answerDeadlineMs === undefined || isAnswerDeadline(answerDeadlineMs),
     `answerDeadlineMs must be a whole number of milliseconds from ${MIN_ANSWER_DEADLINE_MS} to ${
       MAX_ANSWER_DEADLINE_MS}`);
+  insist(early === undefined || (Array.isArray(early?.messages) && typeof early.stop === "function"),
+    "early must be {messages, stop} (the page's early listener)");
   const loadTimeoutMs = checkLoadTimeout(options.loadTimeoutMs);
   const size = sizing(options);
   if (options.theme !== undefined) checkTheme(options.theme);
@@ -143,10 +191,7 @@ export function embedPlanner(options) {
   insist(options.currency === undefined || options.locale !== undefined,
     "currency goes with a locale: give locale too");
   const url = plannerUrlOf(plannerUrl, answerDeadlineMs);
-  const iframe = document.createElement("iframe");
-  iframe.src = url.href;
-  iframe.title = title ?? "Planner";
-  iframe.referrerPolicy = "origin"; // the planner learns our origin, not our page's path
+  const { iframe, place } = frameOf(options, url);
   const sessionChannel = crossTab !== false && typeof BroadcastChannel !== "undefined"
     ? new BroadcastChannel(sessionChannelName(url.origin)) : null;
   const bridge = new HostBridge({ plannerOrigin: url.origin, frameWindow: () => iframe.contentWindow,
@@ -157,12 +202,10 @@ export function embedPlanner(options) {
   applySize(iframe, bridge, size);
   sendLook(bridge, commands, options);
   bridge.prefetch(); // the token's round trip overlaps the planner page's loading
-  /** @param {MessageEvent} event */
-  const listener = (event) => { bridge.receive(event); };
-  window.addEventListener("message", listener); // before the iframe loads: Ready is never missed
   iframe.addEventListener?.("load", () => bridge.frameLoaded());
   bridge.startLoading(loadTimeoutMs);
-  container.appendChild(iframe);
+  const stopListening = listen(bridge, early);
+  place();
   return {
     iframe,
     ready: bridge.ready,
@@ -172,7 +215,7 @@ export function embedPlanner(options) {
     on: (event, handler) => bridge.on(event, handler),
     ...commands,
     destroy() {
-      window.removeEventListener("message", listener);
+      stopListening();
       bridge.destroy();
       iframe.remove();
     },

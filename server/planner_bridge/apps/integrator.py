@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 from starlette.applications import Starlette
@@ -75,11 +76,20 @@ class Host:
         """What the host page's script needs; rendered into the page with |tojson only."""
         return {
             "plannerUrl": self.config.planner_url,
+            "plannerPageUrl": self.planner_page_url(),
             "entityId": self.config.entity_id,
             "user": self.session_user(request),
             "answerDeadlineMs": self.config.answer_deadline_ms,
             "product": self.product,
         }
+
+    def planner_page_url(self) -> str:
+        """The planner page as the SDK would make it from plannerUrl and answerDeadlineMs (it
+        adopts the iframe only if the two are the same)."""
+        query = {"entity": self.config.entity_id}
+        if self.config.answer_deadline_ms is not None:
+            query["answerDeadlineMs"] = str(self.config.answer_deadline_ms)
+        return f"{self.config.planner_url}/planner/?{urlencode(query)}"
 
     async def find_product(self) -> None:
         """The featured cabinet from the planner's catalog, once; the page shows no product
