@@ -272,10 +272,16 @@ export class Design {
 
   /** @param {{name: string, room: Room, items: PlacedItem[]}} snapshot */
   #apply(snapshot) {
+    const before = this.#doc.items;
     Object.assign(this.#doc, snapshot);
     this.#version += 1;
     void this.#commit();
     this.#emit("edit", this.toJSON());
+    // Undoing an add removes the item (and redoing a delete): the host hears it as such.
+    const ids = (/** @type {PlacedItem[]} */ items) => new Set(items.map((i) => i.id));
+    const [was, now] = [ids(before), ids(this.#doc.items)];
+    for (const item of before) if (!now.has(item.id)) this.#emit("removed", item);
+    for (const item of this.#doc.items) if (!was.has(item.id)) this.#emit("added", item);
   }
 
   /** @param {DesignRecord} doc @param {boolean} saved */

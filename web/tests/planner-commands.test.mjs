@@ -139,6 +139,10 @@ test("the host hears each change; DesignChanged at most every 250 ms and the las
   assert.deepEqual(names().slice(-2), [PlannerEvent.ItemRemoved, PlannerEvent.SelectionChanged]);
   clock.advance(CHANGED_INTERVAL_MS);
   assert.deepEqual(posted.filter((m) => m.event === PlannerEvent.DesignChanged).at(-1).content.design.items, []);
+  design.undo(); // the removal undone: the item is back, and the host hears it
+  assert.equal(names().at(-1), PlannerEvent.ItemAdded);
+  design.redo();
+  assert.equal(names().at(-1), PlannerEvent.ItemRemoved);
   design.startNew("Next");
   assert.equal(names().at(-1), PlannerEvent.DesignOpened);
 });
