@@ -111,6 +111,10 @@ function main() {
     onRefused: (reason) => view.showError({ code: "UnexpectedMessage", message: reason }),
     runCommand,
   });
+  // Ready as soon as the page listens: the host's token travels while the rest is built (a
+  // message is handled only after main() returns, when every handler below is in place).
+  window.addEventListener("message", (event) => { link.receive(event); });
+  if (window.parent !== window) link.sayReady();
   const post = (/** @type {string} */ event, /** @type {Record<string, unknown>} */ content) =>
     link.post(event, content);
 
@@ -187,6 +191,7 @@ function main() {
   const plan = new RoomPlan(/** @type {SVGSVGElement} */ (/** @type {unknown} */ (
     document.querySelector("[data-testid=room-plan]"))), {
     move: (key, x, y, snapping) => told(design.move(key, x, y, snapping), "noMove", key),
+    drag: (key, x, y) => design.preview(key, x, y),
     rotate: (key) => told(design.rotate(key), "noTurn", key),
     remove: (key) => void design.remove(key),
     select: (key) => {
@@ -255,7 +260,6 @@ function main() {
   // Timers do not run while the device sleeps: count elapsed time again when the page is back.
   document.addEventListener("visibilitychange", () => { if (!document.hidden) keeper.wake(); });
   window.addEventListener("pageshow", () => keeper.wake());
-  window.addEventListener("message", (event) => { link.receive(event); });
 
   /** @type {any} */ (window).planner = Object.freeze({ api, keeper, design, refresh, state,
     runCommand, locale, ...kept });

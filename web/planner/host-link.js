@@ -69,6 +69,7 @@ export class HostLink {
     this.authenticated = false;
     this.isDrawn = false;
     this.loadedPosted = false;
+    this.saidReady = false;
     this.parent = parent;
     this.registered = registered;
     this.parentOrigin = parentOrigin;
@@ -83,9 +84,17 @@ export class HostLink {
         { reason }));
   }
 
+  /** Ready, once per page load: as soon as the page listens, so that the host's token travels
+   * while the rest of the page is built. */
+  sayReady() {
+    if (this.saidReady) return;
+    this.saidReady = true;
+    this.post(PlannerEvent.Ready, { version: PROTOCOL_VERSION });
+  }
+
   /** The handshake, on every page load (so also after the iframe reloads). */
   start() {
-    this.post(PlannerEvent.Ready, { version: PROTOCOL_VERSION });
+    this.sayReady();
     this.keeper.start(); // posts AuthenticationRequired
   }
 

@@ -100,3 +100,11 @@ test("Loaded: once, when drawn and authenticated, whichever comes last", async (
     command("c1", "getDesign");
   }
 });
+
+test("Ready is said once per page, early or at start; start still asks for a token", () => {
+  const { link, parent } = setUp(async () => null);
+  link.sayReady();
+  link.sayReady();
+  link.start();
+  assert.deepEqual(parent.posted.map((p) => p.event), ["Ready", "AuthenticationRequired"]);
+});
