@@ -169,6 +169,7 @@ export class Design {
     const moved = settle({ ...item, x, y }, item, this.#doc.room, others, snapping);
     if (!moved || (moved.x === item.x && moved.y === item.y && moved.rotation === item.rotation)) {
       this.#changed(); // drawn back where it was
+      this.#emit("edit", this.toJSON()); // and told so, after a drag's previews
       return false;
     }
     this.#replace(moved);
@@ -186,6 +187,15 @@ export class Design {
     if (collidesWithAny(turned, this.#doc.items)) return false;
     this.#replace(turned);
     return true;
+  }
+
+  /** Where an item is being dragged to, before it is dropped: told as an "edit" of the design
+   * as it would be (the host hears DesignChanged while a shopper drags), nothing changed or saved.
+   * @param {string} id @param {number} x @param {number} y */
+  preview(id, x, y) {
+    const design = this.toJSON();
+    design.items = design.items.map((i) => (i.id === id ? { ...i, x: Math.round(x), y: Math.round(y) } : i));
+    this.#emit("edit", design);
   }
 
   /** @param {string} id @returns {PlacedItem | null} the removed item */

@@ -37,12 +37,14 @@ function wireDesign(design) {
 export function tellHost(design, post, clock) {
   let last = -Infinity;
   /** @type {unknown} */ let timer = null;
+  /** @type {import("../sdk/protocol.js").Design | null} */ let latest = null;
   const sendChanged = () => {
     timer = null;
     last = clock.now();
-    post(PlannerEvent.DesignChanged, { design: wireDesign(design.toJSON()) });
+    if (latest) post(PlannerEvent.DesignChanged, { design: wireDesign(latest) });
   };
-  design.on("edit", () => {
+  design.on("edit", (/** @type {import("../sdk/protocol.js").Design} */ d) => {
+    latest = d; // a change, or a drag's position before the drop
     if (timer !== null) return; // the latest state goes out when it fires
     const wait = last + CHANGED_INTERVAL_MS - clock.now();
     if (wait <= 0) sendChanged();

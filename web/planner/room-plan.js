@@ -21,7 +21,7 @@ const TICK = 500;
  * @typedef {import("./layout.js").Room} Room
  * @typedef {{move: (id: string, x: number, y: number, snapping?: boolean) => void, rotate: (id: string) => void,
  *   remove: (id: string) => void, select: (id: string | null) => void,
- *   describe: (item: PlacedItem) => string, label: (key: string, vars?: Record<string, string | number>) => string}} PlanActions
+ *   drag: (id: string, x: number, y: number) => void, describe: (item: PlacedItem) => string, label: (key: string, vars?: Record<string, string | number>) => string}} PlanActions
  */
 
 /** @param {string} tag @param {Record<string, string | number>} attrs */
@@ -225,6 +225,7 @@ export class RoomPlan {
     drag.x = at.x - drag.dx;
     drag.y = at.y - drag.dy;
     this.#place(shape, shown, shown.x, shown.y);
+    this.actions.drag(item.id, shown.x, shown.y);
   }
 
   /** @param {PointerEvent} event */
@@ -240,6 +241,7 @@ export class RoomPlan {
       this.actions.move(drag.id, Math.max(0, drag.x), Math.max(0, drag.y));
     } else {
       this.#place(shape, item, item.x, item.y);
+      this.actions.drag(item.id, item.x, item.y); // back where it was: the previews end there
     }
   }
 

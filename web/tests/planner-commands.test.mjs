@@ -146,3 +146,20 @@ test("the host hears each change; DesignChanged at most every 250 ms and the las
   design.startNew("Next");
   assert.equal(names().at(-1), PlannerEvent.DesignOpened);
 });
+
+test("while a shopper drags, DesignChanged follows at most every 250 ms and ends where it was dropped", () => {
+  const clock = new FakeClock();
+  const { design } = setUp();
+  const a = design.place(BASE, { x: 0, y: 0 });
+  const b = design.place(BASE, { x: 2000, y: 0 });
+  const posted = [];
+  tellHost(design, (event, content) => posted.push(message(event, content)), clock);
+  const changed = () => posted.filter((m) => m.event === PlannerEvent.DesignChanged)
+    .map((m) => m.content.design.items.find((i) => i.id === a.id).x);
+  for (let x = 100; x <= 2000; x += 100) { design.preview(a.id, x, 0); clock.advance(50); }
+  assert.ok(changed().length >= 3 && changed().length <= 5, String(changed()));
+  design.move(a.id, 2000, 0); // onto b, and no room to push it aside on the way: pushed back
+  clock.advance(CHANGED_INTERVAL_MS);
+  assert.equal(changed().at(-1), design.item(a.id).x);
+  assert.ok(design.item(a.id).x + 600 <= b.x);
+});
