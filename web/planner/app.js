@@ -162,7 +162,7 @@ function main() {
       design.renamed(asset.id, name);
       await refresh();
     }),
-    remove: (asset) => void ask(`Delete the design “${asset.name}”? This cannot be undone.`)
+    remove: (asset) => void ask(locale.t("confirmDelete", { name: asset.name }), locale.t("delete"))
       .then((yes) => yes && act(async () => {
       await api.remove(asset.id);
       design.forget(asset.id);

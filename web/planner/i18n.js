@@ -33,6 +33,7 @@ const WORDS = {
     turned: ", turned {rotation}°", onWall: ", on the wall at {elevation} mm",
     roomSize: "Room {width} × {depth} mm", plan: "Room plan", mm: "{value} mm",
     wallUnit: "wall unit", planTab: "Plan", inRoom: "Items in this room",
+    confirmDelete: "Delete the design “{name}”? This cannot be undone.",
   },
   de: {
     title: "Raumplaner", connecting: "Verbindung zum Shop…", browsing: "Katalog von",
@@ -60,6 +61,7 @@ const WORDS = {
     turned: ", um {rotation}° gedreht", onWall: ", an der Wand auf {elevation} mm",
     roomSize: "Raum {width} × {depth} mm", plan: "Raumplan", mm: "{value} mm",
     wallUnit: "Hängeschrank", planTab: "Plan", inRoom: "Elemente in diesem Raum",
+    confirmDelete: "Den Entwurf „{name}“ löschen? Das lässt sich nicht rückgängig machen.",
   },
 };
 
