@@ -82,14 +82,34 @@ def test_many_items_added_never_overlap_and_their_names_stay_inside(page, bridge
     assert len(design["items"]) == len(names)
     for a, b in itertools.combinations(design["items"], 2):
         assert not overlap(a, b), (a["name"], a["x"], a["y"], b["name"], b["x"], b["y"])
-    spilled = frame.evaluate("""() => [...document.querySelectorAll("[data-testid=plan-item]")]
+    assert spilled_labels(frame) == []
+    assert violations(page, bridge) == []
+
+
+def spilled_labels(frame) -> list[str]:
+    """The plan items whose name runs out of their shape."""
+    return frame.evaluate("""() => [...document.querySelectorAll("[data-testid=plan-item]")]
       .filter((g) => {
         const t = g.querySelector(".label").getBBox();
         const b = g.querySelector(".body").getBBox();
         return t.width > 0 && (t.x < b.x || t.y < b.y || t.x + t.width > b.x + b.width ||
           t.y + t.height > b.y + b.height); }).map((g) => g.dataset.key)""")
-    assert spilled == []
-    assert violations(page, bridge) == []
+
+
+def test_a_long_name_of_wide_letters_is_cut_to_fit_its_shape(page, bridge):
+    now = bridge.core.clock.now()
+    name = "WMWMWMWM Wall-to-wall MMMM WWWW extra-wide cabinet with a very long name 40"
+    data = {"width": 400, "depth": 600, "height": 880, "price": 99}
+    asset_id = AssetCatalog(bridge.core.store, bridge.core.clock).new_id()
+    stored = Asset(asset_id, bridge.entity_id, None, name, "cabinet", data, now, now, 1)
+    blocking(bridge.core.store.add_asset(stored))
+    planner = open_shop(page, bridge)
+    add(planner, name)
+    expect(planner.locator(ITEMS)).to_have_count(1)
+    frame = planner_frame(page, bridge)
+    label = planner.locator(f"{ITEMS} .label")
+    expect(label).to_have_text(re.compile("…$"))
+    assert spilled_labels(frame) == []
 
 
 def test_a_wall_unit_hangs_on_a_wall_above_the_base_units_wherever_it_is_dragged(page, bridge):

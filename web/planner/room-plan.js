@@ -41,6 +41,19 @@ export function fitLabel(name, width, depth) {
 }
 
 /**
+ * The estimate above assumes average letters; wide ones (W, M) can still run over: measured once
+ * drawn, the text is cut further until it fits.
+ * @param {SVGTextElement} label @param {string} name @param {number} room
+ */
+function trimToFit(label, name, room) {
+  let text = label.textContent ?? "";
+  while (text && label.getComputedTextLength?.() > room) {
+    text = text.length > 2 ? `${name.slice(0, text.length - 2)}…` : "";
+    label.textContent = text;
+  }
+}
+
+/**
  * Items stacked in height share floor area (a wall unit above a base unit, a worktop on both), so
  * each level writes its name in its own band across the depth, counted from the item's back:
  * wall units in the back third, worktops in the middle, floor units near the front.
@@ -190,7 +203,12 @@ export class RoomPlan {
     for (const [name, value] of Object.entries({ x: box.x, y: box.y, "font-size": fitted.size })) {
       label.setAttribute(name, String(value));
     }
-    label.textContent = fitted.text;
+    const key = `${item.name}|${box.room}|${box.tall}`;
+    if (label.dataset.fit !== key) {
+      label.dataset.fit = key;
+      label.textContent = fitted.text;
+      trimToFit(/** @type {SVGTextElement} */ (label), item.name, box.room - 30);
+    }
   }
 
   /** Pointer position in room mm. @param {PointerEvent} event */
