@@ -22,7 +22,7 @@ const WALL_UNIT_ELEVATION = 1400;
 const WALL_HEIGHT = 2500;
 const WALL_THICKNESS = 100;
 const MM = 0.001; // the scene is in metres
-const COLOURS = { floor: 0xd8c8a8, wall: 0xf1efe9, base: 0xfafafa, hanging: 0xe3ecf2, front: 0x8a9aa8 };
+const COLOURS = { floor: 0xd8c8a8, wall: 0xf1efe9, base: 0xf4f4f2, hanging: 0xeef2f5, front: 0xb9c6d0 };
 const UNAVAILABLE = "The 3D view needs WebGL, which this browser does not offer: the plan shows the same room.";
 
 /** Where an item's box sits, in mm: its centre on the floor plan, its bottom's height, and its
@@ -130,7 +130,7 @@ export class View3D {
     const cx = (room.width / 2) * MM;
     const cz = (room.depth / 2) * MM;
     const reach = Math.max(room.width, room.depth) * MM;
-    gl.camera.position.set(cx, reach * 0.9, cz + reach * 1.3);
+    gl.camera.position.set(cx + reach * 0.15, reach * 0.7, cz + reach * 1.05);
     gl.controls.target.set(cx, 0.8, cz);
     gl.controls.update();
   }
