@@ -19,6 +19,7 @@
  * the others → undefined.
  */
 import { CommandError, CommandName, PlannerBridgeError, ROTATIONS } from "../sdk/protocol.js";
+import { wireDesign, wireItem } from "./planner-events.js";
 import { isRoomLength } from "./stored-design.js";
 import { applyTheme, invalidThemeField } from "./theme.js";
 
@@ -64,7 +65,7 @@ function needLogin(ctx) {
 
 /** @type {Record<string, (ctx: CommandContext, args: Record<string, any>) => unknown>} */
 const COMMANDS = {
-  [CommandName.getDesign]: (ctx) => ctx.design.toJSON(),
+  [CommandName.getDesign]: (ctx) => wireDesign(ctx.design.toJSON()),
 
   [CommandName.openDesign]: async (ctx, { id }) => {
     const wanted = text(id, "id");
@@ -72,12 +73,12 @@ const COMMANDS = {
     const asset = await ctx.findDesign(wanted);
     if (!asset) throw notFound(`no design ${wanted} in this account`);
     ctx.design.open(asset, ctx.catalog());
-    return ctx.design.toJSON();
+    return wireDesign(ctx.design.toJSON());
   },
 
   [CommandName.newDesign]: (ctx, { name }) => {
     ctx.design.startNew(name === undefined ? undefined : text(name, "name"));
-    return ctx.design.toJSON();
+    return wireDesign(ctx.design.toJSON());
   },
 
   [CommandName.addItem]: (ctx, { catalogId, x, y, rotation }) => {
@@ -88,7 +89,7 @@ const COMMANDS = {
     if (!source) throw notFound(`no catalog item ${id}`);
     const item = ctx.design.place(source, { x, y, rotation });
     if (!item) throw invalid(`there is no free space in the room for ${source.name}`);
-    return { ...item };
+    return wireItem(item);
   },
 
   [CommandName.removeItem]: (ctx, { itemId }) => {
@@ -106,7 +107,7 @@ const COMMANDS = {
   [CommandName.saveDesign]: async (ctx) => {
     needLogin(ctx);
     await ctx.design.saveOnce();
-    return ctx.design.toJSON();
+    return wireDesign(ctx.design.toJSON());
   },
 
   [CommandName.setTheme]: (ctx, theme) => {

@@ -19,14 +19,15 @@ export const CHANGED_INTERVAL_MS = 250;
  * @typedef {import("./layout.js").PlacedItem} PlacedItem
  */
 
-/** @param {PlacedItem} item */
-function wireItem(item) {
+/** An item as SPEC's DesignItem (the elevation stays in the planner, for drawing).
+ * @param {PlacedItem} item */
+export function wireItem(item) {
   const { elevation: _, ...rest } = item;
   return rest;
 }
 
-/** @param {import("../sdk/protocol.js").Design} design */
-function wireDesign(design) {
+/** A design as SPEC's Design. @param {import("../sdk/protocol.js").Design} design */
+export function wireDesign(design) {
   return { ...design, items: design.items.map(wireItem) };
 }
 

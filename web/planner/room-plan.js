@@ -149,11 +149,11 @@ export class RoomPlan {
     parts.push(svg("rect", { class: "walls", x: 0, y: 0, width, height: depth }));
     for (let x = 0; x <= width; x += TICK) {
       parts.push(svg("line", { class: "tick", x1: x, y1: -60, x2: x, y2: x % 1000 ? -25 : -70 }));
-      if (x % 1000 === 0) parts.push(this.#text(String(x / 1000), x, -95, "ruler"));
+      if (x % 1000 === 0) parts.push(this.#text(x ? `${x / 1000} m` : "0", x, -95, "ruler"));
     }
     for (let y = 0; y <= depth; y += TICK) {
       parts.push(svg("line", { class: "tick", x1: -60, y1: y, x2: y % 1000 ? -25 : -70, y2: y }));
-      if (y % 1000 === 0) parts.push(this.#text(String(y / 1000), -110, y, "ruler"));
+      if (y % 1000 === 0) parts.push(this.#text(y ? `${y / 1000} m` : "0", -110, y, "ruler"));
     }
     parts.push(this.#text(this.actions.label("mm", { value: width }), width / 2, -200, "dimension"));
     const side = this.#text(this.actions.label("mm", { value: depth }), -230, depth / 2, "dimension");
