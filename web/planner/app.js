@@ -162,7 +162,8 @@ function main() {
       design.renamed(asset.id, name);
       await refresh();
     }),
-    remove: (asset) => void ask(locale.t("confirmDelete", { name: asset.name }), locale.t("delete"))
+    remove: (asset) => void ask(locale.t("confirmDelete", { name: asset.name }), locale.t("delete"),
+      locale.t("cancel"))
       .then((yes) => yes && act(async () => {
       await api.remove(asset.id);
       design.forget(asset.id);
@@ -247,7 +248,7 @@ function main() {
   keeper.on("error", report);
   // Drafts, retried saves and the 3D view: window.planner.{drafts, saving, view3d} for tests.
   const kept = keepEverything({ design, entity: config.entity, identity: () => keeper.identity,
-    onIdentity: (fn) => keeper.on("change", fn) });
+    onIdentity: (fn) => keeper.on("change", fn), t: (key) => locale.t(key) });
   keeper.on("identity", () => {
     state.mine = [];
     view.notice(null); // "log in to save" no longer applies, or applies anew

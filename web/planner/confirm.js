@@ -47,14 +47,16 @@ function placeNear(node, height) {
 
 /**
  * Ask a yes/no question; resolves to true only for the "yes" button.
- * @param {string} question @param {string} [yesLabel] @returns {Promise<boolean>}
+ * @param {string} question @param {string} [yesLabel] @param {string} [noLabel]
+ * @returns {Promise<boolean>}
  */
-export function ask(question, yesLabel = "Delete") {
+export function ask(question, yesLabel = "Delete", noLabel = "Cancel") {
   dialog ??= build();
   const open = dialog;
   if (open.open) open.close("no"); // one question at a time: a new one answers the old with no
   /** @type {HTMLElement} */ (open.querySelector("[data-testid=confirm-text]")).textContent = question;
   /** @type {HTMLElement} */ (open.querySelector("[data-testid=confirm-yes]")).textContent = yesLabel;
+  /** @type {HTMLElement} */ (open.querySelector("[data-testid=confirm-no]")).textContent = noLabel;
   open.returnValue = "no";
   const opener = document.activeElement;
   placeNear(open, ROOM_FOR_IT); // before it opens, so its focus scrolls nothing

@@ -34,6 +34,10 @@ const WORDS = {
     roomSize: "Room {width} × {depth} mm", plan: "Room plan", mm: "{value} mm",
     wallUnit: "wall unit", planTab: "Plan", inRoom: "Items in this room",
     confirmDelete: "Delete the design “{name}”? This cannot be undone.",
+    retryNow: "Retry now", show3d: "Show the room in 3D", view3d: "3D view of your room",
+    view3dCanvas: "Your room in 3D: drag to look around",
+    noWebGL: "The 3D view needs WebGL, which this browser does not offer: the plan shows the same room.",
+    no3d: "The 3D view could not be loaded. Try again.",
   },
   de: {
     title: "Raumplaner", connecting: "Verbindung zum Shop…", browsing: "Katalog von",
@@ -62,6 +66,10 @@ const WORDS = {
     roomSize: "Raum {width} × {depth} mm", plan: "Raumplan", mm: "{value} mm",
     wallUnit: "Hängeschrank", planTab: "Plan", inRoom: "Elemente in diesem Raum",
     confirmDelete: "Den Entwurf „{name}“ löschen? Das lässt sich nicht rückgängig machen.",
+    retryNow: "Jetzt erneut versuchen", show3d: "Den Raum in 3D zeigen", view3d: "3D-Ansicht Ihres Raums",
+    view3dCanvas: "Ihr Raum in 3D: ziehen, um sich umzusehen",
+    noWebGL: "Die 3D-Ansicht braucht WebGL, das dieser Browser nicht bietet: der Plan zeigt denselben Raum.",
+    no3d: "Die 3D-Ansicht konnte nicht geladen werden. Bitte erneut versuchen.",
   },
 };
 

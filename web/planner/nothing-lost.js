@@ -32,14 +32,15 @@ function personOf(identity) {
 
 /**
  * @param {{design: Design, entity: string, identity: () => Identity | null,
- *   onIdentity: (fn: () => void) => void, drafts?: Drafts}} options
- *   `onIdentity`: called whenever the keeper's state changes (it may or may not be a new person).
+ *   onIdentity: (fn: () => void) => void, t: (key: string) => string, drafts?: Drafts}} options
+ *   `onIdentity`: called whenever the keeper's state changes (it may or may not be a new person);
+ *   `t`: the page's words (i18n.js).
  */
-export function keepEverything({ design, entity, identity, onIdentity, drafts = new Drafts() }) {
+export function keepEverything({ design, entity, identity, onIdentity, t, drafts = new Drafts() }) {
   const canSave = () => Boolean(personOf(identity()));
   const saving = new Saving({ design, canSave, online: window });
-  const bar = new SaveBar({ status: part("save-status"), retry: () => saving.retryNow() });
-  const view3d = new View3D();
+  const bar = new SaveBar({ status: part("save-status"), retry: () => saving.retryNow(), t });
+  const view3d = new View3D({ t });
   view3d.mount(part("room-plan"));
 
   /** @type {string | null} the key drafts are written to; null while not settled */

@@ -10,10 +10,11 @@ import { button } from "./dom.js";
 /** @typedef {import("./saving.js").SaveStatus} SaveStatus */
 
 export class SaveBar {
-  /** @param {{status: HTMLElement, retry: () => void}} options */
-  constructor({ status, retry }) {
+  /** @param {{status: HTMLElement, retry: () => void, t: (key: string) => string}} options */
+  constructor({ status, retry, t }) {
     this.status = status;
-    this.retry = button("Retry now", "retry-save", retry);
+    this.retry = button(t("retryNow"), "retry-save", retry);
+    this.retry.dataset.i18n = "retryNow"; // relabelled with the page when the locale changes
     this.retry.hidden = true;
     status.after(this.retry);
   }

@@ -23,7 +23,6 @@ const WALL_HEIGHT = 2500;
 const WALL_THICKNESS = 100;
 const MM = 0.001; // the scene is in metres
 const COLOURS = { floor: 0xd8c8a8, wall: 0xf1efe9, base: 0xf4f4f2, hanging: 0xeef2f5, front: 0xb9c6d0 };
-const UNAVAILABLE = "The 3D view needs WebGL, which this browser does not offer: the plan shows the same room.";
 
 /** Where an item's box sits, in mm: its centre on the floor plan, its bottom's height, and its
  * size as turned. x and y are the top-left corner of what it covers, as on the plan.
@@ -44,15 +43,19 @@ export class View3D {
   revision = 0;
 
   /**
-   * @param {{load?: () => Promise<Three>}} [options] how three.js is fetched (a dynamic import)
+   * @param {{t: (key: string) => string, load?: () => Promise<Three>}} options `t`: the page's
+   *   words (i18n.js; labels carry data-i18n-label so they follow a change of locale); `load`:
+   *   how three.js is fetched (a dynamic import)
    */
-  constructor({ load = () => import("../vendor/three/three-planner.js") } = {}) {
+  constructor({ t, load = () => import("../vendor/three/three-planner.js") }) {
+    this.t = t;
     this.load = load;
     this.panel = el("div", { id: "view-3d-panel", class: "view-3d", role: "region",
-      "aria-label": "3D view of your room" });
+      "aria-label": t("view3d"), "data-i18n-label": "view3d" });
     this.panel.hidden = true;
     this.toggle = button("3D", "open-3d", () => void (this.panel.hidden ? this.open() : this.close()),
-      "Show the room in 3D");
+      t("show3d"));
+    this.toggle.dataset.i18nLabel = "show3d";
     this.toggle.setAttribute("aria-expanded", "false");
     this.toggle.setAttribute("aria-controls", "view-3d-panel");
   }
@@ -67,7 +70,7 @@ export class View3D {
     this.toggle.setAttribute("aria-expanded", "true");
     this.#loading ??= this.#start().catch((error) => {
       this.#loading = null; // a failed download may work next time
-      this.#say(error?.name === "NoWebGL" ? UNAVAILABLE : "The 3D view could not be loaded. Try again.");
+      this.#say(this.t(error?.name === "NoWebGL" ? "noWebGL" : "no3d"));
     });
     await this.#loading;
     this.#draw();
@@ -96,12 +99,12 @@ export class View3D {
   async #start() {
     const three = await this.load();
     const canvas = /** @type {HTMLCanvasElement} */ (el("canvas", { "data-testid": "view-3d",
-      role: "img", "aria-label": "Your room in 3D: drag to look around" }));
+      role: "img", "aria-label": this.t("view3dCanvas"), "data-i18n-label": "view3dCanvas" }));
     let renderer;
     try {
       renderer = new three.WebGLRenderer({ canvas, antialias: true });
     } catch {
-      throw Object.assign(new Error(UNAVAILABLE), { name: "NoWebGL" });
+      throw Object.assign(new Error("no WebGL"), { name: "NoWebGL" });
     }
     renderer.setPixelRatio(Math.min(window.devicePixelRatio, 2));
     const scene = new three.Scene();
