@@ -5,6 +5,7 @@ canvas follows a move. axe-core on every state visited. Two origins, real server
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ from bridge_e2e import (
     screenshot_path,
     wait_until,
 )
+from planner_bridge.testing import JWT
 
 pytestmark = pytest.mark.browser
 
@@ -91,6 +93,9 @@ def test_reload_keeps_the_draft(page, bridge):
     expect(planner.get_by_test_id("save-status")).to_have_attribute("data-state", "local")
     expect(planner.get_by_test_id("save-status")).to_contain_text("not saved: log in")
     wait_until(page, lambda: draft_items(frame, "") == 1, "the draft written")
+    draft = frame.evaluate(DRAFT, "")
+    assert sorted(draft) == ["design", "updated"]
+    assert not JWT.search(json.dumps(draft)), "a token in the draft"
     no_violations(page, bridge)
 
     page.reload()
