@@ -107,3 +107,18 @@ def test_a_registered_origin_loads_without_a_failure(page, bridge):
     page.wait_for_function("() => window.shopPlanner !== undefined")
     assert page.evaluate("() => window.shopPlanner.ready.then(() => 'ready')") == "ready"
     expect(page.get_by_test_id("planner-problem")).to_be_hidden()
+
+
+def test_the_demo_shop_tells_the_shopper_when_the_planner_origin_is_down(page, bridge):
+    bridge.stop_planner()
+    try:
+        page.goto(bridge.host_url + "/?debug")
+        expect(page.get_by_test_id("planner-problem")).to_be_visible()
+        expect(page.get_by_test_id("planner-problem")).to_have_text(
+            "The planner could not be loaded just now. Please try again later."
+        )
+        expect(page.get_by_test_id("bridge-status")).to_have_text(
+            "could not start the planner (TypeError)"
+        )
+    finally:
+        bridge.start_planner()

@@ -221,4 +221,7 @@ async function main() {
   wireAccountForms(planner);
 }
 
-main().catch((error) => setStatus(`could not start the planner (${error.name})`));
+main().catch((error) => { // the SDK did not load: the planner origin is down or unreachable
+  setStatus(`could not start the planner (${error.name})`);
+  byId("planner-problem").hidden = false;
+});
