@@ -5,6 +5,7 @@
  * of items. Text goes in with textContent only (names are other people's input).
  */
 import { AssetList, catalogRow, ownRow } from "./asset-lists.js";
+import { CatalogGroups } from "./catalog-groups.js";
 import { button, el, part } from "./dom.js";
 import { sentenceFor } from "./messages.js";
 
@@ -35,7 +36,7 @@ export class PlannerView {
   constructor(actions, locale) {
     this.actions = actions;
     this.locale = locale;
-    this.catalog = new AssetList(part("catalog"), catalogRow({ ...actions, locale }));
+    this.catalog = new CatalogGroups(part("catalog"), catalogRow({ ...actions, locale }), locale);
     this.mine = new AssetList(part("my-assets"), ownRow({ ...actions, locale }));
     const form = /** @type {HTMLFormElement} */ (part("add-asset"));
     form.addEventListener("submit", (event) => {

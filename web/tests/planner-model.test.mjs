@@ -8,6 +8,7 @@ import { isDesign, isDesignItem } from "../sdk/protocol.js";
 import { Design } from "../planner/design.js";
 import { collide, extent, snap } from "../planner/layout.js";
 import { cartOf } from "../planner/planner-events.js";
+import { groupOf } from "../planner/catalog-groups.js";
 import { readStored } from "../planner/stored-design.js";
 
 const asset = (id, name, data) => ({ id, owner: null, name, kind: "cabinet", data });
@@ -165,4 +166,11 @@ test("the parts list counts each catalog item once, with its unit price and the 
   ]);
   assert.deepEqual(cart.total, { amount: 357, currency: "SEK" });
   assert.deepEqual(design.toJSON().total, cart.total);
+});
+
+test("the catalog sorts itself into a kitchen shop's groups by each item's data", () => {
+  const fridge = { ...asset("fridge", "Fridge-freezer 60", { width: 600, depth: 650, height: 1860 }), kind: "appliance" };
+  const bare = asset("x", "Something", {}); // a shop's own item without sizes: a base unit
+  assert.deepEqual([BASE, TALL, fridge, WORKTOP, WALL, bare].map(groupOf),
+    ["base", "tall", "appliances", "worktops", "wall", "base"]);
 });
