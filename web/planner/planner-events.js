@@ -33,9 +33,18 @@ export function wireDesign(design) {
 
 /**
  * Post the design's events to the host. Returns a function that posts SelectionChanged.
- * @param {import("./design.js").Design} design @param {Post} post @param {Clock} clock
+ * @param {import("./design.js").Design} design @param {Post} send @param {Clock} clock
  */
-export function tellHost(design, post, clock) {
+export function tellHost(design, send, clock) {
+  /** @type {Post} A message its guard refuses (a name longer than the wire allows) is dropped:
+   * telling the host must never stop the shopper's change from being drawn and saved. */
+  const post = (event, content) => {
+    try {
+      send(event, content);
+    } catch (error) {
+      if (!(error instanceof TypeError)) throw error;
+    }
+  };
   let last = -Infinity;
   /** @type {unknown} */ let timer = null;
   /** @type {import("../sdk/protocol.js").Design | null} */ let latest = null;

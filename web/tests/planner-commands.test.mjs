@@ -163,3 +163,13 @@ test("while a shopper drags, DesignChanged follows at most every 250 ms and ends
   assert.equal(changed().at(-1), design.item(a.id).x);
   assert.ok(design.item(a.id).x + 600 <= b.x);
 });
+
+test("an event the wire would refuse is dropped, and the change still happens", () => {
+  const { design } = setUp();
+  const posted = [];
+  tellHost(design, (event, content) => posted.push(message(event, content)), new FakeClock());
+  const long = { ...BASE, id: "long", name: "x".repeat(600) }; // longer than a DesignItem's name may be
+  const item = design.place(long);
+  assert.equal(design.item(item.id).name.length, 600);
+  assert.deepEqual(posted, []);
+});
