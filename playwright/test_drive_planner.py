@@ -4,10 +4,11 @@ handle, window.shopPlanner), the shop's basket and product card, auto-size, them
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from bridge_e2e import log_in, planner_frame
 
@@ -121,11 +122,39 @@ def test_every_event_reaches_the_page(page, bridge):
     assert heard(page, "Resize")[-1]["height"] > 0
 
 
-def test_loaded_comes_once_after_authentication(page, bridge, recorder):
-    open_debug_shop(page, bridge.host_url)
+def test_loaded_needs_no_web_service_answer_when_the_token_checks_genuine(page, bridge, recorder):
+    held: list[Route] = []
+    listing = re.compile(r".*/v1/assets.*")
+    page.route(listing, lambda route: held.append(route))  # the listing waits
+    page.goto(f"{bridge.host_url}/?debug")
     loaded = recorder.wait_for("Loaded")
-    succeeded = recorder.wait_for("AuthenticationSucceeded")
-    assert succeeded.at <= loaded.at
+    token = recorder.wait_for("Authentication")
+    assert token.at <= loaded.at and loaded.origin == bridge.planner_url
+    assert held, "the first listing is on its way, unanswered"
+    assert recorder.count("AuthenticationSucceeded") == 0
+    frame = planner_frame(page, bridge)  # the catalog the page was served with is drawn
+    assert frame.locator("[data-testid=catalog] [data-testid=asset]").count() > 0
+    for route in held:
+        route.continue_()
+    page.unroute(listing)
+    recorder.wait_for("AuthenticationSucceeded")  # the web services took the token too
+    assert recorder.count("Loaded") == 1
+
+
+def test_without_keys_to_check_the_token_loaded_waits_for_the_first_call(page, bridge, recorder):
+    # The planner page served without keys (a JWK has no "]"): the token cannot be checked
+    # locally, so Loaded comes with the first web-service call that took it.
+    def without_keys(route: Route) -> None:
+        answer = route.fetch()
+        route.fulfill(
+            response=answer, body=re.sub(rb'"keys":\[[^\]]*\]', b'"keys":[]', answer.body())
+        )
+
+    page.route(re.compile(r".*/planner/\?entity=.*"), without_keys)
+    open_debug_shop(page, bridge.host_url)
+    recorder.wait_for("Loaded")
+    names = recorder.names("to_host")
+    assert names.index("AuthenticationSucceeded") < names.index("Loaded")
     assert recorder.count("Loaded") == 1
 
 

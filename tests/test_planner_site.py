@@ -14,7 +14,9 @@ from planner_bridge.apps.module_versions import script_hash
 from planner_bridge.apps.planner import create_app
 from planner_bridge.apps.planner_site import json_for_html
 from planner_bridge.core import Core
+from planner_bridge.demo import CATALOG, seed_catalog
 from planner_bridge.serving import ThreadedServer, blocking
+from planner_bridge.storage import Asset
 from planner_bridge.testing import launch_chromium
 
 # Not imported from conftest: tests/ and playwright/ both have one, and a full run sees only one.
@@ -25,6 +27,13 @@ HOST_ORIGIN = "http://localhost:8000"
 
 def page(planner, entity_id: str, **params) -> httpx.Response:
     return httpx.get(planner.url + "/planner/", params={"entity": entity_id, **params})
+
+
+async def add_own_design(core: Core, entity_id: str) -> None:
+    now = core.clock.now()
+    await core.store.add_asset(
+        Asset("a_own", entity_id, "alice", "Alice's kitchen", "design", {}, now, now, 1)
+    )
 
 
 def csp_directives(response: httpx.Response) -> dict[str, list[str]]:
@@ -69,7 +78,19 @@ def test_the_page_config_names_the_entity_its_origins_and_the_live_url(planner, 
         "origins": list(shop.entity.origins),
         "plannerOrigin": planner.url,
         "liveUrl": planner.url.replace("http", "ws", 1) + "/v1/live",
+        "catalog": [],
+        "issuer": planner.core.settings.issuer,
+        "keys": httpx.get(planner.url + "/.well-known/jwks.json").json()["keys"],
     }
+
+
+def test_the_page_carries_the_catalog_to_draw_before_any_call(planner, shop):
+    blocking(seed_catalog(planner.core, shop.entity.id))
+    blocking(add_own_design(planner.core, shop.entity.id))
+    catalog = config_of(page(planner, shop.entity.id).text)["catalog"]
+    assert [a["name"] for a in catalog] == [name for name, _, _ in CATALOG]
+    assert {a["owner"] for a in catalog} == {None}, "the catalog only: no one's own designs"
+    assert all(a["entity"] == shop.entity.id for a in catalog)
 
 
 def test_a_forged_host_header_never_reaches_the_policy_or_the_config(planner, shop):

@@ -46,6 +46,7 @@ import { SESSION_ERRORS } from "./messages.js";
 import { RoomPlan } from "./room-plan.js";
 import { PlannerView } from "./view.js";
 import { reportPageSize } from "./resize.js";
+import { isGenuine } from "./token-check.js";
 import { ask } from "./confirm.js";
 import { keepEverything } from "./nothing-lost.js";
 
@@ -100,7 +101,8 @@ function main() {
   });
   const api = new AssetsApi(keeper);
   /** @type {{catalog: Asset[], mine: Asset[]}} */
-  const state = { catalog: [], mine: [] };
+  // The catalog as the page was served with it: drawn at once, before any web-service call.
+  const state = { catalog: config.catalog ?? [], mine: [] };
   const link = new HostLink({
     parent: window.parent,
     registered: config.origins,
@@ -110,6 +112,8 @@ function main() {
     keeper,
     onRefused: (reason) => view.showError({ code: "UnexpectedMessage", message: reason }),
     runCommand,
+    checkToken: (token, identity) => isGenuine(token, { keys: config.keys ?? [],
+      issuer: config.issuer, entity: config.entity, identity }),
   });
   // Ready as soon as the page listens: the host's token travels while the rest is built (a
   // message is handled only after main() returns, when every handler below is in place).
@@ -276,7 +280,10 @@ function main() {
   // that confirms the token (AuthenticationSucceeded), and the socket's handshake and auth,
   // sent at the same moment, made the planner origin answer it later. A change in between is
   // missed no more than before: the listing and the socket raced anyway.
-  void refresh().finally(() => { link.drawn(); live.start(); }); // drawn: Loaded once authenticated
+  // Drawn (for Loaded, once also authenticated): now with the page's catalog, else once the
+  // first listing has drawn it.
+  if (config.catalog) link.drawn();
+  void refresh().finally(() => { link.drawn(); live.start(); });
 }
 
 main();

@@ -12,7 +12,8 @@
  * AuthenticationSucceeded / LoginSucceeded are posted when a call made with the new identity's
  * token succeeds (the token keeper's "confirmed"), not on mere receipt; AuthenticationFailed /
  * LoginFailed when the service refuses such a token before it ever worked. Loaded is posted once
- * per page, when the planner is both drawn (the app says so) and authenticated.
+ * per page, when the planner is both drawn (the app says so) and authenticated: a call with the
+ * token succeeded, or, sooner, the token checked genuine here (`checkToken`, token-check.js).
  *
  * A Command from the host is run by `runCommand` (commands.js) and answered with one
  * CommandResult carrying its id: the value, or the error's code and message.
@@ -62,10 +63,15 @@ export class HostLink {
    * @param {{parent: {postMessage: (m: unknown, origin: string) => void}, registered: string[],
    *   parentOrigin: string | null, entity: string,
    *   keeper: import("./token-keeper.js").TokenKeeper,
-   *   onRefused?: (reason: string) => void, runCommand?: RunCommand}} options
+   *   onRefused?: (reason: string) => void, runCommand?: RunCommand,
+   *   checkToken?: (token: string, identity: import("./token-keeper.js").Identity) => Promise<boolean>}} options
+   *   checkToken: whether a token is known genuine without a web-service call (token-check.js):
+   *   then it counts as authenticated for Loaded at once
    */
-  constructor({ parent, registered, parentOrigin, entity, keeper, onRefused, runCommand }) {
+  constructor({ parent, registered, parentOrigin, entity, keeper, onRefused, runCommand,
+    checkToken }) {
     this.runCommand = runCommand ?? noCommands;
+    this.checkToken = checkToken ?? (async () => false);
     this.authenticated = false;
     this.isDrawn = false;
     this.loadedPosted = false;
@@ -152,7 +158,17 @@ export class HostLink {
       return false;
     }
     this.keeper.accept({ token, expiresIn, identity });
+    void this.#checkLocally(token, identity);
     return true;
+  }
+
+  /** A token checked genuine here authenticates for Loaded without waiting for a call's answer
+   * (AuthenticationSucceeded still waits for one: it says the web services took the token).
+   * @param {string} token @param {import("./token-keeper.js").Identity} identity */
+  async #checkLocally(token, identity) {
+    if (this.authenticated || !(await this.checkToken(token, identity).catch(() => false))) return;
+    this.authenticated = true;
+    this.#maybeLoaded();
   }
 
   /** @param {import("./token-keeper.js").Identity} identity */

@@ -10,13 +10,14 @@ import { FakeClock, FakeServer, settle } from "./fakes.mjs";
 
 const SHOP = "http://localhost:8000";
 
-function setUp(runCommand) {
+function setUp(runCommand, checkToken) {
   const clock = new FakeClock();
   const keeper = new TokenKeeper({ send: new FakeServer().send, now: clock.now,
     setTimer: clock.setTimer, clearTimer: clock.clearTimer, newKey: () => "k" });
   const parent = { posted: [], postMessage(data, targetOrigin) { this.posted.push({ ...data, targetOrigin }); } };
   const ran = [];
   const link = new HostLink({ parent, registered: [SHOP], parentOrigin: SHOP, entity: "e1", keeper,
+    checkToken,
     runCommand: runCommand && (async (name, args) => { ran.push([name, args]); return runCommand(name, args); }) });
   const command = (id, name, args = {}, origin = SHOP, source = parent) =>
     link.receive({ origin, source, data: { event: "Command", content: { id, name, args } } });
@@ -107,4 +108,32 @@ test("Ready is said once per page, early or at start; start still asks for a tok
   link.sayReady();
   link.start();
   assert.deepEqual(parent.posted.map((p) => p.event), ["Ready", "AuthenticationRequired"]);
+});
+
+test("a token checked genuine here makes Loaded come without waiting for a call", async () => {
+  const checked = [];
+  const { link, parent } = setUp(async () => null, async (token, identity) => {
+    checked.push([token, identity.kind]);
+    return token === "good";
+  });
+  const events = () => parent.posted.map((p) => p.event);
+  link.drawn();
+  link.receive({ origin: SHOP, source: parent,
+    data: { event: "Authentication", content: { token: "bad", expiresIn: 60 } } });
+  await settle();
+  assert.deepEqual(events(), [], "not known genuine: Loaded waits for a call");
+  link.receive({ origin: SHOP, source: parent,
+    data: { event: "Authentication", content: { token: "good", expiresIn: 60 } } });
+  await settle();
+  assert.deepEqual(events(), ["Loaded"], "AuthenticationSucceeded still waits for a call");
+  assert.deepEqual(checked, [["bad", "legal_entity"], ["good", "legal_entity"]]);
+});
+
+test("a check that throws counts as not genuine", async () => {
+  const { link, parent } = setUp(async () => null, async () => { throw new Error("no WebCrypto"); });
+  link.drawn();
+  link.receive({ origin: SHOP, source: parent,
+    data: { event: "Authentication", content: { token: "t", expiresIn: 60 } } });
+  await settle();
+  assert.deepEqual(parent.posted, []);
 });
