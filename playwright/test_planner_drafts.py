@@ -213,10 +213,12 @@ def centre(item) -> tuple[int, int]:
 def test_the_3d_canvas_follows_a_move(page, bridge):
     planner = logged_in(page, bridge)
     add_item(planner)
+    assert bridge.planner_log.matching("GET", "/vendor/three/") == [], "three.js loads on demand"
     planner.get_by_test_id("open-3d").click()
     canvas = planner.get_by_test_id("view-3d")
     expect(canvas).to_be_visible()
     expect(canvas).to_have_attribute("data-items", "1")
+    assert len(bridge.planner_log.matching("GET", "/vendor/three/")) == 1
     frame = planner_frame(page, bridge)
     (before,) = frame.evaluate("window.planner.view3d.positions()")
     item = planner.locator(ITEMS)
@@ -230,6 +232,29 @@ def test_the_3d_canvas_follows_a_move(page, bridge):
     frame.wait_for_function(BOX_AT, arg=list(moved))
     expect(canvas).to_have_attribute("data-items", "1")
     no_violations(page, bridge)
+
+
+# WebGL refused, as by a browser or a machine without it.
+NO_WEBGL = """(() => {
+  const getContext = HTMLCanvasElement.prototype.getContext;
+  HTMLCanvasElement.prototype.getContext = function (kind, ...rest) {
+    return /webgl/.test(kind) ? null : getContext.call(this, kind, ...rest);
+  };
+})();"""
+
+
+def test_without_webgl_the_3d_view_says_so_and_the_plan_still_works(context, bridge):
+    context.add_init_script(NO_WEBGL)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    planner = open_shop(page, bridge)
+    planner.get_by_test_id("open-3d").click()
+    expect(planner.get_by_test_id("view-3d-unavailable")).to_contain_text("needs WebGL")
+    expect(planner.get_by_test_id("view-3d")).to_have_count(0)
+    add_item(planner)  # the 2D plan is untouched
+    no_violations(page, bridge)
+    assert errors == []
 
 
 KITCHEN = (
