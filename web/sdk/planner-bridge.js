@@ -84,8 +84,8 @@ function commandsOf(bridge) {
     /** @param {{accent?: string, background?: string, font?: string}} theme */
     setTheme: (theme) => promised(() => run(CommandName.setTheme, checkTheme(theme))),
     /** @param {string} locale @param {{currency?: string}} [options] */
-    setLocale: (locale, options = {}) =>
-      promised(() => run(CommandName.setLocale, localeArgs(locale, options?.currency))),
+    setLocale: (locale, options = {}) => promised(() => run(CommandName.setLocale,
+      { locale: checkLocale(locale), ...localeArgs(undefined, options?.currency) })),
   };
 }
 

@@ -153,6 +153,8 @@ test("setTheme and setLocale refuse bad values with a rejected InvalidOption, se
       { code: "InvalidOption", message: `theme.accent ${COLOUR}` });
     await assert.rejects(planner.setLocale("de", { currency: "euro" }),
       { code: "InvalidOption", message: "currency must be an ISO 4217 code, like EUR or USD" });
+    await assert.rejects(planner.setLocale(undefined, { currency: "EUR" }),
+      { code: "InvalidOption", message: "locale must be a language tag, like en, de or en-GB" });
     assert.deepEqual(posted.filter((p) => p.event === "Command"), []);
     planner.destroy();
   });
