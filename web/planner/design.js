@@ -8,11 +8,14 @@
  * again.
  *
  * Listeners (`on`): "change" (Design, any change incl. saved state), "edit" (Design, a change of
- * the content), "opened" (Design), "saved" (Design), "added" / "removed" (the item).
+ * the content), "opened" (Design), "saved" (Design), "added" / "removed" (the item), "left"
+ * ({record, design}: another design was opened while this one's changes were not saved; the
+ * outbox, outbox.js, keeps sending them).
  */
 import { DesignSender } from "./design-sender.js";
+import { Emitter } from "./emitter.js";
 import { UndoHistory } from "./history.js";
-import { collidesWithAny, freeSpot, hangOn, inside, settle, snap } from "./layout.js";
+import { hangOn, inside, placement, settle, turned } from "./layout.js";
 import { DEFAULT_ROOM, isRoomLength, itemFrom, readStored, rotationOf, storedData } from "./stored-design.js";
 
 /**
@@ -44,9 +47,12 @@ export class Design {
   #savedVersion = -1;
   #next = 1;
   #history = new UndoHistory();
-  /** @type {Map<string, Set<(value: any) => void>>} */ #listeners = new Map();
+  #events = new Emitter();
   /** The shop's currency (ISO 4217), set by the locale. */
   currency = "EUR";
+  /** The version of design `id` left unsaved earlier (outbox.js), taken back when it is opened.
+   * @type {(id: string) => DesignJSON | null} */
+  takePending = () => null;
 
   /**
    * @param {{api: Saver, canSave: () => boolean, onChange?: (state: DesignState) => void,
@@ -83,15 +89,12 @@ export class Design {
 
   /** @param {string} event @param {(value: any) => void} listener @returns {() => void} unsubscribe */
   on(event, listener) {
-    const set = this.#listeners.get(event) ?? new Set();
-    this.#listeners.set(event, set);
-    set.add(listener);
-    return () => set.delete(listener);
+    return this.#events.on(event, listener);
   }
 
   /** @param {string} event @param {unknown} value */
   #emit(event, value) {
-    for (const listener of this.#listeners.get(event) ?? []) listener(value);
+    this.#events.emit(event, value);
   }
 
   /** @param {string} id */
@@ -101,11 +104,18 @@ export class Design {
 
   /** A fresh, empty design (not saved until its first change or Save). @param {string} [name] */
   startNew(name = DEFAULT_NAME) {
-    this.#reset({ id: null, creating: null, name, room: { ...DEFAULT_ROOM }, items: [] }, false);
+    this.#reset(this.#blank(name), false);
+  }
+
+  /** @param {string} name @returns {DesignRecord} */
+  #blank(name) {
+    return { id: null, creating: null, name, room: { ...DEFAULT_ROOM }, items: [] };
   }
 
   /** Open a saved design asset (either stored shape). @param {Asset} asset @param {Asset[]} catalog */
   open(asset, catalog) {
+    const mine = this.takePending(asset.id);
+    if (mine) return this.restore(mine);
     const { room, items } = readStored(asset.data, catalog);
     this.#reset({ id: asset.id, creating: null, name: asset.name, room, items }, true);
   }
@@ -130,9 +140,9 @@ export class Design {
     this.#changed();
   }
 
-  /** The open design was deleted or is not ours any more: back to an empty one. @param {string} id */
+  /** The open design was deleted: back to an empty one (its unsaved changes go with it). @param {string} id */
   forget(id) {
-    if (this.#doc.id === id) this.startNew();
+    if (this.#doc.id === id) this.#reset(this.#blank(DEFAULT_NAME), false, false);
   }
 
   /**
@@ -144,16 +154,8 @@ export class Design {
   place(source, at = {}) {
     const { room, items } = this.#doc;
     const fresh = itemFrom(source, `item-${this.#next++}`);
-    let item = null;
-    if (at.x !== undefined || at.y !== undefined) {
-      const asked = { ...fresh, x: at.x ?? 0, y: at.y ?? 0, rotation: rotationOf(at.rotation ?? 0) };
-      const snapped = snap(asked, room, items);
-      if (!collidesWithAny(snapped, items)) item = snapped;
-    }
-    const spot = item ? null : freeSpot(fresh, room, items);
-    if (spot) item = { ...fresh, ...spot };
-    if (!item) return null;
-    const placed = item;
+    const placed = placement(fresh, { ...at, rotation: rotationOf(at.rotation ?? 0) }, room, items);
+    if (!placed) return null;
     this.#edit(() => [...items, placed]);
     this.#emit("added", placed);
     return placed;
@@ -180,12 +182,9 @@ export class Design {
    * (false) when it would not fit there. @param {string} id */
   rotate(id) {
     const item = this.item(id);
-    if (!item) return false;
-    const rotation = /** @type {0 | 90 | 180 | 270} */ ((item.rotation + 90) % 360);
-    const turned = item.mount === "wall" ? hangOn(item, this.#doc.room, rotation)
-      : inside({ ...item, rotation }, this.#doc.room);
-    if (collidesWithAny(turned, this.#doc.items)) return false;
-    this.#replace(turned);
+    const next = item && turned(item, this.#doc.room, this.#doc.items);
+    if (!next) return false;
+    this.#replace(next);
     return true;
   }
 
@@ -294,8 +293,13 @@ export class Design {
     for (const item of this.#doc.items) if (!was.has(item.id)) this.#emit("added", item);
   }
 
-  /** @param {DesignRecord} doc @param {boolean} saved */
-  #reset(doc, saved) {
+  /** @param {DesignRecord} doc @param {boolean} saved @param {boolean} [handOver] whether
+   * unsaved changes of the design left go to the "left" listeners (not when it was deleted) */
+  #reset(doc, saved, handOver = true) {
+    const left = this.toJSON();
+    if (handOver && !this.saved && (left.id !== null || left.items.length > 0)) {
+      this.#emit("left", { record: this.#doc, design: left });
+    }
     this.#doc = doc;
     this.#unsaved = false;
     this.#saving = 0;

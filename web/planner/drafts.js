@@ -51,6 +51,10 @@ class MemoryShelf {
   async put(key, draft) { this.#drafts.set(key, draft); }
   /** @param {string} key */
   async delete(key) { this.#drafts.delete(key); }
+  /** @param {string} prefix @returns {Promise<[string, Draft][]>} in key order */
+  async list(prefix) {
+    return [...this.#drafts].filter(([k]) => k.startsWith(prefix)).sort(([a], [b]) => (a < b ? -1 : 1));
+  }
 }
 
 /** Drafts in one IndexedDB object store. */
@@ -65,6 +69,13 @@ class DatabaseShelf {
   async put(key, draft) { await done(this.#store("readwrite").put(draft, key)); }
   /** @param {string} key */
   async delete(key) { await done(this.#store("readwrite").delete(key)); }
+  /** @param {string} prefix @returns {Promise<[string, Draft][]>} in key order */
+  async list(prefix) {
+    const range = IDBKeyRange.bound(prefix, `${prefix}\uffff`);
+    const store = this.#store("readonly");
+    const [keys, drafts] = await Promise.all([done(store.getAllKeys(range)), done(store.getAll(range))]);
+    return keys.map((k, i) => [String(k), drafts[i]]);
+  }
 }
 
 /** @typedef {(shelf: MemoryShelf | DatabaseShelf) => Promise<void>} Write */
@@ -107,6 +118,13 @@ export class Drafts {
   /** @param {string} key */
   delete(key) {
     return this.#write(key, (shelf) => shelf.delete(key));
+  }
+
+  /** The drafts whose keys start with `prefix`, in key order (pending designs: outbox.js).
+   * @param {string} prefix @returns {Promise<[string, Draft][]>} */
+  async list(prefix) {
+    await Promise.all(this.#running.values());
+    return (await this.#shelf).list(prefix).catch(() => []);
   }
 
   /**

@@ -185,3 +185,27 @@ export function settle(moved, before, room, others, snapping = true) {
   }
   return null;
 }
+
+/**
+ * Where a new item goes: where asked (snapped) if that is free, else the first free spot along
+ * a wall; null when the room has no space for it.
+ * @param {PlacedItem} fresh @param {{x?: number, y?: number, rotation?: 0 | 90 | 180 | 270}} at
+ * @param {Room} room @param {PlacedItem[]} items @returns {PlacedItem | null}
+ */
+export function placement(fresh, at, room, items) {
+  if (at.x !== undefined || at.y !== undefined) {
+    const asked = { ...fresh, x: at.x ?? 0, y: at.y ?? 0, rotation: at.rotation ?? 0 };
+    const snapped = snap(asked, room, items);
+    if (!collidesWithAny(snapped, items)) return snapped;
+  }
+  const spot = freeSpot(fresh, room, items);
+  return spot ? { ...fresh, ...spot } : null;
+}
+
+/** An item turned a quarter to the right (a wall unit onto the next wall), or null when it
+ * would not fit there. @param {PlacedItem} item @param {Room} room @param {PlacedItem[]} items */
+export function turned(item, room, items) {
+  const rotation = /** @type {0 | 90 | 180 | 270} */ ((item.rotation + 90) % 360);
+  const next = item.mount === "wall" ? hangOn(item, room, rotation) : inside({ ...item, rotation }, room);
+  return collidesWithAny(next, items) ? null : next;
+}

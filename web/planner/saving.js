@@ -4,8 +4,10 @@
  * design sends each change itself, at once (design.js); this module takes over when one fails
  * (server down, network lost): it sends the whole design again (`design.saveOnce()`) by itself
  * with backoff, at once when the browser says it is back online, or when the shopper presses
- * "Retry now"; and it sends a design the server never got (a draft restored, a login). Until a
- * save lands the status says "Not saved yet".
+ * "Retry now"; and it sends a design the server never got (a draft restored, a login). Designs
+ * the shopper left for another while their save failed wait in the outbox (outbox.js): each
+ * retry sends them first, oldest first, then the open one. Until all have landed the status
+ * says "Not saved yet".
  */
 
 /**
@@ -19,7 +21,12 @@
  *   failed: the last save failed and another is planned at `retryAt`; local: the person cannot
  *   save (not logged in), the design is kept as a draft only.
  * @typedef {{state: SaveState, attempts: number, retryAt: number | null, error: unknown}} SaveStatus
+ * @typedef {{has: (person: string) => boolean, flush: (person: string) => Promise<void>}} Waiting
+ *   designs left unsaved (outbox.js), per person
  */
+
+/** @type {Waiting} */
+const NONE_WAITING = { has: () => false, flush: async () => {} };
 
 /** @type {Clock} */
 const REAL_CLOCK = {
@@ -51,12 +58,16 @@ export class Saving {
 
   /**
    * @param {{design: SavableDesign, canSave: () => boolean, clock?: Clock,
-   *   online?: EventTarget | null, random?: () => number}} options
-   *   `online`: what fires the browser's `online` event (window).
+   *   online?: EventTarget | null, random?: () => number, outbox?: Waiting,
+   *   person?: () => string}} options
+   *   `online`: what fires the browser's `online` event (window); `person`: whose outbox.
    */
-  constructor({ design, canSave, clock = REAL_CLOCK, online = null, random = Math.random }) {
+  constructor({ design, canSave, clock = REAL_CLOCK, online = null, random = Math.random,
+    outbox = NONE_WAITING, person = () => "" }) {
     this.design = design;
     this.canSave = canSave;
+    this.outbox = outbox;
+    this.person = person;
     this.clock = clock;
     this.random = random;
     design.on("change", (d) => this.#changed(d));
@@ -89,23 +100,31 @@ export class Saving {
   /** Send the design now if the server lacks it and the person may save (a restored draft, a
    * login, a retry). One such save at a time; its failure plans the next. */
   async saveNow() {
-    if (this.#running || this.design.saved || !this.canSave() || blank(this.design.toJSON())) return;
+    if (this.#running || !this.canSave() || (this.#openSaved() && !this.outbox.has(this.person()))) return;
     this.#cancelTimer();
     this.#running = true;
     try {
-      await this.design.saveOnce();
+      await this.outbox.flush(this.person()); // left before the open one was changed
+      if (!this.#openSaved()) await this.design.saveOnce();
     } catch (error) {
       this.#running = false;
       this.failed(error);
       return;
     }
     this.#running = false;
-    if (!this.design.saved) void this.saveNow(); // changed while it went, and not sent since
+    // Changed, or another design left, while it went, and not sent since: again.
+    if (!this.#openSaved() || this.outbox.has(this.person())) void this.saveNow();
+    else this.#changed(this.design.toJSON());
+  }
+
+  /** Whether the open design needs no save. */
+  #openSaved() {
+    return this.design.saved || blank(this.design.toJSON());
   }
 
   /** @param {Design} d */
   #changed(d) {
-    if (this.design.saved || blank(d)) {
+    if ((this.design.saved || blank(d)) && !this.outbox.has(this.person())) {
       this.#cancelTimer();
       this.#set({ state: "saved", attempts: 0, retryAt: null, error: null });
     } else if (!this.canSave()) {
