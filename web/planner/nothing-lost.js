@@ -47,7 +47,8 @@ export function keepEverything({ design, entity, identity, onIdentity, t, drafts
   /** @type {string | null | undefined} */ let person;
   const outbox = new Outbox({ drafts, entity, send: (record, fields) => design.sender.send(record, fields) });
   const saving = new Saving({ design, canSave, online: window, outbox, person: () => person ?? "" });
-  const bar = new SaveBar({ status: part("save-status"), retry: () => saving.retryNow(), t });
+  const bar = new SaveBar({ status: part("save-status"), retry: () => saving.retryNow(), t,
+    design: () => design.toJSON() });
   const view3d = new View3D({ t });
   view3d.mount(part("room-plan"));
 

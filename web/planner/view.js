@@ -165,11 +165,7 @@ export class PlannerView {
     const save = /** @type {HTMLButtonElement} */ (part("save-to-account"));
     save.textContent = signedIn ? t("saveToAccount") : t("logInToSave");
     save.hidden = signedIn && design.id !== null && !design.unsaved;
-    part("save-status").textContent = !signedIn
-      ? (design.items.length ? t("notSavedLogIn") : "")
-      : design.saving > 0 ? t("saving")
-      : design.unsaved ? t("notSaved")
-      : design.id ? t("allSaved") : "";
+    // The save status line beside it is save-bar.js's alone.
   }
 
   /** Write controls: disabled with a hint when no one is logged in. @param {boolean} signedIn */
