@@ -157,11 +157,6 @@ class ScriptedUser:
             expect(self.rows()).to_have_count(own_assets)
 
     def log_out(self) -> None:
-        # A focus inside the planner (the rename field) scrolls the shop's page down to the frame,
-        # which the shop sizes to its content; Playwright's own scroll back to the header's
-        # button then now and then clicks into the frame instead (Chromium, out-of-process
-        # frame). A shopper scrolls up first: so does the script.
-        self.page.evaluate("window.scrollTo(0, 0)")
         self.page.get_by_test_id("logout-button").click()
         expect(self.page.get_by_test_id("login-button")).to_be_visible()
         self.expect_identity(None, "legal_entity")

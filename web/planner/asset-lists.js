@@ -27,7 +27,9 @@ function keepInOrder(list, rows) {
   const active = document.activeElement;
   list.replaceChildren(...rows);
   if (active instanceof HTMLElement && active.isConnected && document.activeElement !== active) {
-    active.focus();
+    // Given back where it was, not moved: no scrolling (the shop's page would scroll to the
+    // frame's field, which height: auto puts anywhere on it, while the shopper is elsewhere).
+    active.focus({ preventScroll: true });
   }
 }
 
@@ -118,7 +120,7 @@ export function ownRow(actions) {
 /** @param {HTMLElement} node @param {ListActions} actions */
 function renameForm(node, actions) {
   const open = /** @type {HTMLInputElement | null} */ (node.querySelector("[data-testid=rename-input]"));
-  if (open) return open.focus();
+  if (open) return open.focus({ preventScroll: true });
   const asset = assetOf(node);
   const form = el("form", { class: "rename", "data-testid": "rename-form" });
   const input = /** @type {HTMLInputElement} */ (el("input", { name: "name",
@@ -134,6 +136,8 @@ function renameForm(node, actions) {
   });
   form.addEventListener("keydown", (event) => { if (event.key === "Escape") form.remove(); });
   node.append(form);
-  input.focus();
+  // The field opens in the row that asked for it: focus it there without scrolling, which from
+  // inside the frame would scroll the shop's page (the frame is as tall as its content).
+  input.focus({ preventScroll: true });
   input.select();
 }
