@@ -6,6 +6,7 @@
  * (the token keeper's), so a replay after an expired token is applied once. A failed creation is
  * forgotten, so the next call creates it again.
  */
+import { storedData } from "./stored-design.js";
 
 /**
  * @typedef {import("./api.js").Asset} Asset
@@ -49,5 +50,52 @@ export class DesignSender {
     doc.creating = creating.then((asset) => { doc.id = asset.id; return asset.id; });
     doc.creating.catch(() => { doc.creating = null; }); // the next change tries again
     return creating;
+  }
+}
+
+/**
+ * @typedef {SentRecord & {name: string, room: import("./layout.js").Room,
+ *   items: import("./layout.js").PlacedItem[], track: import("./save-track.js").SaveTrack}} OpenRecord
+ * @typedef {{open: () => OpenRecord, canSave: () => boolean, onError: (error: unknown) => void,
+ *   onSaved?: (asset: Asset) => void, changed: () => void, saved: () => void}} SaveHooks
+ *   `open`: the design open now; `changed` / `saved`: tell the design's listeners
+ */
+
+/** Saving the open design: each change sent whole, its answer kept on the design's record. */
+export class DesignSaves {
+  /** @param {DesignSender} sender @param {SaveHooks} hooks */
+  constructor(sender, hooks) {
+    this.sender = sender;
+    this.hooks = hooks;
+  }
+
+  /** Send the open design once; rejects on failure, never retries (saving.js does).
+   * @returns {Promise<void>} */
+  once() {
+    const doc = this.hooks.open();
+    const current = () => doc === this.hooks.open(); // a design left since: its record only
+    const version = doc.track.begin();
+    this.hooks.changed();
+    return this.sender.send(doc, { name: doc.name, data: storedData(doc.room, doc.items) })
+      .then((asset) => {
+        doc.track.acknowledged(version);
+        this.hooks.onSaved?.(asset);
+        if (current()) this.hooks.saved();
+      }, (error) => { doc.track.failed(); throw error; })
+      .finally(() => { doc.track.end(); if (current()) this.hooks.changed(); });
+  }
+
+  /** A change made: sent if the person may save. Resolves to whether it was saved.
+   * @returns {Promise<boolean>} */
+  commit() {
+    if (!this.hooks.canSave()) {
+      this.hooks.open().track.unsaved = true;
+      this.hooks.changed();
+      return Promise.resolve(false);
+    }
+    return this.once().then(() => true, (error) => {
+      this.hooks.onError(error);
+      return false;
+    });
   }
 }

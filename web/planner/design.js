@@ -3,20 +3,18 @@
  * The design being planned, in millimetres: the room, the catalog items placed in it (layout.js
  * says where they may go), undo and redo, and whether the server has it. Every change is applied
  * here at once (the plan never waits for the network) and, when the person may save, sent whole
- * as one web-service call (design-sender.js: create, then PATCH, in order). A failed save loses
- * nothing: the next change, or `saveOnce()` (which saving.js retries), sends the whole design
- * again.
- *
+ * (design-sender.js: create, then PATCH, in order). A failed save loses nothing: the next change,
+ * or `saveOnce()` (which saving.js retries), sends the whole design again.
  * Listeners (`on`): "change" (Design, any change incl. saved state), "edit" (Design, a change of
- * the content), "opened" (Design), "saved" (Design), "added" / "removed" (the item), "left"
- * ({record, design}: another design was opened while this one's changes were not saved; the
- * outbox, outbox.js, keeps sending them).
+ * the content), "opened", "saved" (Design), "added" / "removed" (the item), "left" ({record,
+ * design}: another was opened before this one's changes were saved; outbox.js sends them).
  */
-import { DesignSender } from "./design-sender.js";
+import { DesignSaves, DesignSender } from "./design-sender.js";
 import { Emitter } from "./emitter.js";
-import { UndoHistory } from "./history.js";
-import { hangOn, inside, placement, settle, turned } from "./layout.js";
-import { DEFAULT_ROOM, isRoomLength, itemFrom, readStored, rotationOf, storedData } from "./stored-design.js";
+import { UndoHistory, addedAndRemoved } from "./history.js";
+import { movedTo, placement, pulledInside, turned } from "./layout.js";
+import { SaveTrack } from "./save-track.js";
+import { DEFAULT_ROOM, isRoomLength, itemFrom, readStored, rotationOf, totalOf } from "./stored-design.js";
 
 /**
  * @typedef {import("./api.js").Asset} Asset
@@ -27,27 +25,18 @@ import { DEFAULT_ROOM, isRoomLength, itemFrom, readStored, rotationOf, storedDat
  *   unsaved: boolean, canUndo: boolean, canRedo: boolean}} DesignState
  * @typedef {import("./design-sender.js").Saver} Saver
  * @typedef {{id: string | null, creating: Promise<string> | null, name: string, room: Room,
- *   items: PlacedItem[]}} DesignRecord  one design as saving sees it; a design opened after it
- *   was changed keeps its own record, so its calls still go out
+ *   items: PlacedItem[], track: SaveTrack}} DesignRecord  one design as saving sees it; a design
+ *   opened after it was changed keeps its own record, so its calls still go out
  */
 
 const DEFAULT_NAME = "My design";
 
-/** The design's total: the sum of its items' prices. @param {PlacedItem[]} items */
-export function totalOf(items) {
-  return Math.round(items.reduce((sum, item) => sum + item.unitPrice, 0) * 100) / 100;
-}
-
 export class Design {
-  /** @type {DesignRecord} */ #doc = { id: null, creating: null, name: DEFAULT_NAME,
-    room: { ...DEFAULT_ROOM }, items: [] };
-  #saving = 0;
-  #unsaved = false;
-  #version = 0;
-  #savedVersion = -1;
+  /** @type {DesignRecord} */ #doc = blank(DEFAULT_NAME);
   #next = 1;
   #history = new UndoHistory();
   #events = new Emitter();
+  /** @type {DesignSaves} */ #saves;
   /** The shop's currency (ISO 4217), set by the locale. */
   currency = "EUR";
   /** The version of design `id` left unsaved earlier (outbox.js), taken back when it is opened.
@@ -61,6 +50,8 @@ export class Design {
   constructor(options) {
     this.options = options;
     this.sender = new DesignSender(options.api);
+    this.#saves = new DesignSaves(this.sender, { ...options, open: () => this.#doc,
+      changed: () => this.#changed(), saved: () => this.#events.emit("saved", this.toJSON()) });
   }
 
   /** How many saves the server acknowledged (for measurements; no one reads it otherwise). */
@@ -70,14 +61,14 @@ export class Design {
 
   /** @returns {DesignState} */
   get state() {
-    const { id, name, room, items } = this.#doc;
-    return { id, name, room, items, saving: this.#saving, unsaved: this.#unsaved,
+    const { id, name, room, items, track } = this.#doc;
+    return { id, name, room, items, saving: track.saving, unsaved: track.unsaved,
       canUndo: this.#history.canUndo, canRedo: this.#history.canRedo };
   }
 
   /** True when the server has the current state. */
   get saved() {
-    return this.#doc.id !== null && this.#savedVersion === this.#version;
+    return this.#doc.id !== null && this.#doc.track.upToDate;
   }
 
   /** The design as SPEC's `Design` (items carry `elevation` too, for the 3D view). @returns {DesignJSON} */
@@ -92,11 +83,6 @@ export class Design {
     return this.#events.on(event, listener);
   }
 
-  /** @param {string} event @param {unknown} value */
-  #emit(event, value) {
-    this.#events.emit(event, value);
-  }
-
   /** @param {string} id */
   item(id) {
     return this.#doc.items.find((i) => i.id === id) ?? null;
@@ -104,12 +90,7 @@ export class Design {
 
   /** A fresh, empty design (not saved until its first change or Save). @param {string} [name] */
   startNew(name = DEFAULT_NAME) {
-    this.#reset(this.#blank(name), false);
-  }
-
-  /** @param {string} name @returns {DesignRecord} */
-  #blank(name) {
-    return { id: null, creating: null, name, room: { ...DEFAULT_ROOM }, items: [] };
+    this.#reset(blank(name));
   }
 
   /** Open a saved design asset (either stored shape). @param {Asset} asset @param {Asset[]} catalog */
@@ -117,7 +98,7 @@ export class Design {
     const mine = this.takePending(asset.id);
     if (mine) return this.restore(mine);
     const { room, items } = readStored(asset.data, catalog);
-    this.#reset({ id: asset.id, creating: null, name: asset.name, room, items }, true);
+    this.#reset({ id: asset.id, creating: null, name: asset.name, room, items, track: new SaveTrack(true) });
   }
 
   /**
@@ -128,8 +109,9 @@ export class Design {
   restore(like) {
     const { room, items } = readStored({ room: like.room, items: like.items ?? [] }, []);
     const id = typeof like.id === "string" ? like.id : null;
-    this.#reset({ id, creating: null, name: like.name || DEFAULT_NAME, room, items }, like.saved === true);
-    if (like.saved !== true && items.length) { this.#unsaved = true; this.#changed(); }
+    const track = new SaveTrack(like.saved === true);
+    track.unsaved = like.saved !== true && items.length > 0;
+    this.#reset({ id, creating: null, name: like.name || DEFAULT_NAME, room, items, track });
   }
 
   /** A design was renamed from the list: the open one takes the new name. @param {string} id
@@ -142,7 +124,7 @@ export class Design {
 
   /** The open design was deleted: back to an empty one (its unsaved changes go with it). @param {string} id */
   forget(id) {
-    if (this.#doc.id === id) this.#reset(this.#blank(DEFAULT_NAME), false, false);
+    if (this.#doc.id === id) this.#reset(blank(DEFAULT_NAME), false);
   }
 
   /**
@@ -157,7 +139,7 @@ export class Design {
     const placed = placement(fresh, { ...at, rotation: rotationOf(at.rotation ?? 0) }, room, items);
     if (!placed) return null;
     this.#edit(() => [...items, placed]);
-    this.#emit("added", placed);
+    this.#events.emit("added", placed);
     return placed;
   }
 
@@ -167,11 +149,10 @@ export class Design {
   move(id, x, y, snapping = true) {
     const item = this.item(id);
     if (!item) return false;
-    const others = this.#doc.items.filter((i) => i.id !== id);
-    const moved = settle({ ...item, x, y }, item, this.#doc.room, others, snapping);
-    if (!moved || (moved.x === item.x && moved.y === item.y && moved.rotation === item.rotation)) {
+    const moved = movedTo(item, x, y, this.#doc.room, this.#doc.items, snapping);
+    if (!moved) {
       this.#changed(); // drawn back where it was
-      this.#emit("edit", this.toJSON()); // and told so, after a drag's previews
+      this.#events.emit("edit", this.toJSON()); // and told so, after a drag's previews
       return false;
     }
     this.#replace(moved);
@@ -194,7 +175,7 @@ export class Design {
   preview(id, x, y) {
     const design = this.toJSON();
     design.items = design.items.map((i) => (i.id === id ? { ...i, x: Math.round(x), y: Math.round(y) } : i));
-    this.#emit("edit", design);
+    this.#events.emit("edit", design);
   }
 
   /** @param {string} id @returns {PlacedItem | null} the removed item */
@@ -202,7 +183,7 @@ export class Design {
     const item = this.item(id);
     if (!item) return null;
     this.#edit((items) => items.filter((i) => i.id !== id));
-    this.#emit("removed", item);
+    this.#events.emit("removed", item);
     return item;
   }
 
@@ -211,8 +192,7 @@ export class Design {
   setRoom({ width, depth }) {
     if (!isRoomLength(width) || !isRoomLength(depth)) return false;
     const room = { width: Math.round(width), depth: Math.round(depth) };
-    this.#edit((items) => items.map((i) => (i.mount === "wall" ? hangOn(i, room, i.rotation) : inside(i, room))),
-      room);
+    this.#edit((items) => pulledInside(items, room), room);
     return true;
   }
 
@@ -221,20 +201,16 @@ export class Design {
     if (!name || name === this.#doc.name) return Promise.resolve(true);
     this.#history.push(this.#snapshot());
     this.#doc.name = name;
-    this.#version += 1;
+    this.#doc.track.changed();
     return this.#commit();
   }
 
   undo() {
-    const previous = this.#history.undo(this.#snapshot());
-    if (previous) this.#apply(previous);
-    return previous !== null;
+    return this.#apply(this.#history.undo(this.#snapshot()));
   }
 
   redo() {
-    const next = this.#history.redo(this.#snapshot());
-    if (next) this.#apply(next);
-    return next !== null;
+    return this.#apply(this.#history.redo(this.#snapshot()));
   }
 
   /** Save now (a design made before logging in, or a new one). Resolves to whether it worked. */
@@ -248,25 +224,7 @@ export class Design {
    * @returns {Promise<void>}
    */
   saveOnce() {
-    const doc = this.#doc;
-    const version = this.#version;
-    const fields = { name: doc.name, data: storedData(doc.room, doc.items) };
-    const current = () => doc === this.#doc;
-    this.#saving += 1;
-    this.#changed();
-    return this.sender.send(doc, fields).then((asset) => {
-      if (current()) {
-        this.#savedVersion = Math.max(this.#savedVersion, version);
-        this.#unsaved = this.#savedVersion !== this.#version;
-      }
-      this.options.onSaved?.(asset);
-      if (current()) this.#emit("saved", this.toJSON());
-    }, (error) => {
-      if (current()) this.#unsaved = true;
-      throw error;
-    }).finally(() => {
-      if (current()) { this.#saving -= 1; this.#changed(); }
-    });
+    return this.#saves.once();
   }
 
   /** Every save asked for so far has its answer. */
@@ -279,42 +237,39 @@ export class Design {
     return { name, room: { ...room }, items };
   }
 
-  /** @param {{name: string, room: Room, items: PlacedItem[]}} snapshot */
+  /** Go back or forward to `snapshot`; false when there is none.
+   * @param {{name: string, room: Room, items: PlacedItem[]} | null} snapshot */
   #apply(snapshot) {
+    if (!snapshot) return false;
     const before = this.#doc.items;
     Object.assign(this.#doc, snapshot);
-    this.#version += 1;
+    this.#doc.track.changed();
     void this.#commit();
-    this.#emit("edit", this.toJSON());
-    // Undoing an add removes the item (and redoing a delete): the host hears it as such.
-    const ids = (/** @type {PlacedItem[]} */ items) => new Set(items.map((i) => i.id));
-    const [was, now] = [ids(before), ids(this.#doc.items)];
-    for (const item of before) if (!now.has(item.id)) this.#emit("removed", item);
-    for (const item of this.#doc.items) if (!was.has(item.id)) this.#emit("added", item);
+    this.#events.emit("edit", this.toJSON());
+    const { removed, added } = addedAndRemoved(before, this.#doc.items);
+    for (const item of removed) this.#events.emit("removed", item);
+    for (const item of added) this.#events.emit("added", item);
+    return true;
   }
 
-  /** @param {DesignRecord} doc @param {boolean} saved @param {boolean} [handOver] whether
-   * unsaved changes of the design left go to the "left" listeners (not when it was deleted) */
-  #reset(doc, saved, handOver = true) {
+  /** @param {DesignRecord} doc @param {boolean} [handOver] whether unsaved changes of the
+   * design left go to the "left" listeners (not when it was deleted) */
+  #reset(doc, handOver = true) {
     const left = this.toJSON();
     if (handOver && !this.saved && (left.id !== null || left.items.length > 0)) {
-      this.#emit("left", { record: this.#doc, design: left });
+      this.#events.emit("left", { record: this.#doc, design: left });
     }
     this.#doc = doc;
-    this.#unsaved = false;
-    this.#saving = 0;
-    this.#version += 1;
-    this.#savedVersion = saved ? this.#version : -1;
     this.#history.clear();
     const numbers = doc.items.map((i) => Number(/^item-(\d+)$/.exec(i.id)?.[1] ?? 0));
     this.#next = Math.max(this.#next, 1 + Math.max(0, ...numbers));
     this.#changed();
-    this.#emit("opened", this.toJSON());
+    this.#events.emit("opened", this.toJSON());
   }
 
   #changed() {
     this.options.onChange?.(this.state);
-    this.#emit("change", this.toJSON());
+    this.#events.emit("change", this.toJSON());
   }
 
   /** @param {PlacedItem} item */
@@ -328,23 +283,18 @@ export class Design {
     this.#history.push(this.#snapshot());
     this.#doc.room = room;
     this.#doc.items = update(this.#doc.items);
-    this.#version += 1;
+    this.#doc.track.changed();
     void this.#commit();
-    this.#emit("edit", this.toJSON());
+    this.#events.emit("edit", this.toJSON());
   }
 
-  /** Draw the change and, if the person may save, send it. Resolves to whether it was saved.
-   * @returns {Promise<boolean>} */
+  /** Draw the change and, if the person may save, send it. Resolves to whether it was saved. */
   #commit() {
-    if (!this.options.canSave()) {
-      this.#unsaved = true;
-      this.#changed();
-      return Promise.resolve(false);
-    }
-    return this.saveOnce().then(() => true, (error) => {
-      this.options.onError(error);
-      return false;
-    });
+    return this.#saves.commit();
   }
 }
 
+/** A new, empty design. @param {string} name @returns {DesignRecord} */
+function blank(name) {
+  return { id: null, creating: null, name, room: { ...DEFAULT_ROOM }, items: [], track: new SaveTrack(false) };
+}

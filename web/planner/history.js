@@ -44,3 +44,14 @@ export class UndoHistory {
     this.#future = [];
   }
 }
+
+/**
+ * The items an undo or redo took away and brought back (the host hears them as removed and added).
+ * @template {{id: string}} I @param {I[]} before @param {I[]} after
+ * @returns {{removed: I[], added: I[]}}
+ */
+export function addedAndRemoved(before, after) {
+  const ids = (/** @type {I[]} */ items) => new Set(items.map((i) => i.id));
+  const [was, now] = [ids(before), ids(after)];
+  return { removed: before.filter((i) => !now.has(i.id)), added: after.filter((i) => !was.has(i.id)) };
+}

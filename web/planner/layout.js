@@ -209,3 +209,19 @@ export function turned(item, room, items) {
   const next = item.mount === "wall" ? hangOn(item, room, rotation) : inside({ ...item, rotation }, room);
   return collidesWithAny(next, items) ? null : next;
 }
+
+/** Where a move of `item` to (x, y) ends up (settle), or null when it is refused or puts it
+ * back where it was. @param {PlacedItem} item @param {number} x @param {number} y
+ * @param {Room} room @param {PlacedItem[]} items @param {boolean} snapping */
+export function movedTo(item, x, y, room, items, snapping) {
+  const others = items.filter((i) => i.id !== item.id);
+  const moved = settle({ ...item, x, y }, item, room, others, snapping);
+  const same = moved && moved.x === item.x && moved.y === item.y && moved.rotation === item.rotation;
+  return same ? null : moved;
+}
+
+/** The items of a resized room, pulled inside it (wall units onto their wall).
+ * @param {PlacedItem[]} items @param {Room} room */
+export function pulledInside(items, room) {
+  return items.map((i) => (i.mount === "wall" ? hangOn(i, room, i.rotation) : inside(i, room)));
+}

@@ -8,7 +8,7 @@
  * last state.
  */
 import { PlannerEvent } from "../sdk/protocol.js";
-import { totalOf } from "./design.js";
+import { totalOf } from "./stored-design.js";
 
 export const CHANGED_INTERVAL_MS = 250;
 

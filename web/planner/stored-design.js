@@ -116,3 +116,8 @@ export function readStored(data, catalog) {
 export function storedData(room, items) {
   return { room: { ...room }, items: items.map((item) => ({ ...item })) };
 }
+
+/** The design's total: the sum of its items' prices. @param {PlacedItem[]} items */
+export function totalOf(items) {
+  return Math.round(items.reduce((sum, item) => sum + item.unitPrice, 0) * 100) / 100;
+}
