@@ -14,12 +14,12 @@ import { PlannerEvent } from "../sdk/protocol.js";
  *   measure: the content's height; observe: calls onChange whenever it may have changed
  */
 export function reportSize({ post, measure, observe, nextFrame = (fn) => fn() }) {
-  let last = 0;
+  let last = 0; // a page of no height (hidden) is never posted: the guard refuses height 0
   let pending = false;
   const send = () => {
     pending = false;
     const height = Math.ceil(measure());
-    if (height <= 0 || height === last) return;
+    if (height === last) return;
     last = height;
     post(PlannerEvent.Resize, { height });
   };

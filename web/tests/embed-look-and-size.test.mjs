@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { afterEach, beforeEach, test } from "node:test";
 
 import { embedPlanner } from "../sdk/planner-bridge.js";
-import { autoHeight, checkTheme, sizing } from "../sdk/embed-options.js";
+import { autoHeight, checkLoadTimeout, checkTheme, sizing } from "../sdk/embed-options.js";
 import { settle } from "./fakes.mjs";
 
 const PLANNER = "https://planner.example/planner/?entity=ent_1";
@@ -43,6 +43,18 @@ const COLOUR = "must be a colour: #rgb, #rrggbb or rgb(r, g, b)";
 const FONT = "theme.font must be a font family name, like Georgia or Open Sans";
 const refusedThemes = [
   [{ accent: "red" }, `theme.accent ${COLOUR}`],
+  [{ accent: 255 }, `theme.accent ${COLOUR}`],
+  [{ accent: "x#fff" }, `theme.accent ${COLOUR}`],
+  [{ accent: "#fffx" }, `theme.accent ${COLOUR}`],
+  [{ accent: "xrgb(1, 2, 3)" }, `theme.accent ${COLOUR}`],
+  [{ accent: "rgb(1, 2, 3)x" }, `theme.accent ${COLOUR}`],
+  [{ accent: "rgb(x1, 2, 3)" }, `theme.accent ${COLOUR}`],
+  [{ accent: "rgb(1x, 2, 3)" }, `theme.accent ${COLOUR}`],
+  [{ accent: "rgb(1, x2, 3)" }, `theme.accent ${COLOUR}`],
+  [{ accent: "rgb(1, 2x, 3)" }, `theme.accent ${COLOUR}`],
+  [{ accent: "rgb(1, 2, x3)" }, `theme.accent ${COLOUR}`],
+  [{ accent: "rgb(1, 2, 3x)" }, `theme.accent ${COLOUR}`],
+  [{ font: ["Georgia"] }, FONT],
   [{ accent: "#12" }, `theme.accent ${COLOUR}`],
   [{ accent: "#1234567" }, `theme.accent ${COLOUR}`],
   [{ background: "rgb(256, 0, 0)" }, `theme.background ${COLOUR}`],
@@ -70,12 +82,23 @@ test("good theme values pass as given, undefined keys dropped", () => {
   assert.deepEqual(checkTheme({ ...theme, font: undefined }),
     { accent: "#2F4F3F", background: "rgb( 250 ,248, 245 )" });
   assert.deepEqual(checkTheme({ accent: "#abc", font: "Georgia" }), { accent: "#abc", font: "Georgia" });
+  for (const colour of ["rgb(255,255,255)", "rgb(0, 0, 0)", "rgb(  1  ,  2  ,  3  )", "#ABCDEF"]) {
+    assert.deepEqual(checkTheme({ background: colour }), { background: colour });
+  }
+  assert.deepEqual(checkTheme({ font: "A".repeat(64) }), { font: "A".repeat(64) });
   assert.deepEqual(checkTheme(theme), theme);
 });
 
 const refusedOptions = [
   [{ locale: "not a locale!" }, "locale must be a language tag, like en, de or en-GB"],
   [{ locale: 7 }, "locale must be a language tag, like en, de or en-GB"],
+  [{ locale: ["de"] }, "locale must be a language tag, like en, de or en-GB"],
+  [{ locale: "de", currency: ["EUR"] }, "currency must be an ISO 4217 code, like EUR or USD"],
+  [{ height: "auto", minHeight: NaN }, "minHeight must be a number of pixels from 0 to 100000"],
+  [{ height: "auto", minHeight: "300" }, "minHeight must be a number of pixels from 0 to 100000"],
+  [{ height: "x40rem" }, 'height must be "auto", a number of pixels or a CSS length like "40rem"'],
+  [{ height: "40.rem" }, 'height must be "auto", a number of pixels or a CSS length like "40rem"'],
+  [{ height: "40.xrem" }, 'height must be "auto", a number of pixels or a CSS length like "40rem"'],
   [{ locale: "de", currency: "eur" }, "currency must be an ISO 4217 code, like EUR or USD"],
   [{ locale: "de", currency: "EURO" }, "currency must be an ISO 4217 code, like EUR or USD"],
   [{ currency: "EUR" }, "currency goes with a locale: give locale too"],
@@ -181,6 +204,18 @@ test("a number or a CSS length fixes the height; Resize then changes nothing", (
   const unset = embed({});
   assert.equal(unset.planner.iframe.style.height, undefined, "no height: the page's CSS decides");
   for (const { planner } of [fixed, css, unset]) planner.destroy();
+});
+
+test("the bounds of the size and load options are accepted", () => {
+  assert.deepEqual(sizing({ height: "auto", minHeight: 0, maxHeight: 100_000 }),
+    { mode: "auto", min: 0, max: 100_000 });
+  assert.deepEqual(sizing({ height: "40.55rem" }), { mode: "fixed", css: "40.55rem" });
+  assert.deepEqual(sizing({ height: 0 }), { mode: "fixed", css: "0px" });
+  assert.equal(checkLoadTimeout(1), 1);
+  assert.equal(checkLoadTimeout(600_000), 600_000);
+  assert.equal(checkLoadTimeout(undefined), 15_000);
+  const { planner } = embed({ loadTimeoutMs: 2000, locale: "de" });
+  planner.destroy();
 });
 
 test("sizing defaults and the clamp", () => {

@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
+import { CommandChannel } from "../sdk/command-channel.js";
 import { PLANNER, setUpBridge } from "./host-bridge-fakes.mjs";
 import { settle } from "./fakes.mjs";
 
@@ -136,4 +137,40 @@ test("on() refuses a name that is no planner event (a typo would never fire)", (
   assert.throws(() => bridge.on("Loded", () => {}),
     { code: "InvalidOption", message: "no planner event is named Loded" });
   assert.equal(typeof bridge.on("error", () => {}), "function");
+});
+
+function channel() {
+  const posted = [];
+  const timers = [];
+  const commands = new CommandChannel({ post: (m) => posted.push(m.content.id), deadlineMs: 100,
+    setTimer: (fn) => timers.push(fn), clearTimer: () => {} });
+  return { commands, posted };
+}
+
+test("the channel: an answer for no command of ours is said so; one for ours settles it", async () => {
+  const { commands } = channel();
+  commands.open();
+  const asked = commands.run("getDesign");
+  assert.equal(commands.answer({ id: "c9", ok: true, value: 1 }), false);
+  assert.equal(commands.answer({ id: "c1", ok: true, value: 2 }), true);
+  assert.equal(commands.answer({ id: "c1", ok: true, value: 3 }), false, "settled once");
+  assert.equal(await asked, 2);
+});
+
+test("the channel: destroyed stays destroyed, even if a Ready is handed to it", async () => {
+  const { commands, posted } = channel();
+  commands.destroy();
+  commands.open();
+  await assert.rejects(commands.run("getDesign"), { code: "Destroyed" });
+  assert.deepEqual(posted, []);
+});
+
+test("the channel: a load failure after Ready changes nothing for the commands", async () => {
+  const { commands, posted } = channel();
+  commands.open();
+  commands.failLoad();
+  const asked = commands.run("getDesign");
+  assert.deepEqual(posted, ["c1"]);
+  commands.answer({ id: "c1", ok: true, value: "fine" });
+  assert.equal(await asked, "fine");
 });

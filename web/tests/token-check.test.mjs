@@ -11,17 +11,25 @@ const ALICE = { kind: "user", user: { id: "alice", name: "Alice" } };
 const b64url = (bytes) => Buffer.from(bytes).toString("base64url");
 const part = (value) => b64url(Buffer.from(JSON.stringify(value)));
 
+const KEY_PARAMS = {
+  ES256: { name: "ECDSA", namedCurve: "P-256" },
+  RS256: { name: "RSASSA-PKCS1-v1_5", modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]),
+    hash: "SHA-256" },
+  EdDSA: { name: "Ed25519" },
+};
+const SIGN_PARAMS = { ES256: { name: "ECDSA", hash: "SHA-256" }, RS256: { name: "RSASSA-PKCS1-v1_5" },
+  EdDSA: { name: "Ed25519" } };
+
 async function signer(alg = "ES256", kid = "k1") {
-  const params = alg === "ES256" ? { name: "ECDSA", namedCurve: "P-256" }
-    : { name: "RSASSA-PKCS1-v1_5", modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" };
+  const params = KEY_PARAMS[alg];
   const pair = await crypto.subtle.generateKey(params, true, ["sign", "verify"]);
   const jwk = { ...(await crypto.subtle.exportKey("jwk", pair.publicKey)), kid, alg, use: "sig" };
   delete jwk.key_ops;
   delete jwk.ext;
   const sign = async (claims, header = {}) => {
     const input = `${part({ alg, typ: "at+jwt", kid, ...header })}.${part(claims)}`;
-    const how = alg === "ES256" ? { name: "ECDSA", hash: "SHA-256" } : { name: "RSASSA-PKCS1-v1_5" };
-    const signature = await crypto.subtle.sign(how, pair.privateKey, new TextEncoder().encode(input));
+    const signature = await crypto.subtle.sign(SIGN_PARAMS[alg], pair.privateKey,
+      new TextEncoder().encode(input));
     return `${input}.${b64url(new Uint8Array(signature))}`;
   };
   return { jwk, sign };
@@ -33,7 +41,7 @@ const check = (token, keys, identity = SHOP) =>
   isGenuine(token, { keys, issuer: ISSUER, entity: "ent_1", identity });
 
 test("a token signed with a served key, fitting this entity and identity, is genuine", async () => {
-  for (const alg of ["ES256", "RS256"]) {
+  for (const alg of ["ES256", "RS256", "EdDSA"]) {
     const { jwk, sign } = await signer(alg);
     assert.equal(await check(await sign(claims()), [jwk]), true, alg);
   }
@@ -65,7 +73,8 @@ test("anything that does not fit is not known genuine", async () => {
     "not a compact JWS": `${head}.${body}`,
     "a bad segment": `${head}.${body}.***`,
     "a header that is not JSON": `${b64url(Buffer.from("nope"))}.${body}.${signature}`,
-    "a huge token": `${head}.${"A".repeat(9000)}.${signature}`,
+    "a fourth segment": `${token}.${signature}`,
+    "a payload that is not an object": `${head}.${part(null)}.${signature}`,
   };
   for (const [what, bad] of Object.entries(cases)) {
     assert.equal(await check(bad, [jwk]), false, what);
@@ -74,6 +83,32 @@ test("anything that does not fit is not known genuine", async () => {
   const bob = await sign(claims({ kind: "user", sub: "bob" }));
   assert.equal(await check(bob, [jwk], ALICE), false, "another user's token");
   assert.equal(await check(token, [{ ...jwk, alg: "HS256" }]), false, "a key of an algorithm not pinned");
+});
+
+test("the key is found by kid among several, and a key for one algorithm never verifies another's",
+  async () => {
+    const { jwk, sign } = await signer("ES256", "k1");
+    const rsa = await signer("RS256", "k2");
+    const ed = await signer("EdDSA", "k3");
+    const keys = [rsa.jwk, ed.jwk, jwk];
+    assert.equal(await check(await sign(claims()), keys), true);
+    assert.equal(await check(await ed.sign(claims()), keys), true);
+    // Signed by k1's key but naming k3 (an Ed25519 key): no verification crosses keys.
+    assert.equal(await check(await sign(claims(), { kid: "k3" }), keys), false);
+    assert.equal(await check(await sign(claims(), { kid: "k3", alg: "EdDSA" }), keys), false);
+  });
+
+test("without WebCrypto (an old browser, an insecure context) the answer is false", async () => {
+  const { jwk, sign } = await signer();
+  const token = await sign(claims());
+  const original = Object.getOwnPropertyDescriptor(globalThis, "crypto");
+  Object.defineProperty(globalThis, "crypto", { value: undefined, configurable: true });
+  try {
+    assert.equal(await check(token, [jwk]), false);
+  } finally {
+    Object.defineProperty(globalThis, "crypto", original);
+  }
+  assert.equal(await check(token, [jwk]), true);
 });
 
 test("a browser without the key's algorithm answers false rather than throwing", async () => {
