@@ -49,6 +49,7 @@ import { reportPageSize } from "./resize.js";
 import { isGenuine } from "./token-check.js";
 import { ask } from "./confirm.js";
 import { keepEverything } from "./nothing-lost.js";
+import { needLogin, planActions, viewActions } from "./page-actions.js";
 
 /** @typedef {import("./api.js").Asset} Asset */
 
@@ -92,17 +93,17 @@ function historyKeys(history) {
   });
 }
 
-function main() {
-  const config = readConfig();
-  const locale = localeOf(location.search);
+/**
+ * The keeper, the assets API and the host link, listening at once: Ready as soon as the page
+ * listens, so the host's token travels while the rest is built (a message is handled only after
+ * main() returns, when every handler is in place).
+ * @param {any} config @param {(reason: string) => void} refused
+ */
+function connect(config, refused) {
   const keeper = new TokenKeeper({
     send: httpSender({ fetch: (url, init) => fetch(url, init), base: location.origin }),
     answerDeadlineMs: answerDeadlineOf(location.search),
   });
-  const api = new AssetsApi(keeper);
-  /** @type {{catalog: Asset[], mine: Asset[]}} */
-  // The catalog as the page was served with it: drawn at once, before any web-service call.
-  const state = { catalog: config.catalog ?? [], mine: [] };
   const link = new HostLink({
     parent: window.parent,
     registered: config.origins,
@@ -110,180 +111,132 @@ function main() {
       ancestorOrigins: location.ancestorOrigins, referrer: document.referrer }),
     entity: config.entity,
     keeper,
-    onRefused: (reason) => view.showError({ code: "UnexpectedMessage", message: reason }),
+    onRefused: refused,
     runCommand,
     checkToken: (token, identity) => isGenuine(token, { keys: config.keys ?? [],
       issuer: config.issuer, entity: config.entity, identity }),
   });
-  // Ready as soon as the page listens: the host's token travels while the rest is built (a
-  // message is handled only after main() returns, when every handler below is in place).
   window.addEventListener("message", (event) => { link.receive(event); });
   if (window.parent !== window) link.sayReady();
-  const post = (/** @type {string} */ event, /** @type {Record<string, unknown>} */ content) =>
-    link.post(event, content);
+  return { keeper, api: new AssetsApi(keeper), link };
+}
 
-  const user = () => { const id = keeper.identity; return id?.kind === "user" ? id.user : null; };
-  const report = (/** @type {unknown} */ error) => view.showError(named(error));
-  const design = new Design({
-    api,
-    canSave: () => user() !== null,
-    onChange: (d) => { view.design(d, user() !== null); plan.draw(d.room, d.items);
-      parts.draw(d.items, design.currency); },
-    onError: (error) => { report(error); kept.saving.failed(error); }, // retried (saving.js)
-    onSaved: () => { view.showError(null); void refresh(); }, // the last failure is made good
-  });
-  design.currency = locale.currency;
-  const draw = () => {
-    view.assets({ ...state, signedIn: user() !== null, openId: design.state.id });
-    view.design(design.state, user() !== null);
-    plan.draw(design.state.room, design.state.items);
-    parts.draw(design.state.items, design.currency);
-  };
-  /** A refused change, told in words. @param {boolean} done @param {string} key @param {string} id */
-  const told = (done, key, id) => {
-    if (!done) view.notice(locale.t(key, { name: design.item(id)?.name ?? "" }));
-    else view.notice(null);
-  };
-
-  /** Run a person's action; its error is shown as a sentence, its success clears the last error.
-   * @param {() => Promise<unknown>} action @returns {Promise<boolean>} */
-  const act = (action) => action().then(() => { view.showError(null); return true; },
-    (error) => { report(error); return false; });
-
-  /** The person tried to save without an account: the shop should offer its login. */
-  const needLogin = () => {
-    link.post(PlannerEvent.LoginRequired);
-    view.notice(locale.t("logInNotice"));
-  };
-
-  /** @type {PlannerView} */
-  const view = new PlannerView({
-    // The design's saves report their own errors, and a later save that works clears them.
-    add: (fields) => { design.startNew(fields.name); void design.save(); },
-    open: (asset) => design.open(asset, state.catalog),
-    rename: (asset, name) => act(async () => {
-      await api.rename(asset.id, name);
-      design.renamed(asset.id, name);
-      await refresh();
-    }),
-    remove: (asset) => void ask(locale.t("confirmDelete", { name: asset.name }), locale.t("delete"),
-      locale.t("cancel"))
-      .then((yes) => yes && act(async () => {
-      await api.remove(asset.id);
-      design.forget(asset.id);
-      await refresh();
-    })),
-    addToDesign: (asset) => {
-      const item = design.place(asset);
-      if (item) { view.notice(null); plan.focus(item.id); }
-      else view.notice(locale.t("noSpace", { name: asset.name }));
-    },
-    removeFromDesign: (key) => design.remove(key),
-    rotate: (key) => told(design.rotate(key), "noTurn", key),
-    undo: () => design.undo(),
-    redo: () => design.redo(),
-    setRoom: (size) => design.setRoom(size),
-    renameDesign: (name) => void design.rename(name),
-    save: () => (user() ? void design.save() : needLogin()),
-    close: () => link.post(PlannerEvent.CloseApp),
-  }, locale);
-  const parts = new PartsList({ locale, addToCart: (cart) => {
-    post(PlannerEvent.AddToCart, { designId: design.state.id, ...cart });
-    view.notice(locale.t("addedToCart"));
-  } });
-  const selection = tellHost(design, post, { now: () => performance.now(),
-    setTimer: (fn, ms) => setTimeout(fn, ms), clearTimer: (handle) => clearTimeout(handle) });
-  const plan = new RoomPlan(/** @type {SVGSVGElement} */ (/** @type {unknown} */ (
-    document.querySelector("[data-testid=room-plan]"))), {
-    move: (key, x, y, snapping) => told(design.move(key, x, y, snapping), "noMove", key),
-    drag: (key, x, y) => design.preview(key, x, y),
-    rotate: (key) => told(design.rotate(key), "noTurn", key),
-    remove: (key) => void design.remove(key),
-    select: (key) => {
-      const item = key ? design.item(key) : null;
-      view.select(key, item?.name);
-      selection(item);
-    },
-    describe: (item) => locale.t("itemAt", { name: item.name, x: item.x, y: item.y }) +
-      (item.rotation ? locale.t("turned", { rotation: item.rotation }) : "") +
-      (item.mount === "wall" ? locale.t("onWall", { elevation: item.elevation ?? 0 }) : ""),
-    label: (key, vars) => locale.t(key, vars),
-  });
-  locale.onChange(() => { design.currency = locale.currency; view.relabel(); draw(); });
-  historyKeys(design);
-  installCommands({
-    design,
-    catalog: () => state.catalog,
-    findDesign: async (id) => { await refresh(); return state.mine.find((a) => a.id === id) ?? null; },
-    loggedIn: () => user() !== null,
-    askLogin: needLogin,
-    locale,
-    root: document.documentElement,
-  });
-
-  async function loadOnce() {
-    const assets = await api.listAll();
-    const me = user();
-    state.catalog = assets.filter((a) => a.owner === null);
-    state.mine = me ? assets.filter((a) => a.owner === me.id) : [];
-    if (design.state.id && !state.mine.some((a) => a.id === design.state.id)) {
-      design.forget(design.state.id); // deleted elsewhere
-    }
-    draw();
-  }
-
-  // Refreshes coalesce: a burst of live pushes costs one more listing, not one each.
-  const refresh = coalesced(() => loadOnce().catch((error) => {
-    if (error?.code !== "IdentityChanged") report(error); // the new identity reloads anyway
-  }));
-
-  const live = new LiveChannel({ url: config.liveUrl, keeper, onChange: () => void refresh(),
-    onStatus: (status) => view.live(status) });
-
+/**
+ * The identity shown, session errors cleared once a token works again, and a new person's page:
+ * the open design was the previous person's.
+ * @param {import("./page-actions.js").Page} p @param {{restart: () => void}} live
+ */
+function watchKeeper(p, live) {
+  const { keeper, view, design, config } = p;
   keeper.on("change", (/** @type {{waiting: number, valid: boolean}} */ s) => {
     view.queue(s.waiting);
-    // A session error no longer applies once a token works again.
     if (s.valid && s.waiting === 0 && SESSION_ERRORS.has(view.errorCode)) view.showError(null);
     const identity = keeper.identity;
     if (!identity) view.identity("", "none");
     else if (identity.kind === "user") view.identity(identity.user.name || identity.user.id, "user");
     else view.identity(config.entityName, "legal_entity"); // the shop's own name
   });
-  keeper.on("error", report);
-  // Drafts, retried saves and the 3D view: window.planner.{drafts, saving, view3d} for tests.
-  const kept = keepEverything({ design, entity: config.entity, identity: () => keeper.identity,
-    onIdentity: (fn) => keeper.on("change", fn), t: (key) => locale.t(key) });
+  keeper.on("error", p.report);
   keeper.on("identity", () => {
-    state.mine = [];
+    p.state.mine = [];
     view.notice(null); // "log in to save" no longer applies, or applies anew
     if (design.state.id) design.startNew(); // the open design was the previous person's
-    draw();
-    void refresh();
+    p.draw();
+    void p.refresh();
     live.restart();
   });
+}
 
-  // Timers do not run while the device sleeps: count elapsed time again when the page is back.
-  document.addEventListener("visibilitychange", () => { if (!document.hidden) keeper.wake(); });
-  window.addEventListener("pageshow", () => keeper.wake());
-
-  /** @type {any} */ (window).planner = Object.freeze({ api, keeper, design, refresh, state,
-    runCommand, locale, ...kept });
-  view.relabel();
-  draw();
+/** The first listing (the call that confirms the token), then the live channel, Loaded once
+ * drawn. @param {import("./page-actions.js").Page} p @param {LiveChannel} live */
+function start(p, live) {
   if (window.parent === window) {
-    view.showError({ code: "NotEmbedded", message: "open the planner from a shop's page" });
+    p.view.showError({ code: "NotEmbedded", message: "open the planner from a shop's page" });
     return;
   }
-  link.start();
-  reportPageSize((event, content) => link.post(event, content)); // Resize, for height: "auto"
-  // The live channel connects once the first listing has answered: that listing is the call
-  // that confirms the token (AuthenticationSucceeded), and the socket's handshake and auth,
-  // sent at the same moment, made the planner origin answer it later. A change in between is
-  // missed no more than before: the listing and the socket raced anyway.
-  // Drawn (for Loaded, once also authenticated): now with the page's catalog, else once the
+  p.link.start();
+  reportPageSize((event, content) => p.link.post(event, content)); // Resize, for height: "auto"
+  // The live channel connects once the first listing has answered: that listing confirms the
+  // token (AuthenticationSucceeded), and the socket's handshake sent at the same moment made the
+  // planner origin answer it later. A change in between is missed no more than before.
+  // Loaded (once also authenticated) when drawn: now with the page's catalog, else after the
   // first listing has drawn it.
-  if (config.catalog) link.drawn();
-  void refresh().finally(() => { link.drawn(); live.start(); });
+  if (p.config.catalog) p.link.drawn();
+  void p.refresh().finally(() => { p.link.drawn(); live.start(); });
+}
+
+/** The entity's assets, listed again: the catalog and the person's own designs.
+ * @param {import("./page-actions.js").Page} p */
+async function loadOnce(p) {
+  const assets = await p.api.listAll();
+  const me = p.user();
+  p.state.catalog = assets.filter((a) => a.owner === null);
+  p.state.mine = me ? assets.filter((a) => a.owner === me.id) : [];
+  if (p.design.state.id && !p.state.mine.some((a) => a.id === p.design.state.id)) {
+    p.design.forget(p.design.state.id); // deleted elsewhere
+  }
+  p.draw();
+}
+
+function main() {
+  const config = readConfig();
+  const locale = localeOf(location.search);
+  /** @type {import("./page-actions.js").Page} */
+  const p = /** @type {any} */ ({ config, locale,
+    // The catalog as the page was served with it: drawn at once, before any web-service call.
+    state: { catalog: config.catalog ?? [], mine: [] } });
+  Object.assign(p, connect(config, (reason) => p.view.showError({ code: "UnexpectedMessage", message: reason })));
+  p.post = (event, content) => p.link.post(event, content);
+  p.user = () => { const id = p.keeper.identity; return id?.kind === "user" ? id.user : null; };
+  p.report = (error) => p.view.showError(named(error));
+  p.needLogin = () => needLogin(p);
+  p.design = new Design({
+    api: p.api,
+    canSave: () => p.user() !== null,
+    onChange: (d) => { p.view.design(d, p.user() !== null); p.plan.draw(d.room, d.items);
+      p.parts.draw(d.items, p.design.currency); },
+    onError: (error) => { p.report(error); p.kept.saving.failed(error); }, // retried (saving.js)
+    onSaved: () => { p.view.showError(null); void p.refresh(); }, // the last failure is made good
+  });
+  p.design.currency = locale.currency;
+  p.draw = () => {
+    p.view.assets({ ...p.state, signedIn: p.user() !== null, openId: p.design.state.id });
+    p.view.design(p.design.state, p.user() !== null);
+    p.plan.draw(p.design.state.room, p.design.state.items);
+    p.parts.draw(p.design.state.items, p.design.currency);
+  };
+  p.view = new PlannerView(viewActions(p), locale);
+  p.parts = new PartsList({ locale, addToCart: (cart) => {
+    p.post(PlannerEvent.AddToCart, { designId: p.design.state.id, ...cart });
+    p.view.notice(locale.t("addedToCart"));
+  } });
+  p.plan = new RoomPlan(/** @type {SVGSVGElement} */ (/** @type {unknown} */ (
+    document.querySelector("[data-testid=room-plan]"))), planActions(p, tellHost(p.design, p.post, {
+    now: () => performance.now(), setTimer: (fn, ms) => setTimeout(fn, ms),
+    clearTimer: (handle) => clearTimeout(handle) })));
+  locale.onChange(() => { p.design.currency = locale.currency; p.view.relabel(); p.draw(); });
+  historyKeys(p.design);
+  installCommands({ design: p.design, catalog: () => p.state.catalog,
+    findDesign: async (id) => { await p.refresh(); return p.state.mine.find((a) => a.id === id) ?? null; },
+    loggedIn: () => p.user() !== null, askLogin: p.needLogin, locale, root: document.documentElement });
+  // Refreshes coalesce: a burst of live pushes costs one more listing, not one each.
+  p.refresh = coalesced(() => loadOnce(p).catch((error) => {
+    if (error?.code !== "IdentityChanged") p.report(error); // the new identity reloads anyway
+  }));
+  const live = new LiveChannel({ url: config.liveUrl, keeper: p.keeper, onChange: () => void p.refresh(),
+    onStatus: (status) => p.view.live(status) });
+  watchKeeper(p, live);
+  // Drafts, retried saves and the 3D view: window.planner.{drafts, saving, view3d} for tests.
+  p.kept = keepEverything({ design: p.design, entity: config.entity, identity: () => p.keeper.identity,
+    onIdentity: (fn) => p.keeper.on("change", fn), t: (key) => locale.t(key) });
+  // Timers do not run while the device sleeps: count elapsed time again when the page is back.
+  document.addEventListener("visibilitychange", () => { if (!document.hidden) p.keeper.wake(); });
+  window.addEventListener("pageshow", () => p.keeper.wake());
+  /** @type {any} */ (window).planner = Object.freeze({ api: p.api, keeper: p.keeper, design: p.design,
+    refresh: p.refresh, state: p.state, runCommand, locale, ...p.kept });
+  p.view.relabel();
+  p.draw();
+  start(p, live);
 }
 
 main();
