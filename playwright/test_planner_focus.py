@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pytest
 from playwright.sync_api import Frame, FrameLocator, Page, expect
-from test_planner_drafts import add_item, logged_in
 
 from bridge_e2e import OWN_ROWS, Bridge, add_asset_for, planner_frame
+from test_planner_drafts import add_item, logged_in
 
 pytestmark = pytest.mark.browser
 
@@ -36,7 +36,7 @@ def short_window_with_a_design(page: Page, bridge: Bridge) -> tuple[FrameLocator
 
 
 def test_the_rename_field_takes_focus_without_scrolling_the_shop(page, bridge):
-    planner, frame = short_window_with_a_design(page, bridge)
+    _, frame = short_window_with_a_design(page, bridge)
     assert frame.evaluate(RENAME_BY_SCRIPT) == "rename-input"
     assert page.evaluate("window.scrollY") == 0
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import pytest
 from playwright.sync_api import FrameLocator, Page, expect
-from test_planner_drafts import add_item, block_saves, logged_in, no_violations
 
 from bridge_e2e import OWN_ROWS, Bridge
+from test_planner_drafts import add_item, block_saves, logged_in, no_violations
 
 pytestmark = pytest.mark.browser
 
