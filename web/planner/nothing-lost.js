@@ -67,6 +67,7 @@ export function keepEverything({ design, entity, identity, onIdentity, t, drafts
     const draft = now ? await drafts.carry(entity, now) : await drafts.get(draftKey(entity, null));
     if (person !== now) return; // someone else again meanwhile: that settle wins
     if (draft && blank(design.toJSON())) design.restore(draft.design);
+    if (now) await outbox.carry(now);
     await outbox.restore(now);
     if (person !== now) return;
     key = draftKey(entity, now || null);

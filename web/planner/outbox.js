@@ -17,7 +17,8 @@ import { readStored, storedData } from "./stored-design.js";
  * @typedef {{slot: string, person: string, record: SentRecord, fields: DesignFields,
  *   design: DesignJSON}} Pending
  * @typedef {{put: (key: string, d: DesignJSON) => Promise<void>, delete: (key: string) =>
- *   Promise<void>, list: (prefix: string) => Promise<[string, {design: DesignJSON}][]>}} Shelf
+ *   Promise<void>, get: (key: string) => Promise<{design: DesignJSON} | null>,
+ *   list: (prefix: string) => Promise<[string, {design: DesignJSON}][]>}} Shelf
  */
 
 /** Answers that say the design can never be saved (deleted meanwhile): it is dropped. */
@@ -78,6 +79,26 @@ export class Outbox {
       const record = { id: typeof design.id === "string" ? design.id : null, creating: null };
       this.#pending.set(slot, { slot, person, record, fields: fieldsOf(design), design });
     }
+  }
+
+  /** At login: designs left before it (anonymous) become the person's, as the open draft does.
+   * @param {string} person */
+  async carry(person) {
+    for (const pending of this.#pending.values()) {
+      if (pending.person === "") { pending.person = person; void this.#move("", pending.slot, person); }
+    }
+    const known = new Set(this.#pending.keys());
+    for (const [key] of await this.drafts.list(this.#prefix(""))) {
+      const slot = key.slice(this.#prefix("").length);
+      if (!known.has(slot)) await this.#move("", slot, person);
+    }
+  }
+
+  /** @param {string} from @param {string} slot @param {string} to */
+  async #move(from, slot, to) {
+    const found = await this.drafts.get(this.#prefix(from) + slot);
+    if (found) await this.drafts.put(this.#prefix(to) + slot, found.design);
+    await this.drafts.delete(this.#prefix(from) + slot); // after the copy, as drafts.carry does
   }
 
   /** Send `person`'s pending designs, oldest first; rejects at the first that fails (the rest

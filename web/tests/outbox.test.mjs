@@ -146,3 +146,25 @@ test("a design deleted while it waited is dropped, not retried for ever", async 
   assert.equal(saving.status.state, "saved");
   assert.equal(server.calls.length, 0);
 });
+
+test("at login, designs left before it are the person's and are sent under their account", async () => {
+  const server = new Server();
+  const drafts = new Drafts({ indexedDB: null });
+  const clock = manualClock();
+  let person = "";
+  const design = new Design({ api: server, canSave: () => person !== "", onError: () => {} });
+  const outbox = new Outbox({ drafts, entity: "shop", send: (r, f) => design.sender.send(r, f) });
+  const saving = new Saving({ design, canSave: () => person !== "", clock, outbox, person: () => person });
+  design.on("left", (left) => { void outbox.add(person, left); });
+  design.place(CABINET); // before any login: a draft only
+  design.startNew("Second");
+  await settle();
+  assert.equal(server.calls.length, 0);
+  person = "alice";
+  await outbox.carry("alice");
+  await outbox.restore("alice");
+  await saving.saveNow();
+  assert.deepEqual(server.calls.map((c) => [c.kind, c.fields.name]), [["create", "My design"]]);
+  assert.deepEqual(await drafts.list("shop/anonymous/pending/"), []);
+  assert.deepEqual(await drafts.list("shop/alice/pending/"), []);
+});
