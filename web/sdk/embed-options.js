@@ -84,7 +84,9 @@ export function checkLoadTimeout(ms) {
 
 /** @param {unknown} px @param {string} name */
 function pixels(px, name) {
-  insist(typeof px === "number" && Number.isFinite(px) && px >= 0 && px <= MAX_HEIGHT_PX,
+  // Number.isFinite is false for anything but a finite number: no typeof needed.
+  insist(Number.isFinite(px) && /** @type {number} */ (px) >= 0 &&
+    /** @type {number} */ (px) <= MAX_HEIGHT_PX,
     `${name} must be a number of pixels from 0 to ${MAX_HEIGHT_PX}`);
   return /** @type {number} */ (px);
 }

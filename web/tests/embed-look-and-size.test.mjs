@@ -55,6 +55,7 @@ const refusedThemes = [
   [{ accent: "rgb(1, 2, x3)" }, `theme.accent ${COLOUR}`],
   [{ accent: "rgb(1, 2, 3x)" }, `theme.accent ${COLOUR}`],
   [{ font: ["Georgia"] }, FONT],
+  [{ accent: ["#fff"] }, `theme.accent ${COLOUR}`],
   [{ accent: "#12" }, `theme.accent ${COLOUR}`],
   [{ accent: "#1234567" }, `theme.accent ${COLOUR}`],
   [{ background: "rgb(256, 0, 0)" }, `theme.background ${COLOUR}`],
@@ -97,6 +98,8 @@ const refusedOptions = [
   [{ height: "auto", minHeight: NaN }, "minHeight must be a number of pixels from 0 to 100000"],
   [{ height: "auto", minHeight: "300" }, "minHeight must be a number of pixels from 0 to 100000"],
   [{ height: "x40rem" }, 'height must be "auto", a number of pixels or a CSS length like "40rem"'],
+  [{ height: ["40rem"] }, 'height must be "auto", a number of pixels or a CSS length like "40rem"'],
+  [{ height: "auto", maxHeight: 100_001 }, "maxHeight must be a number of pixels from 0 to 100000"],
   [{ height: "40.rem" }, 'height must be "auto", a number of pixels or a CSS length like "40rem"'],
   [{ height: "40.xrem" }, 'height must be "auto", a number of pixels or a CSS length like "40rem"'],
   [{ locale: "de", currency: "eur" }, "currency must be an ISO 4217 code, like EUR or USD"],
@@ -211,6 +214,8 @@ test("the bounds of the size and load options are accepted", () => {
     { mode: "auto", min: 0, max: 100_000 });
   assert.deepEqual(sizing({ height: "40.55rem" }), { mode: "fixed", css: "40.55rem" });
   assert.deepEqual(sizing({ height: 0 }), { mode: "fixed", css: "0px" });
+  assert.deepEqual(sizing({ height: "auto", minHeight: 500, maxHeight: 500 }),
+    { mode: "auto", min: 500, max: 500 });
   assert.equal(checkLoadTimeout(1), 1);
   assert.equal(checkLoadTimeout(600_000), 600_000);
   assert.equal(checkLoadTimeout(undefined), 15_000);
