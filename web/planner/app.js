@@ -31,6 +31,8 @@
  *   query         /planner/?entity=ID[&answerDeadlineMs=N] (N from 100 to 600000; default 30000)
  *                 [&locale=TAG][&currency=ISO] (the words and prices the planner starts with).
  */
+// First: it says Ready before the modules below are evaluated (early-ready.js says why).
+import { early } from "./early-ready.js";
 import { DEFAULT_ANSWER_DEADLINE_MS, PlannerEvent, isAnswerDeadline } from "../sdk/protocol.js";
 import { AssetsApi, httpSender } from "./api.js";
 import { coalesced } from "./coalesce.js";
@@ -117,6 +119,7 @@ function connect(config, refused) {
       issuer: config.issuer, entity: config.entity, identity }),
   });
   window.addEventListener("message", (event) => { link.receive(event); });
+  link.adoptEarly(early); // its Ready is said; what it noted is received after main()
   if (window.parent !== window) link.sayReady();
   return { keeper, api: new AssetsApi(keeper), link };
 }

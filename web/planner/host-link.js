@@ -98,6 +98,19 @@ export class HostLink {
     this.post(PlannerEvent.Ready, { version: PROTOCOL_VERSION });
   }
 
+  /**
+   * Take over from early-ready.js: its Ready counts as said, and what it noted is received
+   * here, each message checked as if new, after the caller's current task (when the page's
+   * handlers are in place). Call it where this link starts listening.
+   * @param {import("./early-ready.js").EarlyReady} early
+   */
+  adoptEarly(early) {
+    early.stop();
+    this.saidReady ||= early.said;
+    const noted = early.messages.splice(0);
+    queueMicrotask(() => { for (const event of noted) this.receive(event); });
+  }
+
   /** The handshake, on every page load (so also after the iframe reloads). */
   start() {
     this.sayReady();
@@ -187,4 +200,31 @@ export class HostLink {
       this.parent.postMessage(sent, origin); // never "*"
     }
   }
+}
+
+/** @typedef {{said: boolean, messages: MessageEvent[], stop: () => void}} EarlyReady */
+
+const MAX_NOTED = 100; // a handshake is a few messages: more is noise
+
+/**
+ * Ready before the planner's other modules are evaluated (early-ready.js calls it at import):
+ * posted as the host link would, to the parent's registered origin, never "*"; every message
+ * that arrives until HostLink.adoptEarly is noted, and checked there as if it had just arrived.
+ * @param {{window: Window & typeof globalThis, config: {origins?: string[]}}} where
+ * @returns {EarlyReady}
+ */
+export function sayReadyEarly({ window: page, config }) {
+  /** @type {MessageEvent[]} */
+  const messages = [];
+  const note = (/** @type {MessageEvent} */ event) => {
+    if (messages.length < MAX_NOTED) messages.push(event);
+  };
+  if (page.parent === page) return { said: false, messages, stop: () => {} };
+  page.addEventListener("message", note);
+  const registered = config.origins ?? [];
+  const parentOrigin = pickParentOrigin({ registered,
+    ancestorOrigins: page.location.ancestorOrigins, referrer: page.document.referrer });
+  const ready = message(PlannerEvent.Ready, { version: PROTOCOL_VERSION });
+  for (const origin of parentOrigin ? [parentOrigin] : registered) page.parent.postMessage(ready, origin);
+  return { said: true, messages, stop: () => page.removeEventListener("message", note) };
 }

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { HostLink } from "../planner/host-link.js";
+import { HostLink, sayReadyEarly } from "../planner/host-link.js";
 import { PlannerBridgeError } from "../sdk/protocol.js";
 import { TokenKeeper } from "../planner/token-keeper.js";
 import { FakeClock, FakeServer, settle } from "./fakes.mjs";
@@ -136,4 +136,49 @@ test("a check that throws counts as not genuine", async () => {
     data: { event: "Authentication", content: { token: "t", expiresIn: 60 } } });
   await settle();
   assert.deepEqual(parent.posted, []);
+});
+
+/** A stand-in for the planner frame's window, for sayReadyEarly. */
+function frameWindow({ ancestor = SHOP, embedded = true } = {}) {
+  const listeners = new Set();
+  const parent = { posted: [], postMessage(data, origin) { this.posted.push([data.event, origin]); } };
+  const page = {
+    listeners, location: { ancestorOrigins: ancestor ? [ancestor] : [] }, document: { referrer: "" },
+    addEventListener: (name, fn) => listeners.add(fn), removeEventListener: (name, fn) => listeners.delete(fn),
+  };
+  page.parent = embedded ? parent : page;
+  return { page, parent, dispatch: (event) => { for (const fn of listeners) fn(event); } };
+}
+
+test("sayReadyEarly: Ready at once to the registered parent origin; the rest noted until adopted",
+  async () => {
+    const { page, parent, dispatch } = frameWindow();
+    const early = sayReadyEarly({ window: page, config: { origins: [SHOP, "https://other.example"] } });
+    assert.deepEqual(parent.posted, [["Ready", SHOP]]);
+    assert.equal(early.said, true);
+    const token = { origin: SHOP, source: parent, data: { event: "Authentication", content: { token: "t", expiresIn: 60 } } };
+    const forged = { origin: "http://evil.example", source: parent, data: token.data };
+    dispatch(forged);
+    dispatch(token);
+    assert.equal(early.messages.length, 2);
+    const { link, keeper } = setUp(async () => null);
+    link.parent = parent;
+    link.adoptEarly(early); // as app.js's main() does, then start() in the same task
+    link.start();
+    assert.equal(page.listeners.size, 0, "the early listener is stopped");
+    assert.equal(keeper.identity, null, "nothing is received before the current task ends");
+    await settle();
+    assert.deepEqual(keeper.identity, { kind: "legal_entity" }, "the noted token, checked, arrives");
+    assert.deepEqual(parent.posted.map(([event]) => event), ["Ready", "AuthenticationRequired"],
+      "Ready is not said twice; the forged note was dropped");
+  });
+
+test("sayReadyEarly: with no parent origin known, each registered origin; not embedded, nothing", () => {
+  const unknown = frameWindow({ ancestor: null });
+  sayReadyEarly({ window: unknown.page, config: { origins: [SHOP, "https://other.example"] } });
+  assert.deepEqual(unknown.parent.posted, [["Ready", SHOP], ["Ready", "https://other.example"]]);
+  const alone = frameWindow({ embedded: false });
+  const early = sayReadyEarly({ window: alone.page, config: { origins: [SHOP] } });
+  assert.equal(early.said, false);
+  assert.equal(alone.page.listeners.size, 0);
 });
