@@ -30,7 +30,12 @@ def embeds(page: Page, shop: str) -> tuple[list[float], list[float], list[dict[s
     loaded, authenticated, timelines = [], [], []
     for _ in range(EMBEDS + 1):  # the first load warms the caches; not counted
         page.goto(shop + "/")
-        page.wait_for_function("() => window.__loadedAt !== undefined", timeout=30_000)
+        # Loaded may come first (the token checked in the planner); AuthenticationSucceeded
+        # follows with the first web-service call.
+        page.wait_for_function(
+            "() => window.__loadedAt !== undefined && window.__authAt !== undefined",
+            timeout=30_000,
+        )
         loaded.append(float(page.evaluate("window.__loadedAt")))
         authenticated.append(float(page.evaluate("window.__authAt")))
         timelines.append(take(page))
