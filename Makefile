@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 DATA   ?= data
 
-.PHONY: demo test lint bench install browser postgres js-test clean axe screenshots dist sdk-pack sdk-types soak mutate
+.PHONY: demo test lint bench install browser postgres js-test clean axe screenshots dist sdk-pack sdk-types soak mutate three
 
 # Re-install whenever the project's dependencies change.
 $(BIN)/.installed: pyproject.toml
@@ -39,6 +39,16 @@ $(AXE): playwright/package.json playwright/package-lock.json | browser
 	touch $@
 
 axe: $(AXE)
+
+# The planner's 3D view uses a part of three.js (npm), bundled into one committed, minified file
+# that the wheel ships (web/vendor/three/three-planner.js): no CDN, and no npm at install time.
+# Run after changing web/vendor/three/entry.mjs or THREE_VERSION.
+THREE_VERSION ?= 0.187.0
+three: | browser
+	npm install --prefix build/three --no-audit --no-fund --silent three@$(THREE_VERSION) esbuild@0.25
+	NODE_PATH=build/three/node_modules build/three/node_modules/.bin/esbuild \
+	  web/vendor/three/entry.mjs --bundle --format=esm --minify --legal-comments=inline \
+	  --target=es2022 --log-level=warning --outfile=web/vendor/three/three-planner.js
 
 demo: install
 	$(BIN)/planner-bridge demo --data-dir $(DATA)

@@ -359,8 +359,9 @@ expect.set_options(timeout=WAIT_MS)
 
 
 def open_shop(page: Page, bridge: Bridge) -> FrameLocator:
-    """Load the shop page and wait until the planner acts for someone."""
-    page.goto(bridge.host_url + "/")
+    """Load the shop page (with its developers' event panel, ?debug) and wait until the planner
+    acts for someone."""
+    page.goto(bridge.host_url + "/?debug")
     planner = page.frame_locator("[data-testid=planner-container] iframe")
     expect(planner.get_by_test_id("identity")).not_to_have_attribute("data-kind", "none")
     return planner

@@ -16,6 +16,7 @@ from bridge_e2e import (
     planner_frame,
     received,
 )
+from planner_bridge.demo.seed import CATALOG
 
 pytestmark = pytest.mark.browser
 
@@ -24,7 +25,7 @@ def test_anonymous_visitor_sees_the_catalog_and_a_write_is_refused(page, bridge)
     planner = open_shop(page, bridge)
     expect(planner.get_by_test_id("identity")).to_have_text("Demo Store")
     expect(planner.get_by_test_id("identity")).to_have_attribute("data-kind", "legal_entity")
-    expect(planner.locator(CATALOG_ROWS)).to_have_count(4)
+    expect(planner.locator(CATALOG_ROWS)).to_have_count(len(CATALOG))
     # Write controls are disabled with a hint; a write made anyway is refused by the service.
     expect(planner.get_by_test_id("add-asset-submit")).to_be_disabled()
     expect(planner.get_by_test_id("write-hint")).to_have_text(
@@ -36,7 +37,7 @@ def test_anonymous_visitor_sees_the_catalog_and_a_write_is_refused(page, bridge)
     )
     assert forced == "insufficient_scope"
     assert [(r.method, r.status) for r in bridge.writes()] == [("POST", 403)]
-    assert len(bridge.assets(None)) == 4
+    assert len(bridge.assets(None)) == len(CATALOG)
     assert len(bridge.token_requests()) == 1  # Ready and AuthenticationRequired share one fetch
     delivered = [m["event"] for m in received(planner_frame(page, bridge)) if m["hasToken"]]
     assert delivered == ["Authentication"]
@@ -68,8 +69,9 @@ def test_login_required_then_login_lets_the_user_manage_only_their_own_assets(pa
     assert [a.name for a in bridge.assets("alice")] == ["Alice's big kitchen"]
 
     row.get_by_test_id("delete-asset").click()
+    planner.get_by_test_id("confirm-yes").click()  # deleting asks first
     expect(planner.locator(OWN_ROWS)).to_have_count(0)
-    expect(planner.locator(CATALOG_ROWS)).to_have_count(4)
+    expect(planner.locator(CATALOG_ROWS)).to_have_count(len(CATALOG))
     expect(planner.get_by_text("Bob's secret room")).to_have_count(0)
 
     assert bridge.assets("alice") == []

@@ -18,6 +18,7 @@ from bridge_e2e import (
     planner_frame,
     screenshot_path,
 )
+from planner_bridge.demo.seed import CATALOG
 from planner_bridge.serving import blocking
 
 pytestmark = pytest.mark.browser
@@ -47,6 +48,11 @@ def saved_items(bridge) -> list[dict]:
     return designs[0].data["items"]
 
 
+def catalog_id(bridge, name: str) -> str:
+    (asset,) = [a for a in bridge.assets(None) if a.name == name]
+    return asset.id
+
+
 def violations(page, bridge) -> list[str]:
     """axe-core run inside the planner frame (evaluated, so the planner's CSP needs no change)."""
     frame = planner_frame(page, bridge)
@@ -64,27 +70,30 @@ def test_items_placed_dragged_turned_and_removed_are_saved_one_call_each(page, b
     expect(planner.get_by_test_id("save-status")).to_have_text("All changes saved.")
     start = (int(item.get_attribute("data-x")), int(item.get_attribute("data-y")))
 
+    item.scroll_into_view_if_needed()  # the drag below stays inside the window
     box = item.bounding_box()
     assert box is not None
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     page.mouse.down()
-    page.mouse.move(box["x"] + box["width"] / 2 - 80, box["y"] + box["height"] / 2 + 40, steps=5)
+    # Placed in the back wall's left corner: dragged out into the room.
+    page.mouse.move(box["x"] + box["width"] / 2 + 160, box["y"] + box["height"] / 2 + 80, steps=5)
     page.mouse.up()
     expect(item).not_to_have_attribute("data-x", str(start[0]))
     moved = (int(item.get_attribute("data-x")), int(item.get_attribute("data-y")))
-    assert moved[0] < start[0] and moved[1] > start[1]
+    assert moved[0] > start[0] and moved[1] > start[1]
 
     planner.get_by_test_id("rotate-item").click()
     expect(item).to_have_attribute("data-rotation", "90")
     expect(planner.get_by_test_id("save-status")).to_have_text("All changes saved.")
-    assert saved_items(bridge) == [
-        {"asset": saved_items(bridge)[0]["asset"], "x": moved[0], "y": moved[1], "rotation": 90}
+    saved = saved_items(bridge)
+    assert [(i["catalogId"], i["x"], i["y"], i["rotation"]) for i in saved] == [
+        (catalog_id(bridge, "Base cabinet 60"), moved[0], moved[1], 90)
     ]
     expect(planner.locator(OWN_ROWS)).to_have_count(1)
 
     item.focus()
-    page.keyboard.press("ArrowRight")  # 10 cm to the right
-    expect(item).to_have_attribute("data-x", str(moved[0] + 10))
+    page.keyboard.press("ArrowRight")  # one grid step (50 mm) to the right
+    expect(item).to_have_attribute("data-x", str(moved[0] + 50))
     page.keyboard.press("Delete")
     expect(item).to_have_count(0)
     expect(planner.get_by_test_id("save-status")).to_have_text("All changes saved.")
@@ -125,8 +134,10 @@ def test_an_anonymous_visitor_can_plan_but_is_asked_to_log_in_to_save(page, brid
     log_in(page, "alice")  # the notice no longer applies; the design made before is kept
     expect(planner.get_by_test_id("notice")).to_be_hidden()
     expect(planner.get_by_test_id("add-asset-submit")).to_be_enabled()
-    planner.get_by_test_id("save-to-account").click()
+    # The design made before is carried into the account at login (SPEC: nothing lost) and
+    # saved without another click.
     expect(planner.get_by_test_id("save-status")).to_have_text("All changes saved.")
+    expect(planner.get_by_test_id("save-to-account")).to_be_hidden()
     assert len(saved_items(bridge)) == 1
 
 
@@ -168,6 +179,7 @@ def test_long_names_wrap_and_errors_read_as_sentences(page, bridge):
     # here gets not_found, which the person reads as a sentence, never as the code.
     blocking(bridge.core.store.delete_asset(bridge.assets("alice")[0].id))
     row.get_by_test_id("delete-asset").click()
+    planner.get_by_test_id("confirm-yes").click()  # deleting asks first
     expect(planner.get_by_test_id("error")).to_have_attribute("data-code", "not_found")
     expect(planner.get_by_test_id("error")).to_have_text(
         "That design no longer exists. It may have been deleted elsewhere."
@@ -201,7 +213,7 @@ def test_no_serious_accessibility_violations_and_the_readme_screenshots(page, br
     assert AXE.exists(), "run `make axe` (npm ci in playwright/) first"
     page.set_viewport_size({"width": 1280, "height": 1000})
     planner = open_shop(page, bridge)
-    expect(planner.locator(CATALOG_ROWS)).to_have_count(4)
+    expect(planner.locator(CATALOG_ROWS)).to_have_count(len(CATALOG))
     planner.locator(CATALOG_ROWS).nth(2).get_by_test_id("add-to-design").click()
     assert violations(page, bridge) == []
     page.locator("[data-testid=planner-container] iframe").screenshot(
@@ -229,5 +241,5 @@ def test_close_app_hides_the_planner_and_the_shop_offers_it_again(page, bridge):
     expect(page.get_by_test_id("reopen-planner")).to_be_focused()
     page.get_by_test_id("reopen-planner").click()
     expect(page.get_by_test_id("planner-container")).to_be_visible()
-    expect(planner.locator(CATALOG_ROWS)).to_have_count(4)  # as it was: not reloaded
+    expect(planner.locator(CATALOG_ROWS)).to_have_count(len(CATALOG))  # as it was: not reloaded
     assert bridge_events(page).count("Ready") == 1

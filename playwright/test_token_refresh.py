@@ -21,6 +21,7 @@ from bridge_e2e import (
     wait_for_burst,
     wait_until,
 )
+from planner_bridge.demo.seed import CATALOG
 from planner_bridge.serving import blocking
 
 pytestmark = pytest.mark.browser
@@ -153,7 +154,7 @@ def test_a_reloaded_planner_frame_gets_its_token_again_without_user_action(page,
     expect(page.locator("[data-testid=bridge-log] li[data-event=Ready]")).to_have_count(2)
     expect(page.locator("[data-testid=bridge-log] li[data-event=LoginSucceeded]")).to_have_count(2)
     expect(planner.get_by_test_id("identity")).to_have_text("Alice")
-    expect(planner.locator("[data-testid=catalog] [data-testid=asset]")).to_have_count(4)
+    expect(planner.locator("[data-testid=catalog] [data-testid=asset]")).to_have_count(len(CATALOG))
     reloaded = planner_frame(page, bridge)
     delivered = [(m["event"], m["user"]) for m in received(reloaded) if m["hasToken"]]
     assert delivered == [("Login", "alice")]

@@ -159,7 +159,7 @@ def test_demo_command_serves_both_origins_and_stops_on_ctrl_c(tmp_path):
         logins = wait_for_line(lines, r"demo logins:\s+(.*)").group(1)
         assert "alice" in logins and "bob" in logins and "demo-pass-123" not in logins
         page = httpx.get(host + "/")
-        assert page.status_code == 200 and "Fjord" in page.text
+        assert page.status_code == 200 and "Demo Store" in page.text
         headers = {"Origin": host, "X-Requested-With": "planner-bridge"}
         token = httpx.post(host + "/planner-token", headers=headers)
         assert token.status_code == 200, token.text

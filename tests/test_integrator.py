@@ -16,6 +16,7 @@ from planner_bridge.addresses import TrustedProxies
 from planner_bridge.clock import FrozenClock
 from planner_bridge.demo.accounts import LoginBrakes, write_users
 from planner_bridge.demo.host_config import HostConfig
+from planner_bridge.demo.seed import seed_catalog
 from planner_bridge.demo.sessions import IDLE, LIFETIME
 from planner_bridge.demo.shop import create_app
 from planner_bridge.serving import ThreadedServer, blocking
@@ -307,7 +308,7 @@ def test_the_login_form_works_without_javascript(host):
     form = {"username": "alice", "password": PASSWORDS["alice"]}
     answer = host.http.post("/login", data=form, headers={"Origin": host.url})
     assert answer.status_code == 303 and answer.headers["location"] == "/"
-    assert "Signed in as" in host.http.get("/").text and "Alice" in host.http.get("/").text
+    assert "Logged in as" in host.http.get("/").text and "Alice" in host.http.get("/").text
     failed = host.http.post("/login", data={**form, "password": "x"}, headers={"Origin": host.url})
     assert failed.status_code == 400 and "wrong username or password" in failed.text
 
@@ -372,3 +373,41 @@ def test_an_answer_deadline_the_sdk_accepts_is_kept(tmp_path, deadline):
 def test_an_answer_deadline_the_sdk_would_refuse_is_a_value_error(tmp_path, deadline):
     with pytest.raises(ValueError, match="answer_deadline_ms must be a whole number from 100"):
         host_config(tmp_path, answer_deadline_ms=deadline)
+
+
+def test_the_page_frames_the_planner_in_its_html_before_any_script_loads(start_host):
+    host = start_host(answer_deadline_ms=2500)
+    page = host.http.get("/")
+    config = host.config
+    planner_page = (
+        f"{config.planner_url}/planner/?entity={config.entity_id}&amp;answerDeadlineMs=2500"
+    )
+    frame = f'<iframe id="planner-frame" src="{planner_page}" title="Planner"'
+    early = '<script src="/static/planner-early.js"></script>'
+    assert early in page.text and frame in page.text
+    assert page.text.index(early) < page.text.index(frame) < page.text.index("/static/shop.js")
+    # The SDK's embed check (load failures named) may reach the planner origin; nothing else may.
+    assert (
+        f"connect-src 'self' {host.config.planner_url};" in page.headers["content-security-policy"]
+    )
+
+
+def test_the_bridge_events_panel_is_only_for_developers(host):
+    assert 'data-testid="bridge-log"' not in host.http.get("/").text
+    assert 'data-testid="bridge-log"' in host.http.get("/?debug").text
+
+
+def test_the_product_card_names_the_cabinet_from_the_planners_catalog(start_host, planner):
+    clock = FrozenClock(planner.core.clock.now())
+    host = start_host(clock=clock)
+    assert page_config(host.http.get("/").text)["product"] is None  # an empty catalog: no card
+    blocking(seed_catalog(planner.core, host.config.entity_id))
+    assert page_config(host.http.get("/").text)["product"] is None  # asked at most once a minute
+    clock.advance(60)
+    product = page_config(host.http.get("/").text)["product"]
+    assert (product["name"], product["priceText"]) == ("Base cabinet 60", "129.00 EUR")
+    stored = blocking(planner.core.store.get_asset(product["catalogId"]))
+    assert stored.name == "Base cabinet 60" and stored.owner_id is None
+    assert (
+        'data-testid="plan-with-product">Plan with this cabinet</button>' in host.http.get("/").text
+    )

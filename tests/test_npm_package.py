@@ -24,7 +24,8 @@ NPM_TIMEOUT = 600
 # downloads packages: more than the suite's usual 300 s bound may be needed.
 pytestmark = pytest.mark.timeout(900)
 SHIPPED = {"package.json", "planner-bridge.js", "planner-bridge.d.ts", "protocol.js"}
-SHIPPED |= {"protocol.d.ts", "session-channel.js", "README.md"}
+SHIPPED |= {"protocol.d.ts", "session-channel.js", "README.md", "host-bridge.js"}
+SHIPPED |= {"command-channel.js", "embed-options.js", "load-check.js"}
 
 
 def run(command: list[str], cwd: Path) -> subprocess.CompletedProcess:
@@ -109,6 +110,34 @@ def test_readme_snippets_and_every_export_type_check_strictly(project):
         cwd=project, capture_output=True, text=True, timeout=NPM_TIMEOUT,
     )  # fmt: skip
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def drive_the_planner_section() -> tuple[str, str]:
+    """The README's "Drive the planner" example and the tsconfig.json printed beside it."""
+    readme = (REPO / "README.md").read_text()
+    section = readme.split("## Drive the planner\n", 1)[1].split("\n## ", 1)[0]
+    blocks = dict(re.findall(r"```(json|ts)\n(.*?)```", section, re.S))
+    return blocks["json"], blocks["ts"]
+
+
+def test_the_drive_the_planner_example_type_checks_with_the_tsconfig_it_shows(project, tmp_path):
+    config, example = drive_the_planner_section()
+    assert json.loads(config)["files"] == ["drive-planner.ts"]
+    (tmp_path / "tsconfig.json").write_text(config)
+    (tmp_path / "drive-planner.ts").write_text(example)
+    (tmp_path / "node_modules").symlink_to(project / "node_modules")
+    checked = subprocess.run(
+        [str(project / "node_modules" / ".bin" / "tsc"), "-p", "."],
+        cwd=tmp_path, capture_output=True, text=True, timeout=NPM_TIMEOUT,
+    )  # fmt: skip
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    # Not vacuous: the same example with a misspelt command does not check.
+    (tmp_path / "drive-planner.ts").write_text(example.replace("addItem(", "addItems("))
+    refused = subprocess.run(
+        [str(project / "node_modules" / ".bin" / "tsc"), "-p", "."],
+        cwd=tmp_path, capture_output=True, text=True, timeout=NPM_TIMEOUT,
+    )  # fmt: skip
+    assert "Property 'addItems' does not exist" in refused.stdout
 
 
 def test_every_exported_name_is_used_by_the_type_check():

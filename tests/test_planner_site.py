@@ -14,7 +14,9 @@ from planner_bridge.apps.module_versions import script_hash
 from planner_bridge.apps.planner import create_app
 from planner_bridge.apps.planner_site import json_for_html
 from planner_bridge.core import Core
+from planner_bridge.demo.seed import CATALOG, seed_catalog
 from planner_bridge.serving import ThreadedServer, blocking
+from planner_bridge.storage import Asset
 from planner_bridge.testing import launch_chromium
 
 # Not imported from conftest: tests/ and playwright/ both have one, and a full run sees only one.
@@ -25,6 +27,13 @@ HOST_ORIGIN = "http://localhost:8000"
 
 def page(planner, entity_id: str, **params) -> httpx.Response:
     return httpx.get(planner.url + "/planner/", params={"entity": entity_id, **params})
+
+
+async def add_own_design(core: Core, entity_id: str) -> None:
+    now = core.clock.now()
+    await core.store.add_asset(
+        Asset("a_own", entity_id, "alice", "Alice's kitchen", "design", {}, now, now, 1)
+    )
 
 
 def csp_directives(response: httpx.Response) -> dict[str, list[str]]:
@@ -72,6 +81,15 @@ def test_the_page_config_names_the_entity_its_origins_and_the_live_url(planner, 
     }
 
 
+def test_the_page_carries_no_catalog_the_web_services_show_it_to_tokens_only(planner, shop):
+    blocking(seed_catalog(planner.core, shop.entity.id))
+    blocking(add_own_design(planner.core, shop.entity.id))
+    text = page(planner, shop.entity.id).text
+    assert "catalog" not in config_of(text)
+    for name, _, _ in CATALOG:
+        assert json.dumps(name)[1:-1] not in text, name
+
+
 def test_a_forged_host_header_never_reaches_the_policy_or_the_config(planner, shop):
     for host in ("evil.example", "evil.example:8001", "127.0.0.1:1", "[::1]:9"):
         response = httpx.get(
@@ -100,15 +118,36 @@ def test_an_https_issuer_gives_a_wss_live_url(make_settings):
     assert config["liveUrl"] == "wss://planner.example/v1/live"
 
 
-def test_an_unknown_or_missing_entity_is_refused(planner, shop):
+def test_an_unknown_or_missing_entity_is_refused_with_a_sentence(planner, shop):
     unknown = page(planner, "no-such-entity")
     assert unknown.status_code == 404
-    assert unknown.json()["error"] == "not_found"
-    assert "content-security-policy" not in unknown.headers
+    assert unknown.headers["content-type"] == "text/html; charset=utf-8"
+    assert "no shop is registered with the entity it was asked for." in unknown.text
+    assert "no-such-entity" not in unknown.text, "the asked id is not echoed into the page"
+    # A page in words that runs nothing and names no entity's origins.
+    policy = csp_directives(unknown)
+    assert policy["default-src"] == ["'none'"] and "frame-ancestors" not in policy
     missing = httpx.get(planner.url + "/planner/")
     assert missing.status_code == 400
-    assert missing.json()["error"] == "invalid_request"
-    assert "entity" in missing.json()["error_description"]
+    assert "the address does not say which shop it is for (?entity=...)." in missing.text
+
+
+def embed_check(planner, **params) -> httpx.Response:
+    return httpx.get(planner.url + "/planner/embed-check", params=params)
+
+
+def test_the_embed_check_says_whether_the_entity_and_the_origin_are_registered(planner, shop):
+    origin = shop.entity.origins[0]
+    known = embed_check(planner, entity=shop.entity.id, origin=origin)
+    assert known.json() == {"entity": True, "originRegistered": True}
+    assert known.headers["access-control-allow-origin"] == "*"
+    assert known.headers["cache-control"] == "no-store"
+    other = embed_check(planner, entity=shop.entity.id, origin="https://elsewhere.example")
+    assert other.json() == {"entity": True, "originRegistered": False}
+    for entity in ("no-such-entity", "", "x" * 129):
+        answer = embed_check(planner, entity=entity, origin=origin)
+        assert answer.status_code == 200
+        assert answer.json() == {"entity": False, "originRegistered": False}
 
 
 def test_the_page_has_no_inline_script(planner, shop):
@@ -195,13 +234,29 @@ def test_the_page_loads_its_modules_under_its_own_csp(planner, shop):
     assert problems == []
 
 
+def test_three_js_is_in_the_import_map_but_never_preloaded(planner, shop):
+    """The 3D view imports three.js when first opened: the page must not fetch it up front."""
+    html = page(planner, shop.entity.id).text
+    preloads = re.findall(r'<link rel="modulepreload" href="([^"]+)">', html)
+    import_map = json.loads(re.search(r'<script type="importmap">(.*?)</script>', html).group(1))
+    three = import_map["imports"]["/vendor/three/three-planner.js"]
+    assert three.startswith("/vendor/three/three-planner.js?v=")
+    assert not [url for url in preloads if "three" in url]
+    answer = httpx.get(planner.url + three)
+    assert answer.status_code == 200
+    assert answer.headers["content-type"] == "text/javascript; charset=utf-8"
+    assert "Three.js Authors" in answer.text  # the bundle keeps three.js's licence
+    assert httpx.get(planner.url + "/vendor/three/entry.mjs").status_code == 404
+
+
 def test_hashed_modules_are_cached_for_good_the_sdk_briefly_others_revalidate(planner, shop):
     html = page(planner, shop.entity.id).text
     preloads = re.findall(r'<link rel="modulepreload" href="([^"]+)">', html)
     assert "/sdk/protocol.js" in " ".join(preloads) and len(preloads) >= 10
     import_map = json.loads(re.search(r'<script type="importmap">(.*?)</script>', html).group(1))
-    assert sorted(import_map["imports"].values()) == sorted(preloads)
-    for url in preloads:
+    lazy = [url for url in import_map["imports"].values() if url.startswith("/vendor/three/")]
+    assert sorted(import_map["imports"].values()) == sorted(preloads + lazy)
+    for url in preloads + lazy:
         answer = httpx.get(planner.url + url)
         assert answer.status_code == 200
         assert answer.headers["cache-control"] == "public, max-age=31536000, immutable", url

@@ -22,6 +22,7 @@ PACKAGE_ROOT = REPO / "server" / "planner_bridge"
 WEB_FILES = (
     "planner_bridge/web/planner/index.html",
     "planner_bridge/web/planner/app.js",
+    "planner_bridge/web/vendor/three/three-planner.js",
     "planner_bridge/web/sdk/planner-bridge.js",
     "planner_bridge/web/sdk/planner-bridge.d.ts",
     "planner_bridge/web/sdk/protocol.js",

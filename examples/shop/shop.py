@@ -18,7 +18,9 @@ PAGE = """<!doctype html><html lang="en"><title>Example shop</title>
 <form method="post" action="/login"><label>User <input name="username"></label>
 <label>Password <input name="password" type="password"></label><button>Log in</button></form>
 <form method="post" action="/logout"><button>Log out</button></form>
-<div id="planner" style="height:640px"></div>
+<p><button id="plan-product" hidden>Plan with this cabinet</button></p>
+<div id="planner"></div>
+<h2>Basket</h2><ul id="basket"></ul>
 <script type="module">
   const config = {config};
   const {{ embedPlanner }} = await import(`${{config.planner}}/sdk/planner-bridge.js`);
@@ -27,18 +29,30 @@ PAGE = """<!doctype html><html lang="en"><title>Example shop</title>
     answerDeadlineMs: config.answerDeadlineMs,
     fetchToken: ({{ reason }} = {{}}) => fetch("/planner-token", {{ method: "POST",
       headers: {{ "X-Requested-With": "shop" }}, body: JSON.stringify({{ reason }}) }})
-      .then((r) => r.ok ? r.json() : Promise.reject(new Error(`planner-token ${{r.status}}`))) }});
+      .then((r) => r.ok ? r.json() : Promise.reject(new Error(`planner-token ${{r.status}}`))),
+    height: "auto" }});
   planner.on("LoginRequired", () => document.querySelector("[name=username]").focus());
+  // The product on this page goes into the plan; "Add to cart" in the planner fills our basket.
+  const button = document.getElementById("plan-product");
+  button.hidden = !config.product;
+  button.onclick = () => planner.addItem(config.product).catch((e) => alert(e.message));
+  planner.on("AddToCart", ({{ lines }}) => document.getElementById("basket").replaceChildren(
+    ...lines.map((l) => Object.assign(document.createElement("li"),
+      {{ textContent: `${{l.quantity}} x ${{l.name}}` }}))));
 </script></html>"""
 
 
-def create_app(planner: str, entity: dict, users: dict, answer_deadline_ms: int = 30000):
+def create_app(
+    planner: str, entity: dict, users: dict, answer_deadline_ms: int = 30000, product=None
+):
     """`entity` is what the token service gave us ({"id", "api_key", "secret"}); `users` maps
-    user names to passwords (a real shop checks a password hash)."""
+    user names to passwords (a real shop checks a password hash); `product` is the catalog id
+    of the cabinet this page sells (None: no product button)."""
     # No idle pooled connections: nothing would close them when the server stops.
     http = httpx.AsyncClient(timeout=10, limits=httpx.Limits(max_keepalive_connections=0))
     tokens = TokenClient(planner, entity["api_key"], entity["secret"], http=http)
     config = {"planner": planner, "entity": entity["id"], "answerDeadlineMs": answer_deadline_ms}
+    config["product"] = product
     # Sessions live on the server, so logging out really ends one: the cookie holds only a
     # random id, never the user (a replayed cookie after logout gets no user token).
     sessions: dict[str, str] = {}

@@ -1,4 +1,5 @@
-"""The bridge in a real browser: from a token's expiry to the last queued call's completion.
+"""The bridge in a real browser: the embed latency (shop navigation start → Loaded, goal
+≤ 150 ms, embed_loaded.py), and from a token's expiry to the last queued call's completion.
 
 Both origins run as in `planner-bridge demo` (seeded by `planner_bridge.demo`, real uvicorn
 servers on loopback, the planner on 127.0.0.1 and the shop on localhost), in headless Chromium.
@@ -31,6 +32,7 @@ from planner_bridge.serving import ThreadedServer, blocking
 from planner_bridge.settings import Settings
 from planner_bridge.testing import launch_chromium
 
+from . import embed_loaded
 from .bench_planner import planner_frame
 
 SIZES = (1, 50, 500)
@@ -196,9 +198,10 @@ def run() -> list[str]:
             page = browser.new_context().new_page()
             page.goto(shop_url + "/")
             frame = planner_frame(page)
-            return report(measure(page, frame))
+            expiry = report(measure(page, frame))
         finally:
             browser.close()
+    return embed_loaded.run() + expiry
 
 
 if __name__ == "__main__":

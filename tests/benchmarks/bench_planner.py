@@ -138,7 +138,9 @@ def place_item(page: Page, frame: Frame) -> Any:
     frame.locator("[data-testid=catalog] [data-testid=add-to-design]").first.click()
     frame.wait_for_function("() => window.planner.design.state.id !== null")
     frame.evaluate("() => window.planner.design.whenSaved()")
-    return frame.locator("[data-testid=plan-item]").first
+    item = frame.locator("[data-testid=plan-item]").first
+    item.scroll_into_view_if_needed()  # every drag starts and ends inside the window
+    return item
 
 
 def drags(page: Page, frame: Frame) -> float:
@@ -150,7 +152,8 @@ def drags(page: Page, frame: Frame) -> float:
         x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
         page.mouse.move(x, y)
         page.mouse.down()
-        page.mouse.move(x + (15 if n % 2 == 0 else -15), y, steps=3)
+        # Far enough (about 300 mm) that the grid and the walls never snap it back in place.
+        page.mouse.move(x + (40 if n % 2 == 0 else -40), y, steps=3)
         page.mouse.up()
         frame.wait_for_function("(n) => window.__acks.length >= n", arg=n + 1)
     ups, acks = frame.evaluate("window.__pointerUps"), frame.evaluate("window.__acks")
@@ -173,10 +176,8 @@ def moves(page: Page, frame: Frame, origin: PlannerOrigin) -> dict[str, Any]:
     frame.evaluate("() => window.planner.design.whenSaved()")
     elapsed = (page.evaluate("performance.now()") - started) / 1000
     saved = blocking(core.store.get_asset(design_id))
-    local = frame.evaluate(
-        "() => window.planner.design.state.items.map(({asset, x, y, rotation}) =>"
-        " ({asset, x, y, rotation}))"
-    )
+    # The design's items as saved (stored-design.js keeps each item whole).
+    local = frame.evaluate("() => JSON.parse(JSON.stringify(window.planner.design.state.items))")
     return {
         "acked": len(frame.evaluate("window.__acks")),
         "lost": int(saved.data["items"] != local),

@@ -1,20 +1,33 @@
 // Type-checked against the packed @planner-bridge/sdk by tests/test_npm_package.py, which also
 // checks that every name the typings export is used here: a new export needs a use.
 import {
+  type AddToCartContent,
   DEFAULT_ANSWER_DEADLINE_MS,
+  type EarlyMessages,
   type EmbeddedPlanner,
   type EmbedOptions,
   embedPlanner,
   HostBridge,
+  type ItemPlacement,
   PlannerBridgeError,
+  type PlannerCommands,
   type PlannerEvents,
   type PlannerUser,
   PROTOCOL_VERSION,
   type TokenAnswer,
+  type Theme,
   type TokenRequest,
 } from "@planner-bridge/sdk";
 import {
+  type AddToCartContent as WireCart,
   asHostMessage,
+  type CartLine,
+  CommandError,
+  CommandName,
+  type CommandContent,
+  type CommandResultContent,
+  type Design,
+  type DesignItem,
   asPlannerMessage,
   HostEvent,
   isAnswerDeadline,
@@ -22,13 +35,26 @@ import {
   isAuthenticationFailed,
   isAuthenticationRequired,
   isAuthenticationSucceeded,
+  isAddToCart,
   isCloseApp,
+  isCommand,
+  isCommandResult,
+  isDesign,
+  isDesignChanged,
+  isDesignItem,
+  isDesignOpened,
+  isDesignSaved,
+  isItemAdded,
+  isItemRemoved,
+  isLoaded,
   isLogin,
   isLoginFailed,
   isLoginRequired,
   isLoginSucceeded,
   isLogout,
   isReady,
+  isResize,
+  isSelectionChanged,
   isTokenContent,
   isTokenExpired,
   isTokenRefreshed,
@@ -38,8 +64,12 @@ import {
   type Message,
   message,
   MIN_ANSWER_DEADLINE_MS,
+  type Money,
+  MOUNTS,
   PlannerBridgeError as ProtocolError,
   PlannerEvent,
+  type Room,
+  ROTATIONS,
   type TokenContent,
   type User,
 } from "@planner-bridge/sdk/protocol";
@@ -89,3 +119,59 @@ if (isLogin(sent)) {
   console.log(loggedIn.id);
 }
 console.log(guards, failure.code, wireFailure.code);
+
+// Driving the planner: every command, every event's content, the wire shapes behind them.
+const theme: Theme = { accent: "#2f4f3f", background: "rgb(250, 248, 245)", font: "Georgia" };
+const at: ItemPlacement = { x: 0, y: 0, rotation: 90 };
+const commands: PlannerCommands = planner;
+async function drive(): Promise<void> {
+  const design: Design = await commands.getDesign();
+  const opened: Design = await commands.openDesign(design.id ?? "d1");
+  const fresh: Design = await commands.newDesign({ name: "Kitchen" });
+  const item: DesignItem = await commands.addItem("base-600", at);
+  await commands.removeItem(item.id);
+  const room: Room = { width: 3600, depth: 3000 };
+  await commands.setRoom(room);
+  const saved: Design = await commands.saveDesign();
+  await commands.setTheme(theme);
+  await commands.setLocale("de", { currency: "EUR" });
+  const total: Money = saved.total;
+  console.log(opened.name, fresh.items.length, total.amount);
+}
+planner.on("Loaded", () => void drive());
+planner.on("DesignOpened", ({ design }) => console.log(design.name));
+planner.on("DesignChanged", ({ design }) => console.log(design.saved));
+planner.on("DesignSaved", ({ design }) => console.log(design.id));
+planner.on("ItemAdded", ({ item }) => console.log(item.catalogId));
+planner.on("ItemRemoved", ({ item }) => console.log(item.unitPrice));
+planner.on("SelectionChanged", ({ item }) => console.log(item?.mount));
+planner.on("AddToCart", (cart: AddToCartContent) => {
+  const lines: CartLine[] = cart.lines;
+  const wire: WireCart = cart;
+  console.log(lines.length, wire.total.currency);
+});
+planner.on("Resize", ({ height }) => console.log(height));
+planner.on("CommandResult", (result) => console.log(result.ok));
+const command: CommandContent = { id: "c1", name: CommandName.getDesign, args: {} };
+const result: CommandResultContent = { id: "c1", ok: false,
+  error: { code: CommandError.CommandTimeout, message: "late" } };
+const wired: Message = message(HostEvent.Command, { ...command });
+const driven: boolean[] = [
+  isCommand(wired), isCommandResult(wired), isLoaded(wired), isDesignOpened(wired),
+  isDesignChanged(wired), isDesignSaved(wired), isItemAdded(wired), isItemRemoved(wired),
+  isSelectionChanged(wired), isAddToCart(wired), isResize(wired), isDesign({}), isDesignItem({}),
+  ROTATIONS.includes(90), MOUNTS.includes("wall"),
+];
+const loading = new HostBridge({ plannerOrigin: "https://planner.example", frameWindow: () => null,
+  fetchToken: async () => answer, diagnose: async () => ({ cause: "down", sure: false }) });
+loading.startLoading(15000);
+loading.frameLoaded();
+loading.report(new PlannerBridgeError("PlannerLoadFailed"));
+void loading.command(CommandName.getDesign, {});
+const sized: EmbedOptions = { ...options, height: "auto", minHeight: 300, maxHeight: 1200,
+  loadTimeoutMs: 15000, theme, locale: "de", currency: "EUR" };
+console.log(driven, result.ok, sized.height);
+const early: EarlyMessages = { messages: [], stop: () => {} };
+const adopted: EmbedOptions = { iframe: document.createElement("iframe"), early,
+  plannerUrl: "https://planner.example/planner/?entity=E", fetchToken: async () => answer };
+console.log(adopted.early?.messages.length);

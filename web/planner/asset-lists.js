@@ -10,8 +10,10 @@ import { button, el } from "./dom.js";
 /**
  * @typedef {import("./api.js").Asset} Asset
  * @typedef {{addToDesign: (asset: Asset) => void, open: (asset: Asset) => void,
- *   rename: (asset: Asset, name: string) => Promise<boolean>, remove: (asset: Asset) => void}}
- *   ListActions  rename resolves to whether it worked (the form then closes)
+ *   rename: (asset: Asset, name: string) => Promise<boolean>, remove: (asset: Asset) => void,
+ *   locale: import("./i18n.js").Locale}}
+ *   ListActions  rename resolves to whether it worked (the form then closes); locale: the words
+ *   and prices (rows are made again when it changes: AssetList.clear)
  */
 
 /**
@@ -25,7 +27,9 @@ function keepInOrder(list, rows) {
   const active = document.activeElement;
   list.replaceChildren(...rows);
   if (active instanceof HTMLElement && active.isConnected && document.activeElement !== active) {
-    active.focus();
+    // Given back where it was, not moved: no scrolling (the shop's page would scroll to the
+    // frame's field, which height: auto puts anywhere on it, while the shopper is elsewhere).
+    active.focus({ preventScroll: true });
   }
 }
 
@@ -43,6 +47,11 @@ export class AssetList {
   constructor(list, makeRow) {
     this.list = list;
     this.makeRow = makeRow;
+  }
+
+  /** Forget the rows (their words changed): the next draw makes them again. */
+  clear() {
+    this.#rows.clear();
   }
 
   /** @param {Asset[]} assets @param {string | null} [openId]  the row to mark as open */
@@ -78,10 +87,15 @@ function row(asset) {
 export function catalogRow(actions) {
   return (/** @type {Asset} */ asset) => {
     const node = row(asset);
+    const { locale } = actions;
     const price = asset.data?.price;
-    if (typeof price === "number") node.append(el("span", { class: "price" }, `€${price}`));
-    node.append(button("Add to room", "add-to-design", () => actions.addToDesign(assetOf(node)),
-      `Add ${asset.name} to the room`));
+    if (typeof price === "number") node.append(el("span", { class: "price" }, locale.price(price)));
+    const size = [asset.data?.width, asset.data?.depth, asset.data?.height];
+    if (size.every((n) => typeof n === "number")) {
+      node.append(el("span", { class: "size" }, `${size.join(" × ")} mm`));
+    }
+    node.append(button(locale.t("addToRoom"), "add-to-design", () => actions.addToDesign(assetOf(node)),
+      locale.t("addNamed", { name: asset.name })));
     return node;
   };
 }
@@ -92,10 +106,11 @@ export function ownRow(actions) {
   return (/** @type {Asset} */ asset) => {
     const node = row(asset);
     const tools = el("span", { class: "tools" });
+    const t = (/** @type {string} */ key) => actions.locale.t(key, { name: asset.name });
     tools.append(
-      button("Open", "open-asset", () => actions.open(assetOf(node)), `Open ${asset.name}`),
-      button("Rename", "rename-asset", () => renameForm(node, actions), `Rename ${asset.name}`),
-      button("Delete", "delete-asset", () => actions.remove(assetOf(node)), `Delete ${asset.name}`));
+      button(t("open"), "open-asset", () => actions.open(assetOf(node)), t("openNamed")),
+      button(t("rename"), "rename-asset", () => renameForm(node, actions), t("renameNamed")),
+      button(t("delete"), "delete-asset", () => actions.remove(assetOf(node)), t("deleteNamed")));
     for (const control of tools.querySelectorAll("button")) control.setAttribute("data-writes", "");
     node.append(tools);
     return node;
@@ -105,15 +120,15 @@ export function ownRow(actions) {
 /** @param {HTMLElement} node @param {ListActions} actions */
 function renameForm(node, actions) {
   const open = /** @type {HTMLInputElement | null} */ (node.querySelector("[data-testid=rename-input]"));
-  if (open) return open.focus();
+  if (open) return open.focus({ preventScroll: true });
   const asset = assetOf(node);
   const form = el("form", { class: "rename", "data-testid": "rename-form" });
   const input = /** @type {HTMLInputElement} */ (el("input", { name: "name",
-    "data-testid": "rename-input", "aria-label": `New name for ${asset.name}`, maxlength: "200",
+    "data-testid": "rename-input", "aria-label": actions.locale.t("newNameFor", { name: asset.name }), maxlength: "200",
     required: "" }));
   input.value = asset.name;
-  form.append(input, el("button", { type: "submit", "data-testid": "rename-save" }, "Save"),
-    button("Cancel", "rename-cancel", () => form.remove()));
+  form.append(input, el("button", { type: "submit", "data-testid": "rename-save" }, actions.locale.t("save")),
+    button(actions.locale.t("cancel"), "rename-cancel", () => form.remove()));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const name = input.value.trim();
@@ -121,6 +136,8 @@ function renameForm(node, actions) {
   });
   form.addEventListener("keydown", (event) => { if (event.key === "Escape") form.remove(); });
   node.append(form);
-  input.focus();
+  // The field opens in the row that asked for it: focus it there without scrolling, which from
+  // inside the frame would scroll the shop's page (the frame is as tall as its content).
+  input.focus({ preventScroll: true });
   input.select();
 }

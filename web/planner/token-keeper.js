@@ -36,7 +36,7 @@
  *   still waiting under the old one fail with IdentityChanged and are never sent.
  * Everything outside (clock, timers, HTTP, the host) is injected, so node tests drive it.
  */
-import { DEFAULT_ANSWER_DEADLINE_MS, PlannerBridgeError } from "../sdk/protocol.js";
+import { DEFAULT_ANSWER_DEADLINE_MS, PlannerBridgeError, PlannerEvent } from "../sdk/protocol.js";
 import { DEFAULT_REQUEST_TIMEOUT_MS, timedSender } from "./request-timeout.js";
 import { ResourceOrder } from "./resource-order.js";
 
@@ -303,7 +303,8 @@ export class TokenKeeper {
     if (this.#asking) return;
     this.#asking = true;
     this.#deadline = this.setTimer(() => this.#deadlinePassed(), this.answerDeadlineMs);
-    const event = this.#identityKey === null ? "AuthenticationRequired" : "TokenExpired";
+    const event = this.#identityKey === null ? PlannerEvent.AuthenticationRequired
+      : PlannerEvent.TokenExpired;
     this.#emit("ask", { event, reason });
     this.#emit("change", this.state);
   }

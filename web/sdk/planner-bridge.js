@@ -1,7 +1,8 @@
 // @ts-check
 /**
- * The host SDK: embeds the planner in an iframe and hands it the tokens the integrator's
- * back-end mints, over postMessage to the planner's exact origin.
+ * The host SDK: embeds the planner in an iframe, hands it the tokens the integrator's back-end
+ * mints, drives it with commands and tells the page what happens in it, over postMessage to the
+ * planner's exact origin (host-bridge.js holds the logic; this module puts it on a page).
  *
  *   import { embedPlanner } from "https://planner.example/sdk/planner-bridge.js";
  *   const planner = embedPlanner({
@@ -10,376 +11,201 @@
  *     fetchToken: ({reason}) => fetch("/planner-token", {method: "POST",
  *       headers: {"X-Requested-With": "planner-bridge", "Content-Type": "application/json"},
  *       body: JSON.stringify({reason})}).then((r) => r.json()),   // {kind, token, expiresIn, user?}
+ *     height: "auto",
  *   });
  *   planner.on("LoginRequired", () => showLoginForm());   // then: await planner.login()
- *
- * fetchToken gets `{reason}`: the planner's TokenExpired reason ("expiring", "expired",
- * "invalid_token"), undefined for Ready, AuthenticationRequired, login() and logout().
- * "invalid_token" means the planner's token was refused: the back-end must mint a new one, not
- * answer from a cache.
- *
- * Token requests from the planner (Ready, AuthenticationRequired, TokenExpired) share one
- * fetchToken() call while it runs (single flight), with one exception: a refused token
- * ("invalid_token") is never answered by a fetch that started without that reason, since that
- * fetch may bring back the very token that was refused. Such a request starts a new fetch with
- * reason "invalid_token" that supersedes the running one (whose answer is then not posted), and
- * later requests join it. A superseded fetch never reports an `error` (the newer one answers
- * for it). Tokens stay in memory and are never logged.
- *
- * Cross-tab sessions (session-channel.js): after login() or logout() succeeds, the other tabs of
- * the same site hear "Login" or "Logout" (the event name only) and each fetches its own token and
- * posts Login or Logout to its planner. `embedPlanner({..., crossTab: false})` turns it off.
+ *   planner.on("AddToCart", ({lines}) => basket.add(lines));
+ *   await planner.addItem("base-600");
  */
 import {
+  CommandName,
   DEFAULT_ANSWER_DEADLINE_MS,
-  HostEvent,
   MAX_ANSWER_DEADLINE_MS,
   MIN_ANSWER_DEADLINE_MS,
   PlannerBridgeError,
   PlannerEvent,
   PROTOCOL_VERSION,
-  asPlannerMessage,
   isAnswerDeadline,
-  isTokenContent,
-  isUser,
-  message,
 } from "./protocol.js";
-import { SessionChannel, SessionEvent, sessionChannelName } from "./session-channel.js";
+import { HostBridge } from "./host-bridge.js";
+import { sessionChannelName } from "./session-channel.js";
+import {
+  autoHeight, checkCurrency, checkLoadTimeout, checkLocale, checkTheme, insist, sizing,
+} from "./embed-options.js";
+import { likelyCause } from "./load-check.js";
 
-export { DEFAULT_ANSWER_DEADLINE_MS, PlannerBridgeError, PROTOCOL_VERSION };
-/** The TokenExpired reason for a token the planner web services refused. */
-const REFUSED = "invalid_token";
+export { DEFAULT_ANSWER_DEADLINE_MS, HostBridge, PlannerBridgeError, PROTOCOL_VERSION };
+
+/** @typedef {import("./host-bridge.js").FetchToken} FetchToken */
 
 /**
- * @typedef {{kind: "legal_entity", token: string, expiresIn: number}
- *   | {kind: "user", token: string, expiresIn: number, user: {id: string, name: string}}} TokenAnswer
- * @typedef {{origin: string, source: unknown, data: unknown}} ReceivedMessage
- * @typedef {{reason?: string}} TokenRequest  what fetchToken is called with
- * @typedef {(request: TokenRequest) => Promise<unknown>} FetchToken
- * @typedef {{needsFull: boolean, reason: string | undefined,
- *   quietIfSame: boolean, promise: Promise<TokenAnswer>}} Flight
- *   quietIfSame: a cross-tab resync that posts nothing when the identity did not change
- * @typedef {import("./session-channel.js").ChannelLike} ChannelLike
+ * `{locale?, currency?}` as the setLocale command carries it, both checked.
+ * @param {unknown} locale @param {unknown} currency
  */
-
-/** @param {unknown} answer @returns {answer is TokenAnswer} */
-function isTokenAnswer(answer) {
-  const a = /** @type {Record<string, unknown> | null | undefined} */ (answer);
-  if (a?.kind === "user") return isTokenContent(a) && isUser(a.user);
-  return a?.kind === "legal_entity" && isTokenContent(a);
-}
-
-/** @param {TokenAnswer} answer */
-function identityOf(answer) {
-  return answer.kind === "user" ? `user:${answer.user.id}` : answer.kind;
+function localeArgs(locale, currency) {
+  return {
+    ...(locale === undefined ? {} : { locale: checkLocale(locale) }),
+    ...(currency === undefined ? {} : { currency: checkCurrency(currency) }),
+  };
 }
 
 /**
- * The bridge's logic without the DOM: trusts messages only from `plannerOrigin` and from the
- * window `frameWindow()` returns, and posts only to that window at that origin.
+ * A check that throws becomes the Promise's rejection: every command answers with a Promise.
+ * @param {() => Promise<any>} run
  */
-export class HostBridge {
-  /** @type {Flight | null} */ #flight = null; // the fetch running, if any
-  /** @type {Flight | null} */ #latest = null; // the newest fetch: it supersedes older ones
-  /** @type {string | null} */ #lastDelivered = null;
-  #destroyed = false;
-  /** @type {Map<string, Set<(content: any) => void>>} */ #handlers = new Map();
-  /** @type {(value: unknown) => void} */ #resolveReady = () => {};
-  /** @type {(error: Error) => void} */ #rejectReady = () => {};
-  /** @type {SessionChannel | null} */ #session = null;
-  #afterReady = false; // the last planner request was Ready
-  /** @type {() => void} */ #plannerHeard = () => {};
-  /** Resolves once the planner has spoken (Ready or AuthenticationRequired): before that, a
-   * posted token would reach a page with no one listening yet. */
-  #heard = new Promise((resolve) => { this.#plannerHeard = () => resolve(undefined); });
-
-  /**
-   * @param {{plannerOrigin: string, frameWindow: () => any, fetchToken: FetchToken,
-   *   answerDeadlineMs?: number, setTimer?: (fn: () => void, ms: number) => unknown,
-   *   clearTimer?: (handle: unknown) => void, sessionChannel?: ChannelLike | null}} options
-   *   sessionChannel: where the tabs of this site tell each other of logins and logouts
-   */
-  constructor(options) {
-    this.plannerOrigin = options.plannerOrigin;
-    this.frameWindow = options.frameWindow;
-    this.fetchToken = options.fetchToken;
-    this.answerDeadlineMs = options.answerDeadlineMs ?? DEFAULT_ANSWER_DEADLINE_MS;
-    this.setTimer = options.setTimer ?? ((fn, ms) => setTimeout(fn, ms));
-    this.clearTimer = options.clearTimer ?? ((h) => clearTimeout(/** @type {any} */ (h)));
-    /** Resolves when the planner reports AuthenticationSucceeded or LoginSucceeded. */
-    this.ready = new Promise((resolve, reject) => {
-      this.#resolveReady = resolve;
-      this.#rejectReady = reject;
-    });
-    this.ready.catch(() => {}); // a destroyed bridge must not raise an unhandled rejection
-    if (options.sessionChannel) {
-      this.#session = new SessionChannel({ channel: options.sessionChannel,
-        onChange: () => this.resync() });
-    }
+function promised(run) {
+  try {
+    return run();
+  } catch (error) {
+    return Promise.reject(error);
   }
-
-  /**
-   * Handle one `message` event. Returns whether it was accepted.
-   * @param {ReceivedMessage} event
-   */
-  receive(event) {
-    if (this.#destroyed || event.origin !== this.plannerOrigin) return false;
-    const frame = this.frameWindow();
-    if (!frame || event.source !== frame) return false;
-    const received = asPlannerMessage(event.data);
-    if (!received) return false;
-    this.#react(received.event, received.content);
-    this.#emit(received.event, received.content);
-    return true;
-  }
-
-  /** @param {string} event @param {Record<string, unknown>} content */
-  #react(event, content) {
-    const answered = this.#answeredAlready(event);
-    if (event === PlannerEvent.Ready) this.#lastDelivered = null; // a (re)loaded page holds nothing
-    if (event === PlannerEvent.Ready || event === PlannerEvent.AuthenticationRequired) {
-      this.#plannerHeard();
-      if (!answered) this.#report(this.#request(true, undefined));
-    }
-    if (event === PlannerEvent.TokenExpired) this.#report(this.#request(false, String(content.reason)));
-    if (event === PlannerEvent.AuthenticationSucceeded || event === PlannerEvent.LoginSucceeded) {
-      this.#resolveReady(undefined);
-    }
-  }
-
-  /**
-   * The planner posts AuthenticationRequired right after Ready. With a prefetched token, Ready
-   * is answered at once, so that AuthenticationRequired (posted before our answer arrived) is
-   * already answered too: a second fetch and handshake would only repeat the first.
-   * @param {string} event
-   */
-  #answeredAlready(event) {
-    const paired = event === PlannerEvent.AuthenticationRequired && this.#afterReady;
-    this.#afterReady = event === PlannerEvent.Ready; // any other message in between: not paired
-    return paired && this.#lastDelivered !== null;
-  }
-
-  /**
-   * Start fetching the first token now, while the planner page is still loading: its Ready then
-   * joins this fetch instead of starting one, and the token is posted as soon as it has spoken.
-   * A failure is not reported: Ready asks again.
-   */
-  prefetch() {
-    if (this.#destroyed || this.#flight) return;
-    this.#startFlight(true, undefined, false, this.#heard).promise.catch(() => {});
-  }
-
-  /** After the shop logged the user in: fetch the user token and post Login. */
-  async login() {
-    this.#afterReady = false;
-    const answer = await this.#startFlight(true, this.#inheritedReason()).promise;
-    if (answer.kind !== "user") throw new PlannerBridgeError("NotLoggedIn", "fetchToken gave no user token");
-    this.#session?.announce(SessionEvent.Login);
-    return answer.user;
-  }
-
-  /** After the shop logged the user out: fetch the legal-entity token and post Logout. */
-  async logout() {
-    this.#afterReady = false;
-    const answer = await this.#startFlight(true, this.#inheritedReason()).promise;
-    if (answer.kind !== "legal_entity") {
-      throw new PlannerBridgeError("StillLoggedIn", "fetchToken still gives a user token");
-    }
-    this.#session?.announce(SessionEvent.Logout);
-  }
-
-  /**
-   * Another tab logged in or out: ask our own back-end who we are now, and post Login or Logout
-   * if that changed (nothing if it did not: this tab may have heard of it already).
-   */
-  resync() {
-    if (this.#destroyed) return;
-    this.#report(this.#startFlight(false, this.#inheritedReason(), true));
-  }
-
-  /**
-   * Subscribe to a planner message by name (or "error"); returns the unsubscribe function.
-   * @param {string} event @param {(content: any) => void} handler
-   */
-  on(event, handler) {
-    if (typeof handler !== "function") throw new PlannerBridgeError("InvalidOption", "handler must be a function");
-    let handlers = this.#handlers.get(event);
-    if (!handlers) this.#handlers.set(event, handlers = new Set());
-    handlers.add(handler);
-    return () => { handlers.delete(handler); };
-  }
-
-  destroy() {
-    this.#destroyed = true;
-    this.#latest = null; // a fetch still running will post nothing
-    this.#handlers.clear();
-    this.#session?.close();
-    this.#rejectReady(new PlannerBridgeError("Destroyed", "the planner was removed"));
-  }
-
-  /**
-   * Join the running fetch, or start one; a refused token never joins a fetch started without
-   * "invalid_token" (see the module's comment).
-   * @param {boolean} needsFull @param {string | undefined} reason @returns {Flight}
-   */
-  #request(needsFull, reason) {
-    const running = this.#flight;
-    if (running && (reason !== REFUSED || running.reason === REFUSED)) {
-      running.needsFull ||= needsFull;
-      running.quietIfSame = false; // the planner asked: it gets an answer
-      return running;
-    }
-    return this.#startFlight(needsFull || Boolean(running?.needsFull), reason);
-  }
-
-  /** login()/logout() supersede a running fetch; if that one was for a refused token, so is theirs. */
-  #inheritedReason() {
-    return this.#flight?.reason === REFUSED ? REFUSED : undefined;
-  }
-
-  /** A new fetch; a newer one supersedes it (login/logout must not be undone by a stale answer,
-   * a refused token must not be answered by a fetch that may bring it back).
-   * @param {boolean} needsFull @param {string | undefined} reason @param {boolean} [quietIfSame]
-   * @param {Promise<unknown> | null} [after]  post nothing before this resolves
-   * @returns {Flight} */
-  #startFlight(needsFull, reason, quietIfSame = false, after = null) {
-    /** @type {Flight} */
-    const flight = { needsFull, reason, quietIfSame,
-      promise: Promise.resolve(/** @type {any} */ (null)) };
-    this.#flight = this.#latest = flight;
-    flight.promise = this.#fetchWithDeadline(reason).then(
-      async (answer) => {
-        await after;
-        if (flight !== this.#latest) return answer;
-        this.#flight = null;
-        if (!(flight.quietIfSame && identityOf(answer) === this.#lastDelivered)) {
-          this.#deliver(answer, flight.needsFull);
-        }
-        return answer;
-      },
-      (error) => {
-        if (this.#flight === flight) this.#flight = null;
-        throw error;
-      },
-    );
-    return flight;
-  }
-
-  /**
-   * A planner request's fetch failed: report it, unless a newer fetch superseded it (that one
-   * answers the request; its failure, if any, is reported instead). A late FetchTokenTimeout of
-   * a superseded fetch would otherwise show after the new token already worked.
-   * @param {Flight} flight
-   */
-  #report(flight) {
-    flight.promise.catch((error) => {
-      if (flight === this.#latest) this.#fail(error);
-    });
-  }
-
-  /** @param {string | undefined} reason @returns {Promise<TokenAnswer>} */
-  async #fetchWithDeadline(reason) {
-    /** @type {unknown} */
-    let timer;
-    const deadline = new Promise((_, reject) => {
-      timer = this.setTimer(() => reject(new PlannerBridgeError("FetchTokenTimeout",
-        `fetchToken did not answer within ${this.answerDeadlineMs} ms`)), this.answerDeadlineMs);
-    });
-    try {
-      const answer = await Promise.race([this.#callFetchToken(reason), deadline]);
-      if (!isTokenAnswer(answer)) {
-        throw new PlannerBridgeError("InvalidTokenResponse",
-          "fetchToken must resolve to {kind, token, expiresIn, user?}");
-      }
-      return answer;
-    } finally {
-      this.clearTimer(timer);
-    }
-  }
-
-  /** @param {string | undefined} reason */
-  async #callFetchToken(reason) {
-    try {
-      return await this.fetchToken(reason === undefined ? {} : { reason });
-    } catch (error) {
-      // Only the error's name: an integrator's message might quote a response body.
-      const name = error instanceof Error ? error.name : typeof error;
-      throw new PlannerBridgeError("FetchTokenFailed", `fetchToken failed (${name})`);
-    }
-  }
-
-  /** @param {TokenAnswer} answer @param {boolean} needsFull */
-  #deliver(answer, needsFull) {
-    const key = identityOf(answer);
-    const content = { token: answer.token, expiresIn: answer.expiresIn };
-    let sent;
-    if (!needsFull && key === this.#lastDelivered) sent = message(HostEvent.TokenRefreshed, content);
-    else if (answer.kind === "user") sent = message(HostEvent.Login, { ...content, user: answer.user });
-    else if (this.#lastDelivered?.startsWith("user:")) sent = message(HostEvent.Logout, content);
-    else sent = message(HostEvent.Authentication, content);
-    this.#post(sent);
-    this.#lastDelivered = key;
-  }
-
-  /** @param {{event: string, content: Record<string, unknown>}} sent */
-  #post(sent) {
-    const frame = this.frameWindow();
-    if (!this.#destroyed && frame) frame.postMessage(sent, this.plannerOrigin); // never "*"
-  }
-
-  /** @param {unknown} error */
-  #fail(error) {
-    const failure = error instanceof PlannerBridgeError ? error
-      : new PlannerBridgeError("FetchTokenFailed", "fetchToken failed");
-    if (this.#handlers.get("error")?.size) this.#emit("error", failure);
-    else console.warn(`planner-bridge: ${failure.code}: ${failure.message}`);
-  }
-
-  /** @param {string} event @param {unknown} content */
-  #emit(event, content) {
-    for (const handler of [...(this.#handlers.get(event) ?? [])]) {
-      try {
-        handler(content);
-      } catch (error) {
-        queueMicrotask(() => { throw error; }); // one broken handler must not stop the others
-      }
-    }
-  }
-}
-
-/** @param {unknown} value @param {string} what */
-function invalid(value, what) {
-  if (!value) throw new PlannerBridgeError("InvalidOption", what);
 }
 
 /**
- * Embed the planner. See planner-bridge.d.ts for the contract.
- * @param {{container: Element, plannerUrl: string, fetchToken: FetchToken,
- *   answerDeadlineMs?: number, title?: string, crossTab?: boolean}} options
+ * The commands as methods (SPEC "Driving the planner from the page").
+ * @param {HostBridge} bridge
  */
-export function embedPlanner(options) {
-  const { container, plannerUrl, fetchToken, answerDeadlineMs, title, crossTab } = options ?? {};
-  invalid(crossTab === undefined || typeof crossTab === "boolean", "crossTab must be a boolean");
-  invalid(container && typeof container.appendChild === "function", "container must be an element");
-  invalid(typeof fetchToken === "function", "fetchToken must be a function");
-  // The planner accepts the same range (protocol.js): outside it, it would silently use its default.
-  invalid(answerDeadlineMs === undefined || isAnswerDeadline(answerDeadlineMs),
-    `answerDeadlineMs must be a whole number of milliseconds from ${MIN_ANSWER_DEADLINE_MS} to ${
-      MAX_ANSWER_DEADLINE_MS}`);
-  const url = plannerUrlOf(plannerUrl, answerDeadlineMs);
-  const iframe = document.createElement("iframe");
-  iframe.src = url.href;
-  iframe.title = title ?? "Planner";
-  iframe.referrerPolicy = "origin"; // the planner learns our origin, not our page's path
-  const sessionChannel = crossTab !== false && typeof BroadcastChannel !== "undefined"
-    ? new BroadcastChannel(sessionChannelName(url.origin)) : null;
-  const bridge = new HostBridge({ plannerOrigin: url.origin, frameWindow: () => iframe.contentWindow,
-    fetchToken, answerDeadlineMs, sessionChannel });
-  bridge.prefetch(); // the token's round trip overlaps the planner page's loading
+function commandsOf(bridge) {
+  const run = (/** @type {string} */ name, /** @type {Record<string, unknown>} */ args = {}) =>
+    bridge.command(name, args);
+  return {
+    getDesign: () => run(CommandName.getDesign),
+    /** @param {string} id */
+    openDesign: (id) => run(CommandName.openDesign, { id }),
+    /** @param {{name?: string}} [options] */
+    newDesign: (options = {}) => run(CommandName.newDesign, { ...options }),
+    /** @param {string} catalogId @param {{x?: number, y?: number, rotation?: number}} [at] */
+    addItem: (catalogId, at = {}) => run(CommandName.addItem, { catalogId, ...at }),
+    /** @param {string} itemId */
+    removeItem: (itemId) => run(CommandName.removeItem, { itemId }),
+    /** @param {{width: number, depth: number}} room */
+    setRoom: (room) => run(CommandName.setRoom, { ...room }),
+    saveDesign: () => run(CommandName.saveDesign),
+    /** @param {{accent?: string, background?: string, font?: string}} theme */
+    setTheme: (theme) => promised(() => run(CommandName.setTheme, checkTheme(theme))),
+    /** @param {string} locale @param {{currency?: string}} [options] */
+    setLocale: (locale, options = {}) => promised(() => run(CommandName.setLocale,
+      { locale: checkLocale(locale), ...localeArgs(undefined, options?.currency) })),
+  };
+}
+
+/**
+ * The iframe's height: fixed, or following the planner's Resize within the bounds.
+ * @param {HTMLIFrameElement} iframe @param {HostBridge} bridge
+ * @param {ReturnType<typeof sizing>} size
+ */
+function applySize(iframe, bridge, size) {
+  if (size.mode === "fixed") {
+    if (size.css) iframe.style.height = size.css;
+    return;
+  }
+  iframe.style.height = `${size.min}px`;
+  bridge.on(PlannerEvent.Resize, ({ height }) => {
+    iframe.style.height = `${autoHeight(size, height)}px`;
+  });
+}
+
+/**
+ * Theme and language go to the planner as its first commands (they wait for Ready like every
+ * command); a planner that refuses one says so through the `error` event.
+ * @param {HostBridge} bridge @param {ReturnType<typeof commandsOf>} commands
+ * @param {{theme?: unknown, locale?: unknown, currency?: unknown}} options
+ */
+function sendLook(bridge, commands, { theme, locale, currency }) {
+  const report = (/** @type {unknown} */ error) => bridge.report(error);
+  if (theme !== undefined) commands.setTheme(/** @type {any} */ (theme)).catch(report);
+  if (locale !== undefined) {
+    bridge.command(CommandName.setLocale, localeArgs(locale, currency)).catch(report);
+  }
+}
+
+/**
+ * The planner's iframe: made here and appended to `container`, or the page's own (`iframe`, in
+ * the page's HTML so that the planner starts loading before this module does), which must
+ * already show exactly the planner URL.
+ * @param {{container?: Element, iframe?: HTMLIFrameElement, title?: string}} options
+ * @param {URL} url
+ */
+function frameOf({ container, iframe, title }, url) {
+  if (iframe !== undefined) {
+    insist(iframe && typeof iframe === "object" && "contentWindow" in iframe,
+      "iframe must be an iframe element");
+    insist(new URL(iframe.src, document.baseURI).href === url.href,
+      "iframe.src must be the plannerUrl (with answerDeadlineMs when given)");
+    return { iframe, place: () => {} };
+  }
+  insist(container && typeof container.appendChild === "function", "container must be an element");
+  const made = document.createElement("iframe");
+  made.src = url.href;
+  made.title = title ?? "Planner";
+  made.referrerPolicy = "origin"; // the planner learns our origin, not our page's path
+  return { iframe: made, place: () => container?.appendChild(made) };
+}
+
+/**
+ * Hear the planner: from now on, and what the page's early listener noted before this module
+ * loaded (each message checked as if it arrived now: origin, source, shape).
+ * @param {HostBridge} bridge @param {EarlyMessages | undefined} early
+ * @returns {() => void} stop listening
+ */
+function listen(bridge, early) {
   /** @param {MessageEvent} event */
   const listener = (event) => { bridge.receive(event); };
   window.addEventListener("message", listener); // before the iframe loads: Ready is never missed
-  container.appendChild(iframe);
+  if (early) {
+    early.stop(); // in the same task as the line above: no message falls between the two
+    const noted = early.messages.splice(0);
+    // After the caller's on() calls that follow embedPlanner(), before any later message.
+    queueMicrotask(() => { for (const event of noted) bridge.receive(event); });
+  }
+  return () => window.removeEventListener("message", listener);
+}
+
+/** @typedef {{messages: MessageEvent[], stop: () => void}} EarlyMessages */
+
+/**
+ * Embed the planner. See planner-bridge.d.ts for the contract.
+ * @param {{container?: Element, iframe?: HTMLIFrameElement, early?: EarlyMessages,
+ *   plannerUrl: string, fetchToken: FetchToken,
+ *   answerDeadlineMs?: number, title?: string, crossTab?: boolean, loadTimeoutMs?: number,
+ *   height?: number | string, minHeight?: number, maxHeight?: number,
+ *   theme?: {accent?: string, background?: string, font?: string}, locale?: string,
+ *   currency?: string}} options
+ */
+export function embedPlanner(options) {
+  const { plannerUrl, fetchToken, answerDeadlineMs, crossTab, early } = options ?? {};
+  insist(crossTab === undefined || typeof crossTab === "boolean", "crossTab must be a boolean");
+  insist(options?.iframe !== undefined || (options?.container &&
+    typeof options.container.appendChild === "function"), "container must be an element");
+  insist(typeof fetchToken === "function", "fetchToken must be a function");
+  // The planner accepts the same range (protocol.js): outside it, it would silently use its default.
+  insist(answerDeadlineMs === undefined || isAnswerDeadline(answerDeadlineMs),
+    `answerDeadlineMs must be a whole number of milliseconds from ${MIN_ANSWER_DEADLINE_MS} to ${
+      MAX_ANSWER_DEADLINE_MS}`);
+  insist(early === undefined || (Array.isArray(early?.messages) && typeof early.stop === "function"),
+    "early must be {messages, stop} (the page's early listener)");
+  const loadTimeoutMs = checkLoadTimeout(options.loadTimeoutMs);
+  const size = sizing(options);
+  if (options.theme !== undefined) checkTheme(options.theme);
+  localeArgs(options.locale, options.currency);
+  insist(options.currency === undefined || options.locale !== undefined,
+    "currency goes with a locale: give locale too");
+  const url = plannerUrlOf(plannerUrl, answerDeadlineMs);
+  const { iframe, place } = frameOf(options, url);
+  const sessionChannel = crossTab !== false && typeof BroadcastChannel !== "undefined"
+    ? new BroadcastChannel(sessionChannelName(url.origin)) : null;
+  const bridge = new HostBridge({ plannerOrigin: url.origin, frameWindow: () => iframe.contentWindow,
+    fetchToken, answerDeadlineMs, sessionChannel,
+    diagnose: () => likelyCause({ plannerUrl: url, pageOrigin: location.origin,
+      fetch: (href, init) => fetch(href, init) }) });
+  const commands = commandsOf(bridge);
+  applySize(iframe, bridge, size);
+  sendLook(bridge, commands, options);
+  bridge.prefetch(); // the token's round trip overlaps the planner page's loading
+  iframe.addEventListener?.("load", () => bridge.frameLoaded());
+  bridge.startLoading(loadTimeoutMs);
+  const stopListening = listen(bridge, early);
+  place();
   return {
     iframe,
     ready: bridge.ready,
@@ -387,8 +213,9 @@ export function embedPlanner(options) {
     logout: () => bridge.logout(),
     /** @param {string} event @param {(content: any) => void} handler */
     on: (event, handler) => bridge.on(event, handler),
+    ...commands,
     destroy() {
-      window.removeEventListener("message", listener);
+      stopListening();
       bridge.destroy();
       iframe.remove();
     },
@@ -403,7 +230,7 @@ function plannerUrlOf(plannerUrl, answerDeadlineMs) {
   } catch {
     throw new PlannerBridgeError("InvalidOption", "plannerUrl must be a URL");
   }
-  invalid(typeof plannerUrl === "string" && (url.protocol === "https:" || url.protocol === "http:"),
+  insist(typeof plannerUrl === "string" && (url.protocol === "https:" || url.protocol === "http:"),
     "plannerUrl must be an http(s) URL");
   if (answerDeadlineMs !== undefined) url.searchParams.set("answerDeadlineMs", String(answerDeadlineMs));
   return url;

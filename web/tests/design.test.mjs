@@ -3,11 +3,12 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { Design, ROOM } from "../planner/design.js";
+import { Design } from "../planner/design.js";
+import { DEFAULT_ROOM as ROOM } from "../planner/stored-design.js";
 import { settle } from "./fakes.mjs";
 
 const CABINET = { id: "cab", owner: null, name: "Base cabinet 60", kind: "cabinet",
-  data: { width: 600, depth: 560 } };
+  data: { width: 600, depth: 560, height: 880, price: 129 } };
 
 /** An assets API whose answers the test releases one by one. */
 class Api {
@@ -36,8 +37,8 @@ function setUp({ canSave = true } = {}) {
 
 test("the first change creates the design, later ones wait for it and then patch it in order", async () => {
   const { api, design } = setUp();
-  const key = design.place(CABINET);
-  design.move(key, 100, 50);
+  const key = design.place(CABINET).id;
+  design.move(key, 1000, 500);
   design.rotate(key);
   await settle();
   assert.deepEqual(api.calls.map((c) => c.kind), ["create"]);
@@ -45,8 +46,10 @@ test("the first change creates the design, later ones wait for it and then patch
   await settle();
   assert.deepEqual(api.calls.map((c) => [c.kind, c.id]),
     [["create", null], ["update", "design-1"], ["update", "design-1"]]);
-  assert.deepEqual(api.calls[1].fields.data.items, [{ asset: "cab", x: 100, y: 50, rotation: 0 }]);
-  assert.deepEqual(api.calls[2].fields.data.items, [{ asset: "cab", x: 100, y: 50, rotation: 90 }]);
+  const placed = (i) => api.calls[i].fields.data.items.map(({ catalogId, x, y, rotation }) =>
+    ({ catalogId, x, y, rotation }));
+  assert.deepEqual(placed(1), [{ catalogId: "cab", x: 1000, y: 500, rotation: 0 }]);
+  assert.deepEqual(placed(2), [{ catalogId: "cab", x: 1000, y: 500, rotation: 90 }]);
   api.answer(1);
   api.answer(2);
   await design.whenSaved();
@@ -57,13 +60,13 @@ test("the first change creates the design, later ones wait for it and then patch
 
 test("items stay inside the room, turned or not", () => {
   const { design } = setUp({ canSave: false });
-  const key = design.place(CABINET); // 60 x 56 cm
-  design.move(key, 10_000, -50);
-  assert.deepEqual([design.state.items[0].x, design.state.items[0].y], [ROOM.width - 60, 0]);
-  design.rotate(key); // now 56 wide, 60 deep
-  design.move(key, 10_000, 10_000);
+  const key = design.place(CABINET).id; // 600 x 560 mm
+  design.move(key, 100_000, 1200);
+  assert.deepEqual([design.state.items[0].x, design.state.items[0].y], [ROOM.width - 600, 1200]);
+  design.rotate(key); // now 560 wide, 600 deep
+  design.move(key, 100_000, 100_000);
   assert.deepEqual([design.state.items[0].x, design.state.items[0].y],
-    [ROOM.width - 56, ROOM.depth - 60]);
+    [ROOM.width - 560, ROOM.depth - 600]);
   design.remove(key);
   assert.deepEqual(design.state.items, []);
 });
@@ -78,12 +81,12 @@ test("without an account nothing is sent and the design says it is not saved", a
 
 test("a failed creation is reported and the next change creates the design again", async () => {
   const { api, errors, design } = setUp();
-  const key = design.place(CABINET);
+  const key = design.place(CABINET).id;
   api.calls[0].reject(Object.assign(new Error("x"), { code: "TokenRefreshTimeout" }));
   await settle();
   assert.equal(errors[0].code, "TokenRefreshTimeout");
   assert.equal(design.state.unsaved, true);
-  design.move(key, 0, 0);
+  design.move(key, 1000, 1000);
   await settle();
   assert.deepEqual(api.calls.map((c) => c.kind), ["create", "create"]);
   api.answer(1, "design-2");

@@ -106,3 +106,15 @@ def test_logout_ends_the_session_and_the_old_cookie_gets_no_user_token(shop):
         )
         foreign = {"Origin": "http://evil.example", "X-Requested-With": "shop"}
         assert replay.post("/planner-token", json={}, headers=foreign).status_code == 403
+
+
+def test_the_product_button_plans_the_cabinet_and_add_to_cart_fills_the_basket(page, shop, bridge):
+    page.goto(shop)
+    bridge.wait_for("Loaded")
+    page.get_by_role("button", name="Plan with this cabinet").click()
+    added = bridge.wait_for("ItemAdded")
+    assert added.direction == "to_host"
+    planner = planner_of(page)
+    expect(planner.locator("[data-testid=plan-item]")).to_have_count(1)
+    planner.get_by_role("button", name="Add to cart").click()
+    expect(page.locator("#basket li")).to_have_text(["1 x Base cabinet 60"])

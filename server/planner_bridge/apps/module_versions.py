@@ -22,8 +22,12 @@ FOREVER = "public, max-age=31536000, immutable"
 class ModuleVersions:
     """The modules of one page's graph: URL path → file, and each one's current hash."""
 
-    def __init__(self, files: dict[str, Path]) -> None:
+    def __init__(self, files: dict[str, Path], lazy: frozenset[str] = frozenset()) -> None:
+        """`lazy`: modules the page imports only on demand (three.js): in the import map, hashed
+        and cached for good like the rest, but never preloaded, so the first paint does not wait
+        for them."""
         self.files = files
+        self.lazy = lazy
         self._cache: dict[str, tuple[tuple[int, int], str]] = {}
         self._lock = threading.Lock()
 
@@ -50,8 +54,8 @@ class ModuleVersions:
         return sorted(p for p in self.files if p.endswith(".js"))
 
     def urls(self) -> list[str]:
-        """The hashed URLs of every module: what the page preloads."""
-        return [self.url(p) for p in self.modules()]
+        """The hashed URLs of every module but the lazy ones: what the page preloads."""
+        return [self.url(p) for p in self.modules() if p not in self.lazy]
 
     def import_map(self) -> dict[str, dict[str, str]]:
         return {"imports": {p: self.url(p) for p in self.modules()}}
@@ -63,12 +67,13 @@ class ModuleVersions:
 
 
 def planner_modules(web: Path) -> ModuleVersions:
-    """The planner page's module graph (its own modules and the protocol it shares with the SDK)
-    and its stylesheet."""
+    """The planner page's module graph (its own modules and the protocol it shares with the SDK),
+    its stylesheet, and the vendored three.js the 3D view loads when first opened."""
     planner = sorted([*(web / "planner").glob("*.js"), *(web / "planner").glob("*.css")])
     files = {f"/planner/{p.name}": p for p in planner}
     files["/sdk/protocol.js"] = web / "sdk" / "protocol.js"
-    return ModuleVersions(files)
+    vendored = {f"/vendor/three/{p.name}": p for p in (web / "vendor" / "three").glob("*.js")}
+    return ModuleVersions(files | vendored, lazy=frozenset(vendored))
 
 
 def script_hash(text: str) -> str:

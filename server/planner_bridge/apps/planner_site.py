@@ -1,8 +1,13 @@
 """The planner app's page and the public browser code of the planner origin.
 
-    GET /planner/?entity=ID   the planner page, framable only by the entity's registered origins
+    GET /planner/?entity=ID   the planner page, framable only by the entity's registered origins;
+                              an unknown entity gets a short page that says so in words
+    GET /planner/embed-check?entity=ID&origin=ORIGIN
+                              public and credential-free, for the SDK to name why a planner did
+                              not load: {"entity": bool, "originRegistered": bool}
     GET /planner/*.js|.css    the planner's modules and style (same origin only)
     GET /sdk/*.js|.d.ts       the host SDK and the protocol module, public: any origin may import
+    GET /vendor/three/*.js    the part of three.js the planner's 3D view imports when opened
 
 The page's only inline script is its import map (module_versions.py), allowed by its hash, so
 its CSP says `script-src 'self' 'sha256-…'`; what the scripts need (entity, registered origins,
@@ -18,7 +23,7 @@ from typing import Any
 
 from markupsafe import Markup
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
@@ -29,7 +34,7 @@ from ..errors import InvalidRequest, NotFound
 from ..storage import Entity, Store
 from . import web_files
 from .module_versions import FOREVER, ModuleVersions, planner_modules, script_hash
-from .openapi_parts import BAD_REQUEST, NOT_FOUND, static, text
+from .openapi_parts import ok, static, text
 
 MAX_ENTITY_ID = 128
 JSON_ESCAPES = {
@@ -80,6 +85,36 @@ def page_headers(entity: Entity, live_origin: str, inline: str = "") -> dict[str
     }
 
 
+EMBED_CHECK_HEADERS = {
+    "Access-Control-Allow-Origin": "*",  # public answer, asked without credentials
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+}
+NOT_SET_UP = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Planner not available</title></head>
+<body><p>This planner is not available here: {sentence} If you run this shop, check the
+entity in the planner's address.</p></body></html>
+"""
+
+
+def not_set_up_page(refused: InvalidRequest | NotFound) -> Response:
+    """A person sees this page in the shop's frame: a sentence, not JSON. It carries no data of
+    any entity, so it may be framed by any page; it runs nothing."""
+    sentence = (
+        "no shop is registered with the entity it was asked for."
+        if isinstance(refused, NotFound)
+        else "the address does not say which shop it is for (?entity=...)."
+    )
+    headers = {
+        "Content-Security-Policy": "default-src 'none'; base-uri 'none'; form-action 'none'",
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "no-store",
+    }
+    return HTMLResponse(
+        NOT_SET_UP.format(sentence=sentence), status_code=refused.status_code, headers=headers
+    )
+
+
 def planner_origins(issuer: str) -> tuple[str, str]:
     """The planner origin and its WebSocket origin (http→ws, https→wss), from the issuer.
 
@@ -100,7 +135,10 @@ class PlannerPage:
         self.origin, self.live_origin = planner_origins(issuer)
 
     async def render(self, request: Request) -> Response:
-        entity = await self._entity(request.query_params.get("entity", ""))
+        try:
+            entity = await self._entity(request.query_params.get("entity", ""))
+        except (InvalidRequest, NotFound) as refused:
+            return not_set_up_page(refused)
         config = {
             "entity": entity.id,
             "entityName": entity.name,
@@ -119,6 +157,21 @@ class PlannerPage:
         }
         headers = page_headers(entity, self.live_origin, str(import_map))
         return self.templates.TemplateResponse(request, "index.html", context, headers=headers)
+
+    async def embed_check(self, request: Request) -> Response:
+        """What the SDK may know when a frame stays blank: whether the entity exists and whether
+        the asking page's origin is registered for it. The page's own `frame-ancestors` header
+        tells the same to anyone who asks for the page, so this reveals nothing new."""
+        entity_id = request.query_params.get("entity", "")
+        origin = request.query_params.get("origin", "")
+        found = (
+            await self.store.get_entity(entity_id) if 0 < len(entity_id) <= MAX_ENTITY_ID else None
+        )
+        answer = {
+            "entity": found is not None,
+            "originRegistered": found is not None and origin in found.origins,
+        }
+        return JSONResponse(answer, headers=EMBED_CHECK_HEADERS)
 
     async def _entity(self, entity_id: str) -> Entity:
         if not entity_id:
@@ -174,9 +227,12 @@ class PublicFiles(StaticFiles):
 def routes(store: Store, issuer: str) -> list[BaseRoute]:
     templates = web_files.templates("planner")
     modules = planner_modules(web_files.root())
+    page = PlannerPage(store, issuer, templates, modules)
     return [
-        Route("/planner/", PlannerPage(store, issuer, templates, modules).render, methods=["GET"]),
+        Route("/planner/", page.render, methods=["GET"]),
+        Route("/planner/embed-check", page.embed_check, methods=["GET"]),
         Mount("/planner", PublicFiles("planner", (".js", ".css"), versions=modules)),
+        Mount("/vendor/three", PublicFiles("vendor/three", (".js",), versions=modules)),
         Mount(
             "/sdk",
             PublicFiles(
@@ -197,11 +253,41 @@ OPERATIONS: dict[str, Any] = {
             ],
             "responses": {
                 "200": {"description": "The page", "content": {"text/html": {}}},
-                "400": BAD_REQUEST,
-                "404": NOT_FOUND,
+                "400": {
+                    "description": "No entity asked for: a page that says so in words",
+                    "content": {"text/html": {}},
+                },
+                "404": {
+                    "description": "No such entity: a page that says so in words",
+                    "content": {"text/html": {}},
+                },
+            },
+        }
+    },
+    "/planner/embed-check": {
+        "get": {
+            "summary": "Whether an entity exists and an origin is registered for it (public, "
+            "for the SDK to name why a planner did not load)",
+            "parameters": [
+                {"name": "entity", "in": "query", "required": True, "schema": text(128)},
+                {"name": "origin", "in": "query", "required": True, "schema": text()},
+            ],
+            "responses": {
+                "200": ok(
+                    "What the page's frame-ancestors header would say",
+                    {
+                        "type": "object",
+                        "required": ["entity", "originRegistered"],
+                        "properties": {
+                            "entity": {"type": "boolean"},
+                            "originRegistered": {"type": "boolean"},
+                        },
+                    },
+                )
             },
         }
     },
     "/planner/{path}": static("The planner's scripts and style (same origin only)"),
+    "/vendor/three/{path}": static("The part of three.js the planner's 3D view loads when opened"),
     "/sdk/{path}": static("The host SDK: planner-bridge.js, protocol.js and their typings"),
 }

@@ -11,6 +11,9 @@ from ..clock import Clock, SystemClock
 
 # The answer deadlines embedPlanner accepts (web/sdk/protocol.js isAnswerDeadline, the wire
 # contract); any other value makes the SDK refuse with InvalidOption and the shop page break.
+# The demo shop's name, on its own page and as its legal entity's (SPEC: "Demo Store"), so the
+# planner inside it names the shop the shopper sees.
+SHOP_NAME = "Demo Store"
 MIN_ANSWER_DEADLINE_MS = 100
 MAX_ANSWER_DEADLINE_MS = 600_000
 

@@ -25,16 +25,42 @@ from ..passwords import verify_password
 from ..planner.assets import AssetCatalog
 from ..storage import Asset
 from .accounts import write_users
-from .host_config import HostConfig
+from .host_config import SHOP_NAME, HostConfig
 from .settings import DemoSettings
 
-ENTITY_NAME = "Demo Store"
+ENTITY_NAME = SHOP_NAME  # the planner shows its entity's name: the one on the shop's page
 DEMO_USERS = {"alice": "Alice", "bob": "Bob"}
+
+
+# Millimetres and euros, as a kitchen shop lists them: base units 600 deep and 880 high (legs and
+# worktop included), wall units 350 deep hung with their bottom edge at 1 400 mm, tall units
+# 2 200 high. Worktops lie on the base units (elevation 880).
+def _unit(width: int, depth: int, height: int, price: float, **more: Any) -> dict[str, Any]:
+    return {"width": width, "depth": depth, "height": height, "price": price, **more}
+
+
+_WALL = {"mount": "wall", "elevation": 1400}
 CATALOG = (
-    ("Base cabinet 60", "cabinet", {"width": 600, "depth": 560, "height": 720, "price": 129}),
-    ("Wall cabinet 40", "cabinet", {"width": 400, "depth": 350, "height": 720, "price": 89}),
-    ("Oak worktop 186", "worktop", {"width": 1860, "depth": 635, "height": 38, "price": 249}),
-    ("Sink unit 80", "sink", {"width": 800, "depth": 560, "height": 720, "price": 319}),
+    ("Base cabinet 60", "cabinet", _unit(600, 600, 880, 129)),
+    ("Base cabinet 40", "cabinet", _unit(400, 600, 880, 109)),
+    ("Base cabinet 80", "cabinet", _unit(800, 600, 880, 159)),
+    ("Drawer unit 60", "cabinet", _unit(600, 600, 880, 245)),
+    ("Corner base unit 90", "cabinet", _unit(900, 600, 880, 219)),
+    ("Sink unit 80 with steel sink", "sink", _unit(800, 600, 880, 319)),
+    ("Hob unit 60 with induction hob", "hob", _unit(600, 600, 880, 549)),
+    ("Oven unit 60 with built-in oven", "oven", _unit(600, 600, 880, 689)),
+    ("Dishwasher 60", "appliance", _unit(600, 600, 880, 499)),
+    ("Fridge-freezer 60", "appliance", _unit(600, 650, 1860, 749)),
+    ("Tall larder unit 60", "cabinet", _unit(600, 600, 2200, 389)),
+    ("Tall oven housing 60", "cabinet", _unit(600, 600, 2200, 429)),
+    ("Wall cabinet 40", "cabinet", _unit(400, 350, 720, 89, **_WALL)),
+    ("Wall cabinet 60", "cabinet", _unit(600, 350, 720, 99, **_WALL)),
+    ("Wall cabinet 80", "cabinet", _unit(800, 350, 720, 119, **_WALL)),
+    ("Glass-door wall cabinet 60", "cabinet", _unit(600, 350, 720, 139, **_WALL)),
+    ("Cooker hood 60", "appliance", _unit(600, 500, 500, 279, **_WALL)),
+    ("Open wall shelf 80", "shelf", _unit(800, 250, 300, 39, mount="wall", elevation=1500)),
+    ("Oak worktop 186", "worktop", _unit(1860, 635, 38, 249, elevation=880)),
+    ("Laminate worktop 246", "worktop", _unit(2460, 635, 38, 179, elevation=880)),
 )
 
 

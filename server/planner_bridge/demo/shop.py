@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 from starlette.applications import Starlette
@@ -35,7 +36,7 @@ from ..apps.responses import (
 from ..client import IssuedToken, TokenClient, TokenServiceError
 from ..errors import InvalidGrant, InvalidRequest, ProtocolError
 from .accounts import LoginBrakes, UserBook
-from .host_config import HostConfig
+from .host_config import SHOP_NAME, HostConfig
 from .sessions import LIFETIME, SessionStore
 
 # Same-origin proof for fetch() calls: a cross-site form or <img> cannot set a custom header,
@@ -45,6 +46,10 @@ REQUEST_HEADER_VALUE = "planner-bridge"
 # Reasons the planner gives in TokenExpired when the token service must mint a new token
 # instead of answering from TokenClient's cache (the cached token itself was refused).
 REJECTED_REASONS = frozenset({"invalid_token"})
+# The product page's cabinet, looked up by name in the entity's planner catalog: a real shop
+# knows its products' catalog ids; this demo learns them from the planner once.
+FEATURED_PRODUCT = "Base cabinet 60"
+PRODUCT_RETRY_S = 60
 
 
 # -- the app -------------------------------------------------------------------------------------
@@ -57,21 +62,61 @@ class Host:
         self.config = config
         self.users = UserBook(config.users_file)
         secret = json.loads(config.secret_file.read_text())["secret"]
+        self.http = http or _token_service_http()
         self.tokens = TokenClient(
-            config.planner_url, config.api_key, secret, http=http, clock=config.clock
+            config.planner_url, config.api_key, secret, http=self.http, clock=config.clock
         )
+        self.product: dict[str, Any] | None = None
+        self.product_asked_at = -float(PRODUCT_RETRY_S)
         self.login_brakes = LoginBrakes(config.clock)
         self.sessions = SessionStore(config.clock)
         self.templates = web_files.templates("templates")
+        self.templates.env.globals["shop_name"] = SHOP_NAME
 
     def page_config(self, request: Request) -> dict[str, Any]:
         """What the host page's script needs; rendered into the page with |tojson only."""
         return {
             "plannerUrl": self.config.planner_url,
+            "plannerPageUrl": self.planner_page_url(),
             "entityId": self.config.entity_id,
             "user": self.session_user(request),
             "answerDeadlineMs": self.config.answer_deadline_ms,
+            "product": self.product,
         }
+
+    def planner_page_url(self) -> str:
+        """The planner page as the SDK would make it from plannerUrl and answerDeadlineMs (it
+        adopts the iframe only if the two are the same)."""
+        query = {"entity": self.config.entity_id}
+        if self.config.answer_deadline_ms is not None:
+            query["answerDeadlineMs"] = str(self.config.answer_deadline_ms)
+        return f"{self.config.planner_url}/planner/?{urlencode(query)}"
+
+    async def find_product(self) -> None:
+        """The featured cabinet from the planner's catalog, once; the page shows no product
+        card while the planner cannot say (asked again at most once a minute)."""
+        now = self.config.clock.now()
+        if self.product is not None or now - self.product_asked_at < PRODUCT_RETRY_S:
+            return
+        self.product_asked_at = now
+        try:
+            token = await self.tokens.legal_entity_token(rights=("read",))
+            answer = await self.http.get(
+                f"{self.config.planner_url}/v1/assets",
+                params={"limit": "100"},
+                headers={"Authorization": f"Bearer {token.token}"},
+            )
+            assets = answer.json()["assets"] if answer.status_code == 200 else []
+        except (TokenServiceError, httpx.HTTPError, ValueError, KeyError):
+            return
+        for asset in assets:
+            if asset.get("owner") is None and asset.get("name") == FEATURED_PRODUCT:
+                price = float(asset.get("data", {}).get("price", 0))
+                self.product = {
+                    "catalogId": asset["id"],
+                    "name": asset["name"],
+                    "priceText": f"{price:.2f} EUR",
+                }
 
     def session_user(self, request: Request) -> dict[str, str] | None:
         """Who is logged in: the user of the live session the cookie names, if any."""
@@ -82,10 +127,15 @@ class Host:
         return user
 
     async def shop_page(self, request: Request) -> Response:
+        await self.find_product()
         return self.render(request, status_code=200)
 
     def render(self, request: Request, status_code: int, login_error: str = "") -> Response:
-        context = {"config": self.page_config(request), "login_error": login_error}
+        context = {
+            "config": self.page_config(request),
+            "login_error": login_error,
+            "debug": "debug" in request.query_params,  # the developers' bridge event panel
+        }
         response = self.templates.TemplateResponse(
             request, "shop.html", context, status_code=status_code
         )
@@ -196,7 +246,7 @@ def content_security_policy(config: HostConfig) -> str:
             "default-src 'self'",
             f"script-src 'self' {planner}",
             f"frame-src {planner}",
-            "connect-src 'self'",
+            f"connect-src 'self' {planner}",  # the SDK's embed check, when a load fails
             "img-src 'self' data:",
             "object-src 'none'",
             "base-uri 'none'",
@@ -207,7 +257,7 @@ def content_security_policy(config: HostConfig) -> str:
 
 
 def create_app(config: HostConfig, *, http: httpx.AsyncClient | None = None) -> Starlette:
-    host = Host(config, http=http or _token_service_http())
+    host = Host(config, http=http)
     routes = [
         Route("/", host.shop_page, methods=["GET"]),
         Route("/login", host.login, methods=["POST"]),

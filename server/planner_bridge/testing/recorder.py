@@ -14,13 +14,15 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any, cast
 
+from .wire_names import HOST_EVENTS
+
 if TYPE_CHECKING:
     from playwright.sync_api import BrowserContext, Frame, Page
 
 # A compact JWS: what a token looks like wherever it might leak.
 JWT = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.")
-# The names of the host → planner messages (SPEC); every other bridge message goes to the host.
-TO_PLANNER = frozenset({"Authentication", "Login", "TokenRefreshed", "Logout"})
+# The host → planner messages; every other bridge message goes to the host.
+TO_PLANNER = frozenset(HOST_EVENTS)
 BINDING = "__plannerBridgeRecord"
 # In every document: note each message that arrives, with its sender's origin and whether it
 # carries a token (never the token itself), in `window.__bridgeReceived` and to the test.

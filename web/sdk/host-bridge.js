@@ -1,0 +1,405 @@
+// @ts-check
+/**
+ * The bridge's logic without the DOM (embedPlanner in planner-bridge.js puts it on a page): the
+ * tokens it relays, the commands it sends, the planner's events it hears, and whether the planner
+ * loaded.
+ *
+ * fetchToken gets `{reason}`: the planner's TokenExpired reason ("expiring", "expired",
+ * "invalid_token"), undefined for Ready, AuthenticationRequired, login() and logout().
+ * "invalid_token" means the planner's token was refused: the back-end must mint a new one, not
+ * answer from a cache.
+ *
+ * Token requests from the planner (Ready, AuthenticationRequired, TokenExpired) share one
+ * fetchToken() call while it runs (single flight), with one exception: a refused token
+ * ("invalid_token") is never answered by a fetch that started without that reason, since that
+ * fetch may bring back the very token that was refused. Such a request starts a new fetch with
+ * reason "invalid_token" that supersedes the running one (whose answer is then not posted), and
+ * later requests join it. A superseded fetch never reports an `error` (the newer one answers
+ * for it). Tokens stay in memory and are never logged.
+ *
+ * Cross-tab sessions (session-channel.js): after login() or logout() succeeds, the other tabs of
+ * the same site hear "Login" or "Logout" (the event name only) and each fetches its own token and
+ * posts Login or Logout to its planner. `embedPlanner({..., crossTab: false})` turns it off.
+ */
+import {
+  DEFAULT_ANSWER_DEADLINE_MS,
+  HostEvent,
+  PlannerBridgeError,
+  PlannerEvent,
+  asPlannerMessage,
+  isTokenContent,
+  isUser,
+  message,
+} from "./protocol.js";
+import { SessionChannel, SessionEvent } from "./session-channel.js";
+import { CommandChannel } from "./command-channel.js";
+import { loadFailed } from "./load-check.js";
+
+/** The TokenExpired reason for a token the planner web services refused. */
+const REFUSED = "invalid_token";
+
+/**
+ * @typedef {{kind: "legal_entity", token: string, expiresIn: number}
+ *   | {kind: "user", token: string, expiresIn: number, user: {id: string, name: string}}} TokenAnswer
+ * @typedef {{origin: string, source: unknown, data: unknown}} ReceivedMessage
+ * @typedef {{reason?: string}} TokenRequest  what fetchToken is called with
+ * @typedef {(request: TokenRequest) => Promise<unknown>} FetchToken
+ * @typedef {{needsFull: boolean, reason: string | undefined,
+ *   quietIfSame: boolean, promise: Promise<TokenAnswer>}} Flight
+ *   quietIfSame: a cross-tab resync that posts nothing when the identity did not change
+ * @typedef {import("./session-channel.js").ChannelLike} ChannelLike
+ */
+
+/** @param {unknown} answer @returns {answer is TokenAnswer} */
+function isTokenAnswer(answer) {
+  const a = /** @type {Record<string, unknown> | null | undefined} */ (answer);
+  if (a?.kind === "user") return isTokenContent(a) && isUser(a.user);
+  return a?.kind === "legal_entity" && isTokenContent(a);
+}
+
+/** @param {TokenAnswer} answer */
+function identityOf(answer) {
+  return answer.kind === "user" ? `user:${answer.user.id}` : answer.kind;
+}
+
+/**
+ * The bridge's logic without the DOM: trusts messages only from `plannerOrigin` and from the
+ * window `frameWindow()` returns, and posts only to that window at that origin.
+ */
+export class HostBridge {
+  /** @type {Flight | null} */ #flight = null; // the fetch running, if any
+  /** @type {Flight | null} */ #latest = null; // the newest fetch: it supersedes older ones
+  /** @type {string | null} */ #lastDelivered = null;
+  #destroyed = false;
+  /** @type {Map<string, Set<(content: any) => void>>} */ #handlers = new Map();
+  /** @type {(value: unknown) => void} */ #resolveReady = () => {};
+  /** @type {(error: Error) => void} */ #rejectReady = () => {};
+  /** @type {SessionChannel | null} */ #session = null;
+  #afterReady = false; // the last planner request was Ready
+  /** @type {() => void} */ #plannerHeard = () => {};
+  /** Resolves once the planner has spoken (Ready or AuthenticationRequired): before that, a
+   * posted token would reach a page with no one listening yet. */
+  #heard = new Promise((resolve) => { this.#plannerHeard = () => resolve(undefined); });
+  /** @type {CommandChannel} */ #commands;
+  /** @type {unknown} */ #loadTimer = null;
+  #loading = false; // between startLoading() and the planner's first Ready (or a load failure)
+
+  /**
+   * @param {{plannerOrigin: string, frameWindow: () => any, fetchToken: FetchToken,
+   *   answerDeadlineMs?: number, setTimer?: (fn: () => void, ms: number) => unknown,
+   *   clearTimer?: (handle: unknown) => void, sessionChannel?: ChannelLike | null,
+   *   diagnose?: () => Promise<{cause: string, sure: boolean} | null>}} options
+   *   sessionChannel: where the tabs of this site tell each other of logins and logouts;
+   *   diagnose: why the planner did not load, or null when nothing is known to be wrong
+   */
+  constructor(options) {
+    this.plannerOrigin = options.plannerOrigin;
+    this.frameWindow = options.frameWindow;
+    this.fetchToken = options.fetchToken;
+    this.answerDeadlineMs = options.answerDeadlineMs ?? DEFAULT_ANSWER_DEADLINE_MS;
+    this.setTimer = options.setTimer ?? ((fn, ms) => setTimeout(fn, ms));
+    this.clearTimer = options.clearTimer ?? ((h) => clearTimeout(/** @type {any} */ (h)));
+    /** Resolves when the planner reports AuthenticationSucceeded or LoginSucceeded. */
+    this.ready = new Promise((resolve, reject) => {
+      this.#resolveReady = resolve;
+      this.#rejectReady = reject;
+    });
+    this.ready.catch(() => {}); // a destroyed bridge must not raise an unhandled rejection
+    this.diagnose = options.diagnose ?? (async () => null);
+    this.#commands = new CommandChannel({ post: (sent) => this.#post(sent),
+      deadlineMs: this.answerDeadlineMs, setTimer: this.setTimer, clearTimer: this.clearTimer });
+    if (options.sessionChannel) {
+      this.#session = new SessionChannel({ channel: options.sessionChannel,
+        onChange: () => this.resync() });
+    }
+  }
+
+  /**
+   * Handle one `message` event. Returns whether it was accepted.
+   * @param {ReceivedMessage} event
+   */
+  receive(event) {
+    if (this.#destroyed || event.origin !== this.plannerOrigin) return false;
+    const frame = this.frameWindow();
+    if (!frame || event.source !== frame) return false;
+    const received = asPlannerMessage(event.data);
+    if (!received) return false;
+    this.#react(received.event, received.content);
+    this.#emit(received.event, received.content);
+    return true;
+  }
+
+  /** @param {string} event @param {Record<string, unknown>} content */
+  #react(event, content) {
+    const answered = this.#answeredAlready(event);
+    if (event === PlannerEvent.Ready) this.#lastDelivered = null; // a (re)loaded page holds nothing
+    if (event === PlannerEvent.Ready || event === PlannerEvent.AuthenticationRequired) {
+      this.#plannerHeard();
+      if (!answered) this.#report(this.#request(true, undefined));
+    }
+    if (event === PlannerEvent.TokenExpired) this.#report(this.#request(false, String(content.reason)));
+    if (event === PlannerEvent.AuthenticationSucceeded || event === PlannerEvent.LoginSucceeded) {
+      this.#resolveReady(undefined);
+    }
+    if (event === PlannerEvent.Ready) this.#loaded();
+    if (event === PlannerEvent.CommandResult) this.#commands.answer(/** @type {any} */ (content));
+  }
+
+  /**
+   * Run a command in the planner (SPEC "Driving the planner"): waits, in order, for the planner's
+   * Ready; rejects with the planner's error code, CommandTimeout, NotReady or Destroyed.
+   * @param {string} name @param {Record<string, unknown>} [args] @returns {Promise<any>}
+   */
+  command(name, args = {}) {
+    return this.#commands.run(name, args);
+  }
+
+  /**
+   * The iframe is on its way: unless the planner says Ready within `timeoutMs`, the load failed.
+   * @param {number} timeoutMs
+   */
+  startLoading(timeoutMs) {
+    if (this.#destroyed || this.#loading) return;
+    this.#loading = true;
+    this.#loadTimer = this.setTimer(() => void this.#diagnoseLoad(
+      `it did not say Ready within ${timeoutMs} ms`), timeoutMs);
+  }
+
+  /** The iframe fired `load`: if no Ready came, ask why now rather than at the deadline (a
+   * refused frame loads the browser's error page at once). Only a sure answer fails the load
+   * now; anything else waits for Ready until the deadline. */
+  frameLoaded() {
+    if (this.#loading) void this.#diagnoseLoad(null);
+  }
+
+  /** @param {string | null} fallback the cause at the deadline when the diagnosis is not sure */
+  async #diagnoseLoad(fallback) {
+    const found = await this.diagnose().catch(() => null);
+    const cause = found && (found.sure || fallback !== null) ? found.cause : fallback;
+    if (cause === null || !this.#loading || this.#destroyed) return;
+    this.#loading = false;
+    this.clearTimer(this.#loadTimer);
+    const failure = loadFailed(cause);
+    this.#commands.failLoad();
+    this.#rejectReady(failure);
+    this.#fail(failure);
+  }
+
+  #loaded() {
+    this.#loading = false;
+    this.clearTimer(this.#loadTimer);
+    this.#commands.open();
+  }
+
+  /**
+   * The planner posts AuthenticationRequired right after Ready. With a prefetched token, Ready
+   * is answered at once, so that AuthenticationRequired (posted before our answer arrived) is
+   * already answered too: a second fetch and handshake would only repeat the first.
+   * @param {string} event
+   */
+  #answeredAlready(event) {
+    const paired = event === PlannerEvent.AuthenticationRequired && this.#afterReady;
+    this.#afterReady = event === PlannerEvent.Ready; // any other message in between: not paired
+    return paired && this.#lastDelivered !== null;
+  }
+
+  /**
+   * Start fetching the first token now, while the planner page is still loading: its Ready then
+   * joins this fetch instead of starting one, and the token is posted as soon as it has spoken.
+   * A failure is not reported: Ready asks again.
+   */
+  prefetch() {
+    if (this.#destroyed || this.#flight) return;
+    this.#startFlight(true, undefined, false, this.#heard).promise.catch(() => {});
+  }
+
+  /** After the shop logged the user in: fetch the user token and post Login. */
+  async login() {
+    this.#afterReady = false;
+    const answer = await this.#startFlight(true, this.#inheritedReason()).promise;
+    if (answer.kind !== "user") throw new PlannerBridgeError("NotLoggedIn", "fetchToken gave no user token");
+    this.#session?.announce(SessionEvent.Login);
+    return answer.user;
+  }
+
+  /** After the shop logged the user out: fetch the legal-entity token and post Logout. */
+  async logout() {
+    this.#afterReady = false;
+    const answer = await this.#startFlight(true, this.#inheritedReason()).promise;
+    if (answer.kind !== "legal_entity") {
+      throw new PlannerBridgeError("StillLoggedIn", "fetchToken still gives a user token");
+    }
+    this.#session?.announce(SessionEvent.Logout);
+  }
+
+  /**
+   * Another tab logged in or out: ask our own back-end who we are now, and post Login or Logout
+   * if that changed (nothing if it did not: this tab may have heard of it already).
+   */
+  resync() {
+    if (this.#destroyed) return;
+    this.#report(this.#startFlight(false, this.#inheritedReason(), true));
+  }
+
+  /**
+   * Subscribe to a planner message by name (or "error"); returns the unsubscribe function.
+   * @param {string} event @param {(content: any) => void} handler
+   */
+  on(event, handler) {
+    if (typeof handler !== "function") throw new PlannerBridgeError("InvalidOption", "handler must be a function");
+    if (event !== "error" && !Object.hasOwn(PlannerEvent, event)) {
+      throw new PlannerBridgeError("InvalidOption", `no planner event is named ${String(event)}`);
+    }
+    let handlers = this.#handlers.get(event);
+    if (!handlers) this.#handlers.set(event, handlers = new Set());
+    handlers.add(handler);
+    return () => { handlers.delete(handler); };
+  }
+
+  destroy() {
+    this.#destroyed = true;
+    this.#latest = null; // a fetch still running will post nothing
+    this.#handlers.clear();
+    this.#session?.close();
+    this.#loading = false;
+    this.clearTimer(this.#loadTimer);
+    this.#commands.destroy();
+    this.#rejectReady(new PlannerBridgeError("Destroyed", "the planner was removed"));
+  }
+
+  /**
+   * Join the running fetch, or start one; a refused token never joins a fetch started without
+   * "invalid_token" (see the module's comment).
+   * @param {boolean} needsFull @param {string | undefined} reason @returns {Flight}
+   */
+  #request(needsFull, reason) {
+    const running = this.#flight;
+    if (running && (reason !== REFUSED || running.reason === REFUSED)) {
+      running.needsFull ||= needsFull;
+      running.quietIfSame = false; // the planner asked: it gets an answer
+      return running;
+    }
+    return this.#startFlight(needsFull || Boolean(running?.needsFull), reason);
+  }
+
+  /** login()/logout() supersede a running fetch; if that one was for a refused token, so is theirs. */
+  #inheritedReason() {
+    return this.#flight?.reason === REFUSED ? REFUSED : undefined;
+  }
+
+  /** A new fetch; a newer one supersedes it (login/logout must not be undone by a stale answer,
+   * a refused token must not be answered by a fetch that may bring it back).
+   * @param {boolean} needsFull @param {string | undefined} reason @param {boolean} [quietIfSame]
+   * @param {Promise<unknown> | null} [after]  post nothing before this resolves
+   * @returns {Flight} */
+  #startFlight(needsFull, reason, quietIfSame = false, after = null) {
+    /** @type {Flight} */
+    const flight = { needsFull, reason, quietIfSame,
+      promise: Promise.resolve(/** @type {any} */ (null)) };
+    this.#flight = this.#latest = flight;
+    flight.promise = this.#fetchWithDeadline(reason).then(
+      async (answer) => {
+        await after;
+        if (flight !== this.#latest) return answer;
+        this.#flight = null;
+        if (!(flight.quietIfSame && identityOf(answer) === this.#lastDelivered)) {
+          this.#deliver(answer, flight.needsFull);
+        }
+        return answer;
+      },
+      (error) => {
+        if (this.#flight === flight) this.#flight = null;
+        throw error;
+      },
+    );
+    return flight;
+  }
+
+  /**
+   * A planner request's fetch failed: report it, unless a newer fetch superseded it (that one
+   * answers the request; its failure, if any, is reported instead). A late FetchTokenTimeout of
+   * a superseded fetch would otherwise show after the new token already worked.
+   * @param {Flight} flight
+   */
+  #report(flight) {
+    flight.promise.catch((error) => {
+      if (flight === this.#latest) this.#fail(error);
+    });
+  }
+
+  /** @param {string | undefined} reason @returns {Promise<TokenAnswer>} */
+  async #fetchWithDeadline(reason) {
+    /** @type {unknown} */
+    let timer;
+    const deadline = new Promise((_, reject) => {
+      timer = this.setTimer(() => reject(new PlannerBridgeError("FetchTokenTimeout",
+        `fetchToken did not answer within ${this.answerDeadlineMs} ms`)), this.answerDeadlineMs);
+    });
+    try {
+      const answer = await Promise.race([this.#callFetchToken(reason), deadline]);
+      if (!isTokenAnswer(answer)) {
+        throw new PlannerBridgeError("InvalidTokenResponse",
+          "fetchToken must resolve to {kind, token, expiresIn, user?}");
+      }
+      return answer;
+    } finally {
+      this.clearTimer(timer);
+    }
+  }
+
+  /** @param {string | undefined} reason */
+  async #callFetchToken(reason) {
+    try {
+      return await this.fetchToken(reason === undefined ? {} : { reason });
+    } catch (error) {
+      // Only the error's name: an integrator's message might quote a response body.
+      const name = error instanceof Error ? error.name : typeof error;
+      throw new PlannerBridgeError("FetchTokenFailed", `fetchToken failed (${name})`);
+    }
+  }
+
+  /** @param {TokenAnswer} answer @param {boolean} needsFull */
+  #deliver(answer, needsFull) {
+    const key = identityOf(answer);
+    const content = { token: answer.token, expiresIn: answer.expiresIn };
+    let sent;
+    if (!needsFull && key === this.#lastDelivered) sent = message(HostEvent.TokenRefreshed, content);
+    else if (answer.kind === "user") sent = message(HostEvent.Login, { ...content, user: answer.user });
+    else if (this.#lastDelivered?.startsWith("user:")) sent = message(HostEvent.Logout, content);
+    else sent = message(HostEvent.Authentication, content);
+    this.#post(sent);
+    this.#lastDelivered = key;
+  }
+
+  /** @param {{event: string, content: Record<string, unknown>}} sent */
+  #post(sent) {
+    const frame = this.frameWindow();
+    if (!this.#destroyed && frame) frame.postMessage(sent, this.plannerOrigin); // never "*"
+  }
+
+  /** Tell the page of a failure it did not ask about: the `error` event, or the console.
+   * @param {unknown} error */
+  report(error) {
+    if (!this.#destroyed) this.#fail(error);
+  }
+
+  /** @param {unknown} error */
+  #fail(error) {
+    const failure = error instanceof PlannerBridgeError ? error
+      : new PlannerBridgeError("FetchTokenFailed", "fetchToken failed");
+    if (this.#handlers.get("error")?.size) this.#emit("error", failure);
+    else console.warn(`planner-bridge: ${failure.code}: ${failure.message}`);
+  }
+
+  /** @param {string} event @param {unknown} content */
+  #emit(event, content) {
+    for (const handler of [...(this.#handlers.get(event) ?? [])]) {
+      try {
+        handler(content);
+      } catch (error) {
+        queueMicrotask(() => { throw error; }); // one broken handler must not stop the others
+      }
+    }
+  }
+}
+
