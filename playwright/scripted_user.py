@@ -93,15 +93,20 @@ DELETE = (
 )
 # The action's outcome as the page shows it: its error by name, or the row as expected
 # (added or renamed: a row with the name; deleted: no row with the id). Null until then.
+# What the page shows for the action is read before any error: an error shown at the same time
+# may be another call's (a listing that waited through the same token outage and failed after
+# the action's form was sent), and must not pass for the action's own failure.
 OUTCOME = """([kind, id, name]) => {
-  if (!document.querySelector("[data-testid=error-box]").hidden) {
-    return { error: document.querySelector("[data-testid=error]").dataset.code };
-  }
   const rows = [...document.querySelectorAll(OWN_ROWS)];
   const nameOf = (row) => row.querySelector("[data-testid=asset-name]").textContent;
   const row = rows.find((r) => (id ? r.dataset.assetId === id : nameOf(r) === name));
-  if (kind === "delete") return row ? null : { ok: true, id };
-  return row && nameOf(row) === name ? { ok: true, id: row.dataset.assetId } : null;
+  if (kind === "delete" && !row) return { ok: true, id };
+  const done = kind !== "delete" && row && nameOf(row) === name;
+  if (done) return { ok: true, id: row.dataset.assetId };
+  if (!document.querySelector("[data-testid=error-box]").hidden) {
+    return { error: document.querySelector("[data-testid=error]").dataset.code };
+  }
+  return null;
 }"""
 SHOWN_ROWS = """() => [...document.querySelectorAll(OWN_ROWS)]
   .map((row) => [row.dataset.assetId, row.querySelector("[data-testid=asset-name]").textContent])"""
