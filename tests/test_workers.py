@@ -31,16 +31,29 @@ class Served:
         self.process = process
         self.url = url
         self.lines: list[str] = []
+        self.errors: list[str] = []
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
+        # stderr drained too: a worker that cannot start says why there, and a full pipe would
+        # block the process that writes to it.
+        self.error_reader = threading.Thread(target=self._read_errors, daemon=True)
+        self.error_reader.start()
 
     def _read(self) -> None:
         for line in self.process.stdout:
             self.lines.append(line)
 
+    def _read_errors(self) -> None:
+        for line in self.process.stderr:
+            self.errors.append(line)
+
     def worker_pids(self, count: int) -> set[int]:
         """The pids of the `count` workers, once each has said it is ready."""
-        wait_until(lambda: len(self.ready_lines()) == count, timeout=30)
+        try:
+            wait_until(lambda: len(self.ready_lines()) == count, timeout=30)
+        except AssertionError:
+            said = "".join(self.lines + self.errors)[-4000:]
+            raise AssertionError(f"{count} workers not ready; the process said:\n{said}") from None
         return {int(line.split()[1]) for line in self.ready_lines()}
 
     def ready_lines(self) -> list[str]:
@@ -63,6 +76,7 @@ def stop(served: Served) -> None:
         served.process.send_signal(signal.SIGINT)
         served.process.wait(20)
     served.reader.join(10)  # at the end of the output: every worker has closed it too
+    served.error_reader.join(10)
     served.process.stdout.close()
     served.process.stderr.close()
 
