@@ -160,7 +160,9 @@ def test_the_page_has_no_inline_script(planner, shop):
         elif body.strip():
             assert 'type="application/json"' in attributes, "only data may be inline"
         else:
-            assert re.search(r'src="/planner/app\.js\?v=[0-9a-f]{16}"', attributes)
+            assert re.search(r'src="/planner/(app|early-ready)\.js\?v=[0-9a-f]{16}"', attributes)
+    sources = re.findall(r'<script type="module"( async)? src="/planner/([a-z-]+)\.js', html)
+    assert sources == [(" async", "early-ready"), ("", "app")], "Ready's module first, on its own"
     assert not re.search(r"\son[a-z]+=", html), "no inline event handlers"
 
 

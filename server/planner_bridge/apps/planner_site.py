@@ -153,6 +153,7 @@ class PlannerPage:
             "import_map": import_map,
             "preloads": self.modules.urls(),
             "app": self.modules.url("/planner/app.js"),
+            "early": self.modules.url("/planner/early-ready.js"),
             "stylesheet": self.modules.url("/planner/planner.css"),
         }
         headers = page_headers(entity, self.live_origin, str(import_map))
