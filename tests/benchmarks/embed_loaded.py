@@ -30,8 +30,8 @@ def embeds(page: Page, shop: str) -> tuple[list[float], list[float], list[dict[s
     loaded, authenticated, timelines = [], [], []
     for _ in range(EMBEDS + 1):  # the first load warms the caches; not counted
         page.goto(shop + "/")
-        # Loaded may come first (the token checked in the planner); AuthenticationSucceeded
-        # follows with the first web-service call.
+        # Loaded comes once the first listing has drawn the catalog, just after that call's
+        # AuthenticationSucceeded; both are waited for, whichever the page handles first.
         page.wait_for_function(
             "() => window.__loadedAt !== undefined && window.__authAt !== undefined",
             timeout=30_000,
