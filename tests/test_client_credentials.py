@@ -6,21 +6,32 @@ import asyncio
 import base64
 import hashlib
 import hmac
+import json
 import time
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import parse_qsl, quote
 
 import httpx
 import jwt
 import pytest
+from starlette.responses import JSONResponse
 
 from planner_bridge.clients.entities import EntityRegistry
 from planner_bridge.clock import FrozenClock
 from planner_bridge.credentials import SecretDeriver, b64url
 from planner_bridge.errors import InvalidClient
 from planner_bridge.keys.signing import SigningBatch
+from planner_bridge.ratelimit import FailureLimiter
 from planner_bridge.serving import blocking
-from planner_bridge.tokens.client_credentials import COMMON_FORM, ClientCredentialsGrant, parse_form
+from planner_bridge.tokens import client_credentials
+from planner_bridge.tokens.client_credentials import (
+    COMMON_FORM,
+    MAX_ANSWER_TAILS,
+    ClientCredentialsGrant,
+    FormRequest,
+    parse_form,
+)
 from support import PlannerServer, Shop, wait_until
 
 FORM = "application/x-www-form-urlencoded"
@@ -173,7 +184,7 @@ def test_a_key_revoked_while_in_use_is_refused_within_a_second(planner, shop):
 def test_the_hot_path_remembers_a_key_for_one_second_only(core):
     clock = FrozenClock(time.time())
     entities = EntityRegistry(core.store, core.deriver, clock)
-    grant = ClientCredentialsGrant(entities, core.issuer, core.settings)
+    grant = ClientCredentialsGrant(entities, core.issuer, core.settings, FailureLimiter(clock))
     entity, key = blocking(entities.create("Shop", ["http://localhost:8000"]))
     assert blocking(grant.authenticate((key.key_id, key.secret)))[1] == entity
     # Revoked elsewhere (the CLI, another instance): straight in the store, behind this registry.
@@ -186,8 +197,9 @@ def test_the_hot_path_remembers_a_key_for_one_second_only(core):
 
 
 def test_a_key_revoked_through_this_process_is_refused_at_once(core):
-    entities = EntityRegistry(core.store, core.deriver, FrozenClock(time.time()))
-    grant = ClientCredentialsGrant(entities, core.issuer, core.settings)
+    clock = FrozenClock(time.time())
+    entities = EntityRegistry(core.store, core.deriver, clock)
+    grant = ClientCredentialsGrant(entities, core.issuer, core.settings, FailureLimiter(clock))
     _, key = blocking(entities.create("Shop", ["http://localhost:8000"]))
     blocking(grant.authenticate((key.key_id, key.secret)))  # now remembered
     blocking(entities.revoke_key(key.key_id))
@@ -369,6 +381,77 @@ def test_the_answer_is_declared_json(planner, shop):
     response = as_shop(planner, shop)
     assert response.headers["content-type"] == "application/json"
     assert int(response.headers["content-length"]) == len(response.content)
+
+
+def grant_answer(core, grant: ClientCredentialsGrant, key_id: str, secret: str, scope: str):
+    """The grant's own answer (no HTTP): what the bare endpoint sends as it is."""
+    body = f"{GRANT}&scope={scope}".encode() if scope else GRANT.encode()
+
+    async def body_reader() -> bytes:
+        return body
+
+    request = FormRequest(basic(key_id, secret), FORM, "addr:192.0.2.1", body_reader)
+    answer = blocking(grant.create_token_response(request))
+    assert answer is not None
+    return answer
+
+
+def test_the_grant_answers_what_json_response_would_send(core):
+    grant = ClientCredentialsGrant(
+        core.entities, core.issuer, core.settings, FailureLimiter(core.clock)
+    )
+    entity, key = blocking(
+        core.entities.create("Shop", ["http://localhost:8000"], allow_write=True)
+    )
+    for scope in ("", "read", "read write", "write", ""):  # the last one from the cache
+        answer = grant_answer(core, grant, key.key_id, key.secret, scope)
+        decoded = json.loads(answer.body)
+        # Byte for byte Starlette's rendering of the same members in the same order.
+        assert answer.body == JSONResponse(decoded).body
+        assert list(decoded) == ["access_token", "token_type", "expires_in", "scope"]
+        assert decoded["scope"] == {"": "read", "write": "read write"}.get(scope, scope)
+        assert decoded["token_type"] == "Bearer"
+        claims = core.verifier.verify_access_token(decoded["access_token"])
+        assert claims.entity_id == entity.id
+        # ASGI header names are lower case; the length is the body's.
+        assert answer.headers == (
+            (b"content-type", b"application/json"),
+            (b"cache-control", b"no-store"),
+            (b"pragma", b"no-cache"),
+            (b"content-length", str(len(answer.body)).encode()),
+        )
+        assert (answer.status, answer.kind) == (200, "legal_entity")
+
+
+def test_the_rendered_answer_tails_stay_bounded_and_right(core):
+    grant = ClientCredentialsGrant(
+        core.entities, core.issuer, core.settings, FailureLimiter(core.clock)
+    )
+    minted = blocking(
+        core.issuer.prepare_access_token(
+            entity_id="e", client_id="k", rights=("read",), lifetime=60
+        ).sign()
+    )
+    for lifetime in range(MAX_ANSWER_TAILS + 5):  # more kinds of answer than the cache keeps
+        answer = {"access_token": minted.token, "token_type": "Bearer", "expires_in": lifetime}
+        rendered = grant._render(dict(answer))
+        assert rendered == JSONResponse(answer).body
+        assert 1 <= len(grant._tails) <= MAX_ANSWER_TAILS
+    assert grant._render(dict(answer)) == JSONResponse(answer).body  # a cached tail
+
+
+def test_an_answer_tail_is_rendered_once_per_kind_of_answer(core, monkeypatch):
+    grant = ClientCredentialsGrant(
+        core.entities, core.issuer, core.settings, FailureLimiter(core.clock)
+    )
+    answer = {"access_token": "h.p.s", "token_type": "Bearer", "expires_in": 60, "scope": "read"}
+    first = grant._render(dict(answer))
+
+    def never(*args: Any, **kwargs: Any) -> str:
+        raise AssertionError("the tail of a known kind of answer was rendered again")
+
+    monkeypatch.setattr(client_credentials, "json", SimpleNamespace(dumps=never))
+    assert grant._render(dict(answer, access_token="h.p.t")) == first.replace(b"h.p.s", b"h.p.t")
 
 
 def test_a_body_sent_in_chunks_is_read_whole(planner, shop):

@@ -134,13 +134,14 @@ class ClientCredentialsGrant:
         entities: EntityRegistry,
         issuer: TokenIssuer,
         settings: Settings,
-        failures: FailureLimiter | None = None,
+        failures: FailureLimiter,
     ) -> None:
         self.entities = entities
         self.issuer = issuer
         self.lifetime = settings.default_token_ttl
         # Failed client authentications, counted per client address only: a key id is public.
-        self.failures = failures or FailureLimiter(entities.clock)
+        # Given, not made here: the process shares one limiter between its grant paths.
+        self.failures = failures
         self._tails: dict[tuple[Any, ...], bytes] = {}
 
     async def create_token_response(self, request: FormRequest) -> TokenAnswer | None:
