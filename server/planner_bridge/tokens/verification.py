@@ -5,7 +5,8 @@ Algorithms are pinned to the key named by `kid`; nothing in a token chooses how 
 on the injected clock with the configured leeway. ECDSA signatures must be low-S (`signing`): a
 high-S copy of a genuine token is refused, so every token has exactly one valid string. Verified
 access tokens are cached by their exact string so the web services pay for a signature check once
-per token, not once per call; `exp` and the key are re-checked on every hit.
+per token, not once per call; `exp`, the key and the revocations (`revocation`, a few dict
+lookups) are re-checked on every hit.
 """
 
 from __future__ import annotations
@@ -70,6 +71,12 @@ class KeySource(Protocol):
     def verification_key(self, kid: str, *, access_token: bool) -> VerificationKey | None: ...
 
 
+class RevocationCheck(Protocol):
+    """`revocation.Revocations`: raises for a revoked token, with no I/O."""
+
+    def check(self, claims: AccessClaims) -> None: ...
+
+
 class TokenVerifier:
     """Checks tokens against a key source: the local ring, or a remote JWKS (same interface)."""
 
@@ -81,8 +88,10 @@ class TokenVerifier:
         issuer: str,
         leeway: int,  # Settings.leeway is its one default
         cache_size: int = 10_000,
+        revocations: RevocationCheck | None = None,
     ) -> None:
         self.keys = keys
+        self.revocations = revocations
         self.clock = clock
         self.issuer = issuer
         self.leeway = leeway
@@ -93,6 +102,7 @@ class TokenVerifier:
         cached = self._cache.get(token)
         # An entry gone stale (expired, its key dropped) is never a hit; eviction removes it.
         if cached is not None and self._still_valid(cached):
+            self._check_revoked(cached)
             return cached
         claims = self._decode(
             token,
@@ -101,8 +111,13 @@ class TokenVerifier:
             required=ACCESS_CLAIMS,
         )
         access = _access_claims(claims)
+        self._check_revoked(access)
         self._remember(token, access)
         return access
+
+    def _check_revoked(self, claims: AccessClaims) -> None:
+        if self.revocations is not None:
+            self.revocations.check(claims)
 
     def verify_api_token(self, token: str) -> dict[str, Any]:
         return self._decode(
