@@ -2,15 +2,16 @@
 those of another process on the same file (a server, when the CLI revokes) within `POLL`.
 
 Each write takes the next `seq`; a watcher re-reads the rows past the last `seq` it saw every
-`POLL` seconds (one indexed lookup, in a worker thread). Hearing a revocation twice is
-harmless (`Revocation.merged`).
+`POLL` seconds (one indexed lookup) in a thread of its own: like the store, it belongs to no
+event loop, so a core opened on one loop and served on another (the tests' servers) still
+hears. Hearing a revocation twice is harmless (`Revocation.merged`).
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
+import dataclasses
 import logging
+import threading
 from collections.abc import Callable
 
 from . import Revocation, RevocationListener, rows
@@ -26,12 +27,20 @@ UPSERT = (
 )
 
 
+@dataclasses.dataclass
+class Watching:
+    """This store's watchers: told of its own writes at once, polling for the others'."""
+
+    listeners: list[RevocationListener] = dataclasses.field(default_factory=list)
+    threads: list[threading.Thread] = dataclasses.field(default_factory=list)
+    stop: threading.Event = dataclasses.field(default_factory=threading.Event)
+
+
 class SQLiteRevocations:
     """Mixed into `SQLiteStore`, whose `_db` it uses."""
 
     _db: SQLiteThread
-    _revocation_watchers: list[asyncio.Task[None]]
-    _revocation_listeners: list[RevocationListener]
+    _watching: Watching | None = None
 
     async def add_revocation(self, revocation: Revocation, now: float) -> None:
         def add(db: Db) -> None:
@@ -39,7 +48,7 @@ class SQLiteRevocations:
             db.execute(UPSERT, rows.revocation_values(revocation))
 
         await self._db.write(add)
-        for listener in self._listeners():
+        for listener in self._watching.listeners if self._watching else ():
             listener.heard(revocation)
 
     async def list_revocations(self, now: float) -> list[Revocation]:
@@ -49,40 +58,30 @@ class SQLiteRevocations:
     async def watch_revocations(
         self, listener: RevocationListener, now: Callable[[], float]
     ) -> None:
-        seen = await self._last_seq()
+        row = await self._db.one("SELECT coalesce(max(seq), 0) AS seq FROM revocations")
+        seen = int(row["seq"]) if row else 0
         listener.reloaded(await self.list_revocations(now()))
-        self._listeners().append(listener)
-        watcher = asyncio.create_task(self._poll(listener, seen))
-        self._watchers().append(watcher)
+        watching = self._watching = self._watching or Watching()
+        watching.listeners.append(listener)
+        poller = threading.Thread(target=self._poll, args=(watching, listener, seen), daemon=True)
+        watching.threads.append(poller)
+        poller.start()
 
     async def stop_watching_revocations(self) -> None:
-        for watcher in self._watchers():
-            watcher.cancel()
-            with contextlib.suppress(BaseException):
-                await watcher
+        if self._watching is not None:
+            self._watching.stop.set()
+            for poller in self._watching.threads:
+                await self._db.run(poller.join)
 
-    async def _last_seq(self) -> int:
-        row = await self._db.one("SELECT coalesce(max(seq), 0) AS seq FROM revocations")
-        return int(row["seq"]) if row else 0
-
-    async def _poll(self, listener: RevocationListener, seen: int) -> None:
-        while True:
-            await asyncio.sleep(POLL)
+    def _poll(self, watching: Watching, listener: RevocationListener, seen: int) -> None:
+        sql = "SELECT * FROM revocations WHERE seq > ?"
+        while not watching.stop.wait(POLL):
             try:
-                found = await self._db.all("SELECT * FROM revocations WHERE seq > ?", seen)
+                with self._db.lock:
+                    found = self._db.db.execute(sql, (seen,)).fetchall()
             except Exception:
                 logging.getLogger(__name__).warning("could not read the revocations")
                 continue
             for row in found:
                 seen = max(seen, int(row["seq"]))
                 listener.heard(rows.revocation(row))
-
-    def _listeners(self) -> list[RevocationListener]:
-        if not hasattr(self, "_revocation_listeners"):
-            self._revocation_listeners = []
-        return self._revocation_listeners
-
-    def _watchers(self) -> list[asyncio.Task[None]]:
-        if not hasattr(self, "_revocation_watchers"):
-            self._revocation_watchers = []
-        return self._revocation_watchers

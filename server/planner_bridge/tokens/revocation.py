@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import threading
 from collections.abc import Callable
 
 from ..clock import Clock
@@ -51,6 +52,9 @@ class Revocations:
         self._edges: dict[str, dict[str, tuple[float, float]]] = {CLIENT: {}, USER: {}}
         self._next_sweep = 0.0
         self._changed: list[Callable[[], None]] = []
+        # Writers may be a loop and a thread (SQLite's poller); readers never wait: each
+        # lookup is one dict access, and a sweep swaps whole dicts.
+        self._writing = threading.Lock()
 
     async def start(self, store: Store) -> None:
         """Load the current set and hear every change from now on (before answering)."""
@@ -86,13 +90,15 @@ class Revocations:
     # -- hearing (RevocationListener) ------------------------------------------------------
 
     def reloaded(self, current: list[Revocation]) -> None:
-        for revocation in current:
-            self._apply(revocation)
-        self.current = True
+        with self._writing:
+            for revocation in current:
+                self._apply(revocation)
+            self.current = True
         self._tell()
 
     def heard(self, revocation: Revocation) -> None:
-        self._apply(revocation)
+        with self._writing:
+            self._apply(revocation)
         self._tell()
 
     def lost(self) -> None:
@@ -110,8 +116,9 @@ class Revocations:
     def _tell(self) -> None:
         now = self.clock.now()
         if now >= self._next_sweep:
-            self._next_sweep = now + SWEEP_EVERY
-            self._sweep(now)
+            with self._writing:
+                self._next_sweep = now + SWEEP_EVERY
+                self._sweep(now)
         for callback in self._changed:
             callback()
 
