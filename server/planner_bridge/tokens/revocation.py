@@ -48,6 +48,7 @@ class Revocations:
     def __init__(self, clock: Clock) -> None:
         self.clock = clock
         self.current = False  # loaded, and the feed not cut since
+        self.generation = 0  # changes with every change that may refuse a token
         self._jtis: dict[str, float] = {}  # jti -> end
         self._edges: dict[str, dict[str, tuple[float, float]]] = {CLIENT: {}, USER: {}}
         self._next_sweep = 0.0
@@ -94,15 +95,18 @@ class Revocations:
             for revocation in current:
                 self._apply(revocation)
             self.current = True
+            self.generation += 1
         self._tell()
 
     def heard(self, revocation: Revocation) -> None:
         with self._writing:
             self._apply(revocation)
+            self.generation += 1
         self._tell()
 
     def lost(self) -> None:
         self.current = False
+        self.generation += 1  # every cached token is checked again, and refused meanwhile
 
     def _apply(self, revocation: Revocation) -> None:
         r = revocation
