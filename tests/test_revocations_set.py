@@ -110,6 +110,32 @@ def test_every_change_bumps_the_generation_and_tells_the_listeners(revocations):
     assert revocations.generation == before + 3 and told == [before + 1, before + 3]
 
 
+def test_claims_that_passed_are_checked_against_what_changed_since(revocations):
+    token = claims(jti="j1", client="pbk_1")
+    passed = revocations.generation
+    revocations.heard(Revocation(JTI, "other", NOW, NOW + 9))
+    revocations.check(token, since=passed)  # the one change names another token
+    revocations.heard(Revocation(CLIENT, "pbk_1", NOW, NOW + 9))
+    with pytest.raises(InvalidToken):
+        revocations.check(token, since=passed)
+
+
+@pytest.mark.parametrize("then", ["many changes", "a reload", "a cut and a reload"])
+def test_the_whole_set_is_consulted_when_the_changes_since_are_not_all_known(revocations, then):
+    token = claims(jti="j1")
+    passed = revocations.generation
+    revocations.heard(Revocation(JTI, "j1", NOW, NOW + 9))
+    if then == "many changes":
+        for i in range(100):  # more than are remembered one by one
+            revocations.heard(Revocation(JTI, f"other-{i}", NOW, NOW + 9))
+    else:
+        if then == "a cut and a reload":
+            revocations.lost()
+        revocations.reloaded([])
+    with pytest.raises(InvalidToken):
+        revocations.check(token, since=passed)
+
+
 def test_a_cached_token_is_refused_as_soon_as_it_is_revoked(core):
     from asset_helpers import mint
     from support import register_shop

@@ -31,6 +31,7 @@ from .verification import AccessClaims, TokenVerifier
 JTI, CLIENT, USER = "jti", "client", "user"
 API_TOKEN_CLIENT = "api-token:"  # the client_id of the tokens exchanged from an API token
 SWEEP_EVERY = 60.0  # seconds between sweeps of the entries past their end
+RECENT = 64  # changes remembered, so a token checked before them is checked against them only
 REVOCATIONS_LOG = logging.getLogger("planner_bridge.revocations")
 
 
@@ -40,6 +41,18 @@ def user_subject(entity_id: str, user_id: str) -> str:
 
 def claims_user_subject(claims: AccessClaims) -> str:
     return user_subject(claims.entity_id, claims.subject)
+
+
+def names(revocation: Revocation, claims: AccessClaims) -> bool:
+    """Whether this one revocation refuses the token."""
+    r = revocation
+    if r.kind == JTI:
+        return r.subject == claims.jti
+    if claims.issued_at > r.not_before:
+        return False
+    if r.kind == CLIENT:
+        return r.subject == claims.client_id
+    return claims.kind == "user" and r.subject == claims_user_subject(claims)
 
 
 class Revocations:
@@ -53,6 +66,9 @@ class Revocations:
         self._edges: dict[str, dict[str, tuple[float, float]]] = {CLIENT: {}, USER: {}}
         self._next_sweep = 0.0
         self._changed: list[Callable[[], None]] = []
+        # (generation, what it added), newest last; None: anything may have changed (a reload,
+        # a cut feed). Replaced whole on each change, so readers in any thread see a snapshot.
+        self._recent: tuple[tuple[int, Revocation | None], ...] = ()
         # Writers may be a loop and a thread (SQLite's poller); readers never wait: each
         # lookup is one dict access, and a sweep swaps whole dicts.
         self._writing = threading.Lock()
@@ -70,12 +86,28 @@ class Revocations:
 
     # -- checking (every verified token, cached or not) ------------------------------------
 
-    def check(self, claims: AccessClaims) -> None:
-        """Raises InvalidToken for a revoked token; DatabaseUnavailable while not current."""
+    def check(self, claims: AccessClaims, since: int | None = None) -> None:
+        """Raises InvalidToken for a revoked token; DatabaseUnavailable while not current.
+        `since`: the generation at which these claims last passed (a verifier's cache hit)."""
         if not self.current:
             raise DatabaseUnavailable("revocations: not current (the database is away)")
-        if self.refuses(claims):
+        if self._refuses_since(claims, since):
             raise InvalidToken("token has been revoked")
+
+    def _refuses_since(self, claims: AccessClaims, since: int | None) -> bool:
+        """Only what changed after `since` can refuse claims that passed then: those few
+        changes are compared one by one, with no lookup in tables as big as the set. The
+        whole set is consulted when that is not known (no `since`, a reload, too long ago)."""
+        if since is None:
+            return self.refuses(claims)
+        for generation, revocation in reversed(self._recent):
+            if generation <= since:
+                return False
+            if revocation is None:
+                break
+            if names(revocation, claims):
+                return True
+        return self.refuses(claims)
 
     def refuses(self, claims: AccessClaims) -> bool:
         if claims.jti in self._jtis:
@@ -95,18 +127,23 @@ class Revocations:
             for revocation in current:
                 self._apply(revocation)
             self.current = True
-            self.generation += 1
+            self._logged(None)
         self._tell()
 
     def heard(self, revocation: Revocation) -> None:
         with self._writing:
             self._apply(revocation)
-            self.generation += 1
+            self._logged(revocation)
         self._tell()
 
     def lost(self) -> None:
-        self.current = False
-        self.generation += 1  # every cached token is checked again, and refused meanwhile
+        with self._writing:
+            self.current = False
+            self._logged(None)  # every cached token is checked again, and refused meanwhile
+
+    def _logged(self, revocation: Revocation | None) -> None:
+        self.generation += 1
+        self._recent = (*self._recent[1 - RECENT :], (self.generation, revocation))
 
     def _apply(self, revocation: Revocation) -> None:
         r = revocation

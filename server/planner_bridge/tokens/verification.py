@@ -77,7 +77,7 @@ class RevocationCheck(Protocol):
 
     @property
     def generation(self) -> int: ...
-    def check(self, claims: AccessClaims) -> None: ...
+    def check(self, claims: AccessClaims, since: int | None = None) -> None: ...
 
 
 class TokenVerifier:
@@ -109,7 +109,7 @@ class TokenVerifier:
             # Checked again only when the revocations changed since: no cost that grows with
             # their number on the path every web-service call takes.
             if self.revocations is not None and hit[1] != self.revocations.generation:
-                self._cache[token] = (hit[0], self._checked(hit[0]))
+                self._cache[token] = (hit[0], self._checked(hit[0], since=hit[1]))
             return hit[0]
         claims = self._decode(
             token,
@@ -121,13 +121,14 @@ class TokenVerifier:
         self._remember(token, access, self._checked(access))
         return access
 
-    def _checked(self, claims: AccessClaims) -> int:
+    def _checked(self, claims: AccessClaims, since: int | None = None) -> int:
         """Raises if `claims` are revoked; else the revocations' generation they passed (read
-        first: a change during the check makes the next hit check again)."""
+        first: a change during the check makes the next hit check again). `since`: the
+        generation they last passed, so only what changed after is looked at."""
         if self.revocations is None:
             return 0
         generation = self.revocations.generation
-        self.revocations.check(claims)
+        self.revocations.check(claims, since)
         return generation
 
     def verify_api_token(self, token: str) -> dict[str, Any]:
