@@ -28,6 +28,7 @@ from planner_bridge.storage import (
     Entity,
     IdempotentAnswer,
     Reservation,
+    Revocation,
     SigningKeyRecord,
     Store,
     migrations,
@@ -714,7 +715,7 @@ async def test_postgresql_migrations_run_once_under_concurrent_starts(postgres_s
         rows = await conn.fetch("SELECT version FROM schema_migrations ORDER BY version")
     finally:
         await conn.close()
-    assert [r["version"] for r in rows] == list(range(1, migrations.LATEST + 1))
+    assert [r["version"] for r in rows] == [m.version for m in migrations.MIGRATIONS]
 
 
 async def test_postgresql_instances_hear_each_others_asset_changes(postgres_server, tmp_path):
@@ -772,6 +773,84 @@ async def until(condition, timeout: float = 10) -> None:
     while not condition():
         assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
         await asyncio.sleep(0.02)
+
+
+# -- revocations ----------------------------------------------------------------------------------
+
+
+class Listener:
+    def __init__(self) -> None:
+        self.sets: list[list[Revocation]] = []
+        self.told: list[Revocation] = []
+        self.losses = 0
+
+    def reloaded(self, current: list[Revocation]) -> None:
+        self.sets.append(sorted(current, key=lambda r: (r.kind, r.subject)))
+
+    def heard(self, revocation: Revocation) -> None:
+        self.told.append(revocation)
+
+    def lost(self) -> None:
+        self.losses += 1
+
+    def subjects(self) -> set[str]:
+        return {r.subject for r in self.told}
+
+
+async def test_revocations_merge_per_subject_and_list_until_they_expire(store):
+    await store.add_revocation(Revocation("jti", "j1", NOW, NOW + 100), NOW)
+    await store.add_revocation(Revocation("user", "ent_1\nalice", NOW, NOW + 50), NOW)
+    await store.add_revocation(Revocation("user", "ent_1\nalice", NOW - 5, NOW + 80), NOW)
+    await store.add_revocation(Revocation("client", "key_1", NOW + 3, NOW + 10), NOW)
+    found = sorted(await store.list_revocations(NOW), key=lambda r: r.kind)
+    assert found == [
+        Revocation("client", "key_1", NOW + 3, NOW + 10),
+        Revocation("jti", "j1", NOW, NOW + 100),
+        Revocation("user", "ent_1\nalice", NOW, NOW + 80),  # the later edge, the later end
+    ]
+    assert {r.subject for r in await store.list_revocations(NOW + 10)} == {"j1", "ent_1\nalice"}
+    # An add sweeps what has expired: the rows are gone, not only hidden.
+    await store.add_revocation(Revocation("jti", "j2", NOW + 90, NOW + 200), NOW + 90)
+    assert {r.subject for r in await store.list_revocations(0)} == {"j1", "j2"}
+
+
+async def test_a_watcher_gets_the_current_set_then_every_revocation(store, other_instance):
+    await store.add_revocation(Revocation("jti", "before", NOW, NOW + 100), NOW)
+    listener = Listener()
+    await other_instance.watch_revocations(listener, lambda: NOW)
+    assert listener.sets == [[Revocation("jti", "before", NOW, NOW + 100)]]  # before returning
+    await store.add_revocation(Revocation("client", "key_1", NOW, NOW + 100), NOW)
+    await until(lambda: "key_1" in listener.subjects())  # from another store on the database
+    await other_instance.add_revocation(Revocation("jti", "own", NOW, NOW + 100), NOW)
+    await until(lambda: "own" in listener.subjects())  # and its own
+    assert listener.losses == 0
+
+
+async def test_a_revocation_feed_cut_off_is_lost_then_reloaded_with_what_was_missed(
+    postgres_server, tmp_path
+):
+    url = postgres_server.create_database("revocations")
+    writer, reader = await open_store(url, tmp_path), await open_store(url, tmp_path)
+    listener = Listener()
+    await reader.watch_revocations(listener, lambda: NOW)
+    database = url.rsplit("/", 1)[1]
+    try:
+        # The reader's listening connection cut, and no new one allowed for a while.
+        postgres_server.psql(f"ALTER DATABASE {database} ALLOW_CONNECTIONS false", "postgres")
+        postgres_server.psql(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            f" WHERE datname = '{database}' AND query LIKE 'LISTEN%'",
+            "postgres",
+        )
+        await until(lambda: listener.losses == 1)
+        await writer.add_revocation(Revocation("jti", "meanwhile", NOW, NOW + 100), NOW)
+        assert "meanwhile" not in listener.subjects()  # nobody could tell it
+        postgres_server.psql(f"ALTER DATABASE {database} ALLOW_CONNECTIONS true", "postgres")
+        await until(lambda: len(listener.sets) == 2)
+        assert Revocation("jti", "meanwhile", NOW, NOW + 100) in listener.sets[1]
+    finally:
+        await writer.close()
+        await reader.close()
 
 
 # -- SQLite specifics -----------------------------------------------------------------------------
@@ -887,7 +966,7 @@ async def test_sqlite_opens_a_version_1_database_and_keeps_its_rows(tmp_path):
     assert (await replayed(store, "new")).headers == (("etag", '"1"'),)
     await store.close()
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == migrations.LATEST == 5
+        assert db.execute("PRAGMA user_version").fetchone()[0] == migrations.LATEST == 7
     db.close()
 
 

@@ -145,6 +145,27 @@ class TokenClient:
         identity: Identity = ("user", user_id, user_name, _rights(rights), expires_in)
         return await self._token(identity, fresh)
 
+    async def sign_out(self, user_id: str) -> int:
+        """Revoke the user's tokens this client holds, and forget them (a shop's logout):
+        refused by the planner everywhere within a second. Answers how many."""
+        held = [i for i in self._cache if i[0] == "user" and i[1] == user_id]
+        tokens = [self._cache.pop(identity).token for identity in held]
+        for token in tokens:
+            await self.revoke(token)
+        return len(tokens)
+
+    async def revoke(self, token: str) -> None:
+        """RFC 7009 `POST /oauth/revoke`, authenticated with the API key and secret."""
+        form = {"token": token, "token_type_hint": "access_token"}
+        try:
+            response = await self._http.post(
+                self.base_url + "/oauth/revoke", data=form, auth=(self.api_key, self._secret)
+            )
+        except httpx.HTTPError as exc:
+            raise TokenServiceUnavailable("unavailable", type(exc).__name__) from None
+        if response.status_code != 200:
+            _answer(response)  # raises the coded error
+
     # -- cache and single flight ---------------------------------------------------------------
 
     async def _token(self, identity: Identity, fresh: bool) -> IssuedToken:

@@ -20,6 +20,7 @@ from .storage.opening import open_store
 from .tokens.api_tokens import ApiTokens
 from .tokens.issuer import TokenIssuer
 from .tokens.jwks import key_source
+from .tokens.revocation import Revocations, Revoker
 from .tokens.verification import TokenVerifier
 
 
@@ -38,6 +39,8 @@ class Core:
     client_failures: FailureLimiter
     exchange_failures: FailureLimiter
     proxies: TrustedProxies
+    revocations: Revocations  # this process's copy, checked by `verifier`
+    revoker: Revoker
 
     @classmethod
     async def connect(cls, settings: Settings, clock: Clock | None = None) -> Core:
@@ -49,10 +52,12 @@ class Core:
         store = await open_store(settings.database)
         try:  # one key ring, in the database, its private keys sealed with the master key
             keyring = await open_key_ring(settings, store, KeySealer(master_key), clock)
+            core = cls._build(settings, clock, store, keyring, SecretDeriver(master_key))
+            await core.revocations.start(store)  # loaded before anything is answered
         except BaseException:
             await store.close()
             raise
-        return cls._build(settings, clock, store, keyring, SecretDeriver(master_key))
+        return core
 
     @classmethod
     def _build(
@@ -63,24 +68,40 @@ class Core:
         keyring: KeyRing,
         deriver: SecretDeriver,
     ) -> Core:
-        entities = EntityRegistry(store, deriver, clock)
+        revocations = Revocations(clock)
+        verifier = TokenVerifier(
+            key_source(settings, keyring, clock),
+            clock,
+            issuer=settings.issuer,
+            leeway=settings.leeway,
+            revocations=revocations,
+        )
+        revoker = Revoker(
+            store,
+            verifier,
+            revocations,
+            longest=settings.max_token_ttl,
+            exchanged=settings.exchange_token_ttl,
+        )
+
+        async def revoke_key_tokens(key_id: str, entity_id: str, actor: str) -> None:
+            await revoker.revoke_client(key_id, entity_id, way="key revoke", actor=actor)
+
+        entities = EntityRegistry(store, deriver, clock, revoke_key_tokens)
         return cls(
             settings=settings,
             clock=clock,
             store=store,
             keyring=keyring,
             issuer=TokenIssuer(keyring, clock, issuer=settings.issuer),
-            verifier=TokenVerifier(
-                key_source(settings, keyring, clock),
-                clock,
-                issuer=settings.issuer,
-                leeway=settings.leeway,
-            ),
+            verifier=verifier,
             entities=entities,
             signatures=SignatureVerifier(entities, store, clock),
             client_failures=FailureLimiter(clock),
             exchange_failures=FailureLimiter(clock),
             proxies=TrustedProxies.parse(settings.trusted_proxies),
+            revocations=revocations,
+            revoker=revoker,
         )
 
     def brake_subject(self, scope: Mapping[str, Any]) -> str:
@@ -95,6 +116,7 @@ class Core:
             self.verifier,
             self.clock,
             exchange_ttl=self.settings.exchange_token_ttl,
+            revoker=self.revoker,
         )
 
     @property

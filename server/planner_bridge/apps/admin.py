@@ -8,6 +8,7 @@ to the operations the CLI and the signed HTTP API already offer (`entities`, `ap
     POST /admin/tokens                         generate -> token, shown once ("never expires"
                                                first answers a confirmation page)
     POST /admin/tokens/{token_id}/disable | enable | delete (delete confirms first)
+    POST /admin/users/sign-out                 "Sign out everywhere": revokes the user's tokens
     GET  /admin/static/admin.css | admin.js
 
 Plain HTML forms, working without JavaScript (the script only adds a copy button). What is
@@ -32,7 +33,8 @@ from ..clients.entities import EntityRegistry
 from ..clock import Clock, utc_minute
 from ..errors import NotFound, ProtocolError, TooManyRequests
 from ..storage import AdminSession, Entity, Store
-from ..tokens.api_tokens import ApiTokens
+from ..tokens.api_tokens import MAX_USER_ID_LENGTH, ApiTokens
+from ..validation import one_line_text
 from . import web_files
 from .admin_forms import TokenForm, key_comment
 from .admin_session import (
@@ -183,7 +185,7 @@ class Console:
         if key is None or key.entity_id != session.entity_id:
             raise NotFound("no such API key")
         if key.active:
-            await self.entities.revoke_key(key_id)
+            await self.entities.revoke_key(key_id, actor=f"admin:{session.username}")
         return RedirectResponse(HOME, status_code=303, headers=HEADERS)
 
     # -- web service tokens ----------------------------------------------------------------
@@ -224,6 +226,17 @@ class Console:
             await self.tokens.delete(record.id, session.entity_id)
         else:
             await self.tokens.set_disabled(record.id, action == "disable", session.entity_id)
+        return RedirectResponse(HOME, status_code=303, headers=HEADERS)
+
+    async def sign_out_user(
+        self, request: Request, session: AdminSession, sid: str, form: dict[str, str]
+    ) -> Response:
+        """Every token of the user issued until now, refused within a second everywhere."""
+        user_id = one_line_text(form.get("user_id"), "user id", MAX_USER_ID_LENGTH)
+        revoker, actor = self.tokens.revoker, f"admin:{session.username}"
+        assert revoker is not None  # the core's API tokens always have one
+        way = "console sign out everywhere"
+        await revoker.revoke_user(session.entity_id, user_id, way=way, actor=actor)
         return RedirectResponse(HOME, status_code=303, headers=HEADERS)
 
     # -- the guard around every action -----------------------------------------------------
@@ -270,6 +283,7 @@ def routes(console: Console) -> list[BaseRoute]:
         Route("/admin/api-keys", guarded(console.generate_key), methods=["POST"]),
         Route("/admin/api-keys/{key_id}/revoke", guarded(console.revoke_key), methods=["POST"]),
         Route("/admin/tokens", guarded(console.generate_token), methods=["POST"]),
+        Route("/admin/users/sign-out", guarded(console.sign_out_user), methods=["POST"]),
         Route(
             "/admin/tokens/{token_id}/{action:str}",
             guarded(console.change_token),

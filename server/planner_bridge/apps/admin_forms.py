@@ -177,5 +177,8 @@ def console_paths() -> dict[str, Any]:
             shows_page=True,
         ),
         "/admin/tokens/{token_id}/{action}": {"parameters": [token_id, action], **change_token},
+        "/admin/users/sign-out": console_form(
+            "Sign out everywhere: every token of the user issued until now is revoked", "user_id"
+        ),
         "/admin/static/{path}": static("The console's style and copy-button script"),
     }

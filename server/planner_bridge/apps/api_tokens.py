@@ -125,12 +125,14 @@ class ApiTokenRoutes:
         if not isinstance(disabled, bool):
             raise InvalidRequest("disabled must be true or false")
         token_id = request.path_params["token_id"]
-        record = await self.tokens.set_disabled(token_id, disabled, caller.entity.id)
+        actor = caller.key.key_id
+        record = await self.tokens.set_disabled(token_id, disabled, caller.entity.id, actor=actor)
         return json_response(describe(record), no_store=True)
 
     async def delete(self, request: Request) -> Response:
         caller, _ = await self.signed.authenticate(request)
-        await self.tokens.delete(request.path_params["token_id"], caller.entity.id)
+        token_id, actor = request.path_params["token_id"], caller.key.key_id
+        await self.tokens.delete(token_id, caller.entity.id, actor=actor)
         return Response(status_code=204, headers=NO_STORE)
 
     async def exchange(self, request: Request) -> Response:

@@ -2,8 +2,9 @@
 /health/alive and /health/ready:
 
     GET /healthz   200 {"status": "ok"} while the process answers at all
-    GET /readyz    200 {"status": "ready"} when the database answers and a signing key is
-                   loaded; else 503 {"status": "unavailable", "reason": TEXT}
+    GET /readyz    200 {"status": "ready"} when the database answers, a signing key is
+                   loaded and the revocations are current;
+                   else 503 {"status": "unavailable", "reason": TEXT}
 
 Neither needs credentials, and the reason names the failing part only (never a path, a URL with
 a password in it, or an exception's text).
@@ -20,13 +21,16 @@ from starlette.routing import BaseRoute, Route
 
 from ..keys.ring import KeyRing
 from ..storage import Store
+from ..tokens.revocation import Revocations
 from .openapi_parts import ok, ref
 
 NO_CACHE = {"Cache-Control": "no-store"}
 PROBE_SECONDS = 3.0
 
 
-async def unready_reason(store: Store, keyring: KeyRing) -> str | None:
+async def unready_reason(
+    store: Store, keyring: KeyRing, revocations: Revocations | None = None
+) -> str | None:
     """Why this instance should get no traffic now, or None when it may."""
     try:
         # Bounded: a probe must answer "not ready" in time, not wait on a database away.
@@ -39,15 +43,19 @@ async def unready_reason(store: Store, keyring: KeyRing) -> str | None:
         return "signing key: not loaded"
     if key.private_key is None:
         return "signing key: not loaded"
+    if revocations is not None and not revocations.current:
+        return "revocations: not current"  # loaded, and again after the feed was cut
     return None
 
 
-def routes(store: Store, keyring: KeyRing) -> list[BaseRoute]:
+def routes(
+    store: Store, keyring: KeyRing, revocations: Revocations | None = None
+) -> list[BaseRoute]:
     async def healthz(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"}, headers=NO_CACHE)
 
     async def readyz(request: Request) -> JSONResponse:
-        reason = await unready_reason(store, keyring)
+        reason = await unready_reason(store, keyring, revocations)
         if reason is None:
             return JSONResponse({"status": "ready"}, headers=NO_CACHE)
         body = {"status": "unavailable", "reason": reason}

@@ -7,6 +7,8 @@ The conversation (SPEC "Planner web services"; events in `planner_bridge.planner
     server: {"type": "asset.changed", "asset": {...}}         for what the token may see
     server: {"type": "token_expired"} then close 4401          at the token's `exp`
                                                                 (no leeway: the planner refreshes)
+    server: {"type": "error", "error": "invalid_token", ...}    the token was revoked: within 1 s
+            then close 4401                                     of the revocation, anywhere
 
 Close codes: 4401 token invalid or expired (connect again with a fresh token: that resumes the
 pushes), 4408 no auth message within AUTH_DEADLINE, 1008 a first message that is not an auth
@@ -25,7 +27,8 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from ..clock import Clock
 from ..errors import InvalidRequest, InvalidToken, ProtocolError
-from ..planner.live import LiveHub, Subscription
+from ..planner.live import REVOKED, LiveHub, Subscription
+from ..storage import DatabaseUnavailable
 from ..tokens.verification import AccessClaims
 from .bearer import BearerBackend
 from .openapi_parts import error
@@ -105,11 +108,15 @@ class LiveSocket:
             listener.cancel()
 
     def _seconds_left(self, token: str) -> float:
-        """Until `exp`; 0 when the token no longer verifies (e.g. its key was dropped)."""
+        """Until `exp`; 0 when the token no longer verifies (e.g. its key was dropped). While
+        the revocations are not current (the database away), the socket stays: it hears
+        nothing meanwhile, and a revocation made meanwhile reaches it once they are again."""
         try:
             claims = self.backend.verify(token)
         except InvalidToken:
             return 0.0
+        except DatabaseUnavailable:
+            return EXPIRY_CHECK
         return claims.expires_at - self.clock.now()
 
     async def _forward(self, websocket: WebSocket, subscription: Subscription, wait: float) -> bool:
@@ -120,6 +127,9 @@ class LiveSocket:
             return True
         if event is None:
             await websocket.close(TOO_SLOW, "fell too far behind")
+            return False
+        if event is REVOKED:
+            await self._refuse(websocket, InvalidToken("token has been revoked"))
             return False
         await websocket.send_json(event)
         return True

@@ -23,6 +23,7 @@ from . import (
     health,
     live_socket,
     planner_site,
+    revocation,
     token_service,
     web_services,
 )
@@ -30,7 +31,7 @@ from .openapi_parts import COMMON_SCHEMAS, SECURITY_SCHEMES, ok
 
 OPENAPI_PATH = "/openapi.json"
 # The modules that describe their routes, in the order the document lists them.
-DESCRIBED = (token_service, api_tokens, web_services, live_socket, planner_site, health)
+DESCRIBED = (token_service, revocation, api_tokens, web_services, live_socket, planner_site, health)
 THIS_DOCUMENT = {
     OPENAPI_PATH: {
         "get": {

@@ -13,7 +13,17 @@ from ..metrics import Metrics
 from ..storage import DatabaseUnavailable
 from ..tokens.client_credentials import ClientCredentialsGrant
 from ..tokens.signed_requests import SignedTokenGrant
-from . import admin, api_tokens, health, openapi, planner_site, token_service, web_services
+from ..tokens.token_revocation import TokenRevocation
+from . import (
+    admin,
+    api_tokens,
+    health,
+    openapi,
+    planner_site,
+    revocation,
+    token_service,
+    web_services,
+)
 from .observed import Observed
 from .responses import http_error_handler, protocol_error_handler, unavailable_handler
 from .signed import SignedRequests
@@ -23,11 +33,14 @@ def create_app(core: Core) -> Starlette:
     """The composition root of the apps: each route module gets only what it uses."""
     routes = [
         *token_service.routes(token_endpoints(core)),
+        *revocation.routes(revocation_endpoint(core)),
         *api_tokens.routes(api_token_endpoints(core)),
-        *web_services.routes(core.store, core.clock, core.verifier, signed_requests(core)),
+        *web_services.routes(
+            core.store, core.clock, core.verifier, signed_requests(core), core.revocations
+        ),
         *planner_site.routes(core.store, core.settings.issuer),
         *admin.routes(console(core)),
-        *health.routes(core.store, core.keyring),
+        *health.routes(core.store, core.keyring, core.revocations),
         *openapi.routes(core.settings.issuer),
     ]
     handlers = {
@@ -59,6 +72,11 @@ def token_endpoints(core: Core) -> token_service.TokenService:
         issuer=core.settings.issuer,
         subject_of=core.brake_subject,
     )
+
+
+def revocation_endpoint(core: Core) -> revocation.RevocationEndpoint:
+    grant = ClientCredentialsGrant(core.entities, core.issuer, core.settings, core.client_failures)
+    return revocation.RevocationEndpoint(TokenRevocation(grant, core.revoker), core.brake_subject)
 
 
 def api_token_endpoints(core: Core) -> api_tokens.ApiTokenRoutes:

@@ -32,6 +32,7 @@ from ..planner.assets import AnswerFor, AssetCatalog, asset_json, parse_after, p
 from ..planner.idempotency import IdempotencyKeys, check_key, fingerprint, key_scope
 from ..planner.live import LiveHub
 from ..storage import AnswerRecord, Asset, Conflict, Headers, IdempotentAnswer, Store
+from ..tokens.revocation import Revocations
 from ..tokens.verification import AccessClaims, TokenVerifier
 from ..validation import ascii_number
 from . import openapi_parts as api
@@ -177,10 +178,14 @@ def asset_routes(
 
 
 def routes(
-    store: Store, clock: Clock, verifier: TokenVerifier, signed: SignedRequests
+    store: Store,
+    clock: Clock,
+    verifier: TokenVerifier,
+    signed: SignedRequests,
+    revocations: Revocations | None = None,
 ) -> list[BaseRoute]:
     # The hub lives as long as these routes: one per app, never a module global.
-    hub = LiveHub(store.watch_assets)
+    hub = LiveHub(store.watch_assets, revocations)
     catalog = AssetCatalog(store, clock, listener=hub.publish)
     endpoints = AssetEndpoints(catalog, IdempotencyKeys(store, clock))
     backend = BearerBackend(verifier)

@@ -18,7 +18,7 @@ from typing import Any
 from .. import logs
 from ..settings import SettingsError, environment
 from ..storage import driver_errors
-from . import admins, api_tokens, db, entities, serve
+from . import admins, api_tokens, db, entities, serve, users
 from .common import CommandError, closing_cores, settings_from
 
 COMMANDS = "planner_bridge.commands"  # entry-point group: register(commands, parent)
@@ -41,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"planner-bridge {version()}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     parent = common_options()
-    for module in (serve, entities, api_tokens, admins, db):
+    for module in (serve, entities, api_tokens, admins, db, users):
         module.register(commands, parent)
     # Commands from outside the product (the demo shop's `demo`) come in by entry point, as
     # Flask's do: the product never imports them.

@@ -6,7 +6,7 @@ import dataclasses
 import ipaddress
 import re
 import secrets
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 from urllib.parse import urlsplit
 
@@ -104,9 +104,20 @@ def _port(text: str | None) -> int | None:
     return port if port is not None and 1 <= port <= MAX_PORT else None
 
 
+# Revokes every token a key minted (`revocation.Revoker.revoke_client`): key id, entity, actor.
+TokensRevoker = Callable[[str, str, str], Awaitable[None]]
+
+
 class EntityRegistry:
-    def __init__(self, store: Store, deriver: SecretDeriver, clock: Clock) -> None:
+    def __init__(
+        self,
+        store: Store,
+        deriver: SecretDeriver,
+        clock: Clock,
+        revoke_tokens: TokensRevoker | None = None,
+    ) -> None:
         self.store = store
+        self.revoke_tokens = revoke_tokens
         self.deriver = deriver
         self.clock = clock
         self._noted: dict[str, float] = {}  # key id -> when its use was last written
@@ -158,10 +169,14 @@ class EntityRegistry:
         """Wait for the last-use writes under way (before closing the store, and in tests)."""
         await self._uses.settle()
 
-    async def revoke_key(self, key_id: str) -> None:
-        if not await self.store.revoke_api_key(key_id, self.clock.now()):
+    async def revoke_key(self, key_id: str, actor: str = "cli") -> None:
+        """No new token with the key, and none it minted is accepted any longer."""
+        key = await self.store.get_api_key(key_id)
+        if key is None or not await self.store.revoke_api_key(key_id, self.clock.now()):
             raise LookupError(f"no such active key: {key_id}")
         self._known.pop(key_id, None)
+        if self.revoke_tokens is not None:
+            await self.revoke_tokens(key_id, key.entity_id, actor)
         logs.event("key revoked", key_id=key_id)  # a key id is public (every token's client_id)
 
     async def active_key(self, key_id: str) -> tuple[ApiKey, Entity] | None:

@@ -11,6 +11,7 @@ guessing them is braked per address, never by locking an account (`accounts.Logi
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from typing import Any
 from urllib.parse import urlencode
@@ -172,6 +173,10 @@ class Host:
 
     async def logout(self, request: Request) -> Response:
         require_same_origin(request, self.config.host_url, header=False)
+        user = self.session_user(request)
+        if user is not None:  # the planner's user token too, not only the shop's session
+            with contextlib.suppress(TokenServiceError):  # the session ends all the same
+                await self.tokens.sign_out(user["id"])
         self.sessions.delete(request.session.get("sid"))  # a replayed cookie now names nothing
         request.session.clear()
         if wants_json(request):

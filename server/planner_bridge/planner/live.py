@@ -12,6 +12,8 @@ several instances on one database, each hub also hears the changes the others ma
 store's `watch_assets`: PostgreSQL LISTEN/NOTIFY), filtered by rights the same way.
 
 `publish` may be called from any thread; events are handed to each subscriber's event loop.
+A subscriber whose token is revoked (SPEC "Revocation within a second") is handed `REVOKED`
+as soon as this process hears of it, and its socket closes with 4401.
 """
 
 from __future__ import annotations
@@ -22,12 +24,14 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ..storage import Asset, AssetListener
+from ..tokens.revocation import Revocations
 from ..tokens.verification import AccessClaims
 from .assets import asset_json, can_see
 
 QUEUE_LIMIT = 256
 
 Event = dict[str, Any]
+REVOKED: Event = {"type": "revoked"}  # never sent as it is: the socket closes on it
 
 
 def change_event(asset: Asset, *, deleted: bool) -> Event:
@@ -58,12 +62,19 @@ class Subscription:
 
 
 class LiveHub:
-    def __init__(self, others: Callable[[AssetListener], Awaitable[None]] | None = None) -> None:
+    def __init__(
+        self,
+        others: Callable[[AssetListener], Awaitable[None]] | None = None,
+        revocations: Revocations | None = None,
+    ) -> None:
         """`others`: how to hear the changes other instances make (the store's
-        `watch_assets`); started before the first subscriber subscribes."""
+        `watch_assets`); started before the first subscriber subscribes. `revocations`: this
+        process's, whose every change cuts off the subscribers it now refuses."""
         self._subscriptions: set[Subscription] = set()
         self._others = others
         self._hearing: asyncio.Future[None] | None = None
+        if revocations is not None:
+            revocations.on_change(lambda: self._cut_revoked(revocations))
 
     async def hear_others(self) -> None:
         """Start hearing the other instances (once; every subscriber waits for it, so none
@@ -93,13 +104,18 @@ class LiveHub:
 
     def publish(self, asset: Asset, deleted: bool = False) -> None:
         event = change_event(asset, deleted=deleted)
+        self._hand(event, [s for s in self._subscriptions if can_see(s.claims, asset)])
+
+    def _cut_revoked(self, revocations: Revocations) -> None:
+        self._hand(REVOKED, [s for s in self._subscriptions if revocations.refuses(s.claims)])
+
+    def _hand(self, event: Event, subscriptions: list[Subscription]) -> None:
+        """`event` to each subscription, on its own loop."""
         try:
             here: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
         except RuntimeError:
             here = None
-        for subscription in list(self._subscriptions):
-            if not can_see(subscription.claims, asset):
-                continue
+        for subscription in subscriptions:
             if subscription.loop is here:
                 subscription.deliver(event)
             elif subscription.loop.is_closed():

@@ -106,6 +106,35 @@ class Asset:
     version: int
 
 
+@dataclasses.dataclass(frozen=True)
+class Revocation:
+    """Tokens refused before they expire (SPEC "Revocation within a second"). `kind` "jti": the
+    one token whose jti is `subject`; "client": every token issued at or before `not_before`
+    (its `iat`) to `subject`, a client_id (an API key id, or "api-token:ID" for the tokens
+    exchanged from that API token); "user": the same for "ENTITY\nUSER". Kept until `expires`,
+    when every token it can name has expired anyway."""
+
+    kind: str
+    subject: str
+    not_before: float
+    expires: float
+
+    def merged(self, other: Revocation) -> Revocation:
+        """Two revocations of one subject: the later edge and the later end (order-free, so
+        hearing one twice or out of order changes nothing)."""
+        nb, exp = max(self.not_before, other.not_before), max(self.expires, other.expires)
+        return Revocation(self.kind, self.subject, nb, exp)
+
+
+class RevocationListener(Protocol):
+    """Hears `watch_revocations`: the whole current set (at the start, and again after the feed
+    was cut and is back), each revocation made anywhere, and that the feed was cut."""
+
+    def reloaded(self, current: list[Revocation]) -> None: ...
+    def heard(self, revocation: Revocation) -> None: ...
+    def lost(self) -> None: ...
+
+
 # Hears an asset change: the asset's new state, or its last one and deleted=True.
 AssetListener = Callable[[Asset, bool], None]
 
@@ -242,5 +271,15 @@ class Store(Protocol):
     # the same database, in the order they were committed. A store shared by several
     # processes (PostgreSQL) needs it for the live channel; SQLite has nothing to tell.
     async def watch_assets(self, listener: AssetListener) -> None: ...
+
+    # Revocations. `add_revocation` merges with the subject's stored one (`Revocation.merged`)
+    # and tells every watcher, in every process; expired ones are swept. `watch_revocations`
+    # tells `listener` the current set before it returns, then every change (see
+    # RevocationListener); `now` says which have expired.
+    async def add_revocation(self, revocation: Revocation, now: float) -> None: ...
+    async def list_revocations(self, now: float) -> list[Revocation]: ...
+    async def watch_revocations(
+        self, listener: RevocationListener, now: Callable[[], float]
+    ) -> None: ...
 
     async def close(self) -> None: ...

@@ -35,10 +35,11 @@ from . import postgresql_transactions as transactions
 from .connections import postgresql_pool
 from .location import DatabaseLocation
 from .migrations import migrate_postgresql
+from .postgresql_revocations import PostgresRevocations
 from .postgresql_transactions import reachable
 
 
-class PostgresStore:
+class PostgresStore(PostgresRevocations):  # revocations: see its module
     def __init__(self, pool: asyncpg.Pool, location: DatabaseLocation) -> None:
         self._pool = pool
         self.location = location  # named in `reachable`'s message
@@ -60,7 +61,7 @@ class PostgresStore:
         return cls(pool, location)
 
     async def close(self) -> None:
-        await self._feed.stop()
+        await self.stop_feeds()
         await self._pool.close()
 
     async def _changed(self, sql: str, *args: Any) -> bool:

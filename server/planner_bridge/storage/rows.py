@@ -24,6 +24,7 @@ from . import (
     Entity,
     Headers,
     IdempotentAnswer,
+    Revocation,
     SigningKeyRecord,
 )
 
@@ -142,3 +143,12 @@ def signing_key(row: Row) -> SigningKeyRecord:
     values["dropped"] = bool(values["dropped"])
     values["sealed_key"] = bytes(values["sealed_key"])
     return SigningKeyRecord(**values)
+
+
+def revocation_values(revocation: Revocation) -> Values:
+    r = revocation
+    return (r.kind, r.subject, r.not_before, r.expires)
+
+
+def revocation(row: Row) -> Revocation:
+    return Revocation(row["kind"], row["subject"], row["not_before"], row["expires"])

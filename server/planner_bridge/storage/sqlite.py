@@ -32,12 +32,13 @@ from . import sqlite_transactions as transactions
 from .connections import open_sqlite
 from .migrations import migrate_sqlite
 from .nonce_batch import Nonce, NonceBatch
+from .sqlite_revocations import SQLiteRevocations
 from .sqlite_thread import Db, SQLiteThread
 
 SWEEP_EVERY = 256  # expired nonces and idempotency keys are swept once every this many inserts
 
 
-class SQLiteStore:
+class SQLiteStore(SQLiteRevocations):
     def __init__(self, path: Path | str) -> None:
         """Opens and migrates the file, blocking: on a loop, `await SQLiteStore.open(path)`."""
         self.path = str(path)
@@ -52,6 +53,7 @@ class SQLiteStore:
         return await asyncio.to_thread(cls, path)
 
     async def close(self) -> None:
+        await self.stop_watching_revocations()
         await self._db.close()
 
     # -- legal entities and API keys ---------------------------------------------------------

@@ -22,6 +22,7 @@ from ..keys.signing import MintedToken
 from ..storage import ApiTokenRecord, Entity, Store
 from ..validation import one_line_text
 from .issuer import TokenIssuer, parse_rights, scope_of
+from .revocation import Revoker
 from .verification import TokenVerifier
 
 MAX_NAME_LENGTH = 200
@@ -116,8 +117,10 @@ class ApiTokens:
         clock: Clock,
         *,
         exchange_ttl: int,
+        revoker: Revoker | None = None,
     ) -> None:
         self.store = store
+        self.revoker = revoker  # disabling or deleting also revokes what was exchanged
         self.issuer = issuer
         self.verifier = verifier
         self.clock = clock
@@ -151,18 +154,28 @@ class ApiTokens:
         return record
 
     async def set_disabled(
-        self, token_id: str, disabled: bool, entity_id: str | None = None
+        self, token_id: str, disabled: bool, entity_id: str | None = None, *, actor: str = "cli"
     ) -> ApiTokenRecord:
-        await self.get(token_id, entity_id)
+        record = await self.get(token_id, entity_id)
         if not await self.store.set_api_token_disabled(token_id, disabled):
             raise _no_such_token(token_id)
         logs.event("API token disabled" if disabled else "API token enabled", api_token_id=token_id)
+        if disabled:
+            await self._revoke_exchanged(record, "api-token disabled", actor)
         return await self.get(token_id)  # the entity was checked above
 
-    async def delete(self, token_id: str, entity_id: str | None = None) -> None:
-        await self.get(token_id, entity_id)
+    async def delete(
+        self, token_id: str, entity_id: str | None = None, *, actor: str = "cli"
+    ) -> None:
+        record = await self.get(token_id, entity_id)
         if not await self.store.delete_api_token(token_id):
             raise _no_such_token(token_id)
+        await self._revoke_exchanged(record, "api-token deleted", actor)
+
+    async def _revoke_exchanged(self, record: ApiTokenRecord, way: str, actor: str) -> None:
+        if self.revoker is not None:
+            entity = record.entity_id
+            await self.revoker.revoke_api_token(record.id, entity, way=way, actor=actor)
 
     # -- the exchange ------------------------------------------------------------------------
 

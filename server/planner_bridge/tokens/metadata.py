@@ -7,6 +7,7 @@ from typing import Any
 from .issuer import RIGHTS
 
 TOKEN_PATH = "/auth/token"
+REVOCATION_PATH = "/oauth/revoke"
 SIGNED_TOKEN_PATH = "/v1/tokens"
 JWKS_PATH = "/.well-known/jwks.json"
 METADATA_PATH = "/.well-known/oauth-authorization-server"
@@ -25,6 +26,8 @@ def authorization_server_metadata(issuer: str) -> dict[str, Any]:
         "jwks_uri": base + JWKS_PATH,
         "grant_types_supported": ["client_credentials"],
         "token_endpoint_auth_methods_supported": list(TOKEN_AUTH_METHODS),
+        "revocation_endpoint": base + REVOCATION_PATH,  # RFC 7009
+        "revocation_endpoint_auth_methods_supported": list(TOKEN_AUTH_METHODS),
         "scopes_supported": list(RIGHTS),
         "response_types_supported": [],
         # Not registered in RFC 8414: the signed endpoint integrator back-ends use (SPEC).

@@ -5,7 +5,8 @@ Algorithms are pinned to the key named by `kid`; nothing in a token chooses how 
 on the injected clock with the configured leeway. ECDSA signatures must be low-S (`signing`): a
 high-S copy of a genuine token is refused, so every token has exactly one valid string. Verified
 access tokens are cached by their exact string so the web services pay for a signature check once
-per token, not once per call; `exp` and the key are re-checked on every hit.
+per token, not once per call; `exp` and the key are re-checked on every hit, and the
+revocations (`revocation`) whenever they changed since the token was last checked.
 """
 
 from __future__ import annotations
@@ -70,6 +71,15 @@ class KeySource(Protocol):
     def verification_key(self, kid: str, *, access_token: bool) -> VerificationKey | None: ...
 
 
+class RevocationCheck(Protocol):
+    """`revocation.Revocations`: raises for a revoked token, with no I/O; `generation` changes
+    whenever what `check` answers may have."""
+
+    @property
+    def generation(self) -> int: ...
+    def check(self, claims: AccessClaims, since: int | None = None) -> None: ...
+
+
 class TokenVerifier:
     """Checks tokens against a key source: the local ring, or a remote JWKS (same interface)."""
 
@@ -81,19 +91,26 @@ class TokenVerifier:
         issuer: str,
         leeway: int,  # Settings.leeway is its one default
         cache_size: int = 10_000,
+        revocations: RevocationCheck | None = None,
     ) -> None:
         self.keys = keys
+        self.revocations = revocations
         self.clock = clock
         self.issuer = issuer
         self.leeway = leeway
         self.cache_size = cache_size
-        self._cache: OrderedDict[str, AccessClaims] = OrderedDict()
+        # token -> its claims, and the revocations' generation they were last checked against
+        self._cache: OrderedDict[str, tuple[AccessClaims, int]] = OrderedDict()
 
     def verify_access_token(self, token: str) -> AccessClaims:
-        cached = self._cache.get(token)
+        hit = self._cache.get(token)
         # An entry gone stale (expired, its key dropped) is never a hit; eviction removes it.
-        if cached is not None and self._still_valid(cached):
-            return cached
+        if hit is not None and self._still_valid(hit[0]):
+            # Checked again only when the revocations changed since: no cost that grows with
+            # their number on the path every web-service call takes.
+            if self.revocations is not None and hit[1] != self.revocations.generation:
+                self._cache[token] = (hit[0], self._checked(hit[0], since=hit[1]))
+            return hit[0]
         claims = self._decode(
             token,
             typ=ACCESS_TOKEN_TYP,
@@ -101,8 +118,18 @@ class TokenVerifier:
             required=ACCESS_CLAIMS,
         )
         access = _access_claims(claims)
-        self._remember(token, access)
+        self._remember(token, access, self._checked(access))
         return access
+
+    def _checked(self, claims: AccessClaims, since: int | None = None) -> int:
+        """Raises if `claims` are revoked; else the revocations' generation they passed (read
+        first: a change during the check makes the next hit check again). `since`: the
+        generation they last passed, so only what changed after is looked at."""
+        if self.revocations is None:
+            return 0
+        generation = self.revocations.generation
+        self.revocations.check(claims, since)
+        return generation
 
     def verify_api_token(self, token: str) -> dict[str, Any]:
         return self._decode(
@@ -129,8 +156,8 @@ class TokenVerifier:
             return False
         return self.keys.verification_key(claims.kid, access_token=True) is not None
 
-    def _remember(self, token: str, claims: AccessClaims) -> None:
-        self._cache[token] = claims
+    def _remember(self, token: str, claims: AccessClaims, generation: int) -> None:
+        self._cache[token] = (claims, generation)
         if len(self._cache) > self.cache_size:
             self._cache.popitem(last=False)
 
