@@ -23,6 +23,7 @@ from planner_bridge.storage import (
     ApiKey,
     ApiTokenRecord,
     Asset,
+    AuditEvent,
     Conflict,
     DatabaseUnavailable,
     Entity,
@@ -187,6 +188,34 @@ async def test_api_key_keeps_its_comment_and_last_use(with_entity):
     assert (await store.list_api_keys("ent_1"))[0].last_used == NOW + 60
     await store.touch_api_key("pbk_nope", NOW)  # an unknown key is no error and adds nothing
     assert await store.get_api_key("pbk_nope") is None
+
+
+async def test_an_entity_update_changes_its_name_origins_and_settings_only(with_entity):
+    changed = entity(name="Renamed", origins=("https://www.shop.example",), allow_write=False)
+    assert await with_entity.update_entity(dataclasses.replace(changed, created=NOW + 5))
+    assert await with_entity.get_entity("ent_1") == changed  # created is kept
+    assert not await with_entity.update_entity(entity("ent_nope"))
+
+
+async def test_an_origin_change_on_one_instance_is_seen_by_another(with_entity, other_instance):
+    changed = entity(origins=("http://localhost:8000", "https://staging.shop.example"))
+    await with_entity.update_entity(changed)
+    assert (await other_instance.get_entity("ent_1")).origins == changed.origins
+
+
+async def test_audit_events_are_listed_newest_first_per_entity(with_entity):
+    await with_entity.add_entity(entity("ent_2"))
+    events = [
+        AuditEvent("ent_1", NOW, "cli", "key.created", "pk_1"),
+        AuditEvent("ent_2", NOW + 1, "cli", "key.created", "pk_2"),
+        AuditEvent("ent_1", NOW + 1, "alice", "key.revoked", "pk_1"),
+        AuditEvent("ent_1", NOW + 1, "alice", "origin.added", "https://www.shop.example"),
+    ]
+    for event in events:
+        await with_entity.add_audit_event(event)
+    assert await with_entity.list_audit_events("ent_1") == [events[3], events[2], events[0]]
+    assert await with_entity.list_audit_events("ent_1", limit=1) == [events[3]]
+    assert await with_entity.list_audit_events("ent_nope") == []
 
 
 # -- console administrators and sessions ---------------------------------------------------------

@@ -10,8 +10,9 @@ from typing import Any
 
 from ..clients.entities import MAX_COMMENT_LENGTH
 from ..errors import InvalidScope, ProtocolError
+from ..names import check_name
 from ..tokens.api_tokens import MAX_DAYS
-from ..validation import ascii_number, one_line_text
+from ..validation import ascii_number
 from .openapi_parts import TOKEN_ID, static
 
 RIGHTS = {"read": ["read"], "read write": ["read", "write"]}
@@ -30,7 +31,7 @@ def key_comment(text: str) -> tuple[str, str]:
     if not text.strip():
         return "", ""
     try:
-        return one_line_text(text, "Comment", MAX_COMMENT_LENGTH).strip(), ""
+        return check_name(text, "Comment", MAX_COMMENT_LENGTH).strip(), ""
     except ProtocolError as exc:
         return text, exc.description
 

@@ -44,6 +44,19 @@ class Entity:
 
 
 @dataclasses.dataclass(frozen=True)
+class AuditEvent:
+    """One change to an entity's credentials or settings (`audit.record` writes them): who
+    (`actor`: an administrator's username, or "cli"), what (`action`, one of `audit.ACTIONS`)
+    and to which object (a key id, token id, origin or username). Never a secret or a token."""
+
+    entity_id: str
+    at: float
+    actor: str
+    action: str
+    object_id: str
+
+
+@dataclasses.dataclass(frozen=True)
 class ApiKey:
     key_id: str
     entity_id: str
@@ -169,6 +182,8 @@ class Store(Protocol):
     async def add_entity(self, entity: Entity) -> None: ...
     async def get_entity(self, entity_id: str) -> Entity | None: ...
     async def list_entities(self) -> list[Entity]: ...
+    # Writes the entity's name, origins and settings (not its id or creation); False if absent.
+    async def update_entity(self, entity: Entity) -> bool: ...
     async def add_api_key(self, key: ApiKey) -> None: ...
     async def get_api_key(self, key_id: str) -> ApiKey | None: ...
     async def list_api_keys(self, entity_id: str) -> list[ApiKey]: ...
@@ -188,6 +203,10 @@ class Store(Protocol):
     # Drops sessions last seen at or before `seen_before` or opened at or before
     # `opened_before` (the same edges as `SessionBook.resolve`); returns how many.
     async def sweep_admin_sessions(self, seen_before: float, opened_before: float) -> int: ...
+
+    # The audit trail: only ever added to; listed newest first (in the order written).
+    async def add_audit_event(self, event: AuditEvent) -> None: ...
+    async def list_audit_events(self, entity_id: str, limit: int = 100) -> list[AuditEvent]: ...
 
     # Signature nonces: `remember_nonce` raises Conflict when (key_id, nonce) is still held.
     async def remember_nonce(self, key_id: str, nonce: str, expires: float, now: float) -> None: ...

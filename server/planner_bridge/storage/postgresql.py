@@ -35,10 +35,11 @@ from . import postgresql_transactions as transactions
 from .connections import postgresql_pool
 from .location import DatabaseLocation
 from .migrations import migrate_postgresql
+from .postgresql_audit import EntityChanges
 from .postgresql_transactions import reachable
 
 
-class PostgresStore:
+class PostgresStore(EntityChanges):
     def __init__(self, pool: asyncpg.Pool, location: DatabaseLocation) -> None:
         self._pool = pool
         self.location = location  # named in `reachable`'s message

@@ -21,6 +21,7 @@ from . import (
     ApiKey,
     ApiTokenRecord,
     Asset,
+    AuditEvent,
     Entity,
     Headers,
     IdempotentAnswer,
@@ -51,6 +52,21 @@ def entity(row: Row) -> Entity:
         allow_write=bool(row["allow_write"]),
         created=row["created"],
     )
+
+
+def entity_changes(entity: Entity) -> Values:
+    """What an update writes (name, origins, allow_write), then the entity's id."""
+    return (entity.name, json.dumps(entity.origins), entity.allow_write, entity.id)
+
+
+def audit_event_values(event: AuditEvent) -> Values:
+    e = event
+    return (e.entity_id, e.at, e.actor, e.action, e.object_id)
+
+
+def audit_event(row: Row) -> AuditEvent:
+    r = row
+    return AuditEvent(r["entity_id"], r["at"], r["actor"], r["action"], r["object_id"])
 
 
 def api_key_values(key: ApiKey) -> Values:

@@ -21,6 +21,7 @@ from . import (
     ApiTokenRecord,
     Asset,
     AssetListener,
+    AuditEvent,
     Conflict,
     Entity,
     IdempotentAnswer,
@@ -70,6 +71,21 @@ class SQLiteStore:
             rows.entity(r)
             for r in await self._db.all("SELECT * FROM entities ORDER BY created, id")
         ]
+
+    async def update_entity(self, entity: Entity) -> bool:
+        sql = "UPDATE entities SET name = ?, origins = ?, allow_write = ? WHERE id = ?"
+        return await self._db.changed(sql, *rows.entity_changes(entity))
+
+    async def add_audit_event(self, event: AuditEvent) -> None:
+        sql = (
+            "INSERT INTO audit_events (entity_id, at, actor, action, object_id)"
+            " VALUES (?, ?, ?, ?, ?)"
+        )
+        await self._db.changed(sql, *rows.audit_event_values(event))
+
+    async def list_audit_events(self, entity_id: str, limit: int = 100) -> list[AuditEvent]:
+        sql = "SELECT * FROM audit_events WHERE entity_id = ? ORDER BY seq DESC LIMIT ?"
+        return [rows.audit_event(r) for r in await self._db.all(sql, entity_id, limit)]
 
     async def add_api_key(self, key: ApiKey) -> None:
         sql = (
