@@ -916,7 +916,7 @@ async def test_sqlite_opens_a_version_1_database_and_keeps_its_rows(tmp_path):
     assert (await replayed(store, "new")).headers == (("etag", '"1"'),)
     await store.close()
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == migrations.LATEST == 5
+        assert db.execute("PRAGMA user_version").fetchone()[0] == migrations.LATEST
     db.close()
 
 
