@@ -267,6 +267,31 @@ async def test_admin_session_round_trip_touch_and_delete(with_entity):
     assert await store.delete_admin_session("h1") is False
 
 
+async def test_a_shown_once_value_is_taken_once_and_dies_with_its_session(with_entity):
+    store = with_entity
+    await store.add_admin(admin("ada"))
+    await store.add_admin_session(session("h1"))
+    assert await store.take_shown_once("h1") is None
+    assert await store.keep_shown_once("h1", b"sealed") is True
+    assert await store.get_admin_session("h1") == session("h1")  # not part of the record
+    assert await store.take_shown_once("h1") == b"sealed"
+    assert await store.take_shown_once("h1") is None  # a reload shows nothing again
+    assert await store.keep_shown_once("h_nope", b"sealed") is False
+    await store.keep_shown_once("h1", b"again")
+    await store.delete_admin_session("h1")
+    assert await store.take_shown_once("h1") is None
+
+
+async def test_concurrent_takes_of_a_shown_once_value_get_it_once(with_entity, other_instance):
+    await with_entity.add_admin(admin("ada"))
+    await with_entity.add_admin_session(session("h1"))
+    await with_entity.keep_shown_once("h1", b"sealed")
+    taken = await asyncio.gather(
+        *(s.take_shown_once("h1") for s in [with_entity, other_instance] * 4)
+    )
+    assert sorted(taken, key=lambda t: t is None) == [b"sealed"] + [None] * 7
+
+
 async def test_sweeping_admin_sessions_drops_only_idle_or_old_ones(with_entity):
     store = with_entity
     await store.add_admin(admin("ada"))

@@ -115,8 +115,29 @@ CONSOLE_ERROR = {
 }
 
 
+TO_CONSOLE = {
+    "get": {
+        "summary": "Not a page: sends the browser to /admin/ (Back to a form's URL, a bookmark)",
+        "tags": ["administration console"],
+        "responses": {"303": {"description": "To /admin/"}},
+    }
+}
+
+
+def console_page(summary: str) -> dict[str, Any]:
+    return {
+        "get": {
+            "summary": summary,
+            "tags": ["administration console"],
+            "security": [{"adminSession": []}],
+            "responses": {"200": HTML_PAGE, "303": {"description": "Signed out: to /admin/"}},
+        }
+    }
+
+
 def console_form(summary: str, *fields: str, shows_page: bool = False) -> dict[str, Any]:
-    """A POST of the administration console: an HTML form, a 303 back to /admin/ or a page."""
+    """A POST of the administration console (an HTML form: a 303 to /admin/ when done, a page
+    when refused or to confirm), and the GET of its URL that sends the browser to /admin/."""
     properties = {name: {"type": "string"} for name in ("csrf", *fields)}
     answers: dict[str, Any] = {
         "303": {"description": "Done, or not signed in: back to /admin/"},
@@ -125,6 +146,7 @@ def console_form(summary: str, *fields: str, shows_page: bool = False) -> dict[s
     if shows_page:
         answers["200"] = HTML_PAGE
     return {
+        **TO_CONSOLE,
         "post": {
             "summary": summary,
             "tags": ["administration console"],
@@ -138,7 +160,7 @@ def console_form(summary: str, *fields: str, shows_page: bool = False) -> dict[s
                 },
             },
             "responses": answers,
-        }
+        },
     }
 
 
@@ -158,14 +180,17 @@ def console_paths() -> dict[str, Any]:
                 "responses": {"200": HTML_PAGE, "4XX": CONSOLE_ERROR},
             }
         },
+        "/admin/activity": console_page("The entity's audit trail, newest first"),
         "/admin/sign-in": console_form("Sign in (a 303 to the console)", "username", "password"),
+        "/admin/origins": console_form("Register an origin", "origin"),
+        "/admin/origins/remove": console_form("Unregister an origin", "origin"),
         "/admin/sign-out": console_form("Sign out: the session ends on the server"),
         "/admin/api-keys": console_form(
             "Generate an API key; its secret is shown once", "comment", shows_page=True
         ),
         "/admin/api-keys/{key_id}/revoke": {
             "parameters": [key_id],
-            **console_form("Revoke an API key"),
+            **console_form("Revoke an API key (confirms first)", "confirm", shows_page=True),
         },
         "/admin/tokens": console_form(
             "Generate a web service token; shown once (never expires: asks to confirm first)",

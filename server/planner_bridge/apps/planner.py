@@ -13,7 +13,16 @@ from ..metrics import Metrics
 from ..storage import DatabaseUnavailable
 from ..tokens.client_credentials import ClientCredentialsGrant
 from ..tokens.signed_requests import SignedTokenGrant
-from . import admin, api_tokens, health, openapi, planner_site, token_service, web_services
+from . import (
+    admin,
+    admin_routes,
+    api_tokens,
+    health,
+    openapi,
+    planner_site,
+    token_service,
+    web_services,
+)
 from .observed import Observed
 from .responses import http_error_handler, protocol_error_handler, unavailable_handler
 from .signed import SignedRequests
@@ -26,7 +35,7 @@ def create_app(core: Core) -> Starlette:
         *api_tokens.routes(api_token_endpoints(core)),
         *web_services.routes(core.store, core.clock, core.verifier, signed_requests(core)),
         *planner_site.routes(core.store, core.settings.issuer),
-        *admin.routes(console(core)),
+        *admin_routes.routes(console(core)),
         *health.routes(core.store, core.keyring),
         *openapi.routes(core.settings.issuer),
     ]

@@ -90,8 +90,13 @@ def admin_session_values(session: AdminSession) -> Values:
     return (s.id_hash, s.username, s.entity_id, s.created, s.last_seen)
 
 
+ADMIN_SESSION_COLUMNS = ("id_hash", "username", "entity_id", "created", "last_seen")
+INSERT_ADMIN_SESSION = f"INSERT INTO admin_sessions ({', '.join(ADMIN_SESSION_COLUMNS)})"
+
+
 def admin_session(row: Row) -> AdminSession:
-    return AdminSession(**dict(row))
+    # Not `shown_once`: what a session shows once is only ever taken (`take_shown_once`).
+    return AdminSession(**{column: row[column] for column in ADMIN_SESSION_COLUMNS})
 
 
 def api_token_values(record: ApiTokenRecord) -> Values:

@@ -138,7 +138,7 @@ class SQLiteStore:
         return await self._db.write(delete)
 
     async def add_admin_session(self, session: AdminSession) -> None:
-        sql = "INSERT INTO admin_sessions VALUES (?, ?, ?, ?, ?)"
+        sql = f"{rows.INSERT_ADMIN_SESSION} VALUES (?, ?, ?, ?, ?)"
         await self._db.changed(sql, *rows.admin_session_values(session))
 
     async def get_admin_session(self, id_hash: str) -> AdminSession | None:
@@ -151,6 +151,21 @@ class SQLiteStore:
 
     async def delete_admin_session(self, id_hash: str) -> bool:
         return await self._db.changed("DELETE FROM admin_sessions WHERE id_hash = ?", id_hash)
+
+    async def keep_shown_once(self, id_hash: str, sealed: bytes) -> bool:
+        sql = "UPDATE admin_sessions SET shown_once = ? WHERE id_hash = ?"
+        return await self._db.changed(sql, sealed, id_hash)
+
+    async def take_shown_once(self, id_hash: str) -> bytes | None:
+        def take(db: Db) -> bytes | None:
+            sql = "SELECT shown_once FROM admin_sessions WHERE id_hash = ?"
+            row = db.execute(sql, (id_hash,)).fetchone()
+            if row is None or row[0] is None:
+                return None
+            db.execute("UPDATE admin_sessions SET shown_once = NULL WHERE id_hash = ?", (id_hash,))
+            return bytes(row[0])
+
+        return await self._db.write(take)
 
     async def sweep_admin_sessions(self, seen_before: float, opened_before: float) -> int:
         sql = "DELETE FROM admin_sessions WHERE last_seen <= ? OR created <= ?"
