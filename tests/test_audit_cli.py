@@ -15,6 +15,15 @@ import pytest
 
 from planner_bridge.cli import main
 from support import HOST_ORIGIN
+from test_several_instances import cli_json, instances, shared
+
+__all__ = ["instances", "shared"]  # fixtures, shared with test_several_instances
+
+
+@pytest.fixture
+def pg_shop(shared) -> dict:
+    origin = "http://localhost:8000"
+    return cli_json(shared, "entity", "create", "Shop", "--origin", origin)
 
 
 @pytest.fixture
@@ -147,3 +156,19 @@ def test_the_audit_trail_names_every_change_and_never_a_secret(planner, shop, cl
     assert len(rows) == len(events)
     stored = repr(rows) + json.dumps(events)
     assert not [s for s in secrets if s in stored]
+
+
+def test_an_origin_set_on_postgresql_reaches_every_instance_at_once(shared, instances, pg_shop):
+    """Nothing per instance caches an entity's origins for the planner page: both instances
+    answer the new frame-ancestors on the very next request, and the audit row is shared."""
+    entity = pg_shop["id"]
+    cli_json(shared, "entity", "set", entity, "--add-origin", "https://www.shop.example")
+    for url in instances:
+        page = httpx.get(url + "/planner/", params={"entity": entity})
+        assert "https://www.shop.example" in page.headers["content-security-policy"], url
+    cli_json(shared, "entity", "set", entity, "--remove-origin", "https://www.shop.example")
+    for url in instances:
+        page = httpx.get(url + "/planner/", params={"entity": entity})
+        assert "https://www.shop.example" not in page.headers["content-security-policy"], url
+    events = cli_json(shared, "audit", "list", "--entity", entity)
+    assert [e["action"] for e in events[:2]] == ["origin.removed", "origin.added"]
