@@ -43,7 +43,7 @@ ACTIONS = frozenset(
         USER_SIGNED_OUT, ADMIN_CREATED, ADMIN_DELETED, ADMIN_SIGNED_IN, ADMIN_SIGNED_OUT,
     }
 )  # fmt: skip
-MAX_FIELD_LENGTH = 256  # an id, an origin or a username is far shorter
+MAX_FIELD_LENGTH = 512  # an id, a username or an origin (at most 267 characters) fits
 DEFAULT_LIMIT = 100
 
 
