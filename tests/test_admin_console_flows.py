@@ -181,3 +181,12 @@ def test_activity_lists_the_changes_newest_first_under_their_actors(planner, adm
     assert admin.client.get("/admin/activity").status_code == 303  # signed out: no activity
     trail = blocking(planner.core.store.list_audit_events(admin.shop.entity.id))
     assert (trail[0].actor, trail[0].action) == ("ada", "admin.signed_out")
+
+
+def test_every_field_the_core_refuses_is_worded_beside_it_at_once(planner, admin):
+    hidden = "a\u202eb"
+    page = admin.post("/admin/tokens", **token_fields(name=hidden, user_id=hidden, days="9999"))
+    assert page.status_code == 400
+    for field in ("name", "user_id", "days"):
+        assert f'id="{field}-error"' in page.text, field
+    assert blocking(planner.core.store.list_api_tokens(admin.shop.entity.id)) == []

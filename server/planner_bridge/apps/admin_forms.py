@@ -9,9 +9,9 @@ import dataclasses
 from typing import Any
 
 from ..clients.entities import MAX_COMMENT_LENGTH
-from ..errors import InvalidScope, ProtocolError
-from ..names import check_name
-from ..tokens.api_tokens import MAX_DAYS
+from ..errors import InvalidFields, InvalidScope, ProtocolError
+from ..names import check_name, name_problem
+from ..tokens.api_tokens import MAX_DAYS, MAX_NAME_LENGTH, MAX_USER_ID_LENGTH
 from ..validation import ascii_number
 from .openapi_parts import TOKEN_ID, static
 
@@ -66,10 +66,21 @@ class TokenForm:
         return read
 
     def _check(self) -> dict[str, str]:
+        """Every field's mistake at once (the names by the one rule, `names`)."""
         errors = {}
-        for field, label in (("name", "Name"), ("user_id", "User id")):
-            if not getattr(self, field).strip():
-                errors[field] = f"{label} is required."
+        for field, label, limit in (
+            ("name", "Name", MAX_NAME_LENGTH),
+            ("user_id", "User id", MAX_USER_ID_LENGTH),
+            ("user_name", "User name", MAX_NAME_LENGTH),
+        ):
+            value = getattr(self, field)
+            if not value.strip():
+                if field != "user_name":  # optional: the user id stands in
+                    errors[field] = f"{label} is required."
+                continue
+            problem = name_problem(value, label, limit)
+            if problem:
+                errors[field] = problem + "."
         if not self.never and self._days() is None:
             errors["days"] = (
                 f"Expires in days must be a whole number from 1 to {MAX_DAYS},"
@@ -94,14 +105,23 @@ class TokenForm:
         }
 
     def refused(self, exc: ProtocolError) -> dict[str, str]:
-        """The core's refusal, next to the field it names."""
-        message = exc.description or exc.error
+        """The core's refusals, each next to the field it names."""
         if isinstance(exc, InvalidScope):
             return {"rights": "This entity may not grant write rights."}
-        for prefix, (field, label) in FIELDS.items():
-            if message.startswith(prefix):
-                return {field: label + message[len(prefix) :] + "."}
-        return {"form": message}
+        problems = exc.problems if isinstance(exc, InvalidFields) else [exc.description]
+        errors: dict[str, str] = {}
+        for message in problems:
+            field, worded = _worded(message or exc.error)
+            errors.setdefault(field, worded)
+        return errors
+
+
+def _worded(message: str) -> tuple[str, str]:
+    """The form field a refusal of the core concerns, and the refusal in the form's words."""
+    for prefix, (field, label) in FIELDS.items():
+        if message.startswith(prefix):
+            return field, label + message[len(prefix) :] + "."
+    return "form", message
 
 
 # -- how /openapi.json describes these routes (assembled by `openapi`) ---------------------------

@@ -64,7 +64,7 @@ def describe(record: ApiTokenRecord) -> dict[str, Any]:
 
 
 def _stripped(value: object, field: str, limit: int) -> str:
-    """Checked one-line text (see `validation`) without its surrounding blanks."""
+    """A checked name (see `names`) without its surrounding blanks."""
     return check_name(value, field, limit).strip()
 
 
