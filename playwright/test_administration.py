@@ -141,6 +141,8 @@ def test_an_api_key_from_generation_to_revocation(page, console):
     expect(page.get_by_test_id("shown-once")).to_have_count(0)
     later = [page.content()]
     row.get_by_role("button", name="Revoke").click()
+    later.append(page.content())  # the confirmation step
+    page.get_by_role("button", name="Yes, revoke it").click()
     expect(row).to_contain_text("revoked")
     later.append(page.content())
     # `/auth/token` remembers a key for up to a second: wait for the refusal, not a fixed time.

@@ -106,7 +106,8 @@ def test_the_sign_in_page_and_its_headers(planner):
 
 
 def test_cookies_are_secure_when_the_planner_origin_is_https(planner):
-    guard = Guard(SessionBook(planner.core.store, planner.core.clock), secure=True)
+    sessions = SessionBook(planner.core.store, planner.core.clock)
+    guard = Guard(sessions, secure=True, sign_in_key=b"k" * 32)
     response = Response()
     guard.set_cookie(response, "pb_admin", "value")
     cookie = response.headers["set-cookie"]
@@ -156,7 +157,10 @@ def test_the_console_shows_the_entity_and_its_origins(admin):
 
 
 def test_a_generated_key_is_shown_once_and_works(planner, admin):
-    page = admin.post("/admin/api-keys", comment="ERP sync, ticket 42")
+    done = admin.post("/admin/api-keys", comment="ERP sync, ticket 42")
+    assert done.status_code == 303 and done.headers["location"] == "/admin/"
+    assert "secret" not in done.text.lower() and not done.text  # only on the page it lands on
+    page = admin.console()
     assert page.status_code == 200 and page.headers["cache-control"] == "no-store"
     key_id, secret = re.search(r"Key id\s+(\S+)\s+Secret\s+(\S+)", shown_once(page)).groups()
     assert client_credentials(planner, key_id, secret) == 200
@@ -179,7 +183,10 @@ def test_a_comment_with_a_control_character_is_refused_next_to_its_field(planner
 
 def test_revoking_a_key_in_the_console(planner, admin):
     assert client_credentials(planner, admin.shop.key_id, admin.shop.secret) == 200
-    answer = admin.post(f"/admin/api-keys/{admin.shop.key_id}/revoke")
+    asked = admin.post(f"/admin/api-keys/{admin.shop.key_id}/revoke")
+    assert asked.status_code == 200 and "Yes, revoke it" in asked.text
+    assert blocking(planner.core.store.get_api_key(admin.shop.key_id)).active  # not yet
+    answer = admin.post(f"/admin/api-keys/{admin.shop.key_id}/revoke", confirm="yes")
     assert answer.status_code == 303
     wait_until(lambda: client_credentials(planner, admin.shop.key_id, admin.shop.secret) == 401)
 
@@ -189,7 +196,9 @@ def test_a_form_without_its_csrf_token_is_403_and_changes_nothing(planner, admin
     assert admin.post("/admin/api-keys", with_csrf=False, comment="x").status_code == 403
     answer = admin.client.post("/admin/api-keys", data={"csrf": "forged", "comment": "x"})
     assert answer.status_code == 403
-    revoke = admin.post(f"/admin/api-keys/{admin.shop.key_id}/revoke", with_csrf=False)
+    revoke = admin.post(
+        f"/admin/api-keys/{admin.shop.key_id}/revoke", with_csrf=False, confirm="yes"
+    )
     assert revoke.status_code == 403
     assert blocking(planner.core.store.list_api_keys(admin.shop.entity.id)) == keys_before
 
@@ -203,7 +212,8 @@ def token_fields(**changes: str) -> dict[str, str]:
 
 
 def test_a_generated_token_is_shown_once_and_exchanges(planner, admin):
-    page = admin.post("/admin/tokens", **token_fields())
+    assert admin.post("/admin/tokens", **token_fields()).status_code == 303
+    page = admin.console()
     assert page.status_code == 200 and "will not be shown again" in page.text
     token = shown_once(page).strip()
     exchanged = httpx.post(
@@ -221,7 +231,8 @@ def test_never_expires_asks_for_a_confirmation_first(planner, admin):
     assert 'data-testid="shown-once"' not in page.text
     assert blocking(tokens.of_entity(admin.shop.entity.id)) == []
     confirmed = admin.post("/admin/tokens", **token_fields(never="yes", confirm="yes", days=""))
-    assert 'data-testid="shown-once"' in confirmed.text
+    assert confirmed.status_code == 303
+    assert 'data-testid="shown-once"' in admin.console().text
     (record,) = blocking(tokens.of_entity(admin.shop.entity.id))
     assert record.expires is None
 
@@ -269,7 +280,9 @@ def test_an_administrator_cannot_see_or_touch_another_entitys_records(planner, a
     )
     page = admin.console().text
     assert other.key_id not in page and "theirs" not in page and "Other Store" not in page
-    assert admin.post(f"/admin/api-keys/{other.key_id}/revoke").status_code == 404
+    for confirm in ("", "yes"):
+        revoke = admin.post(f"/admin/api-keys/{other.key_id}/revoke", confirm=confirm)
+        assert revoke.status_code == 404
     for action in ("disable", "enable", "delete"):
         answer = admin.post(f"/admin/tokens/{issued.record.id}/{action}", confirm="yes")
         assert answer.status_code == 404
@@ -287,7 +300,9 @@ def test_sign_out_ends_the_session_and_the_old_cookie_is_worthless(planner, admi
     assert answer.status_code == 303
     with httpx.Client(base_url=planner.url, cookies={"pb_admin": old}) as replay:
         assert ">Sign in</button>" in replay.get("/admin/").text
-        revoked = replay.post(f"/admin/api-keys/{admin.shop.key_id}/revoke", data={"csrf": csrf})
+        revoked = replay.post(
+            f"/admin/api-keys/{admin.shop.key_id}/revoke", data={"csrf": csrf, "confirm": "yes"}
+        )
         assert revoked.status_code == 303 and revoked.headers["location"] == "/admin/"
     assert blocking(planner.core.store.get_api_key(admin.shop.key_id)).active
 

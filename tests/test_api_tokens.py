@@ -252,7 +252,7 @@ def test_the_exchange_refuses_a_validly_signed_token_that_disagrees_with_its_rec
 
 TEXT = "must be a string of 1 to 200 characters"
 DAYS = "expires_in_days must be a whole number from 1 to 3650, or null"
-CONTROL = "must not contain control characters"
+CONTROL = "must not contain control characters, bidirectional overrides or invisible characters"
 NOT_UTF8 = "holds text that is not valid UTF-8"
 
 

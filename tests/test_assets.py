@@ -197,7 +197,7 @@ BAD_BODIES = [
     (
         json.dumps({"name": "A\u0000", "kind": "furniture"}).encode(),
         400,
-        "name must not contain control characters",
+        "name must not contain control characters, bidirectional overrides or invisible characters",
     ),
     (
         json.dumps({"name": "A", "kind": ["x"]}).encode(),

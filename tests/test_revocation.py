@@ -7,10 +7,12 @@ from __future__ import annotations
 import json
 
 import httpx
+import jwt
 import pytest
 from websockets.sync.client import connect
 
 from asset_helpers import mint
+from planner_bridge import audit
 from planner_bridge.core import Core
 from planner_bridge.errors import InvalidToken
 from planner_bridge.serving import blocking
@@ -32,6 +34,12 @@ from test_live import close_code, open_live
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
+def trail(planner, shop) -> list[tuple[str, str, str]]:
+    """The entity's audit trail, newest first: (actor, action, object)."""
+    events = blocking(audit.recent(planner.core.store, shop.entity.id))
+    return [(e.actor, e.action, e.object_id) for e in events]
+
+
 # -- POST /oauth/revoke (RFC 7009) ----------------------------------------------------------------
 
 
@@ -44,6 +52,8 @@ def test_oauth_revoke_refuses_that_token_within_a_second_and_no_other(planner, s
     assert answer.headers["cache-control"] == "no-store"
     refused_within_contract("oauth/revoke, one instance", lambda: status(url, revoked))
     assert status(url, kept) == 200 and status(url, alice) == 200
+    jti = jwt.decode(revoked, options={"verify_signature": False})["jti"]
+    assert trail(planner, shop)[0] == (f"api-key:{key}", "token.revoked", jti)
 
 
 def test_oauth_revoke_answers_200_and_leaves_another_entitys_token_alone(planner, shop):
@@ -141,6 +151,7 @@ def test_user_sign_out_from_the_cli_refuses_every_token_of_that_user(planner, sh
         "user sign-out (CLI), one instance", *(lambda t=t: status(url, t) for t in alice)
     )
     assert [status(url, t) for t in kept] == [200, 200, 200]
+    assert trail(planner, shop)[0] == ("cli", "user.signed_out", "alice")
 
 
 def test_user_sign_out_names_an_existing_entity(planner):
@@ -168,6 +179,7 @@ def test_sign_out_everywhere_in_the_console(planner, shop):
             lambda: status(url, exchanged),
         )
         assert status(url, bob) == 200
+        assert trail(planner, shop)[0] == ("ada", "user.signed_out", "alice")
         forged = admin.post("/admin/users/sign-out", with_csrf=False, user_id="bob")
         assert forged.status_code == 403 and status(url, bob) == 200
     finally:

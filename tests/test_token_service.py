@@ -179,7 +179,8 @@ BAD_BODIES = {
     "user id too long": ({"type": "user", "user": {"id": "u" * 201, "name": "U"}}, USER_ID),
     "user name control characters": (
         {"type": "user", "user": {"id": "u", "name": "A\nB"}},
-        "user.name must not contain control characters",
+        "user.name must not contain control characters,"
+        " bidirectional overrides or invisible characters",
     ),
     "user name null": (
         {"type": "user", "user": {"id": "u", "name": None}},

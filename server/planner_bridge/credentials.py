@@ -73,6 +73,12 @@ class SecretDeriver:
         mac.update(key_id.encode())
         return b64url(mac.digest())
 
+    def purpose_key(self, purpose: str) -> bytes:
+        """A key of the server's own for one purpose (the console's sign-in CSRF values), from
+        the master key too, under a name no key id takes (those begin with `pbk_`): every
+        instance sharing the master key derives the same one."""
+        return b64url_decode(self.secret_for(f"purpose/{purpose}"))
+
     def matches(self, key_id: str, presented: str) -> bool:
         return hmac.compare_digest(self.secret_for(key_id).encode(), presented.encode())
 

@@ -2,6 +2,7 @@
 
     ProtocolError                   (error, status_code, description)
     ├── InvalidRequest              400 invalid_request
+    │   ├── InvalidFields           400 invalid_request   (several fields at once: `problems`)
     │   ├── PayloadTooLarge         413 invalid_request
     │   └── UnprocessableRequest    422 invalid_request (Idempotency-Key reused, other body)
     ├── InvalidClient               401 invalid_client    (WWW-Authenticate: Basic or Signature)
@@ -37,6 +38,15 @@ class ProtocolError(Exception):
 class InvalidRequest(ProtocolError):
     error = "invalid_request"
     status_code = 400
+
+
+class InvalidFields(InvalidRequest):
+    """Every field refused in one request, each in its own words (`problems`), so a person
+    fixes them in one go; the description joins them."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
 
 
 class PayloadTooLarge(InvalidRequest):

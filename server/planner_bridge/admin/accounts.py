@@ -10,6 +10,7 @@ import asyncio
 import re
 import secrets
 
+from .. import audit
 from ..clock import Clock
 from ..passwords import hash_password, verify_password
 from ..storage import Administrator, Conflict, Store
@@ -43,9 +44,15 @@ class AdminBook:
         self._decoy: str | None = None
 
     async def create(
-        self, entity_id: str, username: str, password: str | None = None
+        self,
+        entity_id: str,
+        username: str,
+        password: str | None = None,
+        *,
+        actor: str = audit.CLI,
     ) -> tuple[Administrator, str]:
-        """The new administrator and its password (generated unless given): shown once."""
+        """The new administrator and its password (generated unless given): shown once.
+        `actor` (here and in `delete`) is who the audit trail names."""
         check_username(username)
         password = check_password(
             password if password is not None else secrets.token_urlsafe(GENERATED_PASSWORD_BYTES)
@@ -58,7 +65,14 @@ class AdminBook:
             await self.store.add_admin(admin)
         except Conflict:
             raise ValueError(f"username {username!r} is taken") from None
+        await self._audit(admin, actor, audit.ADMIN_CREATED)
         return admin, password
+
+    async def _audit(self, admin: Administrator, actor: str, action: str) -> None:
+        await audit.record(
+            self.store, self.clock,
+            entity_id=admin.entity_id, actor=actor, action=action, object_id=admin.username,
+        )  # fmt: skip
 
     async def check(self, username: str, password: str) -> Administrator | None:
         """The administrator if the password is right. An unknown name is checked against a
@@ -84,7 +98,18 @@ class AdminBook:
             raise LookupError(f"no such entity: {entity_id}")
         return await self.store.list_admins(entity_id)
 
-    async def delete(self, username: str) -> None:
+    async def delete(self, username: str, *, actor: str = audit.CLI) -> None:
         """Deletes the administrator and ends its sessions at once."""
-        if not await self.store.delete_admin(username):
+        admin = await self.store.get_admin(username)
+        if admin is None or not await self.store.delete_admin(username):
             raise LookupError(f"no such administrator: {username}")
+        await self._audit(admin, actor, audit.ADMIN_DELETED)
+
+    async def signed_in(self, admin: Administrator) -> None:
+        await self._audit(admin, admin.username, audit.ADMIN_SIGNED_IN)
+
+    async def signed_out(self, username: str, entity_id: str) -> None:
+        await audit.record(
+            self.store, self.clock,
+            entity_id=entity_id, actor=username, action=audit.ADMIN_SIGNED_OUT, object_id=username,
+        )  # fmt: skip

@@ -9,9 +9,10 @@ import dataclasses
 from typing import Any
 
 from ..clients.entities import MAX_COMMENT_LENGTH
-from ..errors import InvalidScope, ProtocolError
-from ..tokens.api_tokens import MAX_DAYS
-from ..validation import ascii_number, one_line_text
+from ..errors import InvalidFields, InvalidScope, ProtocolError
+from ..names import check_name, name_problem
+from ..tokens.api_tokens import MAX_DAYS, MAX_NAME_LENGTH, MAX_USER_ID_LENGTH
+from ..validation import ascii_number
 from .openapi_parts import TOKEN_ID, static
 
 RIGHTS = {"read": ["read"], "read write": ["read", "write"]}
@@ -30,7 +31,7 @@ def key_comment(text: str) -> tuple[str, str]:
     if not text.strip():
         return "", ""
     try:
-        return one_line_text(text, "Comment", MAX_COMMENT_LENGTH).strip(), ""
+        return check_name(text, "Comment", MAX_COMMENT_LENGTH).strip(), ""
     except ProtocolError as exc:
         return text, exc.description
 
@@ -65,10 +66,21 @@ class TokenForm:
         return read
 
     def _check(self) -> dict[str, str]:
+        """Every field's mistake at once (the names by the one rule, `names`)."""
         errors = {}
-        for field, label in (("name", "Name"), ("user_id", "User id")):
-            if not getattr(self, field).strip():
-                errors[field] = f"{label} is required."
+        for field, label, limit in (
+            ("name", "Name", MAX_NAME_LENGTH),
+            ("user_id", "User id", MAX_USER_ID_LENGTH),
+            ("user_name", "User name", MAX_NAME_LENGTH),
+        ):
+            value = getattr(self, field)
+            if not value.strip():
+                if field != "user_name":  # optional: the user id stands in
+                    errors[field] = f"{label} is required."
+                continue
+            problem = name_problem(value, label, limit)
+            if problem:
+                errors[field] = problem + "."
         if not self.never and self._days() is None:
             errors["days"] = (
                 f"Expires in days must be a whole number from 1 to {MAX_DAYS},"
@@ -93,14 +105,23 @@ class TokenForm:
         }
 
     def refused(self, exc: ProtocolError) -> dict[str, str]:
-        """The core's refusal, next to the field it names."""
-        message = exc.description or exc.error
+        """The core's refusals, each next to the field it names."""
         if isinstance(exc, InvalidScope):
             return {"rights": "This entity may not grant write rights."}
-        for prefix, (field, label) in FIELDS.items():
-            if message.startswith(prefix):
-                return {field: label + message[len(prefix) :] + "."}
-        return {"form": message}
+        problems = exc.problems if isinstance(exc, InvalidFields) else [exc.description]
+        errors: dict[str, str] = {}
+        for message in problems:
+            field, worded = _worded(message or exc.error)
+            errors.setdefault(field, worded)
+        return errors
+
+
+def _worded(message: str) -> tuple[str, str]:
+    """The form field a refusal of the core concerns, and the refusal in the form's words."""
+    for prefix, (field, label) in FIELDS.items():
+        if message.startswith(prefix):
+            return field, label + message[len(prefix) :] + "."
+    return "form", message
 
 
 # -- how /openapi.json describes these routes (assembled by `openapi`) ---------------------------
@@ -114,8 +135,29 @@ CONSOLE_ERROR = {
 }
 
 
+TO_CONSOLE = {
+    "get": {
+        "summary": "Not a page: sends the browser to /admin/ (Back to a form's URL, a bookmark)",
+        "tags": ["administration console"],
+        "responses": {"303": {"description": "To /admin/"}},
+    }
+}
+
+
+def console_page(summary: str) -> dict[str, Any]:
+    return {
+        "get": {
+            "summary": summary,
+            "tags": ["administration console"],
+            "security": [{"adminSession": []}],
+            "responses": {"200": HTML_PAGE, "303": {"description": "Signed out: to /admin/"}},
+        }
+    }
+
+
 def console_form(summary: str, *fields: str, shows_page: bool = False) -> dict[str, Any]:
-    """A POST of the administration console: an HTML form, a 303 back to /admin/ or a page."""
+    """A POST of the administration console (an HTML form: a 303 to /admin/ when done, a page
+    when refused or to confirm), and the GET of its URL that sends the browser to /admin/."""
     properties = {name: {"type": "string"} for name in ("csrf", *fields)}
     answers: dict[str, Any] = {
         "303": {"description": "Done, or not signed in: back to /admin/"},
@@ -124,6 +166,7 @@ def console_form(summary: str, *fields: str, shows_page: bool = False) -> dict[s
     if shows_page:
         answers["200"] = HTML_PAGE
     return {
+        **TO_CONSOLE,
         "post": {
             "summary": summary,
             "tags": ["administration console"],
@@ -137,7 +180,7 @@ def console_form(summary: str, *fields: str, shows_page: bool = False) -> dict[s
                 },
             },
             "responses": answers,
-        }
+        },
     }
 
 
@@ -157,14 +200,17 @@ def console_paths() -> dict[str, Any]:
                 "responses": {"200": HTML_PAGE, "4XX": CONSOLE_ERROR},
             }
         },
+        "/admin/activity": console_page("The entity's audit trail, newest first"),
         "/admin/sign-in": console_form("Sign in (a 303 to the console)", "username", "password"),
+        "/admin/origins": console_form("Register an origin", "origin"),
+        "/admin/origins/remove": console_form("Unregister an origin", "origin"),
         "/admin/sign-out": console_form("Sign out: the session ends on the server"),
         "/admin/api-keys": console_form(
             "Generate an API key; its secret is shown once", "comment", shows_page=True
         ),
         "/admin/api-keys/{key_id}/revoke": {
             "parameters": [key_id],
-            **console_form("Revoke an API key"),
+            **console_form("Revoke an API key (confirms first)", "confirm", shows_page=True),
         },
         "/admin/tokens": console_form(
             "Generate a web service token; shown once (never expires: asks to confirm first)",

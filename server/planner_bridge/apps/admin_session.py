@@ -5,14 +5,19 @@ form, and the brakes on sign-in. The rules of sessions live in `admin_sessions`.
 - The session cookie holds a random id (the store keeps its hash), `HttpOnly`,
   `SameSite=Strict`, `Secure` when the planner origin is https, path `/admin/`.
 - Every form carries a CSRF token: the session's (`admin_sessions.csrf_token`); the sign-in
-  form, which comes before any session, a random value also set in an `HttpOnly` cookie
-  (double submit). A POST without the right one answers 403.
+  form, which comes before any session, a value the server made (a random nonce and its HMAC
+  under a key derived from the master key), also set in an `HttpOnly` cookie: the form's value
+  must equal the cookie's, and be the server's own, so a pair planted by someone who can set
+  cookies (a sibling subdomain) signs nobody into an attacker's console. A POST without the
+  right one answers 403.
 - Failed sign-ins are counted per client address and per (address, username), so a stranger
   elsewhere guessing at a username never locks its real administrator out.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 from collections.abc import Callable
 from urllib.parse import parse_qsl
@@ -32,6 +37,8 @@ SESSION_COOKIE = "pb_admin"
 SIGN_IN_COOKIE = "pb_admin_sign_in"
 COOKIE_PATH = "/admin/"
 MAX_FORM_BODY = 16 * 1024
+SIGN_IN_NONCE_BYTES = 24
+MAX_SIGN_IN_TOKEN = 128
 # Per address: enough for an office sharing one address to mistype; per (address, username):
 # a handful, then a pause. Both slide over five minutes (`FailureLimiter`).
 ADDRESS_FAILURES, USERNAME_FAILURES, FAILURE_WINDOW = 30, 5, 300.0
@@ -90,9 +97,10 @@ class SignInBrakes:
 
 
 class Guard:
-    def __init__(self, sessions: SessionBook, *, secure: bool) -> None:
+    def __init__(self, sessions: SessionBook, *, secure: bool, sign_in_key: bytes) -> None:
         self.sessions = sessions
         self.secure = secure
+        self._sign_in_key = sign_in_key  # derived from the master key: `SecretDeriver.purpose_key`
 
     async def session(self, request: Request) -> tuple[AdminSession, str] | None:
         """The live session of the request's cookie and its id; None when signed out."""
@@ -108,13 +116,28 @@ class Guard:
             raise Forbidden("the form's CSRF token is missing or wrong")
 
     def sign_in_token(self, request: Request) -> str:
-        """The sign-in form's token: the browser's cookie value, or a new one to set."""
+        """The sign-in form's token: the browser's cookie value if this server made it (a page
+        reloaded in another tab keeps working), else a new one to set."""
         current = request.cookies.get(SIGN_IN_COOKIE, "")
-        return current if 32 <= len(current) <= 64 else secrets.token_urlsafe(32)
+        return current if self._made_here(current) else self._new_sign_in_token()
+
+    def _new_sign_in_token(self) -> str:
+        nonce = secrets.token_urlsafe(SIGN_IN_NONCE_BYTES)
+        return f"{nonce}.{self._sign_in_mac(nonce)}"
+
+    def _sign_in_mac(self, nonce: str) -> str:
+        return hmac.new(self._sign_in_key, nonce.encode(), hashlib.sha256).hexdigest()
+
+    def _made_here(self, token: str) -> bool:
+        nonce, _, mac = token.partition(".")
+        if not nonce or len(token) > MAX_SIGN_IN_TOKEN:
+            return False
+        return hmac.compare_digest(self._sign_in_mac(nonce).encode(), mac.encode())
 
     def check_sign_in_csrf(self, request: Request, form: dict[str, str]) -> None:
         cookie, field = request.cookies.get(SIGN_IN_COOKIE, ""), form.get("csrf", "")
-        if not cookie or not secrets.compare_digest(cookie.encode(), field.encode()):
+        same = secrets.compare_digest(cookie.encode(), field.encode())
+        if not cookie or not same or not self._made_here(cookie):
             raise Forbidden("the sign-in form's CSRF token is missing or wrong")
 
     def set_cookie(self, response: Response, name: str, value: str) -> None:

@@ -19,6 +19,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import Scope
 
+from .. import audit
 from ..errors import InvalidRequest, InvalidToken, MissingCredentials
 from ..metrics import API_TOKEN_EXCHANGE, SIGNED_REQUEST
 from ..ratelimit import FailureLimiter
@@ -102,6 +103,7 @@ class ApiTokenRoutes:
         user = _user(data)
         issued = await self.tokens.issue(
             caller.entity,
+            actor=audit.signed_by(caller.key.key_id),
             name=data.get("name"),
             user_id=user.get("id"),
             user_name=user.get("name"),
@@ -125,14 +127,14 @@ class ApiTokenRoutes:
         if not isinstance(disabled, bool):
             raise InvalidRequest("disabled must be true or false")
         token_id = request.path_params["token_id"]
-        actor = caller.key.key_id
+        actor = audit.signed_by(caller.key.key_id)
         record = await self.tokens.set_disabled(token_id, disabled, caller.entity.id, actor=actor)
         return json_response(describe(record), no_store=True)
 
     async def delete(self, request: Request) -> Response:
         caller, _ = await self.signed.authenticate(request)
-        token_id, actor = request.path_params["token_id"], caller.key.key_id
-        await self.tokens.delete(token_id, caller.entity.id, actor=actor)
+        actor = audit.signed_by(caller.key.key_id)
+        await self.tokens.delete(request.path_params["token_id"], caller.entity.id, actor=actor)
         return Response(status_code=204, headers=NO_STORE)
 
     async def exchange(self, request: Request) -> Response:

@@ -16,6 +16,7 @@ from ..tokens.signed_requests import SignedTokenGrant
 from ..tokens.token_revocation import TokenRevocation
 from . import (
     admin,
+    admin_routes,
     api_tokens,
     health,
     openapi,
@@ -39,7 +40,7 @@ def create_app(core: Core) -> Starlette:
             core.store, core.clock, core.verifier, signed_requests(core), core.revocations
         ),
         *planner_site.routes(core.store, core.settings.issuer),
-        *admin.routes(console(core)),
+        *admin_routes.routes(console(core)),
         *health.routes(core.store, core.keyring, core.revocations),
         *openapi.routes(core.settings.issuer),
     ]

@@ -18,7 +18,7 @@ from typing import Any
 from .. import logs
 from ..settings import SettingsError, environment
 from ..storage import driver_errors
-from . import admins, api_tokens, db, entities, serve, users
+from . import admins, api_tokens, audit, db, entities, serve, users
 from .common import CommandError, closing_cores, settings_from
 
 COMMANDS = "planner_bridge.commands"  # entry-point group: register(commands, parent)
@@ -41,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"planner-bridge {version()}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     parent = common_options()
-    for module in (serve, entities, api_tokens, admins, db, users):
+    for module in (serve, entities, api_tokens, admins, audit, db, users):
         module.register(commands, parent)
     # Commands from outside the product (the demo shop's `demo`) come in by entry point, as
     # Flask's do: the product never imports them.
@@ -83,7 +83,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"planner-bridge: {problem}", file=sys.stderr)
     except (CommandError, ValueError, LookupError, OSError) as exc:
         message = exc.args[0] if isinstance(exc, LookupError) and exc.args else exc
-        print(f"planner-bridge: {message}", file=sys.stderr)
+        for line in str(message).splitlines() or [""]:  # every mistake, one line each
+            print(f"planner-bridge: {line}", file=sys.stderr)
     except Exception as exc:
         if not isinstance(exc, (sqlite3.Error, RuntimeError, *driver_errors())):
             raise

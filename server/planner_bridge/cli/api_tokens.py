@@ -16,9 +16,9 @@ from typing import Any
 
 from ..clock import utc_minute
 from ..core import Core
-from ..errors import ProtocolError
+from ..errors import InvalidFields, ProtocolError
 from ..storage import ApiTokenRecord
-from ..tokens.api_tokens import MAX_DAYS, ApiTokens, describe, expires_at
+from ..tokens.api_tokens import ApiTokens, describe, expires_at
 from .common import CommandError, emit, open_core
 
 
@@ -31,9 +31,15 @@ def register(commands: Any, parent: argparse.ArgumentParser) -> None:
     create.add_argument("--name", required=True, help="what the token is for")
     lifetime = create.add_mutually_exclusive_group()
     lifetime.add_argument("--days", type=int, help="expire after N days (default 30)")
-    lifetime.add_argument("--never", action="store_true", help="never expire (asks to confirm)")
+    lifetime.add_argument(
+        "--never", action="store_true", help="never expire (asks to confirm, unless --yes)"
+    )
     create.add_argument("--rights", default="read", help="read or read,write (default read)")
-    create.add_argument("--yes", action="store_true", help="do not ask to confirm --never")
+    create.add_argument(
+        "--yes",
+        action="store_true",
+        help="answer yes to the --never confirmation (for scripts: nothing is asked)",
+    )
     create.set_defaults(run=create_token)
     listing = actions.add_parser("list", parents=[parent], help="an entity's tokens, no secrets")
     listing.add_argument("--entity", required=True)
@@ -69,19 +75,17 @@ def _confirm_never() -> None:
 
 
 def _days(args: argparse.Namespace, core: Core) -> int | None:
+    """As asked: the core checks it with the other fields (`in_flags` words its refusal)."""
     if args.never:
         return None
-    if args.days is None:
-        return core.settings.api_token_days
-    if not 1 <= args.days <= MAX_DAYS:
-        raise CommandError(f"--days must be a whole number from 1 to {MAX_DAYS} (or use --never)")
-    return int(args.days)
+    return core.settings.api_token_days if args.days is None else int(args.days)
 
 
 # The request fields the core names in its refusals, as this command's flags name them: an
 # operator typed `--days`, and must not be told about `expires_in_days`.
+EXPIRY = "expires_in_days"
 FLAGS = {
-    "expires_in_days": "--days",
+    EXPIRY: "--days",
     "user.id": "--user",
     "user.name": "--user (the name after ':')",
     "rights": "--rights",
@@ -92,8 +96,15 @@ FLAGS = {
 def in_flags(description: str) -> str:
     for field, flag in FLAGS.items():
         if description.startswith(field + " ") or description.startswith(field + ":"):
-            return flag + description[len(field) :]
+            said = flag + description[len(field) :]
+            return said.replace(", or null", " (or use --never)") if field == EXPIRY else said
     return description
+
+
+def refusal(exc: ProtocolError) -> CommandError:
+    """Every field the core refused, one line each, in this command's flags."""
+    problems = exc.problems if isinstance(exc, InvalidFields) else [exc.description]
+    return CommandError("\n".join(in_flags(p) for p in problems))
 
 
 async def create_token(args: argparse.Namespace) -> None:
@@ -114,7 +125,7 @@ async def create_token(args: argparse.Namespace) -> None:
             expires_in_days=_days(args, core),
         )
     except ProtocolError as exc:
-        raise CommandError(in_flags(exc.description)) from None
+        raise refusal(exc) from None
     record = issued.record
     data = {
         "id": record.id,
@@ -154,7 +165,7 @@ async def _set_disabled(args: argparse.Namespace, disabled: bool) -> None:
     try:
         record = await tokens.set_disabled(args.id, disabled)
     except ProtocolError as exc:
-        raise CommandError(in_flags(exc.description)) from None
+        raise refusal(exc) from None
     emit(args, describe(record), f"{'disabled' if disabled else 'enabled'} {record.id}")
 
 
@@ -171,5 +182,5 @@ async def delete_token(args: argparse.Namespace) -> None:
     try:
         await tokens.delete(args.id)
     except ProtocolError as exc:
-        raise CommandError(in_flags(exc.description)) from None
+        raise refusal(exc) from None
     emit(args, {"id": args.id, "deleted": True}, f"deleted {args.id}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from ..clients.entity_settings import EntityChange, EntityChangeRefused, change_entity
 from ..clock import utc_minute
 from ..errors import ProtocolError
 from ..storage import ApiKey, Entity
@@ -30,6 +31,15 @@ def register(commands: Any, parent: argparse.ArgumentParser) -> None:
     entity.add_parser("list", parents=[parent], help="list legal entities").set_defaults(
         run=list_entities
     )
+    change = entity.add_parser("set", parents=[parent], help="change an entity's name or origins")
+    change.add_argument("entity")
+    change.add_argument("--name", help="a new name")
+    for flag, text in (("--add-origin", "register"), ("--remove-origin", "unregister")):
+        change.add_argument(
+            flag, action="append", default=[], metavar="URL", help=f"{text} an origin (repeatable)"
+        )
+    # The DPoP policy (`--dpop required|optional`) joins here, as a field of `EntityChange`.
+    change.set_defaults(run=set_entity)
 
     key = commands.add_parser("key", help="API keys").add_subparsers(dest="action", required=True)
     key_create = key.add_parser("create", parents=[parent], help="a new key/secret for an entity")
@@ -80,6 +90,32 @@ async def create_entity(args: argparse.Namespace) -> None:
             "The secret is shown only now; keep it on the shop's back-end."
         ),
     )
+
+
+async def set_entity(args: argparse.Namespace) -> None:
+    change = EntityChange(
+        name=args.name,
+        add_origins=tuple(args.add_origin),
+        remove_origins=tuple(args.remove_origin),
+    )
+    core = await open_core(args)
+    try:
+        entity = await change_entity(core.store, core.clock, args.entity, change)
+    except EntityChangeRefused as refused:
+        raise CommandError("\n".join(_in_flags(p) for p in refused.problems)) from None
+    emit(
+        args,
+        _entity_json(entity),
+        f"entity   {entity.id}  {entity.name}\norigins  {' '.join(entity.origins)}",
+    )
+
+
+def _in_flags(problem: str) -> str:
+    """A refusal in the words of this command's flags."""
+    for word, flag in (("name ", "--name "), ("add origin:", "--add-origin:")):
+        if problem.startswith(word):
+            return flag + problem[len(word) :]
+    return problem.replace("remove origin:", "--remove-origin:", 1)
 
 
 async def list_entities(args: argparse.Namespace) -> None:

@@ -10,12 +10,13 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 from urllib.parse import urlsplit
 
-from .. import logs
+from .. import audit, logs
 from ..background import BackgroundWrites
 from ..clock import Clock
 from ..credentials import SecretDeriver, new_key_id
+from ..names import check_name, name_problem
 from ..storage import ApiKey, Entity, Store
-from ..validation import ascii_number, one_line_text
+from ..validation import ascii_number
 
 MAX_NAME_LENGTH = 200
 MAX_COMMENT_LENGTH = 200
@@ -125,31 +126,50 @@ class EntityRegistry:
         self._known: dict[str, tuple[float, ApiKey, Entity]] = {}  # key id -> until, key, entity
 
     async def create(
-        self, name: str, origins: Sequence[str], *, allow_write: bool = False
+        self,
+        name: str,
+        origins: Sequence[str],
+        *,
+        allow_write: bool = False,
+        actor: str = audit.CLI,
     ) -> tuple[Entity, IssuedKey]:
-        name = name.strip()
-        if not name or len(name) > MAX_NAME_LENGTH:
-            raise ValueError(f"entity name must be 1 to {MAX_NAME_LENGTH} characters")
+        """A new entity and its first key. `actor`, here and below, is who the audit trail
+        names: an administrator's username, or `audit.CLI`."""
+        problem = name_problem(name, "entity name", MAX_NAME_LENGTH)
+        if problem:
+            raise ValueError(problem)
         if not origins:
             raise ValueError("an entity needs at least one --origin")
         entity = Entity(
             id="ent_" + secrets.token_urlsafe(9),
-            name=name,
+            name=name.strip(),
             origins=tuple(dict.fromkeys(normalize_origin(o) for o in origins)),
             allow_write=allow_write,
             created=self.clock.now(),
         )
         await self.store.add_entity(entity)
-        return entity, await self.issue_key(entity.id)
+        await self._audit(entity.id, actor, audit.ENTITY_CREATED, entity.id)
+        for origin in entity.origins:
+            await self._audit(entity.id, actor, audit.ORIGIN_ADDED, origin)
+        return entity, await self.issue_key(entity.id, actor=actor)
 
-    async def issue_key(self, entity_id: str, comment: str = "") -> IssuedKey:
-        if comment.strip():  # optional; when given, checked like every other text field
-            comment = one_line_text(comment, "comment", MAX_COMMENT_LENGTH).strip()
+    async def _audit(self, entity_id: str, actor: str, action: str, object_id: str) -> None:
+        await audit.record(
+            self.store, self.clock,
+            entity_id=entity_id, actor=actor, action=action, object_id=object_id,
+        )  # fmt: skip
+
+    async def issue_key(
+        self, entity_id: str, comment: str = "", *, actor: str = audit.CLI
+    ) -> IssuedKey:
+        if comment.strip():  # optional; when given, checked like every other name
+            comment = check_name(comment, "comment", MAX_COMMENT_LENGTH).strip()
         if await self.store.get_entity(entity_id) is None:
             raise LookupError(f"no such entity: {entity_id}")
         key_id = new_key_id()
         key = ApiKey(key_id=key_id, entity_id=entity_id, created=self.clock.now(), comment=comment)
         await self.store.add_api_key(key)
+        await self._audit(entity_id, actor, audit.KEY_CREATED, key_id)
         return IssuedKey(key_id, self.deriver.secret_for(key_id))
 
     def note_use(self, key: ApiKey) -> None:
@@ -169,8 +189,7 @@ class EntityRegistry:
         """Wait for the last-use writes under way (before closing the store, and in tests)."""
         await self._uses.settle()
 
-    async def revoke_key(self, key_id: str, actor: str = "cli") -> None:
-        """No new token with the key, and none it minted is accepted any longer."""
+    async def revoke_key(self, key_id: str, *, actor: str = audit.CLI) -> None:
         key = await self.store.get_api_key(key_id)
         if key is None or not await self.store.revoke_api_key(key_id, self.clock.now()):
             raise LookupError(f"no such active key: {key_id}")
@@ -178,6 +197,7 @@ class EntityRegistry:
         if self.revoke_tokens is not None:
             await self.revoke_tokens(key_id, key.entity_id, actor)
         logs.event("key revoked", key_id=key_id)  # a key id is public (every token's client_id)
+        await self._audit(key.entity_id, actor, audit.KEY_REVOKED, key_id)
 
     async def active_key(self, key_id: str) -> tuple[ApiKey, Entity] | None:
         """The key and its entity if the key exists and is not revoked."""

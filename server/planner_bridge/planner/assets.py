@@ -28,9 +28,10 @@ from typing import Any
 
 from ..clock import Clock
 from ..errors import InsufficientScope, InvalidRequest, NotFound, PayloadTooLarge
+from ..names import check_name
 from ..storage import AnswerRecord, Asset, Store
 from ..tokens.verification import AccessClaims
-from ..validation import ascii_number, is_utf8_encodable, one_line_text
+from ..validation import ascii_number, is_utf8_encodable
 
 ASSET_ID = re.compile(r"ast_[0-9a-f]{24}")
 MAX_DATA_BYTES = 64 * 1024
@@ -109,9 +110,9 @@ def checked_fields(body: dict[str, Any], *, creating: bool) -> dict[str, Any]:
         raise InvalidRequest("nothing to change: give name, kind or data")
     fields = dict(body)
     if "name" in body:
-        fields["name"] = one_line_text(body["name"], "name", MAX_NAME_LENGTH)
+        fields["name"] = check_name(body["name"], "name", MAX_NAME_LENGTH)
     if "kind" in body:
-        fields["kind"] = one_line_text(body["kind"], "kind", MAX_KIND_LENGTH)
+        fields["kind"] = check_name(body["kind"], "kind", MAX_KIND_LENGTH)
     fields["data"] = _document(body.get("data", {}))
     if not creating and "data" not in body:
         del fields["data"]

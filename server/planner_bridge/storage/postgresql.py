@@ -35,11 +35,12 @@ from . import postgresql_transactions as transactions
 from .connections import postgresql_pool
 from .location import DatabaseLocation
 from .migrations import migrate_postgresql
+from .postgresql_console import ConsoleTables
 from .postgresql_revocations import PostgresRevocations
 from .postgresql_transactions import reachable
 
 
-class PostgresStore(PostgresRevocations):  # revocations: see its module
+class PostgresStore(PostgresRevocations, ConsoleTables):  # each mixin: see its module
     def __init__(self, pool: asyncpg.Pool, location: DatabaseLocation) -> None:
         self._pool = pool
         self.location = location  # named in `reachable`'s message
@@ -138,7 +139,7 @@ class PostgresStore(PostgresRevocations):  # revocations: see its module
 
     @reachable
     async def add_admin_session(self, session: AdminSession) -> None:
-        sql = "INSERT INTO admin_sessions VALUES ($1, $2, $3, $4, $5)"
+        sql = f"{rows.INSERT_ADMIN_SESSION} VALUES ($1, $2, $3, $4, $5)"
         await self._pool.execute(sql, *rows.admin_session_values(session))
 
     @reachable

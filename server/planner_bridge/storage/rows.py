@@ -21,6 +21,7 @@ from . import (
     ApiKey,
     ApiTokenRecord,
     Asset,
+    AuditEvent,
     Entity,
     Headers,
     IdempotentAnswer,
@@ -54,6 +55,21 @@ def entity(row: Row) -> Entity:
     )
 
 
+def entity_changes(entity: Entity) -> Values:
+    """What an update writes (name, origins, allow_write), then the entity's id."""
+    return (entity.name, json.dumps(entity.origins), entity.allow_write, entity.id)
+
+
+def audit_event_values(event: AuditEvent) -> Values:
+    e = event
+    return (e.entity_id, e.at, e.actor, e.action, e.object_id)
+
+
+def audit_event(row: Row) -> AuditEvent:
+    r = row
+    return AuditEvent(r["entity_id"], r["at"], r["actor"], r["action"], r["object_id"])
+
+
 def api_key_values(key: ApiKey) -> Values:
     return (key.key_id, key.entity_id, key.created, key.revoked, key.comment, key.last_used)
 
@@ -75,8 +91,13 @@ def admin_session_values(session: AdminSession) -> Values:
     return (s.id_hash, s.username, s.entity_id, s.created, s.last_seen)
 
 
+ADMIN_SESSION_COLUMNS = ("id_hash", "username", "entity_id", "created", "last_seen")
+INSERT_ADMIN_SESSION = f"INSERT INTO admin_sessions ({', '.join(ADMIN_SESSION_COLUMNS)})"
+
+
 def admin_session(row: Row) -> AdminSession:
-    return AdminSession(**dict(row))
+    # Not `shown_once`: what a session shows once is only ever taken (`take_shown_once`).
+    return AdminSession(**{column: row[column] for column in ADMIN_SESSION_COLUMNS})
 
 
 def api_token_values(record: ApiTokenRecord) -> Values:

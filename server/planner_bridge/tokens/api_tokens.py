@@ -13,14 +13,15 @@ from __future__ import annotations
 
 import dataclasses
 import secrets
+from collections.abc import Callable
 from typing import Any
 
-from .. import logs
+from .. import audit, logs
 from ..clock import Clock
-from ..errors import InvalidRequest, InvalidScope, InvalidToken, NotFound
+from ..errors import InvalidFields, InvalidRequest, InvalidScope, InvalidToken, NotFound
 from ..keys.signing import MintedToken
+from ..names import check_name
 from ..storage import ApiTokenRecord, Entity, Store
-from ..validation import one_line_text
 from .issuer import TokenIssuer, parse_rights, scope_of
 from .revocation import Revoker
 from .verification import TokenVerifier
@@ -64,8 +65,8 @@ def describe(record: ApiTokenRecord) -> dict[str, Any]:
 
 
 def _stripped(value: object, field: str, limit: int) -> str:
-    """Checked one-line text (see `validation`) without its surrounding blanks."""
-    return one_line_text(value, field, limit).strip()
+    """A checked name (see `names`) without its surrounding blanks."""
+    return check_name(value, field, limit).strip()
 
 
 def _days(value: object) -> int | None:
@@ -88,22 +89,43 @@ def new_record(
     expires_in_days: object,
     user_name: object = None,
 ) -> ApiTokenRecord:
-    """A checked record; `expires_in_days=None` means "never expires", so callers must pass it."""
-    checked_rights = parse_rights(rights)
+    """A checked record; `expires_in_days=None` means "never expires", so callers must pass it.
+    Every field is checked: several refused at once raise InvalidFields naming each."""
+    problems: list[str] = []
+
+    def checked(check: Callable[..., Any], *args: object) -> Any:
+        try:
+            return check(*args)
+        except InvalidRequest as refused:
+            problems.append(refused.description)
+            return None
+
+    checked_rights = checked(parse_rights, rights)
+    uid = checked(_stripped, user_id, "user.id", MAX_USER_ID_LENGTH)
+    uname = (
+        None if user_name is None else checked(_stripped, user_name, "user.name", MAX_NAME_LENGTH)
+    )
+    token_name = checked(_stripped, name, "name", MAX_NAME_LENGTH)
+    days = checked(_days, expires_in_days)
+    if problems:
+        raise problems_refused(problems)
     if "write" in checked_rights and not entity.allow_write:
         raise InvalidScope("this entity may not grant write rights")
-    uid = _stripped(user_id, "user.id", MAX_USER_ID_LENGTH)
-    days = _days(expires_in_days)
     return ApiTokenRecord(
         id=new_token_id(),
         entity_id=entity.id,
         user_id=uid,
-        user_name=uid if user_name is None else _stripped(user_name, "user.name", MAX_NAME_LENGTH),
-        name=_stripped(name, "name", MAX_NAME_LENGTH),
+        user_name=uname or uid,
+        name=token_name,
         rights=checked_rights,
         created=now,
         expires=None if days is None else now + days * DAY,
     )
+
+
+def problems_refused(problems: list[str]) -> InvalidRequest:
+    """One refusal as it always was; several as InvalidFields."""
+    return InvalidRequest(problems[0]) if len(problems) == 1 else InvalidFields(problems)
 
 
 class ApiTokens:
@@ -126,8 +148,11 @@ class ApiTokens:
         self.clock = clock
         self.exchange_ttl = min(exchange_ttl, MAX_EXCHANGE_TTL)
 
-    async def issue(self, entity: Entity, **fields: object) -> IssuedApiToken:
-        """Check, mint and record a token; the fields are those of `new_record`."""
+    async def issue(
+        self, entity: Entity, *, actor: str = audit.CLI, **fields: object
+    ) -> IssuedApiToken:
+        """Check, mint and record a token; the fields are those of `new_record`. `actor`, here
+        and below, is who the audit trail names (`audit.record`)."""
         record = new_record(entity, now=int(self.clock.now()), **fields)
         minted = await self.issuer.mint_api_token(
             token_id=record.id,
@@ -138,7 +163,14 @@ class ApiTokens:
             expires_at=expires_at(record),
         )
         await self.store.add_api_token(record)
+        await self._audit(record, actor, audit.API_TOKEN_CREATED)
         return IssuedApiToken(record, minted.token)
+
+    async def _audit(self, record: ApiTokenRecord, actor: str, action: str) -> None:
+        await audit.record(
+            self.store, self.clock,
+            entity_id=record.entity_id, actor=actor, action=action, object_id=record.id,
+        )  # fmt: skip
 
     async def of_entity(self, entity_id: str) -> list[ApiTokenRecord]:
         return await self.store.list_api_tokens(entity_id)
@@ -154,7 +186,7 @@ class ApiTokens:
         return record
 
     async def set_disabled(
-        self, token_id: str, disabled: bool, entity_id: str | None = None, *, actor: str = "cli"
+        self, token_id: str, disabled: bool, entity_id: str | None = None, *, actor: str = audit.CLI
     ) -> ApiTokenRecord:
         record = await self.get(token_id, entity_id)
         if not await self.store.set_api_token_disabled(token_id, disabled):
@@ -162,15 +194,20 @@ class ApiTokens:
         logs.event("API token disabled" if disabled else "API token enabled", api_token_id=token_id)
         if disabled:
             await self._revoke_exchanged(record, "api-token disabled", actor)
-        return await self.get(token_id)  # the entity was checked above
+        record = await self.get(token_id)  # the entity was checked above
+        await self._audit(
+            record, actor, audit.API_TOKEN_DISABLED if disabled else audit.API_TOKEN_ENABLED
+        )
+        return record
 
     async def delete(
-        self, token_id: str, entity_id: str | None = None, *, actor: str = "cli"
+        self, token_id: str, entity_id: str | None = None, *, actor: str = audit.CLI
     ) -> None:
         record = await self.get(token_id, entity_id)
         if not await self.store.delete_api_token(token_id):
             raise _no_such_token(token_id)
         await self._revoke_exchanged(record, "api-token deleted", actor)
+        await self._audit(record, actor, audit.API_TOKEN_DELETED)
 
     async def _revoke_exchanged(self, record: ApiTokenRecord, way: str, actor: str) -> None:
         if self.revoker is not None:

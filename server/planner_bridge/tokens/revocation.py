@@ -23,6 +23,7 @@ import logging
 import threading
 from collections.abc import Callable
 
+from .. import audit
 from ..clock import Clock
 from ..errors import InvalidToken
 from ..storage import DatabaseUnavailable, Revocation, Store
@@ -175,16 +176,16 @@ class RevocationEvent:
     """What was revoked, how and by whom: for the audit trail."""
 
     way: str  # "oauth/revoke", "api-token disabled", "key revoke", "user sign-out", ...
-    actor: str  # a key id, "cli", "admin:NAME", "demo shop"
+    actor: str  # as the audit trail names it: "cli", an administrator, "api-key:ID"
     entity_id: str
     kind: str
     subject: str
 
 
 def revoked(event: RevocationEvent) -> None:
-    """AUDIT HOOK: called once for every revocation made, whichever way (`Revoker._add`).
-    The audit trail's `audit.record` is wired in here. Until then, a line of its own logger
-    (not `logs.event`'s: the ways that logged an event before still log exactly that one)."""
+    """Called once for every revocation made, whichever way (`Revoker._add`): a line of its own
+    logger (not `logs.event`'s: the ways that logged an event before still log exactly that
+    one). The audit trail is written by `Revoker._audit`."""
     fields = {"way": event.way, "actor": event.actor, "kind": event.kind}
     REVOCATIONS_LOG.info("tokens revoked", extra={"fields": fields})
 
@@ -250,3 +251,19 @@ class Revoker:
         await self.store.add_revocation(revocation, self.clock.now())
         self.revocations.heard(revocation)  # here at once; the others hear it from the store
         revoked(event)
+        await self._audit(event)
+
+    async def _audit(self, event: RevocationEvent) -> None:
+        """One token revoked, or a user signed out everywhere. A key's or an API token's
+        revocation is recorded by the call that revoked or disabled it (`key.revoked`,
+        `api_token.disabled` or `.deleted`), so not twice."""
+        if event.kind == JTI:
+            action, object_id = audit.TOKEN_REVOKED, event.subject
+        elif event.kind == USER:
+            action, object_id = audit.USER_SIGNED_OUT, event.subject.partition("\n")[2]
+        else:
+            return
+        await audit.record(
+            self.store, self.clock, entity_id=event.entity_id, actor=event.actor,
+            action=action, object_id=object_id,
+        )  # fmt: skip

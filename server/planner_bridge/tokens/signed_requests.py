@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 from ..errors import InvalidRequest
+from ..names import check_name
 from ..settings import Settings
 from ..storage import ApiKey, Entity
 from .client_credentials import ANSWER_HEADERS, TokenAnswer, check_rights_allowed
@@ -67,12 +68,7 @@ def _user(value: object) -> tuple[str, str]:
 
 
 def _user_field(user: dict[str, Any], name: str) -> str:
-    value = user.get(name)
-    if not isinstance(value, str) or not value.strip() or len(value) > MAX_USER_FIELD:
-        raise InvalidRequest(f"user.{name} must be a string of 1 to {MAX_USER_FIELD} characters")
-    if not value.isprintable():
-        raise InvalidRequest(f"user.{name} must not contain control characters")
-    return value
+    return check_name(user.get(name), f"user.{name}", MAX_USER_FIELD)
 
 
 async def issue_token(issuer: TokenIssuer, key: ApiKey, request: TokenRequest) -> dict[str, Any]:

@@ -10,6 +10,7 @@ it changes nothing (§2.1: a server may ignore it).
 
 from __future__ import annotations
 
+from .. import audit
 from ..errors import InvalidClient, InvalidRequest
 from .client_credentials import (
     ClientCredentialsGrant,
@@ -53,5 +54,6 @@ class TokenRevocation:
         if not token:
             raise InvalidRequest("token is missing")
         if len(token) <= MAX_TOKEN:
-            await self.revoker.revoke_token(token, entity.id, way="oauth/revoke", actor=key.key_id)
+            actor = audit.signed_by(key.key_id)
+            await self.revoker.revoke_token(token, entity.id, way="oauth/revoke", actor=actor)
         return TokenAnswer(200, b"", REVOKED_HEADERS, "")

@@ -24,6 +24,7 @@ from . import (
     v0003_signing_keys,
     v0004_asset_changes,
     v0005_admin_console,
+    v0006_audit_trail,
     v0007_revocations,
 )
 
@@ -44,7 +45,7 @@ MIGRATIONS = (
     Migration(3, v0003_signing_keys.SQLITE, v0003_signing_keys.POSTGRESQL),
     Migration(4, v0004_asset_changes.SQLITE, v0004_asset_changes.POSTGRESQL),
     Migration(5, v0005_admin_console.SQLITE, v0005_admin_console.POSTGRESQL),
-    # 6 is another branch's; versions are compared, never used as positions.
+    Migration(6, v0006_audit_trail.SQLITE, v0006_audit_trail.POSTGRESQL),
     Migration(7, v0007_revocations.SQLITE, v0007_revocations.POSTGRESQL),
 )
 LATEST = MIGRATIONS[-1].version

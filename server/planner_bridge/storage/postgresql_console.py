@@ -1,0 +1,51 @@
+"""PostgreSQL: what the console and `entity set` added to the store: changing an entity's
+settings, the audit trail of such changes, and a session's sealed shown-once value (the rest of
+the store is `postgresql`; these live apart to keep it a readable size)."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from . import AuditEvent, Entity, rows
+from . import postgresql_transactions as transactions
+from .postgresql_transactions import reachable
+
+
+class ConsoleTables:
+    """Mixed into `PostgresStore`, whose pool it uses."""
+
+    _pool: asyncpg.Pool
+
+    @reachable
+    async def update_entity(self, entity: Entity) -> bool:
+        sql = "UPDATE entities SET name = $1, origins = $2, allow_write = $3 WHERE id = $4"
+        return transactions.count(await self._pool.execute(sql, *rows.entity_changes(entity))) > 0
+
+    @reachable
+    async def add_audit_event(self, event: AuditEvent) -> None:
+        sql = (
+            "INSERT INTO audit_events (entity_id, at, actor, action, object_id)"
+            " VALUES ($1, $2, $3, $4, $5)"
+        )
+        await self._pool.execute(sql, *rows.audit_event_values(event))
+
+    @reachable
+    async def list_audit_events(self, entity_id: str, limit: int = 100) -> list[AuditEvent]:
+        sql = "SELECT * FROM audit_events WHERE entity_id = $1 ORDER BY seq DESC LIMIT $2"
+        return [rows.audit_event(r) for r in await self._pool.fetch(sql, entity_id, limit)]
+
+    @reachable
+    async def keep_shown_once(self, id_hash: str, sealed: bytes) -> bool:
+        sql = "UPDATE admin_sessions SET shown_once = $1 WHERE id_hash = $2"
+        return transactions.count(await self._pool.execute(sql, sealed, id_hash)) > 0
+
+    @reachable
+    async def take_shown_once(self, id_hash: str) -> bytes | None:
+        # The row is locked, read and cleared in one statement: two requests never both get it.
+        taken = await self._pool.fetchval(
+            "UPDATE admin_sessions s SET shown_once = NULL FROM (SELECT id_hash, shown_once"
+            " FROM admin_sessions WHERE id_hash = $1 AND shown_once IS NOT NULL FOR UPDATE) old"
+            " WHERE s.id_hash = old.id_hash RETURNING old.shown_once",
+            id_hash,
+        )
+        return None if taken is None else bytes(taken)
