@@ -16,6 +16,7 @@ from ..tokens.signed_requests import SignedTokenGrant
 from . import admin, api_tokens, health, openapi, planner_site, token_service, web_services
 from .observed import Observed
 from .responses import http_error_handler, protocol_error_handler, unavailable_handler
+from .routing import IndexedRouter
 from .signed import SignedRequests
 
 
@@ -36,8 +37,9 @@ def create_app(core: Core) -> Starlette:
         DatabaseUnavailable: unavailable_handler,
     }
     metrics = Metrics()  # a registry of its own: two apps in one process never share counts
-    observed = Middleware(Observed, metrics=metrics, routes=routes)
-    app = Starlette(routes=routes, middleware=[observed], exception_handlers=handlers)
+    observed = Middleware(Observed, metrics=metrics)
+    app = Starlette(middleware=[observed], exception_handlers=handlers)
+    app.router = IndexedRouter(routes)  # the middleware stack is built on the first request
     app.state.core = core
     app.state.metrics = metrics  # served by `metrics_listener`, on its own port
     return app
