@@ -44,7 +44,12 @@ class LineWriter:
         self._thread.start()
 
     def put(self, line: str) -> None:
-        """Called on any thread, for a whole line ending in a newline; never blocks."""
+        """Called on any thread, for a whole line ending in a newline; never blocks (but
+        once closed, at exit, the line is written at once: no thread is left to write it)."""
+        if self._closed:
+            self._lines.append(line)
+            self._write_gathered()
+            return
         if len(self._lines) >= self.capacity:
             self.dropped += 1
             return

@@ -96,8 +96,15 @@ def _serve_bare(urls: Any) -> None:
 def _run_server(app: Any, sock: Any, url: str, urls: Any) -> None:
     import uvicorn
 
+    # As `serving.server_config` runs the product: no uvicorn access log, no proxy headers.
     config = uvicorn.Config(
-        app, http="httptools", loop="uvloop", log_level="warning", access_log=False, lifespan="off"
+        app,
+        http="httptools",
+        loop="uvloop",
+        log_level="warning",
+        access_log=False,
+        proxy_headers=False,
+        lifespan="off",
     )
     urls.put(url)
     uvicorn.Server(config).run(sockets=[sock])
