@@ -62,9 +62,13 @@ class Metrics:
         self.registry.register(DroppedLogLines())
         # Each request's children, found once: `labels()` takes a lock and builds a key per call.
         self._answered: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+        self._issued: dict[tuple[str, str], Any] = {}
 
     def token_issued(self, kind: str, grant: str) -> None:
-        self.tokens_issued.labels(kind=kind, grant=grant).inc()
+        child = self._issued.get((kind, grant))
+        if child is None:
+            child = self._issued[kind, grant] = self.tokens_issued.labels(kind=kind, grant=grant)
+        child.inc()
 
     def request_answered(self, route: str, method: str, status: int, seconds: float) -> None:
         children = self._answered.get((route, method, status))
