@@ -63,6 +63,7 @@ class Metrics:
         # Each request's children, found once: `labels()` takes a lock and builds a key per call.
         self._answered: dict[tuple[str, str, int], tuple[Any, Any]] = {}
         self._issued: dict[tuple[str, str], Any] = {}
+        self._failed: dict[tuple[str, str], Any] = {}
 
     def token_issued(self, kind: str, grant: str) -> None:
         child = self._issued.get((kind, grant))
@@ -83,7 +84,10 @@ class Metrics:
 
     def auth_failed(self, endpoint: str, reason: str) -> None:
         reason = reason if reason in AUTH_FAILURE_REASONS else "other"
-        self.auth_failures.labels(endpoint=endpoint, reason=reason).inc()
+        child = self._failed.get((endpoint, reason))
+        if child is None:
+            child = self._failed[endpoint, reason] = self.auth_failures.labels(endpoint, reason)
+        child.inc()
 
     def exposition(self) -> bytes:
         """The Prometheus text format of everything in this registry."""

@@ -9,7 +9,7 @@ counts as an authentication failure, its reason read from the `WWW-Authenticate`
 one error renderer wrote.
 Handlers that mint a token say so with `note_minted`; the count is made once the answer is sent.
 
-Every request passes through here, so it is kept cheap (issue 19): the id is 16 random bytes,
+Every request passes through here, so it is kept cheap (issue 19): the id is 128 random bits,
 the metric children are found once (`Metrics`), and the access line is built in one step and
 written off the request path (`logs`, `line_writer`).
 """
