@@ -153,9 +153,10 @@ def _ours(tmp: Path) -> Iterator[Server]:
     command += ["0", "--data-dir", str(data_dir)]
     # Its access log (a JSON line per request, on stderr) goes to a file, as to a log shipper.
     with _running(command, tmp / "access.log", env=env) as process:
-        url = process.stdout.readline().split()[3]  # "planner origin on URL (issuer …)"
-        while not process.stdout.readline().startswith("worker "):  # "metrics on", "worker … ready"
-            pass
+        said = [process.stdout.readline() for _ in range(3)]  # origin, metrics, worker ready
+        if not said[-1].startswith("worker "):
+            raise RuntimeError(f"serve did not start: {(tmp / 'access.log').read_text()[-500:]}")
+        url = said[0].split()[3]  # "planner origin on URL (issuer …)"
         yield Server(
             "planner-bridge",
             process.pid,
