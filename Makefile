@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 DATA   ?= data
 
-.PHONY: demo test lint bench install browser postgres js-test clean axe screenshots dist sdk-pack sdk-types soak mutate three
+.PHONY: demo test lint bench bench-tools install browser postgres js-test clean axe screenshots dist sdk-pack sdk-types soak mutate three
 
 # Re-install whenever the project's dependencies change.
 $(BIN)/.installed: pyproject.toml
@@ -156,7 +156,14 @@ sdk-types: browser
 	cat .sdk-types/header .sdk-types/protocol.d.ts > web/sdk/protocol.d.ts
 	rm -rf .sdk-types
 
-bench: install browser
+# bench_peer drives the servers with wrk (Debian's); without it, with a client of its own.
+bench-tools:
+	@command -v wrk >/dev/null 2>&1 || { \
+	  echo "installing Debian's wrk"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null \
+	  || echo "no wrk: bench_peer uses its own load generator"; }
+
+bench: install browser bench-tools
 	$(BIN)/python -m tests.benchmarks
 
 clean:

@@ -7,8 +7,15 @@ id: those would leak, and would make a new time series per caller.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.registry import Collector
+
+from . import logs
 
 PREFIX = "planner_bridge"
 CONTENT_TYPE = CONTENT_TYPE_LATEST
@@ -52,18 +59,48 @@ class Metrics:
             "Open /v1/live WebSocket connections",
             registry=self.registry,
         )
+        self.registry.register(DroppedLogLines())
+        # Each request's children, found once: `labels()` takes a lock and builds a key per call.
+        self._answered: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+        self._issued: dict[tuple[str, str], Any] = {}
+        self._failed: dict[tuple[str, str], Any] = {}
 
     def token_issued(self, kind: str, grant: str) -> None:
-        self.tokens_issued.labels(kind=kind, grant=grant).inc()
+        child = self._issued.get((kind, grant))
+        if child is None:
+            child = self._issued[kind, grant] = self.tokens_issued.labels(kind=kind, grant=grant)
+        child.inc()
 
     def request_answered(self, route: str, method: str, status: int, seconds: float) -> None:
-        self.http_requests.labels(route=route, method=method, status=str(status)).inc()
-        self.http_duration.labels(route=route).observe(seconds)
+        children = self._answered.get((route, method, status))
+        if children is None:
+            count = self.http_requests.labels(route=route, method=method, status=str(status))
+            children = self._answered[route, method, status] = (
+                count,
+                self.http_duration.labels(route=route),
+            )
+        children[0].inc()
+        children[1].observe(seconds)
 
     def auth_failed(self, endpoint: str, reason: str) -> None:
         reason = reason if reason in AUTH_FAILURE_REASONS else "other"
-        self.auth_failures.labels(endpoint=endpoint, reason=reason).inc()
+        child = self._failed.get((endpoint, reason))
+        if child is None:
+            child = self._failed[endpoint, reason] = self.auth_failures.labels(endpoint, reason)
+        child.inc()
 
     def exposition(self) -> bytes:
         """The Prometheus text format of everything in this registry."""
         return generate_latest(self.registry)
+
+
+class DroppedLogLines(Collector):
+    """Log lines lost because their writer's buffer was full (`line_writer`): counted by the
+    writer, read when scraped."""
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        yield CounterMetricFamily(
+            f"{PREFIX}_log_lines_dropped",
+            "Log lines dropped because the log's reader fell behind (each loss is also logged)",
+            value=logs.dropped_lines(),
+        )

@@ -1,12 +1,16 @@
-"""Token service throughput on one uvicorn worker, as ratios to a no-op JSON endpoint.
+"""Token service throughput on one uvicorn worker, as ratios to a bare Starlette no-op app.
 
-The server (httptools + uvloop, one worker) runs in a child process; the load generator is a
-small raw-socket HTTP/1.1 keep-alive client in this process, so the two never share a core's
-event loop. All endpoints are measured in the same run against the same server, over the same
-connections, one request in flight per connection: `GET /bench/noop` (mounted by this
-benchmark only), `POST /auth/token`, `POST /v1/tokens` (each request freshly signed beforehand,
-so each spends a nonce: a SQLite write, batched with those of the same loop turn), and
-`POST /bench/sign`, a reference for what one signature costs here: a bare ASGI endpoint that
+The servers (httptools + uvloop, one worker each) run in child processes; the load generator is
+a small raw-socket HTTP/1.1 keep-alive client in this process, so they never share a core's
+event loop. The baseline is a bare Starlette app with one route, `GET /healthz` answering the
+same JSON as ours, on the same uvicorn settings: what a request costs before any of our code.
+The planner app runs as production runs it, access log (JSON lines, to a file) and metrics on.
+All endpoints are measured in the same run, over the same connections, one request in flight per
+connection: the bare `/healthz`; our `GET /healthz` through everything (the router, the
+observing middleware: request id, metrics, access line), so the ratio of the two is what the
+wrapper costs every request; `POST /auth/token`; `POST /v1/tokens` (each request freshly signed
+beforehand, so each spends a nonce: a SQLite write, batched with those of the same loop turn);
+and `POST /bench/sign`, a reference for what one signature costs here: a bare ASGI endpoint that
 signs each request on its own (no batching, no authentication) and sends a token-sized answer.
 Each endpoint keeps its best of several interleaved rounds; "server CPU/req" is the server
 process's user + system time per answer (from /proc), which other processes on a shared machine
@@ -41,34 +45,66 @@ ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 WARMUP = 0.5
 CONNECTIONS = 32
 HOST = "127.0.0.1"
-NOOP = "GET  /bench/noop (no-op JSON)"
+BARE = "GET  /healthz, bare Starlette app"
+HEALTHZ = "GET  /healthz, through everything"
+AUTH_TOKEN = "POST /auth/token"
+SIGNED_TOKEN = "POST /v1/tokens"
+# The goals of issue 19, as ratios to the bare no-op in one run.
+WRAPPER_AT_MOST = 1.15  # our /healthz's CPU per request over the bare app's
+AT_LEAST = {AUTH_TOKEN: 0.5, SIGNED_TOKEN: 0.35}  # rate, as a share of the bare app's
 
 
 # -- the server, in its own process ------------------------------------------------------------
 
 
 def _serve(data_dir: str, urls: Any) -> None:
-    import uvicorn
-    from starlette.responses import JSONResponse
+    """The planner app as `serve` runs it: JSON access lines (to a file, not this terminal)."""
     from starlette.routing import Route
 
+    from planner_bridge import logs
     from planner_bridge.apps.planner import create_app
     from planner_bridge.core import Core
     from planner_bridge.serving import bind, url_of
     from planner_bridge.settings import Settings
 
-    async def noop(request: Any) -> JSONResponse:
-        return JSONResponse({"ok": True})
-
     sock = bind(HOST, 0)
     url = url_of(sock)
+    logs.configure("json", open(Path(data_dir).parent / "access.log", "w"))  # noqa: SIM115
     core = blocking(Core.connect(Settings(data_dir=Path(data_dir), issuer=url)))
     app = create_app(core)
-    app.router.routes.insert(0, Route("/bench/noop", noop))  # first: the cheapest route match
     ceiling = _SignOnly(core.keyring.current.private_key)
-    app.router.routes.insert(1, Route("/bench/sign", ceiling, methods=["POST"]))
+    app.router.routes.append(Route("/bench/sign", ceiling, methods=["POST"]))
+    _run_server(app, sock, url, urls)
+
+
+def _serve_bare(urls: Any) -> None:
+    """The baseline: a bare Starlette app, one route, the same answer as our /healthz."""
+    from starlette.applications import Starlette
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    from planner_bridge.serving import bind, url_of
+
+    async def healthz(request: Any) -> JSONResponse:
+        return JSONResponse({"status": "ok"}, headers={"Cache-Control": "no-store"})
+
+    sock = bind(HOST, 0)
+    app = Starlette(routes=[Route("/healthz", healthz, methods=["GET"])])
+    _run_server(app, sock, url_of(sock), urls)
+
+
+def _run_server(app: Any, sock: Any, url: str, urls: Any) -> None:
+    import uvicorn
+
+    # As `serving.server_config` runs the product: no uvicorn access log, no proxy headers.
     config = uvicorn.Config(
-        app, http="httptools", loop="uvloop", log_level="warning", access_log=False, lifespan="off"
+        app,
+        http="httptools",
+        loop="uvloop",
+        log_level="warning",
+        access_log=False,
+        proxy_headers=False,
+        lifespan="off",
     )
     urls.put(url)
     uvicorn.Server(config).run(sockets=[sock])
@@ -246,7 +282,7 @@ def _wait_until_up(url: str) -> None:
     deadline = time.monotonic() + 30
     while True:
         try:
-            if httpx.get(url + "/bench/noop").status_code == 200:
+            if httpx.get(url + "/healthz").status_code == 200:
                 return
         except httpx.TransportError:
             if time.monotonic() > deadline:
@@ -291,55 +327,87 @@ def run() -> list[str]:
     with tempfile.TemporaryDirectory(prefix="pb-bench-") as tmp:
         data_dir = Path(tmp) / "data"
         key_id, secret = _register_shop(data_dir)
-        urls = context.Queue()
+        urls, bare_urls = context.Queue(), context.Queue()
         server = context.Process(target=_serve, args=(str(data_dir), urls), daemon=True)
+        bare = context.Process(target=_serve_bare, args=(bare_urls,), daemon=True)
         server.start()
+        bare.start()
         try:
-            url = urls.get(timeout=30)
+            url, bare_url = urls.get(timeout=30), bare_urls.get(timeout=30)
             _wait_until_up(url)
-            lines = _endpoints(server.pid, url, key_id, secret)
+            _wait_until_up(bare_url)
+            assert server.pid is not None and bare.pid is not None
+            lines = _endpoints((server.pid, url), (bare.pid, bare_url), key_id, secret)
         finally:
-            server.terminate()
-            server.join(10)
+            for process in (server, bare):
+                process.terminate()
+                process.join(10)
     return lines + pyjwt_rates()
 
 
-def _endpoints(pid: int, url: str, key_id: str, secret: str) -> list[str]:
-    """Rounds interleave the three endpoints; each keeps its best round (other processes on a
+def _port(url: str) -> int:
+    return int(url.rsplit(":", 1)[1])
+
+
+def _endpoints(ours: tuple[int, str], bare: tuple[int, str], key_id: str, secret: str) -> list[str]:
+    """Rounds interleave the endpoints; each keeps its best round (other processes on a
     shared machine only ever slow a round down)."""
-    port = int(url.rsplit(":", 1)[1])
+    (pid, url), port = ours, _port(ours[1])
     basic = base64.b64encode(f"{key_id}:{secret}".encode()).decode()
     form_headers = {
         "authorization": f"Basic {basic}",
         "content-type": "application/x-www-form-urlencoded",
     }
-    noop = _http("GET", "/bench/noop", port, {})
-    client_credentials = _http(
-        "POST", "/auth/token", port, form_headers, b"grant_type=client_credentials"
-    )
-    ceiling = _http("POST", "/bench/sign", port, form_headers, b"grant_type=client_credentials")
-    names = [NOOP, "POST /auth/token", "POST /v1/tokens", "POST /bench/sign (1 ES256 alone)"]
+    form = b"grant_type=client_credentials"
+    healthz = _http("GET", "/healthz", port, {})
+    bare_healthz = _http("GET", "/healthz", _port(bare[1]), {})
+    client_credentials = _http("POST", "/auth/token", port, form_headers, form)
+    ceiling = _http("POST", "/bench/sign", port, form_headers, form)
+    names = [BARE, HEALTHZ, AUTH_TOKEN, SIGNED_TOKEN, "POST /bench/sign (1 ES256 alone)"]
+    servers = [(bare[0], _port(bare[1]))] + [(pid, port)] * 4
     best: dict[str, _Result] = {}
     for round_ in range(ROUNDS):
         pool = _signed_token_requests(url, port, key_id, secret, int(4000 * (SECONDS + WARMUP)))
-        streams = [_repeat(noop), _repeat(client_credentials), iter(pool), _repeat(ceiling)]
+        streams = [
+            _repeat(bare_healthz),
+            _repeat(healthz),
+            _repeat(client_credentials),
+            iter(pool),
+            _repeat(ceiling),
+        ]
         # Each round starts with a different endpoint: none always runs on a fresh machine.
         order = [(i + round_) % len(names) for i in range(len(names))]
         for i in order:
-            result = _measure(pid, port, streams[i])
+            result = _measure(*servers[i], streams[i])
             if names[i] not in best or result.rate > best[names[i]].rate:
                 best[names[i]] = result
-    best = {name: best[name] for name in names}
-    base = best[NOOP]
+    return _report({name: best[name] for name in names})
+
+
+def _report(best: dict[str, _Result]) -> list[str]:
+    base = best[BARE]
     lines = [
-        f"   one uvicorn worker (httptools, uvloop), {CONNECTIONS} keep-alive connections;"
-        f" best of {ROUNDS} interleaved rounds of {SECONDS:g} s; load from another process",
-        "   endpoint                          req/s   ratio   server CPU/req   CPU ratio",
+        f"   one uvicorn worker per server (httptools, uvloop), {CONNECTIONS} keep-alive"
+        f" connections; best of {ROUNDS} interleaved rounds of {SECONDS:g} s; load from another"
+        " process; ours with JSON access lines and metrics on",
+        "   endpoint                               req/s   ratio   server CPU/req   CPU ratio",
     ]
     for name, r in best.items():
         errors = f"   ({r.failed} non-2xx!)" if r.failed else ""
         lines.append(
-            f"   {name:<30} {r.rate:>8,.0f}   {r.rate / base.rate:.2f}x"
+            f"   {name:<35} {r.rate:>8,.0f}   {r.rate / base.rate:.2f}x"
             f"   {r.cpu_us:>8.0f} us       {base.cpu_us / r.cpu_us:.2f}x{errors}"
+        )
+    wrapper = best[HEALTHZ].cpu_us / base.cpu_us
+    lines.append(
+        f"   goal: the wrapper costs <= {WRAPPER_AT_MOST - 1:.0%} more CPU/req than the bare app:"
+        f" {wrapper - 1:+.0%} (rate {best[HEALTHZ].rate / base.rate:.2f}x)"
+        f" {'met' if wrapper <= WRAPPER_AT_MOST else 'NOT met'}"
+    )
+    for name, share in AT_LEAST.items():
+        ratio = best[name].rate / base.rate
+        lines.append(
+            f"   goal: {name} >= {share:g}x the bare no-op's rate: {ratio:.2f}x"
+            f" {'met' if ratio >= share else 'NOT met'}"
         )
     return lines

@@ -27,6 +27,7 @@ from . import (
 )
 from .observed import Observed
 from .responses import http_error_handler, protocol_error_handler, unavailable_handler
+from .routing import IndexedRouter
 from .signed import SignedRequests
 
 
@@ -50,8 +51,9 @@ def create_app(core: Core) -> Starlette:
         DatabaseUnavailable: unavailable_handler,
     }
     metrics = Metrics()  # a registry of its own: two apps in one process never share counts
-    observed = Middleware(Observed, metrics=metrics, routes=routes)
-    app = Starlette(routes=routes, middleware=[observed], exception_handlers=handlers)
+    observed = Middleware(Observed, metrics=metrics)
+    app = Starlette(middleware=[observed], exception_handlers=handlers)
+    app.router = IndexedRouter(routes)  # the middleware stack is built on the first request
     app.state.core = core
     app.state.metrics = metrics  # served by `metrics_listener`, on its own port
     return app
