@@ -160,7 +160,10 @@ OPERATIONS: dict[str, Any] = {
     "/v1/live": {
         "get": {
             "summary": "WebSocket of asset changes (not plain HTTP)",
-            "description": 'Upgrade to a WebSocket; first message {"type": "auth", "token"};'
+            "description": 'Upgrade to a WebSocket; first message {"type": "auth", "token"}'
+            ' (+ "dpop": a proof with htm GET and htu this URL as http(s), for a DPoP-bound'
+            ' token; without the current nonce the answer is {"type": "use_dpop_nonce",'
+            ' "nonce"} and one more auth message is awaited);'
             ' then {"type": "asset.changed", "asset"} for changes the token may see; on'
             ' expiry {"type": "token_expired"} and close code 4401.',
             "responses": {
