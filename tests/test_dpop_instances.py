@@ -15,11 +15,11 @@ from test_several_instances import ISSUER, instances, shared, shop  # noqa: F401
 KEY = DPoPKey()
 
 
-def dpop_token(url: str, shop: dict, proof: str) -> httpx.Response:
+def dpop_token(url: str, created: dict, proof: str) -> httpx.Response:
     return httpx.post(
         url + "/auth/token",
         data={"grant_type": "client_credentials"},
-        auth=(shop["api_key"], shop["secret"]),
+        auth=(created["api_key"], created["secret"]),
         headers={"DPoP": proof},
     )
 
@@ -29,7 +29,7 @@ def get_assets(url: str, token: str, proof: str) -> httpx.Response:
     return httpx.get(url + "/v1/assets", headers=headers)
 
 
-def test_jti_replay_and_nonces_hold_across_instances(instances, shop):
+def test_jti_replay_and_nonces_hold_across_instances(instances, shop):  # noqa: F811
     first, second = instances
     token_proof = KEY.proof("POST", ISSUER + "/auth/token")
     answer = dpop_token(first, shop, token_proof)
