@@ -25,7 +25,6 @@ for the spend before anything is applied.
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 from collections.abc import Awaitable, Callable
 
@@ -212,29 +211,25 @@ def requires_token(backend: BearerBackend, handler: Handler) -> Endpoint:
 async def _answer_once(
     backend: BearerBackend, proof: Proof, request: Request, claims: AccessClaims, handler: Handler
 ) -> Response:
-    """The handler's answer, given only once the proof's jti is spent. A read runs beside the
-    spend (it changes nothing, and the store's round trip is then paid once); a write waits."""
+    """The handler's answer, given only once the proof's jti is spent: a write spends it
+    before anything is applied; a read (which changes nothing) first, so that its own store
+    round trip and the spend's are batched with those of the other requests in flight."""
     if request.method not in SAFE_METHODS:
         await backend.spend(proof)
         return await handler(request, claims)
-    spent = asyncio.ensure_future(backend.spend(proof))
     try:
         response = await handler(request, claims)
     except ProtocolError:
-        await spent  # a replayed proof learns nothing of the handler's refusal
+        await backend.spend(proof)  # a replayed proof learns nothing of the handler's refusal
         raise
-    except BaseException:
-        spent.cancel()
-        raise
-    await spent
+    await backend.spend(proof)
     return response
 
 
 def _with_nonce(backend: BearerBackend, request: Request, response: Response) -> Response:
     """Every answer to a DPoP call carries the current nonce (SPEC)."""
-    found = access_token_scheme(request)
-    if found == b"dpop" and "dpop-nonce" not in response.headers:
-        response.headers["DPoP-Nonce"] = backend.nonce()
+    if access_token_scheme(request) == b"dpop" and "dpop-nonce" not in response.headers:
+        response.raw_headers.append((b"dpop-nonce", backend.nonce().encode("ascii")))
     return response
 
 
