@@ -1,4 +1,4 @@
-"""DPoP-authenticated `GET /v1/assets/{id}` as a ratio to the same handler unauthenticated (issue 20).
+"""DPoP-authenticated `GET /v1/assets/{id}` against the same handler unauthenticated (issue 20).
 
 The set-up is bench_assets': one uvicorn worker in its own process serves the real planner app
 plus the unauthenticated twin of the read route; a load process drives both side by side, in
