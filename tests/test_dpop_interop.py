@@ -3,8 +3,8 @@ DPoP-bound token from `/auth/token` and calls `/v1/assets/{id}` with it, used as
 shows (including its one documented retry on `use_dpop_nonce`), unmodified; proofs made by the
 `dpop` package are accepted at the token endpoint and the web services.
 
-The packages are pinned in tests/interop/package.json and installed by `make interop`
-(`npm ci`, a step of `make test`); node runs tests/interop/dpop_clients.mjs against a real server."""
+The packages are pinned in tests/interop/package.json and installed by `make interop` (npm ci,
+a step of `make test`); node runs tests/interop/dpop_clients.mjs against a real server."""
 
 from __future__ import annotations
 

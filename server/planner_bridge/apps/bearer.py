@@ -191,7 +191,8 @@ def requires_token(backend: BearerBackend, handler: Handler) -> Endpoint:
         try:
             result = await backend.authenticate(request)
         except BearerError as exc:
-            return _with_nonce(backend, request, on_error(request, exc))
+            response = on_error(request, exc)
+            return _with_nonce(backend, response) if is_dpop(request) else response
         if result is None:
             return error_response(MissingCredentials())
         request.scope["auth"], request.scope["user"] = result
@@ -203,7 +204,7 @@ def requires_token(backend: BearerBackend, handler: Handler) -> Endpoint:
             response = await _answer_once(backend, user.proof, request, user.claims, handler)
         except ProtocolError as exc:
             response = error_response(exc)
-        return _with_nonce(backend, request, response)
+        return _with_nonce(backend, response)
 
     return endpoint
 
@@ -226,16 +227,17 @@ async def _answer_once(
     return response
 
 
-def _with_nonce(backend: BearerBackend, request: Request, response: Response) -> Response:
+def _with_nonce(backend: BearerBackend, response: Response) -> Response:
     """Every answer to a DPoP call carries the current nonce (SPEC)."""
-    if access_token_scheme(request) == b"dpop" and "dpop-nonce" not in response.headers:
+    if "dpop-nonce" not in response.headers:
         response.raw_headers.append((b"dpop-nonce", backend.nonce().encode("ascii")))
     return response
 
 
-def access_token_scheme(conn: HTTPConnection) -> bytes | None:
+def is_dpop(conn: HTTPConnection) -> bool:
+    """Whether the call came with `Authorization: DPoP` (however malformed the rest)."""
     try:
         found = access_token(conn)
     except ProtocolError:
-        return None
-    return None if found is None else found[0]
+        return False
+    return found is not None and found[0] == b"dpop"
