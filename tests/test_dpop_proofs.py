@@ -15,8 +15,9 @@ from dpop_keys import DPoPKey, b64url
 from planner_bridge.clock import FrozenClock
 from planner_bridge.errors import InvalidDPoPProof, UseDPoPNonce
 from planner_bridge.storage.sqlite import SQLiteStore
-from planner_bridge.tokens.dpop import ProofChecker, normalise_url, thumbprint
+from planner_bridge.tokens.dpop import ProofChecker, thumbprint
 from planner_bridge.tokens.dpop_nonces import WINDOW, DPoPNonces
+from planner_bridge.tokens.urls import normalise_url
 
 ORIGIN = "https://planner.example"
 URL = ORIGIN + "/v1/assets/ast_1"
