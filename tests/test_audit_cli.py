@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from planner_bridge.cli import main
-from support import HOST_ORIGIN
+from support import HOST_ORIGIN, wait_until
 from test_several_instances import cli_json, instances, shared
 
 __all__ = ["instances", "shared"]  # fixtures, shared with test_several_instances
@@ -77,6 +77,33 @@ def test_entity_set_changes_origins_and_name_and_the_planner_follows(planner, sh
     ]
     assert all(e["actor"] == "cli" and e["entity"] == entity for e in events)
     assert events[-1]["action"] == "entity.created"  # newest first: creation comes last
+
+
+def test_entity_set_changes_the_dpop_policy_and_token_requests_follow(planner, shop, cli):
+    entity = shop.entity.id
+    assert run_json(cli, "entity", "set", entity, "--dpop", "required")["dpop"] == "required"
+    listed = {e["id"]: e for e in run_json(cli, "entity", "list")}
+    assert listed[entity]["dpop"] == "required"
+
+    def unbound_token_request() -> httpx.Response:
+        return httpx.post(
+            planner.url + "/auth/token",
+            data={"grant_type": "client_credentials"},
+            auth=(shop.key_id, shop.secret),
+        )
+
+    # Policies are remembered a second at most (EntityRegistry.requires_dpop and the key cache).
+    refused = wait_until(lambda: unbound_token_request().status_code == 400, timeout=5)
+    assert refused and "DPoP" in unbound_token_request().json()["error_description"]
+    assert run_json(cli, "entity", "set", entity, "--dpop", "optional")["dpop"] == "optional"
+    assert wait_until(lambda: unbound_token_request().status_code == 200, timeout=5)
+    events = run_json(cli, "audit", "list", "--entity", entity)
+    assert [(e["action"], e["object"]) for e in events[:2]] == [
+        ("entity.changed", "dpop"),
+        ("entity.changed", "dpop"),
+    ]
+    code, _, err = cli("entity", "set", entity, "--dpop", "sometimes")
+    assert code == 2 and "invalid choice" in err
 
 
 def test_entity_set_reports_every_mistake_at_once_and_changes_nothing(planner, shop, cli):

@@ -132,6 +132,13 @@ async def test_entity_round_trip(store):
     assert await store.get_entity("ent_1") == added
 
 
+async def test_entity_keeps_its_dpop_policy(store):
+    await store.add_entity(entity("ent_1", dpop_required=True))
+    await store.add_entity(entity("ent_2"))
+    assert (await store.get_entity("ent_1")).dpop_required is True
+    assert [e.dpop_required for e in await store.list_entities()] == [True, False]
+
+
 async def test_unknown_entity_is_none(store):
     assert await store.get_entity("ent_nope") is None
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .addresses import TrustedProxies, brake_subject
-from .clients.entities import EntityRegistry
+from .clients.entities import EntityRegistry, origin_of
 from .clients.signatures import SignatureVerifier
 from .clock import Clock, SystemClock
 from .credentials import SecretDeriver, load_master_key
@@ -18,6 +18,8 @@ from .settings import Settings
 from .storage import Store
 from .storage.opening import open_store
 from .tokens.api_tokens import ApiTokens
+from .tokens.dpop import MAX_AGE, ProofChecker
+from .tokens.dpop_nonces import DPoPNonces
 from .tokens.issuer import TokenIssuer
 from .tokens.jwks import key_source
 from .tokens.revocation import Revocations, Revoker
@@ -41,6 +43,7 @@ class Core:
     proxies: TrustedProxies
     revocations: Revocations  # this process's copy, checked by `verifier`
     revoker: Revoker
+    proofs: ProofChecker  # DPoP proofs (RFC 9449); its `nonces` also spend their jtis
 
     @classmethod
     async def connect(cls, settings: Settings, clock: Clock | None = None) -> Core:
@@ -88,6 +91,7 @@ class Core:
             await revoker.revoke_client(key_id, entity_id, way="key revoke", actor=actor)
 
         entities = EntityRegistry(store, deriver, clock, revoke_key_tokens)
+        nonces = DPoPNonces(deriver.subkey("dpop-nonce/v1"), clock, store, max_age=MAX_AGE)
         return cls(
             settings=settings,
             clock=clock,
@@ -102,6 +106,8 @@ class Core:
             proxies=TrustedProxies.parse(settings.trusted_proxies),
             revocations=revocations,
             revoker=revoker,
+            # htu is checked against the issuer's origin: the public URL, behind a proxy too.
+            proofs=ProofChecker(clock, nonces, origin=origin_of(settings.issuer)),
         )
 
     def brake_subject(self, scope: Mapping[str, Any]) -> str:

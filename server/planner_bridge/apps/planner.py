@@ -38,7 +38,13 @@ def create_app(core: Core) -> Starlette:
         *revocation.routes(revocation_endpoint(core)),
         *api_tokens.routes(api_token_endpoints(core)),
         *web_services.routes(
-            core.store, core.clock, core.verifier, signed_requests(core), core.revocations
+            core.store,
+            core.clock,
+            core.verifier,
+            signed_requests(core),
+            core.proofs,
+            core.entities.requires_dpop,
+            core.revocations,
         ),
         *planner_site.routes(core.store, core.settings.issuer),
         *admin_routes.routes(console(core)),
@@ -65,7 +71,9 @@ def signed_requests(core: Core) -> SignedRequests:
 
 def token_endpoints(core: Core) -> token_service.TokenService:
     grants = (
-        ClientCredentialsGrant(core.entities, core.issuer, core.settings, core.client_failures),
+        ClientCredentialsGrant(
+            core.entities, core.issuer, core.settings, core.client_failures, core.proofs
+        ),
         SignedTokenGrant(core.issuer, core.settings),
     )
     return token_service.TokenService(
@@ -88,6 +96,7 @@ def api_token_endpoints(core: Core) -> api_tokens.ApiTokenRoutes:
         signed_requests(core),
         core.exchange_failures,
         core.brake_subject,
+        core.proofs,
         default_days=core.settings.api_token_days,
     )
 

@@ -30,6 +30,8 @@ from ..tokens.metadata import (
 from ..tokens.signed_requests import MAX_USER_FIELD, SignedTokenGrant
 from .observed import note_minted
 from .openapi_parts import (
+    DPOP_ERRORS,
+    DPOP_PROOF,
     RIGHTS_SCHEMA,
     TOO_LARGE,
     TOO_MANY,
@@ -101,7 +103,7 @@ class ClientCredentialsEndpoint:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
-            authorization, content_type, length = _token_headers(scope["headers"])
+            authorization, content_type, length, dpop = _token_headers(scope["headers"])
             request = FormRequest(
                 authorization,
                 content_type,
@@ -109,6 +111,7 @@ class ClientCredentialsEndpoint:
                 # a stranger lock out its holder.
                 self.brake_subject(scope),
                 lambda: _read_form_body(receive, length),
+                dpop,
             )
             answer = await self.grant.create_token_response(request)
         except ProtocolError as exc:
@@ -131,10 +134,11 @@ def answer_response(answer: TokenAnswer) -> Response:
 
 def _token_headers(
     raw: Iterable[tuple[bytes, bytes]],
-) -> tuple[str | None, str | None, bytes | None]:
-    """Authorization, Content-Type and Content-Length; the first of each, as Starlette reads
-    them (ASGI servers hand over lower-cased names)."""
+) -> tuple[str | None, str | None, bytes | None, tuple[str, ...]]:
+    """Authorization, Content-Type and Content-Length, the first of each, as Starlette reads
+    them (ASGI servers hand over lower-cased names); and every DPoP header (one is allowed)."""
     authorization = content_type = length = None
+    dpop: tuple[str, ...] = ()
     for name, value in raw:
         if name == b"authorization":
             authorization = value.decode("latin-1") if authorization is None else authorization
@@ -142,7 +146,9 @@ def _token_headers(
             content_type = value.decode("latin-1") if content_type is None else content_type
         elif name == b"content-length":
             length = value if length is None else length
-    return authorization, content_type, length
+        elif name == b"dpop":
+            dpop = (*dpop, value.decode("latin-1"))
+    return authorization, content_type, length, dpop
 
 
 async def _read_form_body(receive: Receive, declared: bytes | None) -> bytes | None:
@@ -189,6 +195,12 @@ SCHEMAS: dict[str, Any] = {
             "user": {**USER, "description": "Only (and required) for user tokens"},
             "rights": RIGHTS_SCHEMA,
             "expires_in": {"type": "integer", "description": "Seconds; default 3600"},
+            "jkt": {
+                "type": "string",
+                "pattern": "^[A-Za-z0-9_-]{43}$",
+                "description": "The planner's DPoP key (RFC 7638 thumbprint): the token is bound"
+                " to it (cnf.jkt, token_type DPoP); required for entities that require DPoP",
+            },
         },
     },
     "Token": {
@@ -196,7 +208,7 @@ SCHEMAS: dict[str, Any] = {
         "required": ["token", "token_type", "type", "rights", "expires_in", "expires_at"],
         "properties": {
             "token": {"type": "string", "description": "A JWT (typ at+jwt)"},
-            "token_type": {"const": "Bearer"},
+            "token_type": {"enum": ["Bearer", "DPoP"]},
             "type": {"enum": ["legal_entity", "user"]},
             "rights": {"type": "array", "items": {"enum": list(RIGHTS)}},
             "expires_in": {"type": "integer"},
@@ -218,7 +230,7 @@ SCHEMAS: dict[str, Any] = {
         "required": ["access_token", "token_type", "expires_in"],
         "properties": {
             "access_token": {"type": "string"},
-            "token_type": {"const": "Bearer"},
+            "token_type": {"enum": ["Bearer", "DPoP"]},
             "expires_in": {"type": "integer", "maximum": 86400},
             "scope": {"enum": ["read", "read write"]},
         },
@@ -230,6 +242,7 @@ OPERATIONS: dict[str, Any] = {
         "post": {
             "summary": "OAuth2 client credentials (RFC 6749 §4.4): a legal-entity token",
             "security": [{"basicAuth": []}, {}],
+            "parameters": [DPOP_PROOF],
             "requestBody": {
                 "required": True,
                 "content": {
@@ -238,12 +251,17 @@ OPERATIONS: dict[str, Any] = {
             },
             "responses": {
                 "200": ok("The token", ref("AccessToken")),
-                "400": error(
-                    "Malformed form, credentials in both places, unknown grant or scope",
-                    "invalid_request",
-                    "unsupported_grant_type",
-                    "invalid_scope",
-                ),
+                "400": {
+                    **error(
+                        "Malformed form, credentials in both places, unknown grant or scope, a"
+                        " refused DPoP proof (or none, for an entity that requires DPoP)",
+                        "invalid_request",
+                        "unsupported_grant_type",
+                        "invalid_scope",
+                        *DPOP_ERRORS,
+                    ),
+                    "headers": {"DPoP-Nonce": {"schema": {"type": "string"}}},
+                },
                 "401": error("Unknown client or wrong secret", "invalid_client", challenge=True),
                 "413": TOO_LARGE,
                 "429": TOO_MANY,
@@ -257,6 +275,10 @@ OPERATIONS: dict[str, Any] = {
                 "requestBody": request_body("TokenRequest"),
                 "responses": {
                     "201": ok("The token", ref("Token")),
+                    "400": error(
+                        "Malformed body; no jkt for an entity that requires DPoP",
+                        "invalid_request",
+                    ),
                     "403": error("Write rights not allowed", "invalid_scope"),
                 },
             }

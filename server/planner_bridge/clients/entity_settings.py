@@ -1,5 +1,5 @@
-"""Changing a registered entity: its name and origins (`planner-bridge entity set`, the
-console's "Registered origins"), each change written to the audit trail.
+"""Changing a registered entity: its name, origins and DPoP policy (`planner-bridge entity set`,
+the console's "Registered origins"), each change written to the audit trail.
 
 Every mistake in one change is found before anything is written, and all are reported at once
 (one line each), so an operator fixes a command in one go. The planner page reads the entity's
@@ -28,12 +28,13 @@ class EntityChangeRefused(ValueError):
 
 @dataclasses.dataclass(frozen=True)
 class EntityChange:
-    """What to change; what is left as it is stays. (A new setting, such as the DPoP policy,
-    is one more field here, one more check in `_problems` and one more line in `_applied`.)"""
+    """What to change; what is left as it is stays. (A new setting is one more field here, one
+    more check in `_problems`, one more line in `_applied` and one more event in `_record`.)"""
 
     name: str | None = None
     add_origins: tuple[str, ...] = ()
     remove_origins: tuple[str, ...] = ()
+    dpop_required: bool | None = None  # SPEC "Sender-constrained tokens": required or optional
 
 
 def _origins(given: tuple[str, ...], flag: str, problems: list[str]) -> list[str]:
@@ -67,7 +68,8 @@ def _problems(entity: Entity, change: EntityChange) -> tuple[list[str], list[str
 def _applied(entity: Entity, change: EntityChange, added: list[str], removed: list[str]) -> Entity:
     origins = tuple(dict.fromkeys(o for o in (*entity.origins, *added) if o not in removed))
     name = entity.name if change.name is None else change.name.strip()
-    return dataclasses.replace(entity, name=name, origins=origins)
+    dpop = entity.dpop_required if change.dpop_required is None else change.dpop_required
+    return dataclasses.replace(entity, name=name, origins=origins, dpop_required=dpop)
 
 
 async def change_entity(
@@ -92,6 +94,8 @@ async def change_entity(
 
 async def _record(store: Store, clock: Clock, before: Entity, after: Entity, actor: str) -> None:
     events = [(audit.ENTITY_CHANGED, "name")] if before.name != after.name else []
+    if before.dpop_required != after.dpop_required:
+        events.append((audit.ENTITY_CHANGED, "dpop"))
     events += [(audit.ORIGIN_ADDED, o) for o in after.origins if o not in before.origins]
     events += [(audit.ORIGIN_REMOVED, o) for o in before.origins if o not in after.origins]
     for action, object_id in events:

@@ -72,7 +72,7 @@ class PostgresStore(PostgresRevocations, ConsoleTables):  # each mixin: see its 
 
     @reachable
     async def add_entity(self, entity: Entity) -> None:
-        sql = "INSERT INTO entities VALUES ($1, $2, $3, $4, $5)"
+        sql = "INSERT INTO entities VALUES ($1, $2, $3, $4, $5, $6)"  # rows.entity_values' order
         await self._pool.execute(sql, *rows.entity_values(entity))
 
     @reachable

@@ -18,7 +18,10 @@ class ConsoleTables:
 
     @reachable
     async def update_entity(self, entity: Entity) -> bool:
-        sql = "UPDATE entities SET name = $1, origins = $2, allow_write = $3 WHERE id = $4"
+        sql = (
+            "UPDATE entities SET name = $1, origins = $2, allow_write = $3, dpop_required = $4"
+            " WHERE id = $5"
+        )
         return transactions.count(await self._pool.execute(sql, *rows.entity_changes(entity))) > 0
 
     @reachable

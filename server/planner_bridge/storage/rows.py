@@ -42,7 +42,8 @@ Values = tuple[Any, ...]
 
 def entity_values(entity: Entity) -> Values:
     origins = json.dumps(entity.origins)
-    return (entity.id, entity.name, origins, entity.allow_write, entity.created)
+    e = entity
+    return (e.id, e.name, origins, e.allow_write, e.created, e.dpop_required)
 
 
 def entity(row: Row) -> Entity:
@@ -52,12 +53,14 @@ def entity(row: Row) -> Entity:
         origins=tuple(json.loads(row["origins"])),
         allow_write=bool(row["allow_write"]),
         created=row["created"],
+        dpop_required=bool(row["dpop_required"]),
     )
 
 
 def entity_changes(entity: Entity) -> Values:
-    """What an update writes (name, origins, allow_write), then the entity's id."""
-    return (entity.name, json.dumps(entity.origins), entity.allow_write, entity.id)
+    """What an update writes (name, origins, allow_write, dpop_required), then the entity's id."""
+    e = entity
+    return (e.name, json.dumps(e.origins), e.allow_write, e.dpop_required, e.id)
 
 
 def audit_event_values(event: AuditEvent) -> Values:

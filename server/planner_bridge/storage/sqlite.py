@@ -61,7 +61,8 @@ class SQLiteStore(SQLiteRevocations):
 
     async def add_entity(self, entity: Entity) -> None:
         await self._db.changed(
-            "INSERT INTO entities VALUES (?, ?, ?, ?, ?)", *rows.entity_values(entity)
+            "INSERT INTO entities VALUES (?, ?, ?, ?, ?, ?)",  # rows.entity_values' order
+            *rows.entity_values(entity),
         )
 
     async def get_entity(self, entity_id: str) -> Entity | None:
@@ -75,7 +76,10 @@ class SQLiteStore(SQLiteRevocations):
         ]
 
     async def update_entity(self, entity: Entity) -> bool:
-        sql = "UPDATE entities SET name = ?, origins = ?, allow_write = ? WHERE id = ?"
+        sql = (
+            "UPDATE entities SET name = ?, origins = ?, allow_write = ?, dpop_required = ?"
+            " WHERE id = ?"
+        )
         return await self._db.changed(sql, *rows.entity_changes(entity))
 
     async def add_audit_event(self, event: AuditEvent) -> None:

@@ -22,6 +22,7 @@ from ..errors import InvalidFields, InvalidRequest, InvalidScope, InvalidToken, 
 from ..keys.signing import MintedToken
 from ..names import check_name
 from ..storage import ApiTokenRecord, Entity, Store
+from .dpop import check_dpop_policy
 from .issuer import TokenIssuer, parse_rights, scope_of
 from .revocation import Revoker
 from .verification import TokenVerifier
@@ -216,13 +217,15 @@ class ApiTokens:
 
     # -- the exchange ------------------------------------------------------------------------
 
-    async def exchange(self, token: str) -> MintedToken:
-        """A user access token (≤ 900 s) for a valid API token; InvalidToken otherwise."""
+    async def exchange(self, token: str, *, jkt: str | None = None) -> MintedToken:
+        """A user access token (≤ 900 s) for a valid API token, bound to the DPoP key `jkt`
+        when given; InvalidToken otherwise."""
         claims = self.verifier.verify_api_token(token)
         record = await self._live_record(claims)
         entity = await self.store.get_entity(record.entity_id)
         if entity is None:
             raise InvalidToken("API token's entity no longer exists")
+        check_dpop_policy(entity, jkt is not None)
         # Never more than the record grants, nor more than the entity may grant today.
         rights = tuple(r for r in record.rights if r != "write" or entity.allow_write)
         minted = await self.issuer.mint_access_token(
@@ -232,6 +235,7 @@ class ApiTokens:
             lifetime=self.exchange_ttl,
             user_id=record.user_id,
             user_name=record.user_name,
+            jkt=jkt,
         )
         await self.store.touch_api_token(record.id, self.clock.now())
         return minted

@@ -26,6 +26,7 @@ from . import (
     v0005_admin_console,
     v0006_audit_trail,
     v0007_revocations,
+    v0008_dpop,
 )
 
 if TYPE_CHECKING:
@@ -47,6 +48,7 @@ MIGRATIONS = (
     Migration(5, v0005_admin_console.SQLITE, v0005_admin_console.POSTGRESQL),
     Migration(6, v0006_audit_trail.SQLITE, v0006_audit_trail.POSTGRESQL),
     Migration(7, v0007_revocations.SQLITE, v0007_revocations.POSTGRESQL),
+    Migration(8, v0008_dpop.SQLITE, v0008_dpop.POSTGRESQL),
 )
 LATEST = MIGRATIONS[-1].version
 
@@ -100,6 +102,7 @@ def _sqlite_steps(db: sqlite3.Connection, version: int) -> tuple[Migration, ...]
 
 
 def _after(version: int) -> tuple[Migration, ...]:
+    """The migrations past `version`, by number (not position: numbers may have gaps)."""
     return tuple(m for m in MIGRATIONS if m.version > version)
 
 
