@@ -52,13 +52,21 @@ class Request:
     path: str
     status: int
     idempotency_key: str | None
-    # Who the bearer token says it acts for ("legal_entity", "user:alice"), read without
+    # Who the token says it acts for ("legal_entity", "user:alice"), read without
     # verification: the test only wants to know which identity a call was sent under.
     acting_for: str | None
+    # How the token went: "Bearer", or "DPoP" (bound to the planner's key, with a proof).
+    scheme: str | None = None
+    has_proof: bool = False
+
+
+def scheme_of(authorization: bytes | None) -> str | None:
+    scheme = (authorization or b"").partition(b" ")[0].decode("latin-1")
+    return scheme if scheme in ("Bearer", "DPoP") else None
 
 
 def acting_for(authorization: bytes | None) -> str | None:
-    if not authorization or not authorization.startswith(b"Bearer "):
+    if not authorization or scheme_of(authorization) is None:
         return None
     try:
         payload = authorization.split(b".")[1]
@@ -223,9 +231,15 @@ class Recorder:
             nonlocal request
             if request is None:
                 key = headers.get(b"idempotency-key")
-                identity = acting_for(headers.get(b"authorization"))
+                authorization = headers.get(b"authorization")
                 request = Request(
-                    scope["method"], scope["path"], status, key and key.decode(), identity
+                    scope["method"],
+                    scope["path"],
+                    status,
+                    key and key.decode(),
+                    acting_for(authorization),
+                    scheme_of(authorization),
+                    b"dpop" in headers,
                 )
                 with self._lock:
                     self.requests.append(request)
