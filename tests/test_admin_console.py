@@ -150,6 +150,7 @@ def test_the_console_shows_the_entity_and_its_origins(admin):
     assert admin.shop.entity.name in page.text and "http://localhost:8000" in page.text
     assert admin.shop.key_id in page.text  # the entity's first key, without its secret
     assert admin.shop.secret not in page.text
+    assert "DPoP: optional" in page.text  # the entity's policy, shown (set with the CLI)
 
 
 # -- API keys --------------------------------------------------------------------------------

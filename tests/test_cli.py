@@ -106,6 +106,21 @@ def test_entity_list(data_dir):
     assert "no entities" not in cli(data_dir, "entity", "list").stdout
 
 
+def test_entity_dpop_policy_is_set_at_creation_and_listed(data_dir):
+    strict = cli_json(
+        data_dir, "entity", "create", "Strict", "--origin", ORIGIN, "--dpop", "required"
+    )
+    cli_json(data_dir, "entity", "create", "Lenient", "--origin", ORIGIN)
+    listed = cli_json(data_dir, "entity", "list")
+    assert [(e["id"] == strict["id"], e["dpop"]) for e in listed] == [
+        (True, "required"),
+        (False, "optional"),
+    ]
+    assert "dpop=required" in cli(data_dir, "entity", "list").stdout
+    refused = cli(data_dir, "entity", "create", "X", "--origin", ORIGIN, "--dpop", "maybe")
+    assert refused.returncode != 0 and "Traceback" not in refused.stderr
+
+
 def test_key_create_and_revoke(data_dir):
     created = cli_json(data_dir, "entity", "create", "Shop", "--origin", ORIGIN)
     spare = cli_json(data_dir, "key", "create", created["id"])

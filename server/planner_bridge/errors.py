@@ -11,6 +11,10 @@
     ├── InvalidToken                401 invalid_token     (WWW-Authenticate: Bearer)
     ├── MissingCredentials          401, no error code    (RFC 6750 §3.1: no credentials sent)
     ├── InsufficientScope           403 insufficient_scope
+    ├── DPoPRefusal                 401 (400 at the token endpoints), WWW-Authenticate: DPoP
+    │   ├── DPoPInvalidToken        invalid_token       (a token problem on a DPoP call)
+    │   ├── InvalidDPoPProof        invalid_dpop_proof  (RFC 9449 §7.1)
+    │   └── UseDPoPNonce            use_dpop_nonce      (with DPoP-Nonce, RFC 9449 §8-9)
     ├── NotFound                    404 not_found
     └── TooManyRequests             429 too_many_requests (Retry-After)
 
@@ -86,6 +90,32 @@ class MissingCredentials(ProtocolError):
 class InsufficientScope(ProtocolError):
     error = "insufficient_scope"
     status_code = 403
+
+
+class DPoPRefusal(ProtocolError):
+    """A refused DPoP request (RFC 9449 §7.1): rendered with `WWW-Authenticate: DPoP ...,
+    algs="ES256"` at the web services (401), as a plain error body at the token endpoints (400,
+    §5). `nonce`, when set, goes out as the `DPoP-Nonce` header."""
+
+    status_code = 401
+
+    def __init__(
+        self, description: str = "", *, nonce: str | None = None, status_code: int | None = None
+    ) -> None:
+        super().__init__(description, status_code=status_code)
+        self.nonce = nonce
+
+
+class DPoPInvalidToken(DPoPRefusal):
+    error = "invalid_token"
+
+
+class InvalidDPoPProof(DPoPRefusal):
+    error = "invalid_dpop_proof"
+
+
+class UseDPoPNonce(DPoPRefusal):
+    error = "use_dpop_nonce"
 
 
 class NotFound(ProtocolError):

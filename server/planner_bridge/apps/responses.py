@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from ..errors import (
+    DPoPRefusal,
     InvalidClient,
     InvalidRequest,
     InvalidToken,
@@ -30,6 +31,8 @@ def error_response(exc: ProtocolError) -> Response:
     challenge = _challenge(exc)
     if challenge:
         headers["WWW-Authenticate"] = challenge
+    if isinstance(exc, DPoPRefusal) and exc.nonce:
+        headers["DPoP-Nonce"] = exc.nonce
     if isinstance(exc, TooManyRequests | TemporarilyUnavailable):
         headers["Retry-After"] = str(exc.retry_after)
         event("brake engaged", retry_after=exc.retry_after)  # every 429 is rendered here
@@ -40,6 +43,8 @@ def error_response(exc: ProtocolError) -> Response:
 
 
 def _challenge(exc: ProtocolError) -> str | None:
+    if isinstance(exc, DPoPRefusal):  # RFC 9449 §7.1; at a token endpoint (400) none
+        return f'DPoP error="{exc.error}", algs="ES256"' if exc.status_code == 401 else None
     if isinstance(exc, InvalidClient):
         return exc.scheme if exc.scheme != "Basic" else 'Basic realm="planner-bridge"'
     if isinstance(exc, MissingCredentials):

@@ -10,6 +10,12 @@ from ..errors import ProtocolError
 from ..storage import ApiKey, Entity
 from .common import CommandError, emit, open_core
 
+DPOP_POLICIES = ("required", "optional")
+
+
+def dpop_policy(entity: Entity) -> str:
+    return "required" if entity.dpop_required else "optional"
+
 
 def register(commands: Any, parent: argparse.ArgumentParser) -> None:
     entity = commands.add_parser("entity", help="legal entities (shops)").add_subparsers(
@@ -25,6 +31,12 @@ def register(commands: Any, parent: argparse.ArgumentParser) -> None:
     )
     create.add_argument(
         "--allow-write", action="store_true", help="let this entity ask for write rights"
+    )
+    create.add_argument(
+        "--dpop",
+        choices=DPOP_POLICIES,
+        default="optional",
+        help="required: tokens only bound to the planner's key (DPoP), no Bearer tokens",
     )
     create.set_defaults(run=create_entity)
     entity.add_parser("list", parents=[parent], help="list legal entities").set_defaults(
@@ -66,7 +78,12 @@ def _entity_json(entity: Entity) -> dict[str, Any]:
 
 async def create_entity(args: argparse.Namespace) -> None:
     core = await open_core(args, create=True)
-    entity, key = await core.entities.create(args.name, args.origin, allow_write=args.allow_write)
+    entity, key = await core.entities.create(
+        args.name,
+        args.origin,
+        allow_write=args.allow_write,
+        dpop_required=args.dpop == "required",
+    )
     data = {**_entity_json(entity), "api_key": key.key_id, "secret": key.secret}
     emit(
         args,
@@ -75,6 +92,7 @@ async def create_entity(args: argparse.Namespace) -> None:
             f"entity   {entity.id}  {entity.name}\n"
             f"origins  {' '.join(entity.origins)}\n"
             f"write    {'allowed' if entity.allow_write else 'not allowed'}\n"
+            f"dpop     {dpop_policy(entity)}\n"
             f"api key  {key.key_id}\n"
             f"secret   {key.secret}\n"
             "The secret is shown only now; keep it on the shop's back-end."
@@ -87,11 +105,12 @@ async def list_entities(args: argparse.Namespace) -> None:
     rows = []
     for entity in await core.store.list_entities():
         keys = [k.key_id for k in await core.store.list_api_keys(entity.id) if k.active]
-        rows.append({**_entity_json(entity), "api_keys": keys})
+        rows.append({**_entity_json(entity), "dpop": dpop_policy(entity), "api_keys": keys})
     text = (
         "\n".join(
             f"{r['id']}  {r['name']}  {' '.join(r['origins'])}"
-            f"  write={'yes' if r['allow_write'] else 'no'}  keys={','.join(r['api_keys']) or '-'}"
+            f"  write={'yes' if r['allow_write'] else 'no'}  dpop={r['dpop']}"
+            f"  keys={','.join(r['api_keys']) or '-'}"
             for r in rows
         )
         or "no entities"

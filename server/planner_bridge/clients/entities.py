@@ -114,7 +114,12 @@ class EntityRegistry:
         self._known: dict[str, tuple[float, ApiKey, Entity]] = {}  # key id -> until, key, entity
 
     async def create(
-        self, name: str, origins: Sequence[str], *, allow_write: bool = False
+        self,
+        name: str,
+        origins: Sequence[str],
+        *,
+        allow_write: bool = False,
+        dpop_required: bool = False,
     ) -> tuple[Entity, IssuedKey]:
         name = name.strip()
         if not name or len(name) > MAX_NAME_LENGTH:
@@ -127,6 +132,7 @@ class EntityRegistry:
             origins=tuple(dict.fromkeys(normalize_origin(o) for o in origins)),
             allow_write=allow_write,
             created=self.clock.now(),
+            dpop_required=dpop_required,
         )
         await self.store.add_entity(entity)
         return entity, await self.issue_key(entity.id)

@@ -41,6 +41,7 @@ class Entity:
     origins: tuple[str, ...]
     allow_write: bool
     created: float
+    dpop_required: bool = False  # tokens only DPoP-bound, no Bearer at the web services
 
 
 @dataclasses.dataclass(frozen=True)

@@ -40,7 +40,11 @@ Values = tuple[Any, ...]
 
 def entity_values(entity: Entity) -> Values:
     origins = json.dumps(entity.origins)
-    return (entity.id, entity.name, origins, entity.allow_write, entity.created)
+    e = entity
+    return (e.id, e.name, origins, e.allow_write, e.created, e.dpop_required)
+
+
+ENTITY_COLUMNS = "(id, name, origins, allow_write, created, dpop_required)"
 
 
 def entity(row: Row) -> Entity:
@@ -50,6 +54,7 @@ def entity(row: Row) -> Entity:
         origins=tuple(json.loads(row["origins"])),
         allow_write=bool(row["allow_write"]),
         created=row["created"],
+        dpop_required=bool(row["dpop_required"]),
     )
 
 

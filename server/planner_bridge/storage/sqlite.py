@@ -58,7 +58,8 @@ class SQLiteStore:
 
     async def add_entity(self, entity: Entity) -> None:
         await self._db.changed(
-            "INSERT INTO entities VALUES (?, ?, ?, ?, ?)", *rows.entity_values(entity)
+            f"INSERT INTO entities {rows.ENTITY_COLUMNS} VALUES (?, ?, ?, ?, ?, ?)",
+            *rows.entity_values(entity),
         )
 
     async def get_entity(self, entity_id: str) -> Entity | None:

@@ -24,6 +24,7 @@ from . import (
     v0003_signing_keys,
     v0004_asset_changes,
     v0005_admin_console,
+    v0008_dpop,
 )
 
 if TYPE_CHECKING:
@@ -43,6 +44,7 @@ MIGRATIONS = (
     Migration(3, v0003_signing_keys.SQLITE, v0003_signing_keys.POSTGRESQL),
     Migration(4, v0004_asset_changes.SQLITE, v0004_asset_changes.POSTGRESQL),
     Migration(5, v0005_admin_console.SQLITE, v0005_admin_console.POSTGRESQL),
+    Migration(8, v0008_dpop.SQLITE, v0008_dpop.POSTGRESQL),  # 6 and 7: other branches
 )
 LATEST = MIGRATIONS[-1].version
 
@@ -92,7 +94,12 @@ def _sqlite_steps(db: sqlite3.Connection, version: int) -> tuple[Migration, ...]
     before versions 3 and 4 existed; such a file gets 3 and 4, and already has 5."""
     if version == 3 and _has_table(db, "admins") and not _has_table(db, "signing_keys"):
         return MIGRATIONS[2:4]
-    return MIGRATIONS[version:]
+    return _after(version)
+
+
+def _after(version: int) -> tuple[Migration, ...]:
+    """The migrations past `version`, by number (not position: numbers may have gaps)."""
+    return tuple(m for m in MIGRATIONS if m.version > version)
 
 
 def _has_table(db: sqlite3.Connection, name: str) -> bool:
@@ -121,7 +128,7 @@ async def migrate_postgresql(conn: asyncpg.Connection) -> int:
         )
         version = await postgresql_version(conn)
         _check(version)
-        for step in MIGRATIONS[version:]:
+        for step in _after(version):
             await conn.execute(step.postgresql)
             await conn.execute(
                 "INSERT INTO schema_migrations VALUES ($1, $2)", step.version, time.time()

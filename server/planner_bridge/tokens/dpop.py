@@ -1,0 +1,239 @@
+"""DPoP proofs (RFC 9449): checking one, as §4.3 lists the checks, and the key's thumbprint.
+
+PyJWT verifies the proof's JWS with the public key from its own header (`jwt.PyJWK`), the
+algorithm pinned to ES256; every other check is ours, in the order of §4.3:
+
+    exactly one proof; a compact JWS of sane size          invalid_dpop_proof
+    header typ "dpop+jwt", alg "ES256", jwk a public P-256 key (no private member)
+    signature by that key; claims jti, htm, htu, iat present
+    htm = the method; htu = the request's public URL (issuer's scheme and host, the path as
+    sent; query and fragment dropped; RFC 3986 §6.2.2-3 normalised on both sides)
+    iat at most MAX_AGE old, at most MAX_AHEAD ahead
+    ath = base64url(SHA-256(access token)) when a token is presented
+    nonce: a current server nonce (`dpop_nonces`) where one is demanded   use_dpop_nonce
+
+What stays for the caller: the thumbprint against the token's `cnf.jkt`, and spending the
+`jti` once (`dpop_nonces.DPoPNonces.spend`), which needs the store.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import hmac
+import json
+import re
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import urlsplit
+
+import jwt
+
+from ..clock import Clock
+from ..credentials import b64url
+from ..errors import InvalidDPoPProof, UseDPoPNonce
+from .dpop_nonces import DPoPNonces
+
+TYP = "dpop+jwt"
+ALG = "ES256"
+MAX_AGE = 60  # seconds a proof is good after its iat (SPEC)
+MAX_AHEAD = 5  # seconds a proof's iat may be ahead of our clock
+MAX_PROOF = 2048  # a P-256 proof is ~600 bytes
+MAX_JTI = 256
+PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
+REQUIRED = ["jti", "htm", "htu", "iat"]
+COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
+JKT = re.compile(r"[A-Za-z0-9_-]{43}")  # base64url of a SHA-256 digest
+PERCENT = re.compile(r"%([0-9A-Fa-f]{2})")
+UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+DEFAULT_PORTS = {"http": 80, "https": 443}
+KEY_CACHE_SIZE = 10_000
+DECODE_OPTIONS: Any = {
+    "verify_aud": False,
+    "verify_iss": False,
+    "verify_exp": False,
+    "verify_iat": False,  # ours below: a window, not just "not in the future"
+    "verify_nbf": False,
+    "require": REQUIRED,
+}
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Proof:
+    """A proof that passed every check but its `jti`'s single use."""
+
+    jkt: str
+    jti: str
+    iat: float
+
+
+def thumbprint(jwk: dict[str, Any]) -> str:
+    """RFC 7638: SHA-256 of the required members, sorted, no whitespace; base64url."""
+    members = {"crv": jwk["crv"], "kty": jwk["kty"], "x": jwk["x"], "y": jwk["y"]}
+    canonical = json.dumps(members, separators=(",", ":"), sort_keys=True)
+    return b64url(hashlib.sha256(canonical.encode()).digest())
+
+
+def is_jkt(value: object) -> bool:
+    return isinstance(value, str) and JKT.fullmatch(value) is not None
+
+
+def token_hash(access_token: str) -> str:
+    """`ath`: base64url(SHA-256(the token's ASCII))."""
+    return b64url(hashlib.sha256(access_token.encode("ascii")).digest())
+
+
+def normalise_url(url: str) -> str | None:
+    """scheme://host[:port]/path, RFC 3986 normalised, without query and fragment; None when it
+    is no http(s) URL."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
+    if scheme not in DEFAULT_PORTS or not host or "@" in parts.netloc:
+        return None
+    host = f"[{host}]" if ":" in host else host
+    netloc = host if port in (None, DEFAULT_PORTS[scheme]) else f"{host}:{port}"
+    return f"{scheme}://{netloc}{normalise_path(parts.path)}"
+
+
+def normalise_path(path: str) -> str:
+    """Percent-encodings upper-cased, unreserved ones decoded, dot segments removed; "" is "/"."""
+    path = PERCENT.sub(_percent, path)
+    kept: list[str] = []
+    segments = path.split("/")
+    for index, segment in enumerate(segments):
+        last = index == len(segments) - 1
+        if segment in (".", ".."):
+            if segment == ".." and len(kept) > 1:
+                kept.pop()
+            if last:
+                kept.append("")
+        else:
+            kept.append(segment)
+    joined = "/".join(kept)
+    return joined if joined.startswith("/") else "/" + joined
+
+
+def _percent(found: re.Match[str]) -> str:
+    char = chr(int(found[1], 16))
+    return char if char in UNRESERVED else "%" + found[1].upper()
+
+
+class ProofChecker:
+    """Checks proofs for requests to `origin` (the issuer's scheme and host: the public URL
+    behind a proxy too, never the Host header)."""
+
+    def __init__(self, clock: Clock, nonces: DPoPNonces, *, origin: str) -> None:
+        self.clock = clock
+        self.nonces = nonces
+        self.origin = origin.rstrip("/")
+        self._keys: dict[tuple[str, str], jwt.PyJWK] = {}
+
+    def check(
+        self,
+        proofs: Sequence[str],
+        *,
+        method: str,
+        path: str,
+        access_token: str | None = None,
+        require_nonce: bool = True,
+        status_code: int = 401,
+    ) -> Proof:
+        """The checked proof of a request; raises `InvalidDPoPProof` or `UseDPoPNonce` (with
+        `status_code`: 401 at the web services, 400 at the token endpoints)."""
+
+        def refuse(why: str) -> InvalidDPoPProof:
+            return InvalidDPoPProof(f"DPoP proof: {why}", status_code=status_code)
+
+        if len(proofs) != 1:
+            raise refuse("send exactly one DPoP header")
+        proof = proofs[0]
+        if len(proof) > MAX_PROOF or COMPACT_JWS.fullmatch(proof) is None:
+            raise refuse("not a compact JWS")
+        jwk = self._header_key(proof, refuse)
+        claims = self._verified_claims(proof, jwk, refuse)
+        self._check_request(claims, method, path, refuse)
+        self._check_ath(claims, access_token, refuse)
+        nonce = claims.get("nonce")
+        if (nonce is not None or require_nonce) and not (
+            isinstance(nonce, str) and self.nonces.is_current(nonce)
+        ):
+            raise UseDPoPNonce(
+                "DPoP proof: use the server's nonce",
+                nonce=self.nonces.current(),
+                status_code=status_code,
+            )
+        return Proof(thumbprint(jwk), claims["jti"], claims["iat"])
+
+    def _header_key(self, proof: str, refuse: Any) -> dict[str, Any]:
+        try:
+            header = jwt.get_unverified_header(proof)
+        except jwt.PyJWTError:
+            raise refuse("malformed header") from None
+        if header.get("typ") != TYP:
+            raise refuse(f'typ must be "{TYP}"')
+        if header.get("alg") != ALG:
+            raise refuse(f'alg must be "{ALG}"')
+        jwk = header.get("jwk")
+        if not isinstance(jwk, dict) or PRIVATE_MEMBERS & jwk.keys():
+            raise refuse("jwk must be a public key")
+        if jwk.get("kty") != "EC" or jwk.get("crv") != "P-256":
+            raise refuse("jwk must be an EC P-256 key")
+        if not all(isinstance(jwk.get(c), str) for c in ("x", "y")):
+            raise refuse("jwk must have x and y")
+        return jwk
+
+    def _verified_claims(self, proof: str, jwk: dict[str, Any], refuse: Any) -> dict[str, Any]:
+        key = self._key(jwk, refuse)
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                proof, key, algorithms=[ALG], options=DECODE_OPTIONS
+            )
+        except jwt.PyJWTError as exc:
+            raise refuse(f"invalid ({exc})") from None
+        jti, iat = claims["jti"], claims["iat"]
+        if not isinstance(jti, str) or not 0 < len(jti) <= MAX_JTI:
+            raise refuse(f"jti must be a string of 1 to {MAX_JTI} characters")
+        if not isinstance(iat, int | float) or isinstance(iat, bool):
+            raise refuse("iat must be a number")
+        now = self.clock.now()
+        if iat < now - MAX_AGE:
+            raise refuse("too old (iat)")
+        if iat > now + MAX_AHEAD:
+            raise refuse("issued in the future (iat)")
+        return claims
+
+    def _key(self, jwk: dict[str, Any], refuse: Any) -> jwt.PyJWK:
+        """The key, made once per distinct key (a point on the curve is checked then)."""
+        found = self._keys.get((jwk["x"], jwk["y"]))
+        if found is None:
+            public = {"kty": "EC", "crv": "P-256", "x": jwk["x"], "y": jwk["y"]}
+            try:
+                found = jwt.PyJWK(public, algorithm=ALG)
+            except (jwt.PyJWTError, ValueError, TypeError):
+                raise refuse("jwk is not a valid P-256 public key") from None
+            if len(self._keys) >= KEY_CACHE_SIZE:
+                self._keys.clear()
+            self._keys[(jwk["x"], jwk["y"])] = found
+        return found
+
+    def _check_request(self, claims: dict[str, Any], method: str, path: str, refuse: Any) -> None:
+        if claims["htm"] != method:
+            raise refuse("htm does not match the request's method")
+        htu = claims["htu"]
+        expected = normalise_url(self.origin + path)
+        if not isinstance(htu, str) or expected is None or normalise_url(htu) != expected:
+            raise refuse("htu does not match the request's URL")
+
+    @staticmethod
+    def _check_ath(claims: dict[str, Any], access_token: str | None, refuse: Any) -> None:
+        if access_token is None:
+            return
+        ath = claims.get("ath")
+        if not isinstance(ath, str) or not hmac.compare_digest(
+            ath.encode(), token_hash(access_token).encode()
+        ):
+            raise refuse("ath does not match the access token")
