@@ -31,6 +31,12 @@ LISTING = "/v1/assets"
 IFRAME = "[data-testid=planner-container] iframe"
 
 
+@pytest.fixture
+def bridge(start_bridge: Any) -> Bridge:
+    """The shop's entity requires DPoP, as the demo's does."""
+    return start_bridge(dpop_required=True)
+
+
 def b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 

@@ -33,7 +33,8 @@ const MAX_PAGES = 25; // 5 000 assets are plenty for one screen; more means some
  * connection and stops reading the body, so a stalled request holds nothing once it timed out.
  * With `proofs`, a token bound to the planner's key goes as `DPoP` with a fresh proof, and an
  * answer asking for a nonce (`use_dpop_nonce`) is sent once more with it, here: it is not a
- * token failure, so the keeper never sees it (no TokenExpired).
+ * token failure, so the keeper never sees it (no TokenExpired). So is a proof refused while the
+ * answer's `Date` showed our clock to be off (dpop-proof.js says why).
  * @param {{fetch: (url: string, init: RequestInit) => Promise<HttpAnswer>, base: string,
  *   proofs?: ProofMaker | null}} options
  * @returns {(request: CallRequest, token: string, signal: AbortSignal) => Promise<ReadAnswer>}
@@ -42,16 +43,20 @@ export function httpSender({ fetch, base, proofs = null }) {
   return async (request, token, signal) => {
     const url = base + request.path;
     const bound = proofs?.binds(token) ? proofs : null;
+    let corrected = false;
     const once = async () => {
       const init = requestInit(request, token, signal);
       if (bound) await withProof(init, bound, url, token);
       const answer = await fetch(url, init);
       bound?.noteNonce(url, answer.headers?.get("DPoP-Nonce"));
+      corrected = !!bound?.noteServerTime(answer.headers?.get("Date"));
       return answer;
     };
     let answer = await once();
-    if (bound && asksForNonce(answer.status, answer.headers?.get("WWW-Authenticate") ?? null)) {
-      answer = await once(); // exactly one retry, with the nonce just noted
+    const challenge = answer.headers?.get("WWW-Authenticate") ?? null;
+    // Exactly one retry: with the nonce just noted, or dated by the server's clock just learnt.
+    if (bound && (asksForNonce(answer.status, challenge) || (answer.status === 401 && corrected))) {
+      answer = await once();
     }
     return readAnswer(answer);
   };

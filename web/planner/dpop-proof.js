@@ -7,6 +7,11 @@
  *
  * A proof is made only for a token bound to this key (`cnf.jkt`, §6): an unbound token goes as
  * `Bearer`, as the web services expect for entities that do not require DPoP.
+ *
+ * `iat` is the server's time: a shopper's clock that is minutes off would have every proof
+ * refused (at most 60 s old, 5 s ahead), and every new token with it. So the answers' `Date`
+ * header corrects it: once the server's clock and ours differ by more than CLOCK_SLACK_MS, proofs
+ * are dated by the server's (Date has whole seconds, hence the slack).
  */
 import { base64url, sha256 } from "./dpop-key.js";
 
@@ -14,6 +19,7 @@ import { base64url, sha256 } from "./dpop-key.js";
 const P256_ORDER = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
 const HALF_ORDER = P256_ORDER >> 1n;
 const SIGNING = Object.freeze({ name: "ECDSA", hash: "SHA-256" });
+export const CLOCK_SLACK_MS = 5000;
 
 /** @typedef {import("./dpop-key.js").DPoPKey} DPoPKey */
 
@@ -79,6 +85,8 @@ export function asksForNonce(status, wwwAuthenticate, body) {
 
 export class ProofMaker {
   /** @type {Map<string, string>} the latest nonce per origin */ #nonces = new Map();
+  /** How far the server's clock is ahead of ours (ms), when it differs by more than the slack. */
+  #skewMs = 0;
 
   /**
    * @param {{key: DPoPKey, crypto?: Crypto, now?: () => number, newId?: () => string}} options
@@ -105,6 +113,21 @@ export class ProofMaker {
   }
 
   /**
+   * An answer's `Date`: returns whether it changed how proofs are dated (then a refused proof
+   * is worth one more try).
+   * @param {string | null | undefined} date
+   */
+  noteServerTime(date) {
+    const server = date ? Date.parse(date) : NaN;
+    if (Number.isNaN(server)) return false;
+    const skew = server - this.now();
+    const next = Math.abs(skew) > CLOCK_SLACK_MS ? skew : 0;
+    if (Math.abs(next - this.#skewMs) <= CLOCK_SLACK_MS) return false;
+    this.#skewMs = next;
+    return true;
+  }
+
+  /**
    * A proof for one request: `typ`, `alg`, the public `jwk`; `jti`, `htm`, `htu`, `iat`, `ath`
    * and the origin's latest nonce (when the server gave one).
    * @param {{method: string, url: string, token: string}} request @returns {Promise<string>}
@@ -114,7 +137,7 @@ export class ProofMaker {
     const header = { typ: "dpop+jwt", alg: "ES256", jwk: this.key.publicJwk };
     /** @type {Record<string, unknown>} */
     const claims = { jti: this.newId(), htm: method.toUpperCase(), htu,
-      iat: Math.floor(this.now() / 1000), ath: await sha256(token, this.subtle) };
+      iat: Math.floor((this.now() + this.#skewMs) / 1000), ath: await sha256(token, this.subtle) };
     const nonce = this.#nonces.get(new URL(htu).origin);
     if (nonce) claims.nonce = nonce;
     const input = `${encodeJson(header)}.${encodeJson(claims)}`;

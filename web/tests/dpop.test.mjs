@@ -261,3 +261,27 @@ test("the planner's jkt goes in Ready and TokenExpired (and the guards check its
   assert.equal(isReady({ event: "Ready", content: { version: 1, jkt: "short" } }), false);
   assert.equal(isTokenExpired({ event: "TokenExpired", content: { reason: "expired", jkt: 7 } }), false);
 });
+
+test("a clock minutes off: the answer's Date corrects iat, and the refused call is sent once more",
+  async () => {
+    const key = await loadKey({ indexedDB: null });
+    const local = Date.parse("2026-12-07T10:00:00Z");
+    const proofs = new ProofMaker({ key, now: () => local });
+    const serverDate = "Mon, 07 Dec 2026 10:10:00 GMT"; // ten minutes ahead of ours
+    const { fetch, sent } = fakeFetch([
+      { status: 401, headers: { Date: serverDate,
+        "WWW-Authenticate": 'DPoP error="invalid_dpop_proof"' } },
+      { status: 200, headers: { Date: serverDate }, body: { assets: [], next: null } },
+      { status: 200, headers: { Date: serverDate }, body: { assets: [], next: null } },
+    ]);
+    const send = httpSender({ fetch, base: "http://p.example", proofs });
+    const token = tokenFor(key.jkt);
+    const answer = await send({ method: "GET", path: "/v1/assets" }, token, new AbortController().signal);
+    assert.equal(answer.status, 200);
+    const iats = sent.map(({ init }) => decode(init.headers.DPoP.split(".")[1]).iat);
+    assert.deepEqual(iats, [local / 1000, local / 1000 + 600]);
+    await send({ method: "GET", path: "/v1/assets" }, token, new AbortController().signal);
+    assert.equal(sent.length, 3, "a clock already corrected: no retry needed, none made");
+    assert.equal(proofs.noteServerTime("Mon, 07 Dec 2026 10:10:02 GMT"), false, "within the slack");
+    assert.equal(proofs.noteServerTime("not a date"), false);
+  });
