@@ -93,6 +93,15 @@ async function storedPair(factory, make) {
   }
 }
 
+/** The page's IndexedDB, or null where even asking for it throws (an opaque origin). */
+function pageIndexedDB() {
+  try {
+    return globalThis.indexedDB ?? null;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * The planner's key: the one kept in IndexedDB, else a new one (kept there if it can be).
  * @param {{crypto?: Crypto, indexedDB?: IDBFactory | null,
@@ -101,7 +110,7 @@ async function storedPair(factory, make) {
  */
 export async function loadKey(options = {}) {
   const webCrypto = options.crypto ?? globalThis.crypto;
-  const factory = options.indexedDB === undefined ? globalThis.indexedDB ?? null : options.indexedDB;
+  const factory = options.indexedDB === undefined ? pageIndexedDB() : options.indexedDB;
   const setTimer = options.setTimer ?? ((fn, ms) => setTimeout(fn, ms));
   const make = async () => /** @type {StoredPair} */ (
     await webCrypto.subtle.generateKey(ALGORITHM, false, ["sign"]));
