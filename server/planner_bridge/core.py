@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .addresses import TrustedProxies, brake_subject
-from .clients.entities import EntityRegistry
+from .clients.entities import EntityRegistry, origin_of
 from .clients.signatures import SignatureVerifier
 from .clock import Clock, SystemClock
 from .credentials import SecretDeriver, load_master_key
@@ -18,6 +18,8 @@ from .settings import Settings
 from .storage import Store
 from .storage.opening import open_store
 from .tokens.api_tokens import ApiTokens
+from .tokens.dpop import MAX_AGE, ProofChecker
+from .tokens.dpop_nonces import DPoPNonces
 from .tokens.issuer import TokenIssuer
 from .tokens.jwks import key_source
 from .tokens.verification import TokenVerifier
@@ -38,6 +40,7 @@ class Core:
     client_failures: FailureLimiter
     exchange_failures: FailureLimiter
     proxies: TrustedProxies
+    proofs: ProofChecker  # DPoP proofs (RFC 9449); its `nonces` also spend their jtis
 
     @classmethod
     async def connect(cls, settings: Settings, clock: Clock | None = None) -> Core:
@@ -64,6 +67,7 @@ class Core:
         deriver: SecretDeriver,
     ) -> Core:
         entities = EntityRegistry(store, deriver, clock)
+        nonces = DPoPNonces(deriver.subkey("dpop-nonce/v1"), clock, store, max_age=MAX_AGE)
         return cls(
             settings=settings,
             clock=clock,
@@ -81,6 +85,8 @@ class Core:
             client_failures=FailureLimiter(clock),
             exchange_failures=FailureLimiter(clock),
             proxies=TrustedProxies.parse(settings.trusted_proxies),
+            # htu is checked against the issuer's origin: the public URL, behind a proxy too.
+            proofs=ProofChecker(clock, nonces, origin=origin_of(settings.issuer)),
         )
 
     def brake_subject(self, scope: Mapping[str, Any]) -> str:

@@ -68,6 +68,13 @@ class SecretDeriver:
         # (the stdlib's documented way to share a prefix) instead of re-keying the HMAC.
         self._prefixed = hmac.new(master_key, b"api-secret/v1/", hashlib.sha256)
 
+        self._master = master_key
+
+    def subkey(self, purpose: str) -> bytes:
+        """A key of its own for `purpose` (e.g. DPoP nonces), derived from the master key, the
+        same on every instance that shares it."""
+        return hmac.new(self._master, b"subkey/" + purpose.encode(), hashlib.sha256).digest()
+
     def secret_for(self, key_id: str) -> str:
         mac = self._prefixed.copy()
         mac.update(key_id.encode())

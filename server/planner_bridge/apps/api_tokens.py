@@ -31,6 +31,7 @@ from ..tokens.api_tokens import (
     describe,
     expires_at,
 )
+from ..tokens.dpop import ProofChecker
 from ..tokens.issuer import RIGHTS
 from .bearer import bearer_token
 from .observed import note_minted
@@ -51,6 +52,7 @@ from .openapi_parts import (
 from .responses import NO_STORE, json_response, parse_json_object
 from .signed import SignedRequests
 
+EXCHANGE_PATH = "/v1/api-tokens/exchange"
 CREATE_FIELDS = frozenset({"name", "user", "expires_in_days", "rights"})
 USER_FIELDS = frozenset({"id", "name"})
 
@@ -86,10 +88,12 @@ class ApiTokenRoutes:
         signed: SignedRequests,
         exchange_failures: FailureLimiter,
         subject_of: Callable[[Scope], str],
+        proofs: ProofChecker,
         *,
         default_days: int,
     ) -> None:
         self.tokens = tokens
+        self.proofs = proofs
         self.signed = signed
         # Failed exchanges, counted per client address only.
         self.exchange_failures = exchange_failures
@@ -139,16 +143,21 @@ class ApiTokenRoutes:
             token = bearer_token(request)  # the web services' parser, so the same answers
             if token is None:
                 raise MissingCredentials()  # RFC 6750 §3.1: no Bearer credentials, no code
-            minted = await self.tokens.exchange(token)
+            # RFC 9449 §5: a DPoP proof binds the user token to the planner's key.
+            jkt = await self.proofs.key_for_token(
+                request.headers.getlist("dpop"), path=EXCHANGE_PATH
+            )
+            minted = await self.tokens.exchange(token, jkt=jkt)
         note_minted(request.scope, "user", API_TOKEN_EXCHANGE)
-        answer = {"access_token": minted.token, "token_type": "Bearer"}
+        token_type = "Bearer" if jkt is None else "DPoP"
+        answer = {"access_token": minted.token, "token_type": token_type}
         return json_response({**answer, "expires_in": minted.expires_in}, no_store=True)
 
 
 def routes(api: ApiTokenRoutes) -> list[BaseRoute]:
     return [
         # Before `{token_id}`, so "exchange" is never taken for an id.
-        Route("/v1/api-tokens/exchange", api.exchange, methods=["POST"]),
+        Route(EXCHANGE_PATH, api.exchange, methods=["POST"]),
         Route("/v1/api-tokens", api.create, methods=["POST"]),
         Route("/v1/api-tokens", api.list, methods=["GET"]),
         Route("/v1/api-tokens/{token_id}", api.change, methods=["PATCH"]),

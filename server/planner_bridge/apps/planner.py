@@ -49,7 +49,9 @@ def signed_requests(core: Core) -> SignedRequests:
 
 def token_endpoints(core: Core) -> token_service.TokenService:
     grants = (
-        ClientCredentialsGrant(core.entities, core.issuer, core.settings, core.client_failures),
+        ClientCredentialsGrant(
+            core.entities, core.issuer, core.settings, core.client_failures, core.proofs
+        ),
         SignedTokenGrant(core.issuer, core.settings),
     )
     return token_service.TokenService(
@@ -67,6 +69,7 @@ def api_token_endpoints(core: Core) -> api_tokens.ApiTokenRoutes:
         signed_requests(core),
         core.exchange_failures,
         core.brake_subject,
+        core.proofs,
         default_days=core.settings.api_token_days,
     )
 

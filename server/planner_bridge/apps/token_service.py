@@ -101,7 +101,7 @@ class ClientCredentialsEndpoint:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
-            authorization, content_type, length = _token_headers(scope["headers"])
+            authorization, content_type, length, dpop = _token_headers(scope["headers"])
             request = FormRequest(
                 authorization,
                 content_type,
@@ -109,6 +109,7 @@ class ClientCredentialsEndpoint:
                 # a stranger lock out its holder.
                 self.brake_subject(scope),
                 lambda: _read_form_body(receive, length),
+                dpop,
             )
             answer = await self.grant.create_token_response(request)
         except ProtocolError as exc:
@@ -131,10 +132,11 @@ def answer_response(answer: TokenAnswer) -> Response:
 
 def _token_headers(
     raw: Iterable[tuple[bytes, bytes]],
-) -> tuple[str | None, str | None, bytes | None]:
-    """Authorization, Content-Type and Content-Length; the first of each, as Starlette reads
-    them (ASGI servers hand over lower-cased names)."""
+) -> tuple[str | None, str | None, bytes | None, tuple[str, ...]]:
+    """Authorization, Content-Type and Content-Length, the first of each, as Starlette reads
+    them (ASGI servers hand over lower-cased names); and every DPoP header (one is allowed)."""
     authorization = content_type = length = None
+    dpop: tuple[str, ...] = ()
     for name, value in raw:
         if name == b"authorization":
             authorization = value.decode("latin-1") if authorization is None else authorization
@@ -142,7 +144,9 @@ def _token_headers(
             content_type = value.decode("latin-1") if content_type is None else content_type
         elif name == b"content-length":
             length = value if length is None else length
-    return authorization, content_type, length
+        elif name == b"dpop":
+            dpop = (*dpop, value.decode("latin-1"))
+    return authorization, content_type, length, dpop
 
 
 async def _read_form_body(receive: Receive, declared: bytes | None) -> bytes | None:

@@ -112,6 +112,7 @@ class EntityRegistry:
         self._noted: dict[str, float] = {}  # key id -> when its use was last written
         self._uses = BackgroundWrites()
         self._known: dict[str, tuple[float, ApiKey, Entity]] = {}  # key id -> until, key, entity
+        self._policies: dict[str, tuple[float, bool]] = {}  # entity id -> until, requires DPoP
 
     async def create(
         self,
@@ -177,6 +178,20 @@ class EntityRegistry:
             return None
         entity = await self.store.get_entity(key.entity_id)
         return (key, entity) if entity else None
+
+    async def requires_dpop(self, entity_id: str) -> bool:
+        """Whether the entity takes only DPoP-bound tokens, as it was at most
+        KEY_CACHE_SECONDS ago (asked on every web-service call made with a Bearer token)."""
+        now = self.clock.now()
+        known = self._policies.get(entity_id)
+        if known is not None and known[0] > now:
+            return known[1]
+        entity = await self.store.get_entity(entity_id)
+        required = entity is not None and entity.dpop_required
+        if len(self._policies) >= KEY_CACHE_SIZE:
+            self._policies.clear()
+        self._policies[entity_id] = (now + KEY_CACHE_SECONDS, required)
+        return required
 
     async def recent_active_key(self, key_id: str) -> tuple[ApiKey, Entity] | None:
         """`active_key`, as it was at most KEY_CACHE_SECONDS ago. Only keys found active are

@@ -70,7 +70,7 @@ class PostgresStore:
 
     @reachable
     async def add_entity(self, entity: Entity) -> None:
-        sql = f"INSERT INTO entities {rows.ENTITY_COLUMNS} VALUES ($1, $2, $3, $4, $5, $6)"
+        sql = "INSERT INTO entities VALUES ($1, $2, $3, $4, $5, $6)"  # rows.entity_values' order
         await self._pool.execute(sql, *rows.entity_values(entity))
 
     @reachable

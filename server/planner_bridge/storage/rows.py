@@ -44,9 +44,6 @@ def entity_values(entity: Entity) -> Values:
     return (e.id, e.name, origins, e.allow_write, e.created, e.dpop_required)
 
 
-ENTITY_COLUMNS = "(id, name, origins, allow_write, created, dpop_required)"
-
-
 def entity(row: Row) -> Entity:
     return Entity(
         id=row["id"],

@@ -58,7 +58,7 @@ class SQLiteStore:
 
     async def add_entity(self, entity: Entity) -> None:
         await self._db.changed(
-            f"INSERT INTO entities {rows.ENTITY_COLUMNS} VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO entities VALUES (?, ?, ?, ?, ?, ?)",  # rows.entity_values' order
             *rows.entity_values(entity),
         )
 

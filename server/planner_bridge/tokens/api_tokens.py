@@ -21,6 +21,7 @@ from ..errors import InvalidRequest, InvalidScope, InvalidToken, NotFound
 from ..keys.signing import MintedToken
 from ..storage import ApiTokenRecord, Entity, Store
 from ..validation import one_line_text
+from .dpop import check_dpop_policy
 from .issuer import TokenIssuer, parse_rights, scope_of
 from .verification import TokenVerifier
 
@@ -166,13 +167,15 @@ class ApiTokens:
 
     # -- the exchange ------------------------------------------------------------------------
 
-    async def exchange(self, token: str) -> MintedToken:
-        """A user access token (≤ 900 s) for a valid API token; InvalidToken otherwise."""
+    async def exchange(self, token: str, *, jkt: str | None = None) -> MintedToken:
+        """A user access token (≤ 900 s) for a valid API token, bound to the DPoP key `jkt`
+        when given; InvalidToken otherwise."""
         claims = self.verifier.verify_api_token(token)
         record = await self._live_record(claims)
         entity = await self.store.get_entity(record.entity_id)
         if entity is None:
             raise InvalidToken("API token's entity no longer exists")
+        check_dpop_policy(entity, jkt is not None)
         # Never more than the record grants, nor more than the entity may grant today.
         rights = tuple(r for r in record.rights if r != "write" or entity.allow_write)
         minted = await self.issuer.mint_access_token(
@@ -182,6 +185,7 @@ class ApiTokens:
             lifetime=self.exchange_ttl,
             user_id=record.user_id,
             user_name=record.user_name,
+            jkt=jkt,
         )
         await self.store.touch_api_token(record.id, self.clock.now())
         return minted

@@ -29,7 +29,9 @@ from ..keys.signing import MintedToken, UnsignedToken
 from ..ratelimit import FailureLimiter
 from ..settings import Settings
 from ..storage import ApiKey, Entity
+from .dpop import ProofChecker, check_dpop_policy
 from .issuer import RIGHTS, TokenIssuer, parse_rights, scope_of
+from .metadata import TOKEN_PATH
 
 MAX_CREDENTIAL = 256  # longer than any key id or secret we issue
 FORM_TYPE = "application/x-www-form-urlencoded"
@@ -66,6 +68,7 @@ class FormRequest:
     content_type: str | None
     client: str
     read_body: Callable[[], Awaitable[bytes | None]]
+    dpop: tuple[str, ...] = ()  # the DPoP headers' values (RFC 9449 §5)
 
 
 def check_rights_allowed(rights: tuple[str, ...], entity: Entity, *, status: int = 403) -> None:
@@ -135,8 +138,10 @@ class ClientCredentialsGrant:
         issuer: TokenIssuer,
         settings: Settings,
         failures: FailureLimiter | None = None,
+        proofs: ProofChecker | None = None,
     ) -> None:
         self.entities = entities
+        self.proofs = proofs
         self.issuer = issuer
         self.lifetime = settings.default_token_ttl
         # Failed client authentications, counted per client address only: a key id is public.
@@ -156,11 +161,20 @@ class ClientCredentialsGrant:
             )
             rights = self.validate_form(form)
             key, entity = await self.authenticate(credentials)
-        unsigned = self.prepare(rights, form, key, entity)
+        jkt = await self._bound_key(request.dpop, entity)
+        unsigned = self.prepare(rights, form, key, entity, jkt)
         minted = await unsigned.sign()  # batched with the others of this loop turn
-        answer = self._render(token_endpoint_answer(minted, rights))
+        answer = self._render(token_endpoint_answer(minted, rights, bound=jkt is not None))
         length = (b"content-length", b"%d" % len(answer))
         return TokenAnswer(200, answer, (*ANSWER_HEADERS, length), "legal_entity")
+
+    async def _bound_key(self, dpop: tuple[str, ...], entity: Entity) -> str | None:
+        """The DPoP key the token is to be bound to, from the request's proof, if any."""
+        jkt = None
+        if dpop and self.proofs is not None:
+            jkt = await self.proofs.key_for_token(dpop, path=TOKEN_PATH)
+        check_dpop_policy(entity, jkt is not None)
+        return jkt
 
     def _render(self, answer: dict[str, Any]) -> bytes:
         """The answer as `JSONResponse` would render it. The token is a compact JWS (base64url
@@ -214,7 +228,12 @@ class ClientCredentialsGrant:
         return found
 
     def prepare(
-        self, rights: tuple[str, ...], form: dict[str, str], key: ApiKey, entity: Entity
+        self,
+        rights: tuple[str, ...],
+        form: dict[str, str],
+        key: ApiKey,
+        entity: Entity,
+        jkt: str | None = None,
     ) -> UnsignedToken:
         """The token to answer with, all but signed (the endpoint signs in batches, then answers
         with `token_endpoint_answer`)."""
@@ -222,14 +241,20 @@ class ClientCredentialsGrant:
             raise InvalidRequest("client_id does not match the authenticated client")
         check_rights_allowed(rights, entity, status=400)  # RFC 6749 §5.2: 400 at this endpoint
         return self.issuer.prepare_access_token(
-            entity_id=entity.id, client_id=key.key_id, rights=rights, lifetime=self.lifetime
+            entity_id=entity.id,
+            client_id=key.key_id,
+            rights=rights,
+            lifetime=self.lifetime,
+            jkt=jkt,
         )
 
 
-def token_endpoint_answer(minted: MintedToken, rights: tuple[str, ...]) -> dict[str, Any]:
+def token_endpoint_answer(
+    minted: MintedToken, rights: tuple[str, ...], *, bound: bool = False
+) -> dict[str, Any]:
     return {
         "access_token": minted.token,
-        "token_type": "Bearer",
+        "token_type": "DPoP" if bound else "Bearer",
         "expires_in": minted.expires_in,
         "scope": scope_of(rights),
     }

@@ -31,7 +31,8 @@ import jwt
 
 from ..clock import Clock
 from ..credentials import b64url
-from ..errors import InvalidDPoPProof, UseDPoPNonce
+from ..errors import InvalidDPoPProof, InvalidRequest, UseDPoPNonce
+from ..storage import Entity
 from .dpop_nonces import DPoPNonces
 
 TYP = "dpop+jwt"
@@ -76,6 +77,14 @@ def thumbprint(jwk: dict[str, Any]) -> str:
 
 def is_jkt(value: object) -> bool:
     return isinstance(value, str) and JKT.fullmatch(value) is not None
+
+
+def check_dpop_policy(entity: Entity, bound: bool) -> None:
+    """An entity that requires DPoP gets only bound tokens (SPEC: 400 invalid_request)."""
+    if entity.dpop_required and not bound:
+        raise InvalidRequest(
+            "this legal entity requires DPoP: ask with the planner's key (jkt or a DPoP proof)"
+        )
 
 
 def token_hash(access_token: str) -> str:
@@ -167,6 +176,16 @@ class ProofChecker:
                 status_code=status_code,
             )
         return Proof(thumbprint(jwk), claims["jti"], claims["iat"])
+
+    async def key_for_token(self, proofs: Sequence[str], *, path: str) -> str | None:
+        """At a token endpoint (RFC 9449 §5): the thumbprint to bind the new token to, None
+        when no DPoP header came. A nonce is not demanded there, but one sent must be current;
+        refusals are 400, as §5 and RFC 6749 §5.2 have them."""
+        if not proofs:
+            return None
+        proof = self.check(proofs, method="POST", path=path, require_nonce=False, status_code=400)
+        await self.nonces.spend(proof.jkt, proof.jti, proof.iat, status_code=400)
+        return proof.jkt
 
     def _header_key(self, proof: str, refuse: Any) -> dict[str, Any]:
         try:

@@ -27,6 +27,8 @@ def authorization_server_metadata(issuer: str) -> dict[str, Any]:
         "token_endpoint_auth_methods_supported": list(TOKEN_AUTH_METHODS),
         "scopes_supported": list(RIGHTS),
         "response_types_supported": [],
+        # RFC 9449 §5.1: /auth/token binds its token to a DPoP proof's key (ES256 only).
+        "dpop_signing_alg_values_supported": ["ES256"],
         # Not registered in RFC 8414: the signed endpoint integrator back-ends use (SPEC).
         "planner_bridge_signed_token_endpoint": base + SIGNED_TOKEN_PATH,
     }

@@ -13,10 +13,11 @@ from ..errors import InvalidRequest
 from ..settings import Settings
 from ..storage import ApiKey, Entity
 from .client_credentials import ANSWER_HEADERS, TokenAnswer, check_rights_allowed
+from .dpop import check_dpop_policy, is_jkt
 from .issuer import TokenIssuer, parse_rights
 
 MAX_USER_FIELD = 200
-TOKEN_REQUEST_FIELDS = frozenset({"type", "user", "rights", "expires_in"})
+TOKEN_REQUEST_FIELDS = frozenset({"type", "user", "rights", "expires_in", "jkt"})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -28,6 +29,7 @@ class TokenRequest:
     lifetime: int
     user_id: str | None = None
     user_name: str | None = None
+    jkt: str | None = None  # the planner's DPoP key: the token is bound to it
 
 
 def parse_token_request(body: dict[str, Any], settings: Settings) -> TokenRequest:
@@ -39,12 +41,15 @@ def parse_token_request(body: dict[str, Any], settings: Settings) -> TokenReques
         raise InvalidRequest('type must be "legal_entity" or "user"')
     rights = parse_rights(body.get("rights"))
     lifetime = token_lifetime(body.get("expires_in"), settings)
+    jkt = body.get("jkt")
+    if jkt is not None and not is_jkt(jkt):
+        raise InvalidRequest("jkt must be a DPoP key's RFC 7638 SHA-256 thumbprint, base64url")
     if kind == "legal_entity":
         if "user" in body:
             raise InvalidRequest("user is only for user tokens")
-        return TokenRequest(kind, rights, lifetime)
+        return TokenRequest(kind, rights, lifetime, jkt=jkt)
     user_id, user_name = _user(body.get("user"))
-    return TokenRequest(kind, rights, lifetime, user_id, user_name)
+    return TokenRequest(kind, rights, lifetime, user_id, user_name, jkt)
 
 
 def token_lifetime(value: object, settings: Settings) -> int:
@@ -84,10 +89,11 @@ async def issue_token(issuer: TokenIssuer, key: ApiKey, request: TokenRequest) -
         lifetime=request.lifetime,
         user_id=request.user_id,
         user_name=request.user_name,
+        jkt=request.jkt,
     )
     return {
         "token": minted.token,
-        "token_type": "Bearer",
+        "token_type": "Bearer" if request.jkt is None else "DPoP",
         "type": request.kind,
         "rights": list(request.rights),
         "expires_in": minted.expires_in,
@@ -107,6 +113,7 @@ class SignedTokenGrant:
     ) -> TokenAnswer:
         asked = parse_token_request(body, self.settings)
         check_rights_allowed(asked.rights, entity)
+        check_dpop_policy(entity, asked.jkt is not None)
         # As Starlette's JSONResponse renders it (the answer this endpoint always gave).
         answer = json.dumps(
             await issue_token(self.issuer, key, asked),

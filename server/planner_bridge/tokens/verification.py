@@ -48,6 +48,7 @@ class AccessClaims:
     expires_at: int
     kid: str
     name: str | None = None
+    jkt: str | None = None  # cnf.jkt: the token is bound to this DPoP key (RFC 9449 §6)
 
     @property
     def user_id(self) -> str | None:
@@ -217,4 +218,15 @@ def _access_claims(claims: dict[str, Any]) -> AccessClaims:
         expires_at=claims["exp"],
         kid=claims["_kid"],
         name=claims.get("name"),
+        jkt=_bound_key(claims),
     )
+
+
+def _bound_key(claims: dict[str, Any]) -> str | None:
+    if "cnf" not in claims:
+        return None
+    cnf = claims["cnf"]
+    jkt = cnf.get("jkt") if isinstance(cnf, dict) else None
+    if not isinstance(jkt, str) or not jkt:
+        raise InvalidToken("token has a malformed cnf claim")
+    return jkt
