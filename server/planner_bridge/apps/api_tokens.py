@@ -37,6 +37,8 @@ from .bearer import bearer_token
 from .observed import note_minted
 from .openapi_parts import (
     BEARER_ANSWERS,
+    DPOP_ERRORS,
+    DPOP_PROOF,
     NOT_FOUND,
     NULLABLE_INT,
     RIGHTS_SCHEMA,
@@ -265,9 +267,19 @@ OPERATIONS: dict[str, Any] = {
         "post": {
             "summary": f"Trade an API token for a user access token (≤ {MAX_EXCHANGE_TTL} s)",
             "security": [{"apiTokenAuth": []}],
+            "parameters": [DPOP_PROOF],  # RFC 9449 §5: binds the user token to its key
             "responses": {
                 "200": ok("The access token", ref("AccessToken")),
                 **BEARER_ANSWERS,
+                "400": {
+                    **error(
+                        "Malformed Authorization header, token in the URL, a refused DPoP proof"
+                        " (or none, for an entity that requires DPoP)",
+                        "invalid_request",
+                        *DPOP_ERRORS,
+                    ),
+                    "headers": {"DPoP-Nonce": {"schema": {"type": "string"}}},
+                },
                 "429": TOO_MANY,
             },
         }

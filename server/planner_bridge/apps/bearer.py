@@ -13,10 +13,20 @@ parser of `Authorization: Bearer`: the token service's API-token exchange reads 
     (a right not granted: 403 insufficient_scope, raised where the right is needed)
 
 Tokens are never accepted in the query string (they would end up in logs and histories).
+
+DPoP (RFC 9449, SPEC "Sender-constrained tokens"): a token bound to a key (`cnf.jkt`) comes as
+`Authorization: DPoP <token>` with one `DPoP` proof header, checked by `tokens.dpop`; sent as
+Bearer it is refused, as is any unbound token of an entity that requires DPoP. Refusals of a
+DPoP call carry `WWW-Authenticate: DPoP ...` and every answer to one the current `DPoP-Nonce`.
+A proof's `jti` is spent in the store (every instance sees it): for a read the write runs beside
+the handler and the answer waits for both, so a replayed proof never gets one; a write waits
+for the spend before anything is applied.
 """
 
 from __future__ import annotations
 
+import asyncio
+import hmac
 from collections.abc import Awaitable, Callable
 
 from starlette.authentication import (
@@ -28,17 +38,28 @@ from starlette.authentication import (
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 
-from ..errors import InvalidRequest, MissingCredentials, ProtocolError
+from ..errors import (
+    DPoPInvalidToken,
+    InvalidDPoPProof,
+    InvalidRequest,
+    InvalidToken,
+    MissingCredentials,
+    ProtocolError,
+)
+from ..tokens.dpop import Proof, ProofChecker
 from ..tokens.verification import AccessClaims, TokenVerifier
 from .responses import error_response
 
 Handler = Callable[[Request, AccessClaims], Awaitable[Response]]
 Endpoint = Callable[[Request], Awaitable[Response]]
+Policy = Callable[[str], Awaitable[bool]]  # entity id -> whether it requires DPoP
+SAFE_METHODS = frozenset({"GET", "HEAD"})
 
 
 class TokenUser(BaseUser):
-    def __init__(self, claims: AccessClaims) -> None:
+    def __init__(self, claims: AccessClaims, proof: Proof | None = None) -> None:
         self.claims = claims
+        self.proof = proof  # a DPoP call's checked proof, its jti still to spend
 
     @property
     def is_authenticated(self) -> bool:
@@ -60,7 +81,13 @@ class BearerError(AuthenticationError):
 
 
 def bearer_token(conn: HTTPConnection) -> str | None:
-    """The token of `Authorization: Bearer <token>`; None when no bearer credentials came.
+    """The token of `Authorization: Bearer <token>`; None when no bearer credentials came."""
+    found = access_token(conn)
+    return found[1] if found is not None and found[0] == b"bearer" else None
+
+
+def access_token(conn: HTTPConnection) -> tuple[bytes, str] | None:
+    """(b"bearer" or b"dpop", the token) of `Authorization`; None for no or another scheme.
 
     Runs on every call, so it reads the raw ASGI headers instead of building a `Headers`."""
     scope = conn.scope
@@ -72,11 +99,12 @@ def bearer_token(conn: HTTPConnection) -> str | None:
     if len(values) > 1:
         raise InvalidRequest("Authorization: more than one header")
     scheme, _, token = values[0].partition(b" ")
-    if scheme.lower() != b"bearer":
+    scheme = scheme.lower()
+    if scheme not in (b"bearer", b"dpop"):
         return None
     if not is_b64token(token):
-        raise InvalidRequest("Authorization: malformed Bearer credentials")
-    return token.decode("ascii")
+        raise InvalidRequest("Authorization: malformed credentials")
+    return scheme, token.decode("ascii")
 
 
 def is_b64token(value: bytes) -> bool:
@@ -88,22 +116,67 @@ def is_b64token(value: bytes) -> bool:
 
 
 class BearerBackend(AuthenticationBackend):
-    def __init__(self, verifier: TokenVerifier) -> None:
+    def __init__(self, verifier: TokenVerifier, proofs: ProofChecker, policy: Policy) -> None:
         self.verifier = verifier
+        self.proofs = proofs
+        self.policy = policy
 
     async def authenticate(self, conn: HTTPConnection) -> tuple[AuthCredentials, BaseUser] | None:
         try:
-            token = bearer_token(conn)
-            if token is None:
+            found = access_token(conn)
+            if found is None:
                 return None
-            claims = self.verify(token)
+            scheme, token = found
+            if scheme == b"dpop":
+                proofs = [v.decode("latin-1") for n, v in conn.scope["headers"] if n == b"dpop"]
+                method = conn.scope.get("method", "GET")
+                claims, proof = self.verify_dpop(token, proofs, method, request_path(conn))
+            else:
+                claims, proof = await self.verify_bearer(token), None
         except ProtocolError as exc:
             raise BearerError(exc) from None
-        return AuthCredentials(list(claims.rights)), TokenUser(claims)
+        return AuthCredentials(list(claims.rights)), TokenUser(claims, proof)
 
     def verify(self, token: str) -> AccessClaims:
         """The token's claims; raises `InvalidToken`. Cached, so cheap on every call."""
         return self.verifier.verify_access_token(token)
+
+    async def verify_bearer(self, token: str) -> AccessClaims:
+        """A token sent as Bearer: never a bound one, nor one of an entity requiring DPoP."""
+        claims = self.verify(token)
+        if claims.jkt is not None:
+            raise DPoPInvalidToken("this token is DPoP-bound: send it as DPoP, with a proof")
+        if await self.policy(claims.entity_id):
+            raise DPoPInvalidToken("this legal entity requires DPoP-bound tokens")
+        return claims
+
+    def verify_dpop(
+        self, token: str, proofs: list[str], method: str, path: str
+    ) -> tuple[AccessClaims, Proof]:
+        """A token sent as DPoP and its proof, all checked but the jti's single use."""
+        try:
+            claims = self.verify(token)
+        except InvalidToken as exc:
+            raise DPoPInvalidToken(exc.description) from None
+        if claims.jkt is None:
+            raise DPoPInvalidToken("this token is not DPoP-bound: send it as Bearer")
+        proof = self.proofs.check(proofs, method=method, path=path, access_token=token)
+        if not hmac.compare_digest(proof.jkt, claims.jkt):
+            raise InvalidDPoPProof("DPoP proof: its key is not the token's (cnf.jkt)")
+        return claims, proof
+
+    async def spend(self, proof: Proof) -> None:
+        """The proof's jti, used once across every instance; else `InvalidDPoPProof`."""
+        await self.proofs.nonces.spend(proof.jkt, proof.jti, proof.iat)
+
+    def nonce(self) -> str:
+        return self.proofs.nonces.current()
+
+
+def request_path(conn: HTTPConnection) -> str:
+    """The path as sent (percent-encoded), which a proof's htu names."""
+    raw = conn.scope.get("raw_path")
+    return raw.decode("latin-1") if raw else conn.scope["path"]
 
 
 def on_error(conn: HTTPConnection, exc: AuthenticationError) -> Response:
@@ -119,12 +192,55 @@ def requires_token(backend: BearerBackend, handler: Handler) -> Endpoint:
         try:
             result = await backend.authenticate(request)
         except BearerError as exc:
-            return on_error(request, exc)
+            return _with_nonce(backend, request, on_error(request, exc))
         if result is None:
             return error_response(MissingCredentials())
         request.scope["auth"], request.scope["user"] = result
         user = result[1]
         assert isinstance(user, TokenUser)
-        return await handler(request, user.claims)
+        if user.proof is None:
+            return await handler(request, user.claims)
+        try:
+            response = await _answer_once(backend, user.proof, request, user.claims, handler)
+        except ProtocolError as exc:
+            response = error_response(exc)
+        return _with_nonce(backend, request, response)
 
     return endpoint
+
+
+async def _answer_once(
+    backend: BearerBackend, proof: Proof, request: Request, claims: AccessClaims, handler: Handler
+) -> Response:
+    """The handler's answer, given only once the proof's jti is spent. A read runs beside the
+    spend (it changes nothing, and the store's round trip is then paid once); a write waits."""
+    if request.method not in SAFE_METHODS:
+        await backend.spend(proof)
+        return await handler(request, claims)
+    spent = asyncio.ensure_future(backend.spend(proof))
+    try:
+        response = await handler(request, claims)
+    except ProtocolError:
+        await spent  # a replayed proof learns nothing of the handler's refusal
+        raise
+    except BaseException:
+        spent.cancel()
+        raise
+    await spent
+    return response
+
+
+def _with_nonce(backend: BearerBackend, request: Request, response: Response) -> Response:
+    """Every answer to a DPoP call carries the current nonce (SPEC)."""
+    found = access_token_scheme(request)
+    if found == b"dpop" and "dpop-nonce" not in response.headers:
+        response.headers["DPoP-Nonce"] = backend.nonce()
+    return response
+
+
+def access_token_scheme(conn: HTTPConnection) -> bytes | None:
+    try:
+        found = access_token(conn)
+    except ProtocolError:
+        return None
+    return None if found is None else found[0]

@@ -3,12 +3,16 @@
 The conversation (SPEC "Planner web services"; events in `planner_bridge.planner.live`):
 
     client: {"type": "auth", "token": "<access token>"}       first message, within AUTH_DEADLINE
+            (+ "dpop": PROOF for a DPoP-bound token: htm GET, htu the /v1/live URL as http(s))
+    server: {"type": "use_dpop_nonce", "nonce": N}            the proof lacked a current nonce:
+                                                                one more auth message is awaited
     server: {"type": "authenticated", "expires_at": EXP}      the subscription is in place
     server: {"type": "asset.changed", "asset": {...}}         for what the token may see
     server: {"type": "token_expired"} then close 4401          at the token's `exp`
                                                                 (no leeway: the planner refreshes)
 
-Close codes: 4401 token invalid or expired (connect again with a fresh token: that resumes the
+Close codes: 4401 token or DPoP proof invalid, or token expired (connect again with a fresh
+token: that resumes the
 pushes), 4408 no auth message within AUTH_DEADLINE, 1008 a first message that is not an auth
 message, 1013 the client fell too far behind the pushes. A refused auth message is answered with
 {"type": "error", "error": CODE, "error_description": TEXT} before the close. Messages after the
@@ -24,10 +28,10 @@ from typing import Any
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from ..clock import Clock
-from ..errors import InvalidRequest, InvalidToken, ProtocolError
+from ..errors import DPoPRefusal, InvalidRequest, InvalidToken, ProtocolError, UseDPoPNonce
 from ..planner.live import LiveHub, Subscription
 from ..tokens.verification import AccessClaims
-from .bearer import BearerBackend
+from .bearer import BearerBackend, request_path
 from .openapi_parts import error
 
 AUTH_DEADLINE = 5.0
@@ -66,6 +70,26 @@ class LiveSocket:
             self.hub.unsubscribe(subscription)
 
     async def _authenticate(self, websocket: WebSocket) -> tuple[str, AccessClaims]:
+        """The first auth message's token, checked; after a `use_dpop_nonce`, the second's."""
+        token, proof = await self._auth_message(websocket)
+        try:
+            return token, await self._verify(websocket, token, proof)
+        except UseDPoPNonce as asked:
+            await websocket.send_json({"type": "use_dpop_nonce", "nonce": asked.nonce})
+        token, proof = await self._auth_message(websocket)
+        return token, await self._verify(websocket, token, proof)
+
+    async def _verify(self, websocket: WebSocket, token: str, proof: object) -> AccessClaims:
+        """A bound token needs its proof (SPEC: htm GET, htu the /v1/live URL), spent once."""
+        if proof is None:
+            return await self.backend.verify_bearer(token)
+        proofs = [proof] if isinstance(proof, str) else []
+        path = request_path(websocket)
+        claims, checked = self.backend.verify_dpop(token, proofs, "GET", path)
+        await self.backend.spend(checked)
+        return claims
+
+    async def _auth_message(self, websocket: WebSocket) -> tuple[str, object]:
         message = await websocket.receive()
         if message["type"] == "websocket.disconnect":
             raise WebSocketDisconnect(message.get("code", 1000))
@@ -81,12 +105,12 @@ class LiveSocket:
         token = auth.get("token")
         if not isinstance(token, str):
             raise InvalidToken("the auth message carries no token")
-        return token, self.backend.verify(token)
+        return token, auth.get("dpop")
 
     async def _refuse(self, websocket: WebSocket, exc: ProtocolError) -> None:
         error = {"type": "error", "error": exc.error, "error_description": exc.description}
         await websocket.send_json(error)
-        code = TOKEN_INVALID if isinstance(exc, InvalidToken) else NOT_AUTH
+        code = TOKEN_INVALID if isinstance(exc, InvalidToken | DPoPRefusal) else NOT_AUTH
         await websocket.close(code, exc.error)
 
     async def _push(self, websocket: WebSocket, subscription: Subscription, token: str) -> None:
@@ -136,7 +160,10 @@ OPERATIONS: dict[str, Any] = {
     "/v1/live": {
         "get": {
             "summary": "WebSocket of asset changes (not plain HTTP)",
-            "description": 'Upgrade to a WebSocket; first message {"type": "auth", "token"};'
+            "description": 'Upgrade to a WebSocket; first message {"type": "auth", "token"}'
+            ' (+ "dpop": a proof with htm GET and htu this URL as http(s), for a DPoP-bound'
+            ' token; without the current nonce the answer is {"type": "use_dpop_nonce",'
+            ' "nonce"} and one more auth message is awaited);'
             ' then {"type": "asset.changed", "asset"} for changes the token may see; on'
             ' expiry {"type": "token_expired"} and close code 4401.',
             "responses": {

@@ -63,9 +63,16 @@ BEARER_ANSWERS = {
         "description": "No Bearer token (bare 401, no body, `WWW-Authenticate: Bearer"
         ' realm="planner"`), or a token that is expired, foreign, wrongly signed, unparseable'
         " or an API token (a JSON error body, `error`: invalid_token); a failed request"
-        " signature (`error`: invalid_client). No `content` here:"
+        " signature (`error`: invalid_client). A DPoP-bound token (RFC 9449) sent as Bearer, or"
+        " any token of an entity that requires DPoP sent as Bearer: `WWW-Authenticate: DPoP"
+        ' error="invalid_token", algs="ES256"`; a missing, malformed, replayed or mismatched'
+        " proof: `invalid_dpop_proof`; a proof without the current nonce: `use_dpop_nonce` with"
+        " a `DPoP-Nonce` header. No `content` here:"
         " OpenAPI cannot say that one 401 has a body and the other none.",
-        "headers": {"WWW-Authenticate": {"schema": {"type": "string"}}},
+        "headers": {
+            "WWW-Authenticate": {"schema": {"type": "string"}},
+            "DPoP-Nonce": {"schema": {"type": "string"}},
+        },
     },
 }
 NOT_FOUND = error("No such resource visible to these credentials", "not_found")
@@ -94,6 +101,13 @@ SECURITY_SCHEMES = {
         "description": "API key and secret (OAuth2 client_secret_basic); or client_secret_post",
     },
     "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+    "dpopAuth": {
+        "type": "http",
+        "scheme": "dpop",
+        "description": "A DPoP-bound token (RFC 9449; cnf.jkt) with a `DPoP` proof header: typ"
+        " dpop+jwt, ES256, a public P-256 jwk, jti, htm, htu, iat (≤ 60 s old), ath and the"
+        " server's nonce (`DPoP-Nonce`, good ≥ 60 s). Every answer carries the current nonce.",
+    },
     "apiTokenAuth": {
         "type": "http",
         "scheme": "bearer",
@@ -142,12 +156,20 @@ def bearer(operation: dict[str, Any], *, writes: bool = False) -> dict[str, Any]
         )
     return {
         **operation,
+        "parameters": [*operation.get("parameters", []), DPOP_PROOF],
         # Back-end systems may sign the call with the API key instead (the entity's rights).
-        "security": [{"bearerAuth": []}, {"httpSignature": []}],
+        "security": [{"bearerAuth": []}, {"dpopAuth": []}, {"httpSignature": []}],
         "responses": {**answers, **operation["responses"]},
     }
 
 
+DPOP_PROOF = {
+    "name": "DPoP",
+    "in": "header",
+    "schema": {"type": "string"},
+    "description": "A DPoP proof (RFC 9449 §4), exactly one; with `Authorization: DPoP`",
+}
+DPOP_ERRORS = ("invalid_dpop_proof", "use_dpop_nonce")
 ASSET_ID = {"name": "asset_id", "in": "path", "required": True, "schema": {"type": "string"}}
 IDEMPOTENCY_KEY = {
     "name": "Idempotency-Key",

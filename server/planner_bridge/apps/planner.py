@@ -24,7 +24,14 @@ def create_app(core: Core) -> Starlette:
     routes = [
         *token_service.routes(token_endpoints(core)),
         *api_tokens.routes(api_token_endpoints(core)),
-        *web_services.routes(core.store, core.clock, core.verifier, signed_requests(core)),
+        *web_services.routes(
+            core.store,
+            core.clock,
+            core.verifier,
+            signed_requests(core),
+            core.proofs,
+            core.entities.requires_dpop,
+        ),
         *planner_site.routes(core.store, core.settings.issuer),
         *admin.routes(console(core)),
         *health.routes(core.store, core.keyring),

@@ -30,6 +30,8 @@ from ..tokens.metadata import (
 from ..tokens.signed_requests import MAX_USER_FIELD, SignedTokenGrant
 from .observed import note_minted
 from .openapi_parts import (
+    DPOP_ERRORS,
+    DPOP_PROOF,
     RIGHTS_SCHEMA,
     TOO_LARGE,
     TOO_MANY,
@@ -193,6 +195,12 @@ SCHEMAS: dict[str, Any] = {
             "user": {**USER, "description": "Only (and required) for user tokens"},
             "rights": RIGHTS_SCHEMA,
             "expires_in": {"type": "integer", "description": "Seconds; default 3600"},
+            "jkt": {
+                "type": "string",
+                "pattern": "^[A-Za-z0-9_-]{43}$",
+                "description": "The planner's DPoP key (RFC 7638 thumbprint): the token is bound"
+                " to it (cnf.jkt, token_type DPoP); required for entities that require DPoP",
+            },
         },
     },
     "Token": {
@@ -200,7 +208,7 @@ SCHEMAS: dict[str, Any] = {
         "required": ["token", "token_type", "type", "rights", "expires_in", "expires_at"],
         "properties": {
             "token": {"type": "string", "description": "A JWT (typ at+jwt)"},
-            "token_type": {"const": "Bearer"},
+            "token_type": {"enum": ["Bearer", "DPoP"]},
             "type": {"enum": ["legal_entity", "user"]},
             "rights": {"type": "array", "items": {"enum": list(RIGHTS)}},
             "expires_in": {"type": "integer"},
@@ -222,7 +230,7 @@ SCHEMAS: dict[str, Any] = {
         "required": ["access_token", "token_type", "expires_in"],
         "properties": {
             "access_token": {"type": "string"},
-            "token_type": {"const": "Bearer"},
+            "token_type": {"enum": ["Bearer", "DPoP"]},
             "expires_in": {"type": "integer", "maximum": 86400},
             "scope": {"enum": ["read", "read write"]},
         },
@@ -234,6 +242,7 @@ OPERATIONS: dict[str, Any] = {
         "post": {
             "summary": "OAuth2 client credentials (RFC 6749 §4.4): a legal-entity token",
             "security": [{"basicAuth": []}, {}],
+            "parameters": [DPOP_PROOF],
             "requestBody": {
                 "required": True,
                 "content": {
@@ -242,12 +251,17 @@ OPERATIONS: dict[str, Any] = {
             },
             "responses": {
                 "200": ok("The token", ref("AccessToken")),
-                "400": error(
-                    "Malformed form, credentials in both places, unknown grant or scope",
-                    "invalid_request",
-                    "unsupported_grant_type",
-                    "invalid_scope",
-                ),
+                "400": {
+                    **error(
+                        "Malformed form, credentials in both places, unknown grant or scope, a"
+                        " refused DPoP proof (or none, for an entity that requires DPoP)",
+                        "invalid_request",
+                        "unsupported_grant_type",
+                        "invalid_scope",
+                        *DPOP_ERRORS,
+                    ),
+                    "headers": {"DPoP-Nonce": {"schema": {"type": "string"}}},
+                },
                 "401": error("Unknown client or wrong secret", "invalid_client", challenge=True),
                 "413": TOO_LARGE,
                 "429": TOO_MANY,
@@ -261,6 +275,10 @@ OPERATIONS: dict[str, Any] = {
                 "requestBody": request_body("TokenRequest"),
                 "responses": {
                     "201": ok("The token", ref("Token")),
+                    "400": error(
+                        "Malformed body; no jkt for an entity that requires DPoP",
+                        "invalid_request",
+                    ),
                     "403": error("Write rights not allowed", "invalid_scope"),
                 },
             }

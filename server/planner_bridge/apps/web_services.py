@@ -32,10 +32,11 @@ from ..planner.assets import AnswerFor, AssetCatalog, asset_json, parse_after, p
 from ..planner.idempotency import IdempotencyKeys, check_key, fingerprint, key_scope
 from ..planner.live import LiveHub
 from ..storage import AnswerRecord, Asset, Conflict, Headers, IdempotentAnswer, Store
+from ..tokens.dpop import ProofChecker
 from ..tokens.verification import AccessClaims, TokenVerifier
 from ..validation import ascii_number
 from . import openapi_parts as api
-from .bearer import BearerBackend
+from .bearer import BearerBackend, Policy
 from .live_socket import LiveSocket
 from .responses import NO_STORE, parse_json_object, read_body
 from .signed import SignedRequests, requires_credentials
@@ -177,13 +178,18 @@ def asset_routes(
 
 
 def routes(
-    store: Store, clock: Clock, verifier: TokenVerifier, signed: SignedRequests
+    store: Store,
+    clock: Clock,
+    verifier: TokenVerifier,
+    signed: SignedRequests,
+    proofs: ProofChecker,
+    policy: Policy,
 ) -> list[BaseRoute]:
     # The hub lives as long as these routes: one per app, never a module global.
     hub = LiveHub(store.watch_assets)
     catalog = AssetCatalog(store, clock, listener=hub.publish)
     endpoints = AssetEndpoints(catalog, IdempotencyKeys(store, clock))
-    backend = BearerBackend(verifier)
+    backend = BearerBackend(verifier, proofs, policy)
     socket = LiveSocket(backend, hub, clock)
     return [*asset_routes(endpoints, backend, signed), WebSocketRoute("/v1/live", socket)]
 
