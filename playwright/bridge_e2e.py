@@ -58,6 +58,8 @@ class Request:
     # How the token went: "Bearer", or "DPoP" (bound to the planner's key, with a proof).
     scheme: str | None = None
     has_proof: bool = False
+    # A 401 that only asked for a DPoP nonce (the planner retries at once): no token refused.
+    nonce_asked: bool = False
 
 
 def scheme_of(authorization: bytes | None) -> str | None:
@@ -224,6 +226,7 @@ class Recorder:
             return await self.app(scope, receive, send)
         headers = dict(scope["headers"])
         status = 0
+        nonce_asked = False
         slow = self.slow_body if self.slow_body and self.slow_body.matches(scope) else None
         request: Request | None = None
 
@@ -240,15 +243,18 @@ class Recorder:
                     acting_for(authorization),
                     scheme_of(authorization),
                     b"dpop" in headers,
+                    nonce_asked,
                 )
                 with self._lock:
                     self.requests.append(request)
             return request
 
         async def noting_send(message: dict) -> None:
-            nonlocal status
+            nonlocal status, nonce_asked
             if message["type"] == "http.response.start":
                 status = message["status"]
+                challenge = dict(message.get("headers", [])).get(b"www-authenticate", b"")
+                nonce_asked = status == 401 and b'error="use_dpop_nonce"' in challenge
             # Noted before the last body part leaves: once the browser holds the answer, a
             # test asking what reached the server must already find it (noting after the app
             # returned raced the browser, and a check run at once sometimes found nothing).

@@ -116,6 +116,8 @@ def test_a_token_taken_from_the_planners_request_is_refused_everywhere_else(
 ) -> None:
     planner = open_shop(page, bridge)
     expect(planner.locator(CATALOG_ROWS).first).to_be_visible()
+    # The live channel authenticated too: its auth message carried a proof for /v1/live.
+    expect(planner.get_by_test_id("live")).to_have_attribute("data-status", "live")
     frame = planner_frame(page, bridge)
     jkt = frame.evaluate("window.planner.dpop.jkt")
     request = capture_listing(page, frame)
@@ -172,6 +174,14 @@ def test_an_iframe_reload_keeps_the_planners_key(page: Page, bridge: Bridge, rec
     assert readies == [first["jkt"], first["jkt"]]
     token, _ = token_and_proof(capture_listing(page, frame))
     assert claims_of(token)["cnf"] == {"jkt": first["jkt"]}
+
+    # The whole shop page again: the SDK remembers the key the planner named, so its early
+    # fetch is for that key and the planner's Ready joins it (one token request, not two).
+    asked = len(bridge.token_requests())
+    page.reload()
+    frame = fresh_planner(page, bridge, 2, recorder)
+    assert frame.evaluate("window.planner.dpop") == first
+    assert len(bridge.token_requests()) == asked + 1
 
 
 @pytest.fixture

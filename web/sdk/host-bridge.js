@@ -14,7 +14,9 @@
  * A fetch answers only requests for its own jkt: when the planner names a new key (a reloaded
  * frame whose key could not be kept), a running fetch for the old one is superseded, as for a
  * refused token below. The prefetch asks with the jkt the planner named last time
- * (`jktMemory`), so a kept key costs no second fetch.
+ * (`jktMemory`), so a kept key costs no second fetch; when the planner has never been heard
+ * from here (the memory says null), there is no prefetch: a fetch without the key would only be
+ * superseded by Ready's (or refused, for an entity that requires DPoP).
  *
  * Token requests from the planner (Ready, AuthenticationRequired, TokenExpired) share one
  * fetchToken() call while it runs (single flight), with one exception: a refused token
@@ -53,7 +55,8 @@ const REFUSED = "invalid_token";
  * @typedef {(request: TokenRequest) => Promise<unknown>} FetchToken
  * @typedef {{needsFull: boolean, reason: string | undefined, jkt: string | undefined,
  *   quietIfSame: boolean, promise: Promise<TokenAnswer>}} Flight
- * @typedef {{get: () => string | undefined, set: (jkt: string | undefined) => void}} JktMemory
+ * @typedef {{get: () => string | undefined | null, set: (jkt: string | undefined) => void}} JktMemory
+ *   get: the jkt, undefined for a planner that has no key, null when the planner is unknown
  *   quietIfSame: a cross-tab resync that posts nothing when the identity did not change
  * @typedef {import("./session-channel.js").ChannelLike} ChannelLike
  */
@@ -92,6 +95,7 @@ export class HostBridge {
   /** @type {unknown} */ #loadTimer = null;
   #loading = false; // between startLoading() and the planner's first Ready (or a load failure)
   /** @type {string | undefined} the planner's DPoP key thumbprint, as it last said */ #jkt;
+  #jktKnown = true; // false until the planner names its key, when the memory knew nothing
   /** @type {JktMemory} */ #jktMemory;
 
   /**
@@ -119,7 +123,9 @@ export class HostBridge {
     this.ready.catch(() => {}); // a destroyed bridge must not raise an unhandled rejection
     this.diagnose = options.diagnose ?? (async () => null);
     this.#jktMemory = options.jktMemory ?? { get: () => undefined, set: () => {} };
-    this.#jkt = this.#jktMemory.get();
+    const remembered = this.#jktMemory.get();
+    this.#jktKnown = remembered !== null;
+    this.#jkt = remembered ?? undefined;
     this.#commands = new CommandChannel({ post: (sent) => this.#post(sent),
       deadlineMs: this.answerDeadlineMs, setTimer: this.setTimer, clearTimer: this.clearTimer });
     if (options.sessionChannel) {
@@ -164,6 +170,7 @@ export class HostBridge {
   /** The planner named its key: later fetches are for it. @param {unknown} jkt */
   #keyNamed(jkt) {
     this.#jkt = typeof jkt === "string" ? jkt : undefined;
+    this.#jktKnown = true;
     this.#jktMemory.set(this.#jkt);
   }
 
@@ -231,7 +238,7 @@ export class HostBridge {
    * A failure is not reported: Ready asks again.
    */
   prefetch() {
-    if (this.#destroyed || this.#flight) return;
+    if (this.#destroyed || this.#flight || !this.#jktKnown) return;
     this.#startFlight(true, undefined, false, this.#heard).promise.catch(() => {});
   }
 

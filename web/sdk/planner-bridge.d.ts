@@ -216,15 +216,17 @@ export declare class HostBridge {
      * the planner origin itself said so (the load then fails at once, not at the deadline). */
     diagnose?: () => Promise<{ cause: string; sure: boolean } | null>;
     /** The planner's jkt kept between page loads, for the prefetch (embedPlanner keeps it in
-     * this origin's localStorage: a public thumbprint, never a token). */
-    jktMemory?: { get(): string | undefined; set(jkt: string | undefined): void };
+     * this origin's localStorage: a public thumbprint, never a token). `get()`: the jkt,
+     * undefined for a planner without a key, null when unknown (then prefetch() does nothing). */
+    jktMemory?: { get(): string | undefined | null; set(jkt: string | undefined): void };
   });
   readonly plannerOrigin: string;
   readonly ready: Promise<void>;
   /** Handle a `message` event; returns whether it was trusted and well-formed. */
   receive(event: { origin: string; source: unknown; data: unknown }): boolean;
   /** Fetch the first token now (embedPlanner does): the planner's Ready joins this fetch, and
-   * the token is posted once the planner has said Ready or AuthenticationRequired. */
+   * the token is posted once the planner has said Ready or AuthenticationRequired. Nothing when
+   * `jktMemory` does not know the planner's key yet. */
   prefetch(): void;
   login(): Promise<PlannerUser>;
   logout(): Promise<void>;

@@ -54,18 +54,24 @@ function localeArgs(locale, currency) {
  * Where the planner's jkt is kept from one page load to the next, so the prefetch asks for a token
  * bound to the key the planner will name (it keeps its key in IndexedDB): the host's own
  * localStorage, one entry per planner origin. A thumbprint is public (every proof carries the key
- * it names); no token is ever kept. Storage refused: nothing is kept, the prefetch asks without.
+ * it names); no token is ever kept. Nothing kept (a first visit, storage refused): no prefetch.
  * @param {string} plannerOrigin @returns {import("./host-bridge.js").JktMemory}
  */
 function jktMemoryFor(plannerOrigin) {
   const name = `planner-bridge.jkt ${plannerOrigin}`;
   return {
-    get: () => { try { return localStorage.getItem(name) ?? undefined; } catch { return undefined; } },
+    get: () => {
+      try {
+        const kept = localStorage.getItem(name);
+        return kept === null ? null : kept || undefined; // "": a planner with no key
+      } catch {
+        return null; // storage refused: the planner is unknown here
+      }
+    },
     set: (jkt) => {
       try {
-        if (jkt === undefined) localStorage.removeItem(name);
-        else localStorage.setItem(name, jkt);
-      } catch { /* storage refused: the next prefetch asks without a jkt */ }
+        localStorage.setItem(name, jkt ?? "");
+      } catch { /* storage refused: the next embedding waits for Ready to fetch */ }
     },
   };
 }

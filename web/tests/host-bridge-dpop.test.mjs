@@ -85,3 +85,23 @@ test("a prefetch for a key the planner no longer has is superseded by Ready's, a
     assert.deepEqual(frame.posted.map((p) => p.content.token), ["shop-2"]);
     assert.equal(box.value, KEY_B);
   });
+
+test("a planner never heard from here: no prefetch, Ready's key starts the one fetch", async () => {
+  const { box, jktMemory } = memory(null);
+  const { frame, fetches, requests, bridge, from } = setUpBridge([shopToken()], { jktMemory });
+  bridge.prefetch();
+  assert.equal(fetches.length, 0);
+  from("Ready", { version: 1, jkt: KEY_A });
+  fetches[0]();
+  await settle();
+  assert.deepEqual(requests, [[{ jkt: KEY_A }]]);
+  assert.deepEqual(frame.posted.map((p) => p.event), ["Authentication"]);
+  assert.equal(box.value, KEY_A);
+});
+
+test("a planner known to have no key is prefetched for without one", async () => {
+  const { jktMemory } = memory(undefined);
+  const { requests, bridge } = setUpBridge([shopToken()], { jktMemory });
+  bridge.prefetch();
+  assert.deepEqual(requests, [[{}]]);
+});
