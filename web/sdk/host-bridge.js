@@ -55,9 +55,9 @@ const REFUSED = "invalid_token";
  * @typedef {(request: TokenRequest) => Promise<unknown>} FetchToken
  * @typedef {{needsFull: boolean, reason: string | undefined, jkt: string | undefined,
  *   quietIfSame: boolean, promise: Promise<TokenAnswer>}} Flight
+ *   quietIfSame: a cross-tab resync that posts nothing when the identity did not change
  * @typedef {{get: () => string | undefined | null, set: (jkt: string | undefined) => void}} JktMemory
  *   get: the jkt, undefined for a planner that has no key, null when the planner is unknown
- *   quietIfSame: a cross-tab resync that posts nothing when the identity did not change
  * @typedef {import("./session-channel.js").ChannelLike} ChannelLike
  */
 
