@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 DATA   ?= data
 
-.PHONY: demo test lint bench install browser postgres js-test clean axe screenshots dist sdk-pack sdk-types soak mutate three
+.PHONY: demo test lint bench install browser postgres js-test clean axe interop screenshots dist sdk-pack sdk-types soak mutate three
 
 # Re-install whenever the project's dependencies change.
 $(BIN)/.installed: pyproject.toml
@@ -40,6 +40,14 @@ $(AXE): playwright/package.json playwright/package-lock.json | browser
 
 axe: $(AXE)
 
+# oauth4webapi and dpop, the npm DPoP clients of tests/test_dpop_interop.py.
+INTEROP := tests/interop/node_modules/.package-lock.json
+$(INTEROP): tests/interop/package.json tests/interop/package-lock.json | browser
+	npm ci --prefix tests/interop --no-audit --no-fund --silent
+	touch $@
+
+interop: $(INTEROP)
+
 # The planner's 3D view uses a part of three.js (npm), bundled into one committed, minified file
 # that the wheel ships (web/vendor/three/three-planner.js): no CDN, and no npm at install time.
 # Run after changing web/vendor/three/entry.mjs or THREE_VERSION.
@@ -65,7 +73,7 @@ js-test: browser
 # pytest exits 5 when it collected no test: that proves nothing, so it fails loudly too.
 # The example shop is its own project (examples/shop/pytest.ini): a run of its own, as an
 # integrator would run it, with only planner_bridge.testing.
-test: install browser postgres lint js-test axe
+test: install browser postgres lint js-test axe interop
 	@$(BIN)/pytest -p no:cacheprovider; status=$$?; \
 	  if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests" >&2; fi; \
 	  [ $$status -eq 0 ] || exit $$status; \
@@ -157,4 +165,4 @@ bench: install browser
 	$(BIN)/python -m tests.benchmarks
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache playwright/node_modules dist web/sdk/*.tgz
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache playwright/node_modules tests/interop/node_modules dist web/sdk/*.tgz

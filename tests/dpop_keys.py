@@ -11,6 +11,7 @@ import time
 from typing import Any
 
 import jwt
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 
@@ -19,8 +20,8 @@ def b64url(data: bytes) -> str:
 
 
 class DPoPKey:
-    def __init__(self, curve: ec.EllipticCurve | None = None) -> None:
-        self.private = ec.generate_private_key(curve or ec.SECP256R1())
+    def __init__(self, private: ec.EllipticCurvePrivateKey | None = None) -> None:
+        self.private = private or ec.generate_private_key(ec.SECP256R1())
         numbers = self.private.public_key().public_numbers()
         size = (self.private.curve.key_size + 7) // 8
         self.jwk = {
@@ -29,6 +30,19 @@ class DPoPKey:
             "x": b64url(numbers.x.to_bytes(size, "big")),
             "y": b64url(numbers.y.to_bytes(size, "big")),
         }
+
+    @classmethod
+    def from_pem(cls, pem: bytes) -> DPoPKey:
+        key = serialization.load_pem_private_key(pem, password=None)
+        assert isinstance(key, ec.EllipticCurvePrivateKey)
+        return cls(key)
+
+    def pem(self) -> bytes:
+        return self.private.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
 
     @property
     def jkt(self) -> str:

@@ -115,6 +115,9 @@ REFUSED = {
     "iat a string": lambda c, n: [good(c, n, claims={"iat": "now"})],
     "no ath": lambda c, n: [good(c, n, drop=("ath",))],
     "ath of another token": lambda c, n: [good(c, n, token=TOKEN + "x")],
+    "short signature": lambda c, n: [good(c, n).rsplit(".", 1)[0] + ".AAAA"],
+    "header not JSON": lambda c, n: ["bm90IGpzb24." + good(c, n).split(".", 1)[1]],
+    "crit header": lambda c, n: [good(c, n, header={"crit": ["exp"], "exp": 1})],
     "bad signature": lambda c, n: [
         good(c, n)[:-4] + ("AAAA" if not good(c, n).endswith("AAAA") else "BBBB")
     ],

@@ -224,3 +224,10 @@ def test_live_refuses_a_bound_token_without_its_own_fresh_proof_with_4401(caller
 
 def blocking_nonce(caller) -> str:
     return caller.planner.core.proofs.nonces.current()
+
+
+def test_dpop_refusals_are_counted_by_their_own_reason():
+    from planner_bridge.apps.observed import failure_reason
+
+    for error in ("invalid_dpop_proof", "use_dpop_nonce", "invalid_token"):
+        assert failure_reason(f'DPoP error="{error}", algs="ES256"') == error

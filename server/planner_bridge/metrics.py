@@ -17,7 +17,13 @@ SIGNED_REQUEST = "signed_request"  # POST /v1/tokens, POST /v1/api-tokens
 CLIENT_CREDENTIALS = "client_credentials"  # POST /auth/token
 API_TOKEN_EXCHANGE = "api_token_exchange"  # POST /v1/api-tokens/exchange
 # Why an authentication failed, as the `reason` label names it (RFC 6749/6750 codes).
-AUTH_FAILURE_REASONS = ("invalid_client", "invalid_token", "missing_credentials")
+AUTH_FAILURE_REASONS = (
+    "invalid_client",
+    "invalid_token",
+    "missing_credentials",
+    "invalid_dpop_proof",  # RFC 9449 §7.1
+    "use_dpop_nonce",  # not an attack: the client retries once with the server's nonce
+)
 
 
 class Metrics:

@@ -25,7 +25,6 @@ for the spend before anything is applied.
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 from collections.abc import Awaitable, Callable
 
@@ -192,7 +191,8 @@ def requires_token(backend: BearerBackend, handler: Handler) -> Endpoint:
         try:
             result = await backend.authenticate(request)
         except BearerError as exc:
-            return _with_nonce(backend, request, on_error(request, exc))
+            response = on_error(request, exc)
+            return _with_nonce(backend, response) if is_dpop(request) else response
         if result is None:
             return error_response(MissingCredentials())
         request.scope["auth"], request.scope["user"] = result
@@ -204,7 +204,7 @@ def requires_token(backend: BearerBackend, handler: Handler) -> Endpoint:
             response = await _answer_once(backend, user.proof, request, user.claims, handler)
         except ProtocolError as exc:
             response = error_response(exc)
-        return _with_nonce(backend, request, response)
+        return _with_nonce(backend, response)
 
     return endpoint
 
@@ -212,35 +212,32 @@ def requires_token(backend: BearerBackend, handler: Handler) -> Endpoint:
 async def _answer_once(
     backend: BearerBackend, proof: Proof, request: Request, claims: AccessClaims, handler: Handler
 ) -> Response:
-    """The handler's answer, given only once the proof's jti is spent. A read runs beside the
-    spend (it changes nothing, and the store's round trip is then paid once); a write waits."""
+    """The handler's answer, given only once the proof's jti is spent: a write spends it
+    before anything is applied; a read (which changes nothing) first, so that its own store
+    round trip and the spend's are batched with those of the other requests in flight."""
     if request.method not in SAFE_METHODS:
         await backend.spend(proof)
         return await handler(request, claims)
-    spent = asyncio.ensure_future(backend.spend(proof))
     try:
         response = await handler(request, claims)
     except ProtocolError:
-        await spent  # a replayed proof learns nothing of the handler's refusal
+        await backend.spend(proof)  # a replayed proof learns nothing of the handler's refusal
         raise
-    except BaseException:
-        spent.cancel()
-        raise
-    await spent
+    await backend.spend(proof)
     return response
 
 
-def _with_nonce(backend: BearerBackend, request: Request, response: Response) -> Response:
+def _with_nonce(backend: BearerBackend, response: Response) -> Response:
     """Every answer to a DPoP call carries the current nonce (SPEC)."""
-    found = access_token_scheme(request)
-    if found == b"dpop" and "dpop-nonce" not in response.headers:
-        response.headers["DPoP-Nonce"] = backend.nonce()
+    if "dpop-nonce" not in response.headers:
+        response.raw_headers.append((b"dpop-nonce", backend.nonce().encode("ascii")))
     return response
 
 
-def access_token_scheme(conn: HTTPConnection) -> bytes | None:
+def is_dpop(conn: HTTPConnection) -> bool:
+    """Whether the call came with `Authorization: DPoP` (however malformed the rest)."""
     try:
         found = access_token(conn)
     except ProtocolError:
-        return None
-    return None if found is None else found[0]
+        return False
+    return found is not None and found[0] == b"dpop"

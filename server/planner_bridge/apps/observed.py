@@ -47,7 +47,7 @@ def failure_reason(challenge: str | None) -> str:
     """The `reason` label of a 401, from its challenge (see `apps.responses._challenge`)."""
     if not challenge:
         return "other"
-    if challenge.startswith("Bearer"):
+    if challenge.startswith(("Bearer", "DPoP")):
         found = re.search(r'error="([a-z_]+)"', challenge)
         return found.group(1) if found else "missing_credentials"
     return "invalid_client"  # Basic or Signature: the client's own credentials failed
