@@ -167,9 +167,13 @@ def test_an_iframe_reload_keeps_the_planners_key(page: Page, bridge: Bridge, rec
     frame = planner_frame(page, bridge)
     first = frame.evaluate("window.planner.dpop")
     assert first["kept"] == "indexeddb", "shoppers' browsers give the frame partitioned storage"
+    asked_nonce = sum(r.nonce_asked for r in bridge.planner_log.requests)
+    assert asked_nonce >= 1  # the first page had no nonce yet
     reload_planner(page)
     frame = fresh_planner(page, bridge, 1, recorder)
     assert frame.evaluate("window.planner.dpop") == first
+    # The nonce the last page kept beside the key was still good: no call asked for one again.
+    assert sum(r.nonce_asked for r in bridge.planner_log.requests) == asked_nonce
     readies = [e.jkt for e in recorder.events if e.name == "Ready"]
     assert readies == [first["jkt"], first["jkt"]]
     token, _ = token_and_proof(capture_listing(page, frame))

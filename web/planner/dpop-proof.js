@@ -94,6 +94,7 @@ export class ProofMaker {
    */
   constructor({ key, crypto: webCrypto = globalThis.crypto, now = Date.now, newId }) {
     this.key = key;
+    this.#nonces = new Map(Object.entries(key.nonces ?? {})); // the last page's, maybe still good
     this.jkt = key.jkt;
     this.subtle = webCrypto.subtle;
     this.now = now;
@@ -109,7 +110,10 @@ export class ProofMaker {
   /** Keep the nonce an answer from `url`'s origin carried (null: it carried none).
    * @param {string} url @param {string | null | undefined} nonce */
   noteNonce(url, nonce) {
-    if (nonce) this.#nonces.set(new URL(htuOf(url)).origin, nonce);
+    const origin = new URL(htuOf(url)).origin;
+    if (!nonce || this.#nonces.get(origin) === nonce) return;
+    this.#nonces.set(origin, nonce);
+    this.key.keepNonces?.(Object.fromEntries(this.#nonces)); // for the next page (dpop-key.js)
   }
 
   /**

@@ -285,3 +285,20 @@ test("a clock minutes off: the answer's Date corrects iat, and the refused call 
     assert.equal(proofs.noteServerTime("Mon, 07 Dec 2026 10:10:02 GMT"), false, "within the slack");
     assert.equal(proofs.noteServerTime("not a date"), false);
   });
+
+test("nonces the last page kept start the next page's proofs; a new one is kept, a repeat is not",
+  async () => {
+    const key = await loadKey({ indexedDB: null });
+    const kept = [];
+    const proofs = new ProofMaker({ key: { ...key, nonces: { "http://p.example": "old" },
+      keepNonces: (nonces) => kept.push(nonces) } });
+    const token = tokenFor(key.jkt);
+    const nonceOf = async () => decode((await proofs.proof({ method: "GET",
+      url: "http://p.example/v1/assets", token })).split(".")[1]).nonce;
+    assert.equal(await nonceOf(), "old");
+    proofs.noteNonce("http://p.example/v1/assets", "old");
+    proofs.noteNonce("http://p.example/v1/assets", "new");
+    proofs.noteNonce("http://p.example/v1/assets/a", "new");
+    assert.deepEqual(kept, [{ "http://p.example": "new" }]);
+    assert.equal(await nonceOf(), "new");
+  });
