@@ -32,7 +32,7 @@ export const STORAGE_DEADLINE_MS = 2000;
  * @typedef {{privateKey: CryptoKey, publicJwk: PublicJwk, jkt: string,
  *   kept: "indexeddb" | "memory", nonces: Record<string, string>,
  *   keepNonces: (nonces: Record<string, string>) => void}} DPoPKey
- *   nonces: the server nonces the last page kept, per origin (dpop-proof.js says why)
+ *   nonces: the server nonces the last page kept, per origin (the module comment says why)
  */
 /** @typedef {{privateKey: CryptoKey, publicKey: CryptoKey}} StoredPair */
 /** @typedef {{pair: StoredPair, nonces: Record<string, string>,
