@@ -44,6 +44,7 @@ def test_first_run_seeds_the_shop_its_users_and_a_catalog(make_settings):
     credentials = json.loads((host_dir / "credentials.json").read_text())
     entity = blocking(core.store.get_entity(setup.host.entity_id))
     assert entity.name == "Demo Store" and entity.origins == (HOST_URL,) and entity.allow_write
+    assert entity.dpop_required  # SPEC: the demo shop's entity requires DPoP
     assert credentials["api_key"] == setup.host.api_key
     assert core.deriver.matches(setup.host.api_key, credentials["secret"])
     users = json.loads((host_dir / "users.json").read_text())["users"]

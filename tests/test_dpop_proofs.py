@@ -15,8 +15,9 @@ from dpop_keys import DPoPKey, b64url
 from planner_bridge.clock import FrozenClock
 from planner_bridge.errors import InvalidDPoPProof, UseDPoPNonce
 from planner_bridge.storage.sqlite import SQLiteStore
-from planner_bridge.tokens.dpop import ProofChecker, normalise_url, thumbprint
+from planner_bridge.tokens.dpop import ProofChecker, thumbprint
 from planner_bridge.tokens.dpop_nonces import WINDOW, DPoPNonces
+from planner_bridge.tokens.urls import normalise_url
 
 ORIGIN = "https://planner.example"
 URL = ORIGIN + "/v1/assets/ast_1"
@@ -124,11 +125,51 @@ REFUSED = {
 }
 
 
+# What each refusal names (so that a row refused for another reason than its own fails).
+REASONS = {
+    "two DPoP headers": "exactly one",
+    "no DPoP header": "exactly one",
+    "not a JWS": "compact JWS",
+    "too long": "compact JWS",
+    "typ JWT": "typ",
+    "typ missing": "typ",
+    "private key in jwk": "public key",
+    "RSA jwk": "P-256",
+    "P-384 jwk": "P-256",
+    "no jwk": "public key",
+    "jwk not on the curve": "valid P-256",
+    "jwk of another key": "signature",
+    "htm POST": "htm",
+    "htm lower case": "htm",
+    "htu other path": "htu",
+    "htu other host": "htu",
+    "htu other scheme": "htu",
+    "htu other port": "htu",
+    "htu with userinfo": "htu",
+    "htu not a string": "htu",
+    "no htu": "htu is missing",
+    "no htm": "htm is missing",
+    "no jti": "jti is missing",
+    "jti not a string": "jti",
+    "no iat": "iat is missing",
+    "iat 61 s old": "too old",
+    "iat 6 s ahead": "future",
+    "iat a string": "iat",
+    "no ath": "ath",
+    "ath of another token": "ath",
+    "short signature": "signature",
+    "header not JSON": "base64url JSON",
+    "crit header": "crit",
+    "bad signature": "signature",
+}
+
+
 @pytest.mark.parametrize("row", sorted(REFUSED))
 def test_a_broken_proof_is_invalid_dpop_proof(row, clock, nonces, checker):
     with pytest.raises(InvalidDPoPProof) as refused:
         check(checker, REFUSED[row](clock, nonces))
     assert (refused.value.error, refused.value.status_code) == ("invalid_dpop_proof", 401)
+    assert REASONS[row] in refused.value.description
 
 
 ALGS = {

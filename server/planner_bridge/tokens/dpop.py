@@ -27,7 +27,6 @@ import json
 import re
 from collections.abc import Sequence
 from typing import Any
-from urllib.parse import urlsplit
 
 import jwt
 
@@ -36,6 +35,7 @@ from ..credentials import b64url
 from ..errors import InvalidDPoPProof, InvalidRequest, UseDPoPNonce
 from ..storage import Entity
 from .dpop_nonces import DPoPNonces
+from .urls import normalise_url
 
 TYP = "dpop+jwt"
 ALG = "ES256"
@@ -47,9 +47,6 @@ PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
 REQUIRED = ["jti", "htm", "htu", "iat"]
 COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 JKT = re.compile(r"[A-Za-z0-9_-]{43}")  # base64url of a SHA-256 digest
-PERCENT = re.compile(r"%([0-9A-Fa-f]{2})")
-UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
-DEFAULT_PORTS = {"http": 80, "https": 443}
 KEY_CACHE_SIZE = 10_000
 
 
@@ -84,45 +81,6 @@ def check_dpop_policy(entity: Entity, bound: bool) -> None:
 def token_hash(access_token: str) -> str:
     """`ath`: base64url(SHA-256(the token's ASCII))."""
     return b64url(hashlib.sha256(access_token.encode("ascii")).digest())
-
-
-def normalise_url(url: str) -> str | None:
-    """scheme://host[:port]/path, RFC 3986 normalised, without query and fragment; None when it
-    is no http(s) URL."""
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        return None
-    scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
-    if scheme not in DEFAULT_PORTS or not host or "@" in parts.netloc:
-        return None
-    host = f"[{host}]" if ":" in host else host
-    netloc = host if port in (None, DEFAULT_PORTS[scheme]) else f"{host}:{port}"
-    return f"{scheme}://{netloc}{normalise_path(parts.path)}"
-
-
-def normalise_path(path: str) -> str:
-    """Percent-encodings upper-cased, unreserved ones decoded, dot segments removed; "" is "/"."""
-    path = PERCENT.sub(_percent, path)
-    kept: list[str] = []
-    segments = path.split("/")
-    for index, segment in enumerate(segments):
-        last = index == len(segments) - 1
-        if segment in (".", ".."):
-            if segment == ".." and len(kept) > 1:
-                kept.pop()
-            if last:
-                kept.append("")
-        else:
-            kept.append(segment)
-    joined = "/".join(kept)
-    return joined if joined.startswith("/") else "/" + joined
-
-
-def _percent(found: re.Match[str]) -> str:
-    char = chr(int(found[1], 16))
-    return char if char in UNRESERVED else "%" + found[1].upper()
 
 
 class ProofChecker:
