@@ -16,6 +16,7 @@ import threading
 from pathlib import Path
 
 import httpx
+import jwt
 import pytest
 
 from planner_bridge.core import Core
@@ -162,9 +163,15 @@ def test_demo_command_serves_both_origins_and_stops_on_ctrl_c(tmp_path):
         page = httpx.get(host + "/")
         assert page.status_code == 200 and "Demo Store" in page.text
         headers = {"Origin": host, "X-Requested-With": "planner-bridge"}
-        token = httpx.post(host + "/planner-token", headers=headers)
+        # The demo entity requires DPoP: the shop page passes on the planner's key, as here.
+        unbound = httpx.post(host + "/planner-token", headers=headers)
+        assert unbound.status_code == 502 and "invalid_request" in unbound.text
+        jkt = "A" * 43
+        token = httpx.post(host + "/planner-token", headers=headers, json={"jkt": jkt})
         assert token.status_code == 200, token.text
         assert token.json()["kind"] == "legal_entity"
+        claims = jwt.decode(token.json()["token"], options={"verify_signature": False})
+        assert claims["cnf"] == {"jkt": jkt}
         jwks = httpx.get(planner + "/.well-known/jwks.json")
         assert jwks.status_code == 200 and jwks.json()["keys"]
     finally:
