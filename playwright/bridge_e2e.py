@@ -52,13 +52,23 @@ class Request:
     path: str
     status: int
     idempotency_key: str | None
-    # Who the bearer token says it acts for ("legal_entity", "user:alice"), read without
+    # Who the token says it acts for ("legal_entity", "user:alice"), read without
     # verification: the test only wants to know which identity a call was sent under.
     acting_for: str | None
+    # How the token went: "Bearer", or "DPoP" (bound to the planner's key, with a proof).
+    scheme: str | None = None
+    has_proof: bool = False
+    # A 401 that only asked for a DPoP nonce (the planner retries at once): no token refused.
+    nonce_asked: bool = False
+
+
+def scheme_of(authorization: bytes | None) -> str | None:
+    scheme = (authorization or b"").partition(b" ")[0].decode("latin-1")
+    return scheme if scheme in ("Bearer", "DPoP") else None
 
 
 def acting_for(authorization: bytes | None) -> str | None:
-    if not authorization or not authorization.startswith(b"Bearer "):
+    if not authorization or scheme_of(authorization) is None:
         return None
     try:
         payload = authorization.split(b".")[1]
@@ -216,6 +226,7 @@ class Recorder:
             return await self.app(scope, receive, send)
         headers = dict(scope["headers"])
         status = 0
+        nonce_asked = False
         slow = self.slow_body if self.slow_body and self.slow_body.matches(scope) else None
         request: Request | None = None
 
@@ -223,18 +234,27 @@ class Recorder:
             nonlocal request
             if request is None:
                 key = headers.get(b"idempotency-key")
-                identity = acting_for(headers.get(b"authorization"))
+                authorization = headers.get(b"authorization")
                 request = Request(
-                    scope["method"], scope["path"], status, key and key.decode(), identity
+                    scope["method"],
+                    scope["path"],
+                    status,
+                    key and key.decode(),
+                    acting_for(authorization),
+                    scheme_of(authorization),
+                    b"dpop" in headers,
+                    nonce_asked,
                 )
                 with self._lock:
                     self.requests.append(request)
             return request
 
         async def noting_send(message: dict) -> None:
-            nonlocal status
+            nonlocal status, nonce_asked
             if message["type"] == "http.response.start":
                 status = message["status"]
+                challenge = dict(message.get("headers", [])).get(b"www-authenticate", b"")
+                nonce_asked = status == 401 and b'error="use_dpop_nonce"' in challenge
             # Noted before the last body part leaves: once the browser holds the answer, a
             # test asking what reached the server must already find it (noting after the app
             # returned raced the browser, and a check run at once sometimes found nothing).

@@ -35,13 +35,18 @@ from planner_bridge.testing import JWT, BridgeRecorder, PlannerOrigin, launch_ch
 @pytest.fixture
 def start_bridge(tmp_path: Path) -> Iterator[Callable[..., Bridge]]:
     """Start a planner origin and a shop embedding it. Options: token_ttl (what the shop asks
-    for), answer_deadline_ms (embedPlanner's), allow_write. The planner origin may be stopped
+    for), answer_deadline_ms (embedPlanner's), allow_write, dpop_required (the entity's policy,
+    as the demo's: no unbound token). The planner origin may be stopped
     and started again in place (Bridge.stop_planner, start_planner); one Recorder notes the
     requests of every run."""
     servers: list[Any] = []
 
     def start(
-        *, token_ttl: int = 3600, answer_deadline_ms: int | None = None, allow_write: bool = True
+        *,
+        token_ttl: int = 3600,
+        answer_deadline_ms: int | None = None,
+        allow_write: bool = True,
+        dpop_required: bool = False,
     ) -> Bridge:
         logs: list[Recorder] = []
 
@@ -61,7 +66,9 @@ def start_bridge(tmp_path: Path) -> Iterator[Callable[..., Bridge]]:
 
         def build_host(url: str) -> Any:
             entity, key = blocking(
-                core.entities.create("Demo Store", [url], allow_write=allow_write)
+                core.entities.create(
+                    "Demo Store", [url], allow_write=allow_write, dpop_required=dpop_required
+                )
             )
             blocking(seed_catalog(core, entity.id))
             files = write_host_files(tmp_path / "host", key.secret)

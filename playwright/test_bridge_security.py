@@ -65,7 +65,8 @@ def test_forged_messages_from_a_third_origin_are_ignored(page, bridge, third_ori
     assert len(bridge.token_requests()) == 2  # the first handshake and the login: none forged
     acting = {r.acting_for for r in bridge.planner_log.requests}
     assert acting <= {None, "legal_entity", "user:alice"}
-    assert all(r.status != 401 for r in bridge.planner_log.requests)
+    # No token refused (a 401 that only asks for a DPoP nonce refuses none: RFC 9449 §9).
+    assert all(r.status != 401 or r.nonce_asked for r in bridge.planner_log.requests)
     # No token was posted to any origin but the planner's: only the planner received any.
     assert not any(m["hasToken"] for m in received(page) + received(forger))
     legit = [m for m in received(frame) if m["hasToken"] and m["origin"] != third_origin]
@@ -117,7 +118,11 @@ def test_no_token_is_kept_in_storage_cookies_urls_or_history(page, start_bridge)
     where = json.dumps(places)
     assert not any(token in where for token in tokens)
     assert not JWT.search(where)  # no JWT of any kind, not even a stale one
-    assert places[1]["cookie"] == "" and places[1]["local"] == [] == places[1]["session"]
+    assert places[1]["cookie"] == "" and places[1]["session"] == []
+    # The shop's origin keeps one thing, for the SDK's early fetch: the planner's public key
+    # thumbprint (every proof carries the key it names), never a token.
+    jkt = frame.evaluate("window.planner.dpop.jkt")
+    assert places[1]["local"] == [[f"planner-bridge.jkt {bridge.planner_url}", jkt]]
     assert places[0]["local"] in ([], "denied") and places[0]["session"] in ([], "denied")
 
 

@@ -18,12 +18,15 @@ SECONDS = int(os.environ.get("SOAK_SECONDS", "60"))
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(2 * SECONDS + 300)]
 
 
-def test_soak_with_short_tokens_loses_nothing_and_applies_nothing_twice(page, start_bridge):
-    bridge = start_bridge(token_ttl=TOKEN_TTL)
+def test_soak_with_short_dpop_tokens_loses_nothing_and_applies_nothing_twice(page, start_bridge):
+    bridge = start_bridge(token_ttl=TOKEN_TTL, dpop_required=True)
     report = run_soak(ScriptedUser(page, bridge), bridge, SECONDS)
     print("\n" + report.line())
     assert report.ok, [report.line(), *report.problems[:10]]
     assert report.problems == []
+    # With DPoP on: every web-service call went with a bound token and a proof.
+    calls = [r for r in bridge.planner_log.matching(path_prefix="/v1/assets") if r.acting_for]
+    assert calls and {(r.scheme, r.has_proof) for r in calls} == {("DPoP", True)}
     assert report.made > 0 and report.completed == report.made - sum(report.errors.values())
     # The run really crossed expiries: one every few seconds with 8 s tokens.
     assert report.expiries >= SECONDS // (2 * TOKEN_TTL)

@@ -323,3 +323,35 @@ async def test_tokens_verify_with_the_published_key(planner, shop):
 def shop_on_counted(counted) -> Shop:
     planner, _ = counted
     return register_shop(planner.core)
+
+
+JKT_A, JKT_B = "A" * 43, "B" * 43
+
+
+async def test_a_jkt_binds_the_token_to_the_planners_key(planner, shop):
+    async with client_for(planner, shop) as tokens:
+        issued = await tokens.user_token("alice", "Alice", jkt=JKT_A)
+    assert issued.token_type == "DPoP"
+    assert jwt.decode(issued.token, options={"verify_signature": False})["cnf"] == {"jkt": JKT_A}
+
+
+async def test_tokens_are_cached_per_jkt(counted, shop_on_counted):
+    planner, app = counted
+    async with client_for(planner, shop_on_counted) as tokens:
+        a = await tokens.legal_entity_token(jkt=JKT_A)
+        b = await tokens.legal_entity_token(jkt=JKT_B)
+        unbound = await tokens.legal_entity_token()
+        a_again = await tokens.legal_entity_token(jkt=JKT_A)
+    assert len({a.token, b.token, unbound.token}) == 3
+    assert a_again.token == a.token
+    assert unbound.token_type == "Bearer"
+    assert app.seen[("POST", "/v1/tokens")] == 3
+
+
+@pytest.mark.parametrize("jkt", ["", "A" * 42, "A" * 42 + "+", 43])
+async def test_a_jkt_that_is_no_thumbprint_is_a_programming_error(counted, shop_on_counted, jkt):
+    planner, app = counted
+    async with client_for(planner, shop_on_counted) as tokens:
+        with pytest.raises(ValueError, match="jkt"):
+            await tokens.legal_entity_token(jkt=jkt)
+    assert app.seen[("POST", "/v1/tokens")] == 0

@@ -16,6 +16,7 @@ import threading
 from pathlib import Path
 
 import httpx
+import jwt
 import pytest
 
 from planner_bridge.core import Core
@@ -44,6 +45,7 @@ def test_first_run_seeds_the_shop_its_users_and_a_catalog(make_settings):
     credentials = json.loads((host_dir / "credentials.json").read_text())
     entity = blocking(core.store.get_entity(setup.host.entity_id))
     assert entity.name == "Demo Store" and entity.origins == (HOST_URL,) and entity.allow_write
+    assert entity.dpop_required  # SPEC: the demo shop's entity requires DPoP
     assert credentials["api_key"] == setup.host.api_key
     assert core.deriver.matches(setup.host.api_key, credentials["secret"])
     users = json.loads((host_dir / "users.json").read_text())["users"]
@@ -161,9 +163,15 @@ def test_demo_command_serves_both_origins_and_stops_on_ctrl_c(tmp_path):
         page = httpx.get(host + "/")
         assert page.status_code == 200 and "Demo Store" in page.text
         headers = {"Origin": host, "X-Requested-With": "planner-bridge"}
-        token = httpx.post(host + "/planner-token", headers=headers)
+        # The demo entity requires DPoP: the shop page passes on the planner's key, as here.
+        unbound = httpx.post(host + "/planner-token", headers=headers)
+        assert unbound.status_code == 502 and "invalid_request" in unbound.text
+        jkt = "A" * 43
+        token = httpx.post(host + "/planner-token", headers=headers, json={"jkt": jkt})
         assert token.status_code == 200, token.text
         assert token.json()["kind"] == "legal_entity"
+        claims = jwt.decode(token.json()["token"], options={"verify_signature": False})
+        assert claims["cnf"] == {"jkt": jkt}
         jwks = httpx.get(planner + "/.well-known/jwks.json")
         assert jwks.status_code == 200 and jwks.json()["keys"]
     finally:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import jwt
 import pytest
 
 from planner_bridge.addresses import TrustedProxies
@@ -24,6 +25,7 @@ from planner_bridge.serving import ThreadedServer, blocking
 PASSWORDS = {"alice": "alice-pw-1", "bob": "bob-pw-2"}
 NAMES = {"alice": "Alice", "bob": "Bob </script><script>alert(1)</script>"}
 TOKEN_HEADERS = {"X-Requested-With": "planner-bridge"}
+JKT_A, JKT_B = "A" * 43, "B" * 43  # thumbprints' form: the token service checks no more
 
 
 @dataclasses.dataclass
@@ -341,6 +343,20 @@ def test_a_rejected_token_reason_gets_a_freshly_minted_token(host):
 def test_a_malformed_body_is_a_clear_error(host, body):
     headers = {"Origin": host.url, **TOKEN_HEADERS, "Content-Type": "application/json"}
     answer = host.http.post("/planner-token", headers=headers, content=body)
+    assert answer.status_code == 400 and answer.json()["error"] == "invalid_request"
+
+
+def test_the_pages_jkt_binds_the_token_and_each_key_gets_its_own(host):
+    first = host.token({"jkt": JKT_A}).json()["token"]
+    assert jwt.decode(first, options={"verify_signature": False})["cnf"] == {"jkt": JKT_A}
+    assert host.token({"jkt": JKT_A}).json()["token"] == first  # cached for that key
+    other = host.token({"jkt": JKT_B}).json()["token"]
+    assert jwt.decode(other, options={"verify_signature": False})["cnf"] == {"jkt": JKT_B}
+
+
+@pytest.mark.parametrize("jkt", [7, "", "short", "A" * 42 + "=", "A" * 44])
+def test_a_jkt_that_is_no_thumbprint_is_a_clear_error(host, jkt):
+    answer = host.token({"jkt": jkt})
     assert answer.status_code == 400 and answer.json()["error"] == "invalid_request"
 
 

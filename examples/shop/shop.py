@@ -27,8 +27,9 @@ PAGE = """<!doctype html><html lang="en"><title>Example shop</title>
   const planner = embedPlanner({{ container: document.getElementById("planner"),
     plannerUrl: `${{config.planner}}/planner/?entity=${{config.entity}}`,
     answerDeadlineMs: config.answerDeadlineMs,
-    fetchToken: ({{ reason }} = {{}}) => fetch("/planner-token", {{ method: "POST",
-      headers: {{ "X-Requested-With": "shop" }}, body: JSON.stringify({{ reason }}) }})
+    // jkt: the planner's DPoP key; our back-end asks for a token bound to it.
+    fetchToken: ({{ reason, jkt }} = {{}}) => fetch("/planner-token", {{ method: "POST",
+      headers: {{ "X-Requested-With": "shop" }}, body: JSON.stringify({{ reason, jkt }}) }})
       .then((r) => r.ok ? r.json() : Promise.reject(new Error(`planner-token ${{r.status}}`))),
     height: "auto" }});
   planner.on("LoginRequired", () => document.querySelector("[name=username]").focus());
@@ -88,14 +89,18 @@ def create_app(
         ):  # same-origin fetch() only
             return JSONResponse({"error": "forbidden"}, status_code=403)
         user = current_user(request)
-        fresh = (await request.json()).get("reason") == "invalid_token"  # refused: never cached
+        asked = await request.json()
+        fresh = asked.get("reason") == "invalid_token"  # refused: never cached
+        jkt = asked.get("jkt")  # the planner's DPoP key: the token will be bound to it
         try:
             if user:
                 token = await tokens.user_token(
-                    user, user.title(), rights=["read", "write"], fresh=fresh
+                    user, user.title(), rights=["read", "write"], fresh=fresh, jkt=jkt
                 )
             else:
-                token = await tokens.legal_entity_token(fresh=fresh)
+                token = await tokens.legal_entity_token(fresh=fresh, jkt=jkt)
+        except ValueError:  # a jkt that is no key thumbprint
+            return JSONResponse({"error": "invalid_request"}, status_code=400)
         except Exception:  # the token service is down or refused us: the SDK reports it
             return JSONResponse({"error": "token_service_unavailable"}, status_code=503)
         answer = {

@@ -4,9 +4,13 @@
         token = await tokens.user_token("u-42", "Alice", rights=("read", "write"))
         # hand token.token and token.remaining(now) to the planner (Login / TokenRefreshed)
 
-Each request is signed afresh (RFC 9421, new nonce). Tokens are cached per identity (kind,
-user, rights, asked lifetime) and reused while more than min(lifetime / 2, 300 s) remains, so
-a planner that asks again shortly before expiry (SPEC: min(60 s, 10 %)) always gets a new one;
+`jkt=` (the planner's DPoP key thumbprint, which the SDK hands to the page's fetchToken) binds
+the token to the planner's key: `token_type` is then "DPoP" and a copy of the token is worthless
+without that key (SPEC "Sender-constrained tokens"). Each request is signed afresh (RFC 9421, new
+nonce). Tokens are cached per identity (kind, user, rights, asked lifetime, jkt: a token bound to
+one key is no use to a planner holding another) and reused while more than
+min(lifetime / 2, 300 s) remains, so a planner that asks again shortly before expiry
+(SPEC: min(60 s, 10 %)) always gets a new one;
 tokens past that point are swept out, and at most `max_cached` (10,000) are kept, oldest out;
 `fresh=True` skips the cache (the planner said the token was refused). However many callers
 ask at once, one request per identity is in flight and they all get its answer.
@@ -19,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import re
 from typing import Any
 
 import httpx
@@ -30,6 +35,7 @@ from .validation import ascii_number
 CACHE_MARGIN_CAP = 300
 MAX_CACHED = 10_000  # identities; beyond it the oldest token is dropped
 CACHE_SWEEP_INTERVAL = 60.0  # seconds between sweeps of tokens past use
+JKT = re.compile(r"[A-Za-z0-9_-]{43}")
 
 
 class TokenServiceError(Exception):
@@ -81,13 +87,15 @@ class IssuedToken:
     rights: tuple[str, ...]
     expires_in: int
     expires_at: float  # epoch seconds on this side's clock
+    token_type: str = "Bearer"  # "DPoP" when bound to a key (jkt=)
 
     def remaining(self, now: float) -> int:
         """Whole seconds left at `now` (never negative)."""
         return max(0, int(self.expires_at - now))
 
 
-Identity = tuple[str, str | None, str | None, tuple[str, ...], int | None]
+# kind, user id, user name, rights, asked lifetime, jkt
+Identity = tuple[str, str | None, str | None, tuple[str, ...], int | None, str | None]
 
 
 class TokenClient:
@@ -128,9 +136,14 @@ class TokenClient:
             await self._http.aclose()
 
     async def legal_entity_token(
-        self, *, rights: Any = ("read",), expires_in: int | None = None, fresh: bool = False
+        self,
+        *,
+        rights: Any = ("read",),
+        expires_in: int | None = None,
+        fresh: bool = False,
+        jkt: str | None = None,
     ) -> IssuedToken:
-        identity: Identity = ("legal_entity", None, None, _rights(rights), expires_in)
+        identity: Identity = ("legal_entity", None, None, _rights(rights), expires_in, _jkt(jkt))
         return await self._token(identity, fresh)
 
     async def user_token(
@@ -141,8 +154,9 @@ class TokenClient:
         rights: Any = ("read",),
         expires_in: int | None = None,
         fresh: bool = False,
+        jkt: str | None = None,
     ) -> IssuedToken:
-        identity: Identity = ("user", user_id, user_name, _rights(rights), expires_in)
+        identity: Identity = ("user", user_id, user_name, _rights(rights), expires_in, _jkt(jkt))
         return await self._token(identity, fresh)
 
     async def sign_out(self, user_id: str) -> int:
@@ -208,12 +222,14 @@ class TokenClient:
     # -- the request -----------------------------------------------------------------------------
 
     async def _fetch(self, identity: Identity) -> IssuedToken:
-        kind, user_id, user_name, rights, expires_in = identity
+        kind, user_id, user_name, rights, expires_in, jkt = identity
         asked: dict[str, Any] = {"type": kind, "rights": list(rights)}
         if kind == "user":
             asked["user"] = {"id": user_id, "name": user_name}
         if expires_in is not None:
             asked["expires_in"] = expires_in
+        if jkt is not None:
+            asked["jkt"] = jkt
         sent_at = self.clock.now()
         answer = await self._post("/v1/tokens", json.dumps(asked).encode())
         return _issued(answer, sent_at)
@@ -235,6 +251,14 @@ def _rights(rights: Any) -> tuple[str, ...]:
     if isinstance(rights, str):
         raise TypeError('rights must be a sequence such as ("read", "write"), not a string')
     return tuple(sorted(set(rights)))
+
+
+def _jkt(jkt: str | None) -> str | None:
+    """None, or a thumbprint's form (SHA-256, base64url: 43 characters); anything else is a
+    programming error here, not a request worth sending."""
+    if jkt is not None and not (isinstance(jkt, str) and JKT.fullmatch(jkt)):
+        raise ValueError("jkt must be the planner's key thumbprint (43 base64url characters)")
+    return jkt
 
 
 def _answer(response: httpx.Response) -> dict[str, Any]:
@@ -265,4 +289,5 @@ def _issued(body: dict[str, Any], sent_at: float) -> IssuedToken:
         raise TokenServiceUnavailable("unavailable", "malformed token answer", 201) from None
     if not isinstance(token, str) or not isinstance(expires_in, int):
         raise TokenServiceUnavailable("unavailable", "malformed token answer", 201)
-    return IssuedToken(token, kind, rights, expires_in, sent_at + expires_in)
+    token_type = body.get("token_type", "Bearer")
+    return IssuedToken(token, kind, rights, expires_in, sent_at + expires_in, str(token_type))

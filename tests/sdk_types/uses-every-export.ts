@@ -46,6 +46,7 @@ import {
   isDesignSaved,
   isItemAdded,
   isItemRemoved,
+  isJkt,
   isLoaded,
   isLogin,
   isLoginFailed,
@@ -60,6 +61,8 @@ import {
   isTokenRefreshed,
   isUser,
   type LoginContent,
+  type ReadyContent,
+  type TokenExpiredContent,
   MAX_ANSWER_DEADLINE_MS,
   type Message,
   message,
@@ -106,13 +109,15 @@ const wireFailure: ProtocolError = new ProtocolError("TokenRefreshTimeout");
 const content: TokenContent = { token: "t", expiresIn: 60 };
 const login: LoginContent = { ...content, user: sameUser };
 const sent: Message = message(HostEvent.Login, { ...login });
-const received: Message | null = asPlannerMessage({ event: PlannerEvent.Ready, content: { version: 1 } });
+const readyContent: ReadyContent = { version: 1, jkt: "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I" };
+const expiredContent: TokenExpiredContent = { reason: "expiring", jkt: readyContent.jkt };
+const received: Message | null = asPlannerMessage({ event: PlannerEvent.Ready, content: { ...readyContent } });
 const guards: boolean[] = [
   isAnswerDeadline(deadline), isUser(user), isTokenContent({ ...content }),
   isAuthentication(sent), isLogin(sent), isTokenRefreshed(sent), isLogout(sent), isReady(received),
   isAuthenticationRequired(sent), isAuthenticationSucceeded(sent), isAuthenticationFailed(sent),
   isTokenExpired(sent), isLoginRequired(sent), isLoginSucceeded(sent), isLoginFailed(sent),
-  isCloseApp(sent), asHostMessage(sent) !== null, trusted,
+  isCloseApp(sent), asHostMessage(sent) !== null, trusted, isJkt(expiredContent.jkt),
 ];
 if (isLogin(sent)) {
   const loggedIn: User = sent.content.user;  // the guard narrows to the Login content

@@ -71,10 +71,11 @@ async function postToShop(path, init) {
 /**
  * The SDK's fetchToken: the SDK passes the planner's TokenExpired reason, and our back-end mints a
  * new token, rather than answering from its cache, when it is "invalid_token" (a refused token).
- * @param {{reason?: string}} request
+ * `jkt` names the planner's DPoP key: our back-end asks for a token bound to it.
+ * @param {{reason?: string, jkt?: string}} request
  */
-function fetchToken({ reason } = {}) {
-  const body = JSON.stringify({ reason: reason || "" });
+function fetchToken({ reason, jkt } = {}) {
+  const body = JSON.stringify({ reason: reason || "", ...(jkt ? { jkt } : {}) });
   return postToShop("/planner-token", { body, headers: { "Content-Type": "application/json" } });
 }
 

@@ -1,7 +1,8 @@
 // @ts-check
 /**
  * The planner web services' assets API as the planner uses it. Every call goes through the
- * token keeper (which adds the bearer token, queues and replays); this module only shapes
+ * token keeper (which queues and replays; the sender adds the token, and its DPoP proof when the
+ * token is bound to the planner's key); this module only shapes
  * requests and turns error answers into PlannerBridgeError named by the service's error code.
  *
  * The sender reads the whole answer, body included, before the keeper sees it: the keeper
@@ -9,6 +10,7 @@
  * result, or a slow body would let later calls complete first.
  */
 import { PlannerBridgeError } from "../sdk/protocol.js";
+import { asksForNonce } from "./dpop-proof.js";
 
 const PAGE_SIZE = 200;
 const MAX_PAGES = 25; // 5 000 assets are plenty for one screen; more means something is wrong
@@ -19,7 +21,9 @@ const MAX_PAGES = 25; // 5 000 assets are plenty for one screen; more means some
  * @typedef {import("./token-keeper.js").CallRequest} CallRequest
  * @typedef {{status: number, body: unknown}} ReadAnswer  body: the parsed JSON; null for 204;
  *   undefined when the body was not JSON or could not be read
- * @typedef {{status: number, json: () => Promise<unknown>}} HttpAnswer  what `fetch` gives
+ * @typedef {{status: number, json: () => Promise<unknown>,
+ *   headers?: {get: (name: string) => string | null}}} HttpAnswer  what `fetch` gives
+ * @typedef {import("./dpop-proof.js").ProofMaker} ProofMaker
  */
 
 /**
@@ -27,12 +31,43 @@ const MAX_PAGES = 25; // 5 000 assets are plenty for one screen; more means some
  * resolves once the answer's body is read, so the keeper's call order covers the whole call.
  * `signal` is the keeper's deadline for the request (request-timeout.js): aborting it drops the
  * connection and stops reading the body, so a stalled request holds nothing once it timed out.
- * @param {{fetch: (url: string, init: RequestInit) => Promise<HttpAnswer>, base: string}} options
+ * With `proofs`, a token bound to the planner's key goes as `DPoP` with a fresh proof, and an
+ * answer asking for a nonce (`use_dpop_nonce`) is sent once more with it, here: it is not a
+ * token failure, so the keeper never sees it (no TokenExpired). So is a proof refused while the
+ * answer's `Date` showed our clock to be off (dpop-proof.js says why).
+ * @param {{fetch: (url: string, init: RequestInit) => Promise<HttpAnswer>, base: string,
+ *   proofs?: ProofMaker | null}} options
  * @returns {(request: CallRequest, token: string, signal: AbortSignal) => Promise<ReadAnswer>}
  */
-export function httpSender({ fetch, base }) {
-  return async (request, token, signal) => readAnswer(await fetch(base + request.path,
-    requestInit(request, token, signal)));
+export function httpSender({ fetch, base, proofs = null }) {
+  return async (request, token, signal) => {
+    const url = base + request.path;
+    const bound = proofs?.binds(token) ? proofs : null;
+    let corrected = false;
+    const once = async () => {
+      const init = requestInit(request, token, signal);
+      if (bound) await withProof(init, bound, url, token);
+      const answer = await fetch(url, init);
+      bound?.noteNonce(url, answer.headers?.get("DPoP-Nonce"));
+      corrected = !!bound?.noteServerTime(answer.headers?.get("Date"));
+      return answer;
+    };
+    let answer = await once();
+    const challenge = answer.headers?.get("WWW-Authenticate") ?? null;
+    // Exactly one retry: with the nonce just noted, or dated by the server's clock just learnt.
+    if (bound && (asksForNonce(answer.status, challenge) || (answer.status === 401 && corrected))) {
+      answer = await once();
+    }
+    return readAnswer(answer);
+  };
+}
+
+/** `Authorization: DPoP` and the proof, in place of the bearer header.
+ * @param {RequestInit} init @param {ProofMaker} proofs @param {string} url @param {string} token */
+async function withProof(init, proofs, url, token) {
+  const headers = /** @type {Record<string, string>} */ (init.headers);
+  headers.Authorization = `DPoP ${token}`;
+  headers.DPoP = await proofs.proof({ method: String(init.method), url, token });
 }
 
 /** @param {CallRequest} request @param {string} token @param {AbortSignal} signal

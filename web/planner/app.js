@@ -26,15 +26,17 @@
  *                 (list, listAll, create, rename, update, remove), so page.evaluate in the iframe
  *                 can fire real calls; `keeper.state` is {identity, waiting, held, asking, valid};
  *                 `design` the open Design (design.js: state, toJSON(), whenSaved(), acknowledged);
- *                 `runCommand(name, args)` runs a host command (commands.js) as the host link does.
- *                 No token is reachable from it.
+ *                 `runCommand(name, args)` runs a host command (commands.js) as the host link does;
+ *                 `dpop` {jkt, kept: "indexeddb" | "memory"} names the DPoP key (dpop-key.js).
+ *                 No token, and no private key, is reachable from it.
  *   query         /planner/?entity=ID[&answerDeadlineMs=N] (N from 100 to 600000; default 30000)
  *                 [&locale=TAG][&currency=ISO] (the words and prices the planner starts with).
  */
 // First: it says Ready before the modules below are evaluated (early-ready.js says why).
-import { early } from "./early-ready.js";
+import { dpopKey, early } from "./early-ready.js";
 import { DEFAULT_ANSWER_DEADLINE_MS, PlannerEvent, isAnswerDeadline } from "../sdk/protocol.js";
 import { AssetsApi, httpSender } from "./api.js";
+import { ProofMaker } from "./dpop-proof.js";
 import { coalesced } from "./coalesce.js";
 import { HostLink, pickParentOrigin } from "./host-link.js";
 import { LiveChannel } from "./live.js";
@@ -101,8 +103,10 @@ function historyKeys(history) {
  * @param {any} config @param {(reason: string) => void} refused
  */
 function connect(config, refused) {
+  // One proof maker (and so one nonce cache) for the calls and the live channel.
+  const proofs = dpopKey ? new ProofMaker({ key: dpopKey }) : null;
   const keeper = new TokenKeeper({
-    send: httpSender({ fetch: (url, init) => fetch(url, init), base: location.origin }),
+    send: httpSender({ fetch: (url, init) => fetch(url, init), base: location.origin, proofs }),
     answerDeadlineMs: answerDeadlineOf(location.search),
   });
   const link = new HostLink({
@@ -112,13 +116,14 @@ function connect(config, refused) {
       ancestorOrigins: location.ancestorOrigins, referrer: document.referrer }),
     entity: config.entity,
     keeper,
+    jkt: dpopKey?.jkt ?? null,
     onRefused: refused,
     runCommand,
   });
   window.addEventListener("message", (event) => { link.receive(event); });
   link.adoptEarly(early); // its Ready is said; what it noted is received after main()
   if (window.parent !== window) link.sayReady();
-  return { keeper, api: new AssetsApi(keeper), link };
+  return { keeper, api: new AssetsApi(keeper), link, proofs };
 }
 
 /**
@@ -221,7 +226,7 @@ function main() {
     if (error?.code !== "IdentityChanged") p.report(error); // the new identity reloads anyway
   }));
   const live = new LiveChannel({ url: config.liveUrl, keeper: p.keeper, onChange: () => void p.refresh(),
-    onStatus: (status) => p.view.live(status) });
+    onStatus: (status) => p.view.live(status), proofs: p.proofs });
   watchKeeper(p, live);
   // Drafts, retried saves and the 3D view: window.planner.{drafts, saving, view3d} for tests.
   p.kept = keepEverything({ design: p.design, entity: config.entity, identity: () => p.keeper.identity,
@@ -230,7 +235,8 @@ function main() {
   document.addEventListener("visibilitychange", () => { if (!document.hidden) p.keeper.wake(); });
   window.addEventListener("pageshow", () => p.keeper.wake());
   /** @type {any} */ (window).planner = Object.freeze({ api: p.api, keeper: p.keeper, design: p.design,
-    refresh: p.refresh, state: p.state, runCommand, locale, ...p.kept });
+    refresh: p.refresh, state: p.state, runCommand, locale, ...p.kept,
+    dpop: Object.freeze({ jkt: dpopKey?.jkt ?? null, kept: dpopKey?.kept ?? null }) });
   p.view.relabel();
   p.draw();
   start(p, live);

@@ -62,10 +62,13 @@ export class HostLink {
   /**
    * @param {{parent: {postMessage: (m: unknown, origin: string) => void}, registered: string[],
    *   parentOrigin: string | null, entity: string,
-   *   keeper: import("./token-keeper.js").TokenKeeper,
+   *   keeper: import("./token-keeper.js").TokenKeeper, jkt?: string | null,
    *   onRefused?: (reason: string) => void, runCommand?: RunCommand}} options
+   *   jkt: the thumbprint of the planner's DPoP key (dpop-key.js), told in Ready and TokenExpired
+   *   so that the host's back-end binds the tokens it asks for to that key
    */
-  constructor({ parent, registered, parentOrigin, entity, keeper, onRefused, runCommand }) {
+  constructor({ parent, registered, parentOrigin, entity, keeper, jkt, onRefused, runCommand }) {
+    this.jkt = jkt ?? null;
     this.runCommand = runCommand ?? noCommands;
     this.authenticated = false;
     this.isDrawn = false;
@@ -78,7 +81,7 @@ export class HostLink {
     this.keeper = keeper;
     this.onRefused = onRefused ?? (() => {});
     keeper.on("ask", ({ event, reason }) =>
-      this.post(event, event === PlannerEvent.TokenExpired ? { reason } : {}));
+      this.post(event, event === PlannerEvent.TokenExpired ? { reason, ...this.#keyed() } : {}));
     keeper.on("confirmed", ({ identity }) => this.#confirmed(identity));
     keeper.on("rejected", ({ identity, reason }) =>
       this.post(identity.kind === "user" ? PlannerEvent.LoginFailed : PlannerEvent.AuthenticationFailed,
@@ -90,7 +93,12 @@ export class HostLink {
   sayReady() {
     if (this.saidReady) return;
     this.saidReady = true;
-    this.post(PlannerEvent.Ready, { version: PROTOCOL_VERSION });
+    this.post(PlannerEvent.Ready, { version: PROTOCOL_VERSION, ...this.#keyed() });
+  }
+
+  /** `{jkt}` when the planner has a DPoP key, else nothing. */
+  #keyed() {
+    return this.jkt ? { jkt: this.jkt } : {};
   }
 
   /**
@@ -195,10 +203,11 @@ const MAX_NOTED = 100; // a handshake is a few messages: more is noise
  * Ready before the planner's other modules are evaluated (early-ready.js calls it at import):
  * posted as the host link would, to the parent's registered origin, never "*"; every message
  * that arrives until HostLink.adoptEarly is noted, and checked there as if it had just arrived.
- * @param {{window: Window & typeof globalThis, config: {origins?: string[]}}} where
+ * @param {{window: Window & typeof globalThis, config: {origins?: string[]},
+ *   jkt?: string | null}} where  jkt: as HostLink's
  * @returns {EarlyReady}
  */
-export function sayReadyEarly({ window: page, config }) {
+export function sayReadyEarly({ window: page, config, jkt }) {
   /** @type {MessageEvent[]} */
   const messages = [];
   const note = (/** @type {MessageEvent} */ event) => {
@@ -209,7 +218,7 @@ export function sayReadyEarly({ window: page, config }) {
   const registered = config.origins ?? [];
   const parentOrigin = pickParentOrigin({ registered,
     ancestorOrigins: page.location.ancestorOrigins, referrer: page.document.referrer });
-  const ready = message(PlannerEvent.Ready, { version: PROTOCOL_VERSION });
+  const ready = message(PlannerEvent.Ready, { version: PROTOCOL_VERSION, ...(jkt ? { jkt } : {}) });
   for (const origin of parentOrigin ? [parentOrigin] : registered) page.parent.postMessage(ready, origin);
   return { said: true, messages, stop: () => page.removeEventListener("message", note) };
 }

@@ -5,6 +5,11 @@
  * token is over ({"type": "token_expired"} or close 4401), the keeper learns it (one ask per
  * episode, shared with the waiting calls) and the channel reconnects with the next token.
  * Other closes reconnect after a growing pause.
+ *
+ * A token bound to the planner's key goes with a DPoP proof in the same message (`dpop`: `GET`
+ * on the live URL as http(s)). When the service wants a nonce it answers
+ * {"type": "use_dpop_nonce", "nonce"} and waits for one more `auth`: it gets exactly one, with a
+ * proof carrying that nonce; the nonce is not a token failure and starts no TokenExpired.
  */
 
 const TOKEN_REFUSED = 4401;
@@ -27,7 +32,8 @@ export class LiveChannel {
    *   tokenRejected: (token: string) => void},
    *   openSocket?: (url: string) => SocketLike, onChange: (asset: any) => void,
    *   onStatus?: (status: "connecting" | "live" | "offline") => void,
-   *   setTimer?: (fn: () => void, ms: number) => unknown}} options
+   *   setTimer?: (fn: () => void, ms: number) => unknown,
+   *   proofs?: import("./dpop-proof.js").ProofMaker | null}} options
    */
   constructor(options) {
     this.url = options.url;
@@ -36,6 +42,7 @@ export class LiveChannel {
     this.onChange = options.onChange;
     this.onStatus = options.onStatus ?? (() => {});
     this.setTimer = options.setTimer ?? ((fn, ms) => setTimeout(fn, ms));
+    this.proofs = options.proofs ?? null;
   }
 
   start() {
@@ -62,12 +69,14 @@ export class LiveChannel {
   async #connect(generation) {
     this.onStatus("connecting");
     const token = await this.keeper.whenToken();
+    const first = await this.#auth(token);
     if (this.#stopped || generation !== this.#generation) return;
     const socket = this.openSocket(this.url);
     this.#socket = socket;
     let refused = false;
     let authenticated = false;
-    socket.onopen = () => socket.send(JSON.stringify({ type: "auth", token }));
+    let nonceRetried = false;
+    socket.onopen = () => socket.send(first);
     socket.onmessage = (/** @type {{data: unknown}} */ event) => {
       const pushed = parse(event.data);
       if (pushed?.type === "authenticated") {
@@ -76,6 +85,11 @@ export class LiveChannel {
       }
       if (pushed?.type === "asset.changed" && pushed.asset) this.onChange(pushed.asset);
       if (pushed?.type === "token_expired") refused = true;
+      if (pushed?.type === "use_dpop_nonce" && !nonceRetried && typeof pushed.nonce === "string") {
+        nonceRetried = true;
+        this.proofs?.noteNonce(this.url, pushed.nonce);
+        void this.#auth(token).then((again) => { if (socket === this.#socket) socket.send(again); });
+      }
     };
     socket.onclose = (/** @type {{code: number}} */ event) => {
       if (socket !== this.#socket) return; // replaced by restart()
@@ -86,6 +100,14 @@ export class LiveChannel {
       if (authenticated && (refused || event.code === TOKEN_REFUSED)) void this.#connect(generation);
       else this.#retryLater(generation);
     };
+  }
+
+  /** The `auth` message: the token, and a fresh proof when the token is bound to our key.
+   * @param {string} token @returns {Promise<string>} */
+  async #auth(token) {
+    if (!this.proofs?.binds(token)) return JSON.stringify({ type: "auth", token });
+    const dpop = await this.proofs.proof({ method: "GET", url: this.url, token });
+    return JSON.stringify({ type: "auth", token, dpop });
   }
 
   #live() {

@@ -13,6 +13,7 @@ import { ask } from "./confirm.js";
  *   config: any, locale: import("./i18n.js").Locale, state: {catalog: Asset[], mine: Asset[]},
  *   keeper: import("./token-keeper.js").TokenKeeper, api: import("./api.js").AssetsApi,
  *   link: import("./host-link.js").HostLink, design: import("./design.js").Design,
+ *   proofs: import("./dpop-proof.js").ProofMaker | null,
  *   view: import("./view.js").PlannerView, plan: import("./room-plan.js").RoomPlan,
  *   parts: import("./parts-list.js").PartsList, kept: ReturnType<typeof import("./nothing-lost.js").keepEverything>,
  *   post: (event: string, content?: Record<string, unknown>) => void,

@@ -4,10 +4,19 @@
  * tokens it relays, the commands it sends, the planner's events it hears, and whether the planner
  * loaded.
  *
- * fetchToken gets `{reason}`: the planner's TokenExpired reason ("expiring", "expired",
+ * fetchToken gets `{reason, jkt}`: the planner's TokenExpired reason ("expiring", "expired",
  * "invalid_token"), undefined for Ready, AuthenticationRequired, login() and logout().
  * "invalid_token" means the planner's token was refused: the back-end must mint a new one, not
- * answer from a cache.
+ * answer from a cache. `jkt` is the thumbprint of the planner's DPoP key (from its latest Ready
+ * or TokenExpired; absent when the planner has none): the back-end puts it in its token request,
+ * and the token is bound to that key (SPEC "Sender-constrained tokens").
+ *
+ * A fetch answers only requests for its own jkt: when the planner names a new key (a reloaded
+ * frame whose key could not be kept), a running fetch for the old one is superseded, as for a
+ * refused token below. The prefetch asks with the jkt the planner named last time
+ * (`jktMemory`), so a kept key costs no second fetch; when the planner has never been heard
+ * from here (the memory says null), there is no prefetch: a fetch without the key would only be
+ * superseded by Ready's (or refused, for an entity that requires DPoP).
  *
  * Token requests from the planner (Ready, AuthenticationRequired, TokenExpired) share one
  * fetchToken() call while it runs (single flight), with one exception: a refused token
@@ -42,11 +51,13 @@ const REFUSED = "invalid_token";
  * @typedef {{kind: "legal_entity", token: string, expiresIn: number}
  *   | {kind: "user", token: string, expiresIn: number, user: {id: string, name: string}}} TokenAnswer
  * @typedef {{origin: string, source: unknown, data: unknown}} ReceivedMessage
- * @typedef {{reason?: string}} TokenRequest  what fetchToken is called with
+ * @typedef {{reason?: string, jkt?: string}} TokenRequest  what fetchToken is called with
  * @typedef {(request: TokenRequest) => Promise<unknown>} FetchToken
- * @typedef {{needsFull: boolean, reason: string | undefined,
+ * @typedef {{needsFull: boolean, reason: string | undefined, jkt: string | undefined,
  *   quietIfSame: boolean, promise: Promise<TokenAnswer>}} Flight
  *   quietIfSame: a cross-tab resync that posts nothing when the identity did not change
+ * @typedef {{get: () => string | undefined | null, set: (jkt: string | undefined) => void}} JktMemory
+ *   get: the jkt, undefined for a planner that has no key, null when the planner is unknown
  * @typedef {import("./session-channel.js").ChannelLike} ChannelLike
  */
 
@@ -83,13 +94,18 @@ export class HostBridge {
   /** @type {CommandChannel} */ #commands;
   /** @type {unknown} */ #loadTimer = null;
   #loading = false; // between startLoading() and the planner's first Ready (or a load failure)
+  /** @type {string | undefined} the planner's DPoP key thumbprint, as it last said */ #jkt;
+  #jktKnown = true; // false until the planner names its key, when the memory knew nothing
+  /** @type {JktMemory} */ #jktMemory;
 
   /**
    * @param {{plannerOrigin: string, frameWindow: () => any, fetchToken: FetchToken,
    *   answerDeadlineMs?: number, setTimer?: (fn: () => void, ms: number) => unknown,
    *   clearTimer?: (handle: unknown) => void, sessionChannel?: ChannelLike | null,
-   *   diagnose?: () => Promise<{cause: string, sure: boolean} | null>}} options
+   *   diagnose?: () => Promise<{cause: string, sure: boolean} | null>,
+   *   jktMemory?: JktMemory}} options
    *   sessionChannel: where the tabs of this site tell each other of logins and logouts;
+   *   jktMemory: the planner's jkt kept from one page load to the next (for the prefetch);
    *   diagnose: why the planner did not load, or null when nothing is known to be wrong
    */
   constructor(options) {
@@ -106,6 +122,10 @@ export class HostBridge {
     });
     this.ready.catch(() => {}); // a destroyed bridge must not raise an unhandled rejection
     this.diagnose = options.diagnose ?? (async () => null);
+    this.#jktMemory = options.jktMemory ?? { get: () => undefined, set: () => {} };
+    const remembered = this.#jktMemory.get();
+    this.#jktKnown = remembered !== null;
+    this.#jkt = remembered ?? undefined;
     this.#commands = new CommandChannel({ post: (sent) => this.#post(sent),
       deadlineMs: this.answerDeadlineMs, setTimer: this.setTimer, clearTimer: this.clearTimer });
     if (options.sessionChannel) {
@@ -133,6 +153,8 @@ export class HostBridge {
   #react(event, content) {
     const answered = this.#answeredAlready(event);
     if (event === PlannerEvent.Ready) this.#lastDelivered = null; // a (re)loaded page holds nothing
+    if (event === PlannerEvent.Ready) this.#keyNamed(content.jkt); // none: a planner without a key
+    if (event === PlannerEvent.TokenExpired && content.jkt !== undefined) this.#keyNamed(content.jkt);
     if (event === PlannerEvent.Ready || event === PlannerEvent.AuthenticationRequired) {
       this.#plannerHeard();
       if (!answered) this.#report(this.#request(true, undefined));
@@ -143,6 +165,13 @@ export class HostBridge {
     }
     if (event === PlannerEvent.Ready) this.#loaded();
     if (event === PlannerEvent.CommandResult) this.#commands.answer(/** @type {any} */ (content));
+  }
+
+  /** The planner named its key: later fetches are for it. @param {unknown} jkt */
+  #keyNamed(jkt) {
+    this.#jkt = typeof jkt === "string" ? jkt : undefined;
+    this.#jktKnown = true;
+    this.#jktMemory.set(this.#jkt);
   }
 
   /**
@@ -209,7 +238,7 @@ export class HostBridge {
    * A failure is not reported: Ready asks again.
    */
   prefetch() {
-    if (this.#destroyed || this.#flight) return;
+    if (this.#destroyed || this.#flight || !this.#jktKnown) return;
     this.#startFlight(true, undefined, false, this.#heard).promise.catch(() => {});
   }
 
@@ -274,7 +303,7 @@ export class HostBridge {
    */
   #request(needsFull, reason) {
     const running = this.#flight;
-    if (running && (reason !== REFUSED || running.reason === REFUSED)) {
+    if (running && running.jkt === this.#jkt && (reason !== REFUSED || running.reason === REFUSED)) {
       running.needsFull ||= needsFull;
       running.quietIfSame = false; // the planner asked: it gets an answer
       return running;
@@ -294,10 +323,10 @@ export class HostBridge {
    * @returns {Flight} */
   #startFlight(needsFull, reason, quietIfSame = false, after = null) {
     /** @type {Flight} */
-    const flight = { needsFull, reason, quietIfSame,
+    const flight = { needsFull, reason, jkt: this.#jkt, quietIfSame,
       promise: Promise.resolve(/** @type {any} */ (null)) };
     this.#flight = this.#latest = flight;
-    flight.promise = this.#fetchWithDeadline(reason).then(
+    flight.promise = this.#fetchWithDeadline(reason, flight.jkt).then(
       async (answer) => {
         await after;
         if (flight !== this.#latest) return answer;
@@ -327,8 +356,9 @@ export class HostBridge {
     });
   }
 
-  /** @param {string | undefined} reason @returns {Promise<TokenAnswer>} */
-  async #fetchWithDeadline(reason) {
+  /** @param {string | undefined} reason @param {string | undefined} jkt
+   * @returns {Promise<TokenAnswer>} */
+  async #fetchWithDeadline(reason, jkt) {
     /** @type {unknown} */
     let timer;
     const deadline = new Promise((_, reject) => {
@@ -336,7 +366,7 @@ export class HostBridge {
         `fetchToken did not answer within ${this.answerDeadlineMs} ms`)), this.answerDeadlineMs);
     });
     try {
-      const answer = await Promise.race([this.#callFetchToken(reason), deadline]);
+      const answer = await Promise.race([this.#callFetchToken(reason, jkt), deadline]);
       if (!isTokenAnswer(answer)) {
         throw new PlannerBridgeError("InvalidTokenResponse",
           "fetchToken must resolve to {kind, token, expiresIn, user?}");
@@ -347,10 +377,14 @@ export class HostBridge {
     }
   }
 
-  /** @param {string | undefined} reason */
-  async #callFetchToken(reason) {
+  /** @param {string | undefined} reason @param {string | undefined} jkt */
+  async #callFetchToken(reason, jkt) {
+    /** @type {TokenRequest} */
+    const request = {};
+    if (reason !== undefined) request.reason = reason;
+    if (jkt !== undefined) request.jkt = jkt;
     try {
-      return await this.fetchToken(reason === undefined ? {} : { reason });
+      return await this.fetchToken(request);
     } catch (error) {
       // Only the error's name: an integrator's message might quote a response body.
       const name = error instanceof Error ? error.name : typeof error;

@@ -38,6 +38,12 @@ export interface TokenRequest {
    * Ready, AuthenticationRequired, login() and logout(). "invalid_token" means the planner's
    * token was refused: mint a new one, never answer from a cache. */
   reason?: string;
+  /** The thumbprint (RFC 7638, base64url) of the planner's DPoP key, as its latest Ready or
+   * TokenExpired named it; absent when the planner has no key. Put it into the signed
+   * `POST /v1/tokens` body as "jkt" (Python: `TokenClient.user_token(..., jkt=jkt)`): the token is
+   * then bound to the planner's key, worthless to whoever copies it out of the page. A fetch
+   * answers only requests for its own jkt: a planner that names a new key gets a new call. */
+  jkt?: string;
 }
 
 /** What the page's early listener noted (see EmbedOptions.early). */
@@ -142,11 +148,12 @@ export interface PlannerCommands {
 /** Planner → host messages and their content, plus "error" for the SDK's own failures (a failed
  * or timed-out fetchToken; never one whose fetch a newer fetch had already superseded). */
 export interface PlannerEvents {
-  Ready: { version: 1 };
+  /** jkt: the planner's DPoP key thumbprint (what fetchToken then receives). */
+  Ready: { version: 1; jkt?: string };
   AuthenticationRequired: Record<string, never>;
   AuthenticationSucceeded: { origin: string; entity: string };
   AuthenticationFailed: { reason: string };
-  TokenExpired: { reason: string };
+  TokenExpired: { reason: string; jkt?: string };
   LoginRequired: Record<string, never>;
   LoginSucceeded: { user: PlannerUser };
   LoginFailed: { reason: string };
@@ -208,13 +215,18 @@ export declare class HostBridge {
     /** Why the planner did not load, or null when nothing is known to be wrong; `sure` when
      * the planner origin itself said so (the load then fails at once, not at the deadline). */
     diagnose?: () => Promise<{ cause: string; sure: boolean } | null>;
+    /** The planner's jkt kept between page loads, for the prefetch (embedPlanner keeps it in
+     * this origin's localStorage: a public thumbprint, never a token). `get()`: the jkt,
+     * undefined for a planner without a key, null when unknown (then prefetch() does nothing). */
+    jktMemory?: { get(): string | undefined | null; set(jkt: string | undefined): void };
   });
   readonly plannerOrigin: string;
   readonly ready: Promise<void>;
   /** Handle a `message` event; returns whether it was trusted and well-formed. */
   receive(event: { origin: string; source: unknown; data: unknown }): boolean;
   /** Fetch the first token now (embedPlanner does): the planner's Ready joins this fetch, and
-   * the token is posted once the planner has said Ready or AuthenticationRequired. */
+   * the token is posted once the planner has said Ready or AuthenticationRequired. Nothing when
+   * `jktMemory` does not know the planner's key yet. */
   prefetch(): void;
   login(): Promise<PlannerUser>;
   logout(): Promise<void>;

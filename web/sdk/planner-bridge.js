@@ -8,9 +8,10 @@
  *   const planner = embedPlanner({
  *     container: document.querySelector("#planner"),
  *     plannerUrl: "https://planner.example/planner/?entity=ENTITY_ID",
- *     fetchToken: ({reason}) => fetch("/planner-token", {method: "POST",
+ *     // jkt: the planner's DPoP key; the back-end puts it in its token request (bound tokens)
+ *     fetchToken: ({reason, jkt}) => fetch("/planner-token", {method: "POST",
  *       headers: {"X-Requested-With": "planner-bridge", "Content-Type": "application/json"},
- *       body: JSON.stringify({reason})}).then((r) => r.json()),   // {kind, token, expiresIn, user?}
+ *       body: JSON.stringify({reason, jkt})}).then((r) => r.json()), // {kind, token, expiresIn, user?}
  *     height: "auto",
  *   });
  *   planner.on("LoginRequired", () => showLoginForm());   // then: await planner.login()
@@ -46,6 +47,32 @@ function localeArgs(locale, currency) {
   return {
     ...(locale === undefined ? {} : { locale: checkLocale(locale) }),
     ...(currency === undefined ? {} : { currency: checkCurrency(currency) }),
+  };
+}
+
+/**
+ * Where the planner's jkt is kept from one page load to the next, so the prefetch asks for a token
+ * bound to the key the planner will name (it keeps its key in IndexedDB): the host's own
+ * localStorage, one entry per planner origin. A thumbprint is public (every proof carries the key
+ * it names); no token is ever kept. Nothing kept (a first visit, storage refused): no prefetch.
+ * @param {string} plannerOrigin @returns {import("./host-bridge.js").JktMemory}
+ */
+function jktMemoryFor(plannerOrigin) {
+  const name = `planner-bridge.jkt ${plannerOrigin}`;
+  return {
+    get: () => {
+      try {
+        const kept = localStorage.getItem(name);
+        return kept === null ? null : kept || undefined; // "": a planner with no key
+      } catch {
+        return null; // storage refused: the planner is unknown here
+      }
+    },
+    set: (jkt) => {
+      try {
+        localStorage.setItem(name, jkt ?? "");
+      } catch { /* storage refused: the next embedding waits for Ready to fetch */ }
+    },
   };
 }
 
@@ -195,7 +222,7 @@ export function embedPlanner(options) {
   const sessionChannel = crossTab !== false && typeof BroadcastChannel !== "undefined"
     ? new BroadcastChannel(sessionChannelName(url.origin)) : null;
   const bridge = new HostBridge({ plannerOrigin: url.origin, frameWindow: () => iframe.contentWindow,
-    fetchToken, answerDeadlineMs, sessionChannel,
+    fetchToken, answerDeadlineMs, sessionChannel, jktMemory: jktMemoryFor(url.origin),
     diagnose: () => likelyCause({ plannerUrl: url, pageOrigin: location.origin,
       fetch: (href, init) => fetch(href, init) }) });
   const commands = commandsOf(bridge);

@@ -8,6 +8,13 @@ export function isUser(value: unknown): value is User;
 /** A token and its lifetime as every host message carries them.
  * @param {Record<string, unknown>} c */
 export function isTokenContent(c: Record<string, unknown>): boolean;
+/**
+ * A DPoP key's thumbprint (RFC 7638, SHA-256, base64url: 43 characters), as `Ready` and
+ * `TokenExpired` carry it. Optional on the wire: a planner without WebCrypto (no secure context)
+ * has no key, and its host then asks for unbound tokens.
+ * @param {unknown} value @returns {value is string}
+ */
+export function isJkt(value: unknown): value is string;
 /** @param {unknown} value @returns {value is DesignItem} */
 export function isDesignItem(value: unknown): value is DesignItem;
 /** @param {unknown} value @returns {value is Design} */
@@ -107,6 +114,8 @@ export const MOUNTS: readonly string[];
 /** @typedef {{event: string, content: Record<string, unknown>}} Message */
 /** @typedef {{id: string, name: string}} User */
 /** @typedef {{token: string, expiresIn: number}} TokenContent */
+/** @typedef {{version: 1, jkt?: string}} ReadyContent  jkt: the planner's DPoP key thumbprint */
+/** @typedef {{reason: string, jkt?: string}} TokenExpiredContent */
 /** @typedef {{token: string, expiresIn: number, user: User}} LoginContent */
 /** @typedef {{width: number, depth: number}} Room  millimetres */
 /** @typedef {{amount: number, currency: string}} Money */
@@ -199,6 +208,17 @@ export type User = {
 export type TokenContent = {
     token: string;
     expiresIn: number;
+};
+/**
+ * jkt: the planner's DPoP key thumbprint
+ */
+export type ReadyContent = {
+    version: 1;
+    jkt?: string;
+};
+export type TokenExpiredContent = {
+    reason: string;
+    jkt?: string;
 };
 export type LoginContent = {
     token: string;

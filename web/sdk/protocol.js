@@ -95,6 +95,8 @@ const MAX_EXPIRES_IN = 86400;
 /** @typedef {{event: string, content: Record<string, unknown>}} Message */
 /** @typedef {{id: string, name: string}} User */
 /** @typedef {{token: string, expiresIn: number}} TokenContent */
+/** @typedef {{version: 1, jkt?: string}} ReadyContent  jkt: the planner's DPoP key thumbprint */
+/** @typedef {{reason: string, jkt?: string}} TokenExpiredContent */
 /** @typedef {{token: string, expiresIn: number, user: User}} LoginContent */
 /** @typedef {{width: number, depth: number}} Room  millimetres */
 /** @typedef {{amount: number, currency: string}} Money */
@@ -164,6 +166,21 @@ export function isTokenContent(c) {
 /** @param {Record<string, unknown>} c */
 function hasReason(c) {
   return isText(c.reason);
+}
+
+/**
+ * A DPoP key's thumbprint (RFC 7638, SHA-256, base64url: 43 characters), as `Ready` and
+ * `TokenExpired` carry it. Optional on the wire: a planner without WebCrypto (no secure context)
+ * has no key, and its host then asks for unbound tokens.
+ * @param {unknown} value @returns {value is string}
+ */
+export function isJkt(value) {
+  return typeof value === "string" && /^[A-Za-z0-9_-]{43}$/.test(value);
+}
+
+/** @param {Record<string, unknown>} c */
+function hasOptionalJkt(c) {
+  return c.jkt === undefined || isJkt(c.jkt);
 }
 
 // A kitchen is a few metres; a kilometre is a mistake, not a room.
@@ -237,11 +254,11 @@ const CONTENT_GUARDS = {
   [HostEvent.Login]: (c) => isTokenContent(c) && isUser(c.user),
   [HostEvent.TokenRefreshed]: isTokenContent,
   [HostEvent.Logout]: isTokenContent,
-  [PlannerEvent.Ready]: (c) => c.version === PROTOCOL_VERSION,
+  [PlannerEvent.Ready]: (c) => c.version === PROTOCOL_VERSION && hasOptionalJkt(c),
   [PlannerEvent.AuthenticationRequired]: () => true,
   [PlannerEvent.AuthenticationSucceeded]: (c) => isText(c.origin) && isText(c.entity),
   [PlannerEvent.AuthenticationFailed]: hasReason,
-  [PlannerEvent.TokenExpired]: hasReason,
+  [PlannerEvent.TokenExpired]: (c) => hasReason(c) && hasOptionalJkt(c),
   [PlannerEvent.LoginRequired]: () => true,
   [PlannerEvent.LoginSucceeded]: (c) => isUser(c.user),
   [PlannerEvent.LoginFailed]: hasReason,

@@ -3,6 +3,7 @@ planner is told for an anonymous visitor, after a login, across a token's expiry
 token service is down; and that logging out ends the shop's session."""
 
 import httpx
+import jwt
 from playwright.sync_api import expect
 
 from conftest import USERS
@@ -37,6 +38,17 @@ def test_an_anonymous_visitor_gets_the_shop_token(page, shop, planner_origin, br
     assert succeeded.origin == planner_origin.url and succeeded.direction == "to_host"
     sent = [e for e in bridge.events if e.direction == "to_planner"]
     assert [(e.name, e.origin, e.carries_token) for e in sent] == [("Authentication", shop, True)]
+
+
+def test_the_shops_tokens_are_bound_to_the_planners_key(page, shop, bridge):
+    calls = []
+    page.on("request", lambda r: calls.append(r) if "/v1/assets" in r.url else None)
+    page.goto(shop)
+    bridge.wait_for("AuthenticationSucceeded")
+    jkt = bridge.wait_for("Ready").jkt  # the planner's key, which fetchToken passed on
+    scheme, _, token = calls[0].all_headers()["authorization"].partition(" ")
+    assert scheme == "DPoP" and "dpop" in calls[0].all_headers()
+    assert jwt.decode(token, options={"verify_signature": False})["cnf"] == {"jkt": jkt}
 
 
 def test_a_login_reaches_the_planner_as_login(page, shop, bridge):

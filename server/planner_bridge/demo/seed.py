@@ -7,8 +7,10 @@ What it keeps, besides the core's own files (signing keys, master key, database)
     <data_dir>/host/users.json         alice and bob, with scrypt hashes only (mode 0600)
     <data_dir>/host/session.key        signs the host's session cookie (mode 0600)
 
-The entity is registered for the host origin; if the demo later runs on another host port, a
-new entity is registered for that origin (an entity's origins are fixed once registered).
+The entity is registered for the host origin and requires DPoP (SPEC "Sender-constrained
+tokens": the demo shop shows tokens bound to the planner's key); if the demo later runs on another
+host port, or finds an entity of an older run that did not require DPoP, a new entity is
+registered (an entity's origins and policy are fixed once registered here).
 """
 
 from __future__ import annotations
@@ -100,7 +102,9 @@ async def _shop_credentials(core: Core, path: Path, host_url: str) -> tuple[dict
         credentials: dict[str, Any] = json.loads(path.read_text())
         if await _still_usable(core, credentials, host_url):
             return credentials, False
-    entity, key = await core.entities.create(ENTITY_NAME, [host_url], allow_write=True)
+    entity, key = await core.entities.create(
+        ENTITY_NAME, [host_url], allow_write=True, dpop_required=True
+    )
     credentials = {
         "entity_id": entity.id,
         "name": entity.name,
@@ -122,7 +126,8 @@ async def _still_usable(core: Core, credentials: dict[str, Any], host_url: str) 
     if found is None:
         return False
     _, entity = found
-    return entity.id == credentials.get("entity_id") and host_url in entity.origins
+    same = entity.id == credentials.get("entity_id") and host_url in entity.origins
+    return same and entity.dpop_required
 
 
 async def seed_catalog(core: Core, entity_id: str) -> None:

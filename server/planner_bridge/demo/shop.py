@@ -30,23 +30,19 @@ from ..apps import web_files
 from ..apps.responses import (
     error_response,
     json_response,
-    parse_json_object,
     protocol_error_handler,
-    read_body,
 )
 from ..client import IssuedToken, TokenClient, TokenServiceError
 from ..errors import InvalidGrant, InvalidRequest, ProtocolError
 from .accounts import LoginBrakes, UserBook
 from .host_config import SHOP_NAME, HostConfig
 from .sessions import LIFETIME, SessionStore
+from .token_request import PlannerTokenRequest, read_token_request
 
 # Same-origin proof for fetch() calls: a cross-site form or <img> cannot set a custom header,
 # and a cross-origin fetch() that sets one needs a CORS preflight we never grant.
 REQUEST_HEADER = "X-Requested-With"
 REQUEST_HEADER_VALUE = "planner-bridge"
-# Reasons the planner gives in TokenExpired when the token service must mint a new token
-# instead of answering from TokenClient's cache (the cached token itself was refused).
-REJECTED_REASONS = frozenset({"invalid_token"})
 # The product page's cabinet, looked up by name in the entity's planner catalog: a real shop
 # knows its products' catalog ids; this demo learns them from the planner once.
 FEATURED_PRODUCT = "Base cabinet 60"
@@ -185,12 +181,12 @@ class Host:
 
     async def planner_token(self, request: Request) -> Response:
         require_same_origin(request, self.config.host_url, header=True)
-        fresh = await _reason(request) in REJECTED_REASONS
+        asked = await read_token_request(request)
         user = self.session_user(request)
         try:
-            token = await self.issue(user, fresh=fresh)
+            token = await self.issue(user, asked)
             if token.remaining(self.config.clock.now()) < 1:  # the planner needs expiresIn ≥ 1
-                token = await self.issue(user, fresh=True)
+                token = await self.issue(user, PlannerTokenRequest("invalid_token", asked.jkt))
         except (TokenServiceError, httpx.HTTPError) as exc:
             return token_service_failure(exc)
         answer: dict[str, Any] = {
@@ -203,14 +199,20 @@ class Host:
             answer["user"] = user
         return json_response(answer, no_store=True)
 
-    async def issue(self, user: dict[str, str] | None, *, fresh: bool) -> IssuedToken:
-        ttl = self.config.token_ttl
+    async def issue(self, user: dict[str, str] | None, asked: PlannerTokenRequest) -> IssuedToken:
+        """A token bound to the planner's key when the page named one (`jkt`)."""
+        ttl, fresh, jkt = self.config.token_ttl, asked.fresh, asked.jkt
         if user is None:
             return await self.tokens.legal_entity_token(
-                rights=("read",), expires_in=ttl, fresh=fresh
+                rights=("read",), expires_in=ttl, fresh=fresh, jkt=jkt
             )
         return await self.tokens.user_token(
-            user["id"], user["name"], rights=self.config.user_rights, expires_in=ttl, fresh=fresh
+            user["id"],
+            user["name"],
+            rights=self.config.user_rights,
+            expires_in=ttl,
+            fresh=fresh,
+            jkt=jkt,
         )
 
 
@@ -225,17 +227,6 @@ def require_same_origin(request: Request, host_url: str, *, header: bool) -> Non
 
 def wants_json(request: Request) -> bool:
     return request.headers.get(REQUEST_HEADER) == REQUEST_HEADER_VALUE
-
-
-async def _reason(request: Request) -> str:
-    """The planner's TokenExpired reason the page passed on, if any (the body is optional)."""
-    body = await read_body(request, limit=4096)
-    if not body:
-        return ""
-    reason = parse_json_object(body).get("reason", "")
-    if not isinstance(reason, str):
-        raise InvalidRequest("reason must be a string")
-    return reason
 
 
 def token_service_failure(exc: Exception) -> Response:

@@ -36,7 +36,7 @@ RECORD_MESSAGES = """
     const content = data.content && typeof data.content === "object" ? data.content : {};
     const entry = { at: Date.now(), origin: event.origin, event: String(data.event),
       hasToken: typeof content.token === "string", user: content.user?.id ?? null,
-      reason: content.reason ?? null };
+      reason: content.reason ?? null, jkt: typeof content.jkt === "string" ? content.jkt : null };
     received.push(entry);
     if (typeof window.__plannerBridgeRecord === "function") window.__plannerBridgeRecord(entry);
   }, true);
@@ -49,7 +49,8 @@ WAIT_MS = 20_000
 class BridgeEvent:
     """One bridge message as it arrived: its name, the sender's origin, "to_planner" or
     "to_host", when (seconds, `time.time()`), the frame's URL, and what is safe to show of its
-    content: whether it carried a token, the user id, the reason."""
+    content: whether it carried a token, the user id, the reason, and the planner's DPoP key
+    thumbprint (`jkt`, in Ready and TokenExpired: public, it names a key)."""
 
     name: str
     origin: str
@@ -59,6 +60,7 @@ class BridgeEvent:
     carries_token: bool = False
     user: str | None = None
     reason: str | None = None
+    jkt: str | None = None
 
 
 class BridgeRecorder:
@@ -99,6 +101,7 @@ class BridgeRecorder:
             carries_token=bool(entry.get("hasToken")),
             user=entry.get("user"),
             reason=entry.get("reason"),
+            jkt=entry.get("jkt"),
         )
         with self._lock:
             self._events.append(event)
