@@ -160,9 +160,17 @@ def test_the_page_has_no_inline_script(planner, shop):
         elif body.strip():
             assert 'type="application/json"' in attributes, "only data may be inline"
         else:
-            assert re.search(r'src="/planner/(app|early-ready)\.js\?v=[0-9a-f]{16}"', attributes)
-    sources = re.findall(r'<script type="module"( async)? src="/planner/([a-z-]+)\.js', html)
-    assert sources == [(" async", "early-ready"), ("", "app")], "Ready's module first, on its own"
+            found = r'src="/planner/(app|early-ready|key-store-early)\.js\?v=[0-9a-f]{16}"'
+            assert re.search(found, attributes)
+    sources = re.findall(r'<script( type="module")?( async)? src="/planner/([a-z-]+)\.js', html)
+    assert sources == [
+        ("", "", "key-store-early"),  # classic: opens the key store as the page is parsed
+        (' type="module"', " async", "early-ready"),  # Ready's module first, on its own
+        (' type="module"', "", "app"),
+    ]
+    preloaded = re.findall(r'<link rel="modulepreload" href="([^"?]+)', html)
+    assert "/planner/early-ready.js" in preloaded
+    assert "/planner/key-store-early.js" not in preloaded, "a classic script, not a module"
     assert not re.search(r"\son[a-z]+=", html), "no inline event handlers"
 
 

@@ -18,8 +18,10 @@
  * `use_dpop_nonce` and sent again.
  */
 
-const DATABASE = "planner-dpop";
-const STORE = "keys";
+/** The key store; key-store-early.js opens the same one, as the page starts (node tests check). */
+export const KEY_STORE = Object.freeze({ database: "planner-dpop", version: 1, store: "keys" });
+const DATABASE = KEY_STORE.database;
+const STORE = KEY_STORE.store;
 const KEY_NAME = "dpop";
 const NONCES = "nonces";
 const MAX_NONCE_ORIGINS = 8; // the planner talks to its own origin: more is noise
@@ -103,15 +105,22 @@ function nonceRecord(value) {
   return Object.fromEntries(entries.slice(0, MAX_NONCE_ORIGINS));
 }
 
+/** A promise even when asking throws (a refusing browser): the caller falls back to memory.
+ * @param {IDBFactory} factory @returns {Promise<IDBDatabase>} */
+async function openStore(factory) {
+  const opening = factory.open(DATABASE, KEY_STORE.version);
+  opening.onupgradeneeded = () => { opening.result.createObjectStore(STORE); };
+  return done(opening);
+}
+
 /**
  * The stored pair (or `make()`'s, stored now) and the server nonces kept beside it. The database
  * stays open for the nonces' writes.
- * @param {IDBFactory} factory @param {() => Promise<StoredPair>} make @returns {Promise<Stored>}
+ * @param {Promise<IDBDatabase>} opening @param {() => Promise<StoredPair>} make
+ * @returns {Promise<Stored>}
  */
-async function stored(factory, make) {
-  const opening = factory.open(DATABASE, 1);
-  opening.onupgradeneeded = () => { opening.result.createObjectStore(STORE); };
-  const db = await done(opening);
+async function stored(opening, make) {
+  const db = await opening;
   db.onversionchange = () => db.close(); // a newer planner's upgrade must not wait for this page
   try {
     const read = db.transaction(STORE, "readonly").objectStore(STORE);
@@ -141,15 +150,23 @@ function pageIndexedDB() {
   }
 }
 
+/** What key-store-early.js began opening as the page started, if it ran. */
+function openedEarly() {
+  const opened = /** @type {{plannerKeyStore?: Promise<IDBDatabase>}} */ (globalThis).plannerKeyStore;
+  return opened instanceof Promise ? opened : null;
+}
+
 /**
  * The planner's key: the one kept in IndexedDB, else a new one (kept there if it can be).
  * @param {{crypto?: Crypto, indexedDB?: IDBFactory | null,
  *   setTimer?: (fn: () => void, ms: number) => unknown}} [options]
+ *   indexedDB: left out, the page's (the store key-store-early.js opened, if it did)
  * @returns {Promise<DPoPKey>}
  */
 export async function loadKey(options = {}) {
   const webCrypto = options.crypto ?? globalThis.crypto;
-  const factory = options.indexedDB === undefined ? pageIndexedDB() : options.indexedDB;
+  const page = options.indexedDB === undefined;
+  const factory = page ? pageIndexedDB() : options.indexedDB;
   const setTimer = options.setTimer ?? ((fn, ms) => setTimeout(fn, ms));
   const make = async () => /** @type {StoredPair} */ (
     await webCrypto.subtle.generateKey(ALGORITHM, false, ["sign"]));
@@ -158,7 +175,8 @@ export async function loadKey(options = {}) {
   if (factory) {
     const late = new Promise((resolve) => setTimer(() => resolve(null), STORAGE_DEADLINE_MS));
     // IndexedDB refused (SecurityError, "the user denied permission") or silent: memory.
-    found = await Promise.race([stored(factory, make).catch(() => null), late]);
+    const opening = (page && openedEarly()) || openStore(factory);
+    found = await Promise.race([stored(opening, make).catch(() => null), late]);
   }
   const pair = found?.pair ?? await make();
   const { kty, crv, x, y } = /** @type {PublicJwk} */ (

@@ -1,9 +1,11 @@
 // The planner's DPoP key and proofs (RFC 9449, RFC 7638) with node's WebCrypto, and the nonce
 // dance in the HTTP sender and the live channel over fakes.
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { test } from "node:test";
+import { runInNewContext } from "node:vm";
 
-import { STORAGE_DEADLINE_MS, base64url, loadKey, thumbprint } from "../planner/dpop-key.js";
+import { KEY_STORE, STORAGE_DEADLINE_MS, base64url, loadKey, thumbprint } from "../planner/dpop-key.js";
 import { ProofMaker, asksForNonce, boundJkt, htuOf, lowS } from "../planner/dpop-proof.js";
 import { httpSender } from "../planner/api.js";
 import { LiveChannel } from "../planner/live.js";
@@ -302,3 +304,43 @@ test("nonces the last page kept start the next page's proofs; a new one is kept,
     assert.deepEqual(kept, [{ "http://p.example": "new" }]);
     assert.equal(await nonceOf(), "new");
   });
+
+// key-store-early.js: a classic script the page runs as it is parsed, opening the store that
+// dpop-key.js then takes over. Run here in a context of its own, with an IndexedDB stand-in.
+const EARLY_SCRIPT = readFileSync(new URL("../planner/key-store-early.js", import.meta.url), "utf8");
+
+/** The script run against an IndexedDB that records what it was asked for. */
+function runEarly() {
+  /** @type {any} */
+  const request = {};
+  const asked = { opened: /** @type {unknown[]} */ ([]), created: /** @type {string[]} */ ([]) };
+  const db = { createObjectStore: (/** @type {string} */ name) => asked.created.push(name) };
+  const indexedDB = { open: (...args) => { asked.opened.push(args); return request; } };
+  const window = {};
+  runInNewContext(EARLY_SCRIPT, { indexedDB, window, Object, Promise });
+  return { request, asked, db, window: /** @type {any} */ (window) };
+}
+
+test("the early script opens dpop-key.js's own store, and hands the open database over", async () => {
+  const { request, asked, db, window } = runEarly();
+  assert.deepEqual(asked.opened, [[KEY_STORE.database, KEY_STORE.version]]);
+  request.result = db;
+  request.onupgradeneeded();
+  assert.deepEqual(asked.created, [KEY_STORE.store]);
+  request.onsuccess();
+  assert.equal(await window.plannerKeyStore, db);
+});
+
+test("an early opening refused is a rejected promise, for dpop-key.js's memory fallback", async () => {
+  const { request, window } = runEarly();
+  request.error = new Error("denied");
+  request.onerror();
+  await assert.rejects(window.plannerKeyStore, /denied/);
+});
+
+test("where asking for IndexedDB throws, the early script leaves nothing behind", () => {
+  const window = {};
+  const indexedDB = { open: () => { throw new Error("SecurityError"); } };
+  runInNewContext(EARLY_SCRIPT, { indexedDB, window, Object, Promise });
+  assert.equal(Object.hasOwn(window, "plannerKeyStore"), false);
+});

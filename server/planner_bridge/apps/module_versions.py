@@ -17,17 +17,26 @@ from pathlib import Path
 
 # How long a hashed URL may be cached: for good (a year, `immutable`).
 FOREVER = "public, max-age=31536000, immutable"
+# The planner page's one classic script: it opens the key store as the page starts.
+KEY_STORE_EARLY = "/planner/key-store-early.js"
 
 
 class ModuleVersions:
     """The modules of one page's graph: URL path → file, and each one's current hash."""
 
-    def __init__(self, files: dict[str, Path], lazy: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self,
+        files: dict[str, Path],
+        lazy: frozenset[str] = frozenset(),
+        classic: frozenset[str] = frozenset(),
+    ) -> None:
         """`lazy`: modules the page imports only on demand (three.js): in the import map, hashed
         and cached for good like the rest, but never preloaded, so the first paint does not wait
-        for them."""
+        for them. `classic`: scripts that are not modules (a page's `<script src>`): hashed and
+        cached alike, neither preloaded nor in the import map."""
         self.files = files
         self.lazy = lazy
+        self.classic = classic
         self._cache: dict[str, tuple[tuple[int, int], str]] = {}
         self._lock = threading.Lock()
 
@@ -51,7 +60,7 @@ class ModuleVersions:
         return f"{url_path}?v={self.version(url_path)}"
 
     def modules(self) -> list[str]:
-        return sorted(p for p in self.files if p.endswith(".js"))
+        return sorted(p for p in self.files if p.endswith(".js") and p not in self.classic)
 
     def urls(self) -> list[str]:
         """The hashed URLs of every module but the lazy ones: what the page preloads."""
@@ -73,7 +82,8 @@ def planner_modules(web: Path) -> ModuleVersions:
     files = {f"/planner/{p.name}": p for p in planner}
     files["/sdk/protocol.js"] = web / "sdk" / "protocol.js"
     vendored = {f"/vendor/three/{p.name}": p for p in (web / "vendor" / "three").glob("*.js")}
-    return ModuleVersions(files | vendored, lazy=frozenset(vendored))
+    classic = frozenset({KEY_STORE_EARLY})
+    return ModuleVersions(files | vendored, lazy=frozenset(vendored), classic=classic)
 
 
 def script_hash(text: str) -> str:

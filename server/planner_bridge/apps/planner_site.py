@@ -33,7 +33,7 @@ from ..clients.entities import origin_of
 from ..errors import InvalidRequest, NotFound
 from ..storage import Entity, Store
 from . import web_files
-from .module_versions import FOREVER, ModuleVersions, planner_modules, script_hash
+from .module_versions import FOREVER, KEY_STORE_EARLY, ModuleVersions, planner_modules, script_hash
 from .openapi_parts import ok, static, text
 
 MAX_ENTITY_ID = 128
@@ -154,6 +154,7 @@ class PlannerPage:
             "preloads": self.modules.urls(),
             "app": self.modules.url("/planner/app.js"),
             "early": self.modules.url("/planner/early-ready.js"),
+            "key_store": self.modules.url(KEY_STORE_EARLY),
             "stylesheet": self.modules.url("/planner/planner.css"),
         }
         headers = page_headers(entity, self.live_origin, str(import_map))
