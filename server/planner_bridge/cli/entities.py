@@ -19,6 +19,11 @@ def dpop_policy(entity: Entity) -> str:
 
 
 def register(commands: Any, parent: argparse.ArgumentParser) -> None:
+    _register_entity(commands, parent)
+    _register_keys(commands, parent)
+
+
+def _register_entity(commands: Any, parent: argparse.ArgumentParser) -> None:
     entity = commands.add_parser("entity", help="legal entities (shops)").add_subparsers(
         dest="action", required=True
     )
@@ -57,6 +62,8 @@ def register(commands: Any, parent: argparse.ArgumentParser) -> None:
     )
     change.set_defaults(run=set_entity)
 
+
+def _register_keys(commands: Any, parent: argparse.ArgumentParser) -> None:
     key = commands.add_parser("key", help="API keys").add_subparsers(dest="action", required=True)
     key_create = key.add_parser("create", parents=[parent], help="a new key/secret for an entity")
     key_create.add_argument("entity")
