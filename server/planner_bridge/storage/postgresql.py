@@ -17,7 +17,6 @@ import asyncpg
 
 from . import (
     Administrator,
-    AdminSession,
     AnswerRecord,
     ApiKey,
     ApiTokenRecord,
@@ -136,30 +135,6 @@ class PostgresStore(PostgresRevocations, ConsoleTables):  # each mixin: see its 
     async def delete_admin(self, username: str) -> bool:
         # The sessions go with it (ON DELETE CASCADE), in the same statement.
         return await self._changed("DELETE FROM admins WHERE username = $1", username)
-
-    @reachable
-    async def add_admin_session(self, session: AdminSession) -> None:
-        sql = f"{rows.INSERT_ADMIN_SESSION} VALUES ($1, $2, $3, $4, $5)"
-        await self._pool.execute(sql, *rows.admin_session_values(session))
-
-    @reachable
-    async def get_admin_session(self, id_hash: str) -> AdminSession | None:
-        row = await self._pool.fetchrow("SELECT * FROM admin_sessions WHERE id_hash = $1", id_hash)
-        return rows.admin_session(row) if row else None
-
-    @reachable
-    async def touch_admin_session(self, id_hash: str, when: float) -> None:
-        sql = "UPDATE admin_sessions SET last_seen = $1 WHERE id_hash = $2"
-        await self._changed(sql, when, id_hash)
-
-    @reachable
-    async def delete_admin_session(self, id_hash: str) -> bool:
-        return await self._changed("DELETE FROM admin_sessions WHERE id_hash = $1", id_hash)
-
-    @reachable
-    async def sweep_admin_sessions(self, seen_before: float, opened_before: float) -> int:
-        sql = "DELETE FROM admin_sessions WHERE last_seen <= $1 OR created <= $2"
-        return transactions.count(await self._pool.execute(sql, seen_before, opened_before))
 
     # -- signature nonces ------------------------------------------------------------------------
 

@@ -1,12 +1,13 @@
 """PostgreSQL: what the console and `entity set` added to the store: changing an entity's
-settings, the audit trail of such changes, and a session's sealed shown-once value (the rest of
+settings, the audit trail of such changes, the console's sessions and a session's sealed
+shown-once value (the rest of
 the store is `postgresql`; these live apart to keep it a readable size)."""
 
 from __future__ import annotations
 
 import asyncpg
 
-from . import AuditEvent, Entity, rows
+from . import AdminSession, AuditEvent, Entity, rows
 from . import postgresql_transactions as transactions
 from .postgresql_transactions import reachable
 
@@ -52,3 +53,28 @@ class ConsoleTables:
             id_hash,
         )
         return None if taken is None else bytes(taken)
+
+    @reachable
+    async def add_admin_session(self, session: AdminSession) -> None:
+        sql = f"{rows.INSERT_ADMIN_SESSION} VALUES ($1, $2, $3, $4, $5)"
+        await self._pool.execute(sql, *rows.admin_session_values(session))
+
+    @reachable
+    async def get_admin_session(self, id_hash: str) -> AdminSession | None:
+        row = await self._pool.fetchrow("SELECT * FROM admin_sessions WHERE id_hash = $1", id_hash)
+        return rows.admin_session(row) if row else None
+
+    @reachable
+    async def touch_admin_session(self, id_hash: str, when: float) -> None:
+        sql = "UPDATE admin_sessions SET last_seen = $1 WHERE id_hash = $2"
+        await self._pool.execute(sql, when, id_hash)
+
+    @reachable
+    async def delete_admin_session(self, id_hash: str) -> bool:
+        sql = "DELETE FROM admin_sessions WHERE id_hash = $1"
+        return transactions.count(await self._pool.execute(sql, id_hash)) > 0
+
+    @reachable
+    async def sweep_admin_sessions(self, seen_before: float, opened_before: float) -> int:
+        sql = "DELETE FROM admin_sessions WHERE last_seen <= $1 OR created <= $2"
+        return transactions.count(await self._pool.execute(sql, seen_before, opened_before))

@@ -21,7 +21,6 @@ from . import (
     ApiTokenRecord,
     Asset,
     AssetListener,
-    AuditEvent,
     Conflict,
     Entity,
     IdempotentAnswer,
@@ -33,13 +32,14 @@ from . import sqlite_transactions as transactions
 from .connections import open_sqlite
 from .migrations import migrate_sqlite
 from .nonce_batch import Nonce, NonceBatch
+from .sqlite_console import SQLiteConsoleTables
 from .sqlite_revocations import SQLiteRevocations
 from .sqlite_thread import Db, SQLiteThread
 
 SWEEP_EVERY = 256  # expired nonces and idempotency keys are swept once every this many inserts
 
 
-class SQLiteStore(SQLiteRevocations):
+class SQLiteStore(SQLiteRevocations, SQLiteConsoleTables):  # each mixin: see its module
     def __init__(self, path: Path | str) -> None:
         """Opens and migrates the file, blocking: on a loop, `await SQLiteStore.open(path)`."""
         self.path = str(path)
@@ -74,24 +74,6 @@ class SQLiteStore(SQLiteRevocations):
             rows.entity(r)
             for r in await self._db.all("SELECT * FROM entities ORDER BY created, id")
         ]
-
-    async def update_entity(self, entity: Entity) -> bool:
-        sql = (
-            "UPDATE entities SET name = ?, origins = ?, allow_write = ?, dpop_required = ?"
-            " WHERE id = ?"
-        )
-        return await self._db.changed(sql, *rows.entity_changes(entity))
-
-    async def add_audit_event(self, event: AuditEvent) -> None:
-        sql = (
-            "INSERT INTO audit_events (entity_id, at, actor, action, object_id)"
-            " VALUES (?, ?, ?, ?, ?)"
-        )
-        await self._db.changed(sql, *rows.audit_event_values(event))
-
-    async def list_audit_events(self, entity_id: str, limit: int = 100) -> list[AuditEvent]:
-        sql = "SELECT * FROM audit_events WHERE entity_id = ? ORDER BY seq DESC LIMIT ?"
-        return [rows.audit_event(r) for r in await self._db.all(sql, entity_id, limit)]
 
     async def add_api_key(self, key: ApiKey) -> None:
         sql = (
@@ -157,21 +139,6 @@ class SQLiteStore(SQLiteRevocations):
 
     async def delete_admin_session(self, id_hash: str) -> bool:
         return await self._db.changed("DELETE FROM admin_sessions WHERE id_hash = ?", id_hash)
-
-    async def keep_shown_once(self, id_hash: str, sealed: bytes) -> bool:
-        sql = "UPDATE admin_sessions SET shown_once = ? WHERE id_hash = ?"
-        return await self._db.changed(sql, sealed, id_hash)
-
-    async def take_shown_once(self, id_hash: str) -> bytes | None:
-        def take(db: Db) -> bytes | None:
-            sql = "SELECT shown_once FROM admin_sessions WHERE id_hash = ?"
-            row = db.execute(sql, (id_hash,)).fetchone()
-            if row is None or row[0] is None:
-                return None
-            db.execute("UPDATE admin_sessions SET shown_once = NULL WHERE id_hash = ?", (id_hash,))
-            return bytes(row[0])
-
-        return await self._db.write(take)
 
     async def sweep_admin_sessions(self, seen_before: float, opened_before: float) -> int:
         sql = "DELETE FROM admin_sessions WHERE last_seen <= ? OR created <= ?"
