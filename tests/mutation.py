@@ -34,6 +34,8 @@ MODULES: dict[str, list[str]] = {
         "tests/test_jwks.py",
         "tests/test_api_tokens.py",
         "tests/test_low_s.py",  # high-S copies refused (hardening)
+        "tests/test_revocations_set.py",  # revocations checked on every verification (issue 18)
+        "tests/test_dpop_tokens.py",  # cnf.jkt read from bound tokens (issue 20)
     ],
     # test_signed_assets: signed web-service calls (call_components' "@query").
     "clients.signatures": [
@@ -52,6 +54,7 @@ MODULES: dict[str, list[str]] = {
         "tests/test_client_credentials.py",
         "tests/test_rate_limit.py",
         "tests/test_metrics.py",
+        "tests/test_dpop_tokens.py",  # a DPoP proof binds the token it grants (issue 20)
     ],
     # test_idempotency: the answer kept with each write; test_live: what each write announces.
     "planner.assets": [
@@ -61,7 +64,13 @@ MODULES: dict[str, list[str]] = {
         "tests/test_live.py",
     ],
     "planner.idempotency": ["tests/test_idempotency.py"],
-    "tokens.api_tokens": ["tests/test_api_tokens.py"],
+    # test_audit_cli: every mistake at once; test_revocation: disabling revokes what it made.
+    "tokens.api_tokens": [
+        "tests/test_api_tokens.py",
+        "tests/test_audit_cli.py",
+        "tests/test_revocation.py",
+        "tests/test_dpop_tokens.py",
+    ],
 }
 # Exit statuses mutmut reports that mean a test noticed the mutant.
 KILLED = {"killed", "timeout", "caught by type check"}
