@@ -1,9 +1,9 @@
 """Token service throughput on one uvicorn worker, as ratios to a no-op JSON endpoint.
 
-The server (httptools + uvloop, one worker) runs in a child process; the load generator is a
-small raw-socket HTTP/1.1 keep-alive client in this process, so the two never share a core's
-event loop. All endpoints are measured in the same run against the same server, over the same
-connections, one request in flight per connection: `GET /bench/noop` (mounted by this
+The server (httptools with `serve`'s header limits, uvloop, one worker) runs in a child
+process; the load generator is a small raw-socket HTTP/1.1 keep-alive client in this process,
+so the two never share a core's event loop. All endpoints are measured in the same run against
+the same server, over the same connections, one request in flight per connection: `GET /bench/noop` (mounted by this
 benchmark only), `POST /auth/token`, `POST /v1/tokens` (each request freshly signed beforehand,
 so each spends a nonce: a SQLite write, batched with those of the same loop turn), and
 `POST /bench/sign`, a reference for what one signature costs here: a bare ASGI endpoint that
@@ -54,7 +54,7 @@ def _serve(data_dir: str, urls: Any) -> None:
 
     from planner_bridge.apps.planner import create_app
     from planner_bridge.core import Core
-    from planner_bridge.serving import bind, url_of
+    from planner_bridge.serving import bind, server_config, url_of
     from planner_bridge.settings import Settings
 
     async def noop(request: Any) -> JSONResponse:
@@ -67,9 +67,8 @@ def _serve(data_dir: str, urls: Any) -> None:
     app.router.routes.insert(0, Route("/bench/noop", noop))  # first: the cheapest route match
     ceiling = _SignOnly(core.keyring.current.private_key)
     app.router.routes.insert(1, Route("/bench/sign", ceiling, methods=["POST"]))
-    config = uvicorn.Config(
-        app, http="httptools", loop="uvloop", log_level="warning", access_log=False, lifespan="off"
-    )
+    # What `serve` runs: httptools with the header limits (`http_limits`), on uvloop.
+    config = server_config(app, loop="uvloop")
     urls.put(url)
     uvicorn.Server(config).run(sockets=[sock])
 
@@ -332,7 +331,7 @@ def _endpoints(pid: int, url: str, key_id: str, secret: str) -> list[str]:
     best = {name: best[name] for name in names}
     base = best[NOOP]
     lines = [
-        f"   one uvicorn worker (httptools, uvloop), {CONNECTIONS} keep-alive connections;"
+        f"   one uvicorn worker (httptools with header limits, uvloop), {CONNECTIONS} keep-alive connections;"
         f" best of {ROUNDS} interleaved rounds of {SECONDS:g} s; load from another process",
         "   endpoint                          req/s   ratio   server CPU/req   CPU ratio",
     ]
