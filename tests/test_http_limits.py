@@ -119,11 +119,11 @@ def test_an_idle_connection_without_a_request_is_closed(server) -> None:
 
 def live_close(server, message: str) -> int:
     host, port, _ = server
-    with connect(f"ws://{host}:{port}/v1/live", open_timeout=CLOSE_WAIT) as ws:
-        with pytest.raises(ConnectionClosed) as closed:
-            ws.send(message)
-            while True:
-                ws.recv(timeout=CLOSE_WAIT)
+    url = f"ws://{host}:{port}/v1/live"
+    with connect(url, open_timeout=CLOSE_WAIT) as ws, pytest.raises(ConnectionClosed) as closed:
+        ws.send(message)
+        while True:
+            ws.recv(timeout=CLOSE_WAIT)
     assert closed.value.rcvd is not None
     return closed.value.rcvd.code
 

@@ -93,9 +93,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
 
     def _arm_deadline(self) -> None:
         if self.header_deadline is None:
-            self.header_deadline = self.loop.call_later(
-                HEADER_DEADLINE_SECONDS, self._headers_late
-            )
+            self.header_deadline = self.loop.call_later(HEADER_DEADLINE_SECONDS, self._headers_late)
 
     def _disarm_deadline(self) -> None:
         if self.header_deadline is not None:

@@ -3,11 +3,12 @@
 The server (httptools with `serve`'s header limits, uvloop, one worker) runs in a child
 process; the load generator is a small raw-socket HTTP/1.1 keep-alive client in this process,
 so the two never share a core's event loop. All endpoints are measured in the same run against
-the same server, over the same connections, one request in flight per connection: `GET /bench/noop` (mounted by this
-benchmark only), `POST /auth/token`, `POST /v1/tokens` (each request freshly signed beforehand,
-so each spends a nonce: a SQLite write, batched with those of the same loop turn), and
-`POST /bench/sign`, a reference for what one signature costs here: a bare ASGI endpoint that
-signs each request on its own (no batching, no authentication) and sends a token-sized answer.
+the same server, over the same connections, one request in flight per connection:
+`GET /bench/noop` (mounted by this benchmark only), `POST /auth/token`, `POST /v1/tokens`
+(each request freshly signed beforehand, so each spends a nonce: a SQLite write, batched with
+those of the same loop turn), and `POST /bench/sign`, a reference for what one signature costs
+here: a bare ASGI endpoint that signs each request on its own (no batching, no authentication)
+and sends a token-sized answer.
 Each endpoint keeps its best of several interleaved rounds; "server CPU/req" is the server
 process's user + system time per answer (from /proc), which other processes on a shared machine
 disturb less than they disturb req/s. Then PyJWT's own mint and verify rates per algorithm.
@@ -331,7 +332,8 @@ def _endpoints(pid: int, url: str, key_id: str, secret: str) -> list[str]:
     best = {name: best[name] for name in names}
     base = best[NOOP]
     lines = [
-        f"   one uvicorn worker (httptools with header limits, uvloop), {CONNECTIONS} keep-alive connections;"
+        f"   one uvicorn worker (httptools with header limits, uvloop), {CONNECTIONS} keep-alive"
+        " connections;"
         f" best of {ROUNDS} interleaved rounds of {SECONDS:g} s; load from another process",
         "   endpoint                          req/s   ratio   server CPU/req   CPU ratio",
     ]
