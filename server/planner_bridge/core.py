@@ -78,8 +78,8 @@ class Core:
             ),
             entities=entities,
             signatures=SignatureVerifier(entities, store, clock),
-            client_failures=FailureLimiter(clock),
-            exchange_failures=FailureLimiter(clock),
+            client_failures=FailureLimiter(clock, brake="client authentication"),
+            exchange_failures=FailureLimiter(clock, brake="API token exchange"),
             proxies=TrustedProxies.parse(settings.trusted_proxies),
         )
 
