@@ -24,6 +24,7 @@ from . import (
     v0003_signing_keys,
     v0004_asset_changes,
     v0005_admin_console,
+    v0009_reservation_holder,
 )
 
 if TYPE_CHECKING:
@@ -43,6 +44,9 @@ MIGRATIONS = (
     Migration(3, v0003_signing_keys.SQLITE, v0003_signing_keys.POSTGRESQL),
     Migration(4, v0004_asset_changes.SQLITE, v0004_asset_changes.POSTGRESQL),
     Migration(5, v0005_admin_console.SQLITE, v0005_admin_console.POSTGRESQL),
+    # 6 to 8 are other branches' (numbers are assigned per branch); each step's place in this
+    # tuple is its version - 1 once they are merged in.
+    Migration(9, v0009_reservation_holder.SQLITE, v0009_reservation_holder.POSTGRESQL),
 )
 LATEST = MIGRATIONS[-1].version
 
