@@ -67,6 +67,20 @@ def test_a_header_block_within_16_kib_is_answered(server) -> None:
         assert answer(sock).startswith(b"HTTP/1.1 200 ")
 
 
+def test_requests_split_across_reads_and_kept_alive_are_answered(server) -> None:
+    """The counting follows each request's own block: a block sent in pieces, then two more
+    requests in one write, all answered on one connection."""
+    head = b"GET /healthz HTTP/1.1\r\nHost: x\r\n"
+    with raw(server) as sock:
+        sock.sendall(head)
+        sock.sendall(b"X-Pad: " + b"a" * 1000 + b"\r\n\r\n")
+        answers = sock.recv(CHUNK)
+        sock.sendall(head + b"\r\n" + head + b"Connection: close\r\n\r\n")
+        while chunk := sock.recv(CHUNK):  # until the server closes, after the last answer
+            answers += chunk
+    assert answers.count(b"HTTP/1.1 200 ") == 3, answers
+
+
 def test_a_header_block_over_16_kib_is_refused_with_431(server) -> None:
     with raw(server) as sock:
         sock.sendall(request(MAX_HEADER_BLOCK))

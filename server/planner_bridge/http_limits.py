@@ -5,9 +5,11 @@ uvicorn's httptools protocol sets neither header bound (uvicorn issue 157: llhtt
 header of any size, and a connection that never finishes its headers is never closed), and h11's
 `h11_max_incomplete_event_size` would cost the httptools speed `make bench` measures. So this is
 uvicorn's httptools protocol with three small additions, all outside the per-byte path: the
-bytes fed while a header block is incomplete are counted per chunk (refused once past the bound,
+bytes fed while a header block is incomplete are counted per read (refused once past the bound,
 so at most one read's worth more is ever held), a finished block's exact size is checked once,
-and one timer per request closes a connection whose headers are late.
+and a timer closes a connection whose headers are late. The timer is armed only for a block
+that did not arrive in one read (and for a new connection until its first request), so the
+usual request pays for none: `tests/benchmarks/bench_http_limits.py` measures what is left.
 """
 
 from __future__ import annotations
@@ -57,11 +59,14 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             return
         if self.awaiting_headers:
             self.header_bytes += len(data)
-            self._arm_deadline()
         super().data_received(data)
-        # Over the bound, and the block still unfinished after this chunk: it is too large.
-        if self.refused or (self.awaiting_headers and self.header_bytes > MAX_HEADER_BLOCK):
+        if self.refused:
             self._refuse()
+        elif self.awaiting_headers and self.header_bytes:  # a block begun, not finished
+            if self.header_bytes > MAX_HEADER_BLOCK:
+                self._refuse()  # too large already: not one more byte of it is held
+            else:
+                self._arm_deadline()  # a whole request in one read never needs a timer
 
     def on_headers_complete(self) -> None:
         # The exact size, once per request: the request line and each "name: value\r\n".
