@@ -15,7 +15,9 @@ reservation also names its holder, and a reservation whose holder is gone is tak
   twice. A pid reused by a new session makes a dead one look alive: the lease still frees it.
 - SQLite: the process (pid and its start time, so a restarted server whose pid was reused,
   as pid 1 is in every container, is not taken for its dead predecessor). Every process on
-  one database file runs on this machine, so the check is a look at /proc.
+  one database file runs on this machine, so the check is a look at /proc. (Processes sharing
+  the file from different PID namespaces would see each other as gone: then a live request
+  may lose its key as above, refused, never applied twice.)
 """
 
 from __future__ import annotations
