@@ -95,14 +95,14 @@ def mutmut_settings(module: str, tests: list[str]) -> str:
         # A mutant that breaks a test half-way may leave a socket open; that warning is noise.
         'pytest_add_cli_args = ["-p", "no:cacheprovider", "-q", "-W", "ignore::ResourceWarning",'
         ' "-W", "ignore::pytest.PytestUnraisableExceptionWarning"]\n'
-        'also_copy = ["web/", "README.md"]\n'
+        'also_copy = ["web/", "docs/"]\n'
         "use_git_change_detection = false\n"
     )
 
 
 def stage(module: str, tests: list[str]) -> Path:
     """A copy of what mutmut needs: the package as src/, the tests, web/ (the planner site's
-    files, found next to the package), README.md, and pyproject.toml with this module's
+    files, found next to the package), docs/, and pyproject.toml with this module's
     settings."""
     where = STAGE / module
     # Copied over any earlier copy with the files' times kept: mutmut then keeps its results for
@@ -111,7 +111,8 @@ def stage(module: str, tests: list[str]) -> Path:
     for source, target in (("server/planner_bridge", "src/planner_bridge"), ("tests", "tests")):
         shutil.copytree(ROOT / source, where / target, ignore=ignore, dirs_exist_ok=True)
     shutil.copytree(ROOT / "web", where / "web", ignore=ignore, dirs_exist_ok=True)
-    shutil.copy2(ROOT / "README.md", where / "README.md")  # a test runs the README's example
+    # A test runs docs/integration.md's example.
+    shutil.copytree(ROOT / "docs", where / "docs", dirs_exist_ok=True)
     pyproject = (ROOT / "pyproject.toml").read_text()
     (where / "pyproject.toml").write_text(pyproject + mutmut_settings(module, tests))
     return where

@@ -1,5 +1,6 @@
 """API tokens over a real planner origin: issue, list, disable/enable, delete, exchange, expiry,
-forgeries and altered copies, the exchange brake, and the README's background-job example."""
+forgeries and altered copies, the exchange brake, and the documented background-job example
+(docs/integration.md)."""
 
 from __future__ import annotations
 
@@ -709,14 +710,15 @@ def test_the_store_holds_no_token_string(planner, shop):
             assert needle.encode() not in stored
 
 
-# -- the README example ----------------------------------------------------------------------
+# -- the documented example ---------------------------------------------------------------------
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+INTEGRATION_DOC = Path(__file__).resolve().parents[1] / "docs" / "integration.md"
 
 
 def readme_example() -> str:
-    """The README's background-job example, read from the README itself so the two never drift."""
-    blocks = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.DOTALL)
+    """The background-job example of docs/integration.md, read from the page itself so the two
+    never drift."""
+    blocks = re.findall(r"```python\n(.*?)```", INTEGRATION_DOC.read_text(), flags=re.DOTALL)
     (example,) = [b for b in blocks if "class ApiTokenAuth" in b]
     return example
 
@@ -728,7 +730,7 @@ def test_readme_background_job_example_runs_and_refreshes_on_401(
     monkeypatch.setenv("PLANNER_URL", planner.url)
     monkeypatch.setenv("PLANNER_API_TOKEN", create_token(planner, shop)["token"])
     namespace: dict[str, Any] = {}
-    exec(compile(readme_example(), "README example", "exec"), namespace)
+    exec(compile(readme_example(), "docs/integration.md example", "exec"), namespace)
     assert catalog in capsys.readouterr().out
     first = namespace["auth"].access_token
 

@@ -258,6 +258,15 @@ def test_wrong_audience(target, aud):
     refused(target, sign_with_ring(target[0], {**claims, "aud": aud}))
 
 
+def test_access_token_for_the_issuers_own_audience_is_refused(target, planner):
+    """The issuer's own URL is the API tokens' audience (the token service), never the web
+    services': a genuine at+jwt naming it is no access token for them."""
+    _, claims, _ = parts(target[2])
+    assert planner.core.issuer.issuer == planner.url  # what API tokens carry as `aud`
+    for aud in (planner.url, [planner.url]):
+        refused(target, sign_with_ring(target[0], {**claims, "aud": aud}))
+
+
 @pytest.mark.parametrize("typ", ["JWT", "at+JWT-x", "pb-api+jwt", None])
 def test_wrong_typ(target, typ):
     _, claims, _ = parts(target[2])

@@ -1,7 +1,8 @@
 """The SDK as an npm package (SPEC "For front-end developers"): `npm pack` in web/sdk gives a
 tarball that installs into a scratch TypeScript project, where the README's embed snippets (both,
-exactly as printed) and a use of every exported name type-check with `tsc --strict`; the
-planner origin serves the very same files."""
+exactly as printed; the npm one with the tsconfig.json printed beside it), docs/embedding.md's
+"Drive the planner" example and a use of every exported name type-check with `tsc --strict`;
+the planner origin serves the very same files."""
 
 from __future__ import annotations
 
@@ -113,9 +114,9 @@ def test_readme_snippets_and_every_export_type_check_strictly(project):
 
 
 def drive_the_planner_section() -> tuple[str, str]:
-    """The README's "Drive the planner" example and the tsconfig.json printed beside it."""
-    readme = (REPO / "README.md").read_text()
-    section = readme.split("## Drive the planner\n", 1)[1].split("\n## ", 1)[0]
+    """docs/embedding.md's "Drive the planner" example and the tsconfig.json printed beside it."""
+    page = (REPO / "docs" / "embedding.md").read_text()
+    section = page.split("## Drive the planner\n", 1)[1].split("\n## ", 1)[0]
     blocks = dict(re.findall(r"```(json|ts)\n(.*?)```", section, re.S))
     return blocks["json"], blocks["ts"]
 
@@ -138,6 +139,37 @@ def test_the_drive_the_planner_example_type_checks_with_the_tsconfig_it_shows(pr
         cwd=tmp_path, capture_output=True, text=True, timeout=NPM_TIMEOUT,
     )  # fmt: skip
     assert "Property 'addItems' does not exist" in refused.stdout
+
+
+def readme_npm_embed() -> tuple[str, str]:
+    """The README's npm embed snippet and the tsconfig.json printed right after it."""
+    readme = (REPO / "README.md").read_text()
+    blocks = re.findall(r"```(\w+)\n(.*?)```", readme, re.S)
+    npm = [lang == "js" and '"@planner-bridge/sdk"' in code for lang, code in blocks]
+    at = npm.index(True)
+    lang, config = blocks[at + 1]
+    assert lang == "json", "the README prints the snippet's tsconfig.json right after it"
+    return config, blocks[at][1]
+
+
+def tsc(project: Path, where: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(project / "node_modules" / ".bin" / "tsc"), "-p", "."],
+        cwd=where, capture_output=True, text=True, timeout=NPM_TIMEOUT,
+    )  # fmt: skip
+
+
+def test_the_readme_npm_snippet_type_checks_with_the_tsconfig_it_shows(project, tmp_path):
+    config, snippet = readme_npm_embed()
+    (name,) = json.loads(config)["files"]
+    (tmp_path / name).write_text(snippet)
+    (tmp_path / "node_modules").symlink_to(project / "node_modules")
+    (tmp_path / "tsconfig.json").write_text(config)
+    checked = tsc(project, tmp_path)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    # Not vacuous: the tsconfig is what the snippet needs (without "dom", no `document`).
+    (tmp_path / "tsconfig.json").write_text(config.replace('"es2022", "dom"', '"es2022"'))
+    assert "Cannot find name 'document'" in tsc(project, tmp_path).stdout
 
 
 def test_every_exported_name_is_used_by_the_type_check():

@@ -8,11 +8,15 @@ holder at another are told apart on a real server: the one who fails pays, never
 from __future__ import annotations
 
 import base64
+import contextlib
+import io
 import json
+from collections.abc import Iterator
 
 import httpx
 import pytest
 
+from planner_bridge import logs
 from planner_bridge.clients.signatures import sign_request
 from planner_bridge.clock import FrozenClock
 from planner_bridge.errors import InvalidClient, InvalidRequest, TooManyRequests
@@ -158,6 +162,32 @@ def test_signed_requests_are_braked_per_address(planner, shop):
     assert signed_token(planner, other, "127.0.0.3").status_code == 201
 
 
+@contextlib.contextmanager
+def brake_lines() -> Iterator[list[dict]]:
+    """The "brake engaged" lines logged inside the block (JSON lines), once it ends."""
+    stream = io.StringIO()
+    handler = logs.configure("json", stream)
+    found: list[dict] = []
+    try:
+        yield found
+    finally:
+        logs.unconfigure(handler)
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    found += [line for line in lines if line["message"] == "brake engaged"]
+
+
+def test_a_brake_logs_once_per_address_naming_it(planner, shop):
+    with brake_lines() as lines:
+        statuses = [
+            client_credentials(planner, shop.key_id, "wrong", "127.0.0.7").status_code
+            for _ in range(4 * LIMIT)
+        ]
+    assert statuses == [401] * LIMIT + [429] * 3 * LIMIT
+    assert [(line["brake"], line["address"]) for line in lines] == [
+        ("client authentication", "127.0.0.7")
+    ]
+
+
 # -- the limiter itself, on a frozen clock ------------------------------------------------------
 
 
@@ -180,6 +210,24 @@ def test_limiter_brakes_after_max_failures_until_the_oldest_leaves_the_window(cl
         limiter.check("key:a")
     clock.advance(1)
     limiter.check("key:a")  # one failure has left the window
+
+
+def test_a_named_limiter_logs_each_time_a_subject_becomes_braked(clock):
+    limiter = FailureLimiter(clock, max_failures=3, window=60, brake="test")
+    with brake_lines() as lines:
+        for _ in range(10):  # more failures than the limit: braked once, in one window
+            limiter.record_failure("addr:10.0.0.1")
+        for _ in range(3):  # the address only, never the username sent beside it
+            limiter.record_failure("admin:addr:10.0.0.2|alice\nforged=1")
+        clock.advance(61)  # the window passes; braked again: a second line for that address
+        for _ in range(3):
+            limiter.record_failure("addr:10.0.0.1")
+    assert [line["address"] for line in lines] == ["10.0.0.1", "10.0.0.2", "10.0.0.1"]
+    assert all(line["brake"] == "test" for line in lines)
+    unnamed = FailureLimiter(clock, max_failures=1, window=60)
+    with brake_lines() as lines:
+        unnamed.record_failure("addr:10.0.0.3")
+    assert lines == []  # a count that is no brake logs nothing
 
 
 def test_limiter_subjects_are_independent(clock):

@@ -17,6 +17,7 @@ import httpx
 import pytest
 from http_message_signatures import HTTPMessageSigner, algorithms
 
+from asset_helpers import seed_asset
 from planner_bridge.clients.entities import EntityRegistry
 from planner_bridge.clients.signatures import CHALLENGE, COVERED, SignatureVerifier, sign_request
 from planner_bridge.clock import FrozenClock
@@ -168,6 +169,27 @@ def test_body_and_digest_changed_after_signing_is_refused(planner, shop):
 
 def test_path_changed_after_signing_is_refused(planner, shop):
     assert_refused(send(planner, signed(planner, shop, path="/v1/api-tokens")))
+
+
+def percent_encoded_asset_path(planner: PlannerServer, shop: Shop) -> tuple[str, str]:
+    """A real asset's path with its id's first character percent-encoded, and the decoded one."""
+    asset = seed_asset(planner.core, shop.entity.id, owner=None)
+    return f"/v1/assets/%{ord(asset.id[0]):02X}{asset.id[1:]}", f"/v1/assets/{asset.id}"
+
+
+def test_path_is_signed_as_sent_percent_encoded(planner, shop):
+    """RFC 9421 §2.2.6: `@path` is the path before percent-encoded octets are decoded."""
+    sent, decoded = percent_encoded_asset_path(planner, shop)
+    headers = signed(planner, shop, b"", method="GET", path=sent)
+    response = httpx.get(planner.url + sent, headers=headers)
+    assert response.status_code == 200, response.text
+    assert "/v1/assets/" + response.json()["id"] == decoded
+
+
+def test_a_signature_over_the_decoded_path_is_refused_for_the_encoded_one(planner, shop):
+    sent, decoded = percent_encoded_asset_path(planner, shop)
+    headers = signed(planner, shop, b"", method="GET", path=decoded)
+    assert_refused(httpx.get(planner.url + sent, headers=headers))
 
 
 def test_method_changed_after_signing_is_refused(planner, shop):

@@ -10,6 +10,9 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import sqlite3
+import subprocess
+import sys
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -664,6 +667,50 @@ async def test_a_reservation_lapses_after_its_lease(store):
     await claim(store)
     assert (await replayed(store, when=NOW + 59)).status == 0
     await claim(store, when=NOW + 61)  # reserved anew
+
+
+HOLD_A_CLAIM = """
+import asyncio, sys
+from pathlib import Path
+from planner_bridge.storage.location import locate_database
+from planner_bridge.storage.opening import open_store
+
+async def main():
+    store = await open_store(locate_database(sys.argv[1], Path(sys.argv[2])))
+    held = await store.claim_idempotency_key("s", "k1", "h", float(sys.argv[3]), 60)
+    print(type(held).__name__, flush=True)
+    sys.stdin.read()  # holds the claim, its write never done, until killed
+
+asyncio.run(main())
+"""
+TAKEOVER = 5.0  # SPEC "Several instances": a retry is applied within 5 s of the crash
+
+
+async def test_a_reservation_whose_holder_died_is_taken_over_at_once(store, url, tmp_path):
+    """Another process (an instance; on SQLite, a server that is then restarted) claims a key
+    and is killed before its write: its reservation is left alone while it lives, and taken
+    over as soon as it is dead, long before the 60 s lease runs out."""
+    unused = str(tmp_path / "unused.sqlite3")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_A_CLAIM, url, unused, str(NOW)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "Reservation"
+        assert (await replayed(store)).status == 0  # alive: its claim stands
+    finally:
+        holder.kill()
+        holder.wait()
+        holder.stdin.close()
+        holder.stdout.close()
+    deadline = time.monotonic() + TAKEOVER  # PostgreSQL ends the dead session within moments
+    while isinstance(
+        earlier := await store.claim_idempotency_key("s", "k1", "h", NOW + 2, 60), IdempotentAnswer
+    ):
+        assert earlier.status == 0 and time.monotonic() < deadline, earlier
+        await asyncio.sleep(0.02)
 
 
 async def test_answers_expire_when_the_record_says(store):

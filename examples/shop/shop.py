@@ -1,9 +1,11 @@
 """A minimal shop that embeds the planner: its own login, and POST /planner-token that asks the
 planner's token service for a token for the current session. Not the demo: what an integrator
-writes. Run its tests with `pytest examples/shop` (they use only planner_bridge.testing)."""
+writes. Run its tests with `pytest examples/shop` (they use only planner_bridge.testing); run it
+by hand as README.md says."""
 
 import hmac
 import json
+import os
 import secrets
 
 import httpx
@@ -44,14 +46,20 @@ PAGE = """<!doctype html><html lang="en"><title>Example shop</title>
 
 
 def create_app(
-    planner: str, entity: dict, users: dict, answer_deadline_ms: int = 30000, product=None
+    planner: str,
+    entity: dict,
+    users: dict,
+    answer_deadline_ms: int = 30000,
+    product=None,
+    clock=None,
 ):
     """`entity` is what the token service gave us ({"id", "api_key", "secret"}); `users` maps
     user names to passwords (a real shop checks a password hash); `product` is the catalog id
-    of the cabinet this page sells (None: no product button)."""
+    of the cabinet this page sells (None: no product button); `clock` (an object with `now()`,
+    epoch seconds) is the system clock unless a test moves its own."""
     # No idle pooled connections: nothing would close them when the server stops.
     http = httpx.AsyncClient(timeout=10, limits=httpx.Limits(max_keepalive_connections=0))
-    tokens = TokenClient(planner, entity["api_key"], entity["secret"], http=http)
+    tokens = TokenClient(planner, entity["api_key"], entity["secret"], http=http, clock=clock)
     config = {"planner": planner, "entity": entity["id"], "answerDeadlineMs": answer_deadline_ms}
     config["product"] = product
     # Sessions live on the server, so logging out really ends one: the cookie holds only a
@@ -106,7 +114,9 @@ def create_app(
         answer = {
             "kind": "user" if user else "legal_entity",
             "token": token.token,
-            "expiresIn": token.expires_in,
+            # What the token has LEFT: a cached token is older than its lifetime, and the
+            # planner counts expiresIn from the moment it arrives.
+            "expiresIn": token.remaining(tokens.clock.now()),
         }
         if user:
             answer["user"] = {"id": user, "name": user.title()}
@@ -119,3 +129,18 @@ def create_app(
         Route("/planner-token", planner_token, methods=["POST"]),
     ]
     return Starlette(routes=routes)
+
+
+def main():
+    """By hand (README.md): the planner origin's URL, the entity as `planner-bridge entity create
+    --json` printed it, and alice's password, from the environment."""
+    import uvicorn
+
+    entity = json.loads(os.environ["SHOP_ENTITY"])
+    users = {"alice": os.environ["SHOP_PASSWORD"]}
+    app = create_app(os.environ["PLANNER_URL"].rstrip("/"), entity, users)
+    uvicorn.run(app, host="localhost", port=int(os.environ.get("SHOP_PORT", "8080")))
+
+
+if __name__ == "__main__":
+    main()

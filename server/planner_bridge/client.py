@@ -235,9 +235,11 @@ class TokenClient:
         return _issued(answer, sent_at)
 
     async def _post(self, path: str, body: bytes) -> dict[str, Any]:
-        url = self.base_url + path
+        # Signed over the URL exactly as httpx will send it (its percent-encoding of the base
+        # URL's path included): the server checks `@path` as sent.
+        url = httpx.URL(self.base_url + path)
         headers = sign_request(
-            method="POST", url=url, body=body, key_id=self.api_key, secret=self._secret
+            method="POST", url=str(url), body=body, key_id=self.api_key, secret=self._secret
         )
         headers["Content-Type"] = "application/json"
         try:

@@ -5,7 +5,11 @@ oldest failure leaves the window. Only failures count, so a well-behaved integra
 slowed. Client authentication is braked per client address only: a key id is public, and a
 brake on it would let anyone who knows it lock its holder out (SPEC "Under attack"). State is
 in memory, per process: enough to make guessing secrets hopeless from one instance; several
-instances behind a proxy each keep their own count (documented in README).
+instances behind a proxy each keep their own count (documented in docs/operations.md).
+
+A named brake logs one "brake engaged" line when a subject becomes braked, naming its address:
+once per subject per window, however many refusals follow (they are not failures: a braked
+attempt never starts).
 """
 
 from __future__ import annotations
@@ -17,17 +21,26 @@ from types import TracebackType
 
 from .clock import Clock
 from .errors import TooManyRequests
+from .logs import event
 
 MAX_TRACKED = 100_000  # bounded memory however many addresses or names an attacker invents
 
 
 class FailureLimiter:
-    def __init__(self, clock: Clock, *, max_failures: int = 10, window: float = 60.0) -> None:
+    def __init__(
+        self,
+        clock: Clock,
+        *,
+        max_failures: int = 10,
+        window: float = 60.0,
+        brake: str | None = None,  # its name in the log; None: a count that never logs
+    ) -> None:
         if max_failures < 1 or window <= 0:
             raise ValueError("max_failures must be ≥ 1 and window > 0")
         self.clock = clock
         self.max_failures = max_failures
         self.window = window
+        self.brake = brake
         self._failures: OrderedDict[str, deque[float]] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -55,15 +68,21 @@ class FailureLimiter:
 
     def record_failure(self, *subjects: str) -> None:
         now = self.clock.now()
+        engaged = []
         with self._lock:
             for subject in subjects:
                 times = self._failures.pop(subject, None) or deque()
+                if self._in_window(times, now) == self.max_failures - 1:
+                    engaged.append(subject)  # this failure is the one that brakes it
                 times.append(now)
                 while len(times) > self.max_failures:
                     times.popleft()
                 self._failures[subject] = times  # most recently failed last
             while len(self._failures) > MAX_TRACKED:
                 self._failures.popitem(last=False)
+        if self.brake is not None:
+            for subject in engaged:  # logged outside the lock: a slow log stalls no check
+                event("brake engaged", brake=self.brake, address=address_in(subject))
 
     def recent(self, subject: str) -> int:
         """How many failures of this subject are in the window (at most `max_failures`)."""
@@ -71,8 +90,10 @@ class FailureLimiter:
             return 0
         now = self.clock.now()
         with self._lock:
-            times = self._failures.get(subject) or deque()
-            return sum(1 for t in times if t > now - self.window)
+            return self._in_window(self._failures.get(subject) or deque(), now)
+
+    def _in_window(self, times: deque[float], now: float) -> int:
+        return sum(1 for t in times if t > now - self.window)
 
     def _wait(self, subject: str, now: float) -> float:
         times = self._failures.get(subject)
@@ -83,6 +104,13 @@ class FailureLimiter:
         if len(times) < self.max_failures:
             return 0.0
         return times[0] + self.window - now
+
+
+def address_in(subject: str) -> str:
+    """The client address a subject names ("addr:ADDRESS", alone or before "|" and more), and
+    nothing else of it: a username beside it is the sender's text, not for the log."""
+    _, found, rest = subject.partition("addr:")
+    return rest.split("|", 1)[0] if found else "-"
 
 
 class Guard:

@@ -20,6 +20,8 @@ import uvicorn
 from uvicorn.config import STARTUP_FAILURE
 from uvicorn.supervisors import Multiprocess
 
+from .http_limits import server_limits
+
 MAX_PORT = 65535
 T = TypeVar("T")
 
@@ -59,6 +61,8 @@ def server_config(app: Any, **config: Any) -> uvicorn.Config:
     # would otherwise believe X-Forwarded-For from 127.0.0.1 and rewrite the peer before we see it.
     config["proxy_headers"] = False
     config.setdefault("lifespan", "off")
+    # Every server this package runs bounds what one connection may make it hold.
+    config.update(server_limits())
     return uvicorn.Config(app, **config)
 
 

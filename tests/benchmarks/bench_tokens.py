@@ -1,9 +1,10 @@
 """Token service throughput on one uvicorn worker, as ratios to a bare Starlette no-op app.
 
-The servers (httptools + uvloop, one worker each) run in child processes; the load generator is
-a small raw-socket HTTP/1.1 keep-alive client in this process, so they never share a core's
-event loop. The baseline is a bare Starlette app with one route, `GET /healthz` answering the
-same JSON as ours, on the same uvicorn settings: what a request costs before any of our code.
+The servers (httptools with `serve`'s header limits, uvloop, one worker each) run in child
+processes; the load generator is a small raw-socket HTTP/1.1 keep-alive client in this process,
+so they never share a core's event loop. The baseline is a bare Starlette app with one route,
+`GET /healthz` answering the same JSON as ours, on the same uvicorn settings: what a request
+costs before any of our code.
 The planner app runs as production runs it, access log (JSON lines, to a file) and metrics on.
 All endpoints are measured in the same run, over the same connections, one request in flight per
 connection: the bare `/healthz`; our `GET /healthz` through everything (the router, the
@@ -96,16 +97,10 @@ def _serve_bare(urls: Any) -> None:
 def _run_server(app: Any, sock: Any, url: str, urls: Any) -> None:
     import uvicorn
 
-    # As `serving.server_config` runs the product: no uvicorn access log, no proxy headers.
-    config = uvicorn.Config(
-        app,
-        http="httptools",
-        loop="uvloop",
-        log_level="warning",
-        access_log=False,
-        proxy_headers=False,
-        lifespan="off",
-    )
+    from planner_bridge.serving import server_config
+
+    # What `serve` runs, for both apps: httptools with the header limits (`http_limits`), uvloop.
+    config = server_config(app, loop="uvloop")
     urls.put(url)
     uvicorn.Server(config).run(sockets=[sock])
 
@@ -387,9 +382,9 @@ def _endpoints(ours: tuple[int, str], bare: tuple[int, str], key_id: str, secret
 def _report(best: dict[str, _Result]) -> list[str]:
     base = best[BARE]
     lines = [
-        f"   one uvicorn worker per server (httptools, uvloop), {CONNECTIONS} keep-alive"
-        f" connections; best of {ROUNDS} interleaved rounds of {SECONDS:g} s; load from another"
-        " process; ours with JSON access lines and metrics on",
+        f"   one uvicorn worker per server (httptools, header limits, uvloop), {CONNECTIONS}"
+        f" keep-alive connections; best of {ROUNDS} interleaved rounds of {SECONDS:g} s; load"
+        " from another process; ours with JSON access lines and metrics on",
         "   endpoint                               req/s   ratio   server CPU/req   CPU ratio",
     ]
     for name, r in best.items():

@@ -1,8 +1,8 @@
 // @ts-check
 /**
  * The planner's token keeper: the one current token (in memory only), its lifetime counted from
- * arrival, and every web-service call made while no valid token is at hand (SPEC.md, "Token
- * lifetime and queued calls").
+ * arrival, and every web-service call made while no valid token is at hand (docs/reference.md,
+ * "Planner app and the bridge messages").
  *
  * Rules it keeps:
  * - lifetime = `expiresIn` counted from arrival; the token's `exp` is never read. Elapsed time is

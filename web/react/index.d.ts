@@ -1,4 +1,4 @@
-// Typings of @planner-bridge/react (hand-written; the contract is SPEC.md "Driving the planner").
+// Typings of @planner-bridge/react (hand-written; the contract is docs/reference.md, "Driving the planner from the page").
 
 import type { CSSProperties, ForwardRefExoticComponent, RefAttributes, RefObject } from "react";
 import type {

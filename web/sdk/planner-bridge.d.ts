@@ -1,4 +1,4 @@
-// Typings of the host SDK served at /sdk/planner-bridge.js (hand-written; the contract is SPEC.md).
+// Typings of the host SDK served at /sdk/planner-bridge.js (hand-written; the contract is docs/reference.md).
 
 import type { CartLine, Design, DesignItem, Money, Room } from "./protocol.js";
 export type { CartLine, Design, DesignItem, Money, Room };

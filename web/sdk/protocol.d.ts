@@ -48,7 +48,7 @@ export function message(event: string, content?: Record<string, unknown>): Messa
  * receiver's job.
  */
 export const PROTOCOL_VERSION: 1;
-/** How long the planner waits for a token and the SDK for fetchToken (SPEC: default 30 s). */
+/** How long the planner waits for a token and the SDK for fetchToken (default 30 s). */
 export const DEFAULT_ANSWER_DEADLINE_MS: 30000;
 /** The deadlines both accept: the SDK refuses others (InvalidOption) rather than let the planner
  * fall back to the default while the SDK keeps the asked value. */
@@ -84,7 +84,7 @@ export const PlannerEvent: Readonly<{
     AddToCart: "AddToCart";
     Resize: "Resize";
 }>;
-/** The commands a host may send in `Command {id, name, args}` (SPEC "Driving the planner"). The
+/** The commands a host may send in `Command {id, name, args}` (docs/reference.md, "Commands"). The
  * guard accepts any name so that the planner can answer an unknown one with UnknownCommand. */
 export const CommandName: Readonly<{
     getDesign: "getDesign";

@@ -36,15 +36,18 @@ def add_catalog_item(planner, entity, item):
 
 @pytest.fixture
 def start_shop(planner_origin):
-    """Start the shop (how long its planner waits for a token: `answer_deadline_ms`); its URL.
+    """Start the shop (how long its planner waits for a token: `answer_deadline_ms`; the clock
+    its token cache counts on: `clock`, the system's unless given); its URL.
     A real shop is registered once, with `planner-bridge entity create`."""
     with contextlib.ExitStack() as running:
 
-        def start(answer_deadline_ms=30_000):
+        def start(answer_deadline_ms=30_000, clock=None):
             def build(url):
                 entity = planner_origin.create_entity("Example Shop", [url], allow_write=True)
                 product = add_catalog_item(planner_origin.url, entity, CABINET)
-                return create_app(planner_origin.url, entity, USERS, answer_deadline_ms, product)
+                return create_app(
+                    planner_origin.url, entity, USERS, answer_deadline_ms, product, clock
+                )
 
             return running.enter_context(ThreadedServer(build, url_host="localhost")).url
 

@@ -2,6 +2,8 @@
 planner is told for an anonymous visitor, after a login, across a token's expiry, and while the
 token service is down; and that logging out ends the shop's session."""
 
+import time
+
 import httpx
 import jwt
 from playwright.sync_api import expect
@@ -118,6 +120,29 @@ def test_logout_ends_the_session_and_the_old_cookie_gets_no_user_token(shop):
         )
         foreign = {"Origin": "http://evil.example", "X-Requested-With": "shop"}
         assert replay.post("/planner-token", json={}, headers=foreign).status_code == 403
+
+
+class SteppedClock:
+    """The shop's clock, moved by the test: a cached token ages without anyone waiting."""
+
+    def __init__(self):
+        self.at = time.time()
+
+    def now(self):
+        return self.at
+
+
+def test_a_cached_token_is_answered_with_the_lifetime_it_has_left(start_shop):
+    clock = SteppedClock()
+    shop = start_shop(clock=clock)
+    headers = {"Origin": shop, "X-Requested-With": "shop"}
+    with httpx.Client(base_url=shop) as browser:
+        first = browser.post("/planner-token", json={}, headers=headers).json()
+        aged = first["expiresIn"] // 4  # still well inside the shop's cache
+        clock.at += aged
+        cached = browser.post("/planner-token", json={}, headers=headers).json()
+    assert cached["token"] == first["token"]  # the same token, from the shop's cache
+    assert cached["expiresIn"] == first["expiresIn"] - aged  # not its whole lifetime again
 
 
 def test_the_product_button_plans_the_cabinet_and_add_to_cart_fills_the_basket(page, shop, bridge):

@@ -74,10 +74,13 @@ class SignInBrakes:
     def __init__(self, clock: Clock, address_of: Callable[[Scope], str]) -> None:
         self.address_of = address_of
         self.by_address = FailureLimiter(
-            clock, max_failures=ADDRESS_FAILURES, window=FAILURE_WINDOW
+            clock, max_failures=ADDRESS_FAILURES, window=FAILURE_WINDOW, brake="console sign-in"
         )
         self.by_username = FailureLimiter(
-            clock, max_failures=USERNAME_FAILURES, window=FAILURE_WINDOW
+            clock,
+            max_failures=USERNAME_FAILURES,
+            window=FAILURE_WINDOW,
+            brake="console sign-in, one username",
         )
 
     def _subjects(self, request: Request, username: str) -> tuple[str, str]:

@@ -20,7 +20,6 @@ from ..errors import (
     TemporarilyUnavailable,
     TooManyRequests,
 )
-from ..logs import event
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 MAX_JSON_BODY = 64 * 1024 + 4096  # an asset's 64 KiB document plus its envelope
@@ -35,7 +34,6 @@ def error_response(exc: ProtocolError) -> Response:
         headers["DPoP-Nonce"] = exc.nonce
     if isinstance(exc, TooManyRequests | TemporarilyUnavailable):
         headers["Retry-After"] = str(exc.retry_after)
-        event("brake engaged", retry_after=exc.retry_after)  # every 429 is rendered here
     if isinstance(exc, MissingCredentials):
         return Response(status_code=exc.status_code, headers=headers)
     body = {"error": exc.error, "error_description": exc.description or exc.error}

@@ -51,7 +51,7 @@ class SignedRequests:
             body = await read_body(request)
             caller = await self.verifier.verify(
                 method=request.method,
-                url=str(request.url),
+                url=url_as_sent(request),
                 headers=request.headers.items(),
                 body=body,
                 covered=covered,
@@ -62,8 +62,7 @@ class SignedRequests:
         """A web-service call signed with an API key (SPEC "Planner web services"): the legal
         entity's rights as claims (read; write only if the entity may write), and the request
         again with the body it signed, for the handler to read."""
-        url = str(request.url)
-        caller, body = await self.authenticate(request, call_components(url))
+        caller, body = await self.authenticate(request, call_components(url_as_sent(request)))
         entity, now = caller.entity, int(self.clock.now())
         claims = AccessClaims(
             subject=entity.id,
@@ -77,6 +76,16 @@ class SignedRequests:
             kid="",
         )
         return claims, Request(request.scope, receive=_replay(body))
+
+
+def url_as_sent(request: Request) -> str:
+    """The request's URL with its path as the client sent it: RFC 9421 §2.2.6 signs `@path`
+    before any percent-encoded octet is decoded, and ASGI's `path` (so `request.url`) is
+    decoded. `raw_path` is what came on the wire."""
+    raw_path = request.scope.get("raw_path")
+    if raw_path is None:  # a server that does not give it: the best we have
+        return str(request.url)
+    return str(request.url.replace(path=raw_path.decode("latin-1")))
 
 
 def is_signed(request: Request) -> bool:

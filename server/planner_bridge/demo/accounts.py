@@ -59,8 +59,12 @@ class LoginBrakes:
     MAX_DELAY = 1.0
 
     def __init__(self, clock: Clock, window: float = 60.0) -> None:
-        self.addresses = FailureLimiter(clock, max_failures=self.ADDRESS_FAILURES, window=window)
-        self.pairs = FailureLimiter(clock, max_failures=self.PAIR_FAILURES, window=window)
+        self.addresses = FailureLimiter(
+            clock, max_failures=self.ADDRESS_FAILURES, window=window, brake="shop sign-in"
+        )
+        self.pairs = FailureLimiter(
+            clock, max_failures=self.PAIR_FAILURES, window=window, brake="shop sign-in, one user"
+        )
         self.accounts = FailureLimiter(clock, max_failures=64, window=window)  # counted only
 
     def check(self, address: str, username: str) -> float:

@@ -12,11 +12,15 @@ The life of a key, in the store:
                                                              the key is free to be used again
                                   -> (60 s pass)             the request died before writing:
                                                              the reservation lapses
+                                  -> (its holder dies)       its instance died: taken over at
+                                                             once (`storage.holders`)
 
 The answer is stored by the asset write itself (`Store.add_asset(asset, answer)` ...), so a
 process that dies never leaves an applied write whose key still says "in progress", nor an
 answer for a write that did not happen. A reservation is only a short lease (`RESERVATION_LEASE`)
-so that one whose request died frees itself. Each reservation carries a random owner drawn by
+so that one whose request died frees itself; one whose instance (database session, or process
+on SQLite) died is taken over at once, so a retry on another instance is applied within
+moments, not refused until the lease runs out. Each reservation carries a random owner drawn by
 the claim, and only that owner may answer or release the key: a request that stalled past its
 lease while another took the key over is refused (409, its write not applied) rather than
 applied twice or answered under the other request's fingerprint, and its failure cannot free

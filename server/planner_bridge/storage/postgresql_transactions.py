@@ -22,15 +22,19 @@ from . import (
     rows,
 )
 
+# A new key, or one whose lease ran out or whose holder's database session has ended (its
+# instance died: `storage.holders`), is taken; a live one is left alone.
 _CLAIM = """
 INSERT INTO idempotency_keys
-    (scope, key, request_hash, status, body, created, expires, owner, headers)
-VALUES ($1, $2, $3, 0, ''::bytea, $4, $5, $6, '[]')
+    (scope, key, request_hash, status, body, created, expires, owner, headers, holder)
+VALUES ($1, $2, $3, 0, ''::bytea, $4, $5, $6, '[]', pg_backend_pid()::text)
 ON CONFLICT (scope, key) DO UPDATE SET
     request_hash = EXCLUDED.request_hash, status = 0, body = EXCLUDED.body,
     created = EXCLUDED.created, expires = EXCLUDED.expires, owner = EXCLUDED.owner,
-    headers = '[]'
+    headers = '[]', holder = EXCLUDED.holder
 WHERE idempotency_keys.expires <= $4
+    OR (idempotency_keys.status = 0 AND idempotency_keys.holder <> '' AND NOT EXISTS (
+        SELECT 1 FROM pg_stat_activity WHERE pid::text = idempotency_keys.holder))
 RETURNING owner
 """
 

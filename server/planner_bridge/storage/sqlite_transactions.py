@@ -7,7 +7,7 @@ import dataclasses
 import secrets
 from collections.abc import Sequence
 
-from . import AnswerRecord, Conflict, IdempotentAnswer, Reservation, SigningKeyRecord, rows
+from . import AnswerRecord, Conflict, IdempotentAnswer, Reservation, SigningKeyRecord, holders, rows
 from .nonce_batch import Nonce
 from .sqlite_thread import Db
 
@@ -50,18 +50,19 @@ def claim_idempotency_key(
 ) -> IdempotentAnswer | Reservation:
     sweeper.maybe_sweep(db, now)
     row = db.execute(
-        "SELECT request_hash, status, body, created, headers FROM idempotency_keys"
+        "SELECT request_hash, status, body, created, headers, holder FROM idempotency_keys"
         " WHERE scope = ? AND key = ? AND expires > ?",
         (scope, key, now),
     ).fetchone()
-    if row:
+    # A live answer or reservation stands; a reservation whose process died is taken over.
+    if row and not (row["status"] == 0 and holders.process_gone(row["holder"])):
         return rows.idempotent_answer(row)
     owner = secrets.token_urlsafe(16)
     db.execute(
         "INSERT OR REPLACE INTO idempotency_keys"
-        " (scope, key, request_hash, status, body, created, expires, owner, headers)"
-        " VALUES (?, ?, ?, 0, ?, ?, ?, ?, '[]')",
-        (scope, key, request_hash, b"", now, now + lease, owner),
+        " (scope, key, request_hash, status, body, created, expires, owner, headers, holder)"
+        " VALUES (?, ?, ?, 0, ?, ?, ?, ?, '[]', ?)",
+        (scope, key, request_hash, b"", now, now + lease, owner, holders.this_process()),
     )
     return Reservation(scope, key, owner)
 

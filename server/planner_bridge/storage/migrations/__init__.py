@@ -27,6 +27,7 @@ from . import (
     v0006_audit_trail,
     v0007_revocations,
     v0008_dpop,
+    v0009_reservation_holder,
 )
 
 if TYPE_CHECKING:
@@ -49,6 +50,7 @@ MIGRATIONS = (
     Migration(6, v0006_audit_trail.SQLITE, v0006_audit_trail.POSTGRESQL),
     Migration(7, v0007_revocations.SQLITE, v0007_revocations.POSTGRESQL),
     Migration(8, v0008_dpop.SQLITE, v0008_dpop.POSTGRESQL),
+    Migration(9, v0009_reservation_holder.SQLITE, v0009_reservation_holder.POSTGRESQL),
 )
 LATEST = MIGRATIONS[-1].version
 
