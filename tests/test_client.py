@@ -25,6 +25,7 @@ from planner_bridge.client import (
 from planner_bridge.clock import FrozenClock
 from planner_bridge.core import Core
 from planner_bridge.serving import ThreadedServer, blocking
+from revocation_helpers import refused_within_contract, status
 from support import PlannerServer, Shop, register_shop
 
 pytestmark = pytest.mark.anyio
@@ -355,3 +356,22 @@ async def test_a_jkt_that_is_no_thumbprint_is_a_programming_error(counted, shop_
         with pytest.raises(ValueError, match="jkt"):
             await tokens.legal_entity_token(jkt=jkt)
     assert app.seen[("POST", "/v1/tokens")] == 0
+
+
+async def test_sign_out_revokes_every_user_token_handed_out_not_only_the_cached_one(planner, shop):
+    async with client_for(planner, shop) as tokens:
+        first = await tokens.user_token("u-1", "Ann")
+        second = await tokens.user_token(
+            "u-1", "Ann", fresh=True
+        )  # replaces the first in the cache
+        other = await tokens.user_token("u-2", "Bob")
+        assert first.token != second.token
+        assert await tokens.sign_out("u-1") == 2
+        assert await tokens.sign_out("u-1") == 0  # each is revoked once
+    ann = [first.token, second.token]
+    await asyncio.to_thread(
+        refused_within_contract,
+        "TokenClient.sign_out",
+        *(lambda t=t: status(planner.url, t) for t in ann),
+    )
+    assert await asyncio.to_thread(status, planner.url, other.token) == 200

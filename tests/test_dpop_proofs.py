@@ -117,6 +117,12 @@ REFUSED = {
     "no ath": lambda c, n: [good(c, n, drop=("ath",))],
     "ath of another token": lambda c, n: [good(c, n, token=TOKEN + "x")],
     "short signature": lambda c, n: [good(c, n).rsplit(".", 1)[0] + ".AAAA"],
+    "signature of no base64url length": lambda c, n: [good(c, n).rsplit(".", 1)[0] + ".AAAAA"],
+    "iat NaN": lambda c, n: [good(c, n, claims={"iat": float("nan")})],
+    "iat infinite": lambda c, n: [good(c, n, claims={"iat": float("inf")})],
+    "jti a lone surrogate": lambda c, n: [good(c, n, claims={"jti": "\ud800"})],
+    "jti with a line break": lambda c, n: [good(c, n, claims={"jti": "a\nb"})],
+    "ath a lone surrogate": lambda c, n: [good(c, n, claims={"ath": "\ud800"})],
     "header not JSON": lambda c, n: ["bm90IGpzb24." + good(c, n).split(".", 1)[1]],
     "crit header": lambda c, n: [good(c, n, header={"crit": ["exp"], "exp": 1})],
     "bad signature": lambda c, n: [
@@ -158,6 +164,12 @@ REASONS = {
     "no ath": "ath",
     "ath of another token": "ath",
     "short signature": "signature",
+    "signature of no base64url length": "signature is not base64url",
+    "iat NaN": "iat must be a number",
+    "iat infinite": "iat must be a number",
+    "jti a lone surrogate": "jti",
+    "jti with a line break": "jti",
+    "ath a lone surrogate": "ath",
     "header not JSON": "base64url JSON",
     "crit header": "crit",
     "bad signature": "signature",
@@ -218,6 +230,11 @@ def test_a_foreign_nonce_is_refused_but_none_is_fine_where_not_demanded(clock, n
     with pytest.raises(UseDPoPNonce):
         check(checker, [good(clock, nonces, nonce="made-up")], require_nonce=False)
     assert check(checker, [good(clock, nonces, nonce=None)], require_nonce=False).jkt == KEY.jkt
+
+
+def test_a_nonce_that_is_no_ascii_text_is_asked_again_not_a_server_error(clock, nonces, checker):
+    with pytest.raises(UseDPoPNonce):
+        check(checker, [good(clock, nonces, nonce="\ud800")])
 
 
 def test_a_nonce_stays_good_for_at_least_a_window_and_then_lapses(clock, nonces, checker):

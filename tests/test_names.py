@@ -54,6 +54,14 @@ BAD = [
     "a\x1bb",
     "a\x85b",
     "a\x9bb",
+    "a\u2028b",  # LINE SEPARATOR: a line break to many renderers and logs
+    "a\u2029b",  # PARAGRAPH SEPARATOR
+    "a\U000e0041b",  # a TAG character: invisible
+    "\u3164",  # HANGUL FILLER: a "letter" that draws nothing
+    "a\u115fb",
+    "a\u034fb",  # COMBINING GRAPHEME JOINER
+    "a\ufff9b",  # INTERLINEAR ANNOTATION ANCHOR (format, invisible)
+    "a\U0001d173b",  # a musical format control (category Cf), caught by category
 ]
 
 
@@ -70,7 +78,7 @@ def test_hidden_and_control_characters_are_refused(value):
     assert caught.value.description == f"name {REFUSAL}"
 
 
-@pytest.mark.parametrize("value", ["Sofa", "Bücher", "  padded  ", "a" * 20, "tab-free\u2028"])
+@pytest.mark.parametrize("value", ["Sofa", "Bücher", "  padded  ", "a" * 20, "Ünïcödé"])
 def test_a_name_is_returned_unchanged(value):
     assert check_name(value, "name", 20) == value
 

@@ -934,6 +934,20 @@ async def test_a_watcher_gets_the_current_set_then_every_revocation(store, other
     assert listener.losses == 0
 
 
+async def test_a_revocation_after_the_newest_one_expired_still_reaches_the_watchers(
+    store, other_instance
+):
+    # The newest revocation is a short one; once it has expired, the next write sweeps it. The
+    # next one must still be heard by another store's watcher (on SQLite: its seq only grows).
+    listener = Listener()
+    await other_instance.watch_revocations(listener, lambda: NOW)
+    await store.add_revocation(Revocation("user", "ent\nann", NOW, NOW + 100), NOW)
+    await store.add_revocation(Revocation("jti", "short", NOW, NOW + 1), NOW)
+    await until(lambda: "short" in listener.subjects())
+    await store.add_revocation(Revocation("client", "key_after", NOW + 5, NOW + 100), NOW + 5)
+    await until(lambda: "key_after" in listener.subjects())
+
+
 async def test_a_revocation_feed_cut_off_is_lost_then_reloaded_with_what_was_missed(
     postgres_server, tmp_path
 ):

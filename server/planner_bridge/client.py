@@ -28,56 +28,33 @@ from typing import Any
 
 import httpx
 
+from .client_errors import (
+    ERRORS,
+    InvalidClientError,
+    InvalidRequestError,
+    InvalidScopeError,
+    RateLimitedError,
+    TokenServiceError,
+    TokenServiceUnavailable,
+)
 from .clients.signatures import sign_request
 from .clock import Clock, SystemClock
 from .validation import ascii_number
 
+__all__ = [  # the errors live in client_errors; integrators import them from here
+    "InvalidClientError",
+    "InvalidRequestError",
+    "InvalidScopeError",
+    "IssuedToken",
+    "RateLimitedError",
+    "TokenClient",
+    "TokenServiceError",
+    "TokenServiceUnavailable",
+]
 CACHE_MARGIN_CAP = 300
 MAX_CACHED = 10_000  # identities; beyond it the oldest token is dropped
 CACHE_SWEEP_INTERVAL = 60.0  # seconds between sweeps of tokens past use
 JKT = re.compile(r"[A-Za-z0-9_-]{43}")
-
-
-class TokenServiceError(Exception):
-    """The token service refused, or could not be reached (`status` 0, `code` "unavailable")."""
-
-    def __init__(self, code: str, description: str = "", status: int = 0) -> None:
-        super().__init__(f"{code}: {description}" if description else code)
-        self.code = code
-        self.description = description
-        self.status = status
-
-
-class InvalidClientError(TokenServiceError):
-    """Wrong key or secret, a revoked key, or a refused signature (401)."""
-
-
-class InvalidScopeError(TokenServiceError):
-    """Write rights asked for by an entity registered without `--allow-write` (403)."""
-
-
-class InvalidRequestError(TokenServiceError):
-    """The request itself was wrong (400): a bug on this side, not worth retrying."""
-
-
-class RateLimitedError(TokenServiceError):
-    """Too many failed attempts (429); `retry_after` seconds until the next try may pass."""
-
-    def __init__(self, code: str, description: str = "", status: int = 429) -> None:
-        super().__init__(code, description, status)
-        self.retry_after = 0
-
-
-class TokenServiceUnavailable(TokenServiceError):
-    """Network failure, a 5xx, or an answer that is not a token service answer."""
-
-
-ERRORS: dict[str, type[TokenServiceError]] = {
-    "invalid_client": InvalidClientError,
-    "invalid_scope": InvalidScopeError,
-    "invalid_request": InvalidRequestError,
-    "too_many_requests": RateLimitedError,
-}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -119,6 +96,9 @@ class TokenClient:
             raise ValueError("max_cached must be 0 (no cache) or more")
         self.max_cached = max_cached
         self._cache: dict[Identity, IssuedToken] = {}  # oldest first
+        # Every user token handed out and not yet expired, per user, cached or not: what
+        # `sign_out` revokes (a token replaced in the cache may still be held by a page).
+        self._handed: dict[str, list[IssuedToken]] = {}
         self._next_sweep = 0.0
         self._flights: dict[Identity, asyncio.Future[IssuedToken]] = {}
 
@@ -162,8 +142,10 @@ class TokenClient:
     async def sign_out(self, user_id: str) -> int:
         """Revoke the user's tokens this client holds, and forget them (a shop's logout):
         refused by the planner everywhere within a second. Answers how many."""
-        held = [i for i in self._cache if i[0] == "user" and i[1] == user_id]
-        tokens = [self._cache.pop(identity).token for identity in held]
+        for identity in [i for i in self._cache if i[0] == "user" and i[1] == user_id]:
+            del self._cache[identity]
+        now = self.clock.now()
+        tokens = [t.token for t in self._handed.pop(user_id, []) if t.expires_at > now]
         for token in tokens:
             await self.revoke(token)
         return len(tokens)
@@ -201,6 +183,14 @@ class TokenClient:
             del self._flights[identity]
         if not flight.cancelled() and flight.exception() is None:
             self._remember(identity, flight.result())
+            if identity[0] == "user" and identity[1] is not None:
+                self._hand_out(identity[1], flight.result())
+
+    def _hand_out(self, user_id: str, token: IssuedToken) -> None:
+        """Note a user token until it expires; the expired ones go as the user's list grows."""
+        now = self.clock.now()
+        alive = [t for t in self._handed.get(user_id, []) if t.expires_at > now]
+        self._handed[user_id] = [*alive, token]
 
     def _remember(self, identity: Identity, token: IssuedToken) -> None:
         """Cache `token`, newest last; sweep out tokens past use, then the oldest beyond the
@@ -212,6 +202,9 @@ class TokenClient:
             self._next_sweep = now + CACHE_SWEEP_INTERVAL
             for old in [i for i, t in self._cache.items() if not self._still_good(t)]:
                 del self._cache[old]
+            for user, handed in list(self._handed.items()):  # a user long gone is forgotten
+                if all(t.expires_at <= now for t in handed):
+                    del self._handed[user]
         while len(self._cache) > self.max_cached:
             del self._cache[next(iter(self._cache))]
 

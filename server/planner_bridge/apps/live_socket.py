@@ -15,9 +15,10 @@ The conversation (SPEC "Planner web services"; events in `planner_bridge.planner
 
 Close codes: 4401 token or DPoP proof invalid, token expired or revoked (connect again with a
 fresh token: that resumes the pushes), 4408 no auth message within AUTH_DEADLINE, 1008 a first
-message that is not an auth message, 1013 the client fell too far behind the pushes. A refused
-auth message is answered with {"type": "error", "error": CODE, "error_description": TEXT} before
-the close. Messages after the auth message are ignored; the token never travels in the URL.
+message that is not an auth message, 1013 the client fell too far behind the pushes or the
+database is away while authenticating (try again later). A refused auth message is answered
+with {"type": "error", "error": CODE, "error_description": TEXT} before the close. Messages
+after the auth message are ignored; the token never travels in the URL.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ AUTH_DEADLINE = 5.0
 EXPIRY_CHECK = 1.0  # at most this long between checks of the token's exp against the clock
 MAX_AUTH_MESSAGE = 8192
 TOKEN_INVALID, AUTH_TIMEOUT, NOT_AUTH, TOO_SLOW = 4401, 4408, 1008, 1013
+TRY_LATER = 1013  # RFC 6455 registry: "Try Again Later" (the database is away)
 
 
 class LiveSocket:
@@ -58,6 +60,9 @@ class LiveSocket:
             return
         except ProtocolError as exc:
             await self._refuse(websocket, exc)
+            return
+        except DatabaseUnavailable:  # revocations not current, a jti or policy not readable
+            await websocket.close(TRY_LATER, "temporarily unavailable")
             return
         except WebSocketDisconnect:
             return

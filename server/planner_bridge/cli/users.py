@@ -8,6 +8,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from .. import audit
+from ..names import name_problem
+from ..tokens.api_tokens import MAX_USER_ID_LENGTH
 from .common import CommandError, emit, open_core
 
 
@@ -23,11 +26,12 @@ def register(commands: Any, parent: argparse.ArgumentParser) -> None:
 
 
 async def sign_out_user(args: argparse.Namespace) -> None:
-    if not args.user.strip():
-        raise CommandError("--user must name a user")
+    problem = name_problem(args.user, "--user", MAX_USER_ID_LENGTH)  # the one rule for users
+    if problem:
+        raise CommandError(problem)
     core = await open_core(args)
     if await core.store.get_entity(args.entity) is None:
         raise LookupError(f"no such entity: {args.entity}")
-    await core.revoker.revoke_user(args.entity, args.user, way="user sign-out", actor="cli")
+    await core.revoker.revoke_user(args.entity, args.user, way="user sign-out", actor=audit.CLI)
     answer = {"entity": args.entity, "user": args.user, "signed_out": True}
     emit(args, answer, f"signed out {args.user} of {args.entity}: their tokens are refused")

@@ -104,10 +104,12 @@ class LiveHub:
 
     def publish(self, asset: Asset, deleted: bool = False) -> None:
         event = change_event(asset, deleted=deleted)
-        self._hand(event, [s for s in self._subscriptions if can_see(s.claims, asset)])
+        # list() copies the set in one step: publishers run on other threads (the store's).
+        self._hand(event, [s for s in list(self._subscriptions) if can_see(s.claims, asset)])
 
     def _cut_revoked(self, revocations: Revocations) -> None:
-        self._hand(REVOKED, [s for s in self._subscriptions if revocations.refuses(s.claims)])
+        cut = [s for s in list(self._subscriptions) if revocations.refuses(s.claims)]
+        self._hand(REVOKED, cut)
 
     def _hand(self, event: Event, subscriptions: list[Subscription]) -> None:
         """`event` to each subscription, on its own loop."""

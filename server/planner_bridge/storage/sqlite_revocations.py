@@ -44,8 +44,11 @@ class SQLiteRevocations:
 
     async def add_revocation(self, revocation: Revocation, now: float) -> None:
         def add(db: Db) -> None:
-            db.execute("DELETE FROM revocations WHERE expires <= ?", (now,))
+            # The new row's seq first, then the sweep: seq must only grow. Swept first, the row
+            # of the highest seq (a short jti revocation) could be gone, its seq taken again, and
+            # the pollers that saw it would never read the new row (`seq > seen`).
             db.execute(UPSERT, rows.revocation_values(revocation))
+            db.execute("DELETE FROM revocations WHERE expires <= ?", (now,))
 
         await self._db.write(add)
         for listener in self._watching.listeners if self._watching else ():
@@ -84,4 +87,7 @@ class SQLiteRevocations:
                 continue
             for row in found:
                 seen = max(seen, int(row["seq"]))
-                listener.heard(rows.revocation(row))
+                try:
+                    listener.heard(rows.revocation(row))
+                except Exception:  # this thread must live on: the next revocations matter too
+                    logging.getLogger(__name__).exception("a revocation could not be applied")

@@ -24,6 +24,7 @@ import dataclasses
 import hashlib
 import hmac
 import json
+import math
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -124,14 +125,18 @@ class ProofChecker:
         key, jkt = self._key(_header_jwk(_json_part(header_part, refuse), refuse), refuse)
         claims = _json_part(claims_part, refuse)
         signed = proof[: len(header_part) + 1 + len(claims_part)].encode("ascii")
-        if not key.Algorithm.verify(signed, key.key, _b64decode(signature)):
+        try:
+            raw_signature = _b64decode(signature)
+        except (ValueError, binascii.Error):  # a length no base64url string has
+            raise refuse("the signature is not base64url") from None
+        if not key.Algorithm.verify(signed, key.key, raw_signature):
             raise refuse("the signature does not verify with its jwk")
         self._check_claims(claims, refuse)
         self._check_request(claims, method, path, refuse)
         self._check_ath(claims, access_token, refuse)
         nonce = claims.get("nonce")
         if (nonce is not None or require_nonce) and not (
-            isinstance(nonce, str) and self.nonces.is_current(nonce)
+            isinstance(nonce, str) and nonce.isascii() and self.nonces.is_current(nonce)
         ):
             raise UseDPoPNonce(
                 "DPoP proof: use the server's nonce",
@@ -170,9 +175,9 @@ class ProofChecker:
         if missing:
             raise refuse(f"{missing[0]} is missing")
         jti, iat = claims["jti"], claims["iat"]
-        if not isinstance(jti, str) or not 0 < len(jti) <= MAX_JTI:
-            raise refuse(f"jti must be a string of 1 to {MAX_JTI} characters")
-        if not isinstance(iat, int | float) or isinstance(iat, bool):
+        if not isinstance(jti, str) or not 0 < len(jti) <= MAX_JTI or not _printable_ascii(jti):
+            raise refuse(f"jti must be 1 to {MAX_JTI} printable ASCII characters")
+        if not isinstance(iat, int | float) or isinstance(iat, bool) or not math.isfinite(iat):
             raise refuse("iat must be a number")
         now = self.clock.now()
         if iat < now - MAX_AGE:
@@ -199,8 +204,15 @@ class ProofChecker:
                 self._hashes.clear()
             expected = self._hashes[access_token] = token_hash(access_token)
         ath = claims.get("ath")
-        if not isinstance(ath, str) or not hmac.compare_digest(ath.encode(), expected.encode()):
+        if not isinstance(ath, str) or not ath.isascii():
             raise refuse("ath does not match the access token")
+        if not hmac.compare_digest(ath.encode(), expected.encode()):
+            raise refuse("ath does not match the access token")
+
+
+def _printable_ascii(text: str) -> bool:
+    """What a jti is stored as (the store's text columns take no lone surrogate)."""
+    return text.isascii() and text.isprintable()
 
 
 def _b64decode(part: str) -> bytes:

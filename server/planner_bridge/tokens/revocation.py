@@ -143,8 +143,11 @@ class Revocations:
             self._logged(None)  # every cached token is checked again, and refused meanwhile
 
     def _logged(self, revocation: Revocation | None) -> None:
-        self.generation += 1
-        self._recent = (*self._recent[1 - RECENT :], (self.generation, revocation))
+        # `_recent` first, then `generation`: a verifier on another thread that reads the new
+        # generation must find the change it counts already in `_recent`.
+        generation = self.generation + 1
+        self._recent = (*self._recent[1 - RECENT :], (generation, revocation))
+        self.generation = generation
 
     def _apply(self, revocation: Revocation) -> None:
         r = revocation
