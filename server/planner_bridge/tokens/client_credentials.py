@@ -172,7 +172,7 @@ class ClientCredentialsGrant:
     async def _bound_key(self, dpop: tuple[str, ...], entity: Entity) -> str | None:
         """The DPoP key the token is to be bound to, from the request's proof, if any."""
         jkt = None
-        if dpop and self.proofs is not None:
+        if self.proofs is not None:  # it answers None when no DPoP header came
             jkt = await self.proofs.key_for_token(dpop, path=TOKEN_PATH)
         check_dpop_policy(entity, jkt is not None)
         return jkt
@@ -251,7 +251,7 @@ class ClientCredentialsGrant:
 
 
 def token_endpoint_answer(
-    minted: MintedToken, rights: tuple[str, ...], *, bound: bool = False
+    minted: MintedToken, rights: tuple[str, ...], *, bound: bool
 ) -> dict[str, Any]:
     return {
         "access_token": minted.token,
