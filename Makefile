@@ -97,8 +97,8 @@ soak: install browser
 # Scores (every mutant, no sample; tests/mutation.py tests each survivor again and redraws
 # mutmut's test map on every run), on the modules' homes since the redesign (issue 15), measured
 # 6-7 Dec 2026: clients.signatures 99 %, clients.signature_fields 98 %, planner.idempotency 99 %,
-# tokens.api_tokens 100 %, tokens.verification 99 %, tokens.client_credentials 305/318 (96 %, after DPoP),
-# planner.assets 97 %. No `pragma: no mutate`, no Stryker disable comment.
+# tokens.api_tokens 100 %, tokens.verification 99 %, planner.assets 97 %,
+# tokens.client_credentials 305/318 (96 %, after DPoP). No `pragma: no mutate`, no Stryker disable comment.
 # Survivors judged harmless, each read, all equivalent:
 #   - clients.signatures: `_datetime` with the time zone None or left out (the library reads only
 #     .timestamp(), the same epoch second); hmac.digest's "SHA256" (OpenSSL's names ignore case);
