@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from pathlib import Path
@@ -164,7 +165,7 @@ def test_the_page_has_no_inline_script(planner, shop):
             assert re.search(found, attributes)
     sources = re.findall(r'<script( type="module")?( async)? src="/planner/([a-z-]+)\.js', html)
     assert sources == [
-        ("", "", "key-store-early"),  # classic: opens the key store as the page is parsed
+        ("", " async", "key-store-early"),  # classic, first: opens the key store at once
         (' type="module"', " async", "early-ready"),  # Ready's module first, on its own
         (' type="module"', "", "app"),
     ]
@@ -175,8 +176,11 @@ def test_the_page_has_no_inline_script(planner, shop):
 
 
 def test_the_config_json_cannot_close_its_script_tag(planner):
+    # Line separators are refused in names today (names.py); an entity stored before that rule
+    # may still hold them, so this one is written to the store as it is.
     name = "</script><script>alert(1)</script> & <!-- a\u2028b\u2029c"
-    entity, _ = blocking(planner.core.entities.create(name, [HOST_ORIGIN], allow_write=False))
+    entity, _ = blocking(planner.core.entities.create("Shop", [HOST_ORIGIN], allow_write=False))
+    blocking(planner.core.store.update_entity(dataclasses.replace(entity, name=name)))
     html = page(planner, entity.id).text
     start = html.index('id="planner-config">')
     data = html[start : html.index("</script>", start)]
