@@ -12,11 +12,15 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import posixpath
+import re
 import threading
 from pathlib import Path
 
 # How long a hashed URL may be cached: for good (a year, `immutable`).
 FOREVER = "public, max-age=31536000, immutable"
+# `import ... from "./x.js"` and `import "./x.js"` at the start of a line (not `import()`).
+STATIC_IMPORT = re.compile(r'^import\s[^;]*?["\'](\.{1,2}/[^"\']+)["\']', re.MULTILINE)
 # The planner page's one classic script: it opens the key store as the page starts.
 KEY_STORE_EARLY = "/planner/key-store-early.js"
 
@@ -62,9 +66,26 @@ class ModuleVersions:
     def modules(self) -> list[str]:
         return sorted(p for p in self.files if p.endswith(".js") and p not in self.classic)
 
-    def urls(self) -> list[str]:
-        """The hashed URLs of every module but the lazy ones: what the page preloads."""
-        return [self.url(p) for p in self.modules() if p not in self.lazy]
+    def urls(self, first: str | None = None) -> list[str]:
+        """The hashed URLs of every module but the lazy ones: what the page preloads; with
+        `first`, that module's static import graph leads (the browser compiles them in this
+        order, and the page waits for that graph's first act: Ready)."""
+        wanted = [p for p in self.modules() if p not in self.lazy]
+        lead = self.graph(first) if first else []
+        return [self.url(p) for p in (*lead, *(p for p in wanted if p not in lead))]
+
+    def graph(self, root: str) -> list[str]:
+        """`root` and every module it imports statically, directly or not (ours only)."""
+        found, todo = [root], [root]
+        while todo:
+            path = todo.pop()
+            text = self.files[path].read_text(encoding="utf-8")
+            for spec in STATIC_IMPORT.findall(text):
+                target = posixpath.normpath(posixpath.join(posixpath.dirname(path), spec))
+                if target in self.files and target not in found:
+                    found.append(target)
+                    todo.append(target)
+        return found
 
     def import_map(self) -> dict[str, dict[str, str]]:
         return {"imports": {p: self.url(p) for p in self.modules()}}

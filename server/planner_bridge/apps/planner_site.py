@@ -37,6 +37,7 @@ from .module_versions import FOREVER, KEY_STORE_EARLY, ModuleVersions, planner_m
 from .openapi_parts import ok, static, text
 
 MAX_ENTITY_ID = 128
+EARLY_READY = "/planner/early-ready.js"  # says Ready: its graph is preloaded first
 JSON_ESCAPES = {
     "<": "\\u003c",
     ">": "\\u003e",
@@ -151,9 +152,9 @@ class PlannerPage:
             "config": json_for_html(config),
             "entity_name": entity.name,
             "import_map": import_map,
-            "preloads": self.modules.urls(),
+            "preloads": self.modules.urls(first=EARLY_READY),
             "app": self.modules.url("/planner/app.js"),
-            "early": self.modules.url("/planner/early-ready.js"),
+            "early": self.modules.url(EARLY_READY),
             "key_store": self.modules.url(KEY_STORE_EARLY),
             "stylesheet": self.modules.url("/planner/planner.css"),
         }
