@@ -36,7 +36,7 @@ from planner_bridge.storage import Revocation
 from planner_bridge.tokens.revocation import CLIENT, JTI, USER, Revocations, user_subject
 from planner_bridge.tokens.verification import TokenVerifier
 
-from .bench_tokens import NOOP, _http, _measure, _register_shop, _serve, _wait_until_up
+from .bench_tokens import HEALTHZ, _http, _measure, _register_shop, _serve, _wait_until_up
 
 ENTRIES = 100_000
 TOKENS = 2_000  # verified in turn: half user tokens, half legal-entity tokens
@@ -160,7 +160,7 @@ def revoke_lines(data_dir: Path, url: str, pid: int, key_id: str, secret: str) -
         "authorization": f"Basic {basic}",
         "content-type": "application/x-www-form-urlencoded",
     }
-    noop = _http("GET", "/bench/noop", port, {})
+    healthz = _http("GET", "/healthz", port, {})  # the reference: a request through the wrapper
     best: dict[str, float] = {}
     for pool in pools:
         revokes = iter(
@@ -169,7 +169,8 @@ def revoke_lines(data_dir: Path, url: str, pid: int, key_id: str, secret: str) -
                 for t in pool
             ]
         )
-        for name, requests in ((NOOP, iter(lambda: noop, None)), ("POST /oauth/revoke", revokes)):
+        pairs = ((HEALTHZ, iter(lambda: healthz, None)), ("POST /oauth/revoke", revokes))
+        for name, requests in pairs:
             result = _measure(pid, port, requests)
             best[name] = max(best.get(name, 0.0), result.rate)
     return [
