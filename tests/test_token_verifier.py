@@ -253,3 +253,51 @@ def test_the_claims_are_those_of_the_token(ring, clock, verifier):
     )
     assert verified.user_id == "alice"
     assert verifier.verify_access_token(mint(ring, clock)).name is None
+
+
+# -- cnf (RFC 9449 §6: a DPoP-bound token names its key) ---------------------------------------
+
+JKT = "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"
+
+
+def test_a_bound_tokens_key_is_its_cnf_jkt_and_an_unbound_token_has_none(ring, clock, verifier):
+    assert verifier.verify_access_token(mint(ring, clock, jkt=JKT)).jkt == JKT
+    assert verifier.verify_access_token(mint(ring, clock)).jkt is None
+
+
+@pytest.mark.parametrize(
+    "cnf", [{}, {"jkt": ""}, {"jkt": 7}, {"jkt": None}, {"x5t#S256": JKT}, "jkt", [JKT], None]
+)
+def test_a_malformed_cnf_is_refused(ring, clock, verifier, cnf):
+    token = low_s(resigned(ring, mint(ring, clock), cnf=cnf))
+    with pytest.raises(InvalidToken, match="malformed cnf"):
+        verifier.verify_access_token(token)
+
+
+# -- revocations: checked on a cache hit only when they changed since ---------------------------
+
+
+class CountedRevocations:
+    """A RevocationCheck that refuses nothing and notes each check (jti, since)."""
+
+    def __init__(self) -> None:
+        self.generation = 5
+        self.checks: list[tuple[str, int | None]] = []
+
+    def check(self, claims: AccessClaims, since: int | None = None) -> None:
+        self.checks.append((claims.jti, since))
+
+
+def test_a_cached_token_is_checked_again_only_against_what_changed_since(ring, clock):
+    revocations = CountedRevocations()
+    verifier = TokenVerifier(ring, clock, issuer=ISSUER, leeway=LEEWAY, revocations=revocations)
+    token = mint(ring, clock)
+    jti = verifier.verify_access_token(token).jti
+    assert revocations.checks == [(jti, None)]  # decoded: the whole set
+    verifier.verify_access_token(token)
+    assert revocations.checks == [(jti, None)]  # a hit, nothing changed: no check at all
+    revocations.generation = 6
+    assert verifier.verify_access_token(token).jti == jti
+    assert revocations.checks == [(jti, None), (jti, 5)]  # only what came after 5
+    verifier.verify_access_token(token)
+    assert revocations.checks == [(jti, None), (jti, 5)]  # 6 is now what it passed
