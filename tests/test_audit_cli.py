@@ -5,41 +5,27 @@ Every mistake in a command is reported at once, one line each."""
 
 from __future__ import annotations
 
-import io
 import json
 import sqlite3
-import sys
 
 import httpx
 import pytest
 
-from planner_bridge.cli import main
 from support import HOST_ORIGIN, wait_until
+from test_api_token_cli import cli
 from test_several_instances import cli_json, instances, shared
 
-__all__ = ["instances", "shared"]  # fixtures, shared with test_several_instances
+__all__ = [
+    "cli",
+    "instances",
+    "shared",
+]  # fixtures, from test_api_token_cli and test_several_instances
 
 
 @pytest.fixture
 def pg_shop(shared) -> dict:
     origin = "http://localhost:8000"
     return cli_json(shared, "entity", "create", "Shop", "--origin", origin)
-
-
-@pytest.fixture
-def cli(planner, monkeypatch, capsys):
-    """Run the CLI in-process on the planner's data dir and issuer; returns (code, out, err)."""
-    monkeypatch.setenv("PLANNER_BRIDGE_ISSUER", planner.url)
-    data_dir = str(planner.core.settings.data_dir)
-
-    def run(*argv: str, stdin: str | None = None) -> tuple[int, str, str]:
-        if stdin is not None:
-            monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
-        code = main([*argv, "--data-dir", data_dir])
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
 
 
 def run_json(cli, *argv: str):
