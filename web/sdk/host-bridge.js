@@ -96,6 +96,10 @@ export class HostBridge {
   #loading = false; // between startLoading() and the planner's first Ready (or a load failure)
   /** @type {string | undefined} the planner's DPoP key thumbprint, as it last said */ #jkt;
   #jktKnown = true; // false until the planner names its key, when the memory knew nothing
+  /** @type {() => void} */ #jktHeard = () => {};
+  /** Resolves once the key is known (at once when the memory knew it): login() and logout()
+   * before that would ask for a token bound to no key, which a DPoP entity refuses. */
+  #jktKnownNow = new Promise((resolve) => { this.#jktHeard = () => resolve(undefined); });
   /** @type {JktMemory} */ #jktMemory;
 
   /**
@@ -126,6 +130,7 @@ export class HostBridge {
     const remembered = this.#jktMemory.get();
     this.#jktKnown = remembered !== null;
     this.#jkt = remembered ?? undefined;
+    if (this.#jktKnown) this.#jktHeard();
     this.#commands = new CommandChannel({ post: (sent) => this.#post(sent),
       deadlineMs: this.answerDeadlineMs, setTimer: this.setTimer, clearTimer: this.clearTimer });
     if (options.sessionChannel) {
@@ -171,6 +176,7 @@ export class HostBridge {
   #keyNamed(jkt) {
     this.#jkt = typeof jkt === "string" ? jkt : undefined;
     this.#jktKnown = true;
+    this.#jktHeard();
     this.#jktMemory.set(this.#jkt);
   }
 
@@ -244,6 +250,7 @@ export class HostBridge {
 
   /** After the shop logged the user in: fetch the user token and post Login. */
   async login() {
+    if (!this.#jktKnown) await this.#keyKnown();
     this.#afterReady = false;
     const answer = await this.#startFlight(true, this.#inheritedReason()).promise;
     if (answer.kind !== "user") throw new PlannerBridgeError("NotLoggedIn", "fetchToken gave no user token");
@@ -253,12 +260,18 @@ export class HostBridge {
 
   /** After the shop logged the user out: fetch the legal-entity token and post Logout. */
   async logout() {
+    if (!this.#jktKnown) await this.#keyKnown();
     this.#afterReady = false;
     const answer = await this.#startFlight(true, this.#inheritedReason()).promise;
     if (answer.kind !== "legal_entity") {
       throw new PlannerBridgeError("StillLoggedIn", "fetchToken still gives a user token");
     }
     this.#session?.announce(SessionEvent.Logout);
+  }
+
+  /** Once the planner's key is known; rejects as `ready` does when the planner never loads. */
+  #keyKnown() {
+    return Promise.race([this.#jktKnownNow, this.ready]);
   }
 
   /**
