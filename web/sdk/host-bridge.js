@@ -46,6 +46,10 @@ import { loadFailed } from "./load-check.js";
 
 /** The TokenExpired reason for a token the planner web services refused. */
 const REFUSED = "invalid_token";
+/** How long a loaded frame may take to say Ready before the embed check is asked why not. A
+ * planner says Ready a moment after its `load` (its key comes from IndexedDB first): asking at
+ * once would spend a request beside its first web-service call on nearly every embed. */
+export const READY_AFTER_LOAD_MS = 500;
 
 /**
  * @typedef {{kind: "legal_entity", token: string, expiresIn: number}
@@ -200,11 +204,12 @@ export class HostBridge {
       `it did not say Ready within ${timeoutMs} ms`), timeoutMs);
   }
 
-  /** The iframe fired `load`: if no Ready came, ask why now rather than at the deadline (a
-   * refused frame loads the browser's error page at once). Only a sure answer fails the load
-   * now; anything else waits for Ready until the deadline. */
+  /** The iframe fired `load`: if no Ready came soon after (READY_AFTER_LOAD_MS), ask why then
+   * rather than at the deadline (a refused frame loads the browser's error page at once). Only
+   * a sure answer fails the load then; anything else waits for Ready until the deadline. */
   frameLoaded() {
-    if (this.#loading) void this.#diagnoseLoad(null);
+    if (!this.#loading) return;
+    this.setTimer(() => { if (this.#loading) void this.#diagnoseLoad(null); }, READY_AFTER_LOAD_MS);
   }
 
   /** @param {string | null} fallback the cause at the deadline when the diagnosis is not sure */
