@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { READY_AFTER_LOAD_MS } from "../sdk/host-bridge.js";
+import { READY_AFTER_LOAD_MS } from "../sdk/load-check.js";
 import { likelyCause } from "../sdk/load-check.js";
 import { setUpBridge } from "./host-bridge-fakes.mjs";
 import { settle } from "./fakes.mjs";
