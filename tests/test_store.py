@@ -36,6 +36,7 @@ from planner_bridge.storage import (
     SigningKeyRecord,
     Store,
     migrations,
+    sqlite_transactions,
 )
 from planner_bridge.storage.location import locate_database
 from planner_bridge.storage.migrations import v0002_reservation_owner, v0005_admin_console
@@ -1024,6 +1025,22 @@ async def test_sqlite_only_nonces_skip_waiting_for_the_disk(tmp_path):
     before = [s for s in statements[:last_commit] if "synchronous" in s]
     assert before[-1] == "PRAGMA synchronous = FULL"
     assert connection.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL for the rest
+    await store.close()
+
+
+async def test_sqlite_only_expired_nonces_are_swept_oldest_first(tmp_path, monkeypatch):
+    """The sweeps between whole ones look only at the head of the table: they keep it as short
+    as what is held, and never take a nonce still held."""
+    monkeypatch.setattr(sqlite_transactions, "WHOLE_SWEEP_EVERY", 10**9)
+    store = await SQLiteStore.open(tmp_path / "store.sqlite3")
+    every = sqlite_transactions.SWEEP_EVERY
+    for i in range(4 * every):  # one a millisecond, each held 10 ms
+        now = NOW + i / 1000
+        await store.remember_nonce("dpop:k", f"jti-{i}", now + 0.010, now)
+    held = store._db.db.execute("SELECT count(*) FROM nonces").fetchone()[0]
+    assert 10 <= held <= every + 10  # no sweep took a held one; each took the expired ones
+    with pytest.raises(Conflict):
+        await store.remember_nonce("dpop:k", f"jti-{4 * every - 1}", NOW + 2, NOW + 1)
     await store.close()
 
 

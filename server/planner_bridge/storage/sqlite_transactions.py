@@ -12,17 +12,33 @@ from .nonce_batch import Nonce
 from .sqlite_thread import Db
 
 SWEEP_EVERY = 256  # expired nonces and idempotency keys are swept once every this many inserts
+WHOLE_SWEEP_EVERY = 64  # sweeps; the others look at the oldest nonces only
+NONCES_SWEPT = 2 * SWEEP_EVERY  # the oldest rows looked at: room to catch up
+OLDEST_NONCES_SWEEP = (
+    "DELETE FROM nonces WHERE rowid IN (SELECT rowid FROM nonces ORDER BY rowid LIMIT ?)"
+    " AND expires <= ?"
+)
 
 
 class Sweeper:
+    """Nonces (signature nonces, DPoP `jti`s) are swept oldest first: rows go in in time order
+    (rowid), so the expired ones are at the head. SQLite has no index on their `expires`, and
+    a sweep of the whole table cost as much as the table is long: at 2,500 DPoP calls a second
+    (65 s held, 160,000 rows) ~60 µs per insert, more than the write itself. A whole sweep now
+    and then still takes what a row held longer at the head kept back."""
+
     def __init__(self) -> None:
         self.inserts = 0
 
     def maybe_sweep(self, db: Db, now: float) -> None:
         self.inserts += 1
-        if self.inserts % SWEEP_EVERY == 0:
+        if self.inserts % SWEEP_EVERY:
+            return
+        if self.inserts % (SWEEP_EVERY * WHOLE_SWEEP_EVERY) == 0:
             db.execute("DELETE FROM nonces WHERE expires <= ?", (now,))
-            db.execute("DELETE FROM idempotency_keys WHERE expires <= ?", (now,))
+        else:
+            db.execute(OLDEST_NONCES_SWEEP, (NONCES_SWEPT, now))
+        db.execute("DELETE FROM idempotency_keys WHERE expires <= ?", (now,))
 
 
 def remember_nonces(db: Db, sweeper: Sweeper, nonces: Sequence[Nonce]) -> list[bool]:
