@@ -292,3 +292,19 @@ def test_a_jti_is_spent_once(clock, nonces, checker):
             await nonces.spend(proof.jkt, proof.jti, proof.iat)
 
     asyncio.run(spend_twice())
+
+
+def test_a_remembered_header_still_has_each_proof_checked(clock, nonces, checker):
+    """A header that passed is remembered by its text (with its key and thumbprint); every
+    proof that comes with the same header still has its signature and claims checked."""
+    first = good(clock, nonces)
+    check(checker, [first])
+    header, _, signature = first.split(".")
+    later = good(clock, nonces)
+    assert later.split(".")[0] == header  # a client sends the same header every time
+    forged = ".".join([header, later.split(".")[1], signature])  # another proof's claims
+    with pytest.raises(InvalidDPoPProof, match="signature"):
+        check(checker, [forged])
+    with pytest.raises(InvalidDPoPProof, match="too old"):
+        check(checker, [good(clock, nonces, iat=clock.now() - 61)])
+    assert check(checker, [later]).jti != check(checker, [first]).jti

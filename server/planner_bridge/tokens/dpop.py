@@ -91,13 +91,15 @@ class ProofChecker:
     The proof's two JSON parts are decoded once, here (`jwt.decode` would decode the header
     twice and then check claims we check ourselves anyway: it cost twice the signature's own
     verification); the signature is verified by PyJWT's ES256 algorithm, with the `jwt.PyJWK`
-    made from the header's key."""
+    made from the header's key. A client sends the same header with every proof: a header
+    that passed its checks is remembered, as its encoded text, with its key and thumbprint."""
 
     def __init__(self, clock: Clock, nonces: DPoPNonces, *, origin: str) -> None:
         self.clock = clock
         self.nonces = nonces
         self.origin = origin.rstrip("/")
         self._keys: dict[tuple[str, str], tuple[jwt.PyJWK, str]] = {}
+        self._headers: dict[str, tuple[jwt.PyJWK, str]] = {}  # header part -> key, thumbprint
         self._hashes: dict[str, str] = {}  # access token -> its ath: one per token, not call
 
     def check(
@@ -122,7 +124,7 @@ class ProofChecker:
         if len(proof) > MAX_PROOF or COMPACT_JWS.fullmatch(proof) is None:
             raise refuse("not a compact JWS")
         header_part, claims_part, signature = proof.split(".")
-        key, jkt = self._key(_header_jwk(_json_part(header_part, refuse), refuse), refuse)
+        key, jkt = self._header_key(header_part, refuse)
         claims = _json_part(claims_part, refuse)
         signed = proof[: len(header_part) + 1 + len(claims_part)].encode("ascii")
         try:
@@ -154,6 +156,16 @@ class ProofChecker:
         proof = self.check(proofs, method="POST", path=path, require_nonce=False, status_code=400)
         await self.nonces.spend(proof.jkt, proof.jti, proof.iat, status_code=400)
         return proof.jkt
+
+    def _header_key(self, header_part: str, refuse: Any) -> tuple[jwt.PyJWK, str]:
+        """The key of a header that passes its checks (they depend on its text alone)."""
+        found = self._headers.get(header_part)
+        if found is None:
+            found = self._key(_header_jwk(_json_part(header_part, refuse), refuse), refuse)
+            if len(self._headers) >= KEY_CACHE_SIZE:
+                self._headers.clear()
+            self._headers[header_part] = found
+        return found
 
     def _key(self, jwk: dict[str, Any], refuse: Any) -> tuple[jwt.PyJWK, str]:
         """The key and its thumbprint, made once per distinct key (the point is checked to be
