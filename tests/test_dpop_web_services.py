@@ -93,6 +93,15 @@ def test_every_call_takes_a_fresh_proof_and_a_replayed_one_is_refused(caller, as
     assert "used before" in replayed.json()["error_description"]
 
 
+def test_a_replayed_read_proof_learns_nothing_of_the_handlers_answer(caller, asset):
+    path = "/v1/assets/ast_missing"
+    assert caller.call("GET", f"/v1/assets/{asset.id}").status_code == 200  # the nonce
+    headers = caller.headers("GET", path)
+    assert httpx.get(caller.planner.url + path, headers=headers).status_code == 404
+    replayed = httpx.get(caller.planner.url + path, headers=headers)
+    challenge(replayed, "invalid_dpop_proof")  # not the handler's 404
+
+
 def test_a_replayed_write_proof_applies_nothing(caller, planner, shop):
     caller.token = mint_bound(planner.core, shop.entity.id, rights=WRITE)
     assert caller.call("GET", "/v1/assets").status_code == 200  # the nonce

@@ -85,6 +85,13 @@ async def test_nonces_asked_for_during_a_write_go_together_in_the_next(store, wa
     assert watched.batches == [1, 3]
 
 
+async def test_a_nonce_is_written_once_asked_for_before_its_answer_is_awaited(store, watched):
+    held = store.remember_nonce("pbk_1", "early", NOW + 330, NOW)  # a DPoP read: then its handler
+    await wait_for(lambda: watched.batches == [1])
+    await held
+    assert await remember(store, "early") == "conflict"
+
+
 async def wait_for(condition: Callable[[], bool]) -> None:
     for _ in range(1000):
         if condition():

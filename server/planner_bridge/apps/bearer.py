@@ -18,9 +18,10 @@ DPoP (RFC 9449, SPEC "Sender-constrained tokens"): a token bound to a key (`cnf.
 `Authorization: DPoP <token>` with one `DPoP` proof header, checked by `tokens.dpop`; sent as
 Bearer it is refused, as is any unbound token of an entity that requires DPoP. Refusals of a
 DPoP call carry `WWW-Authenticate: DPoP ...` and every answer to one the current `DPoP-Nonce`.
-A proof's `jti` is spent in the store (every instance sees it): for a read the write runs beside
-the handler and the answer waits for both, so a replayed proof never gets one; a write waits
-for the spend before anything is applied.
+A proof's `jti` is spent in the store (every instance sees it): for a read the spend is asked
+for before the handler runs (on SQLite its batched write runs beside the handler's own store
+call) and the answer waits for both, so a replayed proof never gets one; a write waits for the
+spend before anything is applied.
 """
 
 from __future__ import annotations
@@ -164,9 +165,10 @@ class BearerBackend(AuthenticationBackend):
             raise InvalidDPoPProof("DPoP proof: its key is not the token's (cnf.jkt)")
         return claims, proof
 
-    async def spend(self, proof: Proof) -> None:
-        """The proof's jti, used once across every instance; else `InvalidDPoPProof`."""
-        await self.proofs.nonces.spend(proof.jkt, proof.jti, proof.iat)
+    def spend(self, proof: Proof) -> Awaitable[None]:
+        """The proof's jti, used once across every instance (asked for now); the awaitable
+        raises `InvalidDPoPProof` for a jti used before."""
+        return self.proofs.nonces.spend(proof.jkt, proof.jti, proof.iat)
 
     def nonce(self) -> str:
         return self.proofs.nonces.current()
@@ -213,17 +215,18 @@ async def _answer_once(
     backend: BearerBackend, proof: Proof, request: Request, claims: AccessClaims, handler: Handler
 ) -> Response:
     """The handler's answer, given only once the proof's jti is spent: a write spends it
-    before anything is applied; a read (which changes nothing) first, so that its own store
-    round trip and the spend's are batched with those of the other requests in flight."""
+    before anything is applied; a read (which changes nothing) asks for the spend, then runs,
+    so that on SQLite the spend's batched write (`storage.nonce_batch`) runs beside the
+    handler's own store call instead of after it: the same CPU, a shorter wait."""
     if request.method not in SAFE_METHODS:
         await backend.spend(proof)
         return await handler(request, claims)
+    spent = backend.spend(proof)
     try:
         response = await handler(request, claims)
-    except ProtocolError:
-        await backend.spend(proof)  # a replayed proof learns nothing of the handler's refusal
-        raise
-    await backend.spend(proof)
+    finally:
+        # Whatever the handler did, a replayed proof's refusal replaces it: it learns nothing.
+        await spent
     return response
 
 

@@ -13,7 +13,7 @@ private key only sealed under the master key.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
 from .records import (
@@ -113,7 +113,11 @@ class Store(Protocol):
     async def list_audit_events(self, entity_id: str, limit: int = 100) -> list[AuditEvent]: ...
 
     # Signature nonces: `remember_nonce` raises Conflict when (key_id, nonce) is still held.
-    async def remember_nonce(self, key_id: str, nonce: str, expires: float, now: float) -> None: ...
+    # Not `async def`: SQLite asks for the nonce at the call (its write starts while the caller
+    # goes on, `nonce_batch`); the answer is the awaitable's.
+    def remember_nonce(
+        self, key_id: str, nonce: str, expires: float, now: float
+    ) -> Awaitable[None]: ...
 
     # API tokens (metadata only).
     async def add_api_token(self, record: ApiTokenRecord) -> None: ...

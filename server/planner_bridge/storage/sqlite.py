@@ -31,7 +31,7 @@ from . import (
 from . import sqlite_transactions as transactions
 from .connections import open_sqlite
 from .migrations import migrate_sqlite
-from .nonce_batch import Nonce, NonceBatch
+from .nonce_batch import Held, Nonce, NonceBatch
 from .sqlite_console import SQLiteConsoleTables
 from .sqlite_revocations import SQLiteRevocations
 from .sqlite_thread import Db, SQLiteThread
@@ -149,8 +149,8 @@ class SQLiteStore(SQLiteRevocations, SQLiteConsoleTables):  # each mixin: see it
 
     # -- signature nonces --------------------------------------------------------------------------
 
-    async def remember_nonce(self, key_id: str, nonce: str, expires: float, now: float) -> None:
-        await self._nonces.remember((key_id, nonce, expires, now))
+    def remember_nonce(self, key_id: str, nonce: str, expires: float, now: float) -> Held:
+        return self._nonces.remember((key_id, nonce, expires, now))  # asked for now: see there
 
     def _remember_nonces(self, nonces: Sequence[Nonce]) -> list[bool]:
         with self._db.transaction(durable=False) as db:  # see `remember_nonces`

@@ -9,14 +9,16 @@ WINDOW seconds, at most three.
 A proof's `jti` must be used once across every instance: it is spent in the store's table of
 single-use values, the one signature nonces use (keyed "dpop:" + the key's thumbprint, so one key
 can never spend another's), held until the proof could no longer pass the `iat` check anyway.
-On SQLite those writes are batched (`storage.nonce_batch`); the web services overlap the write
-with a read's own work and answer only once it is settled (`apps.bearer`).
+On SQLite those writes are batched (`storage.nonce_batch`), and `spend` asks for the write at
+once (on PostgreSQL it starts when awaited): a read's `jti` is written while the read's own
+store call runs (`apps.bearer`), and the answer goes out only once it is settled.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Awaitable
 
 from ..clock import Clock
 from ..credentials import b64url
@@ -61,14 +63,16 @@ class DPoPNonces:
             self._made[window] = made
         return made
 
-    async def spend(self, jkt: str, jti: str, iat: float, *, status_code: int = 401) -> None:
-        """Marks the proof used; raises `InvalidDPoPProof` when it was used before, here or on
-        any other instance."""
+    def spend(self, jkt: str, jti: str, iat: float, *, status_code: int = 401) -> Awaitable[None]:
+        """Marks the proof used (asked of the store now, see the module); the awaitable raises
+        `InvalidDPoPProof` when it was used before, here or on any other instance."""
         now = self.clock.now()
         expires = max(iat, now) + self.max_age + JTI_HOLD_EXTRA
-        try:
-            await self.store.remember_nonce(JTI_PREFIX + jkt, jti, expires, now)
-        except Conflict:
-            raise InvalidDPoPProof(
-                "DPoP proof: used before (jti)", status_code=status_code
-            ) from None
+        return _spent(self.store.remember_nonce(JTI_PREFIX + jkt, jti, expires, now), status_code)
+
+
+async def _spent(remembered: Awaitable[None], status_code: int) -> None:
+    try:
+        await remembered
+    except Conflict:
+        raise InvalidDPoPProof("DPoP proof: used before (jti)", status_code=status_code) from None
