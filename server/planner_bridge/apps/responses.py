@@ -52,6 +52,12 @@ def _challenge(exc: ProtocolError) -> str | None:
     return None
 
 
+def server_error_response() -> Response:
+    """An unexpected failure (a bug): coded, as every error is, and saying nothing more."""
+    body = {"error": "server_error", "error_description": "internal server error"}
+    return JSONResponse(body, status_code=500, headers=NO_STORE)
+
+
 # Seconds a client waits before retrying while the database is away.
 UNAVAILABLE_RETRY_AFTER = 2
 
