@@ -193,7 +193,7 @@ class Observed:
         minted = scope.get("state", {}).get(MINTED)
         if minted and status < 300:
             self.metrics.token_issued(*minted)
-        logs.access(request_id, method, route, status, round(seconds * 1000, 3))
+        logs.access(request_id, method, route, status, seconds * 1000)
 
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
         accepted = False
