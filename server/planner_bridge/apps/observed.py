@@ -117,7 +117,9 @@ class ObservedApp(Starlette):
     def build_middleware_stack(self) -> ASGIApp:
         standard = super().build_middleware_stack()  # for WebSockets and the lifespan
         handlers = self.exception_handlers
-        return Observed(standard, self.metrics, router=self.router, handlers=handlers)
+        # The router's own stack (its `app`, as it has no middleware): one frame fewer.
+        router = self.router.middleware_stack
+        return Observed(standard, self.metrics, router=router, handlers=handlers)
 
 
 class Observed:
@@ -138,14 +140,9 @@ class Observed:
         self.handlers = dict(handlers or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            await self._http(scope, receive, send)
-        elif scope["type"] == "websocket":
-            await self._websocket(scope, receive, send)
-        else:
-            await self.app(scope, receive, send)
-
-    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":  # HTTP's work is inline here: each frame costs per request
+            await self._other(scope, receive, send)
+            return
         started = time.perf_counter()
         request_id = incoming_request_id(scope)
         context = logs.request_id.set(request_id)
@@ -176,6 +173,12 @@ class Observed:
         if response is not None:
             await response(scope, receive, answer)
         exc.__traceback__ = None  # reused exception instances would gather tracebacks
+
+    async def _other(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            await self._websocket(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
 
     def _handler_for(self, exc: Exception) -> Any:
         for cls in type(exc).__mro__:
