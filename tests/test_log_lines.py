@@ -106,3 +106,17 @@ def test_an_access_line_is_the_formatters_line_field_for_field():
             stamp = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"
             assert re.fullmatch(stamp, line.split()[0]) and re.fullmatch(stamp, expected.split()[0])
             assert line.split()[1:] == expected.split()[1:]
+
+
+def test_lines_handed_over_as_fields_are_made_by_the_writer_in_their_place():
+    stream = io.StringIO()
+    writer = line_writer.LineWriter(stream, lambda n: f"{n} dropped\n")
+    writer.render = lambda n: f"made {n}\n" if n != 3 else 1 / 0  # 3: a bug in the maker
+    for i in range(6):
+        writer.put(f"line {i}\n")
+        writer.put_fields((i,))
+    writer.close()
+    written = stream.getvalue().splitlines()
+    expected = [x for i in range(6) for x in (f"line {i}", f"made {i}") if x != "made 3"]
+    assert written == [*expected, "1 dropped"]  # the lost line is told of, never silent
+    assert writer.dropped == 1

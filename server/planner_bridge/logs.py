@@ -7,9 +7,10 @@ durations), never a token, a secret, a password or a header value: nothing here 
 it was never given. The request id of the request being served is added to every line.
 
 Lines go out through a `line_writer.LineWriter`, off the request path. An access line, one per
-request, is built in one step (`AccessLines`) rather than through a `LogRecord` and a
-formatter, which cost more than the rest of a cheap request; it is the same line, field for
-field, as the formatter would write (tests/test_log_lines.py compares the two).
+request, is handed over as its fields and built by the writer's thread in one step
+(`AccessLines`) rather than through a `LogRecord` and a formatter, which cost more than the rest
+of a cheap request; it is the same line, field for field, as the formatter would write
+(tests/test_log_lines.py compares the two).
 """
 
 from __future__ import annotations
@@ -39,11 +40,13 @@ def event(name: str, **fields: Any) -> None:
 
 def access(request: str, method: str, route: str, status: int, duration_ms: float) -> None:
     """The access line of one request. `request` (its id) and `method` are plain ASCII words
-    (the middleware sees to the id; a method is an HTTP token), `route` a template."""
+    (the middleware sees to the id; a method is an HTTP token), `route` a template; the
+    duration is written to the microsecond."""
     lines = _access_lines
     if lines is not None:
-        lines.put(request, method, route, status, duration_ms)
+        lines.writer.put_fields((time.time_ns(), request, method, route, status, duration_ms))
     elif ACCESS.isEnabledFor(logging.INFO):  # not configured: logging's own set-up, if any
+        duration_ms = round(duration_ms, 3)
         fields = {"method": method, "route": route, "status": status, "duration_ms": duration_ms}
         ACCESS.info("request", extra={"fields": fields})
 
@@ -84,17 +87,22 @@ class TextLines(logging.Formatter):
 
 
 class AccessLines:
-    """Access lines as `JsonLines`/`TextLines` would write them, built by one f-string: the
-    time's text is made once a second, a route's or method's JSON once."""
+    """Access lines as `JsonLines`/`TextLines` would write them, built by one f-string on the
+    writer's thread (`render`): the time's text is made once a second, a route's or method's
+    JSON once."""
 
     def __init__(self, log_format: str, writer: LineWriter) -> None:
         self.json = log_format == "json"
         self.writer = writer
-        self._clock = (-1, "")  # one attribute: servers on several threads may share this
+        writer.render = self.render
+        self._clock = (-1, "")  # one attribute: the writer's thread and a closing one
         self._quoted: dict[str, str] = {}
 
-    def put(self, request: str, method: str, route: str, status: int, duration_ms: float) -> None:
-        now = time.time_ns()
+    def render(
+        self, now: int, request: str, method: str, route: str, status: int, duration_ms: float
+    ) -> str:
+        """The line of a request answered at `now` (nanoseconds since the epoch)."""
+        duration_ms = round(duration_ms, 3)
         second, micro = divmod(now // 1000, 1_000_000)
         clock = self._clock
         if second != clock[0]:
@@ -102,13 +110,12 @@ class AccessLines:
         stamp = clock[1]
         if not self.json:
             said = f" request_id={request}" if request != "-" else ""  # as TextLines says it
-            self.writer.put(
+            return (
                 f"{stamp}Z request method={method} route={route} status={status}"
                 f" duration_ms={duration_ms}{said}\n"
             )
-            return
         when = f"{stamp}.{micro:06d}+00:00" if micro else f"{stamp}+00:00"
-        self.writer.put(
+        return (
             f'{{"time": "{when}", "level": "info", "logger": "{ACCESS.name}", "message": '
             f'"request", "request_id": "{request}", "method": {self._json(method)}, '
             f'"route": {self._json(route)}, "status": {status}, "duration_ms": {duration_ms!r}}}\n'

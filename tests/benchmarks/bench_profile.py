@@ -1,4 +1,5 @@
-"""Where `POST /v1/tokens` spends its server CPU on SQLite (issue 8): a report, not a goal.
+"""Where `POST /v1/tokens` (issue 8) and `POST /auth/token` (issue 19) spend their server CPU:
+a report, not a goal.
 
 bench_tokens' server (the planner app, one uvicorn worker, uvloop + httptools, SQLite, its own
 process) is driven by bench_tokens' client with freshly signed requests. A first round, not
@@ -8,11 +9,13 @@ threads (SQLite runs in the default executor's threads: `SQLiteThread`), from
 SIGUSR1/SIGUSR2, so start-up is not counted) and prints the functions that take the biggest
 shares of it, by cumulative and by own time. cProfile slows what it watches (more so code that
 makes many small calls), so shares matter here, not its microseconds; a coroutine counts a
-"call" at each resumption.
+"call" at each resumption. A third round profiles `POST /auth/token` (client credentials, no
+SQLite on its path) the same way.
 """
 
 from __future__ import annotations
 
+import base64
 import cProfile
 import multiprocessing
 import os
@@ -24,20 +27,31 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .bench_tokens import _measure, _register_shop, _serve, _signed_token_requests, _wait_until_up
+from .bench_tokens import (
+    _http,
+    _measure,
+    _register_shop,
+    _serve,
+    _signed_token_requests,
+    _wait_until_up,
+)
 
 TOP = 14
 
 
 def _profiled_serve(data_dir: str, urls: Any, stats_path: str) -> None:
-    profile = cProfile.Profile()
+    profiles = [cProfile.Profile()]  # a fresh one per round: each round's stats are its own
+
+    def start(*_: object) -> None:
+        profiles[0] = cProfile.Profile()
+        profiles[0].enable()
 
     def dump(*_: object) -> None:
-        profile.disable()
-        profile.dump_stats(stats_path + ".part")
+        profiles[0].disable()
+        profiles[0].dump_stats(stats_path + ".part")
         os.replace(stats_path + ".part", stats_path)  # whole, or not there yet
 
-    signal.signal(signal.SIGUSR1, lambda *_: profile.enable())
+    signal.signal(signal.SIGUSR1, start)
     signal.signal(signal.SIGUSR2, dump)
     _serve(data_dir, urls)
 
@@ -66,9 +80,17 @@ def _split_round(pid: int, url: str, key_id: str, secret: str) -> list[str]:
     ]
 
 
-def _profiled_round(pid: int, url: str, key_id: str, secret: str, stats: Path) -> list[str]:
-    port = int(url.rsplit(":", 1)[1])
-    requests = _signed_token_requests(url, port, key_id, secret, 6_000)
+def _client_credentials_requests(port: int, key_id: str, secret: str, n: int) -> list[bytes]:
+    basic = base64.b64encode(f"{key_id}:{secret}".encode()).decode()
+    headers = {
+        "authorization": f"Basic {basic}",
+        "content-type": "application/x-www-form-urlencoded",
+    }
+    return [_http("POST", "/auth/token", port, headers, b"grant_type=client_credentials")] * n
+
+
+def _profiled_round(pid: int, requests: list[bytes], port: int, stats: Path) -> list[str]:
+    stats.unlink(missing_ok=True)
     os.kill(pid, signal.SIGUSR1)
     result = _measure(pid, port, iter(requests))
     os.kill(pid, signal.SIGUSR2)
@@ -139,7 +161,12 @@ def run() -> list[str]:
             _wait_until_up(url)
             assert server.pid is not None
             lines = _split_round(server.pid, url, key_id, secret)
-            return lines + _profiled_round(server.pid, url, key_id, secret, stats)
+            port = int(url.rsplit(":", 1)[1])
+            signed = _signed_token_requests(url, port, key_id, secret, 6_000)
+            lines += ["   POST /v1/tokens:", *_profiled_round(server.pid, signed, port, stats)]
+            basic = _client_credentials_requests(port, key_id, secret, 20_000)
+            lines += ["   POST /auth/token:", *_profiled_round(server.pid, basic, port, stats)]
+            return lines
         finally:
             server.terminate()
             server.join(10)

@@ -205,7 +205,7 @@ def requires_token(backend: BearerBackend, handler: Handler) -> Endpoint:
         try:
             response = await _answer_once(backend, user.proof, request, user.claims, handler)
         except ProtocolError as exc:
-            response = error_response(exc)
+            response = error_response(exc, dpop=True)
         return _with_nonce(backend, response)
 
     return endpoint

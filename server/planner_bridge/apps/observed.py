@@ -9,9 +9,16 @@ counts as an authentication failure, its reason read from the `WWW-Authenticate`
 one error renderer wrote.
 Handlers that mint a token say so with `note_minted`; the count is made once the answer is sent.
 
-Every request passes through here, so it is kept cheap (issue 19): the id is 128 random bits,
-the metric children are found once (`Metrics`), and the access line is built in one step and
-written off the request path (`logs`, `line_writer`).
+It is also the one layer around the router for HTTP (issue 19): Starlette puts two middlewares
+around an app's own (ServerErrorMiddleware, ExceptionMiddleware) and an exception wrapper in
+every route, each with its closures per request. Here one `try` does their work: an exception
+with a handler (`planner.create_app`'s) is answered by it; any other is answered with a coded
+500 (never a traceback) and raised on, for the server to log, as Starlette's outer layer does.
+WebSockets and the lifespan still go through Starlette's whole stack (`ObservedApp`).
+
+Every request passes through here, so it is kept cheap: the id is 128 random bits, the metrics
+are plain counters (`Metrics`), and the access line is built in one step and written off the
+request path (`logs`, `line_writer`).
 """
 
 from __future__ import annotations
@@ -19,12 +26,19 @@ from __future__ import annotations
 import random
 import re
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Mapping
+from typing import Any
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette._utils import is_async_callable
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.types import ASGIApp, ExceptionHandler, Message, Receive, Scope, Send
 
 from .. import logs
 from ..metrics import Metrics
+from .responses import server_error_response
 from .routing import route_template
 
 MINTED = "planner_bridge.minted"
@@ -72,46 +86,106 @@ class Answer:
     status (and a 401's challenge). A plain callable returning `send`'s awaitable, not a
     coroutine function: one coroutine fewer per message."""
 
-    __slots__ = ("challenge", "id_header", "send", "status")
+    __slots__ = ("challenge", "id_header", "send", "started", "status")
 
     def __init__(self, send: Send, request_id: str) -> None:
         self.send = send
         self.id_header = (REQUEST_ID_HEADER, request_id.encode("latin-1"))
         self.status = 500  # if nothing is sent
+        self.started = False
         self.challenge: str | None = None
 
     def __call__(self, message: Message) -> Awaitable[None]:
         if message["type"] == "http.response.start":
             headers = message["headers"] = [*message.get("headers", ()), self.id_header]
-            self.status = message["status"]
+            self.status, self.started = message["status"], True
             if self.status == 401:
                 self.challenge = challenge_of(headers)
         return self.send(message)
 
 
-class Observed:
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
-        self.app = app
+class ObservedApp(Starlette):
+    """A Starlette app whose HTTP requests go through `Observed` straight to the router.
+    Its handlers are by exception class, one of them for HTTPException (404, 405)."""
+
+    def __init__(self, metrics: Metrics, handlers: Mapping[Any, ExceptionHandler]) -> None:
+        if HTTPException not in handlers or not all(isinstance(k, type) for k in handlers):
+            raise ValueError("handlers by exception class, HTTPException's among them")
+        super().__init__(exception_handlers=dict(handlers))
         self.metrics = metrics
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            await self._http(scope, receive, send)
-        elif scope["type"] == "websocket":
-            await self._websocket(scope, receive, send)
-        else:
-            await self.app(scope, receive, send)
+    def build_middleware_stack(self) -> ASGIApp:
+        standard = super().build_middleware_stack()  # for WebSockets and the lifespan
+        handlers = self.exception_handlers
+        # The router's own stack (its `app`, as it has no middleware): one frame fewer.
+        router = self.router.middleware_stack
+        return Observed(standard, self.metrics, router=router, handlers=handlers)
 
-    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+
+class Observed:
+    """`app` serves what is not HTTP; HTTP goes to `router` (the app itself when not given),
+    its exceptions answered by `handlers` (by class, as Starlette looks them up)."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        metrics: Metrics,
+        *,
+        router: ASGIApp | None = None,
+        handlers: Mapping[Any, ExceptionHandler] | None = None,
+    ) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.router = router or app
+        self.handlers = dict(handlers or {})
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":  # HTTP's work is inline here: each frame costs per request
+            await self._other(scope, receive, send)
+            return
         started = time.perf_counter()
         request_id = incoming_request_id(scope)
         context = logs.request_id.set(request_id)
         answer = Answer(send, request_id)
         try:
-            await self.app(scope, receive, answer)
+            await self.router(scope, receive, answer)
+        except Exception as exc:
+            await self._answer_error(scope, receive, answer, exc)
         finally:
             self._record(scope, request_id, answer, started)
             logs.request_id.reset(context)
+
+    async def _answer_error(
+        self, scope: Scope, receive: Receive, answer: Answer, exc: Exception
+    ) -> None:
+        """What Starlette's ExceptionMiddleware and ServerErrorMiddleware do, in one place."""
+        handler = self._handler_for(exc)
+        if answer.started:  # too late to answer anything: the server logs it, drops the line
+            raise exc
+        if handler is None:
+            await server_error_response()(scope, receive, answer)
+            raise exc  # answered; raised on for the server to log, with its traceback
+        request = Request(scope, receive)
+        if is_async_callable(handler):
+            response = await handler(request, exc)
+        else:
+            response = await run_in_threadpool(handler, request, exc)
+        if response is not None:
+            await response(scope, receive, answer)
+        exc.__traceback__ = None  # reused exception instances would gather tracebacks
+
+    async def _other(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            await self._websocket(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+    def _handler_for(self, exc: Exception) -> Any:
+        for cls in type(exc).__mro__:
+            handler = self.handlers.get(cls)
+            if handler is not None:
+                return handler
+        return None
 
     def _record(self, scope: Scope, request_id: str, answer: Answer, started: float) -> None:
         seconds = time.perf_counter() - started
@@ -122,7 +196,7 @@ class Observed:
         minted = scope.get("state", {}).get(MINTED)
         if minted and status < 300:
             self.metrics.token_issued(*minted)
-        logs.access(request_id, method, route, status, round(seconds * 1000, 3))
+        logs.access(request_id, method, route, status, seconds * 1000)
 
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
         accepted = False

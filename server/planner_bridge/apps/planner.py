@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.middleware import Middleware
 
 from ..core import Core
 from ..errors import ProtocolError
@@ -25,7 +24,7 @@ from . import (
     token_service,
     web_services,
 )
-from .observed import Observed
+from .observed import ObservedApp
 from .responses import http_error_handler, protocol_error_handler, unavailable_handler
 from .routing import IndexedRouter
 from .signed import SignedRequests
@@ -57,8 +56,7 @@ def create_app(core: Core) -> Starlette:
         DatabaseUnavailable: unavailable_handler,
     }
     metrics = Metrics()  # a registry of its own: two apps in one process never share counts
-    observed = Middleware(Observed, metrics=metrics)
-    app = Starlette(middleware=[observed], exception_handlers=handlers)
+    app = ObservedApp(metrics, handlers)  # request ids, access lines, metrics, errors
     app.router = IndexedRouter(routes)  # the middleware stack is built on the first request
     app.state.core = core
     app.state.metrics = metrics  # served by `metrics_listener`, on its own port

@@ -25,9 +25,11 @@ NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 MAX_JSON_BODY = 64 * 1024 + 4096  # an asset's 64 KiB document plus its envelope
 
 
-def error_response(exc: ProtocolError) -> Response:
+def error_response(exc: ProtocolError, *, dpop: bool = False) -> Response:
+    """`dpop`: the request came with `Authorization: DPoP` (`bearer.is_dpop`), so a token's
+    refusal names that scheme (RFC 9449 §7.1), as a Bearer call's names Bearer."""
     headers = dict(NO_STORE)
-    challenge = _challenge(exc)
+    challenge = _challenge(exc, dpop)
     if challenge:
         headers["WWW-Authenticate"] = challenge
     if isinstance(exc, DPoPRefusal) and exc.nonce:
@@ -40,7 +42,7 @@ def error_response(exc: ProtocolError) -> Response:
     return JSONResponse(body, status_code=exc.status_code, headers=headers)
 
 
-def _challenge(exc: ProtocolError) -> str | None:
+def _challenge(exc: ProtocolError, dpop: bool = False) -> str | None:
     if isinstance(exc, DPoPRefusal):  # RFC 9449 §7.1; at a token endpoint (400) none
         return f'DPoP error="{exc.error}", algs="ES256"' if exc.status_code == 401 else None
     if isinstance(exc, InvalidClient):
@@ -48,8 +50,16 @@ def _challenge(exc: ProtocolError) -> str | None:
     if isinstance(exc, MissingCredentials):
         return 'Bearer realm="planner"'
     if isinstance(exc, InvalidToken) or exc.error == "insufficient_scope":
+        if dpop:
+            return f'DPoP error="{exc.error}", algs="ES256"'
         return f'Bearer realm="planner", error="{exc.error}"'
     return None
+
+
+def server_error_response() -> Response:
+    """An unexpected failure (a bug): coded, as every error is, and saying nothing more."""
+    body = {"error": "server_error", "error_description": "internal server error"}
+    return JSONResponse(body, status_code=500, headers=NO_STORE)
 
 
 # Seconds a client waits before retrying while the database is away.

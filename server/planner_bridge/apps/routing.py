@@ -9,17 +9,25 @@ whose pattern matches it, in the routes' order, so that trying only those gives 
 the full scan gives (first full match, else the first that matched the path but not the method:
 405). Every other path (ids in it, unknown, a WebSocket) is scanned as Starlette scans it.
 
+A function endpoint's route (`Route(path, endpoint)`) is served without Starlette's exception
+wrapper around it (`request_response`: its closures per request, and a second `Request`):
+the app's one outer layer (`observed.Observed`) answers exceptions with the same handlers.
+
 Either way the route that answered is put in the scope (`scope["route"]`, as Starlette 1.x does),
 where `observed` reads its template for the access log and the metrics.
 """
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from starlette._utils import get_route_path
+from starlette._utils import get_route_path, is_async_callable
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Match, Mount, Route, Router, WebSocketRoute
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 UNMATCHED = "unmatched"
 
@@ -55,7 +63,10 @@ class IndexedRouter(Router):
             return
         scope["route"] = route
         scope.update(child_scope)
-        await route.handle(scope, receive, send)
+        if type(route) is Route and (not route.methods or scope["method"] in route.methods):
+            await route.app(scope, receive, send)  # what its `handle` does, one frame fewer
+        else:
+            await route.handle(scope, receive, send)  # a 405, a Mount
 
     def _match(self, scope: Scope) -> tuple[BaseRoute | None, Scope]:
         if self._indexed != len(self.routes):
@@ -71,6 +82,8 @@ class IndexedRouter(Router):
         return partial
 
     def _build_index(self) -> dict[str, Candidates]:
+        for route in self.routes:
+            _serve_plainly(route)
         # Only routes whose match depends on the path alone (and then the method) can be
         # indexed; anything else (a Host route, a route class of someone else's) turns it off.
         if not all(isinstance(r, Route | Mount | WebSocketRoute) for r in self.routes):
@@ -81,3 +94,22 @@ class IndexedRouter(Router):
             probe = {"type": "http", "path": path, "root_path": "", "method": "GET"}
             index[path] = tuple(r for r in self.routes if r.matches(probe)[0] is not Match.NONE)
         return index
+
+
+def _serve_plainly(route: BaseRoute) -> None:
+    """A function endpoint served as `request_response` serves it, minus its exception
+    wrapper (the outer layer has the same handlers); anything else is left as it is."""
+    if not isinstance(route, Route) or getattr(route.app, "plain", False):
+        return
+    endpoint = route.endpoint
+    if (inspect.isfunction(endpoint) or inspect.ismethod(endpoint)) and is_async_callable(endpoint):
+        route.app = plain_endpoint(endpoint)
+
+
+def plain_endpoint(endpoint: Callable[[Request], Awaitable[Response]]) -> ASGIApp:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        response = await endpoint(Request(scope, receive, send))
+        await response(scope, receive, send)
+
+    app.plain = True  # type: ignore[attr-defined]
+    return app
