@@ -120,9 +120,22 @@ class SignatureVerifier:
     ) -> SignedCaller:
         """Who signed this request; raises InvalidClient for any failure, minting nothing.
         `covered`: the components the signature must cover (the token routes' by default)."""
-        fields = _header_fields(headers)
+        parts = urlsplit(url)
+        target = (parts.path or "/", parts.query)
+        return await self.verify_fields(method, target, header_fields(headers), body, covered)
+
+    async def verify_fields(
+        self,
+        method: str,
+        target: tuple[str, str],
+        fields: dict[str, str],
+        body: bytes,
+        covered: Sequence[str] = COVERED,
+    ) -> SignedCaller:
+        """`verify`, for a caller that has the path and query as sent (`target`) and the
+        fields as `header_fields` makes them: no URL built only to be split again."""
         try:
-            signed = self._verified(method.upper(), url, fields, body, covered)
+            signed = self._verified(method.upper(), target, fields, body, covered)
         except MalformedSignature:
             raise InvalidClient("request signature is invalid", scheme=CHALLENGE) from None
         params = signed.parameters
@@ -136,7 +149,12 @@ class SignatureVerifier:
         return SignedCaller(*found)
 
     def _verified(
-        self, method: str, url: str, fields: dict[str, str], body: bytes, covered: Sequence[str]
+        self,
+        method: str,
+        target: tuple[str, str],
+        fields: dict[str, str],
+        body: bytes,
+        covered: Sequence[str],
     ) -> SignatureInput:
         """The signature, once its HMAC over the covered components and its digest hold.
         The secret is derived from the key id, with no database read: whether the key exists
@@ -146,7 +164,7 @@ class SignatureVerifier:
             raise MalformedSignature
         if not set(covered) <= set(signed.components):
             raise MalformedSignature
-        base = signature_base(signed, method, url, fields)
+        base = signature_base(signed, method, target, fields)
         secret = self.entities.deriver.secret_for(str(signed.parameters["keyid"]))
         expected = hmac.digest(secret.encode(), base, "sha256")
         if not hmac.compare_digest(expected, signed.signature):
@@ -186,11 +204,14 @@ class SignatureVerifier:
             raise InvalidClient("signature nonce was already used", scheme=CHALLENGE) from None
 
 
-def signature_base(signed: SignatureInput, method: str, url: str, fields: dict[str, str]) -> bytes:
+def signature_base(
+    signed: SignatureInput, method: str, target: tuple[str, str], fields: dict[str, str]
+) -> bytes:
     """RFC 9421 §2.5: one line per covered component, then "@signature-params". Of the derived
-    components, those SPEC asks for; of the fields, any the request carries."""
-    parts = urlsplit(url)
-    derived = {"@method": method, "@path": parts.path or "/", "@query": "?" + parts.query}
+    components, those SPEC asks for (`target`: the path and query as sent); of the fields, any
+    the request carries."""
+    path, query = target
+    derived = {"@method": method, "@path": path, "@query": "?" + query}
     lines = []
     for name in signed.components:
         value = derived.get(name) if name.startswith("@") else fields.get(name)
@@ -214,7 +235,7 @@ def _check_digest(signed: SignatureInput, fields: dict[str, str], body: bytes) -
             raise MalformedSignature
 
 
-def _header_fields(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+def header_fields(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
     """Each field by lowercase name, its lines trimmed and joined (RFC 9421 §2.1)."""
     fields: dict[str, str] = {}
     for name, value in pairs:
@@ -223,7 +244,7 @@ def _header_fields(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
     return fields
 
 
-def call_components(url: str) -> tuple[str, ...]:
+def call_components(query: str) -> tuple[str, ...]:
     """What a signed web-service call must cover: `COVERED_CALL`, and "@query" when the URL
     has a query (else a changed query would go unnoticed)."""
-    return (*COVERED_CALL, "@query") if urlsplit(url).query else COVERED_CALL
+    return (*COVERED_CALL, "@query") if query else COVERED_CALL
