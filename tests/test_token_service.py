@@ -17,6 +17,7 @@ from planner_bridge.errors import InvalidToken
 from planner_bridge.serving import blocking
 from support import PlannerServer, Shop, register_shop
 
+JSON = "application/json"
 TOKEN_ANSWER_KEYS = {"token", "token_type", "type", "rights", "expires_in", "expires_at"}
 
 
@@ -242,6 +243,17 @@ def test_json_content_type_with_charset_is_accepted(planner, shop):
 
 def test_huge_bodies_are_refused_before_reading_them_whole(planner, shop):
     response = ask(planner, shop, b"{" + b" " * 2_000_000 + b"}")
+    assert_refused(response, 413, "invalid_request")
+
+
+def test_huge_bodies_sent_in_chunks_are_refused_before_reading_them_whole(planner, shop):
+    """No Content-Length to refuse early: the body is refused once it grows past the limit."""
+    raw = b"{" + b" " * 2_000_000 + b"}"
+    url = planner.url + "/v1/tokens"
+    headers = sign_request(method="POST", url=url, body=raw, key_id=shop.key_id, secret=shop.secret)
+    chunks = (raw[i : i + 65536] for i in range(0, len(raw), 65536))
+    response = httpx.post(url, content=chunks, headers={**headers, "Content-Type": JSON})
+    assert "content-length" not in response.request.headers  # chunked, as meant
     assert_refused(response, 413, "invalid_request")
 
 
