@@ -18,7 +18,10 @@ import dataclasses
 import re
 
 KEY = r"[a-z*][a-z0-9_.*-]*"  # RFC 8941 §3.1.2
-STRING = r'"(?:[\x20\x21\x23-\x5b\x5d-\x7e]|\\[\\"])*"'  # printable ASCII; \" and \\ escaped
+# Printable ASCII, \" and \\ escaped; written as runs of plain characters between escapes (not one
+# alternative per character), which matches the same strings some three times faster.
+PLAIN = r"[\x20\x21\x23-\x5b\x5d-\x7e]*"
+STRING = rf'"{PLAIN}(?:\\[\\"]{PLAIN})*"'
 INTEGER = r"-?[0-9]{1,15}"
 # A component name: a field name in lowercase (RFC 9110 token) or a derived "@..." name.
 COMPONENT = r'"[a-z0-9@!#$%&\'*+.^_`|~-]+"'
@@ -88,13 +91,18 @@ def parse_content_digest(value: str) -> dict[str, bytes]:
 def _parameters(text: str) -> dict[str, int | str]:
     parameters: dict[str, int | str] = {}
     for name, raw in PARAMETER_PATTERN.findall(text):
-        value = ESCAPED.sub(r"\1", raw[1:-1]) if raw.startswith('"') else int(raw)
+        value = _unescaped(raw[1:-1]) if raw.startswith('"') else int(raw)
         if name in parameters or type(value) is not PARAMETER_TYPES.get(name):
             raise MalformedSignature
         parameters[name] = value
     if "keyid" not in parameters:
         raise MalformedSignature
     return parameters
+
+
+def _unescaped(text: str) -> str:
+    # Most strings hold no escape: `sub` alone costs more than the rest of a parameter's parsing.
+    return ESCAPED.sub(r"\1", text) if "\\" in text else text
 
 
 def _serialize(value: int | str) -> str:
