@@ -5,13 +5,8 @@
  * "Planner app and the bridge messages").
  *
  * Rules it keeps:
- * - lifetime = `expiresIn` counted from arrival; the token's `exp` is never read. Elapsed time is
- *   the larger of two counts since arrival: the monotonic clock's (performance.now(), immune to
- *   wall-clock changes, but in Chromium on Linux/macOS it may stop while the system is
- *   suspended) and the wall clock's (Date.now(), which runs on through suspend). Taking the
- *   larger errs towards asking early: a wall clock set back changes nothing, one set forward
- *   costs at most an early TokenExpired, while a missed suspend would send an expired token;
- * - proactive ask at min(60 s, 10 % of the lifetime) before expiry;
+ * - a token's lifetime is counted from its arrival, on two clocks, and the next one is asked for
+ *   a little before it ends (held-token.js);
  * - calls made without a valid token wait in call order; one ask (AuthenticationRequired before
  *   any token, TokenExpired after) per episode, however many wait; an episode ends when a token
  *   arrives or the answer deadline passes (waiting calls then fail with TokenRefreshTimeout, and
@@ -39,17 +34,14 @@
 import { DEFAULT_ANSWER_DEADLINE_MS, PlannerBridgeError, PlannerEvent } from "../sdk/protocol.js";
 import { DEFAULT_REQUEST_TIMEOUT_MS, timedSender } from "./request-timeout.js";
 import { ResourceOrder } from "./resource-order.js";
+import { HeldToken } from "./held-token.js";
 
-const MAX_EARLY_REFRESH_MS = 60_000;
 const WRITE_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
 /**
- * @typedef {{kind: "legal_entity"} | {kind: "user", user: {id: string, name: string}}} Identity
+ * @typedef {import("./held-token.js").Identity} Identity
  * @typedef {{method: string, path: string, body?: unknown, idempotencyKey?: string}} CallRequest
  * @typedef {{status: number}} Answer
- * @typedef {{value: string, identity: Identity, key: string, arrivedAt: number,
- *   arrivedAtWall: number, lifetimeMs: number, dead: boolean,
- *   refreshAsked: boolean}} HeldToken
  * @typedef {{answer?: Answer, error?: Error}} Outcome
  * @typedef {{seq: number, request: CallRequest, identityKey: string | null, replayed: boolean,
  *   finish: (outcome: Outcome) => void}} Call
@@ -64,11 +56,6 @@ const WRITE_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
  *   requestTimeoutMs?: number,
  * }} KeeperOptions
  */
-
-/** @param {Identity} identity */
-export function identityKey(identity) {
-  return identity.kind === "user" ? `user:${identity.user.id}` : identity.kind;
-}
 
 export class TokenKeeper {
   /** @type {HeldToken | null} */ #token = null;
@@ -182,10 +169,9 @@ export class TokenKeeper {
    * @param {{token: string, expiresIn: number, identity: Identity}} delivery
    */
   accept({ token, expiresIn, identity }) {
-    const key = identityKey(identity);
     this.#clearTimers();
-    this.#token = { value: token, identity, key, arrivedAt: this.now(), arrivedAtWall: this.wallNow(),
-      lifetimeMs: expiresIn * 1000, dead: false, refreshAsked: false };
+    this.#token = new HeldToken({ value: token, expiresIn, identity }, this);
+    const key = this.#token.key;
     if (key !== this.#identityKey) this.#switchIdentity(key, identity);
     this.#endEpisode();
     this.#armTimers(this.#token);
@@ -209,7 +195,7 @@ export class TokenKeeper {
   wake() {
     const token = this.#token;
     if (!token) return;
-    if (!token.refreshAsked && this.#elapsed(token) >= this.#refreshAfter(token)) this.#refreshDue(token);
+    if (!token.refreshAsked && token.refreshDue()) this.#refreshDue(token);
     this.#emit("change", this.state);
   }
 
@@ -288,14 +274,7 @@ export class TokenKeeper {
   }
 
   #usable() {
-    const token = this.#token;
-    return !!token && !token.dead && this.#elapsed(token) < token.lifetimeMs;
-  }
-
-  /** Time since the token arrived: the larger of the two clocks' counts (module comment).
-   * @param {HeldToken} token */
-  #elapsed(token) {
-    return Math.max(this.now() - token.arrivedAt, this.wallNow() - token.arrivedAtWall);
+    return !!this.#token?.usable();
   }
 
   /** @param {string} reason */
@@ -364,16 +343,10 @@ export class TokenKeeper {
     }
   }
 
-  /** How long after arrival to ask for the next token.
-   * @param {HeldToken} token */
-  #refreshAfter(token) {
-    return token.lifetimeMs - Math.min(MAX_EARLY_REFRESH_MS, token.lifetimeMs / 10);
-  }
-
   /** At the token's arrival (nothing elapsed yet); a newer token or a 401 clears them.
    * @param {HeldToken} token */
   #armTimers(token) {
-    this.#timers.push(this.setTimer(() => this.#refreshDue(token), this.#refreshAfter(token)));
+    this.#timers.push(this.setTimer(() => this.#refreshDue(token), token.refreshAfterMs));
     this.#timers.push(this.setTimer(() => this.wake(), token.lifetimeMs));
   }
 

@@ -36,42 +36,27 @@ import {
   PlannerBridgeError,
   PlannerEvent,
   asPlannerMessage,
-  isTokenContent,
-  isUser,
   message,
 } from "./protocol.js";
 import { SessionChannel, SessionEvent } from "./session-channel.js";
 import { CommandChannel } from "./command-channel.js";
-import { loadFailed } from "./load-check.js";
+import { LoadWatch } from "./load-check.js";
+import { PlannerKey } from "./planner-key.js";
+import { fetchWithDeadline, identityOf } from "./token-fetch.js";
 
 /** The TokenExpired reason for a token the planner web services refused. */
 const REFUSED = "invalid_token";
 
 /**
- * @typedef {{kind: "legal_entity", token: string, expiresIn: number}
- *   | {kind: "user", token: string, expiresIn: number, user: {id: string, name: string}}} TokenAnswer
+ * @typedef {import("./token-fetch.js").TokenAnswer} TokenAnswer
+ * @typedef {import("./token-fetch.js").FetchToken} FetchToken
+ * @typedef {import("./planner-key.js").JktMemory} JktMemory
  * @typedef {{origin: string, source: unknown, data: unknown}} ReceivedMessage
- * @typedef {{reason?: string, jkt?: string}} TokenRequest  what fetchToken is called with
- * @typedef {(request: TokenRequest) => Promise<unknown>} FetchToken
  * @typedef {{needsFull: boolean, reason: string | undefined, jkt: string | undefined,
  *   quietIfSame: boolean, promise: Promise<TokenAnswer>}} Flight
  *   quietIfSame: a cross-tab resync that posts nothing when the identity did not change
- * @typedef {{get: () => string | undefined | null, set: (jkt: string | undefined) => void}} JktMemory
- *   get: the jkt, undefined for a planner that has no key, null when the planner is unknown
  * @typedef {import("./session-channel.js").ChannelLike} ChannelLike
  */
-
-/** @param {unknown} answer @returns {answer is TokenAnswer} */
-function isTokenAnswer(answer) {
-  const a = /** @type {Record<string, unknown> | null | undefined} */ (answer);
-  if (a?.kind === "user") return isTokenContent(a) && isUser(a.user);
-  return a?.kind === "legal_entity" && isTokenContent(a);
-}
-
-/** @param {TokenAnswer} answer */
-function identityOf(answer) {
-  return answer.kind === "user" ? `user:${answer.user.id}` : answer.kind;
-}
 
 /**
  * The bridge's logic without the DOM: trusts messages only from `plannerOrigin` and from the
@@ -92,11 +77,8 @@ export class HostBridge {
    * posted token would reach a page with no one listening yet. */
   #heard = new Promise((resolve) => { this.#plannerHeard = () => resolve(undefined); });
   /** @type {CommandChannel} */ #commands;
-  /** @type {unknown} */ #loadTimer = null;
-  #loading = false; // between startLoading() and the planner's first Ready (or a load failure)
-  /** @type {string | undefined} the planner's DPoP key thumbprint, as it last said */ #jkt;
-  #jktKnown = true; // false until the planner names its key, when the memory knew nothing
-  /** @type {JktMemory} */ #jktMemory;
+  /** @type {LoadWatch} */ #load;
+  /** @type {PlannerKey} */ #key;
 
   /**
    * @param {{plannerOrigin: string, frameWindow: () => any, fetchToken: FetchToken,
@@ -121,11 +103,9 @@ export class HostBridge {
       this.#rejectReady = reject;
     });
     this.ready.catch(() => {}); // a destroyed bridge must not raise an unhandled rejection
-    this.diagnose = options.diagnose ?? (async () => null);
-    this.#jktMemory = options.jktMemory ?? { get: () => undefined, set: () => {} };
-    const remembered = this.#jktMemory.get();
-    this.#jktKnown = remembered !== null;
-    this.#jkt = remembered ?? undefined;
+    this.#key = new PlannerKey(options.jktMemory ?? { get: () => undefined, set: () => {} });
+    this.#load = new LoadWatch({ setTimer: this.setTimer, clearTimer: this.clearTimer,
+      diagnose: options.diagnose ?? (async () => null), failed: (failure) => this.#loadFailed(failure) });
     this.#commands = new CommandChannel({ post: (sent) => this.#post(sent),
       deadlineMs: this.answerDeadlineMs, setTimer: this.setTimer, clearTimer: this.clearTimer });
     if (options.sessionChannel) {
@@ -153,8 +133,8 @@ export class HostBridge {
   #react(event, content) {
     const answered = this.#answeredAlready(event);
     if (event === PlannerEvent.Ready) this.#lastDelivered = null; // a (re)loaded page holds nothing
-    if (event === PlannerEvent.Ready) this.#keyNamed(content.jkt); // none: a planner without a key
-    if (event === PlannerEvent.TokenExpired && content.jkt !== undefined) this.#keyNamed(content.jkt);
+    if (event === PlannerEvent.Ready) this.#key.named(content.jkt); // none: a planner without a key
+    if (event === PlannerEvent.TokenExpired && content.jkt !== undefined) this.#key.named(content.jkt);
     if (event === PlannerEvent.Ready || event === PlannerEvent.AuthenticationRequired) {
       this.#plannerHeard();
       if (!answered) this.#report(this.#request(true, undefined));
@@ -167,13 +147,6 @@ export class HostBridge {
     if (event === PlannerEvent.CommandResult) this.#commands.answer(/** @type {any} */ (content));
   }
 
-  /** The planner named its key: later fetches are for it. @param {unknown} jkt */
-  #keyNamed(jkt) {
-    this.#jkt = typeof jkt === "string" ? jkt : undefined;
-    this.#jktKnown = true;
-    this.#jktMemory.set(this.#jkt);
-  }
-
   /**
    * Run a command in the planner (SPEC "Driving the planner"): waits, in order, for the planner's
    * Ready; rejects with the planner's error code, CommandTimeout, NotReady or Destroyed.
@@ -184,39 +157,28 @@ export class HostBridge {
   }
 
   /**
-   * The iframe is on its way: unless the planner says Ready within `timeoutMs`, the load failed.
+   * The iframe is on its way: unless the planner says Ready within `timeoutMs`, the load failed
+   * (`load-check.js`).
    * @param {number} timeoutMs
    */
   startLoading(timeoutMs) {
-    if (this.#destroyed || this.#loading) return;
-    this.#loading = true;
-    this.#loadTimer = this.setTimer(() => void this.#diagnoseLoad(
-      `it did not say Ready within ${timeoutMs} ms`), timeoutMs);
+    if (!this.#destroyed) this.#load.start(timeoutMs);
   }
 
-  /** The iframe fired `load`: if no Ready came, ask why now rather than at the deadline (a
-   * refused frame loads the browser's error page at once). Only a sure answer fails the load
-   * now; anything else waits for Ready until the deadline. */
+  /** The iframe fired `load` (see `LoadWatch.frameLoaded`). */
   frameLoaded() {
-    if (this.#loading) void this.#diagnoseLoad(null);
+    this.#load.frameLoaded();
   }
 
-  /** @param {string | null} fallback the cause at the deadline when the diagnosis is not sure */
-  async #diagnoseLoad(fallback) {
-    const found = await this.diagnose().catch(() => null);
-    const cause = found && (found.sure || fallback !== null) ? found.cause : fallback;
-    if (cause === null || !this.#loading || this.#destroyed) return;
-    this.#loading = false;
-    this.clearTimer(this.#loadTimer);
-    const failure = loadFailed(cause);
+  /** @param {PlannerBridgeError} failure */
+  #loadFailed(failure) {
     this.#commands.failLoad();
     this.#rejectReady(failure);
     this.#fail(failure);
   }
 
   #loaded() {
-    this.#loading = false;
-    this.clearTimer(this.#loadTimer);
+    this.#load.stop();
     this.#commands.open();
   }
 
@@ -238,12 +200,13 @@ export class HostBridge {
    * A failure is not reported: Ready asks again.
    */
   prefetch() {
-    if (this.#destroyed || this.#flight || !this.#jktKnown) return;
+    if (this.#destroyed || this.#flight || !this.#key.known) return;
     this.#startFlight(true, undefined, false, this.#heard).promise.catch(() => {});
   }
 
   /** After the shop logged the user in: fetch the user token and post Login. */
   async login() {
+    if (!this.#key.known) await this.#key.whenKnown(this.ready);
     this.#afterReady = false;
     const answer = await this.#startFlight(true, this.#inheritedReason()).promise;
     if (answer.kind !== "user") throw new PlannerBridgeError("NotLoggedIn", "fetchToken gave no user token");
@@ -253,6 +216,7 @@ export class HostBridge {
 
   /** After the shop logged the user out: fetch the legal-entity token and post Logout. */
   async logout() {
+    if (!this.#key.known) await this.#key.whenKnown(this.ready);
     this.#afterReady = false;
     const answer = await this.#startFlight(true, this.#inheritedReason()).promise;
     if (answer.kind !== "legal_entity") {
@@ -290,8 +254,7 @@ export class HostBridge {
     this.#latest = null; // a fetch still running will post nothing
     this.#handlers.clear();
     this.#session?.close();
-    this.#loading = false;
-    this.clearTimer(this.#loadTimer);
+    this.#load.stop();
     this.#commands.destroy();
     this.#rejectReady(new PlannerBridgeError("Destroyed", "the planner was removed"));
   }
@@ -303,7 +266,7 @@ export class HostBridge {
    */
   #request(needsFull, reason) {
     const running = this.#flight;
-    if (running && running.jkt === this.#jkt && (reason !== REFUSED || running.reason === REFUSED)) {
+    if (running && running.jkt === this.#key.jkt && (reason !== REFUSED || running.reason === REFUSED)) {
       running.needsFull ||= needsFull;
       running.quietIfSame = false; // the planner asked: it gets an answer
       return running;
@@ -323,10 +286,12 @@ export class HostBridge {
    * @returns {Flight} */
   #startFlight(needsFull, reason, quietIfSame = false, after = null) {
     /** @type {Flight} */
-    const flight = { needsFull, reason, jkt: this.#jkt, quietIfSame,
+    const flight = { needsFull, reason, jkt: this.#key.jkt, quietIfSame,
       promise: Promise.resolve(/** @type {any} */ (null)) };
     this.#flight = this.#latest = flight;
-    flight.promise = this.#fetchWithDeadline(reason, flight.jkt).then(
+    const fetcher = { fetchToken: this.fetchToken, deadlineMs: this.answerDeadlineMs,
+      setTimer: this.setTimer, clearTimer: this.clearTimer };
+    flight.promise = fetchWithDeadline(fetcher, reason, flight.jkt).then(
       async (answer) => {
         await after;
         if (flight !== this.#latest) return answer;
@@ -354,42 +319,6 @@ export class HostBridge {
     flight.promise.catch((error) => {
       if (flight === this.#latest) this.#fail(error);
     });
-  }
-
-  /** @param {string | undefined} reason @param {string | undefined} jkt
-   * @returns {Promise<TokenAnswer>} */
-  async #fetchWithDeadline(reason, jkt) {
-    /** @type {unknown} */
-    let timer;
-    const deadline = new Promise((_, reject) => {
-      timer = this.setTimer(() => reject(new PlannerBridgeError("FetchTokenTimeout",
-        `fetchToken did not answer within ${this.answerDeadlineMs} ms`)), this.answerDeadlineMs);
-    });
-    try {
-      const answer = await Promise.race([this.#callFetchToken(reason, jkt), deadline]);
-      if (!isTokenAnswer(answer)) {
-        throw new PlannerBridgeError("InvalidTokenResponse",
-          "fetchToken must resolve to {kind, token, expiresIn, user?}");
-      }
-      return answer;
-    } finally {
-      this.clearTimer(timer);
-    }
-  }
-
-  /** @param {string | undefined} reason @param {string | undefined} jkt */
-  async #callFetchToken(reason, jkt) {
-    /** @type {TokenRequest} */
-    const request = {};
-    if (reason !== undefined) request.reason = reason;
-    if (jkt !== undefined) request.jkt = jkt;
-    try {
-      return await this.fetchToken(request);
-    } catch (error) {
-      // Only the error's name: an integrator's message might quote a response body.
-      const name = error instanceof Error ? error.name : typeof error;
-      throw new PlannerBridgeError("FetchTokenFailed", `fetchToken failed (${name})`);
-    }
   }
 
   /** @param {TokenAnswer} answer @param {boolean} needsFull */

@@ -12,6 +12,10 @@
 import { PlannerBridgeError } from "./protocol.js";
 
 export const PLANNER_LOAD_FAILED = "PlannerLoadFailed";
+/** How long a loaded frame may take to say Ready before the embed check is asked why not. A
+ * planner says Ready a moment after its `load` (its key comes from IndexedDB first): asking at
+ * once would spend a request beside its first web-service call on nearly every embed. */
+export const READY_AFTER_LOAD_MS = 500;
 
 /**
  * The likely cause, or null when the planner origin says the embedding is set up right. `sure`:
@@ -48,4 +52,54 @@ export async function likelyCause({ plannerUrl, pageOrigin, fetch }) {
 /** @param {string} cause */
 export function loadFailed(cause) {
   return new PlannerBridgeError(PLANNER_LOAD_FAILED, `the planner did not load: ${cause}`);
+}
+
+/**
+ * Whether the planner loaded: between `start()` and the planner's first Ready, a load fails at
+ * the deadline, or sooner when the embed check is sure of the cause (`failed` hears it once).
+ */
+export class LoadWatch {
+  loading = false;
+  /** @type {unknown} */ #timer = null;
+
+  /**
+   * @param {{setTimer: (fn: () => void, ms: number) => unknown, clearTimer: (handle: unknown) => void,
+   *   diagnose: () => Promise<{cause: string, sure: boolean} | null>,
+   *   failed: (failure: PlannerBridgeError) => void}} options
+   */
+  constructor(options) {
+    this.options = options;
+  }
+
+  /** The iframe is on its way: unless the planner says Ready within `timeoutMs`, it failed.
+   * @param {number} timeoutMs */
+  start(timeoutMs) {
+    if (this.loading) return;
+    this.loading = true;
+    this.#timer = this.options.setTimer(() => void this.#diagnose(
+      `it did not say Ready within ${timeoutMs} ms`), timeoutMs);
+  }
+
+  /** The iframe fired `load`: if no Ready came soon after (READY_AFTER_LOAD_MS), ask why then
+   * rather than at the deadline (a refused frame loads the browser's error page at once). Only
+   * a sure answer fails the load then; anything else waits for Ready until the deadline. */
+  frameLoaded() {
+    if (!this.loading) return;
+    this.options.setTimer(() => { if (this.loading) void this.#diagnose(null); }, READY_AFTER_LOAD_MS);
+  }
+
+  /** The planner said Ready, or the bridge went away: nothing fails any more. */
+  stop() {
+    this.loading = false;
+    this.options.clearTimer(this.#timer);
+  }
+
+  /** @param {string | null} fallback the cause at the deadline when the diagnosis is not sure */
+  async #diagnose(fallback) {
+    const found = await this.options.diagnose().catch(() => null);
+    const cause = found && (found.sure || fallback !== null) ? found.cause : fallback;
+    if (cause === null || !this.loading) return;
+    this.stop();
+    this.options.failed(loadFailed(cause));
+  }
 }

@@ -77,7 +77,7 @@ interface EmbedOptionsBase {
    * planner. false: this embedding neither tells nor hears. */
   crossTab?: boolean;
   /** How long the planner may take to say Ready (default 15 000 ms). Then, or as soon as the
-   * frame is known to be refused, `ready` rejects and `error` fires with "PlannerLoadFailed",
+   * frame is known to be refused (half a second after its `load` without Ready), `ready` rejects and `error` fires with "PlannerLoadFailed",
    * whose message names the likely cause: this page's origin not registered for the entity, an
    * unknown entity, or the planner origin unreachable. */
   loadTimeoutMs?: number;

@@ -105,3 +105,26 @@ test("a planner known to have no key is prefetched for without one", async () =>
   bridge.prefetch();
   assert.deepEqual(requests, [[{}]]);
 });
+
+test("login() before a planner never heard from names its key waits for Ready's jkt", async () => {
+  const { jktMemory } = memory(null);
+  const { fetches, requests, bridge, from } = setUpBridge([shopToken(), aliceToken()], { jktMemory });
+  const login = bridge.login();
+  await settle();
+  assert.equal(requests.length, 0, "no token asked for before the key is known");
+  from("Ready", { version: 1, jkt: KEY_A });
+  fetches[0]();
+  await settle();
+  fetches[1]?.();
+  const user = await login;
+  assert.equal(user.id, "alice");
+  assert.ok(requests.every(([r]) => r.jkt === KEY_A), JSON.stringify(requests));
+});
+
+test("login() waiting for the key rejects when the planner is removed first", async () => {
+  const { jktMemory } = memory(null);
+  const { bridge } = setUpBridge([aliceToken()], { jktMemory });
+  const login = bridge.login();
+  bridge.destroy();
+  await assert.rejects(login, { code: "Destroyed" });
+});

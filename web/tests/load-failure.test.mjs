@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
+import { READY_AFTER_LOAD_MS } from "../sdk/load-check.js";
 import { likelyCause } from "../sdk/load-check.js";
 import { setUpBridge } from "./host-bridge-fakes.mjs";
 import { settle } from "./fakes.mjs";
@@ -77,11 +78,20 @@ test("no Ready within loadTimeoutMs and nothing found wrong: PlannerLoadFailed s
     await assert.rejects(bridge.command("getDesign"), { code: "NotReady" });
   });
 
-test("a frame that loaded without Ready is diagnosed at once: the cause is the message",
+test("a frame that loaded without Ready is diagnosed soon after: the cause is the message",
   async () => {
-    const { bridge, errors, clock } = loading("the planner origin https://p.example could not be reached");
+    let diagnosed = 0;
+    const cause = "the planner origin https://p.example could not be reached";
+    const { bridge, errors, clock } = loading(null,
+      { diagnose: async () => { diagnosed += 1; return { cause, sure: true }; } });
     bridge.frameLoaded();
+    clock.advance(READY_AFTER_LOAD_MS - 1);
     await settle();
+    assert.equal(diagnosed, 0, "a planner that loaded is given a moment to say Ready");
+    assert.deepEqual(errors, []);
+    clock.advance(1);
+    await settle();
+    assert.equal(diagnosed, 1);
     await assert.rejects(bridge.ready, { code: "PlannerLoadFailed",
       message: "the planner did not load: the planner origin https://p.example could not be reached" });
     assert.equal(errors.length, 1);
@@ -93,6 +103,7 @@ test("a frame that loaded without Ready is diagnosed at once: the cause is the m
 test("a frame load that looks right keeps waiting; Ready then ends the watch", async () => {
   const { bridge, errors, clock, from, frame } = loading(null);
   bridge.frameLoaded();
+  clock.advance(READY_AFTER_LOAD_MS);
   await settle();
   const asked = bridge.command("getDesign");
   asked.catch(() => {}); // asserted below
@@ -110,6 +121,7 @@ test("an unsure diagnosis at the frame's load waits: Ready may still come; at th
     const cause = "the planner origin https://p.example could not be reached";
     const { bridge, errors, clock } = loading({ cause, sure: false });
     bridge.frameLoaded();
+    clock.advance(READY_AFTER_LOAD_MS);
     await settle();
     assert.deepEqual(errors, []);
     clock.advance(15_000);
@@ -143,6 +155,7 @@ test("a Ready that comes after the failure still opens the way for commands", as
 test("a diagnosis that itself fails falls back to the deadline's sentence", async () => {
   const { bridge, clock } = loading(null, { diagnose: async () => { throw new Error("boom"); } });
   bridge.frameLoaded();
+  clock.advance(READY_AFTER_LOAD_MS);
   await settle();
   clock.advance(15_000);
   await settle();
