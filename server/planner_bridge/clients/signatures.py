@@ -165,9 +165,10 @@ class SignatureVerifier:
         if not set(covered) <= set(signed.components):
             raise MalformedSignature
         base = signature_base(signed, method, target, fields)
-        secret = self.entities.deriver.secret_for(str(signed.parameters["keyid"]))
-        expected = hmac.digest(secret.encode(), base, "sha256")
-        if not hmac.compare_digest(expected, signed.signature):
+        # Derived on every request, never kept: a secret remembered for a key that signed
+        # lately would answer faster, and so tell a prober which key ids are in use.
+        secret = self.entities.deriver.secret_for(str(signed.parameters["keyid"])).encode()
+        if not hmac.compare_digest(hmac.digest(secret, base, "sha256"), signed.signature):
             raise MalformedSignature
         _check_digest(signed, fields, body)
         return signed
@@ -214,13 +215,28 @@ def signature_base(
     derived = {"@method": method, "@path": path, "@query": "?" + query}
     lines = []
     for name in signed.components:
-        value = derived.get(name) if name.startswith("@") else fields.get(name)
-        pattern = DERIVED_VALUE if name.startswith("@") else FIELD_VALUE
-        if value is None or not pattern.fullmatch(value):
-            raise MalformedSignature
+        if name[0] == "@":
+            value = derived.get(name)
+            if value is None or not _is_derived_value(value):
+                raise MalformedSignature
+        else:
+            value = fields.get(name)
+            if value is None or not _is_field_value(value):
+                raise MalformedSignature
         lines.append(f'"{name}": {value}\n')
-    lines.append(f'"@signature-params": {signed.serialized_parameters()}')
+    lines.append(f'"@signature-params": {signed.serialized}')
     return "".join(lines).encode()
+
+
+def _is_field_value(value: str) -> bool:
+    """FIELD_VALUE, asked of str's own tests first (ASCII and printable is \\x20-\\x7e), which
+    take a tenth of the pattern's time; only a value with a tab in it goes to the pattern."""
+    return value.isascii() and (value.isprintable() or bool(FIELD_VALUE.fullmatch(value)))
+
+
+def _is_derived_value(value: str) -> bool:
+    """DERIVED_VALUE (\\x21-\\x7e, at least one) by the same tests: printable ASCII, no space."""
+    return value.isascii() and value.isprintable() and value != "" and " " not in value
 
 
 def _check_digest(signed: SignatureInput, fields: dict[str, str], body: bytes) -> None:
