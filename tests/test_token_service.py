@@ -14,7 +14,9 @@ import pytest
 
 from planner_bridge.clients.signatures import sign_request
 from planner_bridge.errors import InvalidToken
+from planner_bridge.keys.signing import MintedToken
 from planner_bridge.serving import blocking
+from planner_bridge.tokens.signed_requests import TokenRequest, render_answer
 from support import PlannerServer, Shop, register_shop
 
 JSON = "application/json"
@@ -98,6 +100,41 @@ def test_user_token_carries_the_user(planner, shop):
     assert claims["entity"] == shop.entity.id and claims["kind"] == "user"
     assert claims["client_id"] == shop.key_id and claims["scope"] == "read"
     assert claims["exp"] - claims["iat"] == 900
+
+
+def test_the_answer_is_compact_json_in_the_order_it_always_had(planner, shop):
+    """The 201 body is formatted directly (`render_answer`): the same bytes `json.dumps` made."""
+    for body in (
+        {"type": "legal_entity"},
+        {
+            "type": "user",
+            "user": {"id": "u", "name": "Ü"},
+            "rights": ["write", "read"],
+            "expires_in": 600,
+        },
+    ):
+        response = ask(planner, shop, body)
+        assert response.status_code == 201, response.text
+        answer = response.json()
+        assert list(answer) == ["token", "token_type", "type", "rights", "expires_in", "expires_at"]
+        assert response.content == json.dumps(answer, separators=(",", ":")).encode()
+        assert response.headers["content-length"] == str(len(response.content))
+
+
+@pytest.mark.parametrize("rights", [("read",), ("read", "write")])
+@pytest.mark.parametrize("jkt", [None, "A" * 43])
+def test_render_answer_is_json_dumps(rights, jkt):
+    minted = MintedToken("eyJh.eyJi.c2ln-_", "jti", 1_700_000_000, 1_700_003_600)
+    asked = TokenRequest("user", rights, 3600, "u", "U", jkt)
+    expected = {
+        "token": minted.token,
+        "token_type": "Bearer" if jkt is None else "DPoP",
+        "type": "user",
+        "rights": list(rights),
+        "expires_in": 3600,
+        "expires_at": 1_700_003_600,
+    }
+    assert render_answer(minted, asked) == json.dumps(expected, separators=(",", ":")).encode()
 
 
 def test_every_token_has_its_own_jti(planner, shop):
