@@ -29,7 +29,14 @@ from planner_bridge.clients.signature_fields import (
     parse_content_digest,
     parse_signature,
 )
-from planner_bridge.clients.signatures import COVERED, COVERED_CALL
+from planner_bridge.clients.signatures import (
+    COVERED,
+    COVERED_CALL,
+    DERIVED_VALUE,
+    FIELD_VALUE,
+    _is_derived_value,
+    _is_field_value,
+)
 from planner_bridge.errors import InvalidClient
 from planner_bridge.serving import blocking
 from support import register_shop
@@ -464,6 +471,23 @@ def test_a_backslash_is_serialized_escaped():
     found = parse_signature('s=("x");keyid="a\\\\b"', "s=::")
     assert found.parameters["keyid"] == "a\\b"
     assert found.serialized_parameters() == '("x");keyid="a\\\\b"'
+
+
+def test_the_value_checks_agree_with_their_patterns():
+    """The signature base's checks of a value (str's own tests, for speed) take exactly the
+    language of FIELD_VALUE and DERIVED_VALUE, alone and among other characters."""
+    for code in [*range(0x300), 0x85, 0xA0, 0x2028, 0xFEFF, 0x1F600]:
+        for value in (chr(code), f"a{chr(code)}b", chr(code) * 2, f"\t{chr(code)} "):
+            assert _is_field_value(value) == bool(FIELD_VALUE.fullmatch(value)), repr(value)
+            assert _is_derived_value(value) == bool(DERIVED_VALUE.fullmatch(value)), repr(value)
+    assert _is_field_value("") and not _is_derived_value("")
+
+
+def test_parameters_are_serialized_as_rfc_8941_writes_them():
+    """Integers without leading zeros (and no "-0"); Strings exactly as sent; one space between
+    components, none inside the parentheses."""
+    found = parse_signature('s=(  "x"   "y" );created=007;expires=-0;  keyid="a b;c"', "s=::")
+    assert found.serialized_parameters() == '("x" "y");created=7;expires=0;keyid="a b;c"'
 
 
 def test_content_digest_members_by_algorithm():

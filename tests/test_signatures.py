@@ -192,6 +192,14 @@ def test_a_signature_over_the_decoded_path_is_refused_for_the_encoded_one(planne
     assert_refused(httpx.get(planner.url + sent, headers=headers))
 
 
+@pytest.mark.parametrize("host", ["elsewhere.example", "elsewhere.example/v1/api-tokens?x=1"])
+def test_the_host_header_has_no_say_in_the_signed_path(planner, shop, host):
+    """`@path` comes from the request line alone: a Host header (not covered), even one that
+    looks like a path and a query, does not break a good signature."""
+    headers = {**signed(planner, shop), "Content-Type": "application/json", "Host": host}
+    assert httpx.post(planner.url + "/v1/tokens", content=BODY, headers=headers).status_code == 201
+
+
 def test_method_changed_after_signing_is_refused(planner, shop):
     assert_refused(send(planner, signed(planner, shop, method="PUT")))
 

@@ -14,9 +14,12 @@ import pytest
 
 from planner_bridge.clients.signatures import sign_request
 from planner_bridge.errors import InvalidToken
+from planner_bridge.keys.signing import MintedToken
 from planner_bridge.serving import blocking
+from planner_bridge.tokens.signed_requests import TokenRequest, render_answer
 from support import PlannerServer, Shop, register_shop
 
+JSON = "application/json"
 TOKEN_ANSWER_KEYS = {"token", "token_type", "type", "rights", "expires_in", "expires_at"}
 
 
@@ -97,6 +100,41 @@ def test_user_token_carries_the_user(planner, shop):
     assert claims["entity"] == shop.entity.id and claims["kind"] == "user"
     assert claims["client_id"] == shop.key_id and claims["scope"] == "read"
     assert claims["exp"] - claims["iat"] == 900
+
+
+def test_the_answer_is_compact_json_in_the_order_it_always_had(planner, shop):
+    """The 201 body is formatted directly (`render_answer`): the same bytes `json.dumps` made."""
+    for body in (
+        {"type": "legal_entity"},
+        {
+            "type": "user",
+            "user": {"id": "u", "name": "Ü"},
+            "rights": ["write", "read"],
+            "expires_in": 600,
+        },
+    ):
+        response = ask(planner, shop, body)
+        assert response.status_code == 201, response.text
+        answer = response.json()
+        assert list(answer) == ["token", "token_type", "type", "rights", "expires_in", "expires_at"]
+        assert response.content == json.dumps(answer, separators=(",", ":")).encode()
+        assert response.headers["content-length"] == str(len(response.content))
+
+
+@pytest.mark.parametrize("rights", [("read",), ("read", "write")])
+@pytest.mark.parametrize("jkt", [None, "A" * 43])
+def test_render_answer_is_json_dumps(rights, jkt):
+    minted = MintedToken("eyJh.eyJi.c2ln-_", "jti", 1_700_000_000, 1_700_003_600)
+    asked = TokenRequest("user", rights, 3600, "u", "U", jkt)
+    expected = {
+        "token": minted.token,
+        "token_type": "Bearer" if jkt is None else "DPoP",
+        "type": "user",
+        "rights": list(rights),
+        "expires_in": 3600,
+        "expires_at": 1_700_003_600,
+    }
+    assert render_answer(minted, asked) == json.dumps(expected, separators=(",", ":")).encode()
 
 
 def test_every_token_has_its_own_jti(planner, shop):
@@ -242,6 +280,17 @@ def test_json_content_type_with_charset_is_accepted(planner, shop):
 
 def test_huge_bodies_are_refused_before_reading_them_whole(planner, shop):
     response = ask(planner, shop, b"{" + b" " * 2_000_000 + b"}")
+    assert_refused(response, 413, "invalid_request")
+
+
+def test_huge_bodies_sent_in_chunks_are_refused_before_reading_them_whole(planner, shop):
+    """No Content-Length to refuse early: the body is refused once it grows past the limit."""
+    raw = b"{" + b" " * 2_000_000 + b"}"
+    url = planner.url + "/v1/tokens"
+    headers = sign_request(method="POST", url=url, body=raw, key_id=shop.key_id, secret=shop.secret)
+    chunks = (raw[i : i + 65536] for i in range(0, len(raw), 65536))
+    response = httpx.post(url, content=chunks, headers={**headers, "Content-Type": JSON})
+    assert "content-length" not in response.request.headers  # chunked, as meant
     assert_refused(response, 413, "invalid_request")
 
 

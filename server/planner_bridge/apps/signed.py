@@ -3,14 +3,21 @@ the web services' choice between a bearer token and a signature."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import functools
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Message, Scope
 
-from ..clients.signatures import COVERED, SignatureVerifier, SignedCaller, call_components
+from ..clients.signatures import (
+    COVERED,
+    SignatureVerifier,
+    SignedCaller,
+    call_components,
+    header_fields,
+)
 from ..clock import Clock
 from ..errors import InvalidClient, InvalidRequest
 from ..ratelimit import FailureLimiter
@@ -47,14 +54,23 @@ class SignedRequests:
         self, request: Request, covered: Sequence[str] = COVERED
     ) -> tuple[SignedCaller, bytes]:
         """The verified caller and the exact body it signed; failures are counted and braked."""
-        with self.failures.guarding(self.subject_of(request.scope), counts=InvalidClient):
-            body = await read_body(request)
-            caller = await self.verifier.verify(
-                method=request.method,
-                url=url_as_sent(request),
-                headers=request.headers.items(),
-                body=body,
-                covered=covered,
+        fields = header_fields(request.headers.items())
+        read = functools.partial(read_body, request)
+        return await self.authenticate_scope(request.scope, fields, read, covered)
+
+    async def authenticate_scope(
+        self,
+        scope: Scope,
+        fields: dict[str, str],
+        read_body: Callable[[], Awaitable[bytes]],
+        covered: Sequence[str] = COVERED,
+    ) -> tuple[SignedCaller, bytes]:
+        """`authenticate` for a bare ASGI endpoint: the scope, its fields (`header_fields`)
+        and how to read the body, which is read only once the brake let the caller through."""
+        with self.failures.guarding(self.subject_of(scope), counts=InvalidClient):
+            body = await read_body()
+            caller = await self.verifier.verify_fields(
+                scope["method"], target_as_sent(scope), fields, body, covered
             )
         return caller, body
 
@@ -62,7 +78,8 @@ class SignedRequests:
         """A web-service call signed with an API key (SPEC "Planner web services"): the legal
         entity's rights as claims (read; write only if the entity may write), and the request
         again with the body it signed, for the handler to read."""
-        caller, body = await self.authenticate(request, call_components(url_as_sent(request)))
+        _, query = target_as_sent(request.scope)
+        caller, body = await self.authenticate(request, call_components(query))
         entity, now = caller.entity, int(self.clock.now())
         claims = AccessClaims(
             subject=entity.id,
@@ -78,14 +95,14 @@ class SignedRequests:
         return claims, Request(request.scope, receive=_replay(body))
 
 
-def url_as_sent(request: Request) -> str:
-    """The request's URL with its path as the client sent it: RFC 9421 §2.2.6 signs `@path`
-    before any percent-encoded octet is decoded, and ASGI's `path` (so `request.url`) is
-    decoded. `raw_path` is what came on the wire."""
-    raw_path = request.scope.get("raw_path")
-    if raw_path is None:  # a server that does not give it: the best we have
-        return str(request.url)
-    return str(request.url.replace(path=raw_path.decode("latin-1")))
+def target_as_sent(scope: Scope) -> tuple[str, str]:
+    """The request's path and query as the client sent them: RFC 9421 §2.2.6 signs `@path`
+    before any percent-encoded octet is decoded, and ASGI's `path` is decoded; `raw_path` is
+    what came on the wire. Taken from the scope alone: the Host header (not signed) has no say
+    in either, as it had when a URL was built from it and split again."""
+    raw_path = scope.get("raw_path")  # None from a server that does not give it: then the
+    path = scope["path"] if raw_path is None else raw_path.decode("latin-1")  # best we have
+    return path or "/", scope.get("query_string", b"").decode("latin-1")
 
 
 def is_signed(request: Request) -> bool:

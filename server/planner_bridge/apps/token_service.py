@@ -15,10 +15,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
-from ..errors import InvalidRequest, PayloadTooLarge, ProtocolError
+from ..errors import PayloadTooLarge, ProtocolError
 from ..keys.ring import KeyRing
-from ..metrics import CLIENT_CREDENTIALS, SIGNED_REQUEST
-from ..tokens.client_credentials import ClientCredentialsGrant, FormRequest, TokenAnswer
+from ..metrics import CLIENT_CREDENTIALS
+from ..tokens.client_credentials import ClientCredentialsGrant, FormRequest
 from ..tokens.issuer import RIGHTS
 from ..tokens.metadata import (
     JWKS_PATH,
@@ -42,8 +42,9 @@ from .openapi_parts import (
     signed,
     text,
 )
-from .responses import error_response, parse_json_object
+from .responses import error_response
 from .signed import SignedRequests
+from .signed_token import SignedTokenEndpoint
 
 MAX_FORM_BODY = 4096
 PUBLIC_CACHE = {"Cache-Control": "public, max-age=60"}
@@ -63,19 +64,9 @@ class TokenService:
     ) -> None:
         self.grant, self.signed = grants
         self.client_credentials = ClientCredentialsEndpoint(self.grant, subject_of)
-        self.signed_requests = signed_requests
+        self.signed_token = SignedTokenEndpoint(self.signed, signed_requests)  # bare ASGI too
         self.keyring = keyring
         self.issuer = issuer
-
-    async def signed_token(self, request: Request) -> Response:
-        caller, body = await self.signed_requests.authenticate(request)
-        media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
-        if media_type != "application/json":
-            raise InvalidRequest("the body must be application/json")
-        asked = parse_json_object(body)
-        answer = await self.signed.create_token_response(caller.key, caller.entity, asked)
-        note_minted(request.scope, answer.kind, SIGNED_REQUEST)
-        return answer_response(answer)
 
     async def jwks(self, request: Request) -> Response:
         return JSONResponse(self.keyring.jwks(), headers=PUBLIC_CACHE)
@@ -122,14 +113,6 @@ class ClientCredentialsEndpoint:
             headers = list(answer.headers)  # a list: middleware may add to it
             await send({"type": "http.response.start", "status": answer.status, "headers": headers})
             await send({"type": "http.response.body", "body": answer.body})
-
-
-def answer_response(answer: TokenAnswer) -> Response:
-    """A grant's answer as a Starlette response (for routes that go through the app's
-    middleware as responses; the bare endpoint sends its answers itself)."""
-    response = Response(answer.body, status_code=answer.status)
-    response.raw_headers = list(answer.headers)
-    return response
 
 
 def _token_headers(

@@ -12,13 +12,15 @@ http-message-signatures library) stays the reference: the tests hold both to the
 
 from __future__ import annotations
 
-import base64
 import binascii
-import dataclasses
 import re
+from typing import NamedTuple
 
 KEY = r"[a-z*][a-z0-9_.*-]*"  # RFC 8941 §3.1.2
-STRING = r'"(?:[\x20\x21\x23-\x5b\x5d-\x7e]|\\[\\"])*"'  # printable ASCII; \" and \\ escaped
+# Printable ASCII, \" and \\ escaped; written as runs of plain characters between escapes (not one
+# alternative per character), which matches the same strings some three times faster.
+PLAIN = r"[\x20\x21\x23-\x5b\x5d-\x7e]*"
+STRING = rf'"{PLAIN}(?:\\[\\"]{PLAIN})*"'
 INTEGER = r"-?[0-9]{1,15}"
 # A component name: a field name in lowercase (RFC 9110 token) or a derived "@..." name.
 COMPONENT = r'"[a-z0-9@!#$%&\'*+.^_`|~-]+"'
@@ -45,21 +47,19 @@ class MalformedSignature(ValueError):
     """A signature field outside the profile; deliberately without details for the caller."""
 
 
-@dataclasses.dataclass(frozen=True)
-class SignatureInput:
-    """One signature: what it covers, its metadata in the order sent, and its bytes."""
+class SignatureInput(NamedTuple):
+    """One signature: what it covers, its metadata in the order sent, its bytes, and the
+    "@signature-params" value: the Inner List serialized as RFC 8941 §4.1 says, which is what
+    the signer signed whatever spacing the field arrived with. (A NamedTuple: made on every
+    signed request, and a frozen dataclass costs about a microsecond more to make.)"""
 
     components: tuple[str, ...]
     parameters: dict[str, int | str]
     signature: bytes
+    serialized: str
 
     def serialized_parameters(self) -> str:
-        """The "@signature-params" value: the Inner List serialized as RFC 8941 §4.1 says,
-        which is what the signer signed whatever spacing the field arrived with."""
-        names = " ".join(f'"{name}"' for name in self.components)
-        return f"({names})" + "".join(
-            f";{name}={_serialize(value)}" for name, value in self.parameters.items()
-        )
+        return self.serialized
 
 
 def parse_signature(signature_input: str | None, signature: str | None) -> SignatureInput:
@@ -68,10 +68,13 @@ def parse_signature(signature_input: str | None, signature: str | None) -> Signa
     signed = SIGNATURE.fullmatch(signature or "")
     if found is None or signed is None or found[1] != signed[1]:
         raise MalformedSignature
-    components = tuple(name[1:-1] for name in found[2].split())
+    names = found[2].split()  # each still quoted: serialized as it is
+    components = tuple([name[1:-1] for name in names])
     if len(set(components)) != len(components):
         raise MalformedSignature  # RFC 9421 §2.5: each component at most once
-    return SignatureInput(components, _parameters(found[3]), _bytes(signed[2]))
+    parameters, serialized = _parameters(found[3])
+    inner_list = "(" + " ".join(names) + ")" + serialized
+    return SignatureInput(components, parameters, _bytes(signed[2]), inner_list)
 
 
 def parse_content_digest(value: str) -> dict[str, bytes]:
@@ -85,26 +88,36 @@ def parse_content_digest(value: str) -> dict[str, bytes]:
     return digests
 
 
-def _parameters(text: str) -> dict[str, int | str]:
+def _parameters(text: str) -> tuple[dict[str, int | str], str]:
+    """The parameters by name, and their serialization (RFC 8941 §4.1.1.2), made as they are
+    read: a String's text as sent is already its serialization (only \\" and \\\\ escapes get
+    past the pattern, and serializing puts back exactly those), an Integer's is its value's
+    (no leading zeros)."""
     parameters: dict[str, int | str] = {}
+    serialized = []
     for name, raw in PARAMETER_PATTERN.findall(text):
-        value = ESCAPED.sub(r"\1", raw[1:-1]) if raw.startswith('"') else int(raw)
+        if raw[0] == '"':
+            value: int | str = _unescaped(raw[1:-1])
+        else:
+            value = int(raw)
+            raw = str(value)
         if name in parameters or type(value) is not PARAMETER_TYPES.get(name):
             raise MalformedSignature
         parameters[name] = value
+        serialized.append(f";{name}={raw}")
     if "keyid" not in parameters:
         raise MalformedSignature
-    return parameters
+    return parameters, "".join(serialized)
 
 
-def _serialize(value: int | str) -> str:
-    if isinstance(value, int):
-        return str(value)
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+def _unescaped(text: str) -> str:
+    # Most strings hold no escape: `sub` alone costs more than the rest of a parameter's parsing.
+    return ESCAPED.sub(r"\1", text) if "\\" in text else text
 
 
 def _bytes(text: str) -> bytes:
+    # What `base64.b64decode(text, validate=True)` does, without its wrapper.
     try:
-        return base64.b64decode(text, validate=True)
+        return binascii.a2b_base64(text, strict_mode=True)
     except binascii.Error:
         raise MalformedSignature from None

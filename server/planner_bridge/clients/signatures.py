@@ -120,9 +120,22 @@ class SignatureVerifier:
     ) -> SignedCaller:
         """Who signed this request; raises InvalidClient for any failure, minting nothing.
         `covered`: the components the signature must cover (the token routes' by default)."""
-        fields = _header_fields(headers)
+        parts = urlsplit(url)
+        target = (parts.path or "/", parts.query)
+        return await self.verify_fields(method, target, header_fields(headers), body, covered)
+
+    async def verify_fields(
+        self,
+        method: str,
+        target: tuple[str, str],
+        fields: dict[str, str],
+        body: bytes,
+        covered: Sequence[str] = COVERED,
+    ) -> SignedCaller:
+        """`verify`, for a caller that has the path and query as sent (`target`) and the
+        fields as `header_fields` makes them: no URL built only to be split again."""
         try:
-            signed = self._verified(method.upper(), url, fields, body, covered)
+            signed = self._verified(method.upper(), target, fields, body, covered)
         except MalformedSignature:
             raise InvalidClient("request signature is invalid", scheme=CHALLENGE) from None
         params = signed.parameters
@@ -136,7 +149,12 @@ class SignatureVerifier:
         return SignedCaller(*found)
 
     def _verified(
-        self, method: str, url: str, fields: dict[str, str], body: bytes, covered: Sequence[str]
+        self,
+        method: str,
+        target: tuple[str, str],
+        fields: dict[str, str],
+        body: bytes,
+        covered: Sequence[str],
     ) -> SignatureInput:
         """The signature, once its HMAC over the covered components and its digest hold.
         The secret is derived from the key id, with no database read: whether the key exists
@@ -146,10 +164,11 @@ class SignatureVerifier:
             raise MalformedSignature
         if not set(covered) <= set(signed.components):
             raise MalformedSignature
-        base = signature_base(signed, method, url, fields)
-        secret = self.entities.deriver.secret_for(str(signed.parameters["keyid"]))
-        expected = hmac.digest(secret.encode(), base, "sha256")
-        if not hmac.compare_digest(expected, signed.signature):
+        base = signature_base(signed, method, target, fields)
+        # Derived on every request, never kept: a secret remembered for a key that signed
+        # lately would answer faster, and so tell a prober which key ids are in use.
+        secret = self.entities.deriver.secret_for(str(signed.parameters["keyid"])).encode()
+        if not hmac.compare_digest(hmac.digest(secret, base, "sha256"), signed.signature):
             raise MalformedSignature
         _check_digest(signed, fields, body)
         return signed
@@ -186,20 +205,38 @@ class SignatureVerifier:
             raise InvalidClient("signature nonce was already used", scheme=CHALLENGE) from None
 
 
-def signature_base(signed: SignatureInput, method: str, url: str, fields: dict[str, str]) -> bytes:
+def signature_base(
+    signed: SignatureInput, method: str, target: tuple[str, str], fields: dict[str, str]
+) -> bytes:
     """RFC 9421 §2.5: one line per covered component, then "@signature-params". Of the derived
-    components, those SPEC asks for; of the fields, any the request carries."""
-    parts = urlsplit(url)
-    derived = {"@method": method, "@path": parts.path or "/", "@query": "?" + parts.query}
+    components, those SPEC asks for (`target`: the path and query as sent); of the fields, any
+    the request carries."""
+    path, query = target
+    derived = {"@method": method, "@path": path, "@query": "?" + query}
     lines = []
     for name in signed.components:
-        value = derived.get(name) if name.startswith("@") else fields.get(name)
-        pattern = DERIVED_VALUE if name.startswith("@") else FIELD_VALUE
-        if value is None or not pattern.fullmatch(value):
-            raise MalformedSignature
+        if name[0] == "@":
+            value = derived.get(name)
+            if value is None or not _is_derived_value(value):
+                raise MalformedSignature
+        else:
+            value = fields.get(name)
+            if value is None or not _is_field_value(value):
+                raise MalformedSignature
         lines.append(f'"{name}": {value}\n')
-    lines.append(f'"@signature-params": {signed.serialized_parameters()}')
+    lines.append(f'"@signature-params": {signed.serialized}')
     return "".join(lines).encode()
+
+
+def _is_field_value(value: str) -> bool:
+    """FIELD_VALUE, asked of str's own tests first (ASCII and printable is \\x20-\\x7e), which
+    take a tenth of the pattern's time; only a value with a tab in it goes to the pattern."""
+    return value.isascii() and (value.isprintable() or bool(FIELD_VALUE.fullmatch(value)))
+
+
+def _is_derived_value(value: str) -> bool:
+    """DERIVED_VALUE (\\x21-\\x7e, at least one) by the same tests: printable ASCII, no space."""
+    return value.isascii() and value.isprintable() and value != "" and " " not in value
 
 
 def _check_digest(signed: SignatureInput, fields: dict[str, str], body: bytes) -> None:
@@ -214,7 +251,7 @@ def _check_digest(signed: SignatureInput, fields: dict[str, str], body: bytes) -
             raise MalformedSignature
 
 
-def _header_fields(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+def header_fields(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
     """Each field by lowercase name, its lines trimmed and joined (RFC 9421 §2.1)."""
     fields: dict[str, str] = {}
     for name, value in pairs:
@@ -223,7 +260,7 @@ def _header_fields(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
     return fields
 
 
-def call_components(url: str) -> tuple[str, ...]:
+def call_components(query: str) -> tuple[str, ...]:
     """What a signed web-service call must cover: `COVERED_CALL`, and "@query" when the URL
     has a query (else a changed query would go unnoticed)."""
-    return (*COVERED_CALL, "@query") if urlsplit(url).query else COVERED_CALL
+    return (*COVERED_CALL, "@query") if query else COVERED_CALL
