@@ -22,15 +22,15 @@ Goal: at least 0.6. Numbers only; nothing is asserted.
 Measured (7 Dec 2026, the 2-core machine shared with two other sessions' benchmarks, load
 average 3-5), three alternating runs each, server CPU per request: unauthenticated 139-176 µs;
 DPoP before this round ~440 µs (2,212-2,329 req per CPU-second), after ~400 µs (2,297-2,765);
-ratio per CPU-second 0.34, 0.31, 0.39 before, 0.43, 0.41, 0.37 after; three more pairs at
-load 2-3 (unauthenticated 112-157 µs): 0.34, 0.33, 0.31 before, 0.40, 0.36, 0.37 after. Where DPoP's extra
-~250 µs go, by switching parts off in the served process (per-thread CPU from /proc): the
-ES256 verification 61 µs in a loop, ~85 µs in the busy server; the rest of the proof's
-checks ~10 µs (~25 in the server); plumbing ~10 µs; the `jti` spend ~65 µs (event-loop
-thread +20, worker threads +45 with their system time). Batches here are ~4 (8 connections);
-alone, a spend costs ~21 µs at 4 in flight and ~7 µs at 128, so most of the 65 is handing
-the batch to a worker thread and back on a busy process, not the write. Verification plus
-spend put this machine's ratio near 0.45; 0.6 is not met here.
+ratio per CPU-second 0.34, 0.31, 0.39 before, 0.43, 0.41, 0.37 after; three more pairs at load
+2-3 (unauthenticated 112-157 µs): 0.34, 0.33, 0.31 before, 0.40, 0.36, 0.37 after. Where DPoP's
+extra ~250 µs go, by switching parts off in the served process (per-thread CPU from /proc): the
+ES256 verification 61 µs in a loop, ~85 µs in the busy server; the rest of the proof's checks
+~10 µs (~25 in the server); plumbing ~10 µs; the `jti` spend ~65 µs (event-loop thread +20,
+worker threads +45 with their system time). Batches here are ~4 (8 connections); alone, a spend
+costs ~21 µs at 4 in flight and ~7 µs at 128, so most of the 65 is handing the batch to a worker
+thread and back on a busy process, not the write. Verification plus spend put this machine's
+ratio near 0.45; 0.6 is not met here.
 
 What changed this round: the sweep of expired nonces looks at the head of the table only (it
 scanned the whole table, which SQLite does not index by expiry, every 256 inserts: at 200,000
