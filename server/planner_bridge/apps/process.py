@@ -58,7 +58,9 @@ class PlannerProcess:
             raise
         try:
             self.app = create_app(core)
-            print(ready_line(), flush=True)
+            # The line and its newline in one write: with several workers on one unbuffered
+            # stdout, print's two writes interleaved ("worker A ...worker B ...\n\n").
+            print(ready_line() + "\n", end="", flush=True)
             yield
         finally:
             await core.aclose()
