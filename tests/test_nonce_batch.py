@@ -31,12 +31,14 @@ class WatchedStore(SQLiteStore):
     def __init__(self, path: Path) -> None:
         super().__init__(path)
         self.batches: list[int] = []
+        self.threads: list[threading.Thread] = []
         self.fail_next = False
         self.hold = threading.Event()  # while cleared, a write waits in its worker thread
         self.hold.set()
 
     def _remember_nonces(self, nonces: Sequence[tuple[str, str, float, float]]) -> list[bool]:
         self.batches.append(len(nonces))
+        self.threads.append(threading.current_thread())
         self.hold.wait(timeout=10)
         if self.fail_next:
             self.fail_next = False
@@ -69,6 +71,22 @@ async def test_nonces_asked_for_together_are_written_together(store, watched):
     assert watched.batches == [20]
     assert await remember(store, "nonce-7") == "conflict"
     assert watched.batches == [20, 1]
+
+
+async def test_nonce_batches_and_every_other_call_run_in_the_stores_one_thread(store, watched):
+    await remember(store, "first")
+    await store.get_entity("nobody")  # a read, through the same connection
+    await asyncio.gather(*(remember(store, f"later-{i}") for i in range(3)))
+    ran_in = await watched._db.run(threading.current_thread)
+    assert len(watched.batches) == 2
+    assert watched.threads == [ran_in, ran_in]
+    assert ran_in is not threading.current_thread() and ran_in.name.startswith("sqlite")
+
+
+async def test_a_nonce_asked_for_once_the_store_closed_is_refused_not_left_waiting(watched):
+    await watched.close()
+    with pytest.raises(RuntimeError):
+        await asyncio.wait_for(remember(watched, "late"), timeout=10)
 
 
 async def test_nonces_asked_for_during_a_write_go_together_in_the_next(store, watched):

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections.abc import Callable, Generator, Sequence
+from concurrent.futures import Executor
 from typing import Any
 
 from . import Conflict
@@ -30,8 +31,9 @@ WriteNonces = Callable[[Sequence[Nonce]], list[bool]]
 
 
 class NonceBatch:
-    def __init__(self, write: WriteNonces) -> None:
+    def __init__(self, write: WriteNonces, executor: Executor | None = None) -> None:
         self.write = write
+        self.executor = executor  # where `write` runs: None, the loop's default pool
         # Per event loop: a store shared by the loops of several threads (the tests' servers
         # and their callers) never hands a future to a loop it does not belong to.
         self._waiting: dict[asyncio.AbstractEventLoop, list[Waiting]] = {}
@@ -51,7 +53,11 @@ class NonceBatch:
     def _write(self, loop: asyncio.AbstractEventLoop) -> None:
         batch = self._waiting.pop(loop)
         self._writing.add(loop)
-        written = loop.run_in_executor(None, self.write, [n for n, _ in batch])
+        try:
+            written = loop.run_in_executor(self.executor, self.write, [n for n, _ in batch])
+        except RuntimeError as exc:  # the store closed (its thread gone): each request hears it
+            written = loop.create_future()
+            written.set_exception(exc)
         written.add_done_callback(functools.partial(self._written, loop, [f for _, f in batch]))
 
     def _written(

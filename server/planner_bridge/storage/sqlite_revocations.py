@@ -9,6 +9,7 @@ hears. Hearing a revocation twice is harmless (`Revocation.merged`).
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 import threading
@@ -74,7 +75,7 @@ class SQLiteRevocations:
         if self._watching is not None:
             self._watching.stop.set()
             for poller in self._watching.threads:
-                await self._db.run(poller.join)
+                await asyncio.to_thread(poller.join)  # not the store's thread: it waits
 
     def _poll(self, watching: Watching, listener: RevocationListener, seen: int) -> None:
         sql = "SELECT * FROM revocations WHERE seq > ?"
