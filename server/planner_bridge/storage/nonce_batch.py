@@ -31,9 +31,11 @@ WriteNonces = Callable[[Sequence[Nonce]], list[bool]]
 
 
 class NonceBatch:
-    def __init__(self, write: WriteNonces, executor: Executor | None = None) -> None:
+    def __init__(
+        self, write: WriteNonces, executor: Callable[[], Executor | None] = lambda: None
+    ) -> None:
         self.write = write
-        self.executor = executor  # where `write` runs: None, the loop's default pool
+        self.executor = executor  # where `write` runs now (None: the loop's default pool)
         # Per event loop: a store shared by the loops of several threads (the tests' servers
         # and their callers) never hands a future to a loop it does not belong to.
         self._waiting: dict[asyncio.AbstractEventLoop, list[Waiting]] = {}
@@ -54,8 +56,8 @@ class NonceBatch:
         batch = self._waiting.pop(loop)
         self._writing.add(loop)
         try:
-            written = loop.run_in_executor(self.executor, self.write, [n for n, _ in batch])
-        except RuntimeError as exc:  # the store closed (its thread gone): each request hears it
+            written = loop.run_in_executor(self.executor(), self.write, [n for n, _ in batch])
+        except RuntimeError as exc:  # its thread shut down meanwhile: each request hears it
             written = loop.create_future()
             written.set_exception(exc)
         written.add_done_callback(functools.partial(self._written, loop, [f for _, f in batch]))

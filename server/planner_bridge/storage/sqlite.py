@@ -45,7 +45,7 @@ class SQLiteStore(SQLiteRevocations, SQLiteConsoleTables):  # each mixin: see it
         self.path = str(path)
         self._db = SQLiteThread(open_sqlite(path))
         self._sweeper = transactions.Sweeper()
-        self._nonces = NonceBatch(self._remember_nonces, self._db.executor)
+        self._nonces = NonceBatch(self._remember_nonces, lambda: self._db.executor)
         with self._db.lock:
             migrate_sqlite(self._db.db)
 

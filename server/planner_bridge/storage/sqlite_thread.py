@@ -17,7 +17,7 @@ import asyncio
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -29,7 +29,14 @@ class SQLiteThread:
     def __init__(self, db: Db) -> None:
         self.db = db  # in autocommit mode: transactions are begun here
         self.lock = threading.Lock()
-        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite")
+        self._own = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite")
+        self._closed = False
+
+    @property
+    def executor(self) -> Executor | None:
+        """Where calls run: the store's thread; once closed, the loop's default pool (a call
+        then meets the closed connection's own error, as callers of a closed store expect)."""
+        return None if self._closed else self._own
 
     async def run(self, call: Callable[..., T], *args: Any) -> T:
         """`call(*args)` in the store's thread; it takes `lock` itself if it touches `db`."""
@@ -79,7 +86,8 @@ class SQLiteThread:
 
     async def close(self) -> None:
         await self.run(self._close)
-        self.executor.shutdown(wait=False)  # idle now: its thread ends on its own
+        self._closed = True
+        self._own.shutdown(wait=False)  # idle now: its thread ends on its own
 
     def _close(self) -> None:
         with self.lock:
