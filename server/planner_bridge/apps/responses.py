@@ -8,6 +8,7 @@ from typing import Any
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.types import Receive
 
 from ..errors import (
     DPoPRefusal,
@@ -104,6 +105,23 @@ async def read_body(request: Request, limit: int = MAX_JSON_BODY) -> bytes:
             raise PayloadTooLarge(f"body is larger than {limit} bytes")
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+async def receive_body(receive: Receive, declared: bytes | None, limit: int) -> bytes | None:
+    """`read_body` for a bare ASGI endpoint (its Content-Length as given, `declared`): the whole
+    body, refused with 413 as soon as it is known to be past `limit`; None if the client left."""
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"body is larger than {limit} bytes")
+    body = b""
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":  # http.disconnect
+            return None
+        body += message.get("body", b"")
+        if len(body) > limit:
+            raise PayloadTooLarge(f"body is larger than {limit} bytes")
+        if not message.get("more_body", False):
+            return body
 
 
 def parse_json_object(body: bytes) -> dict[str, Any]:

@@ -17,11 +17,11 @@ from collections.abc import Iterable
 from starlette.types import Receive, Scope, Send
 
 from ..clients.signatures import header_fields
-from ..errors import InvalidRequest, PayloadTooLarge, ProtocolError
+from ..errors import InvalidRequest, ProtocolError
 from ..metrics import SIGNED_REQUEST
 from ..tokens.signed_requests import SignedTokenGrant
 from .observed import note_minted
-from .responses import MAX_JSON_BODY, error_response, parse_json_object
+from .responses import MAX_JSON_BODY, error_response, parse_json_object, receive_body
 from .signed import SignedRequests
 
 JSON = "application/json"
@@ -71,17 +71,9 @@ def request_fields(raw: Iterable[tuple[bytes, bytes]]) -> tuple[dict[str, str], 
     return fields, (content_type or b"").decode("latin-1"), length
 
 
-async def read_body(receive: Receive, declared: bytes | None, limit: int = MAX_JSON_BODY) -> bytes:
-    """The whole body, refused with 413 as soon as it is known to be past `limit`."""
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(f"body is larger than {limit} bytes")
-    body = b""
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":  # http.disconnect
-            raise ClientLeft
-        body += message.get("body", b"")
-        if len(body) > limit:
-            raise PayloadTooLarge(f"body is larger than {limit} bytes")
-        if not message.get("more_body", False):
-            return body
+async def read_body(receive: Receive, declared: bytes | None) -> bytes:
+    """The whole body (`responses.receive_body`); `ClientLeft` if the client went away."""
+    body = await receive_body(receive, declared, MAX_JSON_BODY)
+    if body is None:
+        raise ClientLeft
+    return body

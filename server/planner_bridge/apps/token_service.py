@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
-from ..errors import PayloadTooLarge, ProtocolError
+from ..errors import ProtocolError
 from ..keys.ring import KeyRing
 from ..metrics import CLIENT_CREDENTIALS
 from ..tokens.client_credentials import ClientCredentialsGrant, FormRequest
@@ -42,7 +42,7 @@ from .openapi_parts import (
     signed,
     text,
 )
-from .responses import error_response
+from .responses import error_response, receive_body
 from .signed import SignedRequests
 from .signed_token import SignedTokenEndpoint
 
@@ -101,7 +101,7 @@ class ClientCredentialsEndpoint:
                 # The client's address, never the key it claims: a public key id must not let
                 # a stranger lock out its holder.
                 self.brake_subject(scope),
-                lambda: _read_form_body(receive, length),
+                lambda: receive_body(receive, length, MAX_FORM_BODY),
                 dpop,
             )
             answer = await self.grant.create_token_response(request)
@@ -132,22 +132,6 @@ def _token_headers(
         elif name == b"dpop":
             dpop = (*dpop, value.decode("latin-1"))
     return authorization, content_type, length, dpop
-
-
-async def _read_form_body(receive: Receive, declared: bytes | None) -> bytes | None:
-    """The whole body, refused with 413 past `MAX_FORM_BODY`; None if the client left."""
-    if declared is not None and declared.isdigit() and int(declared) > MAX_FORM_BODY:
-        raise PayloadTooLarge(f"body is larger than {MAX_FORM_BODY} bytes")
-    body = b""
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":  # http.disconnect
-            return None
-        body += message.get("body", b"")
-        if len(body) > MAX_FORM_BODY:
-            raise PayloadTooLarge(f"body is larger than {MAX_FORM_BODY} bytes")
-        if not message.get("more_body", False):
-            return body
 
 
 def routes(service: TokenService) -> list[BaseRoute]:
