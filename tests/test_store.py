@@ -1044,6 +1044,18 @@ async def test_sqlite_only_expired_nonces_are_swept_oldest_first(tmp_path, monke
     await store.close()
 
 
+async def test_sqlite_sweeps_idempotency_keys_by_their_expiry_index(tmp_path):
+    """The idempotency-key sweep (every SWEEP_EVERY nonces) finds the expired keys through an
+    index, not by reading the whole table, however many keys the last day's writes left."""
+    store = await SQLiteStore.open(tmp_path / "store.sqlite3")
+    plan = store._db.db.execute(
+        "EXPLAIN QUERY PLAN DELETE FROM idempotency_keys WHERE expires <= ?", (NOW,)
+    ).fetchall()
+    details = " ".join(row["detail"] for row in plan)
+    assert "USING INDEX idempotency_keys_by_expiry" in details, details
+    await store.close()
+
+
 # The schema as version 1 of this program made it (before reservations had owners and answers
 # their headers): data dirs made by it exist and must open with their rows.
 SCHEMA_1 = """

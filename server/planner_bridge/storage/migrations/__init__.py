@@ -28,6 +28,7 @@ from . import (
     v0007_revocations,
     v0008_dpop,
     v0009_reservation_holder,
+    v0010_idempotency_expiry_index,
 )
 
 if TYPE_CHECKING:
@@ -51,6 +52,9 @@ MIGRATIONS = (
     Migration(7, v0007_revocations.SQLITE, v0007_revocations.POSTGRESQL),
     Migration(8, v0008_dpop.SQLITE, v0008_dpop.POSTGRESQL),
     Migration(9, v0009_reservation_holder.SQLITE, v0009_reservation_holder.POSTGRESQL),
+    Migration(
+        10, v0010_idempotency_expiry_index.SQLITE, v0010_idempotency_expiry_index.POSTGRESQL
+    ),
 )
 LATEST = MIGRATIONS[-1].version
 
