@@ -52,9 +52,7 @@ MIGRATIONS = (
     Migration(7, v0007_revocations.SQLITE, v0007_revocations.POSTGRESQL),
     Migration(8, v0008_dpop.SQLITE, v0008_dpop.POSTGRESQL),
     Migration(9, v0009_reservation_holder.SQLITE, v0009_reservation_holder.POSTGRESQL),
-    Migration(
-        10, v0010_idempotency_expiry_index.SQLITE, v0010_idempotency_expiry_index.POSTGRESQL
-    ),
+    Migration(10, v0010_idempotency_expiry_index.SQLITE, v0010_idempotency_expiry_index.POSTGRESQL),
 )
 LATEST = MIGRATIONS[-1].version
 
