@@ -27,7 +27,7 @@ pytestmark = pytest.mark.timeout(900)
 SHIPPED = {"package.json", "planner-bridge.js", "planner-bridge.d.ts", "protocol.js"}
 SHIPPED |= {"protocol.d.ts", "session-channel.js", "README.md", "host-bridge.js"}
 SHIPPED |= {"command-channel.js", "embed-options.js", "load-check.js"}
-SHIPPED |= {"planner-key.js", "token-fetch.js"}
+SHIPPED |= {"planner-key.js", "token-fetch.js", "token-flights.js"}
 
 
 def run(command: list[str], cwd: Path) -> subprocess.CompletedProcess:

@@ -11,20 +11,12 @@
  * or TokenExpired; absent when the planner has none): the back-end puts it in its token request,
  * and the token is bound to that key (SPEC "Sender-constrained tokens").
  *
- * A fetch answers only requests for its own jkt: when the planner names a new key (a reloaded
- * frame whose key could not be kept), a running fetch for the old one is superseded, as for a
- * refused token below. The prefetch asks with the jkt the planner named last time
- * (`jktMemory`), so a kept key costs no second fetch; when the planner has never been heard
- * from here (the memory says null), there is no prefetch: a fetch without the key would only be
- * superseded by Ready's (or refused, for an entity that requires DPoP).
- *
  * Token requests from the planner (Ready, AuthenticationRequired, TokenExpired) share one
- * fetchToken() call while it runs (single flight), with one exception: a refused token
- * ("invalid_token") is never answered by a fetch that started without that reason, since that
- * fetch may bring back the very token that was refused. Such a request starts a new fetch with
- * reason "invalid_token" that supersedes the running one (whose answer is then not posted), and
- * later requests join it. A superseded fetch never reports an `error` (the newer one answers
- * for it). Tokens stay in memory and are never logged.
+ * fetchToken() call while it runs, and a newer fetch supersedes an older one: token-flights.js
+ * says when. The prefetch asks with the jkt the planner named last time (`jktMemory`), so a kept
+ * key costs no second fetch; when the planner has never been heard from here (the memory says
+ * null), there is no prefetch: a fetch without the key would only be superseded by Ready's (or
+ * refused, for an entity that requires DPoP). Tokens stay in memory and are never logged.
  *
  * Cross-tab sessions (session-channel.js): after login() or logout() succeeds, the other tabs of
  * the same site hear "Login" or "Logout" (the event name only) and each fetches its own token and
@@ -42,19 +34,13 @@ import { SessionChannel, SessionEvent } from "./session-channel.js";
 import { CommandChannel } from "./command-channel.js";
 import { LoadWatch } from "./load-check.js";
 import { PlannerKey } from "./planner-key.js";
-import { fetchWithDeadline, identityOf } from "./token-fetch.js";
-
-/** The TokenExpired reason for a token the planner web services refused. */
-const REFUSED = "invalid_token";
+import { TokenFlights } from "./token-flights.js";
 
 /**
  * @typedef {import("./token-fetch.js").TokenAnswer} TokenAnswer
  * @typedef {import("./token-fetch.js").FetchToken} FetchToken
  * @typedef {import("./planner-key.js").JktMemory} JktMemory
  * @typedef {{origin: string, source: unknown, data: unknown}} ReceivedMessage
- * @typedef {{needsFull: boolean, reason: string | undefined, jkt: string | undefined,
- *   quietIfSame: boolean, promise: Promise<TokenAnswer>}} Flight
- *   quietIfSame: a cross-tab resync that posts nothing when the identity did not change
  * @typedef {import("./session-channel.js").ChannelLike} ChannelLike
  */
 
@@ -63,9 +49,6 @@ const REFUSED = "invalid_token";
  * window `frameWindow()` returns, and posts only to that window at that origin.
  */
 export class HostBridge {
-  /** @type {Flight | null} */ #flight = null; // the fetch running, if any
-  /** @type {Flight | null} */ #latest = null; // the newest fetch: it supersedes older ones
-  /** @type {string | null} */ #lastDelivered = null;
   #destroyed = false;
   /** @type {Map<string, Set<(content: any) => void>>} */ #handlers = new Map();
   /** @type {(value: unknown) => void} */ #resolveReady = () => {};
@@ -79,6 +62,7 @@ export class HostBridge {
   /** @type {CommandChannel} */ #commands;
   /** @type {LoadWatch} */ #load;
   /** @type {PlannerKey} */ #key;
+  /** @type {TokenFlights} */ #flights;
 
   /**
    * @param {{plannerOrigin: string, frameWindow: () => any, fetchToken: FetchToken,
@@ -104,6 +88,9 @@ export class HostBridge {
     });
     this.ready.catch(() => {}); // a destroyed bridge must not raise an unhandled rejection
     this.#key = new PlannerKey(options.jktMemory ?? { get: () => undefined, set: () => {} });
+    this.#flights = new TokenFlights({ key: this.#key, post: (sent) => this.#post(sent),
+      fail: (error) => this.#fail(error), fetcher: () => ({ fetchToken: this.fetchToken,
+        deadlineMs: this.answerDeadlineMs, setTimer: this.setTimer, clearTimer: this.clearTimer }) });
     this.#load = new LoadWatch({ setTimer: this.setTimer, clearTimer: this.clearTimer,
       diagnose: options.diagnose ?? (async () => null), failed: (failure) => this.#loadFailed(failure) });
     this.#commands = new CommandChannel({ post: (sent) => this.#post(sent),
@@ -132,14 +119,14 @@ export class HostBridge {
   /** @param {string} event @param {Record<string, unknown>} content */
   #react(event, content) {
     const answered = this.#answeredAlready(event);
-    if (event === PlannerEvent.Ready) this.#lastDelivered = null; // a (re)loaded page holds nothing
+    if (event === PlannerEvent.Ready) this.#flights.plannerReloaded();
     if (event === PlannerEvent.Ready) this.#key.named(content.jkt); // none: a planner without a key
     if (event === PlannerEvent.TokenExpired && content.jkt !== undefined) this.#key.named(content.jkt);
     if (event === PlannerEvent.Ready || event === PlannerEvent.AuthenticationRequired) {
       this.#plannerHeard();
-      if (!answered) this.#report(this.#request(true, undefined));
+      if (!answered) this.#flights.request(true, undefined);
     }
-    if (event === PlannerEvent.TokenExpired) this.#report(this.#request(false, String(content.reason)));
+    if (event === PlannerEvent.TokenExpired) this.#flights.request(false, String(content.reason));
     if (event === PlannerEvent.AuthenticationSucceeded || event === PlannerEvent.LoginSucceeded) {
       this.#resolveReady(undefined);
     }
@@ -191,7 +178,7 @@ export class HostBridge {
   #answeredAlready(event) {
     const paired = event === PlannerEvent.AuthenticationRequired && this.#afterReady;
     this.#afterReady = event === PlannerEvent.Ready; // any other message in between: not paired
-    return paired && this.#lastDelivered !== null;
+    return paired && this.#flights.delivered;
   }
 
   /**
@@ -200,15 +187,14 @@ export class HostBridge {
    * A failure is not reported: Ready asks again.
    */
   prefetch() {
-    if (this.#destroyed || this.#flight || !this.#key.known) return;
-    this.#startFlight(true, undefined, false, this.#heard).promise.catch(() => {});
+    if (!this.#destroyed) this.#flights.prefetch(this.#heard);
   }
 
   /** After the shop logged the user in: fetch the user token and post Login. */
   async login() {
     if (!this.#key.known) await this.#key.whenKnown(this.ready);
     this.#afterReady = false;
-    const answer = await this.#startFlight(true, this.#inheritedReason()).promise;
+    const answer = await this.#flights.supersede();
     if (answer.kind !== "user") throw new PlannerBridgeError("NotLoggedIn", "fetchToken gave no user token");
     this.#session?.announce(SessionEvent.Login);
     return answer.user;
@@ -218,7 +204,7 @@ export class HostBridge {
   async logout() {
     if (!this.#key.known) await this.#key.whenKnown(this.ready);
     this.#afterReady = false;
-    const answer = await this.#startFlight(true, this.#inheritedReason()).promise;
+    const answer = await this.#flights.supersede();
     if (answer.kind !== "legal_entity") {
       throw new PlannerBridgeError("StillLoggedIn", "fetchToken still gives a user token");
     }
@@ -231,7 +217,7 @@ export class HostBridge {
    */
   resync() {
     if (this.#destroyed) return;
-    this.#report(this.#startFlight(false, this.#inheritedReason(), true));
+    this.#flights.resync();
   }
 
   /**
@@ -251,87 +237,12 @@ export class HostBridge {
 
   destroy() {
     this.#destroyed = true;
-    this.#latest = null; // a fetch still running will post nothing
+    this.#flights.stop(); // a fetch still running will post nothing
     this.#handlers.clear();
     this.#session?.close();
     this.#load.stop();
     this.#commands.destroy();
     this.#rejectReady(new PlannerBridgeError("Destroyed", "the planner was removed"));
-  }
-
-  /**
-   * Join the running fetch, or start one; a refused token never joins a fetch started without
-   * "invalid_token" (see the module's comment).
-   * @param {boolean} needsFull @param {string | undefined} reason @returns {Flight}
-   */
-  #request(needsFull, reason) {
-    const running = this.#flight;
-    if (running && running.jkt === this.#key.jkt && (reason !== REFUSED || running.reason === REFUSED)) {
-      running.needsFull ||= needsFull;
-      running.quietIfSame = false; // the planner asked: it gets an answer
-      return running;
-    }
-    return this.#startFlight(needsFull || Boolean(running?.needsFull), reason);
-  }
-
-  /** login()/logout() supersede a running fetch; if that one was for a refused token, so is theirs. */
-  #inheritedReason() {
-    return this.#flight?.reason === REFUSED ? REFUSED : undefined;
-  }
-
-  /** A new fetch; a newer one supersedes it (login/logout must not be undone by a stale answer,
-   * a refused token must not be answered by a fetch that may bring it back).
-   * @param {boolean} needsFull @param {string | undefined} reason @param {boolean} [quietIfSame]
-   * @param {Promise<unknown> | null} [after]  post nothing before this resolves
-   * @returns {Flight} */
-  #startFlight(needsFull, reason, quietIfSame = false, after = null) {
-    /** @type {Flight} */
-    const flight = { needsFull, reason, jkt: this.#key.jkt, quietIfSame,
-      promise: Promise.resolve(/** @type {any} */ (null)) };
-    this.#flight = this.#latest = flight;
-    const fetcher = { fetchToken: this.fetchToken, deadlineMs: this.answerDeadlineMs,
-      setTimer: this.setTimer, clearTimer: this.clearTimer };
-    flight.promise = fetchWithDeadline(fetcher, reason, flight.jkt).then(
-      async (answer) => {
-        await after;
-        if (flight !== this.#latest) return answer;
-        this.#flight = null;
-        if (!(flight.quietIfSame && identityOf(answer) === this.#lastDelivered)) {
-          this.#deliver(answer, flight.needsFull);
-        }
-        return answer;
-      },
-      (error) => {
-        if (this.#flight === flight) this.#flight = null;
-        throw error;
-      },
-    );
-    return flight;
-  }
-
-  /**
-   * A planner request's fetch failed: report it, unless a newer fetch superseded it (that one
-   * answers the request; its failure, if any, is reported instead). A late FetchTokenTimeout of
-   * a superseded fetch would otherwise show after the new token already worked.
-   * @param {Flight} flight
-   */
-  #report(flight) {
-    flight.promise.catch((error) => {
-      if (flight === this.#latest) this.#fail(error);
-    });
-  }
-
-  /** @param {TokenAnswer} answer @param {boolean} needsFull */
-  #deliver(answer, needsFull) {
-    const key = identityOf(answer);
-    const content = { token: answer.token, expiresIn: answer.expiresIn };
-    let sent;
-    if (!needsFull && key === this.#lastDelivered) sent = message(HostEvent.TokenRefreshed, content);
-    else if (answer.kind === "user") sent = message(HostEvent.Login, { ...content, user: answer.user });
-    else if (this.#lastDelivered?.startsWith("user:")) sent = message(HostEvent.Logout, content);
-    else sent = message(HostEvent.Authentication, content);
-    this.#post(sent);
-    this.#lastDelivered = key;
   }
 
   /** @param {{event: string, content: Record<string, unknown>}} sent */
