@@ -24,11 +24,9 @@
  */
 import {
   DEFAULT_ANSWER_DEADLINE_MS,
-  HostEvent,
   PlannerBridgeError,
   PlannerEvent,
   asPlannerMessage,
-  message,
 } from "./protocol.js";
 import { SessionChannel, SessionEvent } from "./session-channel.js";
 import { CommandChannel } from "./command-channel.js";
