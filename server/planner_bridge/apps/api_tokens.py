@@ -149,7 +149,9 @@ class ApiTokenRoutes:
             token = bearer_token(request)  # the web services' parser, so the same answers
             if token is None:
                 raise MissingCredentials()  # RFC 6750 §3.1: no Bearer credentials, no code
-            # RFC 9449 §5: a DPoP proof binds the user token to the planner's key.
+            # RFC 9449 §5: a DPoP proof binds the user token to the planner's key. Its jti is
+            # spent before the API token is checked, on purpose: a proof once presented is never
+            # good again, even where its request then failed (§11.1); failures are braked above.
             jkt = await self.proofs.key_for_token(
                 request.headers.getlist("dpop"), path=EXCHANGE_PATH
             )
