@@ -7,10 +7,9 @@
  * Rules it keeps:
  * - a token's lifetime is counted from its arrival, on two clocks, and the next one is asked for
  *   a little before it ends (held-token.js);
- * - calls made without a valid token wait in call order; one ask (AuthenticationRequired before
- *   any token, TokenExpired after) per episode, however many wait; an episode ends when a token
- *   arrives or the answer deadline passes (waiting calls then fail with TokenRefreshTimeout, and
- *   the next call asks again);
+ * - calls made without a valid token wait in call order, and share one ask (AuthenticationRequired
+ *   before any token, TokenExpired after) until a token or the answer deadline (TokenRefreshTimeout)
+ *   ends the episode (token-wait.js);
  * - a 401 kills the token; the call is replayed once, with the same request and Idempotency-Key;
  * - a PUT/PATCH/DELETE is held (not sent, not yet routed) until every earlier call to its path
  *   has its final outcome, so the server applies one resource's changes in call order; other
@@ -35,6 +34,7 @@ import { DEFAULT_ANSWER_DEADLINE_MS, PlannerBridgeError, PlannerEvent } from "..
 import { DEFAULT_REQUEST_TIMEOUT_MS, timedSender } from "./request-timeout.js";
 import { ResourceOrder } from "./resource-order.js";
 import { HeldToken } from "./held-token.js";
+import { TokenWait } from "./token-wait.js";
 
 const WRITE_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
@@ -61,16 +61,15 @@ export class TokenKeeper {
   /** @type {HeldToken | null} */ #token = null;
   /** @type {string | null} */ #identityKey = null;
   /** @type {string | null} */ #confirmedKey = null;
-  /** @type {Call[]} */ #waiting = [];
+  /** The calls waiting for a token, and the ask they share. */
+  /** @type {TokenWait} */ #wait;
   /** Calls held behind earlier calls to the same resource (see the module's comment). */
   /** @type {Set<Call>} */ #held = new Set();
   /** @type {ResourceOrder<Outcome>} */ #order = new ResourceOrder();
   /** Settles when the last call made so far has its outcome: the next call completes after it. */
   /** @type {Promise<unknown>} */ #completed = Promise.resolve();
   #seq = 0;
-  #asking = false;
   /** @type {unknown[]} */ #timers = [];
-  /** @type {unknown} */ #deadline = null;
   /** @type {Map<string, Set<(detail: any) => void>>} */ #listeners = new Map();
   /** @type {Array<(token: string) => void>} */ #tokenWaiters = [];
 
@@ -85,6 +84,8 @@ export class TokenKeeper {
     this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.send = timedSender({ send: options.send, timeoutMs: this.requestTimeoutMs,
       setTimer: this.setTimer, clearTimer: this.clearTimer });
+    this.#wait = new TokenWait({ deadlineMs: this.answerDeadlineMs, setTimer: this.setTimer,
+      clearTimer: this.clearTimer, timedOut: (error, failed) => this.#timedOut(error, failed) });
   }
 
   /** Events: "ask" {event, reason}, "confirmed" {identity}, "rejected" {identity, reason},
@@ -105,9 +106,9 @@ export class TokenKeeper {
   get state() {
     return {
       identity: this.#token?.identity ?? null,
-      waiting: this.#waiting.length,
+      waiting: this.#wait.size,
       held: this.#held.size,
-      asking: this.#asking,
+      asking: this.#wait.asking,
       valid: this.#usable(),
     };
   }
@@ -173,7 +174,7 @@ export class TokenKeeper {
     this.#token = new HeldToken({ value: token, expiresIn, identity }, this);
     const key = this.#token.key;
     if (key !== this.#identityKey) this.#switchIdentity(key, identity);
-    this.#endEpisode();
+    this.#wait.close();
     this.#armTimers(this.#token);
     this.#flush();
     for (const wake of this.#tokenWaiters.splice(0)) wake(token);
@@ -222,7 +223,7 @@ export class TokenKeeper {
     // A call made before any identity was bound to the first one when it arrived (#switchIdentity).
     if (call.identityKey !== this.#identityKey) {
       call.finish({ error: identityChanged() });
-    } else if (this.#usable() && this.#waiting.length === 0) {
+    } else if (this.#usable() && this.#wait.size === 0) {
       this.#settle(call, this.#attempt(call));
     } else {
       this.#enqueue(call);
@@ -232,15 +233,13 @@ export class TokenKeeper {
 
   /** @param {Call} call */
   #enqueue(call) {
-    let at = this.#waiting.length;
-    while (at > 0 && this.#waiting[at - 1].seq > call.seq) at -= 1; // a replay keeps its place
-    this.#waiting.splice(at, 0, call);
+    this.#wait.add(call);
     this.#emit("change", this.state);
   }
 
   // Waiting calls go out together, in call order; call() makes them complete in call order.
   #flush() {
-    for (const call of this.#waiting.splice(0)) this.#settle(call, this.#attempt(call));
+    for (const call of this.#wait.takeAll()) this.#settle(call, this.#attempt(call));
   }
 
   /**
@@ -279,30 +278,18 @@ export class TokenKeeper {
 
   /** @param {string} reason */
   #ask(reason) {
-    if (this.#asking) return;
-    this.#asking = true;
-    this.#deadline = this.setTimer(() => this.#deadlinePassed(), this.answerDeadlineMs);
+    if (!this.#wait.open()) return; // one ask per episode (token-wait.js)
     const event = this.#identityKey === null ? PlannerEvent.AuthenticationRequired
       : PlannerEvent.TokenExpired;
     this.#emit("ask", { event, reason });
     this.#emit("change", this.state);
   }
 
-  #deadlinePassed() {
-    this.#deadline = null;
-    this.#asking = false;
-    const error = new PlannerBridgeError("TokenRefreshTimeout",
-      `no token arrived within ${this.answerDeadlineMs} ms`);
-    const failed = this.#waiting.splice(0);
-    for (const call of failed) call.finish({ error });
+  /** The answer deadline passed; `failed`, the calls that waited, have failed with `error`.
+   * @param {PlannerBridgeError} error @param {Call[]} failed */
+  #timedOut(error, failed) {
     if (failed.length > 0) this.#emit("error", error); // an unanswered early ask harms nobody
     this.#emit("change", this.state);
-  }
-
-  #endEpisode() {
-    this.clearTimer(this.#deadline); // null, when no ask is running: clearTimeout ignores it
-    this.#deadline = null;
-    this.#asking = false;
   }
 
   /** @param {string} key @param {Identity} identity */
@@ -310,13 +297,9 @@ export class TokenKeeper {
     const previousKey = this.#identityKey;
     this.#identityKey = key;
     // A waiting or held call is bound to the previous identity, or (made before any) to none.
-    const stale = this.#waiting.filter((c) => c.identityKey !== null);
-    this.#waiting = this.#waiting.filter((c) => !stale.includes(c));
-    for (const call of this.#waiting) call.identityKey = key;
-    for (const call of this.#held) {
-      if (call.identityKey !== null) stale.push(call);
-      else call.identityKey = key;
-    }
+    const isStale = staleAfterSwitchTo(key);
+    const stale = this.#wait.drop(isStale);
+    for (const call of this.#held) if (isStale(call)) stale.push(call);
     for (const call of stale) this.#held.delete(call);
     for (const call of stale) call.finish({ error: identityChanged() });
     if (previousKey !== null) this.#emit("identity", { identity });
@@ -361,6 +344,19 @@ export class TokenKeeper {
   #clearTimers() {
     for (const handle of this.#timers.splice(0)) this.clearTimer(handle);
   }
+}
+
+/**
+ * For a switch to the identity `key`: true for a call bound to the previous one (it fails, never
+ * sent); a call made before any identity is bound to `key` instead.
+ * @param {string} key @returns {(call: Call) => boolean}
+ */
+function staleAfterSwitchTo(key) {
+  return (call) => {
+    if (call.identityKey !== null) return true;
+    call.identityKey = key;
+    return false;
+  };
 }
 
 function identityChanged() {
