@@ -11,20 +11,9 @@
  *   before any token, TokenExpired after) until a token or the answer deadline (TokenRefreshTimeout)
  *   ends the episode (token-wait.js);
  * - a 401 kills the token; the call is replayed once, with the same request and Idempotency-Key;
- * - a PUT/PATCH/DELETE is held (not sent, not yet routed) until every earlier call to its path
- *   has its final outcome, so the server applies one resource's changes in call order; other
- *   calls (reads, creates, other assets) go out at once (resource-order.js says why). A held
- *   call is routed when released: sent, or queued for a token. One held behind a call that
- *   failed with TokenRefreshTimeout fails with it while there is still no token: it waited
- *   through the same unanswered episode, and routing it would open another;
- * - calls complete (their promises settle) in the order they were made, whatever order their
- *   answers come in: a call whose 401 comes back after the new token arrived, and is replayed
- *   after later calls went out, still completes before them. Sending stays concurrent (but for
- *   the same-resource writes above); completion waits for the earlier calls' outcomes (the
- *   sender reads whole answers, bodies included, so the order covers the caller's result too).
- *   The price: a slow answer holds back the calls made after it (and, for a write, the later
- *   writes of its asset). So every request has a deadline (`requestTimeoutMs`, 30 s): then it
- *   is aborted and fails with NetworkTimeout, and the calls behind it go on (request-timeout.js);
+ * - a PUT/PATCH/DELETE is held until every earlier call to its path has its final outcome; calls
+ *   complete in the order they were made, and every request has a deadline (call-order.js);
+ *   a held call is routed when released (#release says when it fails instead);
  * - every call is bound to the identity it was made under (the first identity to arrive, for
  *   calls made before any): when the identity changes (login, logout, user switch) the calls
  *   still waiting under the old one fail with IdentityChanged and are never sent.
@@ -32,7 +21,7 @@
  */
 import { DEFAULT_ANSWER_DEADLINE_MS, PlannerBridgeError, PlannerEvent } from "../sdk/protocol.js";
 import { DEFAULT_REQUEST_TIMEOUT_MS, timedSender } from "./request-timeout.js";
-import { ResourceOrder } from "./resource-order.js";
+import { CallOrder } from "./call-order.js";
 import { HeldToken } from "./held-token.js";
 import { TokenWait } from "./token-wait.js";
 
@@ -63,11 +52,8 @@ export class TokenKeeper {
   /** @type {string | null} */ #confirmedKey = null;
   /** The calls waiting for a token, and the ask they share. */
   /** @type {TokenWait} */ #wait;
-  /** Calls held behind earlier calls to the same resource (see the module's comment). */
-  /** @type {Set<Call>} */ #held = new Set();
-  /** @type {ResourceOrder<Outcome>} */ #order = new ResourceOrder();
-  /** Settles when the last call made so far has its outcome: the next call completes after it. */
-  /** @type {Promise<unknown>} */ #completed = Promise.resolve();
+  /** When each call may be sent, and when it completes. */
+  #order = new CallOrder((call, outcomes) => this.#release(call, outcomes));
   #seq = 0;
   /** @type {unknown[]} */ #timers = [];
   /** @type {Map<string, Set<(detail: any) => void>>} */ #listeners = new Map();
@@ -107,7 +93,7 @@ export class TokenKeeper {
     return {
       identity: this.#token?.identity ?? null,
       waiting: this.#wait.size,
-      held: this.#held.size,
+      held: this.#order.held,
       asking: this.#wait.asking,
       valid: this.#usable(),
     };
@@ -125,44 +111,27 @@ export class TokenKeeper {
     let finish = () => {};
     /** @type {Promise<Outcome>} */
     const outcome = new Promise((resolve) => { finish = resolve; });
-    const completion = this.#afterEarlierCalls(outcome);
+    const completion = this.#order.completion(outcome);
     /** @type {Call} */
     const call = { seq: ++this.#seq, request: sent, identityKey: this.#identityKey,
       replayed: false, finish };
-    const earlier = this.#order.enter(sent, outcome);
-    if (earlier.length === 0) this.#route(call);
-    else this.#hold(call, earlier);
+    if (this.#order.hold(call, outcome)) this.#emit("change", this.state);
+    else this.#route(call);
     return completion;
   }
 
-  /** @param {Call} call @param {Promise<Outcome>[]} earlier */
-  #hold(call, earlier) {
-    this.#held.add(call);
-    void Promise.all(earlier).then((outcomes) => this.#release(call, outcomes));
-    this.#emit("change", this.state);
-  }
-
-  /** @param {Call} call @param {Outcome[]} outcomes  the earlier calls' */
+  /**
+   * A held call's turn: it is routed (sent, or put to wait for a token). One held behind a call
+   * that failed with TokenRefreshTimeout fails with it while there is still no token: it waited
+   * through the same unanswered episode, and routing it would open another.
+   * @param {Call} call @param {Outcome[]} outcomes  the earlier calls'
+   */
   #release(call, outcomes) {
-    if (!this.#held.delete(call)) return; // already failed: its identity went
     const timedOut = outcomes.map((o) => o.error)
       .find((e) => e instanceof PlannerBridgeError && e.code === "TokenRefreshTimeout");
     if (timedOut && !this.#usable()) call.finish({ error: timedOut });
     else this.#route(call);
     this.#emit("change", this.state);
-  }
-
-  /**
-   * The call's answer (or error), once every earlier call has completed.
-   * @param {Promise<Outcome>} outcome @returns {Promise<Answer>}
-   */
-  #afterEarlierCalls(outcome) {
-    const turn = this.#completed.then(() => outcome);
-    this.#completed = turn;
-    return turn.then(({ answer, error }) => {
-      if (error) throw error; // thrown, not a rejected promise: that would settle two ticks late
-      return /** @type {Answer} */ (answer);
-    });
   }
 
   /**
@@ -298,9 +267,7 @@ export class TokenKeeper {
     this.#identityKey = key;
     // A waiting or held call is bound to the previous identity, or (made before any) to none.
     const isStale = staleAfterSwitchTo(key);
-    const stale = this.#wait.drop(isStale);
-    for (const call of this.#held) if (isStale(call)) stale.push(call);
-    for (const call of stale) this.#held.delete(call);
+    const stale = [...this.#wait.drop(isStale), ...this.#order.drop(isStale)];
     for (const call of stale) call.finish({ error: identityChanged() });
     if (previousKey !== null) this.#emit("identity", { identity });
   }
