@@ -22,6 +22,7 @@
 import { DEFAULT_ANSWER_DEADLINE_MS, PlannerBridgeError, PlannerEvent } from "../sdk/protocol.js";
 import { DEFAULT_REQUEST_TIMEOUT_MS, timedSender } from "./request-timeout.js";
 import { CallOrder } from "./call-order.js";
+import { Emitter } from "./emitter.js";
 import { HeldToken } from "./held-token.js";
 import { TokenWait } from "./token-wait.js";
 
@@ -56,7 +57,7 @@ export class TokenKeeper {
   #order = new CallOrder((call, outcomes) => this.#release(call, outcomes));
   #seq = 0;
   /** @type {unknown[]} */ #timers = [];
-  /** @type {Map<string, Set<(detail: any) => void>>} */ #listeners = new Map();
+  #events = new Emitter();
   /** @type {Array<(token: string) => void>} */ #tokenWaiters = [];
 
   /** @param {KeeperOptions} options */
@@ -78,15 +79,7 @@ export class TokenKeeper {
    * "identity" {identity}, "error" PlannerBridgeError, "change" (state). Returns an unsubscribe.
    * @param {string} name @param {(detail: any) => void} listener */
   on(name, listener) {
-    let listeners = this.#listeners.get(name);
-    if (!listeners) this.#listeners.set(name, listeners = new Set());
-    listeners.add(listener);
-    return () => listeners.delete(listener);
-  }
-
-  /** @param {string} name @param {unknown} [detail] */
-  #emit(name, detail) {
-    for (const listener of this.#listeners.get(name) ?? []) listener(detail);
+    return this.#events.on(name, listener);
   }
 
   get state() {
@@ -115,7 +108,7 @@ export class TokenKeeper {
     /** @type {Call} */
     const call = { seq: ++this.#seq, request: sent, identityKey: this.#identityKey,
       replayed: false, finish };
-    if (this.#order.hold(call, outcome)) this.#emit("change", this.state);
+    if (this.#order.hold(call, outcome)) this.#events.emit("change", this.state);
     else this.#route(call);
     return completion;
   }
@@ -131,7 +124,7 @@ export class TokenKeeper {
       .find((e) => e instanceof PlannerBridgeError && e.code === "TokenRefreshTimeout");
     if (timedOut && !this.#usable()) call.finish({ error: timedOut });
     else this.#route(call);
-    this.#emit("change", this.state);
+    this.#events.emit("change", this.state);
   }
 
   /**
@@ -147,7 +140,7 @@ export class TokenKeeper {
     this.#armTimers(this.#token);
     this.#flush();
     for (const wake of this.#tokenWaiters.splice(0)) wake(token);
-    this.#emit("change", this.state);
+    this.#events.emit("change", this.state);
   }
 
   /** The first ask, at start-up (the host link has just posted Ready). */
@@ -166,7 +159,7 @@ export class TokenKeeper {
     const token = this.#token;
     if (!token) return;
     if (!token.refreshAsked && token.refreshDue()) this.#refreshDue(token);
-    this.#emit("change", this.state);
+    this.#events.emit("change", this.state);
   }
 
   /**
@@ -203,7 +196,7 @@ export class TokenKeeper {
   /** @param {Call} call */
   #enqueue(call) {
     this.#wait.add(call);
-    this.#emit("change", this.state);
+    this.#events.emit("change", this.state);
   }
 
   // Waiting calls go out together, in call order; call() makes them complete in call order.
@@ -250,15 +243,15 @@ export class TokenKeeper {
     if (!this.#wait.open()) return; // one ask per episode (token-wait.js)
     const event = this.#identityKey === null ? PlannerEvent.AuthenticationRequired
       : PlannerEvent.TokenExpired;
-    this.#emit("ask", { event, reason });
-    this.#emit("change", this.state);
+    this.#events.emit("ask", { event, reason });
+    this.#events.emit("change", this.state);
   }
 
   /** The answer deadline passed; `failed`, the calls that waited, have failed with `error`.
    * @param {PlannerBridgeError} error @param {Call[]} failed */
   #timedOut(error, failed) {
-    if (failed.length > 0) this.#emit("error", error); // an unanswered early ask harms nobody
-    this.#emit("change", this.state);
+    if (failed.length > 0) this.#events.emit("error", error); // an unanswered early ask harms nobody
+    this.#events.emit("change", this.state);
   }
 
   /** @param {string} key @param {Identity} identity */
@@ -269,7 +262,7 @@ export class TokenKeeper {
     const isStale = staleAfterSwitchTo(key);
     const stale = [...this.#wait.drop(isStale), ...this.#order.drop(isStale)];
     for (const call of stale) call.finish({ error: identityChanged() });
-    if (previousKey !== null) this.#emit("identity", { identity });
+    if (previousKey !== null) this.#events.emit("identity", { identity });
   }
 
   /** @param {HeldToken} token */
@@ -278,7 +271,7 @@ export class TokenKeeper {
     // host would hear of a login it has since replaced. Each identity is confirmed once.
     if (token.key !== this.#identityKey || token.key === this.#confirmedKey) return;
     this.#confirmedKey = token.key;
-    this.#emit("confirmed", { identity: token.identity });
+    this.#events.emit("confirmed", { identity: token.identity });
   }
 
   /** @param {HeldToken} token */
@@ -289,7 +282,7 @@ export class TokenKeeper {
     this.#clearTimers();
     // A refused refresh of an identity that already worked is an expiry, not a failed login.
     if (token.key !== this.#confirmedKey) {
-      this.#emit("rejected", { identity: token.identity, reason: "invalid_token" });
+      this.#events.emit("rejected", { identity: token.identity, reason: "invalid_token" });
     }
   }
 
