@@ -56,7 +56,6 @@ export class TokenKeeper {
   /** When each call may be sent, and when it completes. */
   #order = new CallOrder((call, outcomes) => this.#release(call, outcomes));
   #seq = 0;
-  /** @type {unknown[]} */ #timers = [];
   #events = new Emitter();
   /** @type {Array<(token: string) => void>} */ #tokenWaiters = [];
 
@@ -132,12 +131,11 @@ export class TokenKeeper {
    * @param {{token: string, expiresIn: number, identity: Identity}} delivery
    */
   accept({ token, expiresIn, identity }) {
-    this.#clearTimers();
-    this.#token = new HeldToken({ value: token, expiresIn, identity }, this);
-    const key = this.#token.key;
-    if (key !== this.#identityKey) this.#switchIdentity(key, identity);
+    this.#token?.disarm();
+    const held = this.#token = new HeldToken({ value: token, expiresIn, identity }, this);
+    if (held.key !== this.#identityKey) this.#switchIdentity(held.key, identity);
     this.#wait.close();
-    this.#armTimers(this.#token);
+    held.arm({ refreshDue: () => this.#refreshDue(held), ended: () => this.wake() });
     this.#flush();
     for (const wake of this.#tokenWaiters.splice(0)) wake(token);
     this.#events.emit("change", this.state);
@@ -279,18 +277,11 @@ export class TokenKeeper {
     if (token.dead) return;
     token.dead = true;
     if (token !== this.#token) return; // an older token, already replaced
-    this.#clearTimers();
+    token.disarm();
     // A refused refresh of an identity that already worked is an expiry, not a failed login.
     if (token.key !== this.#confirmedKey) {
       this.#events.emit("rejected", { identity: token.identity, reason: "invalid_token" });
     }
-  }
-
-  /** At the token's arrival (nothing elapsed yet); a newer token or a 401 clears them.
-   * @param {HeldToken} token */
-  #armTimers(token) {
-    this.#timers.push(this.setTimer(() => this.#refreshDue(token), token.refreshAfterMs));
-    this.#timers.push(this.setTimer(() => this.wake(), token.lifetimeMs));
   }
 
   /** For the current token only: its own timer (cleared once it is replaced) or wake().
@@ -299,10 +290,6 @@ export class TokenKeeper {
     if (token.refreshAsked || token.dead) return;
     token.refreshAsked = true;
     this.#ask(this.#usable() ? "expiring" : "expired"); // late (the device slept): say so
-  }
-
-  #clearTimers() {
-    for (const handle of this.#timers.splice(0)) this.clearTimer(handle);
   }
 }
 
