@@ -14,13 +14,13 @@
  * - a PUT/PATCH/DELETE is held until every earlier call to its path has its final outcome; calls
  *   complete in the order they were made, and every request has a deadline (call-order.js);
  *   a held call is routed when released (#release says when it fails instead);
- * - every call is bound to the identity it was made under (the first identity to arrive, for
- *   calls made before any): when the identity changes (login, logout, user switch) the calls
- *   still waiting under the old one fail with IdentityChanged and are never sent.
+ * - every call is bound to the identity it was made under: when the identity changes, the calls
+ *   still waiting under the old one fail with IdentityChanged, never sent (call-identity.js).
  * Everything outside (clock, timers, HTTP, the host) is injected, so node tests drive it.
  */
 import { DEFAULT_ANSWER_DEADLINE_MS, PlannerBridgeError, PlannerEvent } from "../sdk/protocol.js";
 import { DEFAULT_REQUEST_TIMEOUT_MS, timedSender } from "./request-timeout.js";
+import { CallIdentity, identityChanged } from "./call-identity.js";
 import { CallOrder } from "./call-order.js";
 import { Emitter } from "./emitter.js";
 import { HeldToken } from "./held-token.js";
@@ -49,8 +49,7 @@ const WRITE_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
 export class TokenKeeper {
   /** @type {HeldToken | null} */ #token = null;
-  /** @type {string | null} */ #identityKey = null;
-  /** @type {string | null} */ #confirmedKey = null;
+  #identity = new CallIdentity();
   /** The calls waiting for a token, and the ask they share. */
   /** @type {TokenWait} */ #wait;
   /** When each call may be sent, and when it completes. */
@@ -105,7 +104,7 @@ export class TokenKeeper {
     const outcome = new Promise((resolve) => { finish = resolve; });
     const completion = this.#order.completion(outcome);
     /** @type {Call} */
-    const call = { seq: ++this.#seq, request: sent, identityKey: this.#identityKey,
+    const call = { seq: ++this.#seq, request: sent, identityKey: this.#identity.key,
       replayed: false, finish };
     if (this.#order.hold(call, outcome)) this.#events.emit("change", this.state);
     else this.#route(call);
@@ -133,7 +132,7 @@ export class TokenKeeper {
   accept({ token, expiresIn, identity }) {
     this.#token?.disarm();
     const held = this.#token = new HeldToken({ value: token, expiresIn, identity }, this);
-    if (held.key !== this.#identityKey) this.#switchIdentity(held.key, identity);
+    if (held.key !== this.#identity.key) this.#switchIdentity(held.key, identity);
     this.#wait.close();
     held.arm({ refreshDue: () => this.#refreshDue(held), ended: () => this.wake() });
     this.#flush();
@@ -181,7 +180,7 @@ export class TokenKeeper {
   /** @param {Call} call */
   #route(call) {
     // A call made before any identity was bound to the first one when it arrived (#switchIdentity).
-    if (call.identityKey !== this.#identityKey) {
+    if (call.identityKey !== this.#identity.key) {
       call.finish({ error: identityChanged() });
     } else if (this.#usable() && this.#wait.size === 0) {
       this.#settle(call, this.#attempt(call));
@@ -239,7 +238,7 @@ export class TokenKeeper {
   /** @param {string} reason */
   #ask(reason) {
     if (!this.#wait.open()) return; // one ask per episode (token-wait.js)
-    const event = this.#identityKey === null ? PlannerEvent.AuthenticationRequired
+    const event = this.#identity.key === null ? PlannerEvent.AuthenticationRequired
       : PlannerEvent.TokenExpired;
     this.#events.emit("ask", { event, reason });
     this.#events.emit("change", this.state);
@@ -254,22 +253,17 @@ export class TokenKeeper {
 
   /** @param {string} key @param {Identity} identity */
   #switchIdentity(key, identity) {
-    const previousKey = this.#identityKey;
-    this.#identityKey = key;
+    const first = this.#identity.key === null;
     // A waiting or held call is bound to the previous identity, or (made before any) to none.
-    const isStale = staleAfterSwitchTo(key);
+    const isStale = this.#identity.switchTo(key);
     const stale = [...this.#wait.drop(isStale), ...this.#order.drop(isStale)];
     for (const call of stale) call.finish({ error: identityChanged() });
-    if (previousKey !== null) this.#events.emit("identity", { identity });
+    if (!first) this.#events.emit("identity", { identity });
   }
 
   /** @param {HeldToken} token */
   #confirm(token) {
-    // An answer to a call of an identity no longer held comes too late to confirm anything: the
-    // host would hear of a login it has since replaced. Each identity is confirmed once.
-    if (token.key !== this.#identityKey || token.key === this.#confirmedKey) return;
-    this.#confirmedKey = token.key;
-    this.#events.emit("confirmed", { identity: token.identity });
+    if (this.#identity.confirms(token)) this.#events.emit("confirmed", { identity: token.identity });
   }
 
   /** @param {HeldToken} token */
@@ -278,8 +272,7 @@ export class TokenKeeper {
     token.dead = true;
     if (token !== this.#token) return; // an older token, already replaced
     token.disarm();
-    // A refused refresh of an identity that already worked is an expiry, not a failed login.
-    if (token.key !== this.#confirmedKey) {
+    if (this.#identity.rejects(token)) {
       this.#events.emit("rejected", { identity: token.identity, reason: "invalid_token" });
     }
   }
@@ -291,24 +284,6 @@ export class TokenKeeper {
     token.refreshAsked = true;
     this.#ask(this.#usable() ? "expiring" : "expired"); // late (the device slept): say so
   }
-}
-
-/**
- * For a switch to the identity `key`: true for a call bound to the previous one (it fails, never
- * sent); a call made before any identity is bound to `key` instead.
- * @param {string} key @returns {(call: Call) => boolean}
- */
-function staleAfterSwitchTo(key) {
-  return (call) => {
-    if (call.identityKey !== null) return true;
-    call.identityKey = key;
-    return false;
-  };
-}
-
-function identityChanged() {
-  return new PlannerBridgeError("IdentityChanged",
-    "the call was made for another identity (login, logout or user switch) and was not sent");
 }
 
 function rejectedToken() {
