@@ -65,7 +65,7 @@ export class CallOrder {
     if (earlier.length === 0) return false;
     this.#held.add(call);
     void Promise.all(earlier).then((outcomes) => {
-      if (this.#held.delete(call)) this.release(call, outcomes); // else it failed: its identity went
+      if (this.#held.delete(call)) this.release(call, outcomes); // else its identity went
     });
     return true;
   }

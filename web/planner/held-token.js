@@ -20,7 +20,8 @@ const MAX_EARLY_REFRESH_MS = 60_000;
 /**
  * @typedef {{kind: "legal_entity"} | {kind: "user", user: {id: string, name: string}}} Identity
  * @typedef {{now: () => number, wallNow: () => number,
- *   setTimer: (fn: () => void, ms: number) => unknown, clearTimer: (handle: unknown) => void}} Clocks
+ *   setTimer: (fn: () => void, ms: number) => unknown,
+ *   clearTimer: (handle: unknown) => void}} Clocks  the keeper's clocks and timers
  */
 
 /** @param {Identity} identity */

@@ -7,9 +7,9 @@
  * Rules it keeps:
  * - a token's lifetime is counted from its arrival, on two clocks, and the next one is asked for
  *   a little before it ends (held-token.js);
- * - calls made without a valid token wait in call order, and share one ask (AuthenticationRequired
- *   before any token, TokenExpired after) until a token or the answer deadline (TokenRefreshTimeout)
- *   ends the episode (token-wait.js);
+ * - calls made without a valid token wait in call order and share one ask (AuthenticationRequired
+ *   before any token, TokenExpired after), until a token or the answer deadline ends the episode
+ *   (then they fail with TokenRefreshTimeout) (token-wait.js);
  * - a 401 kills the token; the call is replayed once, with the same request and Idempotency-Key;
  * - a PUT/PATCH/DELETE is held until every earlier call to its path has its final outcome; calls
  *   complete in the order they were made, and every request has a deadline (call-order.js);
@@ -247,7 +247,8 @@ export class TokenKeeper {
   /** The answer deadline passed; `failed`, the calls that waited, have failed with `error`.
    * @param {PlannerBridgeError} error @param {Call[]} failed */
   #timedOut(error, failed) {
-    if (failed.length > 0) this.#events.emit("error", error); // an unanswered early ask harms nobody
+    // an unanswered early ask harms nobody
+    if (failed.length > 0) this.#events.emit("error", error);
     this.#events.emit("change", this.state);
   }
 
@@ -263,7 +264,8 @@ export class TokenKeeper {
 
   /** @param {HeldToken} token */
   #confirm(token) {
-    if (this.#identity.confirms(token)) this.#events.emit("confirmed", { identity: token.identity });
+    if (!this.#identity.confirms(token)) return;
+    this.#events.emit("confirmed", { identity: token.identity });
   }
 
   /** @param {HeldToken} token */
