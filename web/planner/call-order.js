@@ -19,6 +19,7 @@
 import { ResourceOrder } from "./resource-order.js";
 
 /**
+ * @typedef {import("./token-keeper.js").CallRequest} CallRequest
  * @typedef {import("./token-keeper.js").Call} Call
  * @typedef {import("./token-keeper.js").Outcome} Outcome
  * @typedef {import("./token-keeper.js").Answer} Answer
@@ -30,6 +31,7 @@ export class CallOrder {
   /** @type {ResourceOrder<Outcome>} */ #resources = new ResourceOrder();
   /** Settles when the last call made so far has its outcome: the next call completes after it. */
   /** @type {Promise<unknown>} */ #completed = Promise.resolve();
+  #seq = 0;
 
   /** @param {(call: Call, outcomes: Outcome[]) => void} release  a held call's turn has come;
    *   `outcomes` are those of the earlier calls it waited for */
@@ -43,10 +45,27 @@ export class CallOrder {
   }
 
   /**
+   * A new call, numbered in call order: its completion, and whether it is held behind earlier
+   * calls to its resource (release() gets it back) or may go now.
+   * @param {CallRequest} request @param {string | null} identityKey  the identity it is made under
+   * @returns {{call: Call, completion: Promise<Answer>, held: boolean}}
+   */
+  enter(request, identityKey) {
+    /** @type {(outcome: Outcome) => void} */
+    let finish = () => {};
+    /** @type {Promise<Outcome>} */
+    const outcome = new Promise((resolve) => { finish = resolve; });
+    const completion = this.#completion(outcome);
+    /** @type {Call} */
+    const call = { seq: ++this.#seq, request, identityKey, replayed: false, finish };
+    return { call, completion, held: this.#hold(call, outcome) };
+  }
+
+  /**
    * A new call's answer (or error), once every earlier call has completed.
    * @param {Promise<Outcome>} outcome  the call's own @returns {Promise<Answer>}
    */
-  completion(outcome) {
+  #completion(outcome) {
     const turn = this.#completed.then(() => outcome);
     this.#completed = turn;
     return turn.then(({ answer, error }) => {
@@ -57,10 +76,10 @@ export class CallOrder {
 
   /**
    * Hold a new call behind the earlier calls to its resource, if it must wait for any: true when
-   * held (release() gets it back), false when it may go now.
+   * held, false when it may go now.
    * @param {Call} call @param {Promise<Outcome>} outcome  the call's own
    */
-  hold(call, outcome) {
+  #hold(call, outcome) {
     const earlier = this.#resources.enter(call.request, outcome);
     if (earlier.length === 0) return false;
     this.#held.add(call);

@@ -54,7 +54,6 @@ export class TokenKeeper {
   /** @type {TokenWait} */ #wait;
   /** When each call may be sent, and when it completes. */
   #order = new CallOrder((call, outcomes) => this.#release(call, outcomes));
-  #seq = 0;
   #events = new Emitter();
   /** @type {Array<(token: string) => void>} */ #tokenWaiters = [];
 
@@ -98,15 +97,8 @@ export class TokenKeeper {
   call(request) {
     const sent = { ...request, method: request.method.toUpperCase() };
     if (WRITE_METHODS.has(sent.method) && !sent.idempotencyKey) sent.idempotencyKey = this.newKey();
-    /** @type {(outcome: Outcome) => void} */
-    let finish = () => {};
-    /** @type {Promise<Outcome>} */
-    const outcome = new Promise((resolve) => { finish = resolve; });
-    const completion = this.#order.completion(outcome);
-    /** @type {Call} */
-    const call = { seq: ++this.#seq, request: sent, identityKey: this.#identity.key,
-      replayed: false, finish };
-    if (this.#order.hold(call, outcome)) this.#events.emit("change", this.state);
+    const { call, completion, held } = this.#order.enter(sent, this.#identity.key);
+    if (held) this.#events.emit("change", this.state);
     else this.#route(call);
     return completion;
   }
