@@ -2,20 +2,16 @@
 /**
  * The planner's token keeper: the one current token (in memory only), its lifetime counted from
  * arrival, and every web-service call made while no valid token is at hand (docs/reference.md,
- * "Planner app and the bridge messages").
- *
- * Rules it keeps:
- * - a token's lifetime is counted from its arrival, on two clocks, and the next one is asked for
- *   a little before it ends (held-token.js);
+ * "Planner app and the bridge messages"). Rules it keeps, each explained where it is kept:
+ * - a token's lifetime counts from its arrival, on two clocks, and the next one is asked for a
+ *   little before it ends (held-token.js);
  * - calls made without a valid token wait in call order and share one ask (AuthenticationRequired
- *   before any token, TokenExpired after), until a token or the answer deadline ends the episode
- *   (then they fail with TokenRefreshTimeout) (token-wait.js);
+ *   before any token, TokenExpired after), until a token or the deadline ends it (token-wait.js);
  * - a 401 kills the token; the call is replayed once, with the same request and Idempotency-Key;
- * - a PUT/PATCH/DELETE is held until every earlier call to its path has its final outcome; calls
- *   complete in the order they were made, and every request has a deadline (call-order.js);
- *   a held call is routed when released (#release says when it fails instead);
- * - every call is bound to the identity it was made under: when the identity changes, the calls
- *   still waiting under the old one fail with IdentityChanged, never sent (call-identity.js).
+ * - one resource's writes go out in call order, every call completes in call order, and every
+ *   request has a deadline (call-order.js, request-timeout.js);
+ * - a call is bound to the identity it was made under, and fails if that changes while it waits
+ *   (call-identity.js).
  * Everything outside (clock, timers, HTTP, the host) is injected, so node tests drive it.
  */
 import { DEFAULT_ANSWER_DEADLINE_MS, PlannerBridgeError, PlannerEvent } from "../sdk/protocol.js";
@@ -177,15 +173,10 @@ export class TokenKeeper {
     } else if (this.#usable() && this.#wait.size === 0) {
       this.#settle(call, this.#attempt(call));
     } else {
-      this.#enqueue(call);
+      this.#wait.add(call);
+      this.#events.emit("change", this.state);
       this.#ask(this.#token?.dead ? "invalid_token" : "expired");
     }
-  }
-
-  /** @param {Call} call */
-  #enqueue(call) {
-    this.#wait.add(call);
-    this.#events.emit("change", this.state);
   }
 
   // Waiting calls go out together, in call order; call() makes them complete in call order.
