@@ -6,7 +6,7 @@
  * - A PUT/PATCH/DELETE is held (not sent, not yet routed) until every earlier call to its path
  *   has its final outcome, so the server applies one resource's changes in call order; other
  *   calls (reads, creates, other assets) go out at once (resource-order.js says why). A held call
- *   goes back to the keeper when released, to be sent or to wait for a token.
+ *   goes back to the keeper when released: sent, queued for a token, or failed (its #release).
  * - Calls complete (their promises settle) in the order they were made, whatever order their
  *   answers come in: a call whose 401 comes back after the new token arrived, and is replayed
  *   after later calls went out, still completes before them. Sending stays concurrent (but for
