@@ -10,14 +10,18 @@
  *   suspend). Taking the larger errs towards asking early: a wall clock set back changes
  *   nothing, one set forward costs at most an early TokenExpired, while a missed suspend would
  *   send an expired token.
- * - The next token is asked for min(60 s, 10 % of the lifetime) before expiry.
+ * - The next token is asked for min(60 s, 10 % of the lifetime) before expiry. Its two timers (the
+ *   next token due, this one ended) are set at arrival; timers do not run while a device sleeps,
+ *   so the keeper's wake() checks elapsed time again.
  */
 
 const MAX_EARLY_REFRESH_MS = 60_000;
 
 /**
  * @typedef {{kind: "legal_entity"} | {kind: "user", user: {id: string, name: string}}} Identity
- * @typedef {{now: () => number, wallNow: () => number}} Clocks
+ * @typedef {{now: () => number, wallNow: () => number,
+ *   setTimer: (fn: () => void, ms: number) => unknown,
+ *   clearTimer: (handle: unknown) => void}} Clocks  the keeper's clocks and timers
  */
 
 /** @param {Identity} identity */
@@ -28,6 +32,7 @@ export function identityKey(identity) {
 export class HeldToken {
   dead = false; // refused by the web services (a 401): never sent again
   refreshAsked = false; // the next token was asked for
+  /** @type {unknown[]} */ #timers = [];
 
   /**
    * @param {{value: string, expiresIn: number, identity: Identity}} delivery
@@ -56,5 +61,16 @@ export class HeldToken {
 
   refreshDue() {
     return this.elapsed() >= this.refreshAfterMs;
+  }
+
+  /** At arrival (nothing elapsed yet); disarm() clears them (a newer token, or a 401).
+   * @param {{refreshDue: () => void, ended: () => void}} on */
+  arm({ refreshDue, ended }) {
+    this.#timers.push(this.clocks.setTimer(refreshDue, this.refreshAfterMs));
+    this.#timers.push(this.clocks.setTimer(ended, this.lifetimeMs));
+  }
+
+  disarm() {
+    for (const handle of this.#timers.splice(0)) this.clocks.clearTimer(handle);
   }
 }

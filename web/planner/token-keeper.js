@@ -2,39 +2,25 @@
 /**
  * The planner's token keeper: the one current token (in memory only), its lifetime counted from
  * arrival, and every web-service call made while no valid token is at hand (docs/reference.md,
- * "Planner app and the bridge messages").
- *
- * Rules it keeps:
- * - a token's lifetime is counted from its arrival, on two clocks, and the next one is asked for
- *   a little before it ends (held-token.js);
- * - calls made without a valid token wait in call order; one ask (AuthenticationRequired before
- *   any token, TokenExpired after) per episode, however many wait; an episode ends when a token
- *   arrives or the answer deadline passes (waiting calls then fail with TokenRefreshTimeout, and
- *   the next call asks again);
+ * "Planner app and the bridge messages"). Rules it keeps, each explained where it is kept:
+ * - a token's lifetime counts from its arrival, on two clocks, and the next one is asked for a
+ *   little before it ends (held-token.js);
+ * - calls made without a valid token wait in call order and share one ask (AuthenticationRequired
+ *   before any token, TokenExpired after), until a token or the deadline ends it (token-wait.js);
  * - a 401 kills the token; the call is replayed once, with the same request and Idempotency-Key;
- * - a PUT/PATCH/DELETE is held (not sent, not yet routed) until every earlier call to its path
- *   has its final outcome, so the server applies one resource's changes in call order; other
- *   calls (reads, creates, other assets) go out at once (resource-order.js says why). A held
- *   call is routed when released: sent, or queued for a token. One held behind a call that
- *   failed with TokenRefreshTimeout fails with it while there is still no token: it waited
- *   through the same unanswered episode, and routing it would open another;
- * - calls complete (their promises settle) in the order they were made, whatever order their
- *   answers come in: a call whose 401 comes back after the new token arrived, and is replayed
- *   after later calls went out, still completes before them. Sending stays concurrent (but for
- *   the same-resource writes above); completion waits for the earlier calls' outcomes (the
- *   sender reads whole answers, bodies included, so the order covers the caller's result too).
- *   The price: a slow answer holds back the calls made after it (and, for a write, the later
- *   writes of its asset). So every request has a deadline (`requestTimeoutMs`, 30 s): then it
- *   is aborted and fails with NetworkTimeout, and the calls behind it go on (request-timeout.js);
- * - every call is bound to the identity it was made under (the first identity to arrive, for
- *   calls made before any): when the identity changes (login, logout, user switch) the calls
- *   still waiting under the old one fail with IdentityChanged and are never sent.
+ * - one resource's writes go out in call order, every call completes in call order, and every
+ *   request has a deadline (call-order.js, request-timeout.js);
+ * - a call is bound to the identity it was made under, and fails if that changes while it waits
+ *   (call-identity.js).
  * Everything outside (clock, timers, HTTP, the host) is injected, so node tests drive it.
  */
 import { DEFAULT_ANSWER_DEADLINE_MS, PlannerBridgeError, PlannerEvent } from "../sdk/protocol.js";
 import { DEFAULT_REQUEST_TIMEOUT_MS, timedSender } from "./request-timeout.js";
-import { ResourceOrder } from "./resource-order.js";
+import { CallIdentity, identityChanged } from "./call-identity.js";
+import { CallOrder } from "./call-order.js";
+import { Emitter } from "./emitter.js";
 import { HeldToken } from "./held-token.js";
+import { TokenWait } from "./token-wait.js";
 
 const WRITE_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
@@ -59,19 +45,12 @@ const WRITE_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
 export class TokenKeeper {
   /** @type {HeldToken | null} */ #token = null;
-  /** @type {string | null} */ #identityKey = null;
-  /** @type {string | null} */ #confirmedKey = null;
-  /** @type {Call[]} */ #waiting = [];
-  /** Calls held behind earlier calls to the same resource (see the module's comment). */
-  /** @type {Set<Call>} */ #held = new Set();
-  /** @type {ResourceOrder<Outcome>} */ #order = new ResourceOrder();
-  /** Settles when the last call made so far has its outcome: the next call completes after it. */
-  /** @type {Promise<unknown>} */ #completed = Promise.resolve();
-  #seq = 0;
-  #asking = false;
-  /** @type {unknown[]} */ #timers = [];
-  /** @type {unknown} */ #deadline = null;
-  /** @type {Map<string, Set<(detail: any) => void>>} */ #listeners = new Map();
+  #identity = new CallIdentity();
+  /** The calls waiting for a token, and the ask they share. */
+  /** @type {TokenWait} */ #wait;
+  /** When each call may be sent, and when it completes. */
+  #order = new CallOrder((call, outcomes) => this.#release(call, outcomes));
+  #events = new Emitter();
   /** @type {Array<(token: string) => void>} */ #tokenWaiters = [];
 
   /** @param {KeeperOptions} options */
@@ -85,29 +64,23 @@ export class TokenKeeper {
     this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.send = timedSender({ send: options.send, timeoutMs: this.requestTimeoutMs,
       setTimer: this.setTimer, clearTimer: this.clearTimer });
+    this.#wait = new TokenWait({ deadlineMs: this.answerDeadlineMs, setTimer: this.setTimer,
+      clearTimer: this.clearTimer, timedOut: (error, failed) => this.#timedOut(error, failed) });
   }
 
   /** Events: "ask" {event, reason}, "confirmed" {identity}, "rejected" {identity, reason},
    * "identity" {identity}, "error" PlannerBridgeError, "change" (state). Returns an unsubscribe.
    * @param {string} name @param {(detail: any) => void} listener */
   on(name, listener) {
-    let listeners = this.#listeners.get(name);
-    if (!listeners) this.#listeners.set(name, listeners = new Set());
-    listeners.add(listener);
-    return () => listeners.delete(listener);
-  }
-
-  /** @param {string} name @param {unknown} [detail] */
-  #emit(name, detail) {
-    for (const listener of this.#listeners.get(name) ?? []) listener(detail);
+    return this.#events.on(name, listener);
   }
 
   get state() {
     return {
       identity: this.#token?.identity ?? null,
-      waiting: this.#waiting.length,
-      held: this.#held.size,
-      asking: this.#asking,
+      waiting: this.#wait.size,
+      held: this.#order.held,
+      asking: this.#wait.asking,
       valid: this.#usable(),
     };
   }
@@ -120,48 +93,24 @@ export class TokenKeeper {
   call(request) {
     const sent = { ...request, method: request.method.toUpperCase() };
     if (WRITE_METHODS.has(sent.method) && !sent.idempotencyKey) sent.idempotencyKey = this.newKey();
-    /** @type {(outcome: Outcome) => void} */
-    let finish = () => {};
-    /** @type {Promise<Outcome>} */
-    const outcome = new Promise((resolve) => { finish = resolve; });
-    const completion = this.#afterEarlierCalls(outcome);
-    /** @type {Call} */
-    const call = { seq: ++this.#seq, request: sent, identityKey: this.#identityKey,
-      replayed: false, finish };
-    const earlier = this.#order.enter(sent, outcome);
-    if (earlier.length === 0) this.#route(call);
-    else this.#hold(call, earlier);
+    const { call, completion, held } = this.#order.enter(sent, this.#identity.key);
+    if (held) this.#events.emit("change", this.state);
+    else this.#route(call);
     return completion;
   }
 
-  /** @param {Call} call @param {Promise<Outcome>[]} earlier */
-  #hold(call, earlier) {
-    this.#held.add(call);
-    void Promise.all(earlier).then((outcomes) => this.#release(call, outcomes));
-    this.#emit("change", this.state);
-  }
-
-  /** @param {Call} call @param {Outcome[]} outcomes  the earlier calls' */
+  /**
+   * A held call's turn: it is routed (sent, or put to wait for a token). One held behind a call
+   * that failed with TokenRefreshTimeout fails with it while there is still no token: it waited
+   * through the same unanswered episode, and routing it would open another.
+   * @param {Call} call @param {Outcome[]} outcomes  the earlier calls'
+   */
   #release(call, outcomes) {
-    if (!this.#held.delete(call)) return; // already failed: its identity went
     const timedOut = outcomes.map((o) => o.error)
       .find((e) => e instanceof PlannerBridgeError && e.code === "TokenRefreshTimeout");
     if (timedOut && !this.#usable()) call.finish({ error: timedOut });
     else this.#route(call);
-    this.#emit("change", this.state);
-  }
-
-  /**
-   * The call's answer (or error), once every earlier call has completed.
-   * @param {Promise<Outcome>} outcome @returns {Promise<Answer>}
-   */
-  #afterEarlierCalls(outcome) {
-    const turn = this.#completed.then(() => outcome);
-    this.#completed = turn;
-    return turn.then(({ answer, error }) => {
-      if (error) throw error; // thrown, not a rejected promise: that would settle two ticks late
-      return /** @type {Answer} */ (answer);
-    });
+    this.#events.emit("change", this.state);
   }
 
   /**
@@ -169,15 +118,14 @@ export class TokenKeeper {
    * @param {{token: string, expiresIn: number, identity: Identity}} delivery
    */
   accept({ token, expiresIn, identity }) {
-    this.#clearTimers();
-    this.#token = new HeldToken({ value: token, expiresIn, identity }, this);
-    const key = this.#token.key;
-    if (key !== this.#identityKey) this.#switchIdentity(key, identity);
-    this.#endEpisode();
-    this.#armTimers(this.#token);
+    this.#token?.disarm();
+    const held = this.#token = new HeldToken({ value: token, expiresIn, identity }, this);
+    if (held.key !== this.#identity.key) this.#switchIdentity(held.key, identity);
+    this.#wait.close();
+    held.arm({ refreshDue: () => this.#refreshDue(held), ended: () => this.wake() });
     this.#flush();
     for (const wake of this.#tokenWaiters.splice(0)) wake(token);
-    this.#emit("change", this.state);
+    this.#events.emit("change", this.state);
   }
 
   /** The first ask, at start-up (the host link has just posted Ready). */
@@ -196,7 +144,7 @@ export class TokenKeeper {
     const token = this.#token;
     if (!token) return;
     if (!token.refreshAsked && token.refreshDue()) this.#refreshDue(token);
-    this.#emit("change", this.state);
+    this.#events.emit("change", this.state);
   }
 
   /**
@@ -220,27 +168,20 @@ export class TokenKeeper {
   /** @param {Call} call */
   #route(call) {
     // A call made before any identity was bound to the first one when it arrived (#switchIdentity).
-    if (call.identityKey !== this.#identityKey) {
+    if (call.identityKey !== this.#identity.key) {
       call.finish({ error: identityChanged() });
-    } else if (this.#usable() && this.#waiting.length === 0) {
+    } else if (this.#usable() && this.#wait.size === 0) {
       this.#settle(call, this.#attempt(call));
     } else {
-      this.#enqueue(call);
+      this.#wait.add(call);
+      this.#events.emit("change", this.state);
       this.#ask(this.#token?.dead ? "invalid_token" : "expired");
     }
   }
 
-  /** @param {Call} call */
-  #enqueue(call) {
-    let at = this.#waiting.length;
-    while (at > 0 && this.#waiting[at - 1].seq > call.seq) at -= 1; // a replay keeps its place
-    this.#waiting.splice(at, 0, call);
-    this.#emit("change", this.state);
-  }
-
   // Waiting calls go out together, in call order; call() makes them complete in call order.
   #flush() {
-    for (const call of this.#waiting.splice(0)) this.#settle(call, this.#attempt(call));
+    for (const call of this.#wait.takeAll()) this.#settle(call, this.#attempt(call));
   }
 
   /**
@@ -279,56 +220,35 @@ export class TokenKeeper {
 
   /** @param {string} reason */
   #ask(reason) {
-    if (this.#asking) return;
-    this.#asking = true;
-    this.#deadline = this.setTimer(() => this.#deadlinePassed(), this.answerDeadlineMs);
-    const event = this.#identityKey === null ? PlannerEvent.AuthenticationRequired
+    if (!this.#wait.open()) return; // one ask per episode (token-wait.js)
+    const event = this.#identity.key === null ? PlannerEvent.AuthenticationRequired
       : PlannerEvent.TokenExpired;
-    this.#emit("ask", { event, reason });
-    this.#emit("change", this.state);
+    this.#events.emit("ask", { event, reason });
+    this.#events.emit("change", this.state);
   }
 
-  #deadlinePassed() {
-    this.#deadline = null;
-    this.#asking = false;
-    const error = new PlannerBridgeError("TokenRefreshTimeout",
-      `no token arrived within ${this.answerDeadlineMs} ms`);
-    const failed = this.#waiting.splice(0);
-    for (const call of failed) call.finish({ error });
-    if (failed.length > 0) this.#emit("error", error); // an unanswered early ask harms nobody
-    this.#emit("change", this.state);
-  }
-
-  #endEpisode() {
-    this.clearTimer(this.#deadline); // null, when no ask is running: clearTimeout ignores it
-    this.#deadline = null;
-    this.#asking = false;
+  /** The answer deadline passed; `failed`, the calls that waited, have failed with `error`.
+   * @param {PlannerBridgeError} error @param {Call[]} failed */
+  #timedOut(error, failed) {
+    // an unanswered early ask harms nobody
+    if (failed.length > 0) this.#events.emit("error", error);
+    this.#events.emit("change", this.state);
   }
 
   /** @param {string} key @param {Identity} identity */
   #switchIdentity(key, identity) {
-    const previousKey = this.#identityKey;
-    this.#identityKey = key;
+    const first = this.#identity.key === null;
     // A waiting or held call is bound to the previous identity, or (made before any) to none.
-    const stale = this.#waiting.filter((c) => c.identityKey !== null);
-    this.#waiting = this.#waiting.filter((c) => !stale.includes(c));
-    for (const call of this.#waiting) call.identityKey = key;
-    for (const call of this.#held) {
-      if (call.identityKey !== null) stale.push(call);
-      else call.identityKey = key;
-    }
-    for (const call of stale) this.#held.delete(call);
+    const isStale = this.#identity.switchTo(key);
+    const stale = [...this.#wait.drop(isStale), ...this.#order.drop(isStale)];
     for (const call of stale) call.finish({ error: identityChanged() });
-    if (previousKey !== null) this.#emit("identity", { identity });
+    if (!first) this.#events.emit("identity", { identity });
   }
 
   /** @param {HeldToken} token */
   #confirm(token) {
-    // An answer to a call of an identity no longer held comes too late to confirm anything: the
-    // host would hear of a login it has since replaced. Each identity is confirmed once.
-    if (token.key !== this.#identityKey || token.key === this.#confirmedKey) return;
-    this.#confirmedKey = token.key;
-    this.#emit("confirmed", { identity: token.identity });
+    if (!this.#identity.confirms(token)) return;
+    this.#events.emit("confirmed", { identity: token.identity });
   }
 
   /** @param {HeldToken} token */
@@ -336,18 +256,10 @@ export class TokenKeeper {
     if (token.dead) return;
     token.dead = true;
     if (token !== this.#token) return; // an older token, already replaced
-    this.#clearTimers();
-    // A refused refresh of an identity that already worked is an expiry, not a failed login.
-    if (token.key !== this.#confirmedKey) {
-      this.#emit("rejected", { identity: token.identity, reason: "invalid_token" });
+    token.disarm();
+    if (this.#identity.rejects(token)) {
+      this.#events.emit("rejected", { identity: token.identity, reason: "invalid_token" });
     }
-  }
-
-  /** At the token's arrival (nothing elapsed yet); a newer token or a 401 clears them.
-   * @param {HeldToken} token */
-  #armTimers(token) {
-    this.#timers.push(this.setTimer(() => this.#refreshDue(token), token.refreshAfterMs));
-    this.#timers.push(this.setTimer(() => this.wake(), token.lifetimeMs));
   }
 
   /** For the current token only: its own timer (cleared once it is replaced) or wake().
@@ -357,15 +269,6 @@ export class TokenKeeper {
     token.refreshAsked = true;
     this.#ask(this.#usable() ? "expiring" : "expired"); // late (the device slept): say so
   }
-
-  #clearTimers() {
-    for (const handle of this.#timers.splice(0)) this.clearTimer(handle);
-  }
-}
-
-function identityChanged() {
-  return new PlannerBridgeError("IdentityChanged",
-    "the call was made for another identity (login, logout or user switch) and was not sent");
 }
 
 function rejectedToken() {

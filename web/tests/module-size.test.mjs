@@ -7,8 +7,9 @@ import { test } from "node:test";
 
 const DIR = new URL("../planner/", import.meta.url);
 const MODULES = readdirSync(DIR).filter((f) => f.endsWith(".js"));
-/** Known to be over, not yet cut: token-keeper.js (the SDK helper's). */
-const LONG_MODULES = new Set(["token-keeper.js"]);
+/** Known to be over, not yet cut, each with whose it is: none today (token-keeper.js was cut). */
+/** @type {Set<string>} */
+const LONG_MODULES = new Set();
 /** @type {Set<string>} "module.js function" */
 const LONG_FUNCTIONS = new Set();
 
