@@ -189,7 +189,7 @@ class ProofChecker:
         jti, iat = claims["jti"], claims["iat"]
         if not isinstance(jti, str) or not 0 < len(jti) <= MAX_JTI or not _printable_ascii(jti):
             raise refuse(f"jti must be 1 to {MAX_JTI} printable ASCII characters")
-        if not isinstance(iat, int | float) or isinstance(iat, bool) or not math.isfinite(iat):
+        if not _is_seconds(iat):
             raise refuse("iat must be a number")
         now = self.clock.now()
         if iat < now - MAX_AGE:
@@ -220,6 +220,17 @@ class ProofChecker:
             raise refuse("ath does not match the access token")
         if not hmac.compare_digest(ath.encode(), expected.encode()):
             raise refuse("ath does not match the access token")
+
+
+def _is_seconds(value: object) -> bool:
+    """A finite JSON number a float can hold: JSON integers have no bound, and one past a
+    float's range (10**400) would raise OverflowError wherever it met a float."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
 
 
 def _printable_ascii(text: str) -> bool:
