@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import socket
 
 import httpx
 import pytest
@@ -17,12 +18,19 @@ from starlette.routing import Route
 
 from planner_bridge import logs
 from planner_bridge.apps.planner import create_app
+from planner_bridge.apps.responses import read_body
 from planner_bridge.errors import InvalidRequest
 from planner_bridge.serving import ThreadedServer
+from support import wait_until
 
 
 async def refuses(request):
     raise InvalidRequest("refused by the endpoint")
+
+
+async def reads(request):
+    await read_body(request)
+    raise InvalidRequest("not reached when the client left")
 
 
 async def breaks(request):
@@ -47,6 +55,7 @@ def served(core):
         app = create_app(core)
         app.router.routes += [
             Route("/test/refuses", refuses, methods=["GET"]),
+            Route("/test/reads", reads, methods=["POST"]),
             Route("/test/breaks", breaks, methods=["GET"]),
             Route("/test/breaks-late", BreaksLate(), methods=["GET"]),
         ]
@@ -122,3 +131,40 @@ def test_a_bug_after_the_answer_began_is_logged_and_the_answer_cut(served, caplo
     assert any(r.exc_info and "after the answer" in str(r.exc_info[1]) for r in caplog.records)
     seen = {line["request_id"]: line["status"] for line in access_lines(stream, handler)}
     assert seen["t-late"] == 200  # what the client was told
+
+
+# Every kind of body reader: Starlette's stream under a function endpoint, the bare endpoints'
+# own (`/auth/token`, `/v1/tokens`), the revocation endpoint's.
+LEAVING = ["/test/reads", "/auth/token", "/v1/tokens", "/oauth/revoke"]
+
+
+def leave_mid_body(url: str, path: str, request_id: str) -> None:
+    """A request that promises 100 bytes of body, sends 5, and goes away."""
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port))) as sock:
+        head = (
+            f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 100\r\n"
+            f"Content-Type: application/x-www-form-urlencoded\r\nX-Request-Id: {request_id}\r\n"
+            "Authorization: Basic a2V5OnNlY3JldA==\r\n\r\ngrant"
+        )
+        sock.sendall(head.encode())
+
+
+def test_a_client_that_leaves_mid_body_is_a_499_never_a_500_nor_a_traceback(served, caplog):
+    """Nobody is left to answer and nothing failed here: each reader's ClientDisconnect is
+    recorded as 499 (nginx's "client closed request") in the access line and the metrics."""
+    server, stream, handler = served
+    with caplog.at_level(logging.ERROR):
+        for index, path in enumerate(LEAVING):
+            leave_mid_body(server.url, path, f"t-left-{index}")
+
+        def counted() -> str | None:
+            exposition = server.app.state.metrics.exposition().decode()
+            samples = [f'method="POST",route="{path}",status="499"}} 1.0' for path in LEAVING]
+            return exposition if all(sample in exposition for sample in samples) else None
+
+        exposition = wait_until(counted)
+    assert 'status="500"' not in exposition
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], "no traceback"
+    seen = {line["request_id"]: line["status"] for line in access_lines(stream, handler)}
+    assert [seen[f"t-left-{i}"] for i in range(len(LEAVING))] == [499] * len(LEAVING)

@@ -14,7 +14,9 @@ around an app's own (ServerErrorMiddleware, ExceptionMiddleware) and an exceptio
 every route, each with its closures per request. Here one `try` does their work: an exception
 with a handler (`planner.create_app`'s) is answered by it; any other is answered with a coded
 500 (never a traceback) and raised on, for the server to log, as Starlette's outer layer does.
-WebSockets and the lifespan still go through Starlette's whole stack (`ObservedApp`).
+WebSockets and the lifespan still go through Starlette's whole stack (`ObservedApp`). A client
+that leaves before its body has arrived (`ClientDisconnect`, raised by every body reader) is
+nobody's error: it is recorded as 499, with no traceback.
 
 Every request passes through here, so it is kept cheap: the id is 128 random bits, the metrics
 are plain counters (`Metrics`), and the access line is built in one step and written off the
@@ -33,7 +35,7 @@ from starlette._utils import is_async_callable
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.types import ASGIApp, ExceptionHandler, Message, Receive, Scope, Send
 
 from .. import logs
@@ -42,6 +44,9 @@ from .responses import server_error_response
 from .routing import route_template
 
 MINTED = "planner_bridge.minted"
+# What a request whose client left before any answer is recorded as (nginx's "client closed
+# request"): no answer went out, and nothing failed on our side, so neither a 500 nor a 400.
+CLIENT_CLOSED = 499
 REQUEST_ID_HEADER = b"x-request-id"
 # A caller's request id is kept only when it is short and plain: it goes into every log line.
 SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
@@ -94,6 +99,11 @@ class Answer:
         self.status = 500  # if nothing is sent
         self.started = False
         self.challenge: str | None = None
+
+    def left(self) -> None:
+        """The client went away before any answer (an answer already under way stands)."""
+        if not self.started:
+            self.status = CLIENT_CLOSED
 
     def __call__(self, message: Message) -> Awaitable[None]:
         if message["type"] == "http.response.start":
@@ -149,6 +159,8 @@ class Observed:
         answer = Answer(send, request_id)
         try:
             await self.router(scope, receive, answer)
+        except ClientDisconnect:  # it left mid-body: nobody to answer, no traceback to log
+            answer.left()
         except Exception as exc:
             await self._answer_error(scope, receive, answer, exc)
         finally:

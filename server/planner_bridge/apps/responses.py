@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive
 
@@ -107,16 +107,17 @@ async def read_body(request: Request, limit: int = MAX_JSON_BODY) -> bytes:
     return b"".join(chunks)
 
 
-async def receive_body(receive: Receive, declared: bytes | None, limit: int) -> bytes | None:
+async def receive_body(receive: Receive, declared: bytes | None, limit: int) -> bytes:
     """`read_body` for a bare ASGI endpoint (its Content-Length as given, `declared`): the whole
-    body, refused with 413 as soon as it is known to be past `limit`; None if the client left."""
+    body, refused with 413 as soon as it is known to be past `limit`. If the client left, it
+    raises `ClientDisconnect`, as Starlette's `Request.stream` does (`observed` records it)."""
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"body is larger than {limit} bytes")
     body = b""
     while True:
         message = await receive()
         if message["type"] != "http.request":  # http.disconnect
-            return None
+            raise ClientDisconnect()
         body += message.get("body", b"")
         if len(body) > limit:
             raise PayloadTooLarge(f"body is larger than {limit} bytes")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import Scope
@@ -33,22 +33,17 @@ class RevocationEndpoint:
             lambda: _read_body(request),
         )
         answer = await self.revocation.create_revocation_response(form_request)
-        if answer is None:  # the client left
-            return Response(status_code=400)
         response = Response(answer.body, status_code=answer.status)
         response.raw_headers = list(answer.headers)
         return response
 
 
-async def _read_body(request: Request) -> bytes | None:
+async def _read_body(request: Request) -> bytes:
     body = b""
-    try:
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > MAX_FORM_BODY:
-                raise PayloadTooLarge(f"body is larger than {MAX_FORM_BODY} bytes")
-    except ClientDisconnect:
-        return None
+    async for chunk in request.stream():  # ClientDisconnect if the client left (`observed`)
+        body += chunk
+        if len(body) > MAX_FORM_BODY:
+            raise PayloadTooLarge(f"body is larger than {MAX_FORM_BODY} bytes")
     return body
 
 

@@ -27,10 +27,6 @@ from .signed import SignedRequests
 JSON = "application/json"
 
 
-class ClientLeft(Exception):
-    """The client went away before its body arrived: nobody is left to answer."""
-
-
 class SignedTokenEndpoint:
     def __init__(self, grant: SignedTokenGrant, signed_requests: SignedRequests) -> None:
         self.grant = grant
@@ -40,7 +36,7 @@ class SignedTokenEndpoint:
         fields, content_type, length = request_fields(scope["headers"])
         try:
             caller, body = await self.signed_requests.authenticate_scope(
-                scope, fields, functools.partial(read_body, receive, length)
+                scope, fields, functools.partial(receive_body, receive, length, MAX_JSON_BODY)
             )
             if content_type.partition(";")[0].strip().lower() != JSON:
                 raise InvalidRequest("the body must be application/json")
@@ -48,8 +44,6 @@ class SignedTokenEndpoint:
             answer = await self.grant.create_token_response(caller.key, caller.entity, asked)
         except ProtocolError as exc:
             await error_response(exc)(scope, receive, send)
-            return
-        except ClientLeft:
             return
         note_minted(scope, answer.kind, SIGNED_REQUEST)
         headers = list(answer.headers)  # a list: middleware may add to it
@@ -69,11 +63,3 @@ def request_fields(raw: Iterable[tuple[bytes, bytes]]) -> tuple[dict[str, str], 
         elif name == b"content-length" and length is None:
             length = value
     return fields, (content_type or b"").decode("latin-1"), length
-
-
-async def read_body(receive: Receive, declared: bytes | None) -> bytes:
-    """The whole body (`responses.receive_body`); `ClientLeft` if the client went away."""
-    body = await receive_body(receive, declared, MAX_JSON_BODY)
-    if body is None:
-        raise ClientLeft
-    return body

@@ -108,11 +108,10 @@ class ClientCredentialsEndpoint:
         except ProtocolError as exc:
             await error_response(exc)(scope, receive, send)
             return
-        if answer is not None:  # None: the client left before its body arrived
-            note_minted(scope, answer.kind, CLIENT_CREDENTIALS)
-            headers = list(answer.headers)  # a list: middleware may add to it
-            await send({"type": "http.response.start", "status": answer.status, "headers": headers})
-            await send({"type": "http.response.body", "body": answer.body})
+        note_minted(scope, answer.kind, CLIENT_CREDENTIALS)
+        headers = list(answer.headers)  # a list: middleware may add to it
+        await send({"type": "http.response.start", "status": answer.status, "headers": headers})
+        await send({"type": "http.response.body", "body": answer.body})
 
 
 def _token_headers(

@@ -67,7 +67,7 @@ class FormRequest:
     authorization: str | None
     content_type: str | None
     client: str
-    read_body: Callable[[], Awaitable[bytes | None]]
+    read_body: Callable[[], Awaitable[bytes]]  # raises what the server raises if the client left
     dpop: tuple[str, ...] = ()  # the DPoP headers' values (RFC 9449 §5)
 
 
@@ -149,14 +149,11 @@ class ClientCredentialsGrant:
         self.failures = failures
         self._tails: dict[tuple[Any, ...], bytes] = {}
 
-    async def create_token_response(self, request: FormRequest) -> TokenAnswer | None:
-        """RFC 6749 §4.4.2-3: the form, the client, the token, signed; None when the client
-        left before its body arrived. Refusals are raised (`errors`), as Authlib's grants do."""
+    async def create_token_response(self, request: FormRequest) -> TokenAnswer:
+        """RFC 6749 §4.4.2-3: the form, the client, the token, signed. Refusals are raised
+        (`errors`), as Authlib's grants do."""
         with self.failures.guarding(request.client, counts=InvalidClient):
-            body = await request.read_body()
-            if body is None:
-                return None
-            form = parse_form(request.content_type, body)
+            form = parse_form(request.content_type, await request.read_body())
             credentials = posted_credentials(request.authorization, form) or basic_credentials(
                 request.authorization
             )

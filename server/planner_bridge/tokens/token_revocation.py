@@ -37,13 +37,10 @@ class TokenRevocation:
         self.grant = grant
         self.revoker = revoker
 
-    async def create_revocation_response(self, request: FormRequest) -> TokenAnswer | None:
-        """RFC 7009 §2.1-2.2; None when the client left before its body arrived."""
+    async def create_revocation_response(self, request: FormRequest) -> TokenAnswer:
+        """RFC 7009 §2.1-2.2."""
         with self.grant.failures.guarding(request.client, counts=InvalidClient):
-            body = await request.read_body()
-            if body is None:
-                return None
-            form = parse_form(request.content_type, body)
+            form = parse_form(request.content_type, await request.read_body())
             credentials = posted_credentials(request.authorization, form) or basic_credentials(
                 request.authorization
             )
