@@ -347,6 +347,17 @@ def test_credentials_in_both_places_are_invalid_request(planner, shop):
     assert_error(as_shop(planner, shop, body), 400, "invalid_request", once)
 
 
+@pytest.mark.parametrize("path", ["/auth/token", "/oauth/revoke"])
+def test_two_authorization_headers_are_invalid_request(planner, shop, path):
+    """As at the web services (RFC 6749 §2.3: one way of authenticating per request), whichever
+    of the two would have passed."""
+    good, other = basic(shop.key_id, shop.secret), basic("pbk_someone_else", "x")
+    for first, second in [(good, other), (good, good)]:
+        headers = [("Authorization", first), ("Authorization", second), ("Content-Type", FORM)]
+        answer = httpx.post(planner.url + path, content=GRANT + "&token=t", headers=headers)
+        assert_error(answer, 400, "invalid_request", "Authorization: more than one header")
+
+
 @pytest.mark.parametrize("client_id", ["pbk_someone_else", ""])
 def test_client_id_in_the_body_must_match_the_authenticated_client(planner, shop, client_id):
     # A blank client_id is sent all the same, and is not the authenticated client's.

@@ -27,7 +27,7 @@ spend before anything is applied.
 from __future__ import annotations
 
 import hmac
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 
 from starlette.authentication import (
     AuthCredentials,
@@ -54,6 +54,9 @@ Handler = Callable[[Request, AccessClaims], Awaitable[Response]]
 Endpoint = Callable[[Request], Awaitable[Response]]
 Policy = Callable[[str], Awaitable[bool]]  # entity id -> whether it requires DPoP
 SAFE_METHODS = frozenset({"GET", "HEAD"})
+# One way of authenticating per request (RFC 6749 §2.3): two Authorization headers are refused
+# everywhere, whichever of them would have passed.
+TWO_AUTHORIZATIONS = "Authorization: more than one header"
 
 
 class TokenUser(BaseUser):
@@ -93,18 +96,24 @@ def access_token(conn: HTTPConnection) -> tuple[bytes, str] | None:
     scope = conn.scope
     if b"access_token" in scope.get("query_string", b"") and "access_token" in conn.query_params:
         raise InvalidRequest("access tokens are not accepted in the URL")
-    values = [value for name, value in scope["headers"] if name == b"authorization"]
-    if not values:
+    value = authorization_header(scope["headers"])
+    if value is None:
         return None
-    if len(values) > 1:
-        raise InvalidRequest("Authorization: more than one header")
-    scheme, _, token = values[0].partition(b" ")
+    scheme, _, token = value.partition(b" ")
     scheme = scheme.lower()
     if scheme not in (b"bearer", b"dpop"):
         return None
     if not is_b64token(token):
         raise InvalidRequest("Authorization: malformed credentials")
     return scheme, token.decode("ascii")
+
+
+def authorization_header(headers: Iterable[tuple[bytes, bytes]]) -> bytes | None:
+    """The one `Authorization` header of raw ASGI headers; None without one."""
+    values = [value for name, value in headers if name == b"authorization"]
+    if len(values) > 1:
+        raise InvalidRequest(TWO_AUTHORIZATIONS)
+    return values[0] if values else None
 
 
 def is_b64token(value: bytes) -> bool:

@@ -15,6 +15,7 @@ from ..errors import PayloadTooLarge
 from ..tokens.client_credentials import FormRequest
 from ..tokens.metadata import REVOCATION_PATH
 from ..tokens.token_revocation import TokenRevocation
+from .bearer import authorization_header
 from .openapi_parts import TOO_LARGE, TOO_MANY, error, ref
 
 MAX_FORM_BODY = 8192  # a token (4096 at most) and the client's credentials
@@ -27,7 +28,7 @@ class RevocationEndpoint:
 
     async def revoke(self, request: Request) -> Response:
         form_request = FormRequest(
-            request.headers.get("authorization"),
+            _authorization(request),
             request.headers.get("content-type"),
             self.subject_of(request.scope),  # the client's address, never the key it claims
             lambda: _read_body(request),
@@ -36,6 +37,11 @@ class RevocationEndpoint:
         response = Response(answer.body, status_code=answer.status)
         response.raw_headers = list(answer.headers)
         return response
+
+
+def _authorization(request: Request) -> str | None:
+    value = authorization_header(request.scope["headers"])  # sent twice: 400, as everywhere
+    return None if value is None else value.decode("latin-1")
 
 
 async def _read_body(request: Request) -> bytes:

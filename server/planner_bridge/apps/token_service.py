@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
-from ..errors import ProtocolError
+from ..errors import InvalidRequest, ProtocolError
 from ..keys.ring import KeyRing
 from ..metrics import CLIENT_CREDENTIALS
 from ..tokens.client_credentials import ClientCredentialsGrant, FormRequest
@@ -28,6 +28,7 @@ from ..tokens.metadata import (
     authorization_server_metadata,
 )
 from ..tokens.signed_requests import MAX_USER_FIELD, SignedTokenGrant
+from .bearer import TWO_AUTHORIZATIONS
 from .observed import note_minted
 from .openapi_parts import (
     DPOP_ERRORS,
@@ -117,13 +118,16 @@ class ClientCredentialsEndpoint:
 def _token_headers(
     raw: Iterable[tuple[bytes, bytes]],
 ) -> tuple[str | None, str | None, bytes | None, tuple[str, ...]]:
-    """Authorization, Content-Type and Content-Length, the first of each, as Starlette reads
-    them (ASGI servers hand over lower-cased names); and every DPoP header (one is allowed)."""
+    """Authorization (refused if sent twice), Content-Type and Content-Length (the first of
+    each, as Starlette reads them; ASGI servers hand over lower-cased names), and every DPoP
+    header (one is allowed). One pass: this is the hot path's reading of its request."""
     authorization = content_type = length = None
     dpop: tuple[str, ...] = ()
     for name, value in raw:
         if name == b"authorization":
-            authorization = value.decode("latin-1") if authorization is None else authorization
+            if authorization is not None:
+                raise InvalidRequest(TWO_AUTHORIZATIONS)
+            authorization = value.decode("latin-1")
         elif name == b"content-type":
             content_type = value.decode("latin-1") if content_type is None else content_type
         elif name == b"content-length":
