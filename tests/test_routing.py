@@ -1,15 +1,18 @@
 """The planner origin's router (`apps/routing.IndexedRouter`) finds, through its index of literal
 paths, the very route Starlette's scan of every route would: the first full match, else the
 first route whose path matched but not its method (405). On the real app's routes, and on an
-order where a route with a parameter comes before a literal path it also matches."""
+order where a route with a parameter comes before a literal path it also matches. A 405 names
+every method served at its path, not only the first matching route's (RFC 9110 §15.5.6)."""
 
 from __future__ import annotations
 
+import httpx
 from starlette.responses import PlainTextResponse
 from starlette.routing import BaseRoute, Match, Mount, Route
 
 from planner_bridge.apps.planner import create_app
 from planner_bridge.apps.routing import IndexedRouter, route_template
+from planner_bridge.serving import ThreadedServer
 
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
@@ -73,3 +76,19 @@ def test_a_route_with_a_parameter_before_a_literal_path_still_wins():
     assert router._match(request("/items", "DELETE"))[0] is routes[2]  # 405, as Starlette
     router.routes.append(Route("/late", endpoint))  # added in place: the index follows
     assert router._match(request("/late", "GET"))[0] is router.routes[-1]
+
+
+def test_a_405_allows_every_method_served_at_its_path(core):
+    """The path's routes are split by method (`GET` and `POST /v1/assets` are two routes):
+    `Allow` names them all, at a literal path (indexed) and at one with an id (scanned)."""
+    with ThreadedServer(lambda url: create_app(core)) as server:
+        for path, allowed in [
+            ("/v1/assets", {"GET", "HEAD", "POST"}),
+            ("/v1/api-tokens", {"GET", "HEAD", "POST"}),
+            ("/v1/assets/ast_1", {"GET", "HEAD", "PATCH", "DELETE"}),
+            ("/auth/token", {"POST"}),
+        ]:
+            answer = httpx.put(server.url + path)
+            assert answer.status_code == 405, path
+            assert set(answer.headers["allow"].split(", ")) == allowed, path
+            assert answer.json()["error"] == "invalid_request"

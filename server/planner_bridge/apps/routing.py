@@ -24,6 +24,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette._utils import get_route_path, is_async_callable
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Match, Mount, Route, Router, WebSocketRoute
@@ -63,10 +64,12 @@ class IndexedRouter(Router):
             return
         scope["route"] = route
         scope.update(child_scope)
-        if type(route) is Route and (not route.methods or scope["method"] in route.methods):
+        if isinstance(route, Route) and route.methods and scope["method"] not in route.methods:
+            raise HTTPException(405, headers={"Allow": ", ".join(self._allowed(scope))})
+        if type(route) is Route:
             await route.app(scope, receive, send)  # what its `handle` does, one frame fewer
         else:
-            await route.handle(scope, receive, send)  # a 405, a Mount
+            await route.handle(scope, receive, send)  # a Mount, another kind of route
 
     def _match(self, scope: Scope) -> tuple[BaseRoute | None, Scope]:
         if self._indexed != len(self.routes):
@@ -80,6 +83,20 @@ class IndexedRouter(Router):
             if match is Match.PARTIAL and partial[0] is None:
                 partial = (route, child_scope)
         return partial
+
+    def _allowed(self, scope: Scope) -> list[str]:
+        """Every method some route serves at this path, for a 405's `Allow` (RFC 9110
+        §15.5.6); Starlette names only those of the first route that matched the path."""
+        candidates = self._index.get(get_route_path(scope), self.routes)
+        methods = set()
+        for route in candidates:
+            if (
+                isinstance(route, Route)
+                and route.methods
+                and route.matches(scope)[0] is Match.PARTIAL
+            ):
+                methods |= route.methods
+        return sorted(methods)
 
     def _build_index(self) -> dict[str, Candidates]:
         for route in self.routes:
