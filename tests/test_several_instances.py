@@ -18,6 +18,7 @@ import httpx
 import pytest
 from websockets.sync.client import connect
 
+from dpop_keys import DPoPKey
 from planner_bridge.clients.signatures import sign_request
 from support import wait_until
 from test_cli import SCRIPT, _first_line_url, assert_one_line_refusal, environment
@@ -243,11 +244,31 @@ def test_writes_answer_503_while_the_database_is_down_then_resume(own_postgres, 
             return httpx.post(url + "/v1/assets", json={"name": name, "kind": "k"}, headers=headers)
 
         assert write("before").status_code == 201
+        key = DPoPKey()
+        bound = httpx.post(
+            url + "/auth/token",
+            content=FORM,
+            headers={**basic(shop), "DPoP": key.proof("POST", ISSUER + "/auth/token")},
+        ).json()["access_token"]
+
+        def dpop_read(nonce: str | None) -> httpx.Response:
+            proof = key.proof("GET", ISSUER + "/v1/assets", token=bound, nonce=nonce)
+            return httpx.get(
+                url + "/v1/assets", headers={"Authorization": f"DPoP {bound}", "DPoP": proof}
+            )
+
         own_postgres.stop()
         down = [write(f"down {i}") for i in range(3)]
         assert {r.status_code for r in down} == {503}
         assert down[0].json()["error"] == "temporarily_unavailable"
         assert down[0].headers["retry-after"] == "2"
+        # A DPoP call's answer carries the nonce whatever it is (SPEC), a 503 too.
+        asked = dpop_read(None)
+        nonce = asked.headers["DPoP-Nonce"]  # nonces need no database
+        unavailable = dpop_read(nonce)
+        assert unavailable.status_code == 503, unavailable.text
+        assert unavailable.json()["error"] == "temporarily_unavailable"
+        assert unavailable.headers["DPoP-Nonce"] == nonce
         raw, signed = signed_token_request(shop, {"type": "legal_entity"})
         assert httpx.post(url + "/v1/tokens", content=raw, headers=signed).status_code == 503
         unready = httpx.get(url + "/readyz")  # a load balancer sends its traffic elsewhere

@@ -46,9 +46,10 @@ from ..errors import (
     MissingCredentials,
     ProtocolError,
 )
+from ..storage import DatabaseUnavailable
 from ..tokens.dpop import Proof, ProofChecker
 from ..tokens.verification import AccessClaims, TokenVerifier
-from .responses import error_response
+from .responses import error_response, unavailable_response
 
 Handler = Callable[[Request, AccessClaims], Awaitable[Response]]
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -200,24 +201,34 @@ def requires_token(backend: BearerBackend, handler: Handler) -> Endpoint:
 
     async def endpoint(request: Request) -> Response:
         try:
-            result = await backend.authenticate(request)
-        except BearerError as exc:
-            response = on_error(request, exc)
-            return _with_nonce(backend, response) if is_dpop(request) else response
-        if result is None:
-            return error_response(MissingCredentials())
-        request.scope["auth"], request.scope["user"] = result
-        user = result[1]
-        assert isinstance(user, TokenUser)
-        if user.proof is None:
-            return await handler(request, user.claims)
-        try:
-            response = await _answer_once(backend, user.proof, request, user.claims, handler)
-        except ProtocolError as exc:
-            response = error_response(exc, dpop=True)
-        return _with_nonce(backend, response)
+            return await _authenticated(backend, handler, request)
+        except DatabaseUnavailable:
+            if not is_dpop(request):
+                raise  # the app's handler answers it
+            # Answered here, with the nonce every answer to a DPoP call carries (SPEC).
+            return _with_nonce(backend, unavailable_response())
 
     return endpoint
+
+
+async def _authenticated(backend: BearerBackend, handler: Handler, request: Request) -> Response:
+    try:
+        result = await backend.authenticate(request)
+    except BearerError as exc:
+        response = on_error(request, exc)
+        return _with_nonce(backend, response) if is_dpop(request) else response
+    if result is None:
+        return error_response(MissingCredentials())
+    request.scope["auth"], request.scope["user"] = result
+    user = result[1]
+    assert isinstance(user, TokenUser)
+    if user.proof is None:
+        return await handler(request, user.claims)
+    try:
+        response = await _answer_once(backend, user.proof, request, user.claims, handler)
+    except ProtocolError as exc:
+        response = error_response(exc, dpop=True)
+    return _with_nonce(backend, response)
 
 
 async def _answer_once(

@@ -69,6 +69,10 @@ UNAVAILABLE_RETRY_AFTER = 2
 
 async def unavailable_handler(request: Request, exc: Exception) -> Response:
     """The database is away (storage.DatabaseUnavailable): 503, retry shortly."""
+    return unavailable_response()
+
+
+def unavailable_response() -> Response:
     return error_response(
         TemporarilyUnavailable("the database is unavailable", retry_after=UNAVAILABLE_RETRY_AFTER)
     )
