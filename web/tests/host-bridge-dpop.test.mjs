@@ -128,3 +128,37 @@ test("login() waiting for the key rejects when the planner is removed first", as
   bridge.destroy();
   await assert.rejects(login, { code: "Destroyed" });
 });
+
+test("only Ready and TokenExpired name the key: another message, or a TokenExpired without a jkt, "
+  + "keeps the key Ready named", async () => {
+  const { box, jktMemory } = memory(null);
+  const { fetches, requests, from } = setUpBridge([shopToken(1), shopToken(2), shopToken(3)],
+    { jktMemory });
+  from("Ready", { version: 1, jkt: KEY_A });
+  fetches[0]();
+  await settle();
+  from("LoginRequired", {});
+  from("AuthenticationRequired", {}); // no jkt: not "a planner without a key"
+  from("AuthenticationRequired", { jkt: KEY_B }); // not a message that names the key
+  from("TokenExpired", { reason: "expiring" });
+  assert.ok(requests.length > 1, "the later requests did fetch");
+  assert.deepEqual(requests.map(([r]) => r.jkt), requests.map(() => KEY_A));
+  assert.equal(box.value, KEY_A, "the key kept for the next page load is still Ready's");
+});
+
+test("logout() before a planner never heard from names its key waits for it, as login() does",
+  async () => {
+    const { jktMemory } = memory(null);
+    const { fetches, requests, bridge, from } = setUpBridge([shopToken(1), shopToken(2)],
+      { jktMemory });
+    const logout = bridge.logout();
+    await settle();
+    assert.equal(requests.length, 0, "no token asked for before the key is known");
+    from("Ready", { version: 1, jkt: KEY_A });
+    fetches[0]();
+    await settle();
+    fetches[1]?.();
+    await logout;
+    assert.ok(requests.length > 0);
+    assert.ok(requests.every(([r]) => r.jkt === KEY_A), JSON.stringify(requests));
+  });

@@ -174,3 +174,13 @@ test("the channel: a load failure after Ready changes nothing for the commands",
   commands.answer({ id: "c1", ok: true, value: "fine" });
   assert.equal(await asked, "fine");
 });
+
+test("only a CommandResult answers a command: another message carrying its id does not", async () => {
+  const { bridge, from } = setUpBridge([]);
+  from("Ready", { version: 1 });
+  const asked = bridge.command("getDesign");
+  from("LoginRequired", { id: "c1", ok: true, value: "not an answer" });
+  assert.equal(await outcome(asked), "pending");
+  from("CommandResult", { id: "c1", ok: true, value: design });
+  assert.deepEqual(await asked, design);
+});

@@ -235,3 +235,18 @@ test("with no timers injected, the answer deadline runs on the page's own timers
   assert.equal(fetches.length, 1); // never released
   await assert.rejects(login, { code: "FetchTokenTimeout" });
 });
+
+test("after destroy(), startLoading() and report() do nothing: no failure, no warning", async () => {
+  const { bridge, clock } = setUp([]);
+  bridge.destroy();
+  const warned = await warnings(async () => {
+    bridge.startLoading(1_000);
+    bridge.frameLoaded();
+    clock.advance(1_000);
+    await settle();
+    bridge.report(new Error("a theme the planner refused, after the page removed it"));
+    await settle();
+  });
+  assert.deepEqual(warned, []);
+  await assert.rejects(bridge.ready, { code: "Destroyed" });
+});
