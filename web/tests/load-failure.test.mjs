@@ -172,3 +172,66 @@ test("destroyed while loading: Destroyed, never PlannerLoadFailed", async () => 
   await assert.rejects(bridge.ready, { code: "Destroyed" });
   assert.deepEqual(errors, []);
 });
+
+test("a plannerUrl without an entity asks about the empty entity, and says it knows none", async () => {
+  const asked = [];
+  const found = await likelyCause({ plannerUrl: new URL("https://planner.example/planner/"),
+    pageOrigin: PAGE, fetch: checkAnswering({ entity: false, originRegistered: false }, asked) });
+  assert.equal(new URL(asked[0].url).searchParams.get("entity"), "");
+  assert.deepEqual(found, { sure: true, cause: 'the planner origin https://planner.example knows ' +
+    'no legal entity "" (check the entity in plannerUrl)' });
+});
+
+test("without a diagnose, a planner that never says Ready fails at the deadline all the same",
+  async () => {
+    const { bridge, clock } = setUpBridge([]); // no diagnose option: nothing known to be wrong
+    bridge.startLoading(15_000);
+    bridge.frameLoaded();
+    clock.advance(15_000);
+    await settle();
+    await assert.rejects(bridge.ready, { code: "PlannerLoadFailed",
+      message: "the planner did not load: it did not say Ready within 15000 ms" });
+  });
+
+test("only Ready ends the watch: a planner that asks for a token but never says Ready still fails",
+  async () => {
+    const { bridge, clock, from, frame } = loading(null);
+    const waiting = bridge.command("getDesign");
+    waiting.catch(() => {}); // asserted below
+    from("AuthenticationRequired");
+    await settle();
+    assert.deepEqual(frame.posted.filter((p) => p.event === "Command"), [], "commands wait for Ready");
+    clock.advance(15_000);
+    await settle();
+    await assert.rejects(bridge.ready, { code: "PlannerLoadFailed" });
+    await assert.rejects(waiting, { code: "NotReady" });
+  });
+
+test("a second startLoading() does not move the deadline the first one set", async () => {
+  let diagnosed = 0;
+  const { bridge, clock, errors } = loading(null,
+    { diagnose: async () => { diagnosed += 1; return null; } });
+  bridge.startLoading(5_000); // already watching (15 s): not a new deadline
+  clock.advance(14_999);
+  await settle();
+  assert.equal(diagnosed, 0);
+  assert.deepEqual(errors, []);
+  clock.advance(1);
+  await settle();
+  assert.equal(diagnosed, 1, "one embed check");
+  assert.deepEqual(errors.map((e) => e.message),
+    ["the planner did not load: it did not say Ready within 15000 ms"]);
+});
+
+test("a Ready soon after the frame's load spends no embed-check request", async () => {
+  let diagnosed = 0;
+  const { bridge, clock, from, errors } = loading(null,
+    { diagnose: async () => { diagnosed += 1; return { cause: "x", sure: true }; } });
+  bridge.frameLoaded();
+  clock.advance(READY_AFTER_LOAD_MS - 1);
+  from("Ready", { version: 1 });
+  clock.advance(15_000);
+  await settle();
+  assert.equal(diagnosed, 0);
+  assert.deepEqual(errors, []);
+});
