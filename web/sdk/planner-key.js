@@ -14,7 +14,7 @@
 
 export class PlannerKey {
   /** @type {string | undefined} the thumbprint, undefined for a planner without a key */ jkt;
-  known = true;
+  /** @type {boolean} whether the key is known (the constructor sets it) */ known;
   /** @type {() => void} */ #heard = () => {};
   #heardNow = new Promise((resolve) => { this.#heard = () => resolve(undefined); });
   /** @type {JktMemory} */ #memory;
