@@ -54,6 +54,18 @@ test("an iframe that does not show the plannerUrl is refused", () => {
   { code: "InvalidOption", message: "early must be {messages, stop} (the page's early listener)" });
 });
 
+test("a selector instead of the iframe, or a malformed early listener, is refused by name", () => {
+  const options = { plannerUrl: PLANNER, fetchToken: async () => ({}) };
+  assert.throws(() => embedPlanner({ iframe: "#planner", ...options }),
+    { code: "InvalidOption", message: "iframe must be an iframe element" });
+  for (const early of [null, { messages: [], stop: "no" }, { messages: "no", stop() {} }]) {
+    assert.throws(() => embedPlanner({ iframe: pageFrame(), early, ...options }),
+      { code: "InvalidOption", message: "early must be {messages, stop} (the page's early listener)" },
+      JSON.stringify(early));
+  }
+  assert.equal(listeners.size, 0, "nothing listens after a refusal");
+});
+
 test("a Ready noted before the SDK loaded is answered; forged notes are ignored", async () => {
   const iframe = pageFrame();
   const early = earlyListener();

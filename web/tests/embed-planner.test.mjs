@@ -190,3 +190,30 @@ test("without BroadcastChannel (an older browser) the planner still embeds, with
       globalThis.BroadcastChannel = original;
     }
   });
+
+test("a frame that loads without Ready is diagnosed by the embed check on the planner origin",
+  async (t) => {
+    t.mock.timers.enable({ apis: ["setTimeout"] });
+    const loads = [];
+    globalThis.document.createElement = (tag) => ({ tag, contentWindow: null, remove() {},
+      addEventListener: (name, fn) => { if (name === "load") loads.push(fn); } });
+    globalThis.location = { origin: "https://shop.example" };
+    const asked = [];
+    t.mock.method(globalThis, "fetch", async (url, init) => {
+      asked.push([url, init]);
+      return { ok: true, json: async () => ({ entity: true, originRegistered: false }) };
+    });
+    t.after(() => { delete globalThis.location; });
+    const planner = embedPlanner({ container: dom.container, plannerUrl: PLANNER, fetchToken,
+      crossTab: false });
+    planner.ready.catch(() => {}); // asserted below
+    for (const fn of loads) fn(); // the browser's error page for a refused frame loads at once
+    t.mock.timers.tick(500); // READY_AFTER_LOAD_MS
+    await settle();
+    assert.deepEqual(asked, [["https://planner.example/planner/embed-check?entity=ent_1&origin=" +
+      "https%3A%2F%2Fshop.example", { credentials: "omit", cache: "no-store" }]]);
+    await assert.rejects(planner.ready, { code: "PlannerLoadFailed", message: "the planner did not " +
+      "load: this page's origin https://shop.example is not registered for the legal entity " +
+      "\"ent_1\" (register it with the planner's administration)" });
+    planner.destroy();
+  });
