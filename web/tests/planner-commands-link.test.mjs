@@ -115,7 +115,8 @@ function frameWindow({ ancestor = SHOP, embedded = true } = {}) {
   const parent = { posted: [], postMessage(data, origin) { this.posted.push([data.event, origin]); } };
   const page = {
     listeners, location: { ancestorOrigins: ancestor ? [ancestor] : [] }, document: { referrer: "" },
-    addEventListener: (name, fn) => listeners.add(fn), removeEventListener: (name, fn) => listeners.delete(fn),
+    addEventListener: (name, fn) => { if (name === "message") listeners.add(fn); },
+    removeEventListener: (name, fn) => { if (name === "message") listeners.delete(fn); },
   };
   page.parent = embedded ? parent : page;
   return { page, parent, dispatch: (event) => { for (const fn of listeners) fn(event); } };
@@ -152,4 +153,50 @@ test("sayReadyEarly: with no parent origin known, each registered origin; not em
   const early = sayReadyEarly({ window: alone.page, config: { origins: [SHOP] } });
   assert.equal(early.said, false);
   assert.equal(alone.page.listeners.size, 0);
+});
+
+test("sayReadyEarly: its Ready names the planner's key; no origins registered: Ready to no one",
+  () => {
+    const jkt = "A".repeat(43);
+    for (const [key, content] of [[jkt, { version: 1, jkt }], [null, { version: 1 }]]) {
+      const { page, parent } = frameWindow();
+      const sent = [];
+      parent.postMessage = (data, origin) => sent.push([data, origin]);
+      sayReadyEarly({ window: page, config: { origins: [SHOP] }, jkt: key });
+      assert.deepEqual(sent, [[{ event: "Ready", content }, SHOP]]);
+    }
+    const unregistered = frameWindow();
+    const early = sayReadyEarly({ window: unregistered.page, config: {} });
+    assert.deepEqual(unregistered.parent.posted, [], "no registered origin: no parent is trusted");
+    assert.equal(early.said, true);
+  });
+
+test("sayReadyEarly notes at most 100 messages: a handshake is a few, more is noise", () => {
+  const { page, dispatch } = frameWindow();
+  const early = sayReadyEarly({ window: page, config: { origins: [SHOP] } });
+  for (let i = 0; i < 150; i += 1) dispatch({ origin: SHOP, data: { n: i } });
+  assert.equal(early.messages.length, 100);
+  assert.deepEqual(early.messages.at(-1).data, { n: 99 }, "the first ones are kept");
+});
+
+test("an error that is no Error still answers PlannerError: a numeric DOMException code, a thrown string",
+  async () => {
+    const quota = Object.assign(new Error("the quota was exceeded"), { code: 22 });
+    const { command, results } = setUp(async (name) => {
+      throw name === "saveDesign" ? quota : "boom";
+    });
+    command("c1", "saveDesign");
+    command("c2", "getDesign");
+    await settle();
+    assert.deepEqual(results().map((r) => r.content), [
+      { id: "c1", ok: false, error: { code: "PlannerError", message: "the quota was exceeded" } },
+      { id: "c2", ok: false, error: { code: "PlannerError", message: "boom" } },
+    ]);
+  });
+
+test("an unknown command's error quotes at most 64 characters of its name", async () => {
+  const { command, results } = setUp(async () => "ran");
+  command("c1", "x".repeat(300));
+  await settle();
+  assert.equal(results()[0].content.error.message, `no command is named ${"x".repeat(64)}`);
 });
