@@ -191,6 +191,11 @@ test("commands: any named command with object args; results either ok or a coded
   assert.equal(result({ id: "c1", ok: "yes", value: 1 }), false);
   assert.equal(result({ id: "c1", ok: false, error: { code: "", message: "" } }), false);
   assert.equal(result({ ok: true }), false);
+  assert.equal(result({ id: "c1", ok: "no", error: { code: "NotFound", message: "gone" } }), false,
+    "ok is true or false, nothing else");
+  const failed = (message) => result({ id: "c1", ok: false, error: { code: "NotFound", message } });
+  assert.deepEqual([failed("x".repeat(512)), failed("x".repeat(513)), failed(["gone"])],
+    [true, false, false], "a message: a string of at most 512 characters");
   assert.deepEqual(Object.keys(protocol.CommandName).sort(), ["addItem", "getDesign",
     "newDesign", "openDesign", "removeItem", "saveDesign", "setLocale", "setRoom", "setTheme"]);
 });
@@ -224,4 +229,60 @@ test("designs and items: millimetres, right-angle rotations, known mounts, money
       { event: "SelectionChanged", content: { item: ITEM } }), true);
     assert.equal(protocol.isSelectionChanged(
       { event: "SelectionChanged", content: {} }), false);
+  });
+
+test("CommandError spells the codes as SPEC does: the host's code matches on these strings", () => {
+  assert.deepEqual(Object.values(protocol.CommandError).sort(), ["CommandTimeout", "Destroyed",
+    "InvalidArgument", "LoginRequired", "NotFound", "NotReady", "UnknownCommand"]);
+  for (const [key, code] of Object.entries(protocol.CommandError)) assert.equal(key, code);
+});
+
+test("a jkt is exactly 43 base64url characters, as a string", () => {
+  const key = "A".repeat(43);
+  assert.equal(protocol.isJkt(key), true);
+  for (const bad of [`${key}A`, `!${key}`, `${key}=`, [key], "A".repeat(42)]) {
+    assert.equal(protocol.isJkt(bad), false, JSON.stringify(bad));
+  }
+});
+
+// Stryker: these bounds and types were held only at values far from them.
+test("designs, items and carts at their limits: 1 km, 512-character names, 10 000 items or lines",
+  () => {
+    const item = (patch) => protocol.isDesignItem({ ...ITEM, ...patch });
+    assert.equal(item({ x: 1_000_000, width: 1_000_000 }), true, "a length at the limit itself");
+    assert.equal(item({ name: "x".repeat(512) }), true);
+    for (const patch of [{ name: "x".repeat(513) }, { name: ["Base 60"] }, { unitPrice: Infinity },
+      { x: "0" }, { width: "600" }]) {
+      assert.equal(item(patch), false, JSON.stringify(patch));
+    }
+    const design = (patch) => protocol.isDesign({ ...DESIGN, ...patch });
+    assert.equal(design({ name: "x".repeat(512) }), true);
+    assert.equal(design({ items: Array(10_000).fill(ITEM) }), true);
+    for (const patch of [{ name: "x".repeat(513) }, { name: ["Kitchen"] },
+      { items: Array(10_001).fill(ITEM) }, { total: { amount: 1, currency: ["EUR"] } },
+      { total: { amount: 1, currency: "EURO" } }, { total: { amount: 1, currency: "1EUR" } },
+      { total: { amount: Infinity, currency: "EUR" } }]) {
+      assert.equal(design(patch), false, JSON.stringify(patch).slice(0, 80));
+    }
+    const LINE = VALID.AddToCart.lines[0];
+    const cart = (patch) => protocol.isAddToCart(
+      { event: "AddToCart", content: { ...VALID.AddToCart, ...patch } });
+    const line = (patch) => cart({ lines: [{ ...LINE, ...patch }] });
+    assert.equal(line({ name: "x".repeat(512) }), true);
+    assert.equal(cart({ lines: Array(10_000).fill(LINE) }), true);
+    assert.equal(cart({ lines: [] }), true, "an empty cart is still a cart");
+    for (const [what, ok] of [
+      ["a line's name 513 long", line({ name: "x".repeat(513) })],
+      ["a line's name not a string", line({ name: ["Base 60"] })],
+      ["a line without catalogId", line({ catalogId: undefined })],
+      ["a line that is not an object", cart({ lines: [null] })],
+      ["one bad line among good ones", cart({ lines: [LINE, { ...LINE, quantity: 0 }] })],
+      ["10 001 lines", cart({ lines: Array(10_001).fill(LINE) })],
+      ["lines not an array", cart({ lines: "Base 60" })],
+      ["an empty designId", cart({ designId: "" })],
+      ["a numeric designId", cart({ designId: 7 })],
+      ["no total", cart({ total: undefined })],
+    ]) {
+      assert.equal(ok, false, what);
+    }
   });
