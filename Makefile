@@ -124,21 +124,32 @@ soak: install browser
 #     list's owners (None, None) for entity tokens (equivalent on SQLite; PostgreSQL not run by
 #     these tests) and limit + 2 (one more row fetched); change's creating=None (falsy); delete's
 #     answer(None) (a delete's answer is the 204, which reads no asset);
-#   - Stryker (full rerun 30 Nov 2026 on the mutjs branch, tap runner with perTest coverage, every
-#     survivor read): host-link.js 81/81 (100 %), session-channel.js 31/31 (100 %), protocol.js
-#     169/169 (100 %), planner-bridge.js 335/338 (99.1 %), token-keeper.js 279/282 (98.9 %).
-#     Five count through Stryker's timeout: the keeper's and the SDK's default clearTimer
-#     emptied, the SDK's Promise.race list or its finally emptied, SessionChannel.close()
-#     emptied (a timer or channel left open keeps node running). The six survivors, all
-#     equivalent: the keeper's #timers starting with a non-handle (clearTimeout ignores it);
-#     #route's `#waiting.length === 0` (a call waits only while no token is usable: accept()
-#     sends every waiting call at once, and time only ends a token); #enqueue's `>` vs `>=`
-#     (call seqs are unique); the SDK's initial #afterReady (the planner's first message is
-#     always Ready, which sets it); prefetch()'s needsFull and quietIfSame (its token is posted
-#     only after the planner spoke, and the Ready or AuthenticationRequired that made it speak
-#     joined the fetch, setting both). The keeper has been cut since (issue 15's bar): #enqueue's
-#     insertion is TokenWait.add, #waiting.length is #wait.size, #timers is HeldToken's; its
-#     new modules and held-token.js are mutated as its own code was (not yet rerun).
+#   - Stryker (full run 7 Dec 2026 on the sdk-mutants branch, tap runner with perTest coverage,
+#     1891 mutants, every survivor read): host-bridge.js 194/195 (99.5 %), planner-bridge.js
+#     210/217 (96.8 %), protocol.js 446/449 (99.3 %), load-check.js 68/70 (97.1 %),
+#     planner-key.js 17/17, host-link.js 166/166, resize.js 21/22 (95.5 %), token-flights.js
+#     88/90 (97.8 %), token-keeper.js 195/196 (99.5 %), token-wait.js 35/36, held-token.js 32/33;
+#     command-channel.js, embed-options.js, session-channel.js, token-fetch.js, call-identity.js,
+#     call-order.js 100 %. Six count through Stryker's timeout (a timer or channel left open
+#     keeps node running); one RuntimeError (host-bridge.js) is not counted. The 19 survivors,
+#     all equivalent but one (the last):
+#     HeldToken's #timers starting with a non-handle (clearTimeout ignores it); the keeper's
+#     #route `#wait.size === 0` (a call waits only while no token is usable: accept() sends every
+#     waiting call at once, and time only ends a token); TokenWait.add's `>` vs `>=` (call seqs
+#     are unique); the SDK's initial #afterReady (the planner's first message is always Ready,
+#     which sets it); prefetch()'s needsFull and quietIfSame (its token is posted only after the
+#     planner spoke, and the Ready or AuthenticationRequired that made it speak joined the fetch,
+#     setting both); LoadWatch.frameLoaded's `if (!this.loading)` dropped (the timer it sets
+#     checks `loading` itself, and embedPlanner starts the watch before the iframe can load);
+#     #diagnose's catch giving undefined for null (both falsy: the fallback cause); frameOf's
+#     container check, four mutants and its `container?.` (embedPlanner checks the same first)
+#     and embedPlanner's own `typeof appendChild` made true (frameOf's check then refuses it):
+#     one check hides the other's mutants; resize.js's `pending` starting true (send() clears it
+#     before any observer can call back: a ResizeObserver reports asynchronously); isLength's
+#     and isAmount's `typeof value === "number"` made true or `||` (Number.isFinite is false for
+#     anything but a number, and NaN and Infinity fail the bounds after it). Not equivalent,
+#     judged harmless: setLocale's `options?.currency` as `options.currency` differs only for
+#     setLocale(locale, null), which the typings do not allow (a rejected TypeError then).
 STRYKER := build/stryker/node_modules/.bin/stryker
 mutate: install browser
 	$(BIN)/pip install --quiet -e '.[test,mutate]'
