@@ -1,11 +1,13 @@
 """What one connection may make `planner-bridge serve` hold, over raw sockets against the real
-process: a header block of at most 16 KiB (431 or closed), headers within 10 s, WebSocket
-messages of at most 64 KiB."""
+process: a header block of at most 16 KiB (431 or closed), headers within 10 s, a body within
+30 s of its headers (on a server of this process, the deadline shortened), WebSocket messages
+of at most 64 KiB."""
 
 from __future__ import annotations
 
 import contextlib
 import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,8 +15,12 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
+from planner_bridge import http_limits
+from planner_bridge.apps.planner import create_app
 from planner_bridge.http_limits import HEADER_DEADLINE_SECONDS, MAX_HEADER_BLOCK
+from planner_bridge.serving import ThreadedServer
 from served import running
+from support import wait_until
 
 KIB = 1024
 CHUNK = 64 * KIB
@@ -148,3 +154,40 @@ def test_a_websocket_message_over_64_kib_is_refused(server) -> None:
 
 def test_a_websocket_message_under_64_kib_reaches_the_app(server) -> None:
     assert live_close(server, "x" * 60 * KIB) == 1008  # the app's own: not an auth message
+
+
+BODY_DEADLINE = 1.0  # seconds, for the server below: the rule, not the production number
+FORM_HEAD = (
+    b"POST /auth/token HTTP/1.1\r\nHost: x\r\nContent-Length: 29\r\n"
+    b"Content-Type: application/x-www-form-urlencoded\r\n\r\n"
+)
+FORM = b"grant_type=client_credentials"  # 29 bytes, no credentials: 401 invalid_client
+
+
+@pytest.fixture
+def quick_body_deadline(core, monkeypatch) -> Iterator[ThreadedServer]:
+    monkeypatch.setattr(http_limits, "BODY_DEADLINE_SECONDS", BODY_DEADLINE)
+    with ThreadedServer(lambda url: create_app(core)) as server:
+        yield server
+
+
+def test_a_body_that_never_arrives_closes_the_connection_as_a_499(quick_body_deadline) -> None:
+    """Headers in time, then 5 of the 29 bytes promised and silence: the connection is closed
+    once the body is late, and the request counted as the client's leaving, not an error."""
+    server = quick_body_deadline
+    host, port = server.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=CLOSE_WAIT) as sock:
+        sock.sendall(FORM_HEAD + FORM[:5])
+        assert sock.recv(CHUNK) == b"", "closed without an answer"
+    metrics = server.app.state.metrics
+    late = 'method="POST",route="/auth/token",status="499"} 1.0'
+    assert wait_until(lambda: late in metrics.exposition().decode())
+
+
+def test_a_body_sent_slowly_but_in_time_is_answered(quick_body_deadline) -> None:
+    host, port = quick_body_deadline.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=CLOSE_WAIT) as sock:
+        sock.sendall(FORM_HEAD + FORM[:5])
+        time.sleep(BODY_DEADLINE / 5)  # the client's pace, not a wait for the server
+        sock.sendall(FORM[5:])
+        assert answer(sock).startswith(b"HTTP/1.1 401 ")  # answered: no credentials
