@@ -106,20 +106,26 @@ test("a planner known to have no key is prefetched for without one", async () =>
   assert.deepEqual(requests, [[{}]]);
 });
 
-test("login() before a planner never heard from names its key waits for Ready's jkt", async () => {
-  const { jktMemory } = memory(null);
-  const { fetches, requests, bridge, from } = setUpBridge([shopToken(), aliceToken()], { jktMemory });
-  const login = bridge.login();
-  await settle();
-  assert.equal(requests.length, 0, "no token asked for before the key is known");
-  from("Ready", { version: 1, jkt: KEY_A });
-  fetches[0]();
-  await settle();
-  fetches[1]?.();
-  const user = await login;
-  assert.equal(user.id, "alice");
-  assert.ok(requests.every(([r]) => r.jkt === KEY_A), JSON.stringify(requests));
-});
+for (const [action, tokens, check] of [
+  ["login", [shopToken(), aliceToken()], (user) => assert.equal(user.id, "alice")],
+  ["logout", [shopToken(1), shopToken(2)], () => {}],
+]) {
+  test(`${action}() before a planner never heard from names its key waits for Ready's jkt`,
+    async () => {
+      const { jktMemory } = memory(null);
+      const { fetches, requests, bridge, from } = setUpBridge(tokens, { jktMemory });
+      const done = bridge[action]();
+      await settle();
+      assert.equal(requests.length, 0, "no token asked for before the key is known");
+      from("Ready", { version: 1, jkt: KEY_A });
+      fetches[0]();
+      await settle();
+      fetches[1]?.();
+      check(await done);
+      assert.ok(requests.length > 0);
+      assert.ok(requests.every(([r]) => r.jkt === KEY_A), JSON.stringify(requests));
+    });
+}
 
 test("login() waiting for the key rejects when the planner is removed first", async () => {
   const { jktMemory } = memory(null);
@@ -145,20 +151,3 @@ test("only Ready and TokenExpired name the key: another message, or a TokenExpir
   assert.deepEqual(requests.map(([r]) => r.jkt), requests.map(() => KEY_A));
   assert.equal(box.value, KEY_A, "the key kept for the next page load is still Ready's");
 });
-
-test("logout() before a planner never heard from names its key waits for it, as login() does",
-  async () => {
-    const { jktMemory } = memory(null);
-    const { fetches, requests, bridge, from } = setUpBridge([shopToken(1), shopToken(2)],
-      { jktMemory });
-    const logout = bridge.logout();
-    await settle();
-    assert.equal(requests.length, 0, "no token asked for before the key is known");
-    from("Ready", { version: 1, jkt: KEY_A });
-    fetches[0]();
-    await settle();
-    fetches[1]?.();
-    await logout;
-    assert.ok(requests.length > 0);
-    assert.ok(requests.every(([r]) => r.jkt === KEY_A), JSON.stringify(requests));
-  });
